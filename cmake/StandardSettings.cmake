@@ -1,0 +1,20 @@
+# Language level, build options and the sanitizer switch, as INTERFACE targets our own code links PRIVATE.
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()
+
+option(NBS_BUILD_TESTS "Build the tests" ON)
+option(NBS_BUILD_BENCHMARKS "Build tests/bench (Google Benchmark)" ON)
+option(NBS_BUILD_FUZZERS "Build the libFuzzer targets (needs clang)" OFF)
+option(NBS_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+
+add_library(nbs_settings INTERFACE)
+if(NBS_SANITIZE)
+  target_compile_options(nbs_settings INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                                -fno-sanitize-recover=undefined)
+  target_link_options(nbs_settings INTERFACE -fsanitize=address,undefined)
+endif()
