@@ -1,0 +1,61 @@
+#include "common/phase_log_writer.hpp"
+
+#include <cstdio>
+
+namespace nbs {
+
+PhaseLogWriter::PhaseLogWriter(Sink sink, std::string job, std::string phase, LogFormat format, Clock clock)
+    : sink_(std::move(sink)), job_(std::move(job)), phase_(std::move(phase)), format_(format), clock_(std::move(clock)) {}
+
+PhaseLogWriter::Sink PhaseLogWriter::file_sink(std::FILE* out) {
+  return [out](std::string_view line) {
+    std::fwrite(line.data(), 1, line.size(), out);
+    std::fflush(out);
+  };
+}
+
+void PhaseLogWriter::add_secret(std::string_view secret) {
+  std::lock_guard lock(mutex_);
+  masker_.add(secret);
+}
+
+void PhaseLogWriter::phase_start(std::string_view text) {
+  emit({.kind = EventKind::phase_start, .text = std::string(text)});
+}
+
+void PhaseLogWriter::line(LogStream stream, std::string_view text) {
+  emit({.kind = EventKind::line, .stream = stream, .text = std::string(text)});
+}
+
+void PhaseLogWriter::step(int step, int steps, std::string_view text) {
+  emit({.kind = EventKind::step, .text = std::string(text), .step = step, .steps = steps});
+}
+
+void PhaseLogWriter::error(std::string_view text, std::optional<int> exit_code) {
+  emit({.kind = EventKind::error, .text = std::string(text), .exit_code = exit_code});
+}
+
+void PhaseLogWriter::result(std::string_view digest, std::string_view text) {
+  emit({.kind = EventKind::result, .text = std::string(text), .digest = std::string(digest)});
+}
+
+void PhaseLogWriter::phase_end(int exit_code, std::string_view text, std::int64_t duration_ms) {
+  emit({.kind = EventKind::phase_end, .text = std::string(text), .exit_code = exit_code,
+        .duration_ms = duration_ms});
+}
+
+void PhaseLogWriter::emit(PhaseEvent event) {
+  std::lock_guard lock(mutex_);
+  event.ts = format_utc(clock_());
+  event.job = job_;
+  event.phase = phase_;
+  event.seq = next_seq_++;
+  if (!masker_.empty()) {
+    event.text = masker_.mask(event.text);
+  }
+  std::string out = format_ == LogFormat::json ? to_json_line(event) : to_text(event);
+  out += '\n';
+  sink_(out);
+}
+
+}  // namespace nbs
