@@ -1,0 +1,130 @@
+// The job request: what an agent asks for ("build this Git ref into an image, test it, publish it").
+// Every entry point (MCP, REST, CLI) parses into this one type through parse_job_request() in
+// job_request_parser.hpp, which validates every field and applies every default, once.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nbs {
+
+enum class Phase { build, test, publish, cleanup };
+std::string_view to_string(Phase phase);
+std::optional<Phase> parse_phase(std::string_view text);
+
+// CPU in MHz, memory and disk in MB; unset fields fall back (see resolve_resources).
+struct Resources {
+  std::optional<int> cpu;
+  std::optional<int> memory;
+  std::optional<int> disk;
+
+  friend bool operator==(const Resources&, const Resources&) = default;
+};
+
+// `resource_limits`: legacy global fields plus one block per phase.
+struct ResourceLimits {
+  std::optional<int> cpu;
+  std::optional<int> memory;
+  std::optional<int> disk;
+  Resources build;
+  Resources test;
+  Resources publish;
+
+  friend bool operator==(const ResourceLimits&, const ResourceLimits&) = default;
+};
+
+// A Vault KV v2 secret rendered into the test task's environment: field name → variable name.
+struct VaultSecret {
+  std::string path;
+  std::map<std::string, std::string> fields;
+
+  friend bool operator==(const VaultSecret&, const VaultSecret&) = default;
+};
+
+// A Nomad placement constraint for test tasks.
+struct Constraint {
+  std::string attribute;
+  std::string operand = "=";
+  std::string value;
+
+  friend bool operator==(const Constraint&, const Constraint&) = default;
+};
+
+struct TestConfig {
+  std::vector<std::string> commands;  // each runs as `sh -c <command>` inside the built image
+  bool entry_point = false;           // also run the image's own ENTRYPOINT/CMD; it must exit 0
+  std::map<std::string, std::string> env;
+  std::chrono::seconds timeout{std::chrono::minutes(15)};
+  Resources resource_limits;  // beats resource_limits.test
+  std::vector<VaultSecret> vault_secrets;
+  int gpu_count = 0;
+  std::vector<Constraint> constraints;
+
+  friend bool operator==(const TestConfig&, const TestConfig&) = default;
+};
+
+struct JobRequest {
+  std::string owner;
+  std::string repo_url;
+  std::string git_ref = "main";
+  std::string git_credentials_path;  // Vault path; empty: public repository
+  std::string dockerfile_path = "Dockerfile";
+  std::string dockerfile_context = ".";
+  std::string image_name;  // empty: the repository path of registry_url
+  std::vector<std::string> image_tags;  // the user's tags; the job id is always added first
+  std::string registry_url;             // host[:port][/path]
+  std::string registry_credentials_path;
+  std::map<std::string, std::string> build_args;
+  std::string target;
+  std::string platform;
+  std::optional<TestConfig> test;
+  ResourceLimits resource_limits;
+  std::chrono::seconds build_timeout{std::chrono::minutes(30)};
+  bool clear_cache = false;
+  std::string webhook_url;
+  std::string webhook_secret;
+  bool webhook_on_success = true;
+  bool webhook_on_failure = true;
+  std::map<std::string, std::string> webhook_headers;
+
+  // True when a test phase runs (at least one command, or the entry point).
+  bool has_tests() const;
+
+  friend bool operator==(const JobRequest&, const JobRequest&) = default;
+};
+
+// Where the image goes: "host[:port]" and the repository path inside it.
+struct ImageTarget {
+  std::string registry;    // "registry.example.com:5000"
+  std::string repository;  // "team/app"
+
+  std::string reference(std::string_view tag) const;  // "registry.example.com:5000/team/app:tag"
+};
+
+// registry_url + image_name, as validated by the parser (which guarantees a repository exists).
+ImageTarget image_target(const JobRequest& request);
+
+// The tags published: the job id first, then the user's tags (without a repeat of the id).
+std::vector<std::string> final_image_tags(const JobRequest& request, std::string_view job_id);
+
+struct ResolvedResources {
+  int cpu = 0;
+  int memory = 0;
+  int disk = 0;
+
+  friend bool operator==(const ResolvedResources&, const ResolvedResources&) = default;
+};
+
+// Built-in per-phase defaults (build 1000/2048/10240, test and publish 500/1024/2048, cleanup
+// 100/256/512); a daemon may configure others.
+ResolvedResources default_resources(Phase phase);
+
+// For each field: the phase block (for test, test.resource_limits first), then the legacy global
+// field, then `defaults`.
+ResolvedResources resolve_resources(const JobRequest& request, Phase phase, ResolvedResources defaults);
+
+}  // namespace nbs

@@ -1,0 +1,151 @@
+// JSON Schema (draft 2020-12) of the job request, generated from the field definitions.
+#include "common/job_request_fields.hpp"
+#include "common/job_request_parser.hpp"
+
+namespace nbs {
+
+namespace json = boost::json;
+using namespace fields;
+
+namespace {
+
+json::object string_schema(const StringRule& rule) {
+  json::object s{{"type", "string"}, {"maxLength", rule.max_length}};
+  if (!rule.description.empty()) {
+    s["description"] = rule.description;
+  }
+  if (!rule.pattern.empty()) {
+    s["pattern"] = rule.pattern;
+  }
+  return s;
+}
+
+class SchemaVisitor {
+ public:
+  json::object& properties() { return properties_; }
+  json::array& required() { return required_; }
+
+  void string(std::string_view name, const std::string& value, const StringRule& rule) {
+    json::object s = string_schema(rule);
+    if (rule.required) {
+      required_.emplace_back(name);
+      s["minLength"] = 1;
+    } else if (!value.empty()) {
+      s["default"] = value;
+    }
+    properties_[name] = std::move(s);
+  }
+
+  void boolean(std::string_view name, bool value, std::string_view description) {
+    properties_[name] = {{"type", "boolean"}, {"description", description}, {"default", value}};
+  }
+
+  void legacy_bool(std::string_view name, const std::optional<bool>&, std::string_view description) {
+    properties_[name] = {{"type", "boolean"}, {"description", description}, {"deprecated", true}};
+  }
+
+  template <class Int>
+  void integer(std::string_view name, const Int&, const IntRule& rule) {
+    properties_[name] = {{"type", "integer"},
+                         {"description", std::string(rule.description) + " A string of digits is also accepted."},
+                         {"minimum", rule.min},
+                         {"maximum", rule.max}};
+  }
+
+  void duration(std::string_view name, std::chrono::seconds value, const DurationRule& rule) {
+    properties_[name] = {{"type", "string"},
+                         {"description", rule.description},
+                         {"pattern", "^([0-9]+h)?([0-9]+m)?([0-9]+s)?$|^[0-9]+$"},
+                         {"default", grammar::format_duration(value)}};
+  }
+
+  void string_list(std::string_view name, const std::vector<std::string>&, const ListRule& rule) {
+    json::object s{{"type", "array"},
+                   {"description", rule.description},
+                   {"items", string_schema(rule.item)},
+                   {"maxItems", rule.max_items}};
+    if (rule.unique) {
+      s["uniqueItems"] = true;
+    }
+    properties_[name] = std::move(s);
+  }
+
+  void legacy_list(std::string_view name, const std::optional<std::vector<std::string>>&, const ListRule& rule) {
+    string_list(name, {}, rule);
+    properties_[name].as_object()["deprecated"] = true;
+  }
+
+  void string_map(std::string_view name, const std::map<std::string, std::string>&, const MapRule& rule) {
+    properties_[name] = {{"type", "object"},
+                         {"description", rule.description},
+                         {"propertyNames", {{"pattern", rule.key_pattern}}},
+                         {"additionalProperties", string_schema(rule.value)},
+                         {"maxProperties", rule.max_entries}};
+  }
+
+  template <class T, class Describe>
+  void object(std::string_view name, T&, const ObjectRule& rule, Describe&& describe_child) {
+    properties_[name] = child_schema<T>(rule.description, describe_child);
+  }
+
+  template <class T, class Describe>
+  void object(std::string_view name, std::optional<T>&, const ObjectRule& rule, Describe&& describe_child) {
+    properties_[name] = child_schema<T>(rule.description, describe_child);
+  }
+
+  template <class T, class Describe>
+  void object_list(std::string_view name, std::vector<T>&, const ObjectRule& rule, Describe&& describe_child) {
+    json::object items = child_schema<T>("", describe_child);
+    items.erase("description");
+    properties_[name] = {{"type", "array"},
+                         {"description", rule.description},
+                         {"items", std::move(items)},
+                         {"maxItems", rule.max_items}};
+  }
+
+  void removed(std::string_view, std::string_view) {}
+
+ private:
+  template <class T, class Describe>
+  static json::object child_schema(std::string_view description, Describe& describe_child) {
+    SchemaVisitor child;
+    T sample{};
+    describe_child(child, sample);
+    return child.as_object_schema(description);
+  }
+
+ public:
+  json::object as_object_schema(std::string_view description) {
+    json::object s{{"type", "object"}, {"properties", std::move(properties_)}, {"additionalProperties", false}};
+    if (!description.empty()) {
+      s["description"] = description;
+    }
+    if (!required_.empty()) {
+      s["required"] = std::move(required_);
+    }
+    return s;
+  }
+
+ private:
+  json::object properties_;
+  json::array required_;
+};
+
+}  // namespace
+
+json::object job_request_schema() {
+  SchemaVisitor visitor;
+  JobRequest defaults;
+  LegacyAliases aliases;
+  describe(visitor, defaults, aliases);
+  json::object schema = visitor.as_object_schema(
+      "A request to build a Git ref into a container image, optionally test it inside the image, and publish "
+      "it to a registry. Unknown fields are rejected.");
+  json::object out{{"$schema", "https://json-schema.org/draft/2020-12/schema"}, {"title", "JobRequest"}};
+  for (auto& kv : schema) {
+    out[kv.key()] = std::move(kv.value());
+  }
+  return out;
+}
+
+}  // namespace nbs
