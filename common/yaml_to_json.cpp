@@ -99,23 +99,49 @@ class Converter {
   std::size_t nodes_ = 0;
 };
 
+// The line number (1-based) of a document marker ("---" or "...") that starts a second document, or 0.
+// A marker can only appear at column 0, where no scalar content of the first document can be.
+std::size_t second_document_line(std::string_view text) {
+  bool content_seen = false;
+  std::size_t line = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    ++line;
+    std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) {
+      end = text.size();
+    }
+    const std::string_view l = text.substr(start, end - start);
+    const bool marker = (l.starts_with("---") || l.starts_with("...")) &&
+                        (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+    if (marker && content_seen) {
+      return line;
+    }
+    if (!marker && !l.empty() && l.front() != '#' && l.find_first_not_of(" \t\r") != std::string_view::npos) {
+      content_seen = true;
+    }
+    start = end + 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 Result<json::value> yaml_to_json(std::string_view text) {
-  std::vector<YAML::Node> docs;
+  // One document only. (YAML::LoadAll is avoided on purpose: yaml-cpp 0.7 loops forever in it on some
+  // malformed input, yaml-cpp issue #1319; YAML::Load does not.)
+  if (const std::size_t line = second_document_line(text)) {
+    return make_error(ErrorKind::invalid_argument,
+                      "yaml: line " + std::to_string(line) + ": expected one document, found a second");
+  }
+  YAML::Node doc;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    doc = YAML::Load(std::string(text));
   } catch (const YAML::Exception& ex) {
     return make_error(ErrorKind::invalid_argument, "yaml: line " + std::to_string(ex.mark.line + 1) + ", column " +
                                                        std::to_string(ex.mark.column + 1) + ": " + ex.msg);
   }
-  if (docs.size() > 1) {
-    return make_error(ErrorKind::invalid_argument, "yaml: expected one document, found " + std::to_string(docs.size()));
-  }
-  if (docs.empty()) {
-    return json::value(nullptr);
-  }
-  return Converter{}.convert(docs.front(), 0);
+  return Converter{}.convert(doc, 0);
 }
 
 }  // namespace nbs

@@ -356,6 +356,16 @@ TEST(JobRequestValidation, RejectsNonObjectsAndBadSyntax) {
   EXPECT_NE(dup.error().message.find("duplicate key 'owner'"), std::string::npos);
 }
 
+TEST(JobRequestValidation, YamlWithTwoDocumentsIsRefused) {
+  auto parsed = parse_job_request_yaml("---\nowner: a\n---\nowner: b\n");
+  ASSERT_FALSE(parsed);
+  EXPECT_NE(parsed.error().message.find("yaml: line 3: expected one document"), std::string::npos)
+      << parsed.error().message;
+  // Input on which yaml-cpp 0.7's LoadAll never returns (issue #1319) is answered at once.
+  EXPECT_FALSE(parse_job_request_yaml(R"({"owner":"a","repo_url":"git@h:r.g"},"x":1})"));
+  EXPECT_FALSE(parse_job_request_yaml(","));
+}
+
 TEST(JobRequestValidation, YamlAliasBombIsRefused) {
   std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   char prev = 'a';
