@@ -1,0 +1,27 @@
+#include "jobs/executor.hpp"
+
+namespace nbs::jobs {
+
+std::string PhaseId::name() const { return "nbs-" + job_id + "-" + std::string(to_string(phase)); }
+
+std::string_view to_string(PhaseState state) {
+  switch (state) {
+    case PhaseState::absent:
+      return "absent";
+    case PhaseState::pending:
+      return "pending";
+    case PhaseState::running:
+      return "running";
+    case PhaseState::succeeded:
+      return "succeeded";
+    case PhaseState::failed:
+      return "failed";
+    case PhaseState::lost:
+      return "lost";
+    case PhaseState::unplaceable:
+      return "unplaceable";
+  }
+  return "absent";
+}
+
+}  // namespace nbs::jobs

@@ -1,0 +1,107 @@
+// The executor: where the phases of a job run. The orchestrator sees only this interface; the Nomad
+// executor runs each phase as a Nomad batch job, the local executor as child processes. All calls are
+// blocking and thread-safe; they are made from the orchestrator's reconcile thread and from request
+// handlers (logs, results).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "common/job_request.hpp"
+
+namespace nbs::jobs {
+
+struct PhaseId {
+  std::string job_id;
+  Phase phase = Phase::build;
+
+  // "nbs-<job id>-<phase>": the Nomad job id, the local directory name.
+  std::string name() const;
+  friend bool operator==(const PhaseId&, const PhaseId&) = default;
+};
+
+// Everything an executor needs to start one phase.
+struct PhaseLaunch {
+  PhaseId id;
+  JobRequest request;            // validated
+  std::string runner_spec_json;  // build, publish, cleanup: the RunnerSpec handed to nbs-runner
+  std::string test_image;        // test: the temporary image the tests run in
+  std::chrono::seconds deadline{0};  // the executor stops the phase after this long (0: none)
+};
+
+enum class PhaseState {
+  absent,       // never started, or purged
+  pending,      // accepted, not running yet (no capacity, pulling, waiting for placement)
+  running,
+  succeeded,    // every task exited 0
+  failed,       // a task exited non-zero or could not start
+  lost,         // the node or process running it vanished without an exit status
+  unplaceable,  // the scheduler cannot place it (the message says why)
+};
+std::string_view to_string(PhaseState state);
+
+struct TaskObservation {
+  std::string name;  // "runner"; for tests "cmd-0", "cmd-1", …, "entry-point"
+  PhaseState state = PhaseState::pending;
+  std::optional<int> exit_code;
+  std::string message;  // the last event worth telling a person ("exit code 3", "OOM killed", …)
+};
+
+struct PhaseObservation {
+  PhaseState state = PhaseState::absent;
+  std::vector<TaskObservation> tasks;
+  std::string message;  // placement problems, the failing task's message
+  std::optional<SystemTime> started_at;
+  std::optional<SystemTime> finished_at;
+};
+
+// A slice of one task's log. Offsets are bytes from the start of the log as the executor keeps it.
+struct LogChunk {
+  std::string bytes;
+  std::uint64_t offset = 0;      // where `bytes` starts
+  std::uint64_t total_size = 0;  // size of the whole log when read
+};
+
+enum class LogOrigin { start, end };
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+
+  // Starts the phase; starting one that exists already is not an error and changes nothing, so a
+  // restarted orchestrator can repeat it safely.
+  virtual Status start(const PhaseLaunch& launch) = 0;
+
+  virtual Result<PhaseObservation> observe(const PhaseId& id) = 0;
+
+  // Blocks until some phase of ours may have changed after `index`, or `timeout` passes; returns the
+  // index to pass next time. Cheap to call in a loop: it waits, it does not poll the caller.
+  virtual Result<std::uint64_t> wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) = 0;
+
+  // Up to `max_bytes` of a task's stdout (the runner's phase events, or a test's container output,
+  // stderr interleaved as the executor records it). From the end: the last `max_bytes`, minus `offset`.
+  virtual Result<LogChunk> read_log(const PhaseId& id, const std::string& task, LogOrigin origin,
+                                    std::uint64_t offset, std::size_t max_bytes) = 0;
+
+  // The result file nbs-runner wrote (JSON), once the phase succeeded.
+  virtual Result<std::string> read_result(const PhaseId& id) = 0;
+
+  // Asks the phase to stop (SIGTERM), forcing it after `grace`. Stopping a finished phase is a no-op.
+  virtual Status stop(const PhaseId& id, std::chrono::seconds grace) = 0;
+
+  // Every phase this executor knows, of one job or (empty id) of all jobs: used to find orphans.
+  virtual Result<std::vector<PhaseId>> list(const std::string& job_id) = 0;
+
+  // Forgets a finished phase and its logs.
+  virtual Status purge(const PhaseId& id) = 0;
+
+  // Whether the executor can take work (Nomad has a leader; the state directory is writable).
+  virtual Status ready() = 0;
+};
+
+}  // namespace nbs::jobs

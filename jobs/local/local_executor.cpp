@@ -1,0 +1,521 @@
+#include "jobs/local/local_executor.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <sstream>
+#include <tuple>
+
+namespace nbs::jobs {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+// One task of a phase as the executor tracks it. Files under <phase dir>/tasks/<name>/: output.log,
+// exit (written by the supervisor), pids ("<supervisor> <task>"), stop (a stop was asked for).
+struct LocalExecutor::Task {
+  std::string name;
+  std::vector<std::string> argv;
+  fs::path dir;
+  pid_t supervisor = 0;
+  pid_t pid = 0;  // also its process group
+  bool supervisor_is_child = false;
+  PhaseState state = PhaseState::pending;
+  std::optional<ExitStatus> exit;
+  std::optional<Clock::time_point> kill_at;  // SIGKILL then, if still running
+  bool stop_requested = false;
+};
+
+struct LocalExecutor::PhaseRun {
+  PhaseId id;
+  std::uint64_t sequence = 0;  // start order within this process, for equal start times
+  fs::path dir;
+  std::vector<Task> tasks;
+  std::optional<SystemTime> started_at;
+  std::optional<SystemTime> finished_at;
+};
+
+namespace {
+
+bool write_file(const fs::path& path, const std::string& content) {
+  const fs::path tmp = fs::path(path).concat(".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << content;
+    if (!out.flush()) {
+      return false;
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  return !ec;
+}
+
+std::optional<std::string> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return std::nullopt;
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A zombie counts as dead: without an init that reaps orphans (containers), killed tasks stay zombies.
+bool process_alive(pid_t pid) {
+  if (pid <= 0) {
+    return false;
+  }
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) {
+    return false;
+  }
+  const std::size_t paren = line.rfind(')');  // the command name may contain spaces and parentheses
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] != 'Z' && line[paren + 2] != 'X';
+}
+
+std::vector<std::string> to_strings(const json::value& v) {
+  std::vector<std::string> out;
+  if (v.is_array()) {
+    for (const auto& s : v.get_array()) {
+      if (s.is_string()) {
+        out.emplace_back(s.get_string());
+      }
+    }
+  }
+  return out;
+}
+
+std::string exit_message(const ExitStatus& e) {
+  if (e.signal) {
+    return "killed by signal " + std::to_string(*e.signal);
+  }
+  return "exit code " + std::to_string(e.code.value_or(-1));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LocalExecutor>> LocalExecutor::create(LocalExecutorConfig config) {
+  std::error_code ec;
+  fs::create_directories(config.state_dir / "phases", ec);
+  if (ec) {
+    return make_error(ErrorKind::unavailable,
+                      "local executor: cannot create " + (config.state_dir / "phases").string() + ": " + ec.message());
+  }
+  std::unique_ptr<LocalExecutor> executor(new LocalExecutor(std::move(config)));
+  if (!executor->config_.build_user.empty() && ::geteuid() == 0) {
+    auto user = lookup_user(executor->config_.build_user);
+    if (!user) {
+      return user.error();
+    }
+    executor->user_ = std::move(*user);
+  }
+  executor->recover();
+  executor->monitor_ = std::thread([e = executor.get()] { e->monitor_loop(); });
+  return executor;
+}
+
+LocalExecutor::LocalExecutor(LocalExecutorConfig config) : config_(std::move(config)) {}
+
+LocalExecutor::~LocalExecutor() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (monitor_.joinable()) {
+    monitor_.join();
+  }
+  // Tasks keep running on purpose: a restarted daemon picks them up.
+}
+
+fs::path LocalExecutor::phase_dir(const PhaseId& id) const { return config_.state_dir / "phases" / id.name(); }
+
+// Rebuilds the in-memory view from the state directory after a (re)start.
+void LocalExecutor::recover() {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(config_.state_dir / "phases", ec)) {
+    auto launch_text = read_file(entry.path() / "launch.json");
+    if (!launch_text) {
+      continue;  // a start that crashed before it was recorded: the orchestrator starts it again
+    }
+    boost::system::error_code jec;
+    json::value launch = json::parse(*launch_text, jec);
+    if (jec || !launch.is_object()) {
+      continue;
+    }
+    auto phase = std::make_unique<PhaseRun>();
+    phase->dir = entry.path();
+    phase->id.job_id = json::value_to<std::string>(launch.at("job_id"));
+    phase->id.phase = parse_phase(json::value_to<std::string>(launch.at("phase"))).value_or(Phase::build);
+    if (const auto* started = launch.as_object().if_contains("started_at"); started && started->is_string()) {
+      phase->started_at = parse_utc(started->get_string());
+    }
+    for (const auto& t : launch.at("tasks").as_array()) {
+      Task task;
+      task.name = json::value_to<std::string>(t.at("name"));
+      task.argv = to_strings(t.at("argv"));
+      task.dir = phase->dir / "tasks" / task.name;
+      task.stop_requested = fs::exists(task.dir / "stop");
+      if (auto pids = read_file(task.dir / "pids")) {
+        std::istringstream in(*pids);
+        in >> task.supervisor >> task.pid;
+        task.state = PhaseState::running;  // poll_tasks() settles it from the exit file or liveness
+      }
+      phase->tasks.push_back(std::move(task));
+    }
+    phases_[phase->id.name()] = std::move(phase);
+  }
+  poll_tasks();
+}
+
+Status LocalExecutor::start(const PhaseLaunch& launch) {
+  std::lock_guard lock(mutex_);
+  const std::string name = launch.id.name();
+  if (phases_.count(name)) {
+    return {};
+  }
+  auto phase = std::make_unique<PhaseRun>();
+  phase->id = launch.id;
+  phase->sequence = generation_;
+  phase->dir = phase_dir(launch.id);
+  const fs::path work = phase->dir / "work";
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  if (ec) {
+    return make_error(ErrorKind::unavailable, "local executor: cannot create " + work.string() + ": " + ec.message());
+  }
+
+  if (launch.id.phase == Phase::test) {
+    if (!launch.request.test) {
+      return make_error(ErrorKind::invalid_argument, "local executor: a test phase needs test commands");
+    }
+    if (!launch.request.test->vault_secrets.empty()) {
+      return make_error(ErrorKind::invalid_argument,
+                        "test.vault_secrets: Vault secrets need the Nomad executor; the local executor has no Vault");
+    }
+    auto container = [&](const std::string& task_name, const std::optional<std::string>& command) {
+      std::vector<std::string> argv{config_.podman_path.string(), "run", "--rm", "--pull=always"};
+      argv.insert(argv.end(), config_.podman_args.begin(), config_.podman_args.end());
+      argv.insert(argv.end(), {"--name", name + "-" + task_name});
+      for (const auto& [k, v] : launch.request.test->env) {
+        argv.insert(argv.end(), {"--env", k + "=" + v});
+      }
+      argv.push_back(launch.test_image);
+      if (command) {
+        argv.insert(argv.end(), {"sh", "-c", *command});
+      }
+      return Task{.name = task_name, .argv = std::move(argv)};
+    };
+    const auto& commands = launch.request.test->commands;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      phase->tasks.push_back(container("cmd-" + std::to_string(i), commands[i]));
+    }
+    if (launch.request.test->entry_point) {
+      phase->tasks.push_back(container("entry-point", std::nullopt));
+    }
+  } else {
+    // The runner finds its result path and work directory in the spec.
+    boost::system::error_code jec;
+    json::value spec = json::parse(launch.runner_spec_json, jec);
+    if (jec || !spec.is_object()) {
+      return make_error(ErrorKind::internal, "local executor: the runner spec is not a JSON object");
+    }
+    spec.as_object()["result_path"] = (phase->dir / "result.json").string();
+    spec.as_object()["work_dir"] = work.string();
+    if (!write_file(phase->dir / "spec.json", json::serialize(spec))) {
+      return make_error(ErrorKind::unavailable, "local executor: cannot write " + (phase->dir / "spec.json").string());
+    }
+    phase->tasks.push_back(Task{.name = "runner",
+                                .argv = {config_.runner_path.string(), std::string(to_string(launch.id.phase)),
+                                         "--spec", (phase->dir / "spec.json").string(), "--log-format", "json"}});
+  }
+  if (user_) {
+    // The runner writes its result and work tree as the build user.
+    for (const auto& p : {phase->dir, work}) {
+      ::chown(p.c_str(), user_->uid, user_->gid);
+    }
+  }
+
+  json::array tasks;
+  for (auto& task : phase->tasks) {
+    task.dir = phase->dir / "tasks" / task.name;
+    fs::create_directories(task.dir, ec);
+    tasks.push_back(json::object{{"name", task.name}, {"argv", json::array(task.argv.begin(), task.argv.end())}});
+  }
+  phase->started_at = now_utc();
+  const json::object record{{"job_id", launch.id.job_id},
+                            {"phase", to_string(launch.id.phase)},
+                            {"started_at", format_utc(*phase->started_at)},
+                            {"tasks", std::move(tasks)}};
+  // launch.json makes the phase exist; written last, so a crash before it leaves nothing half-started.
+  if (!write_file(phase->dir / "launch.json", json::serialize(record))) {
+    return make_error(ErrorKind::unavailable, "local executor: cannot record the launch in " + phase->dir.string());
+  }
+  phases_[name] = std::move(phase);
+  ++generation_;
+  changed_.notify_all();
+  return {};
+}
+
+Status LocalExecutor::launch_task(PhaseRun& phase, Task& task) {
+  std::vector<std::string> env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
+                               "NBS_JOB_ID=" + phase.id.job_id, "NBS_PHASE=" + std::string(to_string(phase.id.phase))};
+  env.push_back("HOME=" + (user_ ? user_->home : std::string(getenv("HOME") ? getenv("HOME") : "/")));
+  if (user_) {
+    env.push_back("USER=" + config_.build_user);
+  }
+  env.insert(env.end(), config_.task_env.begin(), config_.task_env.end());
+  auto spawned = spawn_supervised(TaskSpawn{.argv = task.argv,
+                                            .env = std::move(env),
+                                            .work_dir = phase.dir / "work",
+                                            .log_path = task.dir / "output.log",
+                                            .exit_path = task.dir / "exit",
+                                            .user = user_});
+  if (!spawned) {
+    return spawned.error();
+  }
+  task.supervisor = spawned->supervisor;
+  task.pid = spawned->task;
+  task.supervisor_is_child = true;
+  task.state = PhaseState::running;
+  write_file(task.dir / "pids", std::to_string(task.supervisor) + " " + std::to_string(task.pid) + "\n");
+  return {};
+}
+
+bool LocalExecutor::poll_tasks() {
+  bool changed = false;
+  unsigned running = 0;
+  // Queued tasks start in the order their phases were started.
+  std::vector<PhaseRun*> ordered;
+  for (auto& [name, phase] : phases_) {
+    ordered.push_back(phase.get());
+    for (auto& task : phase->tasks) {
+      running += task.state == PhaseState::running;
+    }
+  }
+  std::sort(ordered.begin(), ordered.end(), [](const PhaseRun* a, const PhaseRun* b) {
+    return std::tie(a->started_at, a->sequence) < std::tie(b->started_at, b->sequence);
+  });
+  for (PhaseRun* phase : ordered) {
+    bool all_done = true;
+    for (auto& task : phase->tasks) {
+      if (task.state == PhaseState::pending && !task.stop_requested && running < config_.max_running_tasks) {
+        if (auto started = launch_task(*phase, task); !started) {
+          task.state = PhaseState::failed;
+          write_file(task.dir / "exit", "exit 127\n");
+          std::ofstream(task.dir / "output.log", std::ios::app) << "nbs: " << started.error().message << "\n";
+        } else {
+          ++running;
+        }
+        changed = true;
+      } else if (task.state == PhaseState::pending && task.stop_requested) {
+        task.state = PhaseState::failed;
+        task.exit = ExitStatus{std::nullopt, SIGTERM};
+        changed = true;
+      }
+      if (task.state == PhaseState::running) {
+        if (task.supervisor_is_child && ::waitpid(task.supervisor, nullptr, WNOHANG) == task.supervisor) {
+          task.supervisor_is_child = false;  // reaped: from now on only the exit file and /proc tell
+        }
+        if (auto exit = read_exit_file(task.dir / "exit")) {
+          task.exit = exit;
+          task.state = exit->code == 0 ? PhaseState::succeeded : PhaseState::failed;
+          if (task.supervisor_is_child) {
+            ::waitpid(task.supervisor, nullptr, 0);  // it exits right after writing the file
+          }
+          --running;
+          changed = true;
+        } else if (!process_alive(task.supervisor) && !process_alive(task.pid)) {
+          if (auto late = read_exit_file(task.dir / "exit")) {
+            continue;  // written between the two checks; settled on the next poll
+          }
+          task.state = PhaseState::lost;
+          --running;
+          changed = true;
+        } else if (task.kill_at && Clock::now() >= *task.kill_at) {
+          ::kill(-task.pid, SIGKILL);
+          task.kill_at.reset();
+        }
+      }
+      all_done = all_done && task.state != PhaseState::pending && task.state != PhaseState::running;
+    }
+    if (all_done && !phase->finished_at) {
+      phase->finished_at = now_utc();
+    }
+  }
+  return changed;
+}
+
+void LocalExecutor::monitor_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (poll_tasks()) {
+      ++generation_;
+      changed_.notify_all();
+    }
+    changed_.wait_for(lock, config_.poll_interval);
+  }
+}
+
+PhaseObservation LocalExecutor::observe_locked(const PhaseRun& phase) const {
+  PhaseObservation o;
+  o.started_at = phase.started_at;
+  o.finished_at = phase.finished_at;
+  bool any_running = false, any_pending = false, any_failed = false, any_lost = false;
+  for (const auto& task : phase.tasks) {
+    TaskObservation t{task.name, task.state, task.exit ? task.exit->code : std::nullopt, ""};
+    if (task.exit) {
+      t.message = task.stop_requested ? "stopped (" + exit_message(*task.exit) + ")" : exit_message(*task.exit);
+    } else if (task.state == PhaseState::lost) {
+      t.message = "the process vanished without an exit status";
+    }
+    any_running |= task.state == PhaseState::running;
+    any_pending |= task.state == PhaseState::pending;
+    any_failed |= task.state == PhaseState::failed;
+    any_lost |= task.state == PhaseState::lost;
+    if ((task.state == PhaseState::failed || task.state == PhaseState::lost) && o.message.empty()) {
+      o.message = task.name + ": " + t.message;
+    }
+    o.tasks.push_back(std::move(t));
+  }
+  o.state = any_failed    ? PhaseState::failed
+            : any_lost    ? PhaseState::lost
+            : any_running ? PhaseState::running
+            : any_pending ? PhaseState::pending
+                          : PhaseState::succeeded;
+  if (o.state == PhaseState::pending && o.message.empty()) {
+    o.message = "waiting for a free slot (" + std::to_string(config_.max_running_tasks) + " tasks run at once)";
+  }
+  return o;
+}
+
+Result<PhaseObservation> LocalExecutor::observe(const PhaseId& id) {
+  std::lock_guard lock(mutex_);
+  auto it = phases_.find(id.name());
+  if (it == phases_.end()) {
+    return PhaseObservation{};
+  }
+  return observe_locked(*it->second);
+}
+
+Result<std::uint64_t> LocalExecutor::wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  changed_.wait_for(lock, timeout, [&] { return generation_ > index || stopping_; });
+  return generation_;
+}
+
+Result<LogChunk> LocalExecutor::read_log(const PhaseId& id, const std::string& task, LogOrigin origin,
+                                         std::uint64_t offset, std::size_t max_bytes) {
+  fs::path path;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = phases_.find(id.name());
+    if (it == phases_.end()) {
+      return make_error(ErrorKind::not_found, "logs: phase " + id.name() + " not found");
+    }
+    const auto& tasks = it->second->tasks;
+    auto t = std::find_if(tasks.begin(), tasks.end(), [&](const Task& x) { return x.name == task; });
+    if (t == tasks.end()) {
+      return make_error(ErrorKind::not_found, "logs: task '" + task + "' not found in " + id.name());
+    }
+    path = t->dir / "output.log";
+  }
+  std::ifstream in(path, std::ios::binary);
+  LogChunk chunk;
+  if (!in) {
+    return chunk;  // not started yet: an empty log
+  }
+  in.seekg(0, std::ios::end);
+  chunk.total_size = static_cast<std::uint64_t>(in.tellg());
+  std::uint64_t begin = 0;
+  std::uint64_t end = chunk.total_size;
+  if (origin == LogOrigin::end) {
+    end = offset >= chunk.total_size ? 0 : chunk.total_size - offset;
+    begin = end > max_bytes ? end - max_bytes : 0;
+  } else {
+    begin = std::min(offset, chunk.total_size);
+    end = std::min<std::uint64_t>(chunk.total_size, begin + max_bytes);
+  }
+  chunk.offset = begin;
+  chunk.bytes.resize(end - begin);
+  in.seekg(static_cast<std::streamoff>(begin));
+  in.read(chunk.bytes.data(), static_cast<std::streamsize>(chunk.bytes.size()));
+  chunk.bytes.resize(static_cast<std::size_t>(in.gcount()));
+  return chunk;
+}
+
+Result<std::string> LocalExecutor::read_result(const PhaseId& id) {
+  auto text = read_file(phase_dir(id) / "result.json");
+  if (!text) {
+    return make_error(ErrorKind::not_found, "result: " + id.name() + " has written no result");
+  }
+  return *text;
+}
+
+Status LocalExecutor::stop(const PhaseId& id, std::chrono::seconds grace) {
+  std::lock_guard lock(mutex_);
+  auto it = phases_.find(id.name());
+  if (it == phases_.end()) {
+    return {};
+  }
+  for (auto& task : it->second->tasks) {
+    if (task.stop_requested) {
+      continue;
+    }
+    task.stop_requested = true;
+    write_file(task.dir / "stop", format_utc(now_utc()) + "\n");
+    if (task.state == PhaseState::running) {
+      ::kill(-task.pid, SIGTERM);
+      task.kill_at = Clock::now() + grace;
+    }
+  }
+  ++generation_;
+  changed_.notify_all();
+  return {};
+}
+
+Result<std::vector<PhaseId>> LocalExecutor::list(const std::string& job_id) {
+  std::lock_guard lock(mutex_);
+  std::vector<PhaseId> out;
+  for (const auto& [name, phase] : phases_) {
+    if (job_id.empty() || phase->id.job_id == job_id) {
+      out.push_back(phase->id);
+    }
+  }
+  return out;
+}
+
+Status LocalExecutor::purge(const PhaseId& id) {
+  std::lock_guard lock(mutex_);
+  auto it = phases_.find(id.name());
+  if (it == phases_.end()) {
+    return {};
+  }
+  for (const auto& task : it->second->tasks) {
+    if (task.state == PhaseState::running || task.state == PhaseState::pending) {
+      return make_error(ErrorKind::conflict, "purge: " + id.name() + " is still running; stop it first");
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(it->second->dir, ec);
+  phases_.erase(it);
+  ++generation_;
+  return {};
+}
+
+Status LocalExecutor::ready() {
+  const fs::path probe = config_.state_dir / "phases" / ".ready";
+  if (!write_file(probe, "ok\n")) {
+    return make_error(ErrorKind::unavailable, "local executor: state directory " + config_.state_dir.string() +
+                                                  " is not writable");
+  }
+  return {};
+}
+
+}  // namespace nbs::jobs

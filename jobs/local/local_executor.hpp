@@ -1,0 +1,69 @@
+// The embedded executor for one machine without Nomad: build, publish and cleanup phases run
+// nbs-runner, test phases run `podman run` of the temporary image, each as a supervised child process
+// (as the build user when the daemon is root). Everything it knows lives under its state directory, so
+// a restarted daemon finds running and finished phases where it left them.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "jobs/executor.hpp"
+#include "jobs/local/task_supervisor.hpp"
+
+namespace nbs::jobs {
+
+struct LocalExecutorConfig {
+  std::filesystem::path state_dir;  // phases live in <state_dir>/phases/<nbs-id-phase>/
+  std::filesystem::path runner_path;
+  std::filesystem::path podman_path = "/usr/bin/podman";
+  std::string build_user;                // tasks run as this user when the daemon is root; "" = as the daemon
+  std::vector<std::string> podman_args;  // inserted after `podman run`, e.g. --runtime runc --network host
+  std::vector<std::string> task_env;     // extra "NAME=value" for every task (e.g. CONTAINERS_REGISTRIES_CONF)
+  unsigned max_running_tasks = std::max(1u, std::thread::hardware_concurrency());
+  std::chrono::milliseconds poll_interval{100};
+};
+
+class LocalExecutor : public Executor {
+ public:
+  static Result<std::unique_ptr<LocalExecutor>> create(LocalExecutorConfig config);
+  ~LocalExecutor() override;
+
+  Status start(const PhaseLaunch& launch) override;
+  Result<PhaseObservation> observe(const PhaseId& id) override;
+  Result<std::uint64_t> wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) override;
+  Result<LogChunk> read_log(const PhaseId& id, const std::string& task, LogOrigin origin, std::uint64_t offset,
+                            std::size_t max_bytes) override;
+  Result<std::string> read_result(const PhaseId& id) override;
+  Status stop(const PhaseId& id, std::chrono::seconds grace) override;
+  Result<std::vector<PhaseId>> list(const std::string& job_id) override;
+  Status purge(const PhaseId& id) override;
+  Status ready() override;
+
+ private:
+  struct Task;
+  struct PhaseRun;
+
+  explicit LocalExecutor(LocalExecutorConfig config);
+  void recover();
+  void monitor_loop();
+  bool poll_tasks();  // true when something changed
+  Status launch_task(PhaseRun& phase, Task& task);
+  std::filesystem::path phase_dir(const PhaseId& id) const;
+  PhaseObservation observe_locked(const PhaseRun& phase) const;
+
+  LocalExecutorConfig config_;
+  std::optional<UserIds> user_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::uint64_t generation_ = 1;
+  std::map<std::string, std::unique_ptr<PhaseRun>> phases_;  // by PhaseId::name()
+  bool stopping_ = false;
+  std::thread monitor_;
+};
+
+}  // namespace nbs::jobs

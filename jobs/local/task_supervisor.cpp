@@ -1,0 +1,231 @@
+#include "jobs/local/task_supervisor.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+
+namespace nbs::jobs {
+
+namespace {
+
+// Between fork and exec (and in the supervisor, which never execs) only async-signal-safe calls are
+// allowed: the daemon is multi-threaded. Everything is prepared before fork; these helpers use only
+// write/open/close/rename.
+
+void write_all(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    const ssize_t n = ::write(fd, data, size);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return;
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+// Formats "<word> <n>\n" into buf without snprintf (which is not async-signal-safe).
+std::size_t format_status(char* buf, const char* word, int n) {
+  std::size_t len = 0;
+  for (const char* w = word; *w; ++w) {
+    buf[len++] = *w;
+  }
+  buf[len++] = ' ';
+  char digits[16];
+  std::size_t d = 0;
+  unsigned value = n < 0 ? static_cast<unsigned>(-n) : static_cast<unsigned>(n);
+  do {
+    digits[d++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  if (n < 0) {
+    buf[len++] = '-';
+  }
+  while (d > 0) {
+    buf[len++] = digits[--d];
+  }
+  buf[len++] = '\n';
+  return len;
+}
+
+[[noreturn]] void exec_task(char* const* argv, char* const* envp, const char* work_dir, const UserIds* user) {
+  ::setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; ++s) {
+    ::sigaction(s, &dfl, nullptr);
+  }
+  const char* failed = nullptr;
+  if (::chdir(work_dir) != 0) {
+    failed = "nbs: cannot enter the task's work directory\n";
+  } else if (user != nullptr &&
+             (::setgroups(user->groups.size(), user->groups.data()) != 0 || ::setgid(user->gid) != 0 ||
+              ::setuid(user->uid) != 0)) {
+    failed = "nbs: cannot switch to the task's user\n";
+  } else {
+    ::execve(argv[0], argv, envp);
+    failed = "nbs: cannot execute the task's program\n";
+  }
+  write_all(2, failed, std::strlen(failed));
+  ::_exit(127);
+}
+
+[[noreturn]] void supervise(char* const* argv, char* const* envp, const char* work_dir, const UserIds* user,
+                            int null_fd, int log_fd, int pid_pipe, const char* exit_path, const char* exit_tmp) {
+  ::setsid();  // out of the daemon's session: its terminal and its process group signals do not reach us
+  ::dup2(null_fd, 0);
+  ::dup2(log_fd, 1);
+  ::dup2(log_fd, 2);
+  const pid_t task = ::fork();
+  if (task == 0) {
+    ::close_range(3, ~0U, 0);
+    exec_task(argv, envp, work_dir, user);
+  }
+  if (task > 0) {
+    ::setpgid(task, task);  // as the task does itself: whichever runs first, the group exists before anyone signals it
+  }
+  write_all(pid_pipe, reinterpret_cast<const char*>(&task), sizeof task);
+  // The supervisor never execs, so it still holds every descriptor of the daemon (its listening
+  // socket among them); close them so a restarted daemon can bind again.
+  ::close_range(3, ~0U, 0);
+  char buf[64];
+  std::size_t len = 0;
+  if (task < 0) {
+    len = format_status(buf, "exit", 127);
+  } else {
+    int status = 0;
+    while (::waitpid(task, &status, 0) < 0 && errno == EINTR) {
+    }
+    len = WIFSIGNALED(status) ? format_status(buf, "signal", WTERMSIG(status))
+                              : format_status(buf, "exit", WEXITSTATUS(status));
+  }
+  const int fd = ::open(exit_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    write_all(fd, buf, len);
+    ::fsync(fd);
+    ::close(fd);
+    ::rename(exit_tmp, exit_path);
+  }
+  ::_exit(0);
+}
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (const auto& s : strings) {
+    out.push_back(const_cast<char*>(s.c_str()));
+  }
+  out.push_back(nullptr);
+  return out;
+}
+
+Error sys_error(const std::string& what) {
+  return make_error(ErrorKind::internal, "local executor: " + what + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+Result<UserIds> lookup_user(const std::string& name) {
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    return make_error(ErrorKind::invalid_argument, "build user '" + name + "' does not exist");
+  }
+  UserIds ids{pw.pw_uid, pw.pw_gid, {}, pw.pw_dir ? pw.pw_dir : "/"};
+  int count = 64;
+  ids.groups.resize(static_cast<std::size_t>(count));
+  if (::getgrouplist(name.c_str(), pw.pw_gid, ids.groups.data(), &count) < 0) {
+    ids.groups.resize(static_cast<std::size_t>(count));
+    ::getgrouplist(name.c_str(), pw.pw_gid, ids.groups.data(), &count);
+  }
+  ids.groups.resize(static_cast<std::size_t>(count));
+  return ids;
+}
+
+Result<SupervisedTask> spawn_supervised(const TaskSpawn& spawn) {
+  if (spawn.argv.empty() || spawn.argv[0].empty() || spawn.argv[0][0] != '/') {
+    return make_error(ErrorKind::internal, "local executor: the task's program must be an absolute path");
+  }
+  std::vector<char*> argv = c_strings(spawn.argv);
+  std::vector<char*> envp = c_strings(spawn.env);
+  const std::string work_dir = spawn.work_dir.string();
+  const std::string exit_path = spawn.exit_path.string();
+  const std::string exit_tmp = exit_path + ".tmp";
+
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const int log_fd = ::open(spawn.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int pipe_fds[2] = {-1, -1};
+  if (null_fd < 0 || log_fd < 0 || ::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    Error e = sys_error("cannot prepare " + spawn.log_path.string());
+    for (int fd : {null_fd, log_fd, pipe_fds[0], pipe_fds[1]}) {
+      if (fd >= 0) {
+        ::close(fd);
+      }
+    }
+    return e;
+  }
+  if (spawn.user) {
+    ::fchown(log_fd, spawn.user->uid, spawn.user->gid);
+  }
+  const pid_t supervisor = ::fork();
+  if (supervisor == 0) {
+    ::close(pipe_fds[0]);
+    supervise(argv.data(), envp.data(), work_dir.c_str(), spawn.user ? &*spawn.user : nullptr, null_fd, log_fd,
+              pipe_fds[1], exit_path.c_str(), exit_tmp.c_str());
+  }
+  ::close(pipe_fds[1]);
+  ::close(null_fd);
+  ::close(log_fd);
+  if (supervisor < 0) {
+    ::close(pipe_fds[0]);
+    return sys_error("fork");
+  }
+  pid_t task = -1;
+  std::size_t got = 0;
+  while (got < sizeof task) {
+    const ssize_t n = ::read(pipe_fds[0], reinterpret_cast<char*>(&task) + got, sizeof task - got);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(pipe_fds[0]);
+  if (got != sizeof task || task <= 0) {
+    return make_error(ErrorKind::internal, "local executor: the task supervisor could not start the task");
+  }
+  return SupervisedTask{supervisor, task};
+}
+
+std::optional<ExitStatus> read_exit_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string word;
+  int n = 0;
+  if (!(in >> word >> n)) {
+    return std::nullopt;
+  }
+  if (word == "exit") {
+    return ExitStatus{n, std::nullopt};
+  }
+  if (word == "signal") {
+    return ExitStatus{std::nullopt, n};
+  }
+  return std::nullopt;
+}
+
+}  // namespace nbs::jobs

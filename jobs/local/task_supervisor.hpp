@@ -1,0 +1,51 @@
+// Starts a task that outlives the daemon: a small supervisor process (a fork of the daemon that never
+// execs) starts the task in its own process group, waits for it and writes its exit status to a file.
+// A daemon that crashes or restarts therefore loses nothing: the task keeps running, and its exit
+// status is on disk when the daemon looks again.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace nbs::jobs {
+
+struct UserIds {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  std::string home;
+};
+
+// Looks up a user's ids and supplementary groups.
+Result<UserIds> lookup_user(const std::string& name);
+
+struct TaskSpawn {
+  std::vector<std::string> argv;  // argv[0] is an absolute path; never a shell line
+  std::vector<std::string> env;   // "NAME=value", the task's whole environment
+  std::filesystem::path work_dir;
+  std::filesystem::path log_path;   // stdout and stderr, appended in arrival order
+  std::filesystem::path exit_path;  // "exit <code>\n" or "signal <n>\n", written when the task ends
+  std::optional<UserIds> user;      // switch to this user before exec (needs root)
+};
+
+struct SupervisedTask {
+  pid_t supervisor = 0;  // the daemon's child; reap it with waitpid once the exit file exists
+  pid_t task = 0;        // also the task's process group id
+};
+
+Result<SupervisedTask> spawn_supervised(const TaskSpawn& spawn);
+
+// The exit file's content: a code, or the signal that ended the task.
+struct ExitStatus {
+  std::optional<int> code;
+  std::optional<int> signal;
+};
+std::optional<ExitStatus> read_exit_file(const std::filesystem::path& path);
+
+}  // namespace nbs::jobs
