@@ -1,0 +1,87 @@
+// The daemon's configuration: one key table (key, flag, environment variable, parser, help, default)
+// applied in order 1. defaults, 2. the YAML file of --config, 3. NBS_* environment, 4. command-line
+// flags. Every value remembers its origin; every error names the key and the origin.
+#pragma once
+
+#include "common/error.hpp"
+#include "mcpd/http_context.hpp"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nbs::mcpd {
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  bool stdio = false;
+  std::string state_dir;
+  std::string nomad_addr;
+  std::string token_file;
+  std::vector<std::string> allowed_origins;
+  std::vector<std::string> allowed_hosts;
+  std::string tls_cert;
+  std::string tls_key;
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
+  std::size_t header_limit_bytes = 16 * 1024;
+  std::chrono::milliseconds header_timeout{15'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds write_timeout{30'000};
+  std::chrono::milliseconds heartbeat_interval{15'000};
+  std::chrono::milliseconds shutdown_grace{10'000};
+  std::chrono::milliseconds session_ttl{3'600'000};
+  std::size_t max_sessions = 10'000;
+  std::size_t max_connections = 1024;
+  unsigned threads = 2;
+  std::string log_level = "info";
+
+  // key → where its value came from: "default", "<file>:<line>", "NBS_LISTEN", "--listen".
+  std::map<std::string, std::string> origins;
+
+  // HOST and PORT of `listen` (validated by the loader).
+  std::string listen_host() const;
+  unsigned short listen_port() const;
+};
+
+// One configuration key. `apply` parses raw values (a list key may get several) into the Config.
+struct ConfigKey {
+  std::string key;                // YAML key, also shown by --print-config
+  std::string flag;               // command-line flag, e.g. "--listen"
+  std::vector<std::string> envs;  // environment variables, the first wins, e.g. {"NBS_NOMAD_ADDR","NOMAD_ADDR"}
+  std::string help;
+  enum class Kind { scalar, list, switch_ } kind = Kind::scalar;
+  std::function<Status(Config&, const std::vector<std::string>& values)> apply;
+  std::function<std::string(const Config&)> show;
+};
+
+const std::vector<ConfigKey>& config_keys();
+
+// Environment lookup (getenv in the daemon, a map in tests).
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+// The outcome of reading the command line: a config to run with, or something to print and exit with
+// (--help, --version, --print-config, or a usage error).
+struct ConfigLoad {
+  Config config;
+  std::optional<int> exit_code;  // set: print `output` and exit
+  std::string output;
+};
+
+// Loads and validates. Errors (invalid_argument) read like "nbs.yaml:3: listen: expected HOST:PORT,
+// got 'x'" or "NBS_MAX_BODY_BYTES: max_body_bytes: ...".
+Result<ConfigLoad> load_config(int argc, const char* const* argv, const EnvLookup& env);
+
+// Cross-key checks (TLS pair, token file required off loopback, ...).
+Status validate_config(const Config& config);
+
+// "key: value  # origin" for every key, in table order.
+std::string print_config(const Config& config);
+
+// The HTTP options the config describes.
+HttpOptions http_options(const Config& config);
+
+}  // namespace nbs::mcpd

@@ -1,0 +1,245 @@
+// The key table of the daemon's configuration and the value parsers it uses.
+#include "mcpd/config.hpp"
+
+#include <charconv>
+
+namespace nbs::mcpd {
+
+namespace {
+
+// Joins pieces with append (GCC 12 reports a false -Warray-bounds on chains of operator+).
+std::string cat(std::initializer_list<std::string_view> pieces) {
+  std::string out;
+  for (auto p : pieces) {
+    out.append(p);
+  }
+  return out;
+}
+
+std::string_view last(const std::vector<std::string>& values) {
+  if (values.empty()) {
+    return {};
+  }
+  return values.back();
+}
+
+Result<std::uint64_t> parse_uint(std::string_view key, std::string_view text, std::uint64_t min, std::uint64_t max) {
+  std::uint64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    return make_error(ErrorKind::invalid_argument, cat({key, ": expected a whole number, got '", text, "'"}));
+  }
+  if (n < min || n > max) {
+    return make_error(ErrorKind::invalid_argument, cat({key, ": must be between ", std::to_string(min), " and ",
+                                                        std::to_string(max), ", got ", std::to_string(n)}));
+  }
+  return n;
+}
+
+// "250ms", "15s", "2m", "1h"; a bare number means seconds.
+Result<std::chrono::milliseconds> parse_duration(std::string_view key, std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+    ++digits;
+  }
+  std::string_view unit = text.substr(digits);
+  auto n = parse_uint(key, text.substr(0, digits), 0, 1'000'000'000);
+  if (!n || digits == 0) {
+    return make_error(ErrorKind::invalid_argument,
+                      cat({key, ": expected a duration such as 250ms, 15s, 2m or 1h, got '", text, "'"}));
+  }
+  std::uint64_t factor = unit == "ms" ? 1 : (unit.empty() || unit == "s") ? 1000 : unit == "m" ? 60'000
+                                                                                  : unit == "h" ? 3'600'000
+                                                                                                : 0;
+  if (factor == 0) {
+    return make_error(ErrorKind::invalid_argument, cat({key, ": unknown duration unit '", unit, "' (use ms, s, m or h)"}));
+  }
+  return std::chrono::milliseconds(*n * factor);
+}
+
+Result<bool> parse_bool(std::string_view key, std::string_view text) {
+  if (text == "true" || text == "1" || text == "yes" || text == "on") {
+    return true;
+  }
+  if (text == "false" || text == "0" || text == "no" || text == "off") {
+    return false;
+  }
+  return make_error(ErrorKind::invalid_argument, cat({key, ": expected true or false, got '", text, "'"}));
+}
+
+std::string show_duration(std::chrono::milliseconds d) {
+  auto ms = d.count();
+  if (ms % 1000 == 0) {
+    return std::to_string(ms / 1000) + "s";
+  }
+  return std::to_string(ms) + "ms";
+}
+
+std::string show_list(const std::vector<std::string>& values) {
+  std::string out = "[";
+  for (const auto& v : values) {
+    if (out.size() > 1) {
+      out += ", ";
+    }
+    out += v;
+  }
+  return out + "]";
+}
+
+ConfigKey string_key(std::string key, std::string flag, std::vector<std::string> envs, std::string help,
+                     std::string Config::*member) {
+  return ConfigKey{key, std::move(flag), std::move(envs), std::move(help), ConfigKey::Kind::scalar,
+                   [member](Config& c, const std::vector<std::string>& v) -> Status {
+                     c.*member = std::string(last(v));
+                     return {};
+                   },
+                   [member](const Config& c) { return c.*member; }};
+}
+
+ConfigKey list_key(std::string key, std::string flag, std::vector<std::string> envs, std::string help,
+                   std::vector<std::string> Config::*member) {
+  return ConfigKey{key, std::move(flag), std::move(envs), std::move(help), ConfigKey::Kind::list,
+                   [member](Config& c, const std::vector<std::string>& v) -> Status {
+                     c.*member = v;
+                     return {};
+                   },
+                   [member](const Config& c) { return show_list(c.*member); }};
+}
+
+ConfigKey size_key(std::string key, std::string flag, std::string help, std::size_t Config::*member,
+                   std::uint64_t min, std::uint64_t max) {
+  std::string env = "NBS_" + key;
+  for (auto& ch : env) {
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  }
+  return ConfigKey{key, std::move(flag), {env}, std::move(help), ConfigKey::Kind::scalar,
+                   [key, member, min, max](Config& c, const std::vector<std::string>& v) -> Status {
+                     auto n = parse_uint(key, last(v), min, max);
+                     if (!n) {
+                       return n.error();
+                     }
+                     c.*member = static_cast<std::size_t>(*n);
+                     return {};
+                   },
+                   [member](const Config& c) { return std::to_string(c.*member); }};
+}
+
+ConfigKey duration_key(std::string key, std::string flag, std::string help, std::chrono::milliseconds Config::*member) {
+  std::string env = "NBS_" + key;
+  for (auto& ch : env) {
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  }
+  return ConfigKey{key, std::move(flag), {env}, std::move(help), ConfigKey::Kind::scalar,
+                   [key, member](Config& c, const std::vector<std::string>& v) -> Status {
+                     auto d = parse_duration(key, last(v));
+                     if (!d) {
+                       return d.error();
+                     }
+                     c.*member = *d;
+                     return {};
+                   },
+                   [member](const Config& c) { return show_duration(c.*member); }};
+}
+
+Status apply_listen(Config& c, const std::vector<std::string>& v) {
+  std::string text(last(v));
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return make_error(ErrorKind::invalid_argument, cat({"listen: expected HOST:PORT, got '", text, "'"}));
+  }
+  auto port = parse_uint("listen", std::string_view(text).substr(colon + 1), 0, 65535);
+  if (!port) {
+    return make_error(ErrorKind::invalid_argument, cat({"listen: expected HOST:PORT with a port 0-65535, got '", text, "'"}));
+  }
+  c.listen = text;
+  return {};
+}
+
+std::vector<ConfigKey> make_keys() {
+  std::vector<ConfigKey> keys;
+  keys.push_back(ConfigKey{"listen", "--listen", {"NBS_LISTEN"},
+                           "HTTP address HOST:PORT (IP address; 127.0.0.1 by default, port 0 picks one)",
+                           ConfigKey::Kind::scalar, apply_listen, [](const Config& c) { return c.listen; }});
+  keys.push_back(ConfigKey{"stdio", "--stdio", {"NBS_STDIO"}, "serve MCP on stdin/stdout instead of HTTP",
+                           ConfigKey::Kind::switch_,
+                           [](Config& c, const std::vector<std::string>& v) -> Status {
+                             auto b = parse_bool("stdio", last(v));
+                             if (!b) {
+                               return b.error();
+                             }
+                             c.stdio = *b;
+                             return {};
+                           },
+                           [](const Config& c) { return std::string(c.stdio ? "true" : "false"); }});
+  keys.push_back(string_key("state_dir", "--state-dir", {"NBS_STATE_DIR"},
+                            "state directory of the local executor (no Nomad)", &Config::state_dir));
+  keys.push_back(string_key("nomad_addr", "--nomad-addr", {"NBS_NOMAD_ADDR", "NOMAD_ADDR"},
+                            "Nomad HTTP API address, e.g. http://127.0.0.1:4646 (Nomad executor)",
+                            &Config::nomad_addr));
+  keys.push_back(string_key("token_file", "--token-file", {"NBS_TOKEN_FILE"},
+                            "file of bearer tokens ('<principal> <token>' per line); required off loopback",
+                            &Config::token_file));
+  keys.push_back(list_key("allowed_origins", "--allowed-origin", {"NBS_ALLOWED_ORIGINS"},
+                          "allowed Origin (repeatable; env: comma-separated); default: loopback origins",
+                          &Config::allowed_origins));
+  keys.push_back(list_key("allowed_hosts", "--allowed-host", {"NBS_ALLOWED_HOSTS"},
+                          "allowed Host names (repeatable); default: loopback names when bound to loopback",
+                          &Config::allowed_hosts));
+  keys.push_back(string_key("tls_cert", "--tls-cert", {"NBS_TLS_CERT"}, "TLS certificate chain (PEM)",
+                            &Config::tls_cert));
+  keys.push_back(string_key("tls_key", "--tls-key", {"NBS_TLS_KEY"}, "TLS private key (PEM)", &Config::tls_key));
+  keys.push_back(size_key("max_body_bytes", "--max-body-bytes", "largest request body accepted (413 above)",
+                          &Config::max_body_bytes, 1024, 1ULL << 30));
+  keys.push_back(size_key("header_limit_bytes", "--header-limit-bytes", "largest request header accepted (431 above)",
+                          &Config::header_limit_bytes, 1024, 1 << 20));
+  keys.push_back(duration_key("header_timeout", "--header-timeout", "time to receive a request header (and idle keep-alive)",
+                              &Config::header_timeout));
+  keys.push_back(duration_key("body_timeout", "--body-timeout", "time to receive a request body", &Config::body_timeout));
+  keys.push_back(duration_key("write_timeout", "--write-timeout", "time to write one response or event",
+                              &Config::write_timeout));
+  keys.push_back(duration_key("heartbeat_interval", "--heartbeat-interval", "SSE keep-alive comment interval",
+                              &Config::heartbeat_interval));
+  keys.push_back(duration_key("shutdown_grace", "--shutdown-grace", "how long shutdown waits for in-flight requests",
+                              &Config::shutdown_grace));
+  keys.push_back(duration_key("session_ttl", "--session-ttl", "idle lifetime of a legacy MCP session",
+                              &Config::session_ttl));
+  keys.push_back(size_key("max_sessions", "--max-sessions", "legacy MCP sessions kept (least recently used evicted)",
+                          &Config::max_sessions, 1, 10'000'000));
+  keys.push_back(size_key("max_connections", "--max-connections", "concurrent HTTP connections",
+                          &Config::max_connections, 1, 1'000'000));
+  keys.push_back(ConfigKey{"threads", "--threads", {"NBS_THREADS"}, "I/O threads", ConfigKey::Kind::scalar,
+                           [](Config& c, const std::vector<std::string>& v) -> Status {
+                             auto n = parse_uint("threads", last(v), 1, 256);
+                             if (!n) {
+                               return n.error();
+                             }
+                             c.threads = static_cast<unsigned>(*n);
+                             return {};
+                           },
+                           [](const Config& c) { return std::to_string(c.threads); }});
+  keys.push_back(ConfigKey{"log_level", "--log-level", {"NBS_LOG_LEVEL"}, "trace, debug, info, warn, error or off",
+                           ConfigKey::Kind::scalar,
+                           [](Config& c, const std::vector<std::string>& v) -> Status {
+                             std::string level(last(v));
+                             for (auto ok : {"trace", "debug", "info", "warn", "error", "off"}) {
+                               if (level == ok) {
+                                 c.log_level = level;
+                                 return {};
+                               }
+                             }
+                             return make_error(
+                                 ErrorKind::invalid_argument,
+                                 cat({"log_level: expected trace, debug, info, warn, error or off, got '", level, "'"}));
+                           },
+                           [](const Config& c) { return c.log_level; }});
+  return keys;
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> k_keys = make_keys();
+  return k_keys;
+}
+
+}  // namespace nbs::mcpd

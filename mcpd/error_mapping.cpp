@@ -1,0 +1,64 @@
+#include "mcpd/error_mapping.hpp"
+
+#include "mcpd/json_rpc.hpp"
+
+namespace nbs::mcpd {
+namespace json = boost::json;
+
+int http_status(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::invalid_argument:
+      return 400;
+    case ErrorKind::unauthorized:
+      return 401;
+    case ErrorKind::not_found:
+      return 404;
+    case ErrorKind::conflict:
+      return 409;
+    case ErrorKind::unavailable:
+      return 503;
+    case ErrorKind::timeout:
+      return 504;
+    case ErrorKind::internal:
+      return 500;
+  }
+  return 500;
+}
+
+int jsonrpc_code(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::invalid_argument:
+    case ErrorKind::not_found:
+      return rpc_code::k_invalid_params;
+    default:
+      return rpc_code::k_internal_error;
+  }
+}
+
+json::object error_body(const Error& error) {
+  json::array details;
+  for (const auto& field : error.fields) {
+    details.push_back(json::object{{"field", field.path}, {"reason", field.reason}});
+  }
+  return json::object{{"error", error.message}, {"code", to_string(error.kind)}, {"details", std::move(details)}};
+}
+
+json::object error_body_schema() {
+  return json::parse(R"({"type":"object","properties":{
+    "error":{"type":"string"},"code":{"type":"string"},
+    "details":{"type":"array","items":{"type":"object","properties":{
+      "field":{"type":"string"},"reason":{"type":"string"}},"required":["field","reason"]}}},
+    "required":["error","code","details"]})")
+      .as_object();
+}
+
+std::string error_text(const Error& error) {
+  std::string text = std::string(to_string(error.kind)) + ": " + error.message;
+  for (const auto& field : error.fields) {
+    text += '\n';
+    text += field.path.empty() ? field.reason : field.path + ": " + field.reason;
+  }
+  return text;
+}
+
+}  // namespace nbs::mcpd

@@ -1,0 +1,28 @@
+// The one place where an nbs::ErrorKind becomes an HTTP status, a JSON-RPC code and a wire body
+// (REST error object, MCP isError tool result).
+#pragma once
+
+#include "common/error.hpp"
+
+#include <boost/json.hpp>
+
+namespace nbs::mcpd {
+
+// invalid_argument 400, unauthorized 401, not_found 404, conflict 409, unavailable 503, timeout 504,
+// internal 500.
+int http_status(ErrorKind kind);
+
+// invalid_argument/not_found -32602 (bad params), everything else -32603 (internal error).
+int jsonrpc_code(ErrorKind kind);
+
+// {"error": message, "code": kind, "details": [{"field","reason"}, ...]} — the REST error body and the
+// structuredContent of an isError tool result.
+boost::json::object error_body(const Error& error);
+
+// A JSON Schema for error_body().
+boost::json::object error_body_schema();
+
+// The text of an isError result: "<kind>: <message>" then one "<field>: <reason>" line per field.
+std::string error_text(const Error& error);
+
+}  // namespace nbs::mcpd

@@ -1,0 +1,53 @@
+// HTTP access control: bearer tokens from a token file (compared in constant time), and the Origin and
+// Host checks that stop DNS-rebinding and cross-site requests.
+#pragma once
+
+#include "common/error.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nbs::mcpd {
+
+// The tokens allowed to call the daemon. File format: one token per line, either "<principal> <token>"
+// or just "<token>" (its principal is then "token-<line number>"); blank lines and lines starting with
+// '#' are ignored.
+class TokenStore {
+ public:
+  // Fails (naming the file and line) if the file cannot be read, holds no token, or has a malformed line.
+  static Result<TokenStore> load(const std::string& path);
+  static Result<TokenStore> parse(std::string_view text, const std::string& origin);
+
+  // The principal of `presented`, or nullopt. Compares SHA-256 digests with CRYPTO_memcmp against every
+  // stored token, so the time taken does not depend on where a guess differs.
+  std::optional<std::string> authenticate(std::string_view presented) const;
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::string principal;
+    std::string digest;  // SHA-256 of the token
+  };
+  std::vector<Entry> entries_;
+};
+
+// The token of an "Authorization: Bearer <token>" header value, or nullopt.
+std::optional<std::string_view> bearer_token(std::string_view authorization);
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(std::string_view host);
+
+// Host header check: with an explicit allow-list, the host name (port ignored) must be in it; without
+// one, a daemon bound to loopback accepts only loopback names and any other bind accepts every host.
+bool host_allowed(std::string_view host_header, const std::vector<std::string>& allowed_hosts, bool bound_to_loopback);
+
+// Origin check: a request without Origin passes; otherwise the origin must be in the allow-list
+// (scheme://host[:port], case-insensitive), or, with an empty list, be a loopback origin.
+bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed_origins);
+
+// The host part of an Origin ("http://evil.example:80" → "evil.example"), for error messages.
+std::string origin_host(std::string_view origin);
+
+}  // namespace nbs::mcpd

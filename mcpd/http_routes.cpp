@@ -1,0 +1,176 @@
+#include "mcpd/http_routes.hpp"
+
+#include "mcpd/error_mapping.hpp"
+#include "mcpd/json_rpc.hpp"
+
+#include <boost/url/parse.hpp>
+#include <charconv>
+
+namespace nbs::mcpd {
+namespace json = boost::json;
+
+namespace {
+
+// 403/401 bodies: JSON-RPC shaped on /mcp (clients parse them as such), REST shaped elsewhere.
+HttpResponse denial(unsigned status, const RouteMatch& route, ErrorKind kind, const std::string& message,
+                    unsigned version) {
+  if (route.route == Route::mcp) {
+    return json_response(status, make_error_response(nullptr, rpc_code::k_server_error, message), version, false);
+  }
+  HttpResponse res = json_response(status, error_body(make_error(kind, message)), version, false);
+  return res;
+}
+
+bool method_allowed(Route route, http::verb method, std::string& allow) {
+  switch (route) {
+    case Route::mcp:
+      allow = "GET, POST, DELETE";
+      return method == http::verb::get || method == http::verb::post || method == http::verb::delete_;
+    case Route::rest_tool:
+      allow = "POST";
+      return method == http::verb::post;
+    case Route::health:
+    case Route::ready:
+    case Route::metrics:
+    case Route::rest_job:
+      allow = "GET";
+      return method == http::verb::get;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+bool bound_to_loopback(const HttpOptions& options) { return is_loopback_host(options.host); }
+
+RouteMatch match_route(std::string_view target, const ToolRegistry& tools) {
+  RouteMatch m;
+  m.label = "other";
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) {
+    return m;
+  }
+  std::vector<std::string> segments;
+  for (auto s : url->segments()) {
+    segments.push_back(s);
+  }
+  std::string path = url->path();
+  if (path == "/mcp" || path == "/mcp/") {
+    m.route = Route::mcp;
+    m.label = "/mcp";
+  } else if (path == "/health") {
+    m.route = Route::health;
+    m.label = "/health";
+  } else if (path == "/ready") {
+    m.route = Route::ready;
+    m.label = "/ready";
+  } else if (path == "/metrics") {
+    m.route = Route::metrics;
+    m.label = "/metrics";
+  } else if (path.starts_with("/.well-known/")) {
+    m.route = Route::well_known;
+  } else if (!segments.empty() && (segments[0] == "mcp" || segments[0] == "json")) {
+    if (segments.size() == 2 && !segments[1].empty()) {
+      m.route = Route::rest_tool;
+      m.tool = segments[1];
+      m.label = tools.find(m.tool) ? "/rest/" + m.tool : "/rest/unknown";
+    } else if (segments.size() == 4 && segments[1] == "job" && !segments[2].empty() &&
+               (segments[3] == "status" || segments[3] == "logs")) {
+      m.route = Route::rest_job;
+      m.job_id = segments[2];
+      m.action = segments[3];
+      m.label = "/rest/job/" + m.action;
+    }
+  }
+  return m;
+}
+
+std::optional<HttpResponse> check_header(const http::request_parser<http::string_body>::value_type& header,
+                                         const RouteMatch& route, const HttpOptions& options,
+                                         const HttpServices& services, std::string& principal) {
+  unsigned version = header.version();
+  std::string_view host = header[http::field::host];
+  if (!host_allowed(host, options.allowed_hosts, bound_to_loopback(options))) {
+    return denial(403, route, ErrorKind::unauthorized, "Invalid Host: " + std::string(host), version);
+  }
+  if (auto origin = header.find(http::field::origin); origin != header.end()) {
+    if (!origin_allowed(origin->value(), options.allowed_origins)) {
+      return denial(403, route, ErrorKind::unauthorized, "Invalid Origin: " + origin_host(origin->value()), version);
+    }
+  }
+  if (services.tokens != nullptr && route.route != Route::health && route.route != Route::well_known) {
+    auto token = bearer_token(header[http::field::authorization]);
+    auto who = token ? services.tokens->authenticate(*token) : std::nullopt;
+    if (!who) {
+      HttpResponse res = denial(401, route, ErrorKind::unauthorized,
+                                token ? "Unauthorized: invalid bearer token" : "Unauthorized: bearer token required",
+                                version);
+      res.set(http::field::www_authenticate,
+              token ? "Bearer realm=\"nbs-mcpd\", error=\"invalid_token\"" : "Bearer realm=\"nbs-mcpd\"");
+      return res;
+    }
+    principal = *who;
+  }
+  if (route.route == Route::not_found || route.route == Route::well_known) {
+    return rest_error_response(make_error(ErrorKind::not_found, "path: no route for " + std::string(header.target())),
+                               version, false);
+  }
+  std::string allow;
+  if (!method_allowed(route.route, header.method(), allow)) {
+    HttpResponse res = rest_error_response(
+        make_error(ErrorKind::invalid_argument, "method: " + std::string(header.method_string()) + " is not allowed"),
+        version, false);
+    res.result(http::status::method_not_allowed);
+    res.set(http::field::allow, allow);
+    return res;
+  }
+  if (auto length = header.find(http::field::content_length); length != header.end()) {
+    std::string_view v = length->value();
+    std::uint64_t n = 0;
+    auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || ptr != v.data() + v.size()) {
+      return rest_error_response(make_error(ErrorKind::invalid_argument, "content-length: not a number"), version,
+                                 false);
+    }
+    if (n > options.max_body_bytes) {
+      HttpResponse res = rest_error_response(
+          make_field_errors({{"body", "is " + std::to_string(n) + " bytes, more than the limit of " +
+                                          std::to_string(options.max_body_bytes)}}),
+          version, false);
+      res.result(http::status::payload_too_large);
+      return res;
+    }
+  }
+  return std::nullopt;
+}
+
+HttpResponse text_response(unsigned status, std::string body, std::string_view content_type, unsigned version,
+                           bool keep_alive) {
+  HttpResponse res{static_cast<http::status>(status), version};
+  res.set(http::field::server, "nbs-mcpd");
+  res.set(http::field::content_type, content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(keep_alive);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+HttpResponse json_response(unsigned status, const json::value& body, unsigned version, bool keep_alive) {
+  return text_response(status, json::serialize(body), "application/json", version, keep_alive);
+}
+
+HttpResponse rest_error_response(const Error& error, unsigned version, bool keep_alive) {
+  return json_response(static_cast<unsigned>(http_status(error.kind)), error_body(error), version, keep_alive);
+}
+
+HttpResponse health_response(unsigned version, bool keep_alive) {
+  return json_response(200, json::object{{"status", "ok"}, {"version", NBS_VERSION}}, version, keep_alive);
+}
+
+HttpResponse metrics_response(const MetricsRegistry& metrics, unsigned version, bool keep_alive) {
+  return text_response(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8", version, keep_alive);
+}
+
+}  // namespace nbs::mcpd

@@ -1,0 +1,73 @@
+// The job record: everything the service remembers about a job, stored as JSON under `jobs/<id>` in
+// the record store (Nomad Variables `nomad-build/jobs/<id>`, or the local state directory). It holds the
+// validated request, the status, the phase timestamps and, on failure, the failing phase with an
+// excerpt of its log, so the reason survives Nomad's garbage collection.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "common/job_request.hpp"
+
+namespace nbs::mcpd {
+
+enum class JobStatus { pending, building, testing, publishing, succeeded, failed, killed };
+std::string_view to_string(JobStatus status);  // "PENDING", "BUILDING", …
+std::optional<JobStatus> parse_job_status(std::string_view text);
+bool is_terminal(JobStatus status);
+
+struct PhaseTimes {
+  std::optional<SystemTime> job_start;
+  std::optional<SystemTime> build_start;
+  std::optional<SystemTime> build_end;
+  std::optional<SystemTime> test_start;
+  std::optional<SystemTime> test_end;
+  std::optional<SystemTime> publish_start;
+  std::optional<SystemTime> publish_end;
+  std::optional<SystemTime> job_end;
+
+  std::optional<SystemTime>& start_of(Phase phase);
+  std::optional<SystemTime>& end_of(Phase phase);
+  friend bool operator==(const PhaseTimes&, const PhaseTimes&) = default;
+};
+
+struct JobRecord {
+  static constexpr std::size_t k_max_excerpt_lines = 100;
+
+  std::string id;
+  JobRequest request;
+  JobStatus status = JobStatus::pending;
+  std::optional<Phase> active_phase;  // the last phase started (build, test or publish)
+  int attempt = 1;                    // of the active phase
+  PhaseTimes times;
+  std::string waiting_reason;         // PENDING: what the job waits for
+  std::optional<Phase> failed_phase;
+  std::string error;                  // FAILED or KILLED: one line saying why
+  std::vector<std::string> excerpt;   // FAILED: the last lines of the failing phase's log
+  std::string digest;                 // of the built image
+  std::uint64_t image_size = 0;
+  std::string commit;                 // the commit that was built
+  std::vector<std::string> images;    // SUCCEEDED: every published reference
+  bool kill_requested = false;
+  std::optional<Phase> cleanup_for;   // the temp image of this job needs removing (tests ran or were due)
+  bool temp_cleaned = false;
+  std::string cleanup_error;
+  bool settled = false;               // terminal, nothing running, lock released, temp image gone
+  std::string token_id;               // which bearer token submitted it (jobs are bound to it), or ""
+
+  friend bool operator==(const JobRecord&, const JobRecord&) = default;
+};
+
+boost::json::object to_json(const JobRecord& record);
+Result<JobRecord> parse_job_record(std::string_view text);
+
+// The store key of a job's record, and of the lock that serialises builds of one image and branch.
+std::string record_key(std::string_view job_id);
+std::string lock_key(const JobRequest& request);
+
+}  // namespace nbs::mcpd
