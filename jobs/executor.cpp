@@ -2,7 +2,13 @@
 
 namespace nbs::jobs {
 
-std::string PhaseId::name() const { return "nbs-" + job_id + "-" + std::string(to_string(phase)); }
+std::string PhaseId::name() const {
+  std::string out = "nbs-" + job_id + "-" + std::string(to_string(phase));
+  if (attempt > 1) {
+    out += "-" + std::to_string(attempt);
+  }
+  return out;
+}
 
 std::string_view to_string(PhaseState state) {
   switch (state) {

@@ -19,8 +19,10 @@ namespace nbs::jobs {
 struct PhaseId {
   std::string job_id;
   Phase phase = Phase::build;
+  int attempt = 1;  // a phase the orchestrator retries (a lost node) runs again under a new name
 
-  // "nbs-<job id>-<phase>": the Nomad job id, the local directory name.
+  // "nbs-<job id>-<phase>", then "-<attempt>" from the second attempt: the Nomad job id, the local
+  // directory name.
   std::string name() const;
   friend bool operator==(const PhaseId&, const PhaseId&) = default;
 };
@@ -69,6 +71,14 @@ struct LogChunk {
 
 enum class LogOrigin { start, end };
 
+// What changed since an index: the jobs whose phases changed, or everything when the executor cannot
+// tell (then the caller looks at all of its jobs).
+struct Changes {
+  std::uint64_t index = 0;
+  std::vector<std::string> job_ids;
+  bool everything = false;
+};
+
 class Executor {
  public:
   virtual ~Executor() = default;
@@ -80,8 +90,8 @@ class Executor {
   virtual Result<PhaseObservation> observe(const PhaseId& id) = 0;
 
   // Blocks until some phase of ours may have changed after `index`, or `timeout` passes; returns the
-  // index to pass next time. Cheap to call in a loop: it waits, it does not poll the caller.
-  virtual Result<std::uint64_t> wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) = 0;
+  // index to pass next time and which jobs changed. Cheap to call in a loop: it waits, it does not poll.
+  virtual Result<Changes> wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) = 0;
 
   // Up to `max_bytes` of a task's stdout (the runner's phase events, or a test's container output,
   // stderr interleaved as the executor records it). From the end: the last `max_bytes`, minus `offset`.

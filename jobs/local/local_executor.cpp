@@ -153,6 +153,9 @@ void LocalExecutor::recover() {
     phase->dir = entry.path();
     phase->id.job_id = json::value_to<std::string>(launch.at("job_id"));
     phase->id.phase = parse_phase(json::value_to<std::string>(launch.at("phase"))).value_or(Phase::build);
+    if (const auto* attempt = launch.as_object().if_contains("attempt"); attempt && attempt->is_int64()) {
+      phase->id.attempt = static_cast<int>(attempt->get_int64());
+    }
     if (const auto* started = launch.as_object().if_contains("started_at"); started && started->is_string()) {
       phase->started_at = parse_utc(started->get_string());
     }
@@ -251,6 +254,7 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
   phase->started_at = now_utc();
   const json::object record{{"job_id", launch.id.job_id},
                             {"phase", to_string(launch.id.phase)},
+                            {"attempt", launch.id.attempt},
                             {"started_at", format_utc(*phase->started_at)},
                             {"tasks", std::move(tasks)}};
   // launch.json makes the phase exist; written last, so a crash before it leaves nothing half-started.
@@ -258,8 +262,7 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
     return make_error(ErrorKind::unavailable, "local executor: cannot record the launch in " + phase->dir.string());
   }
   phases_[name] = std::move(phase);
-  ++generation_;
-  changed_.notify_all();
+  note_change(launch.id.job_id);
   return {};
 }
 
@@ -288,6 +291,15 @@ Status LocalExecutor::launch_task(PhaseRun& phase, Task& task) {
   return {};
 }
 
+void LocalExecutor::note_change(const std::string& job_id) {
+  ++generation_;
+  recent_.emplace_back(generation_, job_id);
+  if (recent_.size() > 512) {
+    recent_.pop_front();
+  }
+  changed_.notify_all();
+}
+
 bool LocalExecutor::poll_tasks() {
   bool changed = false;
   unsigned running = 0;
@@ -304,6 +316,7 @@ bool LocalExecutor::poll_tasks() {
   });
   for (PhaseRun* phase : ordered) {
     bool all_done = true;
+    bool changed_here = false;
     for (auto& task : phase->tasks) {
       if (task.state == PhaseState::pending && !task.stop_requested && running < config_.max_running_tasks) {
         if (auto started = launch_task(*phase, task); !started) {
@@ -313,11 +326,11 @@ bool LocalExecutor::poll_tasks() {
         } else {
           ++running;
         }
-        changed = true;
+        changed_here = true;
       } else if (task.state == PhaseState::pending && task.stop_requested) {
         task.state = PhaseState::failed;
         task.exit = ExitStatus{std::nullopt, SIGTERM};
-        changed = true;
+        changed_here = true;
       }
       if (task.state == PhaseState::running) {
         if (task.supervisor_is_child && ::waitpid(task.supervisor, nullptr, WNOHANG) == task.supervisor) {
@@ -330,14 +343,14 @@ bool LocalExecutor::poll_tasks() {
             ::waitpid(task.supervisor, nullptr, 0);  // it exits right after writing the file
           }
           --running;
-          changed = true;
+          changed_here = true;
         } else if (!process_alive(task.supervisor) && !process_alive(task.pid)) {
           if (auto late = read_exit_file(task.dir / "exit")) {
             continue;  // written between the two checks; settled on the next poll
           }
           task.state = PhaseState::lost;
           --running;
-          changed = true;
+          changed_here = true;
         } else if (task.kill_at && Clock::now() >= *task.kill_at) {
           ::kill(-task.pid, SIGKILL);
           task.kill_at.reset();
@@ -348,6 +361,10 @@ bool LocalExecutor::poll_tasks() {
     if (all_done && !phase->finished_at) {
       phase->finished_at = now_utc();
     }
+    if (changed_here) {
+      note_change(phase->id.job_id);
+      changed = true;
+    }
   }
   return changed;
 }
@@ -355,10 +372,7 @@ bool LocalExecutor::poll_tasks() {
 void LocalExecutor::monitor_loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    if (poll_tasks()) {
-      ++generation_;
-      changed_.notify_all();
-    }
+    poll_tasks();
     changed_.wait_for(lock, config_.poll_interval);
   }
 }
@@ -404,10 +418,17 @@ Result<PhaseObservation> LocalExecutor::observe(const PhaseId& id) {
   return observe_locked(*it->second);
 }
 
-Result<std::uint64_t> LocalExecutor::wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) {
+Result<Changes> LocalExecutor::wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   changed_.wait_for(lock, timeout, [&] { return generation_ > index || stopping_; });
-  return generation_;
+  Changes changes{.index = generation_};
+  changes.everything = index == 0 || recent_.empty() || recent_.front().first > index + 1;
+  for (const auto& [generation, job] : recent_) {
+    if (generation > index && std::find(changes.job_ids.begin(), changes.job_ids.end(), job) == changes.job_ids.end()) {
+      changes.job_ids.push_back(job);
+    }
+  }
+  return changes;
 }
 
 Result<LogChunk> LocalExecutor::read_log(const PhaseId& id, const std::string& task, LogOrigin origin,
@@ -475,8 +496,7 @@ Status LocalExecutor::stop(const PhaseId& id, std::chrono::seconds grace) {
       task.kill_at = Clock::now() + grace;
     }
   }
-  ++generation_;
-  changed_.notify_all();
+  note_change(id.job_id);
   return {};
 }
 
@@ -505,7 +525,7 @@ Status LocalExecutor::purge(const PhaseId& id) {
   std::error_code ec;
   fs::remove_all(it->second->dir, ec);
   phases_.erase(it);
-  ++generation_;
+  note_change(id.job_id);
   return {};
 }
 

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -35,7 +36,7 @@ class LocalExecutor : public Executor {
 
   Status start(const PhaseLaunch& launch) override;
   Result<PhaseObservation> observe(const PhaseId& id) override;
-  Result<std::uint64_t> wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) override;
+  Result<Changes> wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) override;
   Result<LogChunk> read_log(const PhaseId& id, const std::string& task, LogOrigin origin, std::uint64_t offset,
                             std::size_t max_bytes) override;
   Result<std::string> read_result(const PhaseId& id) override;
@@ -52,6 +53,7 @@ class LocalExecutor : public Executor {
   void recover();
   void monitor_loop();
   bool poll_tasks();  // true when something changed
+  void note_change(const std::string& job_id);  // under mutex_
   Status launch_task(PhaseRun& phase, Task& task);
   std::filesystem::path phase_dir(const PhaseId& id) const;
   PhaseObservation observe_locked(const PhaseRun& phase) const;
@@ -61,6 +63,7 @@ class LocalExecutor : public Executor {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::uint64_t generation_ = 1;
+  std::deque<std::pair<std::uint64_t, std::string>> recent_;  // (generation, job id), the last few hundred
   std::map<std::string, std::unique_ptr<PhaseRun>> phases_;  // by PhaseId::name()
   bool stopping_ = false;
   std::thread monitor_;

@@ -64,7 +64,7 @@ class LocalExecutorTest : public ::testing::Test {
       if (o.state == state) {
         return o;
       }
-      index = *executor_->wait_for_change(index, 200ms);
+      index = executor_->wait_for_change(index, 200ms)->index;
     }
     ADD_FAILURE() << id.name() << " stayed " << to_string(o.state) << ", expected " << to_string(state);
     return o;
@@ -100,6 +100,17 @@ TEST_F(LocalExecutorTest, RunsAPhaseToSuccessWithLogAndResult) {
   std::string text((std::istreambuf_iterator<char>(spec)), {});
   EXPECT_NE(text.find("result.json"), std::string::npos);
   EXPECT_NE(text.find("\"work_dir\""), std::string::npos);
+}
+
+TEST_F(LocalExecutorTest, WaitForChangeNamesTheJobsThatChanged) {
+  auto& e = make();
+  const std::uint64_t index = e.wait_for_change(0, 0ms)->index;
+  ASSERT_TRUE(e.start(build_launch("ja", "{}")));
+  auto changes = e.wait_for_change(index, 5s);
+  ASSERT_TRUE(changes);
+  EXPECT_GT(changes->index, index);
+  EXPECT_FALSE(changes->everything);
+  EXPECT_EQ(changes->job_ids, std::vector<std::string>{"ja"});
 }
 
 TEST_F(LocalExecutorTest, StartingTwiceStartsOnce) {
