@@ -1,0 +1,199 @@
+#include "runner/build_phase.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+#include "runner/build_user.hpp"
+#include "runner/buildah.hpp"
+#include "runner/buildah_output.hpp"
+#include "runner/git_checkout.hpp"
+#include "runner/git_mirror.hpp"
+#include "runner/push.hpp"
+#include "runner/registry/auth_file.hpp"
+
+namespace nbs::runner {
+namespace {
+
+namespace fs = std::filesystem;
+using SteadyClock = std::chrono::steady_clock;
+
+std::int64_t ms_since(SteadyClock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
+}
+
+PhaseOutcome fail(const PhaseContext& ctx, ExitCode code, const std::string& message,
+                  std::optional<int> exit_code = std::nullopt) {
+  code = ctx.failure_code(code);
+  ctx.log().error(message, exit_code);
+  return {code, message};
+}
+
+// Secrets from the credential files are masked in every event from here on.
+Result<GitCredentials> load_secrets(const PhaseContext& ctx) {
+  auto git = load_git_credentials(ctx.spec().credentials);
+  if (!git) return git.error();
+  ctx.log().add_secret(git->token);
+  ctx.log().add_secret(git->ssh_key);
+  if (!ctx.spec().credentials.registry_auth_file.empty()) {
+    auto auth = registry::AuthFile::load(ctx.spec().credentials.registry_auth_file);
+    if (!auth) return auth.error();
+    for (const auto& s : auth->secrets()) ctx.log().add_secret(s);
+  }
+  return git;
+}
+
+PhaseOutcome fetch_source(const PhaseContext& ctx, const GitCredentials& creds, const BuildPaths& paths,
+                          PhaseResult& result) {
+  const auto& request = ctx.spec().request;
+  GitControl control{.credentials = &creds, .stop = &ctx.stop(), .deadline = ctx.deadline()};
+  ctx.log().line(LogStream::none, "git: fetching " + request.repo_url + " into the mirror cache");
+  auto sync = sync_mirror(ctx.spec().cache_dir, request.repo_url, request.git_ref, control);
+  if (!sync) return fail(ctx, ExitCode::git_failed, sync.error().message);
+  const auto& s = sync->stats;
+  result.git_received_objects = s.received_objects;
+  result.git_received_bytes = s.received_bytes;
+  ctx.log().line(LogStream::none, "git: " + std::string(s.created ? "created mirror, " : "") +
+                                      "received_objects=" + std::to_string(s.received_objects) +
+                                      " received_bytes=" + std::to_string(s.received_bytes) +
+                                      " indexed_objects=" + std::to_string(s.indexed_objects) +
+                                      " duration_ms=" + std::to_string(s.duration.count()));
+  auto checkout = checkout_commit(sync->path, request.repo_url, sync->ref.commit, paths.source, control,
+                                  [&](const std::string& path, const std::string& url) {
+                                    ctx.log().line(LogStream::none, "git: submodule " + path + " from " + url);
+                                  });
+  if (!checkout) return fail(ctx, ExitCode::git_failed, checkout.error().message);
+  result.commit = sync->ref.commit;
+  result.ref_kind = sync->ref.kind;
+  ctx.log().line(LogStream::none, "git: checked out " + sync->ref.kind + " " + request.git_ref + " at " +
+                                      sync->ref.commit);
+  return {};
+}
+
+Result<BuildahSetup> prepare_buildah(const PhaseContext& ctx, const BuildIdentity& identity,
+                                     const BuildPaths& paths) {
+  std::error_code ec;
+  for (const auto& dir : {paths.storage, paths.run_root, paths.tmp}) {
+    fs::create_directories(dir, ec);
+    if (ec) return make_error(ErrorKind::internal, "cannot create " + dir + ": " + ec.message());
+  }
+  // The build user must own the graph root it writes and everything of this build; the checkout only
+  // needs reading, but owning it costs nothing and keeps odd file modes from getting in the way.
+  for (const auto& [path, recursive] : {std::pair{paths.storage, false}, std::pair{paths.buildah, true},
+                                        std::pair{paths.source, true}}) {
+    if (auto s = give_to_build_user(identity, path, recursive); !s) return s.error();
+  }
+  BuildahSetup setup{.program = ctx.options().buildah,
+                     .storage_root = paths.storage,
+                     .run_root = paths.run_root,
+                     .driver = ctx.spec().storage_driver,
+                     .registries_conf = ctx.spec().registries_conf,
+                     .home = identity.home,
+                     .tmp_dir = paths.tmp};
+  // Buildah (maybe another user) reads a private copy of the auth file.
+  if (!ctx.spec().credentials.registry_auth_file.empty()) {
+    setup.auth_file = paths.buildah + "/auth.json";
+    fs::copy_file(ctx.spec().credentials.registry_auth_file, setup.auth_file, fs::copy_options::overwrite_existing, ec);
+    if (ec) return make_error(ErrorKind::internal, "credentials.registry_auth_file: copy failed: " + ec.message());
+    fs::permissions(setup.auth_file, fs::perms::owner_read | fs::perms::owner_write, ec);
+    if (auto s = give_to_build_user(identity, setup.auth_file, false); !s) return s.error();
+  }
+  return setup;
+}
+
+PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const BuildIdentity& identity,
+                     const BuildPaths& paths, PhaseResult& result) {
+  const auto& request = ctx.spec().request;
+  BudOptions options{.dockerfile = (fs::path(paths.source) / request.dockerfile_path).string(),
+                     .context = (fs::path(paths.source) / request.dockerfile_context).string(),
+                     .build_args = request.build_args,
+                     .target = request.target,
+                     .platform = request.platform,
+                     .iid_file = paths.iid_file,
+                     .tag = "localhost/nbs/" + ctx.spec().job_id + ":build"};
+  if (!fs::is_regular_file(options.dockerfile)) {
+    return fail(ctx, ExitCode::build_failed,
+                "dockerfile_path: " + request.dockerfile_path + " is not a file in the repository at " + result.commit);
+  }
+  if (!fs::is_directory(options.context)) {
+    return fail(ctx, ExitCode::build_failed,
+                "dockerfile_context: " + request.dockerfile_context + " is not a directory in the repository");
+  }
+  Command command{.argv = bud_argv(setup, options), .env = buildah_env(setup), .run_as = identity.run_as};
+  ctx.log().line(LogStream::none, "$ " + format_argv(command.argv));
+  BuildOutputTracker tracker;
+  auto r = run_process(
+      command,
+      [&](LogStream stream, std::string_view line) {
+        if (auto step = tracker.feed(stream, line)) {
+          std::string stage = step->stages > 0 ? "[" + std::to_string(step->stage) + "/" +
+                                                     std::to_string(step->stages) + "] "
+                                               : "";
+          ctx.log().step(step->step, step->steps, stage + step->instruction);
+        }
+        ctx.log().line(stream, line);
+      },
+      ctx.run_options());
+  result.steps = tracker.steps_seen();
+  result.cached_steps = tracker.cached_steps();
+  if (!r) return fail(ctx, ExitCode::not_ready, "buildah: " + r.error().message);
+  if (r->stopped != StopCause::none) {
+    return fail(ctx, ExitCode::build_failed, "buildah bud stopped: " + r->status.describe());
+  }
+  if (!r->status.success()) {
+    auto status = tracker.failed_exit_status();
+    if (!status) status = r->status.code;
+    return fail(ctx, ExitCode::build_failed,
+                "buildah bud failed (" + r->status.describe() + "):\n" + tracker.failure_excerpt(), status);
+  }
+  std::ifstream iid(paths.iid_file);
+  std::getline(iid, result.image_id);
+  ctx.log().line(LogStream::none, "build: image " + result.image_id + ", " + std::to_string(result.cached_steps) +
+                                      " of " + std::to_string(result.steps) + " steps from cache");
+  return {.code = ExitCode::ok, .message = options.tag};
+}
+
+}  // namespace
+
+BuildPaths build_paths(const RunnerSpec& spec) {
+  fs::path work(spec.work_dir);
+  return BuildPaths{.source = (work / "src").string(),
+                    .buildah = (work / "buildah").string(),
+                    .run_root = (work / "buildah" / "run").string(),
+                    .tmp = (work / "buildah" / "tmp").string(),
+                    .iid_file = (work / "buildah" / "iid").string(),
+                    .storage = (fs::path(spec.cache_dir) / "storage").string()};
+}
+
+PhaseOutcome run_build_phase(const PhaseContext& ctx, PhaseResult& result) {
+  const auto& spec = ctx.spec();
+  auto total_start = SteadyClock::now();
+  result.git_ref = spec.request.git_ref;
+  auto creds = load_secrets(ctx);
+  if (!creds) return fail(ctx, ExitCode::spec_invalid, creds.error().message);
+  auto identity = choose_build_identity(spec.build_user, ctx.options().allow_root);
+  if (!identity) return fail(ctx, ExitCode::not_ready, identity.error().message);
+  auto paths = build_paths(spec);
+
+  auto start = SteadyClock::now();
+  if (auto o = fetch_source(ctx, *creds, paths, result); o.code != ExitCode::ok) return o;
+  result.timings_ms["git"] = ms_since(start);
+
+  auto setup = prepare_buildah(ctx, *identity, paths);
+  if (!setup) return fail(ctx, ExitCode::internal, setup.error().message);
+  start = SteadyClock::now();
+  auto built = run_bud(ctx, *setup, *identity, paths, result);
+  result.timings_ms["build"] = ms_since(start);
+  if (built.code != ExitCode::ok) return built;
+
+  start = SteadyClock::now();
+  auto pushed = push_image(ctx, *setup, identity->run_as, built.message, spec.push_targets(), paths.buildah);
+  result.timings_ms["push"] = ms_since(start);
+  result.digest = pushed.digest;
+  result.tags = pushed.pushed;
+  result.timings_ms["total"] = ms_since(total_start);
+  if (pushed.code != ExitCode::ok) return fail(ctx, pushed.code, pushed.message);
+  ctx.log().result(result.digest, "pushed " + std::to_string(result.tags.size()) + " tag(s)");
+  return {ExitCode::ok, "pushed " + result.digest};
+}
+
+}  // namespace nbs::runner

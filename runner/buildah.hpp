@@ -1,0 +1,53 @@
+// Buildah command lines as argv vectors (never a shell line): the storage flags every call shares,
+// `bud` and `push`, and the explicit environment Buildah runs with.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/runner_spec.hpp"
+
+namespace nbs::runner {
+
+// Where Buildah keeps its state and which configuration it reads.
+struct BuildahSetup {
+  std::string program = "buildah";
+  std::string storage_root;  // --root: the shared graph root on the cache volume
+  std::string run_root;      // --runroot: one per build
+  StorageDriver driver = StorageDriver::overlay;
+  std::string registries_conf;  // CONTAINERS_REGISTRIES_CONF; empty: Buildah's default
+  std::string auth_file;        // --authfile for push; empty: none
+  std::string home;             // HOME for Buildah
+  std::string tmp_dir;          // TMPDIR (large temporary files while committing and pushing)
+};
+
+struct BudOptions {
+  std::string dockerfile;  // --file
+  std::string context;     // the context directory (last argument)
+  std::map<std::string, std::string> build_args;
+  std::string target;
+  std::string platform;
+  std::string iid_file;
+  std::string tag;  // -t
+};
+
+// `buildah --root R --runroot RR --storage-driver D`.
+std::vector<std::string> buildah_base_argv(const BuildahSetup& setup);
+
+// `… bud --layers --isolation chroot --file F [--build-arg K=V]… [--target T] [--platform P]
+//  --iidfile I -t TAG CONTEXT`.
+std::vector<std::string> bud_argv(const BuildahSetup& setup, const BudOptions& options);
+
+// `… push [--authfile A] --digestfile D IMAGE docker://DESTINATION`.
+std::vector<std::string> push_argv(const BuildahSetup& setup, const std::string& image,
+                                   const std::string& destination, const std::string& digest_file);
+
+// `… version` / `… rmi IMAGE`.
+std::vector<std::string> version_argv(const BuildahSetup& setup);
+
+// The whole environment of a Buildah child: PATH, HOME, TMPDIR, LANG and, when set,
+// CONTAINERS_REGISTRIES_CONF. Nothing of the runner's own environment leaks in.
+std::vector<std::string> buildah_env(const BuildahSetup& setup);
+
+}  // namespace nbs::runner

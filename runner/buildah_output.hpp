@@ -1,0 +1,53 @@
+// Reads Buildah's output as it streams: `STEP n/m:` lines (`[i/k] STEP n/m:` in multi-stage builds)
+// become progress steps, `--> Using cache` lines are counted, and the lines of the current step are
+// kept so that a failure can quote them.
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/phase_log.hpp"
+
+namespace nbs::runner {
+
+struct StepLine {
+  int step = 0;
+  int steps = 0;
+  int stage = 0;  // 0 in a single-stage build
+  int stages = 0;
+  std::string instruction;  // "RUN make"
+};
+
+// nullopt unless the line is a step header.
+std::optional<StepLine> parse_step_line(std::string_view line);
+
+bool is_cache_hit(std::string_view line);  // "--> Using cache <id>"
+
+// The exit status named by Buildah's final error line (`Error: building at STEP "RUN …": exit status 3`).
+std::optional<int> parse_failed_exit_status(std::string_view line);
+
+class BuildOutputTracker {
+ public:
+  static constexpr std::size_t k_max_excerpt_lines = 30;
+
+  // Returns the step when `line` starts one.
+  std::optional<StepLine> feed(LogStream stream, std::string_view line);
+
+  int cached_steps() const { return cached_; }
+  int steps_seen() const { return steps_seen_; }
+  // The failing step's header and its last lines (at most k_max_excerpt_lines), one per line.
+  std::string failure_excerpt() const;
+  // The RUN exit status from the error line, if Buildah printed one.
+  std::optional<int> failed_exit_status() const { return failed_status_; }
+
+ private:
+  int cached_ = 0;
+  int steps_seen_ = 0;
+  std::string current_step_;
+  std::deque<std::string> step_lines_;
+  std::optional<int> failed_status_;
+};
+
+}  // namespace nbs::runner

@@ -1,0 +1,89 @@
+// nbs-runner: runs one phase of a job inside a Nomad allocation or as a child of the local executor.
+// See runner/README.md for the subcommands and the exit codes.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <iostream>
+
+#include "runner/build_phase.hpp"
+#include "runner/doctor.hpp"
+#include "runner/git_support.hpp"
+#include "runner/phase_main.hpp"
+
+namespace {
+
+using namespace nbs;
+using namespace nbs::runner;
+
+// The one piece of process-wide state: a signal handler can reach nothing else.
+std::atomic<ProcessStop*> g_stop{nullptr};
+
+extern "C" void on_stop_signal(int) {
+  if (ProcessStop* stop = g_stop.load()) stop->request();
+}
+
+void install_signal_handlers(ProcessStop& stop) {
+  g_stop.store(&stop);
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+LogFormat parse_format(const std::string& text, LogFormat tty_default) {
+  if (text == "json") return LogFormat::json;
+  if (text == "text") return LogFormat::text;
+  return tty_default;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"nbs-runner: runs a phase of a Nomad Build Service job (build, publish, cleanup)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("nbs-runner ") + NBS_VERSION);
+  std::string log_format = "auto";
+  app.add_option("--log-format", log_format, "json (default) or text (default for `run` on a terminal)")
+      ->check(CLI::IsMember({"auto", "json", "text"}));
+  RunnerOptions options;
+  bool allow_root = false;
+  app.add_flag("--allow-root", allow_root, "allow Buildah to run as root when no build user is set");
+  app.add_option("--buildah", options.buildah, "the buildah program");
+
+  std::string spec_path;
+  auto* build = app.add_subcommand("build", "fetch, build and push an image (spec JSON from FILE or - for stdin)");
+  build->add_option("--spec", spec_path, "the runner spec")->required();
+
+  DoctorOptions doctor_options;
+  auto* doctor = app.add_subcommand("doctor", "check that this node can run rootless builds");
+  doctor->add_option("--build-user", doctor_options.build_user, "the build user (when root)");
+  doctor->add_option("--cache-dir", doctor_options.cache_dir, "the cache volume");
+
+  CLI11_PARSE(app, argc, argv);
+  options.allow_root = allow_root ? AllowRoot::yes : AllowRoot::no;
+
+  ProcessStop stop;
+  install_signal_handlers(stop);
+  GitLibrary git;
+  LogFormat format = parse_format(log_format, LogFormat::json);
+  try {
+    if (*build) {
+      return to_int(run_phase_from_spec({.phase_name = "build", .spec_path = spec_path, .format = format}, options,
+                                        stop, run_build_phase));
+    }
+    {
+      doctor_options.buildah = options.buildah;
+      auto checks = run_doctor(doctor_options);
+      std::cout << format_doctor_report(checks);
+      return to_int(build_can_run(checks) ? ExitCode::ok : ExitCode::not_ready);
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "nbs-runner: internal error: " << e.what() << "\n";
+    return to_int(ExitCode::internal);
+  }
+}

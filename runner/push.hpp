@@ -1,0 +1,32 @@
+// `buildah push` of the built image to each target with --digestfile, retrying transient registry
+// errors with a capped backoff. A stop request lets the running push finish within the grace, so a
+// tag is either absent or complete, and starts no further push.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "runner/buildah.hpp"
+#include "runner/phase_context.hpp"
+
+namespace nbs::runner {
+
+// True for output that names a failure worth retrying (connection refused or reset, timeouts, 5xx,
+// 429 Too Many Requests); false for authentication, not found, and malformed requests.
+bool is_transient_registry_error(std::string_view output);
+
+struct PushOutcome {
+  ExitCode code = ExitCode::ok;
+  std::string message;
+  std::string digest;  // the same for every target
+  std::vector<std::string> pushed;
+};
+
+// Pushes `image` (a local name or id) to every target, in order, stopping at the first failure.
+PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup, const std::optional<UserIdentity>& run_as,
+                       const std::string& image, const std::vector<std::string>& targets,
+                       const std::string& digest_dir);
+
+}  // namespace nbs::runner
