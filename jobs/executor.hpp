@@ -93,6 +93,9 @@ class Executor {
   // index to pass next time and which jobs changed. Cheap to call in a loop: it waits, it does not poll.
   virtual Result<Changes> wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) = 0;
 
+  // Makes every wait_for_change() in progress return now (the caller is shutting down).
+  virtual void interrupt_waits() = 0;
+
   // Up to `max_bytes` of a task's stdout (the runner's phase events, or a test's container output,
   // stderr interleaved as the executor records it). From the end: the last `max_bytes`, minus `offset`.
   virtual Result<LogChunk> read_log(const PhaseId& id, const std::string& task, LogOrigin origin,

@@ -420,7 +420,9 @@ Result<PhaseObservation> LocalExecutor::observe(const PhaseId& id) {
 
 Result<Changes> LocalExecutor::wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
-  changed_.wait_for(lock, timeout, [&] { return generation_ > index || stopping_; });
+  const std::uint64_t interruptions = interruptions_;
+  changed_.wait_for(lock, timeout,
+                    [&] { return generation_ > index || stopping_ || interruptions_ != interruptions; });
   Changes changes{.index = generation_};
   changes.everything = index == 0 || recent_.empty() || recent_.front().first > index + 1;
   for (const auto& [generation, job] : recent_) {
@@ -429,6 +431,14 @@ Result<Changes> LocalExecutor::wait_for_change(std::uint64_t index, std::chrono:
     }
   }
   return changes;
+}
+
+void LocalExecutor::interrupt_waits() {
+  {
+    std::lock_guard lock(mutex_);
+    ++interruptions_;
+  }
+  changed_.notify_all();
 }
 
 Result<LogChunk> LocalExecutor::read_log(const PhaseId& id, const std::string& task, LogOrigin origin,

@@ -37,6 +37,7 @@ class LocalExecutor : public Executor {
   Status start(const PhaseLaunch& launch) override;
   Result<PhaseObservation> observe(const PhaseId& id) override;
   Result<Changes> wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) override;
+  void interrupt_waits() override;
   Result<LogChunk> read_log(const PhaseId& id, const std::string& task, LogOrigin origin, std::uint64_t offset,
                             std::size_t max_bytes) override;
   Result<std::string> read_result(const PhaseId& id) override;
@@ -66,6 +67,7 @@ class LocalExecutor : public Executor {
   std::deque<std::pair<std::uint64_t, std::string>> recent_;  // (generation, job id), the last few hundred
   std::map<std::string, std::unique_ptr<PhaseRun>> phases_;  // by PhaseId::name()
   bool stopping_ = false;
+  std::uint64_t interruptions_ = 0;
   std::thread monitor_;
 };
 

@@ -1,7 +1,9 @@
-// Stands in for nbs-runner (and podman) in the local executor's tests. As a runner it reads its spec
-// (`<phase> --spec FILE ...`) and acts out spec.fake: {"lines": [...], "sleep_ms": N, "exit": N,
-// "ignore_term": bool}; then writes {"digest": ...} to spec.result_path. As podman (first argument
-// "run") it prints its arguments, one per line, and exits 0.
+// Stands in for nbs-runner (and podman) in the executor's and orchestrator's tests. As a runner it reads
+// its spec (`<phase> --spec FILE ...`) and acts out spec.fake: {"lines": [...], "sleep_ms": N, "exit": N,
+// "ignore_term": bool}, or the same from the request's build_args FAKE_<PHASE>_EXIT / FAKE_<PHASE>_SLEEP_MS;
+// then writes {"digest": ...} to spec.result_path. As podman (first argument "run") it prints its
+// arguments, one per line, and exits 0, or 7 when the last argument contains "fail", or sleeps 30 s
+// when it contains "hang".
 #include <signal.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <cctype>
 #include <thread>
 
 namespace json = boost::json;
@@ -20,7 +23,11 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
       std::cout << argv[i] << "\n";
     }
-    return 0;
+    const std::string last = argv[argc - 1];
+    if (last.find("hang") != std::string::npos) {
+      std::this_thread::sleep_for(std::chrono::seconds(30));
+    }
+    return last.find("fail") != std::string::npos ? 7 : 0;
   }
   if (argc < 4) {
     std::cerr << "fake runner: usage: PHASE --spec FILE\n";
@@ -30,7 +37,20 @@ int main(int argc, char** argv) {
   std::stringstream text;
   text << in.rdbuf();
   const json::object spec = json::parse(text.str()).as_object();
-  const json::object fake = spec.contains("fake") ? spec.at("fake").as_object() : json::object{};
+  json::object fake = spec.contains("fake") ? spec.at("fake").as_object() : json::object{};
+  std::string phase = argv[1];
+  for (auto& c : phase) {
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  if (const auto* request = spec.if_contains("request"); request && request->as_object().contains("build_args")) {
+    const auto& args = request->at("build_args").as_object();
+    if (const auto* code = args.if_contains("FAKE_" + phase + "_EXIT")) {
+      fake["exit"] = std::stoi(std::string(code->as_string()));
+    }
+    if (const auto* sleep = args.if_contains("FAKE_" + phase + "_SLEEP_MS")) {
+      fake["sleep_ms"] = std::stoi(std::string(sleep->as_string()));
+    }
+  }
   if (fake.contains("ignore_term") && fake.at("ignore_term").as_bool()) {
     ::signal(SIGTERM, SIG_IGN);
   }
@@ -47,7 +67,10 @@ int main(int argc, char** argv) {
   }
   const int code = fake.contains("exit") ? fake.at("exit").to_number<int>() : 0;
   if (code == 0) {
-    std::ofstream(json::value_to<std::string>(spec.at("result_path"))) << R"({"digest":"sha256:feed"})";
+    std::ofstream(json::value_to<std::string>(spec.at("result_path"))) << R"({"digest":"sha256:feed","size":42})";
+  } else {
+    std::cout << R"({"ts":"2026-11-26T00:00:01.000Z","kind":"error","text":"RUN make: exit status )" << code
+              << R"("})" << std::endl;
   }
   return code;
 }

@@ -94,7 +94,7 @@ TEST_F(LocalExecutorTest, RunsAPhaseToSuccessWithLogAndResult) {
   EXPECT_NE(log.find("\"phase_start\""), std::string::npos);
   EXPECT_NE(log.find("hello\nworld\n"), std::string::npos);
   EXPECT_NE(log.find("on stderr"), std::string::npos);
-  EXPECT_EQ(*e.read_result(launch.id), R"({"digest":"sha256:feed"})");
+  EXPECT_EQ(*e.read_result(launch.id), R"({"digest":"sha256:feed","size":42})");
   // The spec the runner saw carries the executor's result path and work directory.
   std::ifstream spec(dir_ / "phases" / "nbs-j1-build" / "spec.json");
   std::string text((std::istreambuf_iterator<char>(spec)), {});
@@ -166,7 +166,7 @@ TEST_F(LocalExecutorTest, ARestartedExecutorFindsRunningAndFinishedPhases) {
   EXPECT_EQ(second.observe(done.id)->state, PhaseState::succeeded);
   EXPECT_EQ(second.observe(running.id)->state, PhaseState::running);
   wait_for(running.id, PhaseState::succeeded);
-  EXPECT_EQ(*second.read_result(running.id), R"({"digest":"sha256:feed"})");
+  EXPECT_EQ(*second.read_result(running.id), R"({"digest":"sha256:feed","size":42})");
   EXPECT_EQ(second.list("")->size(), 2u);
   EXPECT_EQ(second.list("j6")->size(), 1u);
 }

@@ -1,0 +1,549 @@
+#include "mcpd/orchestrator/orchestrator.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+
+#include "common/job_id.hpp"
+#include "common/job_request_parser.hpp"
+#include "common/phase_log_reader.hpp"
+
+namespace nbs::mcpd {
+
+namespace json = boost::json;
+using SteadyClock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+Orchestrator::Orchestrator(jobs::Executor& executor, jobs::RecordStore& store, OrchestratorConfig config,
+                           EventSink on_event)
+    : executor_(executor), store_(store), config_(std::move(config)), on_event_(std::move(on_event)), lock_(store) {}
+
+Orchestrator::~Orchestrator() {
+  {
+    std::lock_guard guard(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  records_changed_.notify_all();
+  executor_.interrupt_waits();
+  for (auto* t : {&watcher_, &executor_watcher_}) {
+    if (t->joinable()) {
+      t->join();
+    }
+  }
+}
+
+void Orchestrator::start() {
+  // Every record that is not settled is a job to drive: after a restart this picks up where the last
+  // daemon stopped.
+  if (auto keys = store_.list("jobs/")) {
+    std::lock_guard guard(mutex_);
+    for (const auto& key : *keys) {
+      const std::string id = key.substr(5);
+      active_[id] = SteadyClock::now();
+      dirty_.insert(id);
+    }
+  } else {
+    spdlog::error("orchestrator: cannot list job records: {}", keys.error().message);
+  }
+  watcher_ = std::thread([this] { watch_loop(); });
+  executor_watcher_ = std::thread([this] { executor_watch_loop(); });
+}
+
+Result<JobRecord> Orchestrator::submit(const json::value& job_config, const std::string& token_id) {
+  auto request = parse_job_request(job_config);
+  if (!request) {
+    return request.error();
+  }
+  if (request->test && !request->test->vault_secrets.empty()) {
+    if (auto ready = executor_.ready(); !ready) {
+      return ready.error();
+    }
+  }
+  JobRecord record;
+  record.id = new_job_id();
+  record.request = std::move(*request);
+  record.token_id = token_id;
+  record.times.job_start = now_utc();
+  record.waiting_reason = "queued";
+  auto put = store_.put(record_key(record.id), json::serialize(to_json(record)), 0);
+  if (!put) {
+    return put.error();
+  }
+  mark_dirty(record.id);
+  return record;
+}
+
+Result<JobRecord> Orchestrator::get(const std::string& job_id, const std::string& token_id) {
+  if (!is_job_id(job_id)) {
+    return make_field_errors({{"job_id", "must be a job id as submitJob returned it (a UUID)"}});
+  }
+  auto stored = store_.get(record_key(job_id));
+  if (!stored) {
+    return stored.error();
+  }
+  if (!*stored) {
+    return make_error(ErrorKind::not_found, "job_id: no job " + job_id);
+  }
+  auto record = parse_job_record((*stored)->value);
+  if (record && !record->token_id.empty() && record->token_id != token_id) {
+    return make_error(ErrorKind::not_found, "job_id: no job " + job_id);  // not telling it exists
+  }
+  return record;
+}
+
+Result<JobRecord> Orchestrator::wait_for_change(const std::string& job_id, const JobRecord& seen,
+                                                std::chrono::milliseconds timeout,
+                                                const std::function<bool()>& cancelled) {
+  const auto deadline = SteadyClock::now() + timeout;
+  while (true) {
+    auto current = get(job_id, seen.token_id);
+    if (!current || !(*current == seen) || SteadyClock::now() >= deadline || (cancelled && cancelled())) {
+      return current;
+    }
+    std::unique_lock guard(mutex_);
+    if (stopping_) {
+      return current;
+    }
+    // Woken by every record write of this daemon; the short cap covers writes by another replica.
+    records_changed_.wait_until(guard, std::min(deadline, SteadyClock::now() + 1s));
+  }
+}
+
+Result<JobRecord> Orchestrator::kill(const std::string& job_id, const std::string& token_id) {
+  for (int tries = 0; tries < 5; ++tries) {
+    auto stored = store_.get(record_key(job_id));
+    if (!stored) {
+      return stored.error();
+    }
+    auto record = get(job_id, token_id);
+    if (!record) {
+      return record.error();
+    }
+    if (is_terminal(record->status) || record->kill_requested) {
+      return record;
+    }
+    record->kill_requested = true;
+    auto put = store_.put(record_key(job_id), json::serialize(to_json(*record)), (*stored)->index);
+    if (put) {
+      mark_dirty(job_id);
+      return record;
+    }
+    if (put.error().kind != ErrorKind::conflict) {
+      return put.error();
+    }
+  }
+  return make_error(ErrorKind::conflict, "job_id: " + job_id + " changed too often to record the kill; try again");
+}
+
+void Orchestrator::mark_dirty(const std::string& job_id) {
+  {
+    std::lock_guard guard(mutex_);
+    dirty_.insert(job_id);
+    active_[job_id] = SteadyClock::now();
+  }
+  wake_.notify_all();
+}
+
+void Orchestrator::executor_watch_loop() {
+  std::uint64_t index = 0;
+  while (true) {
+    {
+      std::lock_guard guard(mutex_);
+      if (stopping_) {
+        return;
+      }
+    }
+    // Long waits: a Nomad executor turns this into one blocking query for all of our jobs.
+    auto changes = executor_.wait_for_change(index, 60s);
+    if (!changes) {
+      spdlog::warn("orchestrator: watching the executor failed: {}", changes.error().message);
+      std::unique_lock guard(mutex_);
+      wake_.wait_for(guard, 1s, [this] { return stopping_; });
+      continue;
+    }
+    if (changes->index == index) {
+      continue;
+    }
+    index = changes->index;
+    {
+      std::lock_guard guard(mutex_);
+      for (const auto& [id, when] : active_) {
+        if (changes->everything ||
+            std::find(changes->job_ids.begin(), changes->job_ids.end(), id) != changes->job_ids.end()) {
+          dirty_.insert(id);
+        }
+      }
+    }
+    wake_.notify_all();
+  }
+}
+
+void Orchestrator::watch_loop() {
+  std::unique_lock guard(mutex_);
+  while (!stopping_) {
+    const auto now = SteadyClock::now();
+    for (const auto& [id, when] : active_) {
+      if (when <= now) {
+        dirty_.insert(id);
+      }
+    }
+    if (dirty_.empty()) {
+      auto next = now + config_.idle_check;
+      for (const auto& [id, when] : active_) {
+        next = std::min(next, when);
+      }
+      wake_.wait_until(guard, next, [this] { return stopping_ || !dirty_.empty(); });
+      continue;
+    }
+    const std::set<std::string> batch = std::exchange(dirty_, {});
+    guard.unlock();
+    for (const auto& id : batch) {
+      reconcile(id);
+    }
+    guard.lock();
+  }
+}
+
+std::chrono::steady_clock::time_point Orchestrator::next_check(const JobRecord& record) const {
+  const auto now = SteadyClock::now();
+  auto next = now + std::chrono::duration_cast<SteadyClock::duration>(config_.idle_check);
+  if (record.active_phase && !is_terminal(record.status)) {
+    // Come back exactly when the phase's deadline (or its placement deadline) passes.
+    const Phase phase = *record.active_phase;
+    const auto started = const_cast<PhaseTimes&>(record.times).start_of(phase);
+    if (started) {
+      for (auto limit : {phase_timeout(record, phase, config_.reconcile), config_.reconcile.placement_timeout}) {
+        const auto due = *started + limit + 1s - now_utc();
+        if (due > SystemTime::duration::zero()) {
+          next = std::min(next, now + std::chrono::duration_cast<SteadyClock::duration>(due));
+        }
+      }
+    }
+  }
+  return next;
+}
+
+Result<Observation> Orchestrator::observe(const JobRecord& record) {
+  Observation o;
+  o.now = now_utc();
+  auto lock = lock_.view(lock_key(record.request), record.id, o.now);
+  if (!lock) {
+    return lock.error();
+  }
+  o.lock = lock->state;
+  o.lock_holder = lock->holder;
+  if (record.active_phase) {
+    const jobs::PhaseId id{record.id, *record.active_phase, record.attempt};
+    auto seen = executor_.observe(id);
+    if (!seen) {
+      return seen.error();
+    }
+    o.active = std::move(*seen);
+    if (o.active->state == jobs::PhaseState::succeeded && id.phase == Phase::build) {
+      if (auto text = executor_.read_result(id)) {
+        if (auto result = parse_build_result(*text)) {
+          o.result = std::move(*result);
+        }
+      }
+    }
+  }
+  if (record.cleanup_for && !record.temp_cleaned) {
+    auto seen = executor_.observe({record.id, Phase::cleanup, 1});
+    if (!seen) {
+      return seen.error();
+    }
+    o.cleanup = std::move(*seen);
+  }
+  std::lock_guard guard(mutex_);
+  if (auto it = start_errors_.find(record.id); it != start_errors_.end()) {
+    o.start_error = std::move(it->second);
+    start_errors_.erase(it);
+  }
+  return o;
+}
+
+void Orchestrator::reconcile(const std::string& job_id) {
+  auto stored = store_.get(record_key(job_id));
+  if (!stored || !*stored) {
+    std::lock_guard guard(mutex_);
+    active_.erase(job_id);
+    return;
+  }
+  auto record = parse_job_record((*stored)->value);
+  if (!record) {
+    spdlog::error("orchestrator: {}", record.error().message);
+    std::lock_guard guard(mutex_);
+    active_.erase(job_id);
+    return;
+  }
+  if (record->settled) {
+    std::lock_guard guard(mutex_);
+    active_.erase(job_id);
+    return;
+  }
+  auto observation = observe(*record);
+  if (!observation) {
+    // The executor or the store is unavailable: look again soon, change nothing.
+    spdlog::warn("orchestrator: job {}: {}", job_id, observation.error().message);
+    std::lock_guard guard(mutex_);
+    active_[job_id] = SteadyClock::now() + 2s;
+    return;
+  }
+  Decision decision = decide(*record, *observation, config_.reconcile);
+  if (decision.record) {
+    if (decision.capture_excerpt) {
+      decision.record->excerpt = excerpt(*decision.record, *decision.capture_excerpt);
+    }
+    auto put = store_.put(record_key(job_id), json::serialize(to_json(*decision.record)), (*stored)->index);
+    if (!put) {
+      // Another writer (a kill, a second daemon) got there first: decide again from what it wrote.
+      if (put.error().kind != ErrorKind::conflict) {
+        spdlog::warn("orchestrator: job {}: cannot write its record: {}", job_id, put.error().message);
+      }
+      std::lock_guard guard(mutex_);
+      active_[job_id] = SteadyClock::now() + (put.error().kind == ErrorKind::conflict ? 0s : 2s);
+      return;
+    }
+    records_changed_.notify_all();
+    publish_events(*record, *decision.record);
+  }
+  const JobRecord& current = decision.record ? *decision.record : *record;
+  bool again = false;
+  for (const auto& action : decision.actions) {
+    if (auto done = act(current, action); !done) {
+      spdlog::warn("orchestrator: job {}: {}", job_id, done.error().message);
+      if (action.kind == ActionKind::start_phase && done.error().kind == ErrorKind::invalid_argument) {
+        std::lock_guard guard(mutex_);
+        start_errors_[job_id] = done.error().message;
+      }
+    }
+    // A lock taken or given back changes what the next decision sees: decide again at once.
+    again = again || action.kind == ActionKind::acquire_lock || action.kind == ActionKind::release_lock;
+  }
+  std::lock_guard guard(mutex_);
+  if (current.settled) {
+    active_.erase(job_id);
+  } else {
+    active_[job_id] = again || !start_errors_.empty() ? SteadyClock::now() : next_check(current);
+  }
+  if (current.settled || (decision.record && is_terminal(decision.record->status))) {
+    // Whoever waited for this job's lock may go now.
+    for (auto& [id, when] : active_) {
+      when = std::min(when, SteadyClock::now());
+    }
+  }
+}
+
+Status Orchestrator::act(const JobRecord& record, const Action& action) {
+  const jobs::PhaseId id{record.id, action.phase, action.attempt};
+  switch (action.kind) {
+    case ActionKind::acquire_lock: {
+      // The lease outlives the longest the job may take; it is renewed at every transition.
+      const auto ttl = record.request.build_timeout + phase_timeout(record, Phase::test, config_.reconcile) +
+                       config_.reconcile.publish_timeout + config_.reconcile.placement_timeout + config_.lock_margin;
+      auto taken = lock_.acquire(lock_key(record.request), record.id, now_utc(), ttl);
+      return taken || taken.error().kind == ErrorKind::conflict ? Status{} : taken;
+    }
+    case ActionKind::release_lock:
+      return lock_.release(lock_key(record.request), record.id);
+    case ActionKind::stop_phase:
+      return executor_.stop(id, config_.stop_grace);
+    case ActionKind::start_phase: {
+      jobs::PhaseLaunch launch{.id = id, .request = record.request};
+      launch.deadline = phase_timeout(record, action.phase, config_.reconcile);
+      if (action.phase == Phase::test) {
+        launch.test_image = temp_image_reference(record.request, record.id);
+      } else {
+        auto spec = runner_spec(record, action.phase);
+        if (!spec) {
+          return spec.error();
+        }
+        launch.runner_spec_json = std::move(*spec);
+      }
+      return executor_.start(launch);
+    }
+  }
+  return {};
+}
+
+Result<std::string> Orchestrator::runner_spec(const JobRecord& record, Phase phase) {
+  RunnerSpec spec;
+  spec.job_id = record.id;
+  spec.phase = phase;
+  spec.request = record.request;
+  spec.temp_image = temp_image_reference(record.request, record.id);
+  spec.final_images = final_image_references(record.request, record.id);
+  spec.cache_dir = config_.cache_dir;
+  spec.credentials.registry_auth_file = config_.registry_auth_file;
+  spec.deadline = now_utc() + phase_timeout(record, phase, config_.reconcile);
+  spec.storage_driver = config_.storage_driver;
+  spec.build_user = config_.build_user;
+  spec.registries_conf = config_.registries_conf;
+  return json::serialize(to_json(spec));
+}
+
+std::vector<std::string> Orchestrator::excerpt(const JobRecord& record, Phase phase) {
+  const jobs::PhaseId id{record.id, phase, record.attempt};
+  auto seen = executor_.observe(id);
+  if (!seen || seen->tasks.empty()) {
+    return {};
+  }
+  // The first task that failed (tests run in parallel; one is enough to act on).
+  auto task = std::find_if(seen->tasks.begin(), seen->tasks.end(), [](const jobs::TaskObservation& t) {
+    return t.state == jobs::PhaseState::failed || t.state == jobs::PhaseState::lost;
+  });
+  const std::string name = task == seen->tasks.end() ? seen->tasks.front().name : task->name;
+  auto chunk = executor_.read_log(id, name, jobs::LogOrigin::end, 0, 64 * 1024);
+  if (!chunk) {
+    return {};
+  }
+  PhaseLogReader reader(PhaseEvent{.job = record.id, .phase = std::string(to_string(phase)), .stream = LogStream::out});
+  std::string_view bytes = chunk->bytes;
+  if (chunk->offset > 0) {
+    bytes.remove_prefix(std::min(bytes.size(), bytes.find('\n') + 1));  // a partial first line
+  }
+  auto events = reader.feed(bytes);
+  auto last = reader.finish();
+  events.insert(events.end(), last.begin(), last.end());
+  std::vector<std::string> lines;
+  for (const auto& e : events) {
+    if (e.kind == EventKind::line || e.kind == EventKind::error || e.kind == EventKind::step) {
+      lines.push_back(e.kind == EventKind::error   ? "ERROR: " + e.text
+                      : e.kind == EventKind::step ? "STEP " + std::to_string(e.step) + "/" + std::to_string(e.steps) +
+                                                        ": " + e.text
+                                                  : e.text);
+    }
+  }
+  if (lines.size() > JobRecord::k_max_excerpt_lines) {
+    lines.erase(lines.begin(), lines.end() - JobRecord::k_max_excerpt_lines);
+  }
+  if (name != "runner") {
+    lines.insert(lines.begin(), "[" + name + "]");
+  }
+  return lines;
+}
+
+void Orchestrator::publish_events(const JobRecord& before, const JobRecord& after) {
+  if (!on_event_ || (before.status == after.status && before.active_phase == after.active_phase)) {
+    return;
+  }
+  auto emit = [&](std::string name) { on_event_(JobEvent{std::move(name), after}); };
+  if (after.status == JobStatus::building && before.status != JobStatus::building) {
+    emit("build.started");
+  } else if (after.status == JobStatus::testing && before.status != JobStatus::testing) {
+    emit("build.completed");
+    emit("test.started");
+  } else if (after.status == JobStatus::publishing && before.status != JobStatus::publishing) {
+    emit("test.completed");
+    emit("publish.started");
+  } else if (after.status == JobStatus::succeeded) {
+    emit(std::string(to_string(after.active_phase.value_or(Phase::build))) + ".completed");
+    emit("job.completed");
+  } else if (after.status == JobStatus::failed) {
+    emit(std::string(to_string(after.failed_phase.value_or(Phase::build))) + ".failed");
+    emit("job.failed");
+  } else if (after.status == JobStatus::killed) {
+    emit("job.killed");
+  }
+}
+
+Result<Orchestrator::HistoryPage> Orchestrator::history(const std::string& owner, std::size_t limit,
+                                                        std::size_t offset, const std::string& token_id) {
+  auto keys = store_.list("jobs/");
+  if (!keys) {
+    return keys.error();
+  }
+  std::vector<JobRecord> finished;
+  for (const auto& key : *keys) {
+    auto stored = store_.get(key);
+    if (!stored || !*stored) {
+      continue;
+    }
+    auto record = parse_job_record((*stored)->value);
+    if (!record || !is_terminal(record->status) || (!owner.empty() && record->request.owner != owner) ||
+        (!record->token_id.empty() && record->token_id != token_id)) {
+      continue;
+    }
+    finished.push_back(std::move(*record));
+  }
+  std::sort(finished.begin(), finished.end(), [](const JobRecord& a, const JobRecord& b) {
+    return a.times.job_end.value_or(SystemTime{}) > b.times.job_end.value_or(SystemTime{});
+  });
+  HistoryPage page;
+  page.total = finished.size();
+  for (std::size_t i = offset; i < finished.size() && page.jobs.size() < limit; ++i) {
+    page.jobs.push_back(std::move(finished[i]));
+  }
+  return page;
+}
+
+Result<Orchestrator::CleanupReport> Orchestrator::cleanup(const std::string& job_id, const std::string& token_id) {
+  auto record = get(job_id, token_id);
+  if (!record) {
+    return record.error();
+  }
+  if (!record->settled) {
+    return make_error(ErrorKind::conflict, "job_id: " + job_id + " is still " + std::string(to_string(record->status)) +
+                                               "; kill it (killJob) and wait until it is KILLED first");
+  }
+  CleanupReport report;
+  report.jobs.push_back(job_id);
+  auto phases = executor_.list(job_id);
+  if (!phases) {
+    return phases.error();
+  }
+  for (const auto& phase : *phases) {
+    if (auto purged = executor_.purge(phase); purged) {
+      report.removed.push_back(phase.name());
+    }
+  }
+  return report;
+}
+
+Result<Orchestrator::CleanupReport> Orchestrator::cleanup_all() {
+  CleanupReport report;
+  auto phases = executor_.list("");
+  if (!phases) {
+    return phases.error();
+  }
+  for (const auto& phase : *phases) {
+    auto stored = store_.get(record_key(phase.job_id));
+    if (!stored) {
+      return stored.error();
+    }
+    std::optional<JobRecord> record;
+    if (*stored) {
+      if (auto parsed = parse_job_record((*stored)->value)) {
+        record = std::move(*parsed);
+      }
+    }
+    // An orphan: a phase with no record, or whose record is settled.
+    if (!record || record->settled) {
+      (void)executor_.stop(phase, config_.stop_grace);
+      if (executor_.purge(phase)) {
+        report.removed.push_back(phase.name());
+        if (std::find(report.jobs.begin(), report.jobs.end(), phase.job_id) == report.jobs.end()) {
+          report.jobs.push_back(phase.job_id);
+        }
+      }
+    }
+  }
+  // History beyond its limit: the oldest finished records go.
+  auto page = history("", SIZE_MAX, 0);
+  if (page && page->jobs.size() > config_.history_limit) {
+    for (std::size_t i = config_.history_limit; i < page->jobs.size(); ++i) {
+      const JobRecord& old = page->jobs[i];
+      if (auto stored = store_.get(record_key(old.id)); stored && *stored && old.settled) {
+        if (store_.remove(record_key(old.id), (*stored)->index)) {
+          report.jobs.push_back(old.id);
+        }
+      }
+    }
+  }
+  return report;
+}
+
+Status Orchestrator::ready() { return executor_.ready(); }
+
+}  // namespace nbs::mcpd

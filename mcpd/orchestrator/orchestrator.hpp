@@ -1,0 +1,118 @@
+// The orchestrator: accepts jobs, and drives every job through build → tests → publish with one watch
+// thread that calls the reconciler (reconciler.hpp) whenever the executor reports a change, a request
+// records intent, or a deadline comes due. It keeps no job state of its own beyond a cache of which
+// jobs are still active: the record store and the executor are the truth.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "common/runner_spec.hpp"
+#include "jobs/executor.hpp"
+#include "jobs/record_store.hpp"
+#include "mcpd/orchestrator/build_lock.hpp"
+#include "mcpd/orchestrator/job_record.hpp"
+#include "mcpd/orchestrator/reconciler.hpp"
+
+namespace nbs::mcpd {
+
+struct OrchestratorConfig {
+  ReconcileConfig reconcile;
+  std::chrono::seconds stop_grace{30};          // SIGTERM → SIGKILL for a stopped phase
+  std::chrono::seconds lock_margin{std::chrono::minutes(10)};  // a lease lives this long past its phase deadline
+  std::chrono::milliseconds idle_check{std::chrono::seconds(15)};  // look at waiting jobs at least this often
+  // What the runner needs on this executor.
+  std::string cache_dir;
+  StorageDriver storage_driver = StorageDriver::overlay;
+  std::string build_user;
+  std::string registries_conf;
+  std::string registry_auth_file;  // containers auth.json for the registries jobs push to
+  std::size_t history_limit = 1000;
+};
+
+// A status change, as webhooks and metrics see it.
+struct JobEvent {
+  std::string name;  // "build.started", "test.started", "publish.started", "job.completed", "job.failed", …
+  JobRecord record;
+};
+
+class Orchestrator {
+ public:
+  using EventSink = std::function<void(const JobEvent&)>;
+
+  Orchestrator(jobs::Executor& executor, jobs::RecordStore& store, OrchestratorConfig config,
+               EventSink on_event = {});
+  ~Orchestrator();  // stops the watch thread; running phases keep running
+
+  void start();
+
+  // Validates the request (the one validator), records the job as PENDING and wakes the watcher.
+  // Errors: invalid_argument with every bad field.
+  Result<JobRecord> submit(const boost::json::value& job_config, const std::string& token_id = {});
+
+  // The job's record; not_found for an unknown id (or one bound to another token).
+  Result<JobRecord> get(const std::string& job_id, const std::string& token_id = {});
+
+  // Returns as soon as the job's record differs from `seen` (status, phase, …) or `timeout` passes.
+  Result<JobRecord> wait_for_change(const std::string& job_id, const JobRecord& seen,
+                                    std::chrono::milliseconds timeout, const std::function<bool()>& cancelled = {});
+
+  // Records the intent to kill; the watcher stops the running phase (gracefully) and marks it KILLED.
+  Result<JobRecord> kill(const std::string& job_id, const std::string& token_id = {});
+
+  // Finished jobs, newest first.
+  struct HistoryPage {
+    std::vector<JobRecord> jobs;
+    std::size_t total = 0;
+  };
+  Result<HistoryPage> history(const std::string& owner, std::size_t limit, std::size_t offset,
+                              const std::string& token_id = {});
+
+  // Removes a finished job's phases from the executor (kills it first if it still runs).
+  struct CleanupReport {
+    std::vector<std::string> removed;  // phase names
+    std::vector<std::string> jobs;     // job ids touched
+  };
+  Result<CleanupReport> cleanup(const std::string& job_id, const std::string& token_id = {});
+  // Phases of ours without a record (orphans), and records beyond the history limit.
+  Result<CleanupReport> cleanup_all();
+
+  jobs::Executor& executor() { return executor_; }
+  Status ready();
+
+ private:
+  void watch_loop();
+  void executor_watch_loop();
+  void reconcile(const std::string& job_id);
+  Result<Observation> observe(const JobRecord& record);
+  Status act(const JobRecord& record, const Action& action);
+  Result<std::string> runner_spec(const JobRecord& record, Phase phase);
+  std::vector<std::string> excerpt(const JobRecord& record, Phase phase);
+  void publish_events(const JobRecord& before, const JobRecord& after);
+  void mark_dirty(const std::string& job_id);
+  std::chrono::steady_clock::time_point next_check(const JobRecord& record) const;
+
+  jobs::Executor& executor_;
+  jobs::RecordStore& store_;
+  OrchestratorConfig config_;
+  EventSink on_event_;
+  BuildLock lock_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;          // the watch loop sleeps on it
+  std::condition_variable records_changed_;  // getStatus long-polls sleep on it
+  std::set<std::string> dirty_;
+  std::map<std::string, std::chrono::steady_clock::time_point> active_;  // job → when to look again
+  std::map<std::string, std::string> start_errors_;  // job → why the executor refused its phase
+  bool stopping_ = false;
+  std::thread watcher_;
+  std::thread executor_watcher_;
+};
+
+}  // namespace nbs::mcpd

@@ -1,0 +1,64 @@
+// The one transition function of every job. Level-triggered: from the job's record and what the
+// executor and the lock report now, it computes the record to write and the actions to take. It has no
+// side effects and no memory, so a restarted daemon, or a second replica, continues where the last one
+// stopped. Only the watch loop (orchestrator.cpp) calls it; request handlers only read records or record
+// intent (a kill).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jobs/executor.hpp"
+#include "mcpd/orchestrator/job_record.hpp"
+
+namespace nbs::mcpd {
+
+enum class LockState { free, ours, other };
+
+// What the runner's result file says about the image it built.
+struct BuildResult {
+  std::string digest;
+  std::uint64_t size = 0;
+  std::string commit;
+};
+Result<BuildResult> parse_build_result(std::string_view json_text);
+
+struct Observation {
+  SystemTime now;
+  LockState lock = LockState::free;
+  std::string lock_holder;                         // the other job, when lock == other
+  std::optional<jobs::PhaseObservation> active;    // record.active_phase at record.attempt
+  std::optional<jobs::PhaseObservation> cleanup;   // the cleanup phase, when record.cleanup_for is set
+  std::optional<BuildResult> result;               // the build's result file, once the build succeeded
+  std::string start_error;                         // the executor refused to start the phase asked for
+};
+
+struct ReconcileConfig {
+  std::chrono::seconds publish_timeout{std::chrono::minutes(10)};
+  std::chrono::seconds placement_timeout{std::chrono::minutes(10)};
+  int max_attempts = 2;  // a phase whose node was lost runs again, up to this many times in all
+};
+
+enum class ActionKind { acquire_lock, release_lock, start_phase, stop_phase };
+
+struct Action {
+  ActionKind kind;
+  Phase phase = Phase::build;
+  int attempt = 1;
+  friend bool operator==(const Action&, const Action&) = default;
+};
+
+struct Decision {
+  std::optional<JobRecord> record;      // write this (check-and-set) before taking the actions
+  std::vector<Action> actions;
+  std::optional<Phase> capture_excerpt;  // the loop adds this phase's last log lines to the record
+};
+
+Decision decide(const JobRecord& record, const Observation& observation, const ReconcileConfig& config);
+
+// The deadline of a running phase, from the request (build, test) or the configuration (publish).
+std::chrono::seconds phase_timeout(const JobRecord& record, Phase phase, const ReconcileConfig& config);
+
+}  // namespace nbs::mcpd

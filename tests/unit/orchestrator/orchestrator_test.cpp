@@ -1,0 +1,238 @@
+// Whole jobs through the orchestrator's watch loop and the local executor, with a fake runner and a
+// fake podman standing in for Buildah and containers (the e2e tests use the real ones).
+#include "mcpd/orchestrator/orchestrator.hpp"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "jobs/local/file_record_store.hpp"
+#include "jobs/local/local_executor.hpp"
+
+namespace nbs::mcpd {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+class OrchestratorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("nbs-orch-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    boot();
+  }
+  void TearDown() override {
+    shut_down();
+    fs::remove_all(dir_);
+  }
+
+  void boot() {
+    store_ = std::move(*jobs::FileRecordStore::open(dir_ / "records"));
+    executor_ = std::move(*jobs::LocalExecutor::create(jobs::LocalExecutorConfig{
+        .state_dir = dir_, .runner_path = FAKE_RUNNER, .podman_path = FAKE_RUNNER, .poll_interval = 20ms}));
+    OrchestratorConfig config;
+    config.cache_dir = (dir_ / "cache").string();
+    config.stop_grace = 2s;
+    orchestrator_ = std::make_unique<Orchestrator>(*executor_, *store_, config, [this](const JobEvent& e) {
+      std::lock_guard guard(events_mutex_);
+      events_.push_back(e.record.id.substr(0, 4) + ":" + e.name);
+    });
+    orchestrator_->start();
+  }
+
+  void shut_down() {
+    orchestrator_.reset();
+    executor_.reset();
+    store_.reset();
+  }
+
+  static json::value job(const std::string& extra = "", const std::string& image = "team/app") {
+    return json::parse(R"({"owner": "t", "repo_url": "https://h/r.git", "registry_url": "reg:5000", "image_name": ")" +
+                       image + "\"" + extra + "}");
+  }
+
+  JobRecord submit(const json::value& config) {
+    auto r = orchestrator_->submit(config);
+    EXPECT_TRUE(r) << (r ? "" : r.error().describe());
+    return *r;
+  }
+
+  // Follows the job with wait_for_change (as getStatus does) until it is settled.
+  JobRecord settle(const std::string& id, std::chrono::seconds limit = 20s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    JobRecord seen = *orchestrator_->get(id);
+    while (!seen.settled && std::chrono::steady_clock::now() < deadline) {
+      seen = *orchestrator_->wait_for_change(id, seen, 1s);
+    }
+    EXPECT_TRUE(seen.settled) << id << " is " << to_string(seen.status) << ": " << seen.error;
+    return seen;
+  }
+
+  JobRecord wait_for_status(const std::string& id, JobStatus status, std::chrono::seconds limit = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    JobRecord seen = *orchestrator_->get(id);
+    while (seen.status != status && std::chrono::steady_clock::now() < deadline) {
+      seen = *orchestrator_->wait_for_change(id, seen, 500ms);
+    }
+    EXPECT_EQ(to_string(seen.status), to_string(status));
+    return seen;
+  }
+
+  std::vector<std::string> events_for(const std::string& id) {
+    std::lock_guard guard(events_mutex_);
+    std::vector<std::string> out;
+    for (const auto& e : events_) {
+      if (e.starts_with(id.substr(0, 4) + ":")) {
+        out.push_back(e.substr(5));
+      }
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<jobs::FileRecordStore> store_;
+  std::unique_ptr<jobs::LocalExecutor> executor_;
+  std::unique_ptr<Orchestrator> orchestrator_;
+  std::mutex events_mutex_;
+  std::vector<std::string> events_;
+};
+
+TEST_F(OrchestratorTest, AJobWithTestsIsBuiltTestedAndPublished) {
+  const JobRecord submitted = submit(job(R"(, "image_tags": ["v1"], "test": {"commands": ["make test"], "entry_point": true})"));
+  EXPECT_EQ(submitted.status, JobStatus::pending);
+  const JobRecord done = settle(submitted.id);
+  EXPECT_EQ(done.status, JobStatus::succeeded) << done.error;
+  EXPECT_EQ(done.digest, "sha256:feed");
+  EXPECT_EQ(done.image_size, 42u);
+  EXPECT_EQ(done.images, (std::vector<std::string>{"reg:5000/team/app:" + done.id, "reg:5000/team/app:v1"}));
+  const auto& t = done.times;
+  ASSERT_TRUE(t.job_start && t.build_start && t.build_end && t.test_start && t.test_end && t.publish_start &&
+              t.publish_end && t.job_end);
+  EXPECT_LE(*t.job_start, *t.build_start);
+  EXPECT_LE(*t.build_end, *t.test_start);
+  EXPECT_LE(*t.test_end, *t.publish_start);
+  EXPECT_LE(*t.publish_end, *t.job_end);
+  EXPECT_EQ(events_for(done.id), (std::vector<std::string>{"build.started", "build.completed", "test.started",
+                                                           "test.completed", "publish.started", "publish.completed",
+                                                           "job.completed"}));
+  EXPECT_TRUE(store_->list("locks/")->empty()) << "the build lock was not released";
+  EXPECT_EQ(orchestrator_->executor().list(done.id)->size(), 3u);
+}
+
+TEST_F(OrchestratorTest, ABuildFailureKeepsThePhaseAndTheFailingLines) {
+  const JobRecord done = settle(submit(job(R"(, "build_args": {"FAKE_BUILD_EXIT": "3"})")).id);
+  EXPECT_EQ(done.status, JobStatus::failed);
+  EXPECT_EQ(done.failed_phase, Phase::build);
+  EXPECT_EQ(done.error, "the build phase failed: runner: exit code 3");
+  ASSERT_FALSE(done.excerpt.empty());
+  EXPECT_EQ(done.excerpt.back(), "ERROR: RUN make: exit status 3");
+  EXPECT_EQ(events_for(done.id), (std::vector<std::string>{"build.started", "build.failed", "job.failed"}));
+  EXPECT_TRUE(store_->list("locks/")->empty());
+}
+
+TEST_F(OrchestratorTest, AFailingTestFailsTheJobAndRemovesTheTempImage) {
+  const JobRecord done = settle(submit(job(R"(, "test": {"commands": ["true", "make fail"]})")).id);
+  EXPECT_EQ(done.status, JobStatus::failed);
+  EXPECT_EQ(done.failed_phase, Phase::test);
+  EXPECT_EQ(done.error, "the test phase failed: cmd-1: exit code 7");
+  ASSERT_FALSE(done.excerpt.empty());
+  EXPECT_EQ(done.excerpt.front(), "[cmd-1]");
+  EXPECT_EQ(done.excerpt.back(), "make fail");
+  EXPECT_TRUE(done.temp_cleaned);
+  EXPECT_TRUE(done.cleanup_error.empty()) << done.cleanup_error;
+  EXPECT_EQ(orchestrator_->executor().observe({done.id, Phase::cleanup, 1})->state, jobs::PhaseState::succeeded);
+}
+
+TEST_F(OrchestratorTest, KillDuringTheBuildStopsItAndEndsKilled) {
+  const JobRecord submitted = submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "30000"}, "test": {"commands": ["x"]})"));
+  wait_for_status(submitted.id, JobStatus::building);
+  auto killed = orchestrator_->kill(submitted.id);
+  ASSERT_TRUE(killed);
+  EXPECT_TRUE(killed->kill_requested);
+  const JobRecord done = settle(submitted.id);
+  EXPECT_EQ(done.status, JobStatus::killed);
+  EXPECT_EQ(done.error, "killed by request during the build phase");
+  auto build = orchestrator_->executor().observe({done.id, Phase::build, 1});
+  EXPECT_EQ(build->state, jobs::PhaseState::failed);
+  EXPECT_EQ(build->tasks[0].message, "stopped (killed by signal 15)");
+  EXPECT_TRUE(done.temp_cleaned);
+  EXPECT_TRUE(store_->list("locks/")->empty());
+}
+
+TEST_F(OrchestratorTest, TwoJobsForTheSameImageAndBranchRunOneAfterTheOther) {
+  const JobRecord first = submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "800"})"));
+  wait_for_status(first.id, JobStatus::building);
+  const JobRecord second = submit(job());
+  const JobRecord waiting = wait_for_status(second.id, JobStatus::pending);
+  // It says what it waits for once the watcher has looked at it.
+  JobRecord seen = waiting;
+  for (int i = 0; i < 20 && seen.waiting_reason.find(first.id) == std::string::npos; ++i) {
+    seen = *orchestrator_->wait_for_change(second.id, seen, 200ms);
+  }
+  EXPECT_NE(seen.waiting_reason.find("waiting for job " + first.id), std::string::npos) << seen.waiting_reason;
+  const JobRecord a = settle(first.id);
+  const JobRecord b = settle(second.id);
+  EXPECT_EQ(a.status, JobStatus::succeeded);
+  EXPECT_EQ(b.status, JobStatus::succeeded);
+  EXPECT_GE(*b.times.build_start, *a.times.build_end);
+}
+
+TEST_F(OrchestratorTest, DifferentBranchesBuildInParallel) {
+  const JobRecord a = submit(job(R"(, "git_ref": "feature-a", "build_args": {"FAKE_BUILD_SLEEP_MS": "800"})"));
+  const JobRecord b = submit(job(R"(, "git_ref": "feature-b", "build_args": {"FAKE_BUILD_SLEEP_MS": "800"})"));
+  wait_for_status(a.id, JobStatus::building);
+  wait_for_status(b.id, JobStatus::building);
+  EXPECT_EQ(settle(a.id).status, JobStatus::succeeded);
+  EXPECT_EQ(settle(b.id).status, JobStatus::succeeded);
+}
+
+TEST_F(OrchestratorTest, ARestartedDaemonFinishesTheJob) {
+  const JobRecord submitted = submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "1500"}, "test": {"commands": ["x"]})"));
+  wait_for_status(submitted.id, JobStatus::building);
+  shut_down();  // the build keeps running without a daemon
+  boot();
+  const JobRecord done = settle(submitted.id);
+  EXPECT_EQ(done.status, JobStatus::succeeded) << done.error;
+  EXPECT_EQ(orchestrator_->executor().list(done.id)->size(), 3u) << "a phase ran twice";
+}
+
+TEST_F(OrchestratorTest, APhasePastItsDeadlineFails) {
+  const JobRecord done = settle(submit(job(R"(, "build_timeout": "1s", "build_args": {"FAKE_BUILD_SLEEP_MS": "20000"})")).id);
+  EXPECT_EQ(done.status, JobStatus::failed);
+  EXPECT_EQ(done.error, "the build phase passed its deadline of 1s");
+  EXPECT_EQ(orchestrator_->executor().observe({done.id, Phase::build, 1})->state, jobs::PhaseState::failed);
+}
+
+TEST_F(OrchestratorTest, AnInvalidRequestIsRefusedAndLeavesNothing) {
+  auto r = orchestrator_->submit(json::parse(R"({"owner": "", "repo_url": "ftp://x", "bogus": 1})"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::invalid_argument);
+  EXPECT_EQ(r.error().fields.size(), 4u) << r.error().describe();
+  EXPECT_TRUE(store_->list("")->empty());
+  EXPECT_EQ(orchestrator_->get("not-a-uuid").error().fields[0].path, "job_id");
+  EXPECT_EQ(orchestrator_->get("3f2b0000-0000-4000-8000-000000000009").error().kind, ErrorKind::not_found);
+}
+
+TEST_F(OrchestratorTest, HistoryListsFinishedJobsNewestFirst) {
+  const JobRecord a = settle(submit(job("", "one")).id);
+  const JobRecord b = settle(submit(job("", "two")).id);
+  auto page = orchestrator_->history("", 10, 0);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->total, 2u);
+  EXPECT_EQ(page->jobs[0].id, b.id);
+  EXPECT_EQ(page->jobs[1].id, a.id);
+  EXPECT_EQ(orchestrator_->history("", 1, 1)->jobs[0].id, a.id);
+  EXPECT_EQ(orchestrator_->history("nobody", 10, 0)->total, 0u);
+  auto cleaned = orchestrator_->cleanup(a.id);
+  ASSERT_TRUE(cleaned);
+  EXPECT_EQ(cleaned->removed.size(), 1u);
+  EXPECT_TRUE(orchestrator_->executor().list(a.id)->empty());
+}
+
+}  // namespace
+}  // namespace nbs::mcpd
