@@ -187,7 +187,9 @@ class Connection {
   asio::awaitable<bool> handle_one() {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options_.header_limit_bytes));
-    parser.body_limit(options_.max_body_bytes);
+    // Unlimited while the header is read, so an oversized Content-Length reaches check_header (413
+    // with the sizes); the configured limit applies from the body on.
+    parser.body_limit(boost::none);
     control_.phase = ConnectionControl::Phase::idle;
     beast::get_lowest_layer(stream_).expires_after(options_.header_timeout);
     auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, k_tuple);
@@ -197,8 +199,8 @@ class Connection {
       if (ec == http::error::header_limit) {
         co_await write(text_response(431, "request header too large\n", "text/plain", 11, false));
         record("other");
-      } else if (ec != http::error::end_of_stream && ec != beast::error::timeout && ec != asio::error::operation_aborted &&
-                 ec != asio::error::eof && ec != asio::error::connection_reset && n > 0) {
+      } else if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
+                 ec != http::error::end_of_stream && ec != http::error::partial_message) {
         co_await write(text_response(400, "malformed request\n", "text/plain", 11, false));
         record("other");
       }
@@ -220,6 +222,7 @@ class Connection {
         co_return false;
       }
     }
+    parser.body_limit(options_.max_body_bytes);
     beast::get_lowest_layer(stream_).expires_after(options_.body_timeout);
     std::tie(ec, n) = co_await http::async_read(stream_, buffer_, parser, k_tuple);
     beast::get_lowest_layer(stream_).expires_never();

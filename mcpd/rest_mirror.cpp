@@ -120,7 +120,8 @@ Result<RestCall> rest_job_call(const ToolRegistry& tools, std::string_view job_i
     }
     auto value = convert(key, param.value, property_type(*tool, key));
     if (!value) {
-      errors.insert(errors.end(), value.error().fields.begin(), value.error().fields.end());
+      Error error = value.error();  // result::error() returns a copy
+      errors.insert(errors.end(), error.fields.begin(), error.fields.end());
       continue;
     }
     arguments[key] = std::move(*value);

@@ -7,9 +7,22 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cmath>
 
 namespace nbs::mcpd {
 namespace asio = boost::asio;
+
+namespace {
+
+// Whole numbers go out as integers ("progress":2, not 2E0).
+boost::json::value number(double v) {
+  if (std::floor(v) == v && std::fabs(v) < 9e15) {
+    return static_cast<std::int64_t>(v);
+  }
+  return v;
+}
+
+}  // namespace
 
 ToolContext::ToolContext(CallInfo info, NotificationSink sink, std::shared_ptr<Cancellation> cancellation)
     : info_(std::move(info)),
@@ -27,9 +40,9 @@ bool ToolContext::report_progress(double progress, std::optional<double> total, 
   last_progress_ = progress;
   boost::json::object params;
   params["progressToken"] = *info_.progress_token;
-  params["progress"] = progress;
+  params["progress"] = number(progress);
   if (total) {
-    params["total"] = *total;
+    params["total"] = number(*total);
   }
   if (!message.empty()) {
     params["message"] = message;
