@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
   bool allow_root = false;
   app.add_flag("--allow-root", allow_root, "allow Buildah to run as root when no build user is set");
   app.add_option("--buildah", options.buildah, "the buildah program");
+  long push_stop_grace_ms = options.push_stop_grace.count();
+  app.add_option("--push-stop-grace-ms", push_stop_grace_ms,
+                 "on SIGTERM, how long a running push or manifest operation may finish (default 30000)");
 
   std::string spec_path;
   auto* build = app.add_subcommand("build", "fetch, build and push an image (spec JSON from FILE or - for stdin)");
@@ -66,6 +69,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   options.allow_root = allow_root ? AllowRoot::yes : AllowRoot::no;
+  options.push_stop_grace = std::chrono::milliseconds(push_stop_grace_ms);
 
   ProcessStop stop;
   install_signal_handlers(stop);

@@ -1,0 +1,135 @@
+"""nbs-runner build against a real registry, a Git smart-HTTP server and rootless Buildah (issue 3)."""
+import os
+import re
+
+from harness import check, git, main
+
+TOKEN = "tok-Zq8v1R4nXw2Pc7Ls"
+PASSWORD = "pw-Hy3kQm9Tt5Va"
+
+
+def dockerfile(base, extra=""):
+    return (f"FROM {base}\n"
+            "RUN echo prepared > /prepared.txt\n"
+            "COPY app.txt /app.txt\n"
+            "RUN cat /app.txt && echo \"version=$(cat /app.txt)\"\n" + extra)
+
+
+def test_multi_step_build_pushes_and_digest_matches_registry(fx):
+    fx.make_repo("app", {"Dockerfile": dockerfile(fx.base, "COPY leak.txt /leak.txt\nRUN cat /leak.txt\n"), "app.txt": "v1\n",
+                         "leak.txt": f"the token is {TOKEN} and the password {PASSWORD}\n"})
+    token_file = os.path.join(fx.dir, "git-token")
+    with open(token_file, "w") as f:
+        f.write(TOKEN + "\n")
+    auth_file = os.path.join(fx.dir, "auth.json")
+    import base64
+    with open(auth_file, "w") as f:
+        f.write('{"auths":{"%s":{"auth":"%s"}}}' % (fx.registry, base64.b64encode(f"u:{PASSWORD}".encode()).decode()))
+    spec = fx.spec("app", credentials={"git_token_file": token_file, "registry_auth_file": auth_file})
+    run = fx.run("build", spec)
+    check(run.code == 0, run.describe())
+    end = run.end()
+    check(end["exit_code"] == 0 and end["text"].startswith("ok"), end)
+    steps = [(e["step"], e["steps"]) for e in run.kind("step")]
+    check(steps == [(i, 6) for i in range(1, 7)], f"steps {steps}")
+    result = run.result()
+    check(result["reason"] == "ok" and result["digest"].startswith("sha256:"), result)
+    check(result["commit"] == git(os.path.join(fx.dir, "src-app"), "rev-parse", "HEAD"), result)
+    for ref in spec["final_images"]:
+        status, digest, _ = fx.manifest(ref)
+        check(status == 200 and digest == result["digest"], f"{ref}: {status} {digest} != {result['digest']}")
+    check(sorted(result["tags"]) == sorted(spec["final_images"]), result["tags"])
+    # Secrets from the credential files never appear; the masked form does.
+    with open(spec["result_path"]) as f:
+        result_text = f.read()
+    for secret in (TOKEN, PASSWORD):
+        for where, text in (("stdout", run.stdout), ("stderr", run.stderr), ("result", result_text)):
+            check(secret not in text, f"secret leaked into {where}")
+    check(any("the token is *** and the password ***" in t for t in run.texts()), "masked line missing")
+
+
+def test_second_build_fetches_only_new_objects_and_hits_the_cache(fx):
+    src = fx.make_repo("cached", {"Dockerfile": dockerfile(fx.base), "app.txt": "v1\n"})
+    first = fx.run("build", fx.spec("cached"))
+    check(first.code == 0, first.describe())
+    fx.commit(src, {"app.txt": "v2\n"}, "one-file change")
+    fx.push(src, "main")
+    second = fx.run("build", fx.spec("cached"))
+    check(second.code == 0, second.describe())
+    fetch = [t for t in second.texts() if t.startswith("git: ") and "received_objects=" in t]
+    check(fetch and "received_objects=3 " in fetch[0], f"fetch line: {fetch}")
+    check("created mirror" not in fetch[0], fetch[0])
+    cache_hits = [t for t in second.texts() if t.startswith("--> Using cache")]
+    check(len(cache_hits) >= 1, "no cached step reported")
+    check(second.result()["cached_steps"] == len(cache_hits), second.result())
+    check(any(t == "version=v2" for t in second.texts()), "the changed file was not built")
+
+
+def test_checkout_of_branch_tags_and_shas(fx):
+    df = f"FROM {fx.base}\nCOPY version.txt /v.txt\nRUN echo \"built=$(cat /v.txt)\"\n"
+    src = fx.make_repo("refs", {"Dockerfile": df, "version.txt": "main-1\n"})
+    first = git(src, "rev-parse", "HEAD")
+    git(src, "tag", "v1.0")
+    git(src, "tag", "-a", "v1.0-annotated", "-m", "annotated")
+    git(src, "checkout", "-q", "-b", "feature")
+    feature = fx.commit(src, {"version.txt": "feature-1\n"}, "feature")
+    git(src, "checkout", "-q", "main")
+    fx.commit(src, {"version.txt": "main-2\n"}, "main moves on")
+    fx.push(src, "main", "feature", "v1.0", "v1.0-annotated")
+    cases = [("feature", "branch", feature, "feature-1"), ("v1.0", "tag", first, "main-1"),
+             ("v1.0-annotated", "tag", first, "main-1"), (feature, "commit", feature, "feature-1"),
+             (first[:10], "commit", first, "main-1")]
+    for ref, kind, commit, content in cases:
+        run = fx.run("build", fx.spec("refs", ref=ref, tags=()))
+        check(run.code == 0, f"{ref}: " + run.describe())
+        check(f"git: checked out {kind} {ref} at {commit}" in run.texts(), f"{ref}: checkout line missing")
+        with open(os.path.join(run.spec["work_dir"], "src", "version.txt")) as f:
+            check(f.read() == content + "\n", f"{ref}: checked out the wrong tree")
+        # Refs naming the same tree reuse every cached step; otherwise the RUN output shows the content.
+        cached = run.result()["cached_steps"] == run.result()["steps"] - 1
+        check(cached or f"built={content}" in run.texts(), f"{ref}: built the wrong tree")
+        check(run.result()["commit"] == commit and run.result()["ref_kind"] == kind, run.result())
+
+
+def test_failing_run_step_reports_exit_code_and_lines(fx):
+    df = f"FROM {fx.base}\nRUN echo fine\nRUN echo about-to-fail && echo oops >&2 && exit 3\nRUN echo never\n"
+    fx.make_repo("broken", {"Dockerfile": df})
+    run = fx.run("build", fx.spec("broken", tags=()))
+    check(run.code == 11, run.describe())
+    end = run.end()
+    check(end["exit_code"] == 11 and end["text"].startswith("build_failed: buildah bud failed (exit code 3)"), end)
+    errors = run.kind("error")
+    check(len(errors) == 1 and errors[0]["exit_code"] == 3, errors)
+    text = errors[0]["text"]
+    for expected in ("STEP 3/4: RUN echo about-to-fail", "about-to-fail", "oops", "exit status 3"):
+        check(expected in text, f"{expected!r} missing from the error: {text}")
+    check("never" not in text, text)
+    result = run.result()
+    check(result["reason"] == "build_failed" and "about-to-fail" in result["error"], result)
+
+
+def test_invalid_spec_and_missing_ref(fx):
+    spec = fx.spec("app")
+    spec["cache_dir"] = "relative"
+    run = fx.run("build", spec)
+    check(run.code == 2, run.describe())
+    check(run.end()["text"] == "spec_invalid: cache_dir: must be an absolute path", run.end())
+    run = fx.run("build", fx.spec("app", ref="no-such-branch"))
+    check(run.code == 10, run.describe())
+    check(run.end()["text"] == "git_failed: git_ref: no-such-branch is no branch, tag or commit in the repository",
+          run.end())
+
+
+def test_refuses_root_buildah_without_allow_root(fx):
+    run = fx.run("build", fx.spec("app", build_user=""))
+    check(run.code == 15, run.describe())
+    check(re.match(r"not_ready: build_user: the runner is root", run.end()["text"]), run.end())
+
+
+if __name__ == "__main__":
+    main("build", [test_multi_step_build_pushes_and_digest_matches_registry,
+                   test_second_build_fetches_only_new_objects_and_hits_the_cache,
+                   test_checkout_of_branch_tags_and_shas,
+                   test_failing_run_step_reports_exit_code_and_lines,
+                   test_invalid_spec_and_missing_ref,
+                   test_refuses_root_buildah_without_allow_root])
