@@ -4,6 +4,7 @@
 // search with context (grep), which scans a bounded window per call and continues from a cursor.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <optional>
 #include <string>
 #include <vector>
