@@ -111,16 +111,8 @@ Prepared McpServer::prepare_modern(const Request& request, const Envelope& envel
                        "Invalid params: _meta[\"io.modelcontextprotocol/protocolVersion\"] is required");
   }
   std::string requested(version->get_string());
-  if (!is_modern_version(requested)) {
-    return error_reply(400, id, rpc_code::k_unsupported_protocol_version,
-                       "Unsupported protocol version: " + requested,
-                       json::object{{"supported", supported_versions_json()}, {"requested", requested}});
-  }
-  const json::value* caps = find_key(meta, k_meta_capabilities);
-  if (caps == nullptr || !caps->is_object()) {
-    return error_reply(400, id, rpc_code::k_invalid_params,
-                       "Invalid params: _meta[\"io.modelcontextprotocol/clientCapabilities\"] is required");
-  }
+  // Headers first: a header that disagrees with the body is a HeaderMismatch even when the body's
+  // version is one we do not serve.
   if (envelope.transport == Transport::http) {
     if (envelope.protocol_version_header != requested) {
       return header_mismatch(request, "MCP-Protocol-Version", envelope.protocol_version_header, requested);
@@ -131,6 +123,16 @@ Prepared McpServer::prepare_modern(const Request& request, const Envelope& envel
     if (auto name = expected_name(request); name && envelope.name_header != *name) {
       return header_mismatch(request, "Mcp-Name", envelope.name_header, *name);
     }
+  }
+  if (!is_modern_version(requested)) {
+    return error_reply(400, id, rpc_code::k_unsupported_protocol_version,
+                       "Unsupported protocol version: " + requested,
+                       json::object{{"supported", supported_versions_json()}, {"requested", requested}});
+  }
+  const json::value* caps = find_key(meta, k_meta_capabilities);
+  if (caps == nullptr || !caps->is_object()) {
+    return error_reply(400, id, rpc_code::k_invalid_params,
+                       "Invalid params: _meta[\"io.modelcontextprotocol/clientCapabilities\"] is required");
   }
   // Modern requests carry no session: cancellation can only reach calls of the same caller.
   std::string scope = envelope.transport == Transport::stdio ? "stdio" : "modern:" + envelope.principal;

@@ -135,6 +135,17 @@ TEST_F(McpServerTest, ModernHeadersMustMatchTheBody) {
   EXPECT_EQ(result(ok).at("_meta").at("io.modelcontextprotocol/serverInfo").at("name"), "nbs-mcpd");
 }
 
+TEST_F(McpServerTest, AHeaderMismatchWinsOverAnUnsupportedBodyVersion) {
+  Envelope e;
+  e.protocol_version_header = "2026-07-28";
+  e.method_header = "tools/list";
+  auto r = handle(
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2025-11-25","io.modelcontextprotocol/clientCapabilities":{}}}})",
+      e);
+  EXPECT_EQ(r.http_status, 400);
+  EXPECT_EQ(code(r), -32020);
+}
+
 TEST_F(McpServerTest, ServerDiscoverListsBothEras) {
   auto r = modern("server/discover");
   EXPECT_EQ(json::serialize(result(r).at("supportedVersions")),

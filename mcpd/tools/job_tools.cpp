@@ -1,0 +1,568 @@
+#include "mcpd/tools/job_tools.hpp"
+
+#include <boost/json.hpp>
+
+#include "common/job_request_parser.hpp"
+#include "common/phase_log.hpp"
+#include "mcpd/orchestrator/log_query.hpp"
+
+namespace nbs::mcpd {
+
+namespace json = boost::json;
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int k_max_wait_seconds = 45;
+
+json::object string_property(std::string_view description) {
+  return {{"type", "string"}, {"description", description}};
+}
+
+json::object job_id_schema() {
+  return {{"type", "object"},
+          {"properties", {{"job_id", string_property("The job id submitJob returned (a UUID).")}}},
+          {"required", json::array{"job_id"}},
+          {"additionalProperties", false}};
+}
+
+// Reads a string argument; errors name it.
+Result<std::string> required_string(const json::object& args, std::string_view key) {
+  const json::value* v = args.if_contains(key);
+  if (v == nullptr || !v->is_string() || v->get_string().empty()) {
+    return make_field_errors({{std::string(key), v == nullptr ? "is required" : "must be a non-empty string"}});
+  }
+  return std::string(v->get_string());
+}
+
+// Arguments must be exactly the declared ones: a typo is an error, not a silent default.
+Status known_arguments(const json::object& args, std::initializer_list<std::string_view> known) {
+  std::vector<FieldError> errors;
+  for (const auto& kv : args) {
+    if (std::find(known.begin(), known.end(), kv.key()) == known.end()) {
+      errors.push_back({std::string(kv.key()), "unknown argument"});
+    }
+  }
+  if (!errors.empty()) {
+    return make_field_errors(std::move(errors));
+  }
+  return {};
+}
+
+json::value time_or_null(const std::optional<SystemTime>& t) { return t ? json::value(format_utc(*t)) : nullptr; }
+
+json::object times_json(const PhaseTimes& t) {
+  return {{"job_start", time_or_null(t.job_start)},         {"build_start", time_or_null(t.build_start)},
+          {"build_end", time_or_null(t.build_end)},         {"test_start", time_or_null(t.test_start)},
+          {"test_end", time_or_null(t.test_end)},           {"publish_start", time_or_null(t.publish_start)},
+          {"publish_end", time_or_null(t.publish_end)},     {"job_end", time_or_null(t.job_end)}};
+}
+
+// What the agent should do next, in one sentence.
+std::string next_step(const JobRecord& r) {
+  switch (r.status) {
+    case JobStatus::pending:
+    case JobStatus::building:
+    case JobStatus::testing:
+    case JobStatus::publishing:
+      return "Call getStatus again with wait_seconds=30 until the status is SUCCEEDED, FAILED or KILLED.";
+    case JobStatus::succeeded:
+      return "Done: the image is published under every reference in images.";
+    case JobStatus::failed:
+      return "Read excerpt (or getLogs with phase=" +
+             std::string(to_string(r.failed_phase.value_or(Phase::build))) +
+             "), fix the cause in the repository or the job config, and submit again.";
+    case JobStatus::killed:
+      return "The job was killed; submit it again if you still need the image.";
+  }
+  return "";
+}
+
+json::object progress_json(Orchestrator& orchestrator, const JobRecord& r) {
+  // The latest buildah STEP n/m of a running build, from the end of its log.
+  if (r.status != JobStatus::building) {
+    return {};
+  }
+  auto chunk = orchestrator.executor().read_log({r.id, Phase::build, r.attempt}, "runner", jobs::LogOrigin::end, 0,
+                                                16 * 1024);
+  if (!chunk) {
+    return {};
+  }
+  std::size_t end = chunk->bytes.size();
+  while (end > 0) {
+    const std::size_t start = chunk->bytes.rfind('\n', end - 1);
+    const std::size_t from = start == std::string::npos ? 0 : start + 1;
+    auto event = parse_phase_event(std::string_view(chunk->bytes).substr(from, end - from));
+    if (event && event->kind == EventKind::step) {
+      return {{"step", event->step}, {"steps", event->steps}, {"text", event->text}};
+    }
+    if (start == std::string::npos) {
+      break;
+    }
+    end = start;
+  }
+  return {};
+}
+
+Result<ToolResult> status_result(Orchestrator& orchestrator, const JobRecord& r) {
+  json::object out = status_json(r);
+  if (auto progress = progress_json(orchestrator, r); !progress.empty()) {
+    out["progress"] = std::move(progress);
+  }
+  std::string text = "Job " + r.id + ": " + std::string(to_string(r.status));
+  if (!r.error.empty()) {
+    text += " — " + r.error;
+  }
+  text += "\n" + json::serialize(out);
+  return ToolResult{json::value(std::move(out)), std::move(text), {}};
+}
+
+Tool submit_job(Orchestrator& o) {
+  Tool t;
+  t.name = "submitJob";
+  t.title = "Build, test and publish a container image";
+  t.description =
+      "Builds a Git ref into a container image with rootless Buildah, optionally runs tests inside it, and publishes "
+      "it to a registry. Returns a job_id at once (status PENDING); then call getStatus with wait_seconds=30 until "
+      "the status is SUCCEEDED (images lists the published references), FAILED (excerpt shows the failing lines; "
+      "fix and resubmit) or KILLED. A typical build takes 1–10 minutes. Every invalid field is reported at once.";
+  t.input_schema = job_request_schema();
+  t.input_schema.erase("$schema");
+  t.input_schema.erase("title");
+  t.output_schema = {{"type", "object"},
+                     {"properties",
+                      {{"job_id", {{"type", "string"}}},
+                       {"status", {{"type", "string"}}},
+                       {"next_step", {{"type", "string"}}}}},
+                     {"required", json::array{"job_id", "status"}}};
+  t.annotations = {.read_only_hint = false, .destructive_hint = false, .idempotent_hint = false,
+                   .open_world_hint = true};
+  t.handler = [&o](const json::object& args, ToolContext& ctx) -> asio::awaitable<Result<ToolResult>> {
+    auto record = o.submit(json::value(args), ctx.principal());
+    if (!record) {
+      co_return record.error();
+    }
+    json::object out{{"job_id", record->id}, {"status", to_string(record->status)}, {"next_step", next_step(*record)}};
+    std::string text = "Submitted job " + record->id + ". " + next_step(*record);
+    co_return ToolResult{json::value(std::move(out)), std::move(text), {}};
+  };
+  t.rest_mapping = [](const json::object& body) -> Result<json::object> {
+    const json::value* config = body.if_contains("job_config");
+    if (config == nullptr || !config->is_object()) {
+      return make_field_errors({{"job_config", config == nullptr ? "is required: send {\"job_config\": {...}}"
+                                                                 : "must be an object"}});
+    }
+    if (body.size() > 1) {
+      for (const auto& kv : body) {
+        if (kv.key() != "job_config") {
+          return make_field_errors({{std::string(kv.key()), "unknown field (the job goes inside job_config)"}});
+        }
+      }
+    }
+    return config->get_object();
+  };
+  return t;
+}
+
+Tool get_status(Orchestrator& o) {
+  Tool t;
+  t.name = "getStatus";
+  t.title = "Status of a job";
+  t.description =
+      "Returns a job's status (PENDING, BUILDING, TESTING, PUBLISHING, SUCCEEDED, FAILED, KILLED), the current phase, "
+      "phase timestamps, and: on success the image digest and published references; on failure the failed phase, the "
+      "reason and the last lines of its log. With wait_seconds (up to 45) it waits until the status changes, sending "
+      "progress (phase, Buildah step n/m) meanwhile: poll with wait_seconds=30 instead of sleeping.";
+  t.input_schema = job_id_schema();
+  t.input_schema["properties"].as_object()["wait_seconds"] = {
+      {"type", "integer"},
+      {"minimum", 0},
+      {"maximum", k_max_wait_seconds},
+      {"default", 0},
+      {"description", "Wait up to this long for the status to change before answering."}};
+  t.output_schema = {{"type", "object"},
+                     {"properties",
+                      {{"job_id", {{"type", "string"}}},
+                       {"status", {{"type", "string"}}},
+                       {"phase", {{"type", {"string", "null"}}}},
+                       {"excerpt", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                       {"images", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
+                     {"required", json::array{"job_id", "status"}}};
+  t.annotations = {.read_only_hint = true, .destructive_hint = false, .idempotent_hint = true, .open_world_hint = false};
+  t.handler = [&o](const json::object& args, ToolContext& ctx) -> asio::awaitable<Result<ToolResult>> {
+    if (auto known = known_arguments(args, {"job_id", "wait_seconds"}); !known) {
+      co_return known.error();
+    }
+    auto id = required_string(args, "job_id");
+    if (!id) {
+      co_return id.error();
+    }
+    int wait_seconds = 0;
+    if (const json::value* w = args.if_contains("wait_seconds")) {
+      if (!(w->is_int64() || w->is_uint64()) || w->to_number<std::int64_t>() < 0 ||
+          w->to_number<std::int64_t>() > k_max_wait_seconds) {
+        co_return make_field_errors({{"wait_seconds", "must be a whole number from 0 to 45"}});
+      }
+      wait_seconds = static_cast<int>(w->to_number<std::int64_t>());
+    }
+    auto record = o.get(*id, ctx.principal());
+    if (!record) {
+      co_return record.error();
+    }
+    const JobRecord first = *record;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
+    std::string last_progress;
+    double progress = 0;
+    // Long-poll: cheap checks of the record until it changes; the wait ends early when the client
+    // cancels or disconnects (the build itself is never cancelled by this).
+    while (record->status == first.status && record->active_phase == first.active_phase && !is_terminal(record->status) &&
+           std::chrono::steady_clock::now() < deadline) {
+      if (ctx.has_progress_token()) {
+        json::object p = progress_json(o, *record);
+        std::string message = std::string(to_string(record->status));
+        if (!p.empty()) {
+          message += ": STEP " + std::to_string(p["step"].as_int64()) + "/" + std::to_string(p["steps"].as_int64()) +
+                     " " + std::string(p["text"].as_string());
+        } else if (!record->waiting_reason.empty()) {
+          message += ": " + record->waiting_reason;
+        }
+        if (message != last_progress) {
+          ctx.report_progress(++progress, std::nullopt, message);
+          last_progress = std::move(message);
+        }
+      }
+      if (!co_await ctx.wait_for(250ms)) {
+        break;  // cancelled
+      }
+      auto again = o.get(*id, ctx.principal());
+      if (!again) {
+        co_return again.error();
+      }
+      record = std::move(again);
+    }
+    co_return status_result(o, *record);
+  };
+  return t;
+}
+
+Tool get_logs(Orchestrator& o) {
+  Tool t;
+  t.name = "getLogs";
+  t.title = "Logs of a job's phase";
+  t.description =
+      "Pages through the logs of one phase (build, test, publish, cleanup; default: the failed or current phase). "
+      "mode=tail (default) returns the last tail_lines; mode=range returns lines from cursor on (pass next_cursor back "
+      "to continue, or to follow a running phase); mode=grep searches with a regular expression and context_lines. "
+      "Answers are capped (default 200 lines / 32 KiB; truncated says so). Test phases have one task per command "
+      "(cmd-0, cmd-1, …, entry-point); pick one with task.";
+  json::object props{
+      {"job_id", string_property("The job id.")},
+      {"phase", {{"type", "string"}, {"enum", {"build", "test", "publish", "cleanup"}}}},
+      {"task", string_property("One task of the phase, e.g. cmd-1 (default: all).")},
+      {"stream", {{"type", "string"}, {"enum", {"all", "stdout", "stderr"}}, {"default", "all"}}},
+      {"mode", {{"type", "string"}, {"enum", {"tail", "range", "grep"}}, {"default", "tail"}}},
+      {"tail_lines", {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_lines}, {"default", 200}}},
+      {"cursor", string_property("next_cursor of a previous answer.")},
+      {"limit_lines", {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_lines}, {"default", 200}}},
+      {"pattern", string_property("ECMAScript regular expression (grep mode).")},
+      {"context_lines", {{"type", "integer"}, {"minimum", 0}, {"maximum", 10}, {"default", 0}}},
+      {"max_bytes", {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_bytes}, {"default", 32768}}}};
+  t.input_schema = {{"type", "object"}, {"properties", std::move(props)}, {"required", json::array{"job_id"}},
+                    {"additionalProperties", false}};
+  t.output_schema = {{"type", "object"},
+                     {"properties",
+                      {{"lines", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                       {"next_cursor", {{"type", "string"}}},
+                       {"total_lines", {{"type", {"integer", "null"}}}},
+                       {"truncated", {{"type", "boolean"}}}}},
+                     {"required", json::array{"lines", "next_cursor", "truncated"}}};
+  t.annotations = {.read_only_hint = true, .destructive_hint = false, .idempotent_hint = true, .open_world_hint = false};
+  t.handler = [&o](const json::object& args, ToolContext& ctx) -> asio::awaitable<Result<ToolResult>> {
+    if (auto known = known_arguments(args, {"job_id", "phase", "task", "stream", "mode", "tail_lines", "cursor",
+                                            "limit_lines", "pattern", "context_lines", "max_bytes"});
+        !known) {
+      co_return known.error();
+    }
+    auto id = required_string(args, "job_id");
+    if (!id) {
+      co_return id.error();
+    }
+    auto record = o.get(*id, ctx.principal());
+    if (!record) {
+      co_return record.error();
+    }
+    const Phase default_phase = record->failed_phase.value_or(record->active_phase.value_or(Phase::build));
+    auto query = parse_log_query(args, default_phase);
+    if (!query) {
+      co_return query.error();
+    }
+    const int attempt = query->phase == record->active_phase ? record->attempt : 1;
+    auto page = read_logs(o.executor(), {record->id, query->phase, attempt}, *query);
+    if (!page) {
+      co_return page.error();
+    }
+    json::object out{{"job_id", record->id},
+                     {"phase", to_string(query->phase)},
+                     {"lines", json::array(page->lines.begin(), page->lines.end())},
+                     {"next_cursor", page->next_cursor},
+                     {"total_lines", page->total_lines ? json::value(*page->total_lines) : json::value(nullptr)},
+                     {"truncated", page->truncated},
+                     {"tasks", json::array(page->tasks.begin(), page->tasks.end())}};
+    std::string text;
+    for (const auto& line : page->lines) {
+      text += line + "\n";
+    }
+    if (page->truncated) {
+      text += "[truncated: continue with cursor " + page->next_cursor + "]\n";
+    }
+    co_return ToolResult{json::value(std::move(out)), std::move(text), {}};
+  };
+  return t;
+}
+
+Tool kill_job(Orchestrator& o) {
+  Tool t;
+  t.name = "killJob";
+  t.title = "Stop a job";
+  t.description =
+      "Stops a job gracefully: the running phase gets SIGTERM (a push in progress finishes its current step), the "
+      "status becomes KILLED, the temporary image is removed and the build lock released. Killing a finished job "
+      "changes nothing. Follow with getStatus to see KILLED.";
+  t.input_schema = job_id_schema();
+  t.output_schema = {{"type", "object"},
+                     {"properties", {{"job_id", {{"type", "string"}}}, {"status", {{"type", "string"}}},
+                                     {"kill_requested", {{"type", "boolean"}}}}},
+                     {"required", json::array{"job_id", "status"}}};
+  t.annotations = {.read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
+  t.handler = [&o](const json::object& args, ToolContext& ctx) -> asio::awaitable<Result<ToolResult>> {
+    if (auto known = known_arguments(args, {"job_id"}); !known) {
+      co_return known.error();
+    }
+    auto id = required_string(args, "job_id");
+    if (!id) {
+      co_return id.error();
+    }
+    auto record = o.kill(*id, ctx.principal());
+    if (!record) {
+      co_return record.error();
+    }
+    json::object out{{"job_id", record->id},
+                     {"status", to_string(record->status)},
+                     {"kill_requested", record->kill_requested}};
+    std::string text = is_terminal(record->status) && !record->kill_requested
+                           ? "Job " + record->id + " had already ended (" + std::string(to_string(record->status)) + ")."
+                           : "Stopping job " + record->id + "; getStatus will show KILLED.";
+    co_return ToolResult{json::value(std::move(out)), std::move(text), {}};
+  };
+  return t;
+}
+
+json::object cleanup_json(const Orchestrator::CleanupReport& report) {
+  return {{"removed", json::array(report.removed.begin(), report.removed.end())},
+          {"jobs", json::array(report.jobs.begin(), report.jobs.end())}};
+}
+
+Tool cleanup(Orchestrator& o) {
+  Tool t;
+  t.name = "cleanup";
+  t.title = "Remove a finished job's phases, or every orphan";
+  t.description =
+      "With job_id: removes the finished job's phase jobs and logs from the executor (its record and status stay). "
+      "With all=true: removes phases that have no job record, and the oldest records beyond the history limit.";
+  t.input_schema = {{"type", "object"},
+                    {"properties",
+                     {{"job_id", string_property("A finished job.")},
+                      {"all", {{"type", "boolean"}, {"description", "Remove every orphan instead."}}}}},
+                    {"additionalProperties", false}};
+  t.output_schema = {{"type", "object"},
+                     {"properties", {{"removed", {{"type", "array"}}}, {"jobs", {{"type", "array"}}}}},
+                     {"required", json::array{"removed", "jobs"}}};
+  t.annotations = {.read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
+  t.handler = [&o](const json::object& args, ToolContext& ctx) -> asio::awaitable<Result<ToolResult>> {
+    if (auto known = known_arguments(args, {"job_id", "all"}); !known) {
+      co_return known.error();
+    }
+    const json::value* all = args.if_contains("all");
+    if (all && !all->is_bool()) {
+      co_return make_field_errors({{"all", "must be true or false"}});
+    }
+    Result<Orchestrator::CleanupReport> report = make_error(ErrorKind::internal, "");
+    if (all && all->get_bool()) {
+      if (args.contains("job_id")) {
+        co_return make_field_errors({{"job_id", "give either job_id or all=true, not both"}});
+      }
+      report = o.cleanup_all();
+    } else {
+      auto id = required_string(args, "job_id");
+      if (!id) {
+        co_return id.error();
+      }
+      report = o.cleanup(*id, ctx.principal());
+    }
+    if (!report) {
+      co_return report.error();
+    }
+    std::string text = "Removed " + std::to_string(report->removed.size()) + " phase(s).";
+    co_return ToolResult{json::value(cleanup_json(*report)), std::move(text), {}};
+  };
+  return t;
+}
+
+Tool get_history(Orchestrator& o) {
+  Tool t;
+  t.name = "getHistory";
+  t.title = "Finished jobs";
+  t.description = "Lists finished jobs newest first, optionally only one owner's, with paging (limit, offset).";
+  t.input_schema = {{"type", "object"},
+                    {"properties",
+                     {{"owner", string_property("Only this owner's jobs.")},
+                      {"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}, {"default", 10}}},
+                      {"offset", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}}}},
+                    {"additionalProperties", false}};
+  t.output_schema = {{"type", "object"},
+                     {"properties", {{"jobs", {{"type", "array"}}}, {"total", {{"type", "integer"}}}}},
+                     {"required", json::array{"jobs", "total"}}};
+  t.annotations = {.read_only_hint = true, .destructive_hint = false, .idempotent_hint = true, .open_world_hint = false};
+  t.handler = [&o](const json::object& args, ToolContext& ctx) -> asio::awaitable<Result<ToolResult>> {
+    if (auto known = known_arguments(args, {"owner", "limit", "offset"}); !known) {
+      co_return known.error();
+    }
+    std::vector<FieldError> errors;
+    auto number = [&](std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max) {
+      const json::value* v = args.if_contains(key);
+      if (v == nullptr) {
+        return fallback;
+      }
+      if (!(v->is_int64() || v->is_uint64()) || v->to_number<std::int64_t>() < min || v->to_number<std::int64_t>() > max) {
+        errors.push_back({std::string(key), "must be a whole number from " + std::to_string(min) + " to " +
+                                                std::to_string(max)});
+        return fallback;
+      }
+      return v->to_number<std::int64_t>();
+    };
+    const auto limit = number("limit", 10, 1, 100);
+    const auto offset = number("offset", 0, 0, 1'000'000);
+    std::string owner;
+    if (const json::value* v = args.if_contains("owner")) {
+      if (!v->is_string()) {
+        errors.push_back({"owner", "must be a string"});
+      } else {
+        owner = std::string(v->get_string());
+      }
+    }
+    if (!errors.empty()) {
+      co_return make_field_errors(std::move(errors));
+    }
+    auto page = o.history(owner, static_cast<std::size_t>(limit), static_cast<std::size_t>(offset), ctx.principal());
+    if (!page) {
+      co_return page.error();
+    }
+    json::array jobs;
+    for (const auto& r : page->jobs) {
+      json::object j{{"job_id", r.id},
+                     {"status", to_string(r.status)},
+                     {"owner", r.request.owner},
+                     {"repo_url", r.request.repo_url},
+                     {"git_ref", r.request.git_ref},
+                     {"image", image_target(r.request).reference(r.id)},
+                     {"job_start", time_or_null(r.times.job_start)},
+                     {"job_end", time_or_null(r.times.job_end)}};
+      if (!r.digest.empty()) {
+        j["digest"] = r.digest;
+      }
+      if (!r.error.empty()) {
+        j["error"] = r.error;
+      }
+      jobs.push_back(std::move(j));
+    }
+    json::object out{{"jobs", std::move(jobs)}, {"total", page->total}};
+    co_return ToolResult{json::value(std::move(out)), {}, {}};
+  };
+  return t;
+}
+
+Tool purge_failed_job(Orchestrator& o) {
+  Tool t;
+  t.name = "purgeFailedJob";
+  t.title = "Remove a failed job's phases";
+  t.description = "Removes the phase jobs of a FAILED or KILLED job from the executor (its record stays in history).";
+  t.input_schema = job_id_schema();
+  t.output_schema = {{"type", "object"},
+                     {"properties", {{"removed", {{"type", "array"}}}, {"jobs", {{"type", "array"}}}}},
+                     {"required", json::array{"removed", "jobs"}}};
+  t.annotations = {.read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
+  t.handler = [&o](const json::object& args, ToolContext& ctx) -> asio::awaitable<Result<ToolResult>> {
+    if (auto known = known_arguments(args, {"job_id"}); !known) {
+      co_return known.error();
+    }
+    auto id = required_string(args, "job_id");
+    if (!id) {
+      co_return id.error();
+    }
+    auto record = o.get(*id, ctx.principal());
+    if (!record) {
+      co_return record.error();
+    }
+    if (record->status != JobStatus::failed && record->status != JobStatus::killed) {
+      co_return make_error(ErrorKind::conflict, "job_id: " + *id + " is " + std::string(to_string(record->status)) +
+                                                    ", not FAILED or KILLED");
+    }
+    auto report = o.cleanup(*id, ctx.principal());
+    if (!report) {
+      co_return report.error();
+    }
+    co_return ToolResult{json::value(cleanup_json(*report)),
+                         "Purged " + std::to_string(report->removed.size()) + " phase(s) of job " + *id + ".", {}};
+  };
+  return t;
+}
+
+}  // namespace
+
+json::object status_json(const JobRecord& r) {
+  json::object out{{"job_id", r.id},
+                   {"status", to_string(r.status)},
+                   {"phase", r.active_phase ? json::value(to_string(*r.active_phase)) : json::value(nullptr)},
+                   {"owner", r.request.owner},
+                   {"git_ref", r.request.git_ref},
+                   {"times", times_json(r.times)},
+                   {"next_step", next_step(r)}};
+  if (!r.waiting_reason.empty()) {
+    out["waiting_reason"] = r.waiting_reason;
+  }
+  if (r.failed_phase) {
+    out["failed_phase"] = to_string(*r.failed_phase);
+  }
+  if (!r.error.empty()) {
+    out["error"] = r.error;
+  }
+  if (!r.excerpt.empty()) {
+    out["excerpt"] = json::array(r.excerpt.begin(), r.excerpt.end());
+  }
+  if (!r.digest.empty()) {
+    out["digest"] = r.digest;
+    out["image_size"] = r.image_size;
+  }
+  if (!r.commit.empty()) {
+    out["commit"] = r.commit;
+  }
+  if (!r.images.empty()) {
+    out["images"] = json::array(r.images.begin(), r.images.end());
+  }
+  if (!r.cleanup_error.empty()) {
+    out["cleanup_error"] = r.cleanup_error;
+  }
+  return out;
+}
+
+Status register_job_tools(ToolRegistry& tools, Orchestrator& orchestrator) {
+  for (auto* make : {&submit_job, &get_status, &get_logs, &kill_job, &cleanup, &get_history, &purge_failed_job}) {
+    if (auto added = tools.add(make(orchestrator)); !added) {
+      return added;
+    }
+  }
+  return {};
+}
+
+}  // namespace nbs::mcpd
