@@ -1,0 +1,286 @@
+#include "tests/nomad_sim/task_runner.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <map>
+#include <variant>
+
+#include "tests/nomad_sim/log_rotator.hpp"
+#include "tests/nomad_sim/task_events.hpp"
+#include "tests/nomad_sim/task_process.hpp"
+#include "tests/nomad_sim/task_setup.hpp"
+#include "tests/nomad_sim/wire.hpp"
+
+namespace nbs::nomad_sim {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int signal_number(const std::string& name, int fallback) {
+  static const std::map<std::string, int> k_signals = {
+      {"SIGINT", SIGINT},   {"SIGTERM", SIGTERM}, {"SIGKILL", SIGKILL}, {"SIGHUP", SIGHUP},
+      {"SIGQUIT", SIGQUIT}, {"SIGUSR1", SIGUSR1}, {"SIGUSR2", SIGUSR2},
+  };
+  const auto it = k_signals.find(name);
+  return it == k_signals.end() ? fallback : it->second;
+}
+
+// Reads what is available from `fd` into `log`; false at EOF or error.
+bool pump(int fd, LogRotator& log) {
+  std::array<char, 65536> buf{};
+  const ssize_t n = ::read(fd, buf.data(), buf.size());
+  if (n > 0) {
+    log.write(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    return true;
+  }
+  return n < 0 && (errno == EINTR || errno == EAGAIN);
+}
+
+std::string not_restarting_reason(std::int64_t attempts, std::int64_t interval_ns, const std::string& mode) {
+  if (attempts == 0) {
+    return "Policy allows no restarts";
+  }
+  return "Exceeded allowed attempts " + std::to_string(attempts) + " in interval " +
+         format_go_duration(std::chrono::nanoseconds(interval_ns)) + " and mode is \"" + mode + "\"";
+}
+
+}  // namespace
+
+TaskRunner::TaskRunner(SimState& state, const SimConfig& config, TaskPlan plan)
+    : state_(state), config_(config), plan_(std::move(plan)) {}
+
+void TaskRunner::update(const std::function<void(TaskState&)>& change) {
+  if (lost_) {
+    return;
+  }
+  state_.write([&](Tables& t) {
+    const auto it = t.allocs.find(plan_.alloc_id);
+    if (it == t.allocs.end() || it->second.client_status == "lost") {
+      return;
+    }
+    Allocation& a = it->second;
+    change(a.task_states[name()]);
+    const std::uint64_t idx = t.bump();
+    a.modify_index = idx;
+    a.modify_time = now_ns();
+    derive_client_status(a);
+    t.allocs_index = idx;
+    refresh_job_status(t, plan_.job_key);
+  });
+}
+
+void TaskRunner::emit(TaskEvent event) {
+  update([&](TaskState& s) { s.events.push_back(std::move(event)); });
+}
+
+void TaskRunner::finish(bool failed) {
+  failed_ = failed;
+  update([&](TaskState& s) {
+    s.state = "dead";
+    s.failed = failed;
+    s.finished_at = now_ns();
+  });
+}
+
+bool TaskRunner::kill_requested() const {
+  std::lock_guard lock(mu_);
+  return kill_requested_ || lost_;
+}
+
+void TaskRunner::kill(std::optional<TaskEvent> reason) {
+  std::lock_guard lock(mu_);
+  if (!kill_requested_) {
+    kill_requested_ = true;
+    kill_reason_ = std::move(reason);
+  }
+  cv_.notify_all();
+}
+
+void TaskRunner::lose() {
+  std::lock_guard lock(mu_);
+  lost_ = true;
+  cv_.notify_all();
+}
+
+bool TaskRunner::sleep_or_killed(std::chrono::nanoseconds d) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, d, [this] { return kill_requested_ || lost_.load(); });
+}
+
+int TaskRunner::begin_kill() {
+  std::optional<TaskEvent> reason;
+  {
+    std::lock_guard lock(mu_);
+    reason = std::move(kill_reason_);
+    kill_reason_.reset();
+  }
+  if (reason) {
+    emit(std::move(*reason));
+  }
+  const std::string sig_name = string_field(plan_.task, "KillSignal");
+  const bool container = plan_.driver() == "docker" || plan_.driver() == "podman";
+  const auto timeout = std::chrono::nanoseconds(int_field(plan_.task, "KillTimeout", 5'000'000'000));
+  emit(event_killing(timeout, sig_name));
+  return signal_number(sig_name, container ? SIGTERM : SIGINT);
+}
+
+TaskRunner::Outcome TaskRunner::supervise(const ChildProcess& child, const DriverLaunch& launch) {
+  const auto logs = plan_.alloc_root / "alloc" / "logs";
+  const json::object* log_config = object_field(plan_.task, "LogConfig");
+  const auto max_bytes = config_.log_max_bytes;
+  const int max_files = log_config != nullptr ? static_cast<int>(int_field(*log_config, "MaxFiles", 10)) : 10;
+  LogRotator out(logs, name() + ".stdout", max_bytes, max_files);
+  LogRotator err(logs, name() + ".stderr", max_bytes, max_files);
+  const auto timeout = std::chrono::nanoseconds(int_field(plan_.task, "KillTimeout", 5'000'000'000));
+  std::array<pollfd, 2> fds{{{child.out_fd, POLLIN, 0}, {child.err_fd, POLLIN, 0}}};
+  std::optional<Clock::time_point> force_at;
+  std::optional<Clock::time_point> drain_until;
+  bool killed = false;
+  bool sigkilled = false;
+  std::optional<ExitStatus> exit;
+  while (fds[0].fd >= 0 || fds[1].fd >= 0 || !exit) {
+    ::poll(fds.data(), fds.size(), 100);
+    for (auto& p : fds) {
+      if (p.fd >= 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0 && !pump(p.fd, p.fd == child.out_fd ? out : err)) {
+        ::close(p.fd);
+        p.fd = -1;
+      }
+      p.revents = 0;
+    }
+    if (lost_ && !sigkilled) {
+      ::kill(-child.pid, SIGKILL);
+      sigkilled = true;
+    } else if (kill_requested() && !killed) {
+      killed = true;
+      ::kill(-child.pid, begin_kill());
+      force_at = Clock::now() + timeout;
+    } else if (force_at && !sigkilled && Clock::now() >= *force_at) {
+      ::kill(-child.pid, SIGKILL);
+      sigkilled = true;
+    }
+    int status = 0;
+    if (!exit && ::waitpid(child.pid, &status, WNOHANG) == child.pid) {
+      exit = decode_wait_status(status);
+      ::kill(-child.pid, SIGKILL);  // leftovers of the task die with it, as under Nomad's executor
+      drain_until = Clock::now() + std::chrono::milliseconds(500);
+    }
+    if (drain_until && Clock::now() >= *drain_until) {
+      break;
+    }
+  }
+  for (int fd : {fds[0].fd, fds[1].fd}) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+  }
+  if (sigkilled && !launch.container_name.empty()) {
+    LaunchSpec rm{{config_.podman, "rm", "-f", launch.container_name}, {}, {}, std::nullopt};
+    rm.env.push_back("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
+    if (auto p = launch_process(rm)) {
+      ::close(p->out_fd);
+      ::close(p->err_fd);
+      int status = 0;
+      ::waitpid(p->pid, &status, 0);
+    }
+  }
+  return {exit.value_or(ExitStatus{}), killed};
+}
+
+TaskRunner::Outcome TaskRunner::run_mock() {
+  const json::object* cfg = object_field(plan_.task, "Config");
+  const json::object empty;
+  const json::object& c = cfg != nullptr ? *cfg : empty;
+  const auto logs = plan_.alloc_root / "alloc" / "logs";
+  LogRotator out(logs, name() + ".stdout", config_.log_max_bytes, 10);
+  LogRotator err(logs, name() + ".stderr", config_.log_max_bytes, 10);
+  const std::int64_t repeat = std::max<std::int64_t>(int_field(c, "stdout_repeat"), 1);
+  for (std::int64_t i = 0; i < repeat; ++i) {
+    out.write(string_field(c, "stdout_string"));
+  }
+  err.write(string_field(c, "stderr_string"));
+  const auto run_for = parse_go_duration(string_field(c, "run_for", "0s")).value_or(std::chrono::nanoseconds(0));
+  if (sleep_or_killed(run_for)) {
+    if (!lost_) {
+      begin_kill();
+    }
+    return {{0, 0}, true};
+  }
+  return {{static_cast<int>(int_field(c, "exit_code")), 0}, false};
+}
+
+void TaskRunner::run() {
+  emit(event_received());
+  emit(event_task_setup());
+  const json::object* policy = object_field(plan_.group, "RestartPolicy");
+  const json::object empty;
+  const json::object& rp = policy != nullptr ? *policy : empty;
+  const std::int64_t attempts = int_field(rp, "Attempts");
+  const bool mock = plan_.driver() == "mock_driver";
+  for (std::uint64_t restarts = 0;; ++restarts) {
+    if (kill_requested()) {
+      emit(event_killed());
+      return finish(false);
+    }
+    DriverLaunch launch;
+    std::optional<ChildProcess> child;
+    if (!mock) {
+      auto prepared = prepare_task(plan_, config_, state_);
+      if (auto* failure = std::get_if<SetupFailure>(&prepared)) {
+        emit(failure->kind == SetupFailure::Kind::validation ? event_failed_validation(failure->message)
+                                                             : event_setup_failure(failure->message));
+        emit(event_not_restarting("Error was unrecoverable"));
+        return finish(true);
+      }
+      launch = std::move(std::get<DriverLaunch>(prepared));
+      auto started = launch_process(launch.spec);
+      if (!started) {
+        emit(event_driver_failure("failed to launch command with executor: " + started.error().message));
+        emit(event_not_restarting("Error was unrecoverable"));
+        return finish(true);
+      }
+      child = *started;
+    }
+    update([](TaskState& s) {
+      s.state = "running";
+      if (s.started_at == 0) {
+        s.started_at = now_ns();
+      }
+    });
+    emit(event_started());
+    const Outcome outcome = mock ? run_mock() : supervise(*child, launch);
+    if (lost_) {
+      return;
+    }
+    emit(event_terminated(outcome.exit.code, outcome.exit.signal));
+    if (outcome.killed) {
+      emit(event_killed());
+      return finish(false);
+    }
+    if (outcome.exit.code == 0 && outcome.exit.signal == 0) {
+      return finish(false);
+    }
+    if (static_cast<std::int64_t>(restarts) >= attempts) {
+      emit(event_not_restarting(
+          not_restarting_reason(attempts, int_field(rp, "Interval"), string_field(rp, "Mode", "fail"))));
+      return finish(true);
+    }
+    const auto delay = std::chrono::nanoseconds(int_field(rp, "Delay"));
+    emit(event_restarting(delay));
+    update([](TaskState& s) { s.state = "pending"; });
+    if (sleep_or_killed(delay) && lost_) {
+      return;
+    }
+    update([](TaskState& s) {
+      s.restarts += 1;
+      s.last_restart = now_ns();
+    });
+  }
+}
+
+}  // namespace nbs::nomad_sim
