@@ -8,7 +8,9 @@
 #include "runner/buildah_output.hpp"
 #include "runner/git_checkout.hpp"
 #include "runner/git_mirror.hpp"
+#include "runner/publish_phase.hpp"
 #include "runner/push.hpp"
+#include "runner/registry/registry_session.hpp"
 #include "runner/registry/auth_file.hpp"
 
 namespace nbs::runner {
@@ -152,6 +154,21 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
   return {.code = ExitCode::ok, .message = options.tag};
 }
 
+// The size in the registry (compressed layers and config); a failure here only costs the number.
+void record_size(const PhaseContext& ctx, PhaseResult& result) {
+  auto session = registry::RegistrySession::open(ctx.spec());
+  auto ref = registry::ImageRef::parse(result.tags.front());
+  if (!session || !ref) return;
+  auto& client = (*session)->client();
+  auto manifest = client.get_manifest(*ref);
+  auto size = manifest ? image_size(client, *ref, *manifest) : Result<std::int64_t>(manifest.error());
+  if (!size) {
+    ctx.log().line(LogStream::none, "build: image size unknown: " + size.error().message);
+    return;
+  }
+  result.size = *size;
+}
+
 }  // namespace
 
 BuildPaths build_paths(const RunnerSpec& spec) {
@@ -192,6 +209,7 @@ PhaseOutcome run_build_phase(const PhaseContext& ctx, PhaseResult& result) {
   result.tags = pushed.pushed;
   result.timings_ms["total"] = ms_since(total_start);
   if (pushed.code != ExitCode::ok) return fail(ctx, pushed.code, pushed.message);
+  record_size(ctx, result);
   ctx.log().result(result.digest, "pushed " + std::to_string(result.tags.size()) + " tag(s)");
   return {ExitCode::ok, "pushed " + result.digest};
 }

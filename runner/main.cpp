@@ -11,6 +11,7 @@
 #include "runner/doctor.hpp"
 #include "runner/git_support.hpp"
 #include "runner/phase_main.hpp"
+#include "runner/publish_phase.hpp"
 
 namespace {
 
@@ -61,6 +62,10 @@ int main(int argc, char** argv) {
   std::string spec_path;
   auto* build = app.add_subcommand("build", "fetch, build and push an image (spec JSON from FILE or - for stdin)");
   build->add_option("--spec", spec_path, "the runner spec")->required();
+  auto* publish = app.add_subcommand("publish", "copy the temp image to every final tag inside the registry");
+  publish->add_option("--spec", spec_path, "the runner spec")->required();
+  auto* cleanup = app.add_subcommand("cleanup", "delete the job's temp image by digest");
+  cleanup->add_option("--spec", spec_path, "the runner spec")->required();
 
   DoctorOptions doctor_options;
   auto* doctor = app.add_subcommand("doctor", "check that this node can run rootless builds");
@@ -76,9 +81,12 @@ int main(int argc, char** argv) {
   GitLibrary git;
   LogFormat format = parse_format(log_format, LogFormat::json);
   try {
-    if (*build) {
-      return to_int(run_phase_from_spec({.phase_name = "build", .spec_path = spec_path, .format = format}, options,
-                                        stop, run_build_phase));
+    if (*build || *publish || *cleanup) {
+      std::string name = *build ? "build" : *publish ? "publish" : "cleanup";
+      PhaseBody body = *build ? PhaseBody(run_build_phase) : *publish ? PhaseBody(run_publish_phase)
+                                                                      : PhaseBody(run_cleanup_phase);
+      return to_int(run_phase_from_spec({.phase_name = name, .spec_path = spec_path, .format = format}, options,
+                                        stop, body));
     }
     {
       doctor_options.buildah = options.buildah;

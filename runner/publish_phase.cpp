@@ -1,0 +1,205 @@
+#include "runner/publish_phase.hpp"
+
+#include "runner/registry/registry_session.hpp"
+
+namespace nbs::runner {
+namespace {
+
+using registry::ImageRef;
+using registry::Manifest;
+using registry::RegistryClient;
+using SteadyClock = std::chrono::steady_clock;
+
+PhaseOutcome fail(const PhaseContext& ctx, ExitCode code, const std::string& message) {
+  code = ctx.failure_code(code);
+  ctx.log().error(message);
+  return {code, message};
+}
+
+struct CopyCounts {
+  int present = 0;
+  int mounted = 0;
+  int copied = 0;
+};
+
+// The manifests whose blobs a copy needs: the image itself, or every platform manifest of an index.
+Result<std::vector<Manifest>> image_manifests(RegistryClient& client, const ImageRef& src, const Manifest& top) {
+  if (!top.is_index()) return std::vector<Manifest>{top};
+  auto children = top.children();
+  if (!children) return children.error();
+  std::vector<Manifest> out;
+  for (const auto& child : *children) {
+    ImageRef ref = src;
+    ref.tag.clear();
+    ref.digest = child.digest;
+    auto m = client.get_manifest(ref);
+    if (!m) return m.error();
+    out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+// Makes every blob of `manifests` available in `dst`: present already, mounted, or streamed across.
+Status copy_blobs(RegistryClient& client, const ImageRef& src, const ImageRef& dst,
+                  const std::vector<Manifest>& manifests, CopyCounts& counts) {
+  for (const auto& m : manifests) {
+    auto blobs = m.blobs();
+    if (!blobs) return blobs.error();
+    for (const auto& blob : *blobs) {
+      auto present = client.has_blob(dst.registry, dst.repository, blob.digest);
+      if (!present) return present.error();
+      if (*present) {
+        ++counts.present;
+        continue;
+      }
+      if (dst.registry == src.registry) {
+        auto mounted = client.mount_blob(dst.registry, dst.repository, src.repository, blob.digest);
+        if (!mounted) return mounted.error();
+        if (*mounted) {
+          ++counts.mounted;
+          continue;
+        }
+      }
+      if (auto s = client.copy_blob(src, dst, blob.digest); !s) return s;
+      ++counts.copied;
+    }
+  }
+  return {};
+}
+
+Result<std::vector<ImageRef>> parse_refs(const std::vector<std::string>& refs) {
+  std::vector<ImageRef> out;
+  for (const auto& r : refs) {
+    auto ref = ImageRef::parse(r);
+    if (!ref) return ref.error();
+    out.push_back(*ref);
+  }
+  return out;
+}
+
+std::string counts_text(const CopyCounts& c) {
+  return "mounted " + std::to_string(c.mounted) + ", copied " + std::to_string(c.copied) + ", present " +
+         std::to_string(c.present);
+}
+
+Result<std::unique_ptr<registry::RegistrySession>> open_session(const PhaseContext& ctx) {
+  auto session = registry::RegistrySession::open(ctx.spec());
+  if (!session) return session.error();
+  for (const auto& s : (*session)->auth().secrets()) ctx.log().add_secret(s);
+  return session;
+}
+
+}  // namespace
+
+Result<std::int64_t> image_size(RegistryClient& client, const ImageRef& ref, const Manifest& manifest) {
+  auto manifests = image_manifests(client, ref, manifest);
+  if (!manifests) return manifests.error();
+  std::int64_t size = 0;
+  for (const auto& m : *manifests) {
+    auto blobs = m.blobs();
+    if (!blobs) return blobs.error();
+    for (const auto& b : *blobs) size += b.size;
+  }
+  return size;
+}
+
+PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
+  auto start = SteadyClock::now();
+  auto session = open_session(ctx);
+  if (!session) return fail(ctx, ExitCode::spec_invalid, session.error().message);
+  auto& client = (*session)->client();
+  auto src = ImageRef::parse(ctx.spec().temp_image);
+  auto dsts = parse_refs(ctx.spec().final_images);
+  if (!src || !dsts) return fail(ctx, ExitCode::spec_invalid, (!src ? src.error() : dsts.error()).message);
+
+  auto top = client.get_manifest(*src);
+  if (!top) return fail(ctx, ExitCode::publish_failed, top.error().message);
+  auto manifests = image_manifests(client, *src, *top);
+  if (!manifests) return fail(ctx, ExitCode::publish_failed, manifests.error().message);
+  ctx.log().line(LogStream::none, "publish: " + src->str() + " is " + top->media_type + " " + top->digest);
+  result.digest = top->digest;
+
+  // After SIGTERM the tag being published may finish within the grace; no further tag is started.
+  std::optional<SteadyClock::time_point> stop_by;
+  auto must_stop = [&] {
+    if (ctx.stop_requested() && !stop_by) stop_by = SteadyClock::now() + ctx.options().push_stop_grace;
+    return ctx.deadline_passed() || (stop_by && SteadyClock::now() >= *stop_by);
+  };
+  for (const auto& dst : *dsts) {
+    if (ctx.stop_requested() || must_stop()) {
+      return fail(ctx, ExitCode::publish_failed, "stopped before publishing " + dst.str());
+    }
+    CopyCounts counts;
+    bool same_repository = dst.registry == src->registry && dst.repository == src->repository;
+    if (!same_repository) {
+      if (auto s = copy_blobs(client, *src, dst, *manifests, counts); !s) {
+        return fail(ctx, ExitCode::publish_failed, dst.str() + ": " + s.error().message);
+      }
+      if (top->is_index()) {
+        for (const auto& child : *manifests) {
+          if (auto put = client.put_manifest(dst, child.digest, child); !put) {
+            return fail(ctx, ExitCode::publish_failed, put.error().message);
+          }
+        }
+      }
+    }
+    if (must_stop()) return fail(ctx, ExitCode::publish_failed, "stopped before the manifest of " + dst.str());
+    auto digest = client.put_manifest(dst, dst.tag, *top);
+    if (!digest) return fail(ctx, ExitCode::publish_failed, digest.error().message);
+    if (*digest != top->digest) {
+      return fail(ctx, ExitCode::publish_failed, dst.str() + ": the registry stored digest " + *digest + ", not " + top->digest);
+    }
+    result.tags.push_back(dst.str());
+    ctx.log().line(LogStream::none, "publish: " + dst.str() + " -> " + *digest + " (" + counts_text(counts) + ")");
+  }
+
+  bool shares_repository = std::any_of(dsts->begin(), dsts->end(), [&](const ImageRef& d) {
+    return d.registry == src->registry && d.repository == src->repository;
+  });
+  if (shares_repository) {
+    // A delete by digest would remove the final tags too (the registry deletes every tag of a digest).
+    ctx.log().line(LogStream::none, "publish: temp tag kept, a final tag shares its repository and digest");
+  } else if (auto s = client.delete_manifest(src->registry, src->repository, top->digest); !s) {
+    ctx.log().line(LogStream::none, "publish: could not delete the temp image: " + s.error().message);
+  } else {
+    ctx.log().line(LogStream::none, "publish: deleted temp image " + src->str() + "@" + top->digest);
+  }
+  if (auto size = image_size(client, *src, *top)) result.size = *size;
+  result.timings_ms["publish"] = result.timings_ms["total"] =
+      std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
+  ctx.log().result(result.digest, "published " + std::to_string(result.tags.size()) + " tag(s)");
+  if (ctx.stop_requested()) return {ExitCode::killed, "stopped after publishing"};
+  return {ExitCode::ok, "published " + result.digest};
+}
+
+PhaseOutcome run_cleanup_phase(const PhaseContext& ctx, PhaseResult& result) {
+  auto session = open_session(ctx);
+  if (!session) return fail(ctx, ExitCode::spec_invalid, session.error().message);
+  auto& client = (*session)->client();
+  auto src = ImageRef::parse(ctx.spec().temp_image);
+  if (!src) return fail(ctx, ExitCode::spec_invalid, src.error().message);
+  auto m = client.get_manifest(*src);
+  if (!m && m.error().kind == ErrorKind::not_found) {
+    ctx.log().line(LogStream::none, "cleanup: " + src->str() + " is already gone");
+    return {ExitCode::ok, "nothing to delete"};
+  }
+  if (!m) return fail(ctx, ExitCode::cleanup_failed, m.error().message);
+  result.digest = m->digest;
+  // Never delete a digest a final tag of the same repository points at: that would delete the tag.
+  for (const auto& final_ref : ctx.spec().final_images) {
+    auto f = ImageRef::parse(final_ref);
+    if (!f || f->registry != src->registry || f->repository != src->repository) continue;
+    auto fm = client.get_manifest(*f);
+    if (fm && fm->digest == m->digest) {
+      ctx.log().line(LogStream::none, "cleanup: kept " + src->str() + ", published as " + f->str());
+      return {ExitCode::ok, "temp image is published; kept"};
+    }
+  }
+  if (auto s = client.delete_manifest(src->registry, src->repository, m->digest); !s) {
+    return fail(ctx, ExitCode::cleanup_failed, s.error().message);
+  }
+  ctx.log().line(LogStream::none, "cleanup: deleted " + src->str() + "@" + m->digest);
+  return {ExitCode::ok, "deleted " + m->digest};
+}
+
+}  // namespace nbs::runner

@@ -1,0 +1,102 @@
+"""nbs-runner publish and cleanup against a real registry: registry-side copy with cross-repository
+mounts (no layer blob uploaded), streamed copy to a second registry, temp image deletion (issue 3)."""
+import os
+import re
+import subprocess
+
+from harness import LIB, check, main, sh
+
+
+def build_temp(fx, repo, dockerfile):
+    fx.make_repo(repo, {"Dockerfile": dockerfile})
+    spec = fx.spec(repo, tests=True, tags=("latest",))
+    run = fx.run("build", spec)
+    check(run.code == 0, run.describe())
+    check(run.result()["tags"] == [spec["temp_image"]], run.result())
+    check(run.result()["size"] > 0, run.result())
+    return spec, run.result()["digest"]
+
+
+def publish_spec(build_spec, finals, phase="publish"):
+    spec = dict(build_spec)
+    spec["phase"] = phase
+    spec["final_images"] = finals
+    for key in ("cache_dir", "build_user", "storage_driver"):
+        spec.pop(key, None)
+    spec["result_path"] = os.path.join(spec["work_dir"], f"result-{phase}.json")
+    return spec
+
+
+def blob_uploads(log_text):
+    """Blob data sent to the registry: PATCH or PUT on an upload session (mounts are POSTs)."""
+    return re.findall(r'"(?:PUT|PATCH) /v2/[^ ]*/blobs/uploads/', log_text)
+
+
+def mounts(log_text):
+    return re.findall(r'"POST /v2/[^ ]*/blobs/uploads/\?[^ ]*mount=', log_text)
+
+
+def test_publish_to_two_tags_of_another_repository_mounts_every_blob(fx):
+    build_spec, digest = build_temp(fx, "pub", f"FROM {fx.base}\nRUN echo layer-one > /one\nRUN echo two > /two\n")
+    finals = [f"{fx.registry}/it/released:1.0", f"{fx.registry}/it/released:stable"]
+    before = len(fx.registry_log())
+    run = fx.run("publish", publish_spec(build_spec, finals))
+    check(run.code == 0, run.describe())
+    log = fx.registry_log()[before:]
+    check(blob_uploads(log) == [], f"blob data was uploaded: {blob_uploads(log)}")
+    check(len(mounts(log)) >= 4, f"expected mounts of config and layers, got {mounts(log)}")
+    for ref in finals:
+        status, got, _ = fx.manifest(ref)
+        check(status == 200 and got == digest, f"{ref}: {status} {got} != {digest}")
+    status, _, _ = fx.manifest(build_spec["temp_image"])
+    check(status == 404, f"temp tag still there: {status}")
+    result = run.result()
+    check(result["digest"] == digest and result["tags"] == finals and result["size"] > 0, result)
+    check(any(t.startswith("publish: deleted temp image") for t in run.texts()), run.texts())
+
+
+def test_publish_to_another_registry_streams_blobs(fx):
+    other_dir = os.path.join(fx.dir, "reg2")
+    other = sh(os.path.join(LIB, "start-registry"), other_dir)
+    try:
+        build_spec, digest = build_temp(fx, "far", f"FROM {fx.base}\nRUN head -c 20000000 /dev/urandom > /r.bin\n")
+        spec = publish_spec(build_spec, [f"{other}/mirror/far:1"])
+        # The client needs to know both registries are plain HTTP.
+        conf = os.path.join(fx.dir, "both.conf")
+        with open(conf, "w") as f:
+            f.write(open(fx.registries_conf).read() + f'[[registry]]\nlocation = "{other}"\ninsecure = true\n')
+        spec["registries_conf"] = conf
+        run = fx.run("publish", spec)
+        check(run.code == 0, run.describe())
+        status, got, _ = fx.manifest(f"{other}/mirror/far:1")
+        check(status == 200 and got == digest, f"{status} {got} != {digest}")
+        with open(os.path.join(other_dir, "registry.log")) as f:
+            uploads = blob_uploads(f.read())
+        check(len(uploads) >= 3, f"blobs were not uploaded to the second registry: {uploads}")
+    finally:
+        subprocess.run([os.path.join(LIB, "stop-registry"), other_dir])
+
+
+def test_cleanup_deletes_the_temp_image_once(fx):
+    build_spec, digest = build_temp(fx, "tmp", f"FROM {fx.base}\nRUN echo temp > /t\n")
+    spec = publish_spec(build_spec, [], phase="cleanup")
+    run = fx.run("cleanup", spec)
+    check(run.code == 0, run.describe())
+    status, _, _ = fx.manifest(build_spec["temp_image"])
+    check(status == 404, f"temp image still there: {status}")
+    again = fx.run("cleanup", spec)
+    check(again.code == 0 and any("already gone" in t for t in again.texts()), again.describe())
+
+
+def test_publish_of_a_missing_temp_image_fails(fx):
+    build_spec = fx.spec("pub", tests=True)
+    run = fx.run("publish", publish_spec(build_spec, [f"{fx.registry}/it/released:never"]))
+    check(run.code == 13, run.describe())
+    check(run.end()["text"].startswith("publish_failed: manifest"), run.end())
+
+
+if __name__ == "__main__":
+    main("publish", [test_publish_to_two_tags_of_another_repository_mounts_every_blob,
+                     test_publish_to_another_registry_streams_blobs,
+                     test_cleanup_deletes_the_temp_image_once,
+                     test_publish_of_a_missing_temp_image_fails])
