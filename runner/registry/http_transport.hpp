@@ -1,51 +1,32 @@
-// The HTTP the registry client needs, behind an interface so that tests can fake it and so that the
-// shared common/http_client can replace BeastTransport without touching the client.
+// The HTTP the registry client needs, behind an interface so that tests can fake it; the real one is
+// common/http_client (BlockingHttpClient).
 #pragma once
 
-#include <chrono>
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include "common/error.hpp"
+#include "common/http_types.hpp"
 
 namespace nbs::runner::registry {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-struct HttpRequest {
-  std::string method = "GET";
-  std::string url;  // absolute: http://host:port/path?query or https://…
-  Headers headers;
-  std::string body;
-};
-
-struct HttpResponse {
-  int status = 0;
-  Headers headers;
-  std::string body;  // empty when a sink took it
-
-  // The first header named `name` (case-insensitive); empty when absent.
-  std::string header(std::string_view name) const;
-};
-
-// Receives a response body piece by piece; an error aborts the transfer.
-using BodySink = std::function<Status(std::string_view chunk)>;
+using nbs::BodySink;
+using nbs::HttpRequest;
+using nbs::HttpResponse;
 
 class HttpTransport {
  public:
   virtual ~HttpTransport() = default;
   // Sends one request and reads the whole answer, or streams a 2xx body into `sink` when given.
-  // Network failures are ErrorKind::unavailable, timeouts ErrorKind::timeout; HTTP errors are answers.
+  // Network failures are errors (unavailable, timeout); HTTP errors are answers.
   virtual Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink = nullptr) = 0;
 };
 
-// Boost.Beast over plain TCP or TLS (system trust store, host name checked), one kept-alive connection
-// per host, a timeout per operation, at most `max_body` bytes of body unless streamed.
-std::unique_ptr<HttpTransport> make_beast_transport(std::chrono::seconds timeout = std::chrono::seconds(60),
-                                                    std::size_t max_body = 16 * 1024 * 1024);
+// The value of header `name` (case-insensitive), empty when absent.
+std::string header_value(const HttpResponse& response, std::string_view name);
+
+// A transport over its own BlockingHttpClient (kept-alive connections, timeouts, TLS verification).
+Result<std::unique_ptr<HttpTransport>> make_http_transport();
 
 }  // namespace nbs::runner::registry

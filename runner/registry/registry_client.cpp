@@ -177,7 +177,7 @@ Result<HttpResponse> RegistryClient::call(HttpTransport& http, const std::string
   };
   auto r = http.send(with_auth(request), sink);
   if (!r || r->status != 401) return r;
-  auto authorization = authorize(http, registry, r->header("WWW-Authenticate"), scopes);
+  auto authorization = authorize(http, registry, header_value(*r, "WWW-Authenticate"), scopes);
   if (!authorization) return authorization.error();
   authorization_[key] = *authorization;
   return http.send(with_auth(std::move(request)), sink);
@@ -189,8 +189,8 @@ Result<Manifest> RegistryClient::get_manifest(const ImageRef& ref) {
   auto r = call(download_, ref.registry, {pull(ref.repository)}, req);
   if (!r) return r.error();
   if (r->status != 200) return http_error("manifest " + ref.str(), *r);
-  Manifest m{.media_type = r->header("Content-Type"), .digest = sha256_digest(r->body), .body = r->body};
-  if (auto d = r->header("Docker-Content-Digest"); !d.empty() && d != m.digest) {
+  Manifest m{.media_type = header_value(*r, "Content-Type"), .digest = sha256_digest(r->body), .body = r->body};
+  if (auto d = header_value(*r, "Docker-Content-Digest"); !d.empty() && d != m.digest) {
     return make_error(ErrorKind::unavailable, "manifest " + ref.str() + ": digest " + d + " does not match its body");
   }
   if (!ref.digest.empty() && ref.digest != m.digest) {
@@ -217,7 +217,7 @@ Result<bool> RegistryClient::mount_blob(const std::string& registry, const std::
   if (r->status == 201) return true;
   if (r->status == 202) {
     // The registry declined and opened an upload instead; cancel it, the caller copies.
-    auto location = r->header("Location");
+    auto location = header_value(*r, "Location");
     if (!location.empty()) call(upload_, registry, {push(to)}, {.method = "DELETE", .url = location});
     return false;
   }
@@ -229,7 +229,7 @@ Status RegistryClient::copy_blob(const ImageRef& from, const ImageRef& to, const
                     {.method = "POST", .url = "/v2/" + to.repository + "/blobs/uploads/"});
   if (!start) return start.error();
   if (start->status != 202) return http_error("upload to " + to.repository, *start);
-  std::string location = start->header("Location");
+  std::string location = header_value(*start, "Location");
   std::string pending;
   std::size_t offset = 0;
   // Sends what has accumulated as one PATCH, moving `location` on.
@@ -245,7 +245,7 @@ Status RegistryClient::copy_blob(const ImageRef& from, const ImageRef& to, const
     if (r->status != 202) return http_error("upload chunk of " + digest, *r);
     offset += size;
     pending.clear();
-    if (auto next = r->header("Location"); !next.empty()) location = next;
+    if (auto next = header_value(*r, "Location"); !next.empty()) location = next;
     return {};
   };
   BodySink sink = [&](std::string_view chunk) -> Status {
@@ -257,7 +257,7 @@ Status RegistryClient::copy_blob(const ImageRef& from, const ImageRef& to, const
   if (!got) return got.error();
   if (got->status / 100 == 3) {
     // Storage behind a redirect (S3 and friends): no registry credentials go there.
-    auto redirected = download_.send({.url = got->header("Location")}, &sink);
+    auto redirected = download_.send({.url = header_value(*got, "Location")}, &sink);
     if (!redirected) return redirected.error();
     got = redirected;
   }
@@ -278,7 +278,7 @@ Result<std::string> RegistryClient::put_manifest(const ImageRef& to, const std::
   auto r = call(upload_, to.registry, {push(to.repository)}, req);
   if (!r) return r.error();
   if (r->status != 201 && r->status != 200) return http_error("manifest PUT " + to.registry + "/" + to.repository + ":" + reference, *r);
-  auto digest = r->header("Docker-Content-Digest");
+  auto digest = header_value(*r, "Docker-Content-Digest");
   return digest.empty() ? manifest.digest : digest;
 }
 

@@ -16,9 +16,13 @@ Result<std::unique_ptr<RegistrySession>> RegistrySession::open(const RunnerSpec&
   }
   auto insecure = load_registries_conf(spec.registries_conf);
   if (!insecure) return insecure.error();
-  // Two transports: a blob copied inside one registry is read on one connection while written on another.
+  // Two clients: a blob being copied is read through one while the sink writes it through the other.
+  auto download = make_http_transport();
+  if (!download) return download.error();
+  auto upload = make_http_transport();
+  if (!upload) return upload.error();
   return std::unique_ptr<RegistrySession>(
-      new RegistrySession(make_beast_transport(), make_beast_transport(), std::move(auth), std::move(*insecure)));
+      new RegistrySession(std::move(*download), std::move(*upload), std::move(auth), std::move(*insecure)));
 }
 
 }  // namespace nbs::runner::registry

@@ -1,0 +1,112 @@
+#include <gtest/gtest.h>
+
+#include "runner/buildah.hpp"
+#include "runner/buildah_output.hpp"
+#include "runner/push.hpp"
+
+namespace nbs::runner {
+namespace {
+
+BuildahSetup setup() {
+  return BuildahSetup{.storage_root = "/cache/storage", .run_root = "/work/run", .driver = StorageDriver::overlay,
+                      .registries_conf = "/etc/nbs/registries.conf", .home = "/home/build", .tmp_dir = "/work/tmp"};
+}
+
+TEST(BuildahArgvTest, BudIsAnArgvWithEveryOption) {
+  BudOptions o{.dockerfile = "/w/src/docker/Dockerfile", .context = "/w/src/.",
+               .build_args = {{"B", "two words; $(rm -rf /)"}, {"A", "1"}}, .target = "test",
+               .platform = "linux/arm64", .iid_file = "/w/iid", .tag = "localhost/nbs/j:build"};
+  std::vector<std::string> expected{
+      "buildah", "--root", "/cache/storage", "--runroot", "/work/run", "--storage-driver", "overlay",
+      "bud", "--layers", "--isolation", "chroot", "--file", "/w/src/docker/Dockerfile",
+      "--build-arg", "A=1", "--build-arg", "B=two words; $(rm -rf /)", "--target", "test",
+      "--platform", "linux/arm64", "--iidfile", "/w/iid", "-t", "localhost/nbs/j:build", "/w/src/."};
+  EXPECT_EQ(bud_argv(setup(), o), expected);
+}
+
+TEST(BuildahArgvTest, OptionalFlagsAreLeftOut) {
+  auto s = setup();
+  s.driver = StorageDriver::vfs;
+  auto argv = bud_argv(s, {.dockerfile = "D", .context = "C", .iid_file = "I", .tag = "T"});
+  std::vector<std::string> expected{"buildah", "--root", "/cache/storage", "--runroot", "/work/run",
+                                    "--storage-driver", "vfs", "bud", "--layers", "--isolation", "chroot",
+                                    "--file", "D", "--iidfile", "I", "-t", "T", "C"};
+  EXPECT_EQ(argv, expected);
+}
+
+TEST(BuildahArgvTest, PushUsesDigestFileAndAuthFile) {
+  auto s = setup();
+  s.auth_file = "/work/auth.json";
+  std::vector<std::string> expected{"buildah", "--root", "/cache/storage", "--runroot", "/work/run",
+                                    "--storage-driver", "overlay", "push", "--authfile", "/work/auth.json",
+                                    "--digestfile", "/w/d", "img", "docker://127.0.0.1:5000/a/b:t"};
+  EXPECT_EQ(push_argv(s, "img", "127.0.0.1:5000/a/b:t", "/w/d"), expected);
+}
+
+TEST(BuildahArgvTest, EnvironmentIsExplicit) {
+  std::vector<std::string> expected{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                    "HOME=/home/build", "LANG=C.UTF-8", "TMPDIR=/work/tmp",
+                                    "CONTAINERS_REGISTRIES_CONF=/etc/nbs/registries.conf"};
+  EXPECT_EQ(buildah_env(setup()), expected);
+}
+
+TEST(StepParsingTest, SingleAndMultiStageHeaders) {
+  auto s = parse_step_line("STEP 2/5: RUN make -j2");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->step, 2);
+  EXPECT_EQ(s->steps, 5);
+  EXPECT_EQ(s->stage, 0);
+  EXPECT_EQ(s->instruction, "RUN make -j2");
+  auto m = parse_step_line("[1/2] STEP 3/4: COPY --from=builder /out /app");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->stage, 1);
+  EXPECT_EQ(m->stages, 2);
+  EXPECT_EQ(m->step, 3);
+  EXPECT_EQ(m->steps, 4);
+  EXPECT_EQ(m->instruction, "COPY --from=builder /out /app");
+  for (const char* not_step : {"STEP", "STEP x/5: RUN", "STEP 6/5: RUN", "STEP 1/: X", " STEP 1/2: RUN",
+                               "[1/2 STEP 1/2: RUN", "[2/1] STEP 1/2: RUN", "echo STEP 1/2: no"}) {
+    EXPECT_FALSE(parse_step_line(not_step)) << not_step;
+  }
+}
+
+TEST(StepParsingTest, TrackerCountsCacheHitsAndQuotesTheFailingStep) {
+  BuildOutputTracker t;
+  EXPECT_TRUE(t.feed(LogStream::out, "STEP 1/3: FROM base"));
+  t.feed(LogStream::out, "STEP 2/3: RUN echo hi");
+  t.feed(LogStream::out, "--> Using cache 0123abcd");
+  t.feed(LogStream::out, "STEP 3/3: RUN false");
+  t.feed(LogStream::err, "about to fail");
+  t.feed(LogStream::err, "subprocess exited with status 3");
+  t.feed(LogStream::err, "Error: building at STEP \"RUN false\": exit status 3");
+  EXPECT_EQ(t.steps_seen(), 3);
+  EXPECT_EQ(t.cached_steps(), 1);
+  EXPECT_EQ(t.failed_exit_status(), 3);
+  EXPECT_EQ(t.failure_excerpt(),
+            "STEP 3/3: RUN false\nabout to fail\nsubprocess exited with status 3\n"
+            "Error: building at STEP \"RUN false\": exit status 3");
+}
+
+TEST(StepParsingTest, ExcerptKeepsOnlyTheLastLines) {
+  BuildOutputTracker t;
+  t.feed(LogStream::out, "STEP 1/1: RUN noisy");
+  for (int i = 0; i < 100; ++i) t.feed(LogStream::out, "line " + std::to_string(i));
+  auto excerpt = t.failure_excerpt();
+  EXPECT_EQ(excerpt.rfind("STEP 1/1: RUN noisy\nline 70\n", 0), 0u) << excerpt;
+  EXPECT_TRUE(excerpt.ends_with("line 99"));
+  EXPECT_FALSE(parse_failed_exit_status("Error: unknown instruction: FROB"));
+  EXPECT_EQ(parse_failed_exit_status("Error: building at STEP \"RUN x\": exit status 125"), 125);
+}
+
+TEST(PushRetryTest, TransientErrorsAreRecognised) {
+  EXPECT_TRUE(is_transient_registry_error("pinging container registry r: dial tcp 127.0.0.1:5000: connect: connection refused"));
+  EXPECT_TRUE(is_transient_registry_error("received unexpected HTTP status: 503 Service Unavailable"));
+  EXPECT_TRUE(is_transient_registry_error("writing blob: Patch \"http://r/v2/...\": EOF"));
+  EXPECT_TRUE(is_transient_registry_error("toomanyrequests: 429 Too Many Requests"));
+  EXPECT_FALSE(is_transient_registry_error("unauthorized: authentication required"));
+  EXPECT_FALSE(is_transient_registry_error("denied: requested access to the resource is denied"));
+  EXPECT_FALSE(is_transient_registry_error("Error: invalid reference format"));
+}
+
+}  // namespace
+}  // namespace nbs::runner
