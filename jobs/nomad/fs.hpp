@@ -1,0 +1,60 @@
+// The allocation file system: task logs (/v1/client/fs/logs, plain or framed, from the start or the
+// end, optionally following) and single files (/v1/client/fs/cat, e.g. the runner's result file).
+// Logs are streamed to callbacks, never collected whole.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "jobs/nomad/client.hpp"
+#include "jobs/nomad/frame_decoder.hpp"
+
+namespace nbs::jobs::nomad {
+
+enum class LogOrigin { start, end };
+enum class Follow { no, yes };
+
+struct LogRequest {
+  std::string alloc_id;
+  std::string task;
+  std::string type = "stdout";  // "stdout" | "stderr"
+  LogOrigin origin = LogOrigin::start;
+  std::uint64_t offset = 0;  // from the origin; with LogOrigin::end, bytes back from the end
+  Follow follow = Follow::no;
+  std::chrono::milliseconds idle{std::chrono::seconds(30)};  // longest silence (heartbeats count)
+};
+
+// Receives log bytes in order; return false to stop reading (the call then succeeds).
+using LogSink = std::function<bool(std::string_view bytes, const LogPosition& position)>;
+
+struct LogReadStats {
+  FrameStats frames;       // framed mode only
+  std::uint64_t body_bytes = 0;   // bytes received from Nomad
+  std::uint64_t data_bytes = 0;   // log bytes handed to the sink
+  LogPosition position;
+};
+
+class Fs {
+ public:
+  explicit Fs(Client& client) : client_(client) {}
+
+  // Framed mode (plain=false): frames decoded as they arrive, heartbeats skipped, position counted by
+  // the decoder across rotation. Errors: not_found (unknown alloc, task not started), invalid_argument.
+  Result<LogReadStats> logs(const LogRequest& request, const LogSink& sink, const QueryOptions& query = {});
+  // Plain mode (plain=true): the raw bytes; position.total counts them, position.file stays empty.
+  Result<LogReadStats> logs_plain(const LogRequest& request, const LogSink& sink, const QueryOptions& query = {});
+
+  // GET /v1/client/fs/cat/:alloc?path=…; at most `max_bytes` (a larger file is an error).
+  Result<std::string> cat(std::string_view alloc_id, std::string_view path, std::size_t max_bytes = 1024 * 1024,
+                          const QueryOptions& query = {});
+
+ private:
+  Result<LogReadStats> read_logs(const LogRequest& request, bool plain, const LogSink& sink,
+                                 const QueryOptions& query);
+  Client& client_;
+};
+
+}  // namespace nbs::jobs::nomad

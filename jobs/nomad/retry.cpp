@@ -1,0 +1,19 @@
+#include "jobs/nomad/retry.hpp"
+
+#include <algorithm>
+
+namespace nbs::jobs::nomad {
+
+std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int attempt) {
+  auto delay = policy.initial_delay;
+  for (int i = 1; i < attempt && delay < policy.max_delay; ++i) {
+    delay *= 2;
+  }
+  return std::min(delay, policy.max_delay);
+}
+
+bool is_retryable(const Error& error) {
+  return error.kind == ErrorKind::unavailable || error.kind == ErrorKind::timeout;
+}
+
+}  // namespace nbs::jobs::nomad
