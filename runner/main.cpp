@@ -12,6 +12,7 @@
 #include "runner/git_support.hpp"
 #include "runner/phase_main.hpp"
 #include "runner/publish_phase.hpp"
+#include "runner/run_command.hpp"
 
 namespace {
 
@@ -72,6 +73,18 @@ int main(int argc, char** argv) {
   doctor->add_option("--build-user", doctor_options.build_user, "the build user (when root)");
   doctor->add_option("--cache-dir", doctor_options.cache_dir, "the cache volume");
 
+  RunJobOptions run_options;
+  auto* run = app.add_subcommand("run", "debugging on a node: build, test with podman and publish a job file");
+  run->add_option("job", run_options.job_file, "the job file (YAML or JSON)")->required();
+  run->add_option("--cache-dir", run_options.cache_dir, "the cache volume (default /var/cache/nbs)");
+  run->add_option("--work-dir", run_options.work_dir, "scratch space (default: a new directory under /tmp)");
+  run->add_option("--build-user", run_options.build_user, "the build user when root (default build)");
+  run->add_option("--registries-conf", run_options.registries_conf, "registries.conf for Buildah, podman, publish");
+  run->add_option("--auth-file", run_options.auth_file, "registry auth.json");
+  run->add_option("--git-token-file", run_options.git_token_file, "Git token file");
+  run->add_option("--storage-driver", run_options.storage_driver, "overlay (default) or vfs")
+      ->check(CLI::IsMember({"overlay", "vfs"}));
+
   CLI11_PARSE(app, argc, argv);
   options.allow_root = allow_root ? AllowRoot::yes : AllowRoot::no;
   options.push_stop_grace = std::chrono::milliseconds(push_stop_grace_ms);
@@ -87,6 +100,10 @@ int main(int argc, char** argv) {
                                                                       : PhaseBody(run_cleanup_phase);
       return to_int(run_phase_from_spec({.phase_name = name, .spec_path = spec_path, .format = format}, options,
                                         stop, body));
+    }
+    if (*run) {
+      run_options.format = parse_format(log_format, ::isatty(STDOUT_FILENO) ? LogFormat::text : LogFormat::json);
+      return to_int(run_job_file(run_options, options, stop));
     }
     {
       doctor_options.buildah = options.buildah;

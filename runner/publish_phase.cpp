@@ -1,5 +1,7 @@
 #include "runner/publish_phase.hpp"
 
+#include <algorithm>
+
 #include "runner/registry/registry_session.hpp"
 
 namespace nbs::runner {
@@ -156,11 +158,11 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
   bool shares_repository = std::any_of(dsts->begin(), dsts->end(), [&](const ImageRef& d) {
     return d.registry == src->registry && d.repository == src->repository;
   });
-  if (shares_repository) {
-    // A delete by digest would remove the final tags too (the registry deletes every tag of a digest).
-    ctx.log().line(LogStream::none, "publish: temp tag kept, a final tag shares its repository and digest");
-  } else if (auto s = client.delete_manifest(src->registry, src->repository, top->digest); !s) {
-    ctx.log().line(LogStream::none, "publish: could not delete the temp image: " + s.error().message);
+  // Deleting the digest would take final tags of the same repository along; then only the tag goes.
+  auto deleted = shares_repository ? client.delete_tag(*src, ctx.spec().job_id)
+                                   : client.delete_manifest(src->registry, src->repository, top->digest);
+  if (!deleted) {
+    ctx.log().line(LogStream::none, "publish: could not delete the temp image: " + deleted.error().message);
   } else {
     ctx.log().line(LogStream::none, "publish: deleted temp image " + src->str() + "@" + top->digest);
   }
@@ -185,14 +187,16 @@ PhaseOutcome run_cleanup_phase(const PhaseContext& ctx, PhaseResult& result) {
   }
   if (!m) return fail(ctx, ExitCode::cleanup_failed, m.error().message);
   result.digest = m->digest;
-  // Never delete a digest a final tag of the same repository points at: that would delete the tag.
+  // A digest that a final tag of the same repository points at is not deleted (the tag would go too):
+  // only the temp tag is removed then.
   for (const auto& final_ref : ctx.spec().final_images) {
     auto f = ImageRef::parse(final_ref);
     if (!f || f->registry != src->registry || f->repository != src->repository) continue;
     auto fm = client.get_manifest(*f);
     if (fm && fm->digest == m->digest) {
-      ctx.log().line(LogStream::none, "cleanup: kept " + src->str() + ", published as " + f->str());
-      return {ExitCode::ok, "temp image is published; kept"};
+      if (auto s = client.delete_tag(*src, ctx.spec().job_id); !s) return fail(ctx, ExitCode::cleanup_failed, s.error().message);
+      ctx.log().line(LogStream::none, "cleanup: removed the tag " + src->str() + "; " + f->str() + " keeps the image");
+      return {ExitCode::ok, "deleted the temp tag"};
     }
   }
   if (auto s = client.delete_manifest(src->registry, src->repository, m->digest); !s) {

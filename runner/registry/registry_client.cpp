@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "runner/registry/www_authenticate.hpp"
 
@@ -289,6 +290,46 @@ Status RegistryClient::delete_manifest(const std::string& registry, const std::s
   if (!r) return r.error();
   if (r->status == 202 || r->status == 200 || r->status == 404) return {};
   return http_error("delete " + repository + "@" + digest, *r);
+}
+
+}  // namespace nbs::runner::registry
+
+namespace nbs::runner::registry {
+
+Result<std::string> RegistryClient::upload_blob(const std::string& registry, const std::string& repository,
+                                                const std::string& data) {
+  std::string digest = sha256_digest(data);
+  auto present = has_blob(registry, repository, digest);
+  if (!present) return present.error();
+  if (*present) return digest;
+  auto start = call(upload_, registry, {push(repository)}, {.method = "POST", .url = "/v2/" + repository + "/blobs/uploads/"});
+  if (!start) return start.error();
+  if (start->status != 202) return http_error("upload to " + repository, *start);
+  std::string location = header_value(*start, "Location");
+  location += (location.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + url_encode(digest);
+  auto done = call(upload_, registry, {push(repository)},
+                   {.method = "PUT", .url = location, .headers = {{"Content-Type", "application/octet-stream"}}, .body = data});
+  if (!done) return done.error();
+  if (done->status != 201) return http_error("upload of " + digest, *done);
+  return digest;
+}
+
+Status RegistryClient::delete_tag(const ImageRef& ref, const std::string& unique) {
+  const std::string config = "{}";
+  auto config_digest = upload_blob(ref.registry, ref.repository, config);
+  if (!config_digest) return config_digest.error();
+  json::object manifest{{"schemaVersion", 2},
+                        {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                        {"config", json::object{{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                                                {"digest", *config_digest},
+                                                {"size", config.size()}}},
+                        {"layers", json::array()},
+                        {"annotations", json::object{{"io.nbs.tombstone", unique}}}};
+  Manifest tombstone{.media_type = "application/vnd.oci.image.manifest.v1+json", .body = json::serialize(manifest)};
+  tombstone.digest = sha256_digest(tombstone.body);
+  auto put = put_manifest(ref, ref.tag, tombstone);
+  if (!put) return put.error();
+  return delete_manifest(ref.registry, ref.repository, *put);
 }
 
 }  // namespace nbs::runner::registry

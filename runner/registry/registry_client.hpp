@@ -52,6 +52,12 @@ class RegistryClient {
   Status copy_blob(const ImageRef& from, const ImageRef& to, const std::string& digest);
   // PUTs a manifest under `reference` (tag or digest) and returns the digest the registry reports.
   Result<std::string> put_manifest(const ImageRef& to, const std::string& reference, const Manifest& manifest);
+  // Uploads a small blob in one request (monolithic upload); returns its digest.
+  Result<std::string> upload_blob(const std::string& registry, const std::string& repository, const std::string& data);
+  // Removes one tag while other tags keep pointing at the same image: the registry can only delete
+  // by digest, which would take every tag of that digest along. So the tag is first moved onto a
+  // tiny manifest of its own (`unique` makes its digest unique), which is then deleted.
+  Status delete_tag(const ImageRef& ref, const std::string& unique);
   // Deletes by digest; a manifest already gone is not an error.
   Status delete_manifest(const std::string& registry, const std::string& repository, const std::string& digest);
 

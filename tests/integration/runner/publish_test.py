@@ -55,6 +55,17 @@ def test_publish_to_two_tags_of_another_repository_mounts_every_blob(fx):
     check(any(t.startswith("publish: deleted temp image") for t in run.texts()), run.texts())
 
 
+def test_publish_within_the_temp_repository_removes_only_the_temp_tag(fx):
+    build_spec, digest = build_temp(fx, "same", f"FROM {fx.base}\nRUN echo same > /s\n")
+    run = fx.run("publish", publish_spec(build_spec, build_spec["final_images"]))
+    check(run.code == 0, run.describe())
+    for ref in build_spec["final_images"]:
+        status, got, _ = fx.manifest(ref)
+        check(status == 200 and got == digest, f"{ref}: {status} {got} != {digest}")
+    status, _, _ = fx.manifest(build_spec["temp_image"])
+    check(status == 404, f"temp tag still there: {status}")
+
+
 def test_publish_to_another_registry_streams_blobs(fx):
     other_dir = os.path.join(fx.dir, "reg2")
     other = sh(os.path.join(LIB, "start-registry"), other_dir)
@@ -97,6 +108,7 @@ def test_publish_of_a_missing_temp_image_fails(fx):
 
 if __name__ == "__main__":
     main("publish", [test_publish_to_two_tags_of_another_repository_mounts_every_blob,
+                     test_publish_within_the_temp_repository_removes_only_the_temp_tag,
                      test_publish_to_another_registry_streams_blobs,
                      test_cleanup_deletes_the_temp_image_once,
                      test_publish_of_a_missing_temp_image_fails])
