@@ -70,15 +70,17 @@ Status apply_file(Config& config, const std::string& path) {
   if (!root.IsMap()) {
     return make_error(ErrorKind::invalid_argument, path + ":1: expected a mapping of configuration keys");
   }
-  for (auto it = root.begin(); it != root.end(); ++it) {
-    std::string origin = path + ":" + std::to_string(it->first.Mark().line + 1);
-    std::string name = it->first.Scalar();
+  for (const auto& entry : root) {
+    // Copies: yaml-cpp's iterator yields a temporary pair, so references into it would dangle.
+    const YAML::Node key_node = entry.first;
+    const YAML::Node value = entry.second;
+    std::string origin = path + ":" + std::to_string(key_node.Mark().line + 1);
+    std::string name = key_node.Scalar();
     const ConfigKey* key = find_key(name);
     if (key == nullptr) {
       return make_error(ErrorKind::invalid_argument, origin + ": unknown key '" + name + "'");
     }
     std::vector<std::string> values;
-    const YAML::Node& value = it->second;
     if (value.IsSequence()) {
       if (key->kind != ConfigKey::Kind::list) {
         return make_error(ErrorKind::invalid_argument, origin + ": " + name + ": expected a single value, got a list");
