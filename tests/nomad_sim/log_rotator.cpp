@@ -11,7 +11,23 @@ namespace nbs::nomad_sim {
 LogRotator::LogRotator(std::filesystem::path dir, std::string base, std::uint64_t max_bytes, int max_files)
     : dir_(std::move(dir)), base_(std::move(base)), max_bytes_(std::max<std::uint64_t>(max_bytes, 1)),
       max_files_(std::max(max_files, 1)) {
-  open_next();
+  // A restarted task appends to the newest file, as logmon does.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::string prefix = base_ + ".";
+    if (name.rfind(prefix, 0) == 0 && name.size() > prefix.size() &&
+        name.find_first_not_of("0123456789", prefix.size()) == std::string::npos) {
+      index_ = std::max(index_, std::stoi(name.substr(prefix.size())));
+    }
+  }
+  if (index_ < 0) {
+    open_next();
+    return;
+  }
+  const auto path = dir_ / (base_ + "." + std::to_string(index_));
+  fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  size_ = std::filesystem::file_size(path, ec);
 }
 
 LogRotator::~LogRotator() {
