@@ -1,0 +1,46 @@
+// The Nomad job of each phase, built from the validated request: the only place where a JobRequest
+// becomes a Nomad spec. Every group sets its policies explicitly (no restarts, no reschedules: the
+// reconciler decides retries), so Nomad's hidden batch defaults never apply.
+//
+// Names: job "nbs-<job id>-<phase>[-<attempt>]"; build, publish and cleanup have one group and task
+// "runner"; test has one group per task, "cmd-<i>" for test.commands[i] and "entry-point".
+// Meta on the job: nbs-job-id, nbs-phase, nbs-owner, nbs-attempt.
+//
+// Runner tasks get the runner spec as a template rendered to local/spec.json. Its paths that only
+// Nomad knows (result file, work dir, secret files) are filled in by the template from the task
+// environment; the template uses delimiters that serialized JSON can never contain, so no user text
+// is ever read as a template action.
+//
+// Vault secrets (KV v2) are read with workload identity (Nomad 1.10: no Vault.Policies):
+//  - git_credentials_path: field "token" (or "password"), rendered to secrets/git-token;
+//  - registry_credentials_path: fields "username" and "password", rendered to secrets/auth.json for
+//    the runner, and for test tasks to secrets/registry.env for the driver's `auth`;
+//  - test.vault_secrets: each field into its environment variable (secrets/vault-<i>.env).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+#include "jobs/executor.hpp"
+#include "jobs/nomad/job.hpp"
+#include "jobs/specs/spec_config.hpp"
+
+namespace nbs::jobs::specs {
+
+// "nbs-<job id>-<phase>", then "-<attempt>" from the second attempt (as PhaseId::name()).
+std::string nomad_job_id(const PhaseId& id);
+
+// launch.runner_spec_json must be a JSON object (internal error otherwise).
+Result<nomad::Job> build_job_spec(const PhaseLaunch& launch, const NomadSpecConfig& config);
+// launch.test_image is the image under test; `build_node_id`, when known, is avoided softly.
+Result<nomad::Job> test_job_spec(const PhaseLaunch& launch, const NomadSpecConfig& config,
+                                 std::string_view build_node_id = {});
+Result<nomad::Job> publish_job_spec(const PhaseLaunch& launch, const NomadSpecConfig& config);
+Result<nomad::Job> cleanup_job_spec(const PhaseLaunch& launch, const NomadSpecConfig& config);
+
+// The builder of launch.id.phase.
+Result<nomad::Job> phase_job_spec(const PhaseLaunch& launch, const NomadSpecConfig& config,
+                                  std::string_view build_node_id = {});
+
+}  // namespace nbs::jobs::specs

@@ -1,0 +1,108 @@
+// The test phase: one group per test (each command as `sh -c <command>`, the entry point with no
+// command), the temporary image run by the docker or podman driver, pulled with the registry
+// credentials, with the request's env, Vault secrets, constraints and GPUs, and a soft preference for
+// nodes other than the one that built the image.
+#include <algorithm>
+#include <cctype>
+
+#include "jobs/specs/phase_specs.hpp"
+#include "jobs/specs/spec_parts.hpp"
+
+namespace nbs::jobs::specs {
+namespace json = boost::json;
+
+namespace {
+
+constexpr int k_avoid_build_node_weight = -50;
+
+// `.Data.data.k` for identifiers, `index .Data.data "k"` for names with '-' or '.'.
+std::string secret_field(const std::string& field) {
+  const bool identifier = !field.empty() && !std::isdigit(static_cast<unsigned char>(field[0])) &&
+                          std::all_of(field.begin(), field.end(), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                          });
+  return identifier ? "{{ .Data.data." + field + " }}" : "{{ index .Data.data \"" + field + "\" }}";
+}
+
+void add_secrets(nomad::Task& task, const JobRequest& request) {
+  const auto& secrets = request.test->vault_secrets;
+  for (std::size_t i = 0; i < secrets.size(); ++i) {
+    std::string body = "\n";
+    for (const auto& [field, variable] : secrets[i].fields) {
+      body += variable + "=" + secret_field(field) + "\n";
+    }
+    task.templates.push_back(
+        parts::secret_template(secrets[i].path, body, "secrets/vault-" + std::to_string(i) + ".env", true));
+  }
+  if (!request.registry_credentials_path.empty()) {
+    // The driver's `auth` is interpolated from these variables when the image is pulled.
+    task.templates.push_back(parts::secret_template(
+        request.registry_credentials_path,
+        "\nNBS_REGISTRY_USERNAME={{ .Data.data.username }}\nNBS_REGISTRY_PASSWORD={{ .Data.data.password }}\n",
+        "secrets/registry.env", true));
+    task.config["auth"] = json::array{
+        json::object{{"username", "${NBS_REGISTRY_USERNAME}"}, {"password", "${NBS_REGISTRY_PASSWORD}"}}};
+  }
+}
+
+nomad::Task test_task(const std::string& name, const std::optional<std::string>& command, const PhaseLaunch& launch,
+                      const NomadSpecConfig& config, const ResolvedResources& resources) {
+  const TestConfig& test = *launch.request.test;
+  nomad::Task task;
+  task.name = name;
+  task.driver = std::string(to_string(config.test_driver));
+  task.config = json::object{{"image", launch.test_image}};
+  if (command) {
+    task.config["command"] = "sh";
+    task.config["args"] = json::array{"-c", *command};
+  }
+  task.env = test.env;
+  add_secrets(task, launch.request);
+  if (!task.templates.empty()) {
+    parts::add_vault(task, config);
+  }
+  parts::apply_task_defaults(task, resources, config);
+  if (test.gpu_count > 0) {
+    task.resources.devices.push_back(
+        nomad::RequestedDevice{.name = "nvidia/gpu", .count = static_cast<std::uint64_t>(test.gpu_count)});
+  }
+  return task;
+}
+
+}  // namespace
+
+Result<nomad::Job> test_job_spec(const PhaseLaunch& launch, const NomadSpecConfig& config,
+                                 std::string_view build_node_id) {
+  if (!launch.request.test || !launch.request.has_tests()) {
+    return make_error(ErrorKind::internal, "nomad spec: the request has no tests");
+  }
+  if (launch.test_image.empty()) {
+    return make_error(ErrorKind::internal, "nomad spec: no test image");
+  }
+  const TestConfig& test = *launch.request.test;
+  const auto resources = parts::phase_resources(launch.request, Phase::test, config);
+  nomad::Job job = parts::job_frame(launch, config);
+  for (const auto& c : test.constraints) {
+    job.constraints.push_back(nomad::Constraint{.l_target = c.attribute, .r_target = c.value, .operand = c.operand});
+  }
+  if (!build_node_id.empty()) {
+    job.affinities.push_back(nomad::Affinity{.l_target = "${node.unique.id}",
+                                             .r_target = std::string(build_node_id),
+                                             .operand = "=",
+                                             .weight = k_avoid_build_node_weight});
+  }
+  auto add = [&](const std::string& name, const std::optional<std::string>& command) {
+    nomad::TaskGroup group = parts::group(name, resources);
+    group.tasks.push_back(test_task(name, command, launch, config, resources));
+    job.task_groups.push_back(std::move(group));
+  };
+  for (std::size_t i = 0; i < test.commands.size(); ++i) {
+    add("cmd-" + std::to_string(i), test.commands[i]);
+  }
+  if (test.entry_point) {
+    add("entry-point", std::nullopt);
+  }
+  return job;
+}
+
+}  // namespace nbs::jobs::specs
