@@ -135,6 +135,12 @@ Reply handle_job(SimContext& ctx, const SimRequest& req, const std::string& rest
       {"/summary", job_summary_reply},
       {"/versions", job_versions},
   };
+  if (ends_with(rest, "/dispatch")) {
+    if (!is_write(req)) {
+      return Reply::of(text_error(405, "Invalid method"));
+    }
+    return Reply::of(ctx.scheduler.dispatch_job(req, rest.substr(0, rest.size() - 9)));
+  }
   for (const auto& s : k_suffixes) {
     if (ends_with(rest, s.text)) {
       if (req.method != "GET") {

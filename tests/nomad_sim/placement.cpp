@@ -169,6 +169,7 @@ std::vector<TaskPlan> task_plans(const Tables& t, const SimConfig& config, const
       p.group = group;
       p.task = task;
       p.alloc_root = config.data_dir / "allocs" / a.id;
+      p.payload = base64_decode(string_field(a.job, "Payload")).value_or("");
       TaskIdentity& id = p.identity;
       id.alloc_id = a.id;
       id.alloc_name = a.name;

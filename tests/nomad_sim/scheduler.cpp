@@ -35,7 +35,68 @@ json::value register_response(const std::string& eval_id, std::uint64_t eval_ind
                       {"KnownLeader", false}, {"NextToken", ""}};
 }
 
+
 }  // namespace
+
+bool is_parameterized_parent(const json::object& job) {
+  return find_field(job, "ParameterizedJob") != nullptr && !bool_field(job, "Dispatched");
+}
+
+bool is_periodic_parent(const json::object& job) {
+  const json::object* periodic = object_field(job, "Periodic");
+  return periodic != nullptr && bool_field(*periodic, "Enabled", true);
+}
+
+Committed commit_job(Tables& t, const SimConfig& config, const NsKey& key, json::object job,
+                     const json::object& server_fields, bool forced_failure) {
+  const auto existing = t.jobs.find(key);
+  const bool changed = existing == t.jobs.end() || bool_field(existing->second.job, "Stop") ||
+                       job_spec_only(existing->second.job) != job_spec_only(job);
+  Committed c;
+  c.index = t.bump();
+  const std::uint64_t idx = c.index;
+  if (changed) {
+    const bool update = existing != t.jobs.end();
+    job["Stop"] = false;
+    job["Status"] = "pending";
+    job["StatusDescription"] = "";
+    job["Stable"] = false;
+    job["Version"] = update ? int_field(existing->second.job, "Version") + 1 : 0;
+    job["SubmitTime"] = now_ns();
+    job["CreateIndex"] = update ? int_field(existing->second.job, "CreateIndex") : static_cast<std::int64_t>(idx);
+    job["ModifyIndex"] = idx;
+    job["JobModifyIndex"] = idx;
+    for (const char* k : {"ParentID", "DispatchIdempotencyToken", "ConsulNamespace", "VaultNamespace",
+                          "NomadTokenID"}) {
+      job[k] = "";
+    }
+    job["Dispatched"] = false;
+    job["Payload"] = nullptr;
+    job["VersionTag"] = nullptr;
+    for (const auto& [k, v] : server_fields) {
+      job[k] = v;
+    }
+    t.jobs[key].job = std::move(job);
+    t.jobs_index = idx;
+  }
+  const JobRecord& rec = t.jobs.at(key);
+  c.job_modify_index = static_cast<std::uint64_t>(int_field(rec.job, "JobModifyIndex"));
+  c.job_create_index = static_cast<std::uint64_t>(int_field(rec.job, "CreateIndex"));
+  // Periodic and parameterized parents get no evaluation (their children do).
+  if (!is_parameterized_parent(rec.job) && !is_periodic_parent(rec.job)) {
+    Evaluation eval = make_eval(t, key, "job-register", idx);
+    c.placement = place_job(t, config, {key, eval.id, changed, forced_failure, idx});
+    if (auto blocked = record_failures(t, eval, c.placement, idx)) {
+      t.evals.emplace(blocked->id, std::move(*blocked));
+    }
+    c.eval_id = eval.id;
+    c.eval_index = idx;
+    t.evals.emplace(eval.id, std::move(eval));
+    t.evals_index = idx;
+  }
+  refresh_job_status(t, key);
+  return c;
+}
 
 Scheduler::Scheduler(SimState& state, const SimConfig& config, FaultInjector& faults)
     : state_(state), config_(config), faults_(faults) {}
@@ -104,45 +165,10 @@ SimResponse Scheduler::register_job(const SimRequest& req, const std::string& pa
                                   "\" to \"" + string_field(job, "Type") + "\""),
               {}};
     }
-    const bool changed = existing == t.jobs.end() || bool_field(existing->second.job, "Stop") ||
-                         job_spec_only(existing->second.job) != job_spec_only(job);
-    const std::uint64_t idx = t.bump();
-    if (changed) {
-      const bool update = existing != t.jobs.end();
-      job["Stop"] = false;
-      job["Status"] = "pending";
-      job["StatusDescription"] = "";
-      job["Stable"] = false;
-      job["Version"] = update ? int_field(existing->second.job, "Version") + 1 : 0;
-      job["SubmitTime"] = now_ns();
-      job["CreateIndex"] = update ? int_field(existing->second.job, "CreateIndex") : static_cast<std::int64_t>(idx);
-      job["ModifyIndex"] = idx;
-      job["JobModifyIndex"] = idx;
-      for (const char* k : {"ParentID", "DispatchIdempotencyToken", "ConsulNamespace", "VaultNamespace",
-                            "NomadTokenID"}) {
-        job[k] = "";
-      }
-      job["Dispatched"] = false;
-      job["Payload"] = nullptr;
-      job["VersionTag"] = nullptr;
-      t.jobs[key].job = std::move(job);
-      t.jobs_index = idx;
-    }
-    JobRecord& rec = t.jobs.at(key);
-    Evaluation eval = make_eval(t, key, "job-register", idx);
-    PlacementResult placed = place_job(t, config_, {key, eval.id, changed, forced_failure, idx});
-    auto blocked = record_failures(t, eval, placed, idx);
-    if (blocked) {
-      t.evals.emplace(blocked->id, std::move(*blocked));
-    }
-    const std::string eval_id = eval.id;
-    t.evals.emplace(eval.id, std::move(eval));
-    t.evals_index = idx;
-    refresh_job_status(t, key);
-    SimResponse r = json_reply(json::serialize(
-        register_response(eval_id, idx, static_cast<std::uint64_t>(int_field(rec.job, "JobModifyIndex")), idx)));
-    r.write_index = idx;
-    return {std::move(r), std::move(placed)};
+    Committed c = commit_job(t, config_, key, std::move(job), {}, forced_failure);
+    SimResponse r = json_reply(json::serialize(register_response(c.eval_id, c.eval_index, c.job_modify_index, c.index)));
+    r.write_index = c.index;
+    return {std::move(r), std::move(c.placement)};
   });
   stop_runners(out.placement.stopped);
   start_runners(out.placement.placed);

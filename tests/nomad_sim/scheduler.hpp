@@ -12,10 +12,29 @@
 #include "tests/nomad_sim/alloc_runner.hpp"
 #include "tests/nomad_sim/faults.hpp"
 #include "tests/nomad_sim/http_types.hpp"
+#include "tests/nomad_sim/placement.hpp"
 #include "tests/nomad_sim/sim_config.hpp"
 #include "tests/nomad_sim/state_store.hpp"
 
 namespace nbs::nomad_sim {
+
+// What storing a job produced: its evaluation ("" for periodic/parameterized parents) and placement.
+struct Committed {
+  std::string eval_id;
+  std::uint64_t eval_index = 0;
+  std::uint64_t index = 0;
+  std::uint64_t job_modify_index = 0;
+  std::uint64_t job_create_index = 0;
+  PlacementResult placement;
+};
+
+bool is_parameterized_parent(const json::object& job);
+bool is_periodic_parent(const json::object& job);
+
+// Under the state lock: stores `job` (a new version when its spec changed; `server_fields` such as
+// ParentID/Dispatched/Payload override the reset server fields), evaluates and places it.
+Committed commit_job(Tables& t, const SimConfig& config, const NsKey& key, json::object job,
+                     const json::object& server_fields, bool forced_failure);
 
 class Scheduler {
  public:
@@ -26,6 +45,8 @@ class Scheduler {
 
   // PUT|POST /v1/jobs (path_job_id empty) and /v1/job/:id (ref §2.2).
   SimResponse register_job(const SimRequest& req, const std::string& path_job_id);
+  // PUT|POST /v1/job/:id/dispatch (ref §2.10).
+  SimResponse dispatch_job(const SimRequest& req, const std::string& parent_id);
   // DELETE /v1/job/:id[?purge=true] (ref §2.8).
   SimResponse deregister_job(const SimRequest& req, const std::string& job_id);
   // Marks an allocation lost (node down) and SIGKILLs its tasks.

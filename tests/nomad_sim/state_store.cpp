@@ -7,8 +7,9 @@ namespace nbs::nomad_sim {
 namespace {
 
 bool special_parent(const json::object& job) {
-  return string_field(job, "Type") == "system" || find_field(job, "Periodic") != nullptr ||
-         find_field(job, "ParameterizedJob") != nullptr;
+  const json::object* periodic = object_field(job, "Periodic");
+  return string_field(job, "Type") == "system" || (periodic != nullptr && bool_field(*periodic, "Enabled", true)) ||
+         (find_field(job, "ParameterizedJob") != nullptr && !bool_field(job, "Dispatched"));
 }
 
 }  // namespace
@@ -141,7 +142,7 @@ json::object job_list_stub(const Tables& t, const NsKey& key, bool with_meta) {
       {"Type", string_field(job, "Type")},
       {"Priority", int_field(job, "Priority")},
       {"Periodic", find_field(job, "Periodic") != nullptr},
-      {"ParameterizedJob", find_field(job, "ParameterizedJob") != nullptr},
+      {"ParameterizedJob", find_field(job, "ParameterizedJob") != nullptr && !bool_field(job, "Dispatched")},
       {"Stop", bool_field(job, "Stop")},
       {"Status", string_field(job, "Status")},
       {"StatusDescription", string_field(job, "StatusDescription")},

@@ -17,6 +17,7 @@ struct TaskPlan {
   boost::json::object task;
   std::filesystem::path alloc_root;  // <data-dir>/allocs/<alloc id>
   TaskIdentity identity;
+  std::string payload;  // a dispatched job's decoded Payload, written to local/<DispatchPayload.File>
 
   std::string driver() const;
   std::filesystem::path task_root() const { return alloc_root / identity.task; }

@@ -114,6 +114,11 @@ std::variant<DriverLaunch, SetupFailure> prepare_task(const TaskPlan& plan, cons
   for (const char* sub : {"local", "secrets", "tmp"}) {
     fs::create_directories(plan.task_root() / sub, ec);
   }
+  if (const json::object* dp = object_field(plan.task, "DispatchPayload")) {
+    if (const std::string file = string_field(*dp, "File"); !file.empty()) {
+      std::ofstream(plan.task_root() / "local" / file, std::ios::binary | std::ios::trunc) << plan.payload;
+    }
+  }
   DriverInput in;
   in.driver = plan.driver();
   const json::object* cfg = object_field(plan.task, "Config");

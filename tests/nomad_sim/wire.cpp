@@ -177,6 +177,24 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) {
+    return std::nullopt;
+  }
+  std::string out(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) {
+    return std::nullopt;
+  }
+  std::size_t pad = 0;
+  for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) {
+    ++pad;
+  }
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
+}
+
 std::string multierror_text(const std::vector<std::string>& errors) {
   if (errors.size() == 1) {
     return "1 error occurred:\n\t* " + errors.front() + "\n\n";

@@ -30,6 +30,8 @@ std::optional<std::chrono::nanoseconds> parse_go_duration(std::string_view text)
 std::string format_go_duration(std::chrono::nanoseconds d);
 
 std::string base64_encode(std::string_view bytes);
+// Standard base64 with padding; nullopt when `text` is not valid base64.
+std::optional<std::string> base64_decode(std::string_view text);
 
 // go-multierror's ListFormatFunc: "1 error occurred:\n\t* x\n\n" or "N errors occurred:\n\t* a\n\t* b\n\n".
 std::string multierror_text(const std::vector<std::string>& errors);

@@ -195,6 +195,51 @@ TEST_F(Protocol, Checklist11_JobIdsWithSlashRawOrEscaped) {
   EXPECT_EQ(client_.get("/v1/jobs?prefix=other").json().as_array().size(), 0u);
 }
 
+TEST_F(Protocol, Checklist10_DispatchParameterizedJob) {
+  auto body = batch_job("param", {"/bin/sh", "-c", "cat local/input; echo \" $NOMAD_META_build\""});
+  body["Job"].as_object()["ParameterizedJob"] =
+      json::object{{"Payload", "required"}, {"MetaRequired", json::array{"build"}}, {"MetaOptional", json::array{"x"}}};
+  first_task(body)["DispatchPayload"] = json::object{{"File", "input"}};
+  const json::object reg = register_job(client_, body);
+  EXPECT_EQ(reg.at("EvalID").as_string(), "");  // parameterized parents get no evaluation
+  EXPECT_EQ(client_.get("/v1/job/param").json().at("Status").as_string(), "running");
+  EXPECT_EQ(client_.get("/v1/job/param/allocations").body, "[]");
+
+  const std::string payload = R"({"Payload":"cGF5bG9hZC1kYXRh")";  // base64("payload-data")
+  EXPECT_EQ(client_.put("/v1/job/param/dispatch", R"({"Meta":{"build":"7"}})").body,
+            "Payload is not provided but required by parameterized job");
+  EXPECT_EQ(client_.put("/v1/job/param/dispatch", payload + "}").body,
+            "Dispatch did not provide required meta keys: [build]");
+  EXPECT_EQ(client_.put("/v1/job/param/dispatch", payload + R"(,"Meta":{"build":"7","nope":"1"}})").body,
+            "Dispatch request included unpermitted metadata keys: [nope]");
+  const HttpResult missing = client_.put("/v1/job/ghost/dispatch", "{}");
+  EXPECT_EQ(missing.status, 500u);
+  EXPECT_EQ(missing.body, "parameterized job not found");
+  register_job(client_, batch_job("plain", {"/bin/true"}));
+  EXPECT_EQ(client_.put("/v1/job/plain/dispatch", "{}").body, "Specified job \"plain\" is not a parameterized job");
+
+  const std::string ok_body = payload + R"(,"Meta":{"build":"7"}})";
+  const HttpResult dispatched = client_.put("/v1/job/param/dispatch?idempotency_token=tok-1", ok_body);
+  ASSERT_EQ(dispatched.status, 200u) << dispatched.body;
+  const std::string child(dispatched.json().at("DispatchedJobID").as_string());
+  EXPECT_EQ(child.rfind("param/dispatch-", 0), 0u) << child;
+  EXPECT_EQ(child.size(), std::string("param/dispatch-1730920906-81821d1f").size()) << child;
+  EXPECT_FALSE(dispatched.json().at("EvalID").as_string().empty());
+  const json::object job = client_.get("/v1/job/" + path_escape(child)).json().as_object();
+  EXPECT_EQ(job.at("ParentID").as_string(), "param");
+  EXPECT_EQ(job.at("Dispatched").as_bool(), true);
+  EXPECT_EQ(job.at("Payload").as_string(), "cGF5bG9hZC1kYXRh");
+  EXPECT_EQ(job.at("Meta").at("build").as_string(), "7");
+  const std::string alloc = wait_first_alloc(client_, child);
+  EXPECT_EQ(wait_alloc(client_, alloc, alloc_terminal).at("ClientStatus").as_string(), "complete");
+  EXPECT_EQ(client_.get("/v1/client/fs/logs/" + alloc + "?task=t&type=stdout&plain=true").body, "payload-data 7\n");
+
+  const HttpResult again = client_.put("/v1/job/param/dispatch?idempotency_token=tok-1", ok_body);
+  EXPECT_EQ(again.json().at("DispatchedJobID").as_string(), child);
+  EXPECT_EQ(again.json().at("EvalID").as_string(), "");
+  EXPECT_EQ(client_.get("/v1/jobs?prefix=param/").json().as_array().size(), 1u);
+}
+
 TEST_F(Protocol, EnforceIndexRegisteringTwiceCreatesOnce) {
   auto body = batch_job("once", {"/bin/true"});
   body["EnforceIndex"] = true;
