@@ -1,6 +1,7 @@
 #include "tests/nomad_sim/test/sim_process.hpp"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@ SimProcess::SimProcess(std::vector<std::string> extra_args) {
   auto argv = c_argv(args);
   pid_ = ::fork();
   if (pid_ == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a test killed by a ctest timeout takes its simulator along
     std::FILE* out = std::freopen(log.c_str(), "w", stdout);
     (void)out;
     ::dup2(::fileno(stdout), 2);
