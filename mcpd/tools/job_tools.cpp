@@ -118,6 +118,279 @@ Result<ToolResult> status_result(Orchestrator& orchestrator, const JobRecord& r)
   return ToolResult{json::value(std::move(out)), std::move(text), {}};
 }
 
+json::object cleanup_json(const Orchestrator::CleanupReport& report) {
+  return {{"removed", json::array(report.removed.begin(), report.removed.end())},
+          {"jobs", json::array(report.jobs.begin(), report.jobs.end())}};
+}
+
+Result<ToolResult> submit_job_call(Orchestrator& o, const json::object& args, ToolContext& ctx) {
+  auto record = o.submit(json::value(args), ctx.principal());
+  if (!record) {
+    return record.error();
+  }
+  json::object out{{"job_id", record->id}, {"status", to_string(record->status)}, {"next_step", next_step(*record)}};
+  std::string text = "Submitted job " + record->id + ". " + next_step(*record);
+  return ToolResult{json::value(std::move(out)), std::move(text), {}};
+}
+
+struct StatusRequest {
+  std::string job_id;
+  int wait_seconds = 0;
+};
+
+Result<StatusRequest> parse_status_request(const json::object& args) {
+  if (auto known = known_arguments(args, {"job_id", "wait_seconds"}); !known) {
+    return known.error();
+  }
+  auto id = required_string(args, "job_id");
+  if (!id) {
+    return id.error();
+  }
+  StatusRequest request{*id};
+  if (const json::value* w = args.if_contains("wait_seconds")) {
+    if (!(w->is_int64() || w->is_uint64()) || w->to_number<std::int64_t>() < 0 ||
+        w->to_number<std::int64_t>() > k_max_wait_seconds) {
+      return make_field_errors({{"wait_seconds", "must be a whole number from 0 to 45"}});
+    }
+    request.wait_seconds = static_cast<int>(w->to_number<std::int64_t>());
+  }
+  return request;
+}
+
+// "BUILDING: STEP 3/7 RUN make", or the status with why it waits.
+std::string progress_message(Orchestrator& o, const JobRecord& record) {
+  std::string message(to_string(record.status));
+  json::object p = progress_json(o, record);
+  if (!p.empty()) {
+    message += ": STEP " + std::to_string(p["step"].as_int64()) + "/" + std::to_string(p["steps"].as_int64()) + " " +
+               std::string(p["text"].as_string());
+  } else if (!record.waiting_reason.empty()) {
+    message += ": " + record.waiting_reason;
+  }
+  return message;
+}
+
+bool same_stage(const JobRecord& a, const JobRecord& b) {
+  return a.status == b.status && a.active_phase == b.active_phase;
+}
+
+// Long-polls (wait_seconds) with progress notifications, so it is the one real coroutine. It polls the
+// record cheaply rather than blocking a thread; the wait ends early when the client cancels or
+// disconnects (the build itself is never cancelled by this).
+asio::awaitable<Result<ToolResult>> get_status_call(Orchestrator& o, const json::object& args, ToolContext& ctx) {
+  auto request = parse_status_request(args);
+  if (!request) {
+    co_return request.error();
+  }
+  auto record = o.get(request->job_id, ctx.principal());
+  if (!record) {
+    co_return record.error();
+  }
+  const JobRecord first = *record;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(request->wait_seconds);
+  std::string last_message;
+  double progress = 0;
+  while (same_stage(*record, first) && !is_terminal(record->status) && std::chrono::steady_clock::now() < deadline) {
+    if (ctx.has_progress_token()) {
+      std::string message = progress_message(o, *record);
+      if (message != last_message) {
+        ctx.report_progress(++progress, std::nullopt, message);
+        last_message = std::move(message);
+      }
+    }
+    if (!co_await ctx.wait_for(250ms)) {
+      break;
+    }
+    record = o.get(request->job_id, ctx.principal());
+    if (!record) {
+      co_return record.error();
+    }
+  }
+  co_return status_result(o, *record);
+}
+
+Result<ToolResult> get_logs_call(Orchestrator& o, const json::object& args, ToolContext& ctx) {
+  if (auto known = known_arguments(args, {"job_id", "phase", "task", "stream", "mode", "tail_lines", "cursor",
+                                          "limit_lines", "pattern", "context_lines", "max_bytes"});
+      !known) {
+    return known.error();
+  }
+  auto id = required_string(args, "job_id");
+  if (!id) {
+    return id.error();
+  }
+  auto record = o.get(*id, ctx.principal());
+  if (!record) {
+    return record.error();
+  }
+  const Phase default_phase = record->failed_phase.value_or(record->active_phase.value_or(Phase::build));
+  auto query = parse_log_query(args, default_phase);
+  if (!query) {
+    return query.error();
+  }
+  const int attempt = query->phase == record->active_phase ? record->attempt : 1;
+  auto page = read_logs(o.executor(), {record->id, query->phase, attempt}, *query);
+  if (!page) {
+    return page.error();
+  }
+  json::object out{{"job_id", record->id},
+                   {"phase", to_string(query->phase)},
+                   {"lines", json::array(page->lines.begin(), page->lines.end())},
+                   {"next_cursor", page->next_cursor},
+                   {"total_lines", page->total_lines ? json::value(*page->total_lines) : json::value(nullptr)},
+                   {"truncated", page->truncated},
+                   {"tasks", json::array(page->tasks.begin(), page->tasks.end())}};
+  std::string text;
+  for (const auto& line : page->lines) {
+    text += line + "\n";
+  }
+  if (page->truncated) {
+    text += "[truncated: continue with cursor " + page->next_cursor + "]\n";
+  }
+  return ToolResult{json::value(std::move(out)), std::move(text), {}};
+}
+
+Result<ToolResult> kill_job_call(Orchestrator& o, const json::object& args, ToolContext& ctx) {
+  if (auto known = known_arguments(args, {"job_id"}); !known) {
+    return known.error();
+  }
+  auto id = required_string(args, "job_id");
+  if (!id) {
+    return id.error();
+  }
+  auto record = o.kill(*id, ctx.principal());
+  if (!record) {
+    return record.error();
+  }
+  json::object out{{"job_id", record->id},
+                   {"status", to_string(record->status)},
+                   {"kill_requested", record->kill_requested}};
+  std::string text = is_terminal(record->status) && !record->kill_requested
+                         ? "Job " + record->id + " had already ended (" + std::string(to_string(record->status)) + ")."
+                         : "Stopping job " + record->id + "; getStatus will show KILLED.";
+  return ToolResult{json::value(std::move(out)), std::move(text), {}};
+}
+
+Result<ToolResult> cleanup_call(Orchestrator& o, const json::object& args, ToolContext& ctx) {
+  if (auto known = known_arguments(args, {"job_id", "all"}); !known) {
+    return known.error();
+  }
+  const json::value* all = args.if_contains("all");
+  if (all && !all->is_bool()) {
+    return make_field_errors({{"all", "must be true or false"}});
+  }
+  Result<Orchestrator::CleanupReport> report = make_error(ErrorKind::internal, "");
+  if (all && all->get_bool()) {
+    if (args.contains("job_id")) {
+      return make_field_errors({{"job_id", "give either job_id or all=true, not both"}});
+    }
+    report = o.cleanup_all();
+  } else {
+    auto id = required_string(args, "job_id");
+    if (!id) {
+      return id.error();
+    }
+    report = o.cleanup(*id, ctx.principal());
+  }
+  if (!report) {
+    return report.error();
+  }
+  std::string text = "Removed " + std::to_string(report->removed.size()) + " phase(s).";
+  return ToolResult{json::value(cleanup_json(*report)), std::move(text), {}};
+}
+
+Result<ToolResult> get_history_call(Orchestrator& o, const json::object& args, ToolContext& ctx) {
+  if (auto known = known_arguments(args, {"owner", "limit", "offset"}); !known) {
+    return known.error();
+  }
+  std::vector<FieldError> errors;
+  auto number = [&](std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max) {
+    const json::value* v = args.if_contains(key);
+    if (v == nullptr) {
+      return fallback;
+    }
+    if (!(v->is_int64() || v->is_uint64()) || v->to_number<std::int64_t>() < min || v->to_number<std::int64_t>() > max) {
+      errors.push_back({std::string(key), "must be a whole number from " + std::to_string(min) + " to " +
+                                              std::to_string(max)});
+      return fallback;
+    }
+    return v->to_number<std::int64_t>();
+  };
+  const auto limit = number("limit", 10, 1, 100);
+  const auto offset = number("offset", 0, 0, 1'000'000);
+  std::string owner;
+  if (const json::value* v = args.if_contains("owner")) {
+    if (!v->is_string()) {
+      errors.push_back({"owner", "must be a string"});
+    } else {
+      owner = std::string(v->get_string());
+    }
+  }
+  if (!errors.empty()) {
+    return make_field_errors(std::move(errors));
+  }
+  auto page = o.history(owner, static_cast<std::size_t>(limit), static_cast<std::size_t>(offset), ctx.principal());
+  if (!page) {
+    return page.error();
+  }
+  json::array jobs;
+  for (const auto& r : page->jobs) {
+    json::object j{{"job_id", r.id},
+                   {"status", to_string(r.status)},
+                   {"owner", r.request.owner},
+                   {"repo_url", r.request.repo_url},
+                   {"git_ref", r.request.git_ref},
+                   {"image", image_target(r.request).reference(r.id)},
+                   {"job_start", time_or_null(r.times.job_start)},
+                   {"job_end", time_or_null(r.times.job_end)}};
+    if (!r.digest.empty()) {
+      j["digest"] = r.digest;
+    }
+    if (!r.error.empty()) {
+      j["error"] = r.error;
+    }
+    jobs.push_back(std::move(j));
+  }
+  json::object out{{"jobs", std::move(jobs)}, {"total", page->total}};
+  return ToolResult{json::value(std::move(out)), {}, {}};
+}
+
+Result<ToolResult> purge_failed_job_call(Orchestrator& o, const json::object& args, ToolContext& ctx) {
+  if (auto known = known_arguments(args, {"job_id"}); !known) {
+    return known.error();
+  }
+  auto id = required_string(args, "job_id");
+  if (!id) {
+    return id.error();
+  }
+  auto record = o.get(*id, ctx.principal());
+  if (!record) {
+    return record.error();
+  }
+  if (record->status != JobStatus::failed && record->status != JobStatus::killed) {
+    return make_error(ErrorKind::conflict, "job_id: " + *id + " is " + std::string(to_string(record->status)) +
+                                                  ", not FAILED or KILLED");
+  }
+  auto report = o.cleanup(*id, ctx.principal());
+  if (!report) {
+    return report.error();
+  }
+  return ToolResult{json::value(cleanup_json(*report)),
+                       "Purged " + std::to_string(report->removed.size()) + " phase(s) of job " + *id + ".", {}};
+}
+
+// The tools that answer at once: their work runs synchronously and the coroutine only hands it back.
+// (Named coroutines rather than coroutine lambdas: GCC 12 reports a false mismatched-new-delete for
+// Asio awaitable frames inlined into std::function.)
+using SyncCall = Result<ToolResult> (*)(Orchestrator&, const json::object&, ToolContext&);
+
+asio::awaitable<Result<ToolResult>> ready_result(Result<ToolResult> result) { co_return result; }
+
+template <SyncCall Call>
+ToolHandler sync_handler(Orchestrator& o) {
+  return [&o](const json::object& args, ToolContext& ctx) { return ready_result(Call(o, args, ctx)); };
+}
+
 Tool submit_job(Orchestrator& o) {
   Tool t;
   t.name = "submitJob";
@@ -138,15 +411,7 @@ Tool submit_job(Orchestrator& o) {
                      {"required", json::array{"job_id", "status"}}};
   t.annotations = {.read_only_hint = false, .destructive_hint = false, .idempotent_hint = false,
                    .open_world_hint = true};
-  t.handler = [&o](const json::object& args, ToolContext& ctx) -> asio::awaitable<Result<ToolResult>> {
-    auto record = o.submit(json::value(args), ctx.principal());
-    if (!record) {
-      co_return record.error();
-    }
-    json::object out{{"job_id", record->id}, {"status", to_string(record->status)}, {"next_step", next_step(*record)}};
-    std::string text = "Submitted job " + record->id + ". " + next_step(*record);
-    co_return ToolResult{json::value(std::move(out)), std::move(text), {}};
-  };
+  t.handler = sync_handler<submit_job_call>(o);
   t.rest_mapping = [](const json::object& body) -> Result<json::object> {
     const json::value* config = body.if_contains("job_config");
     if (config == nullptr || !config->is_object()) {
@@ -190,59 +455,7 @@ Tool get_status(Orchestrator& o) {
                        {"images", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
                      {"required", json::array{"job_id", "status"}}};
   t.annotations = {.read_only_hint = true, .destructive_hint = false, .idempotent_hint = true, .open_world_hint = false};
-  t.handler = [&o](const json::object& args, ToolContext& ctx) -> asio::awaitable<Result<ToolResult>> {
-    if (auto known = known_arguments(args, {"job_id", "wait_seconds"}); !known) {
-      co_return known.error();
-    }
-    auto id = required_string(args, "job_id");
-    if (!id) {
-      co_return id.error();
-    }
-    int wait_seconds = 0;
-    if (const json::value* w = args.if_contains("wait_seconds")) {
-      if (!(w->is_int64() || w->is_uint64()) || w->to_number<std::int64_t>() < 0 ||
-          w->to_number<std::int64_t>() > k_max_wait_seconds) {
-        co_return make_field_errors({{"wait_seconds", "must be a whole number from 0 to 45"}});
-      }
-      wait_seconds = static_cast<int>(w->to_number<std::int64_t>());
-    }
-    auto record = o.get(*id, ctx.principal());
-    if (!record) {
-      co_return record.error();
-    }
-    const JobRecord first = *record;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
-    std::string last_progress;
-    double progress = 0;
-    // Long-poll: cheap checks of the record until it changes; the wait ends early when the client
-    // cancels or disconnects (the build itself is never cancelled by this).
-    while (record->status == first.status && record->active_phase == first.active_phase && !is_terminal(record->status) &&
-           std::chrono::steady_clock::now() < deadline) {
-      if (ctx.has_progress_token()) {
-        json::object p = progress_json(o, *record);
-        std::string message = std::string(to_string(record->status));
-        if (!p.empty()) {
-          message += ": STEP " + std::to_string(p["step"].as_int64()) + "/" + std::to_string(p["steps"].as_int64()) +
-                     " " + std::string(p["text"].as_string());
-        } else if (!record->waiting_reason.empty()) {
-          message += ": " + record->waiting_reason;
-        }
-        if (message != last_progress) {
-          ctx.report_progress(++progress, std::nullopt, message);
-          last_progress = std::move(message);
-        }
-      }
-      if (!co_await ctx.wait_for(250ms)) {
-        break;  // cancelled
-      }
-      auto again = o.get(*id, ctx.principal());
-      if (!again) {
-        co_return again.error();
-      }
-      record = std::move(again);
-    }
-    co_return status_result(o, *record);
-  };
+  t.handler = [&o](const json::object& args, ToolContext& ctx) { return get_status_call(o, args, ctx); };
   return t;
 }
 
@@ -278,46 +491,7 @@ Tool get_logs(Orchestrator& o) {
                        {"truncated", {{"type", "boolean"}}}}},
                      {"required", json::array{"lines", "next_cursor", "truncated"}}};
   t.annotations = {.read_only_hint = true, .destructive_hint = false, .idempotent_hint = true, .open_world_hint = false};
-  t.handler = [&o](const json::object& args, ToolContext& ctx) -> asio::awaitable<Result<ToolResult>> {
-    if (auto known = known_arguments(args, {"job_id", "phase", "task", "stream", "mode", "tail_lines", "cursor",
-                                            "limit_lines", "pattern", "context_lines", "max_bytes"});
-        !known) {
-      co_return known.error();
-    }
-    auto id = required_string(args, "job_id");
-    if (!id) {
-      co_return id.error();
-    }
-    auto record = o.get(*id, ctx.principal());
-    if (!record) {
-      co_return record.error();
-    }
-    const Phase default_phase = record->failed_phase.value_or(record->active_phase.value_or(Phase::build));
-    auto query = parse_log_query(args, default_phase);
-    if (!query) {
-      co_return query.error();
-    }
-    const int attempt = query->phase == record->active_phase ? record->attempt : 1;
-    auto page = read_logs(o.executor(), {record->id, query->phase, attempt}, *query);
-    if (!page) {
-      co_return page.error();
-    }
-    json::object out{{"job_id", record->id},
-                     {"phase", to_string(query->phase)},
-                     {"lines", json::array(page->lines.begin(), page->lines.end())},
-                     {"next_cursor", page->next_cursor},
-                     {"total_lines", page->total_lines ? json::value(*page->total_lines) : json::value(nullptr)},
-                     {"truncated", page->truncated},
-                     {"tasks", json::array(page->tasks.begin(), page->tasks.end())}};
-    std::string text;
-    for (const auto& line : page->lines) {
-      text += line + "\n";
-    }
-    if (page->truncated) {
-      text += "[truncated: continue with cursor " + page->next_cursor + "]\n";
-    }
-    co_return ToolResult{json::value(std::move(out)), std::move(text), {}};
-  };
+  t.handler = sync_handler<get_logs_call>(o);
   return t;
 }
 
@@ -335,32 +509,8 @@ Tool kill_job(Orchestrator& o) {
                                      {"kill_requested", {{"type", "boolean"}}}}},
                      {"required", json::array{"job_id", "status"}}};
   t.annotations = {.read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
-  t.handler = [&o](const json::object& args, ToolContext& ctx) -> asio::awaitable<Result<ToolResult>> {
-    if (auto known = known_arguments(args, {"job_id"}); !known) {
-      co_return known.error();
-    }
-    auto id = required_string(args, "job_id");
-    if (!id) {
-      co_return id.error();
-    }
-    auto record = o.kill(*id, ctx.principal());
-    if (!record) {
-      co_return record.error();
-    }
-    json::object out{{"job_id", record->id},
-                     {"status", to_string(record->status)},
-                     {"kill_requested", record->kill_requested}};
-    std::string text = is_terminal(record->status) && !record->kill_requested
-                           ? "Job " + record->id + " had already ended (" + std::string(to_string(record->status)) + ")."
-                           : "Stopping job " + record->id + "; getStatus will show KILLED.";
-    co_return ToolResult{json::value(std::move(out)), std::move(text), {}};
-  };
+  t.handler = sync_handler<kill_job_call>(o);
   return t;
-}
-
-json::object cleanup_json(const Orchestrator::CleanupReport& report) {
-  return {{"removed", json::array(report.removed.begin(), report.removed.end())},
-          {"jobs", json::array(report.jobs.begin(), report.jobs.end())}};
 }
 
 Tool cleanup(Orchestrator& o) {
@@ -379,33 +529,7 @@ Tool cleanup(Orchestrator& o) {
                      {"properties", {{"removed", {{"type", "array"}}}, {"jobs", {{"type", "array"}}}}},
                      {"required", json::array{"removed", "jobs"}}};
   t.annotations = {.read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
-  t.handler = [&o](const json::object& args, ToolContext& ctx) -> asio::awaitable<Result<ToolResult>> {
-    if (auto known = known_arguments(args, {"job_id", "all"}); !known) {
-      co_return known.error();
-    }
-    const json::value* all = args.if_contains("all");
-    if (all && !all->is_bool()) {
-      co_return make_field_errors({{"all", "must be true or false"}});
-    }
-    Result<Orchestrator::CleanupReport> report = make_error(ErrorKind::internal, "");
-    if (all && all->get_bool()) {
-      if (args.contains("job_id")) {
-        co_return make_field_errors({{"job_id", "give either job_id or all=true, not both"}});
-      }
-      report = o.cleanup_all();
-    } else {
-      auto id = required_string(args, "job_id");
-      if (!id) {
-        co_return id.error();
-      }
-      report = o.cleanup(*id, ctx.principal());
-    }
-    if (!report) {
-      co_return report.error();
-    }
-    std::string text = "Removed " + std::to_string(report->removed.size()) + " phase(s).";
-    co_return ToolResult{json::value(cleanup_json(*report)), std::move(text), {}};
-  };
+  t.handler = sync_handler<cleanup_call>(o);
   return t;
 }
 
@@ -424,61 +548,7 @@ Tool get_history(Orchestrator& o) {
                      {"properties", {{"jobs", {{"type", "array"}}}, {"total", {{"type", "integer"}}}}},
                      {"required", json::array{"jobs", "total"}}};
   t.annotations = {.read_only_hint = true, .destructive_hint = false, .idempotent_hint = true, .open_world_hint = false};
-  t.handler = [&o](const json::object& args, ToolContext& ctx) -> asio::awaitable<Result<ToolResult>> {
-    if (auto known = known_arguments(args, {"owner", "limit", "offset"}); !known) {
-      co_return known.error();
-    }
-    std::vector<FieldError> errors;
-    auto number = [&](std::string_view key, std::int64_t fallback, std::int64_t min, std::int64_t max) {
-      const json::value* v = args.if_contains(key);
-      if (v == nullptr) {
-        return fallback;
-      }
-      if (!(v->is_int64() || v->is_uint64()) || v->to_number<std::int64_t>() < min || v->to_number<std::int64_t>() > max) {
-        errors.push_back({std::string(key), "must be a whole number from " + std::to_string(min) + " to " +
-                                                std::to_string(max)});
-        return fallback;
-      }
-      return v->to_number<std::int64_t>();
-    };
-    const auto limit = number("limit", 10, 1, 100);
-    const auto offset = number("offset", 0, 0, 1'000'000);
-    std::string owner;
-    if (const json::value* v = args.if_contains("owner")) {
-      if (!v->is_string()) {
-        errors.push_back({"owner", "must be a string"});
-      } else {
-        owner = std::string(v->get_string());
-      }
-    }
-    if (!errors.empty()) {
-      co_return make_field_errors(std::move(errors));
-    }
-    auto page = o.history(owner, static_cast<std::size_t>(limit), static_cast<std::size_t>(offset), ctx.principal());
-    if (!page) {
-      co_return page.error();
-    }
-    json::array jobs;
-    for (const auto& r : page->jobs) {
-      json::object j{{"job_id", r.id},
-                     {"status", to_string(r.status)},
-                     {"owner", r.request.owner},
-                     {"repo_url", r.request.repo_url},
-                     {"git_ref", r.request.git_ref},
-                     {"image", image_target(r.request).reference(r.id)},
-                     {"job_start", time_or_null(r.times.job_start)},
-                     {"job_end", time_or_null(r.times.job_end)}};
-      if (!r.digest.empty()) {
-        j["digest"] = r.digest;
-      }
-      if (!r.error.empty()) {
-        j["error"] = r.error;
-      }
-      jobs.push_back(std::move(j));
-    }
-    json::object out{{"jobs", std::move(jobs)}, {"total", page->total}};
-    co_return ToolResult{json::value(std::move(out)), {}, {}};
-  };
+  t.handler = sync_handler<get_history_call>(o);
   return t;
 }
 
@@ -492,29 +562,7 @@ Tool purge_failed_job(Orchestrator& o) {
                      {"properties", {{"removed", {{"type", "array"}}}, {"jobs", {{"type", "array"}}}}},
                      {"required", json::array{"removed", "jobs"}}};
   t.annotations = {.read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
-  t.handler = [&o](const json::object& args, ToolContext& ctx) -> asio::awaitable<Result<ToolResult>> {
-    if (auto known = known_arguments(args, {"job_id"}); !known) {
-      co_return known.error();
-    }
-    auto id = required_string(args, "job_id");
-    if (!id) {
-      co_return id.error();
-    }
-    auto record = o.get(*id, ctx.principal());
-    if (!record) {
-      co_return record.error();
-    }
-    if (record->status != JobStatus::failed && record->status != JobStatus::killed) {
-      co_return make_error(ErrorKind::conflict, "job_id: " + *id + " is " + std::string(to_string(record->status)) +
-                                                    ", not FAILED or KILLED");
-    }
-    auto report = o.cleanup(*id, ctx.principal());
-    if (!report) {
-      co_return report.error();
-    }
-    co_return ToolResult{json::value(cleanup_json(*report)),
-                         "Purged " + std::to_string(report->removed.size()) + " phase(s) of job " + *id + ".", {}};
-  };
+  t.handler = sync_handler<purge_failed_job_call>(o);
   return t;
 }
 
