@@ -21,6 +21,16 @@ struct Config {
   bool stdio = false;
   std::string state_dir;
   std::string nomad_addr;
+  // Where and as whom phases run (see mcpd/build_service.hpp for the defaults of empty values).
+  std::string runner_path;         // "": nbs-runner next to nbs-mcpd
+  std::string build_user = "build";  // local tasks run as this user when the daemon is root
+  std::string cache_dir;           // "": <state_dir>/cache (local); the node's host volume path (Nomad)
+  std::string storage_driver = "overlay";
+  std::string registries_conf;     // containers registries.conf for Buildah, podman and the registry client
+  std::string registry_auth_file;  // containers auth.json for the registries jobs push to
+  std::size_t max_running_tasks = 0;  // local executor; 0: the number of cores
+  std::size_t history_limit = 1000;
+  std::chrono::milliseconds placement_timeout{600'000};
   std::string token_file;
   std::vector<std::string> allowed_origins;
   std::vector<std::string> allowed_hosts;

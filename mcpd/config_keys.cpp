@@ -176,6 +176,39 @@ std::vector<ConfigKey> make_keys() {
   keys.push_back(string_key("nomad_addr", "--nomad-addr", {"NBS_NOMAD_ADDR", "NOMAD_ADDR"},
                             "Nomad HTTP API address, e.g. http://127.0.0.1:4646 (Nomad executor)",
                             &Config::nomad_addr));
+  keys.push_back(string_key("runner_path", "--runner", {"NBS_RUNNER"},
+                            "the nbs-runner binary of the local executor (default: next to nbs-mcpd)",
+                            &Config::runner_path));
+  keys.push_back(string_key("build_user", "--build-user", {"NBS_BUILD_USER"},
+                            "unprivileged user that runs Buildah and test containers when the daemon is root",
+                            &Config::build_user));
+  keys.push_back(string_key("cache_dir", "--cache-dir", {"NBS_CACHE_DIR"},
+                            "Git mirrors and Buildah layer storage (default: <state_dir>/cache)", &Config::cache_dir));
+  keys.push_back(ConfigKey{"storage_driver", "--storage-driver", {"NBS_STORAGE_DRIVER"},
+                           "Buildah storage driver: overlay or vfs", ConfigKey::Kind::scalar,
+                           [](Config& c, const std::vector<std::string>& v) -> Status {
+                             std::string driver(last(v));
+                             if (driver != "overlay" && driver != "vfs") {
+                               return make_error(ErrorKind::invalid_argument,
+                                                 cat({"storage_driver: expected overlay or vfs, got '", driver, "'"}));
+                             }
+                             c.storage_driver = driver;
+                             return {};
+                           },
+                           [](const Config& c) { return c.storage_driver; }});
+  keys.push_back(string_key("registries_conf", "--registries-conf", {"NBS_REGISTRIES_CONF"},
+                            "containers registries.conf for Buildah, podman and publish (e.g. insecure registries)",
+                            &Config::registries_conf));
+  keys.push_back(string_key("registry_auth_file", "--registry-auth-file", {"NBS_REGISTRY_AUTH_FILE"},
+                            "containers auth.json with credentials for the registries jobs push to",
+                            &Config::registry_auth_file));
+  keys.push_back(size_key("max_running_tasks", "--max-running-tasks",
+                          "local executor: tasks running at once, the rest wait (0: the number of cores)",
+                          &Config::max_running_tasks, 0, 4096));
+  keys.push_back(size_key("history_limit", "--history-limit", "finished jobs kept; cleanup all removes older ones",
+                          &Config::history_limit, 1, 10'000'000));
+  keys.push_back(duration_key("placement_timeout", "--placement-timeout",
+                              "a phase that has not started running after this long fails", &Config::placement_timeout));
   keys.push_back(string_key("token_file", "--token-file", {"NBS_TOKEN_FILE"},
                             "file of bearer tokens ('<principal> <token>' per line); required off loopback",
                             &Config::token_file));

@@ -1,6 +1,7 @@
-// nbs-mcpd: the Nomad Build Service daemon. Tools are registered by the orchestrator's setup (none yet).
-#include "mcpd/daemon.hpp"
+// nbs-mcpd: the Nomad Build Service daemon.
+#include "mcpd/build_service.hpp"
 
 int main(int argc, char** argv) {
-  return nbs::mcpd::daemon_main(argc, argv, nbs::mcpd::DaemonSetup{});
+  std::unique_ptr<nbs::mcpd::BuildService> service;
+  return nbs::mcpd::daemon_main(argc, argv, nbs::mcpd::build_service_setup(service));
 }

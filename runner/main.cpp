@@ -48,6 +48,9 @@ LogFormat parse_format(const std::string& text, LogFormat tty_default) {
 int main(int argc, char** argv) {
   CLI::App app{"nbs-runner: runs a phase of a Nomad Build Service job (build, publish, cleanup)"};
   app.require_subcommand(1);
+  // Global options may follow the subcommand too (`nbs-runner build --spec F --log-format json`), the
+  // order the Nomad specs and the local executor use and people type.
+  app.fallthrough();
   app.set_version_flag("--version", std::string("nbs-runner ") + NBS_VERSION);
   std::string log_format = "auto";
   app.add_option("--log-format", log_format, "json (default) or text (default for `run` on a terminal)")

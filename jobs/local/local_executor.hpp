@@ -60,7 +60,7 @@ class LocalExecutor : public Executor {
   PhaseObservation observe_locked(const PhaseRun& phase) const;
 
   LocalExecutorConfig config_;
-  std::optional<UserIds> user_;
+  std::optional<UserIdentity> user_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::uint64_t generation_ = 1;

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,7 +57,7 @@ std::size_t format_status(char* buf, const char* word, int n) {
   return len;
 }
 
-[[noreturn]] void exec_task(char* const* argv, char* const* envp, const char* work_dir, const UserIds* user) {
+[[noreturn]] void exec_task(char* const* argv, char* const* envp, const char* work_dir, const UserIdentity* user) {
   ::setpgid(0, 0);
   sigset_t none;
   sigemptyset(&none);
@@ -83,7 +82,7 @@ std::size_t format_status(char* buf, const char* word, int n) {
   ::_exit(127);
 }
 
-[[noreturn]] void supervise(char* const* argv, char* const* envp, const char* work_dir, const UserIds* user,
+[[noreturn]] void supervise(char* const* argv, char* const* envp, const char* work_dir, const UserIdentity* user,
                             int null_fd, int log_fd, int pid_pipe, const char* exit_path, const char* exit_tmp) {
   ::setsid();  // out of the daemon's session: its terminal and its process group signals do not reach us
   ::dup2(null_fd, 0);
@@ -136,24 +135,6 @@ Error sys_error(const std::string& what) {
 }
 
 }  // namespace
-
-Result<UserIds> lookup_user(const std::string& name) {
-  struct passwd pw {};
-  struct passwd* found = nullptr;
-  std::vector<char> buf(16384);
-  if (::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
-    return make_error(ErrorKind::invalid_argument, "build user '" + name + "' does not exist");
-  }
-  UserIds ids{pw.pw_uid, pw.pw_gid, {}, pw.pw_dir ? pw.pw_dir : "/"};
-  int count = 64;
-  ids.groups.resize(static_cast<std::size_t>(count));
-  if (::getgrouplist(name.c_str(), pw.pw_gid, ids.groups.data(), &count) < 0) {
-    ids.groups.resize(static_cast<std::size_t>(count));
-    ::getgrouplist(name.c_str(), pw.pw_gid, ids.groups.data(), &count);
-  }
-  ids.groups.resize(static_cast<std::size_t>(count));
-  return ids;
-}
 
 Result<SupervisedTask> spawn_supervised(const TaskSpawn& spawn) {
   if (spawn.argv.empty() || spawn.argv[0].empty() || spawn.argv[0][0] != '/') {

@@ -12,18 +12,9 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/process.hpp"
 
 namespace nbs::jobs {
-
-struct UserIds {
-  uid_t uid = 0;
-  gid_t gid = 0;
-  std::vector<gid_t> groups;
-  std::string home;
-};
-
-// Looks up a user's ids and supplementary groups.
-Result<UserIds> lookup_user(const std::string& name);
 
 struct TaskSpawn {
   std::vector<std::string> argv;  // argv[0] is an absolute path; never a shell line
@@ -31,7 +22,7 @@ struct TaskSpawn {
   std::filesystem::path work_dir;
   std::filesystem::path log_path;   // stdout and stderr, appended in arrival order
   std::filesystem::path exit_path;  // "exit <code>\n" or "signal <n>\n", written when the task ends
-  std::optional<UserIds> user;      // switch to this user before exec (needs root)
+  std::optional<UserIdentity> user;      // switch to this user before exec (needs root)
 };
 
 struct SupervisedTask {

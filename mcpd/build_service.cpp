@@ -1,0 +1,180 @@
+#include "mcpd/build_service.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "common/process.hpp"
+#include "jobs/local/file_record_store.hpp"
+#include "jobs/local/local_executor.hpp"
+#include "mcpd/tools/job_tools.hpp"
+
+namespace nbs::mcpd {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string home_dir() {
+  const char* home = std::getenv("HOME");
+  return home != nullptr && *home != '\0' ? home : "/";
+}
+
+// nbs-runner is installed beside nbs-mcpd (the build tree and the .deb both put it there).
+fs::path runner_beside_daemon() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path("nbs-runner") : self.parent_path() / "nbs-runner";
+}
+
+Error config_error(const std::string& key, const std::string& reason) {
+  return make_error(ErrorKind::invalid_argument, key + ": " + reason);
+}
+
+StorageDriver storage_driver(const std::string& name) {  // the config loader admits only these two
+  return name == "vfs" ? StorageDriver::vfs : StorageDriver::overlay;
+}
+
+// The cache belongs to the build user: Buildah's graph root and the Git mirrors are written by tasks
+// running as that user.
+Status prepare_cache_dir(const fs::path& dir, const std::optional<UserIdentity>& user) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return config_error("cache_dir", "cannot create " + dir.string() + ": " + ec.message());
+  }
+  if (user && ::chown(dir.c_str(), user->uid, user->gid) != 0) {
+    return config_error("cache_dir", "cannot give " + dir.string() + " to the build user: " + std::strerror(errno));
+  }
+  return {};
+}
+
+void count_events(MetricsRegistry& metrics, const JobEvent& event) {
+  static constexpr std::string_view k_job_prefix = "job.";
+  if (event.name.rfind(k_job_prefix, 0) == 0) {
+    metrics.counter("nbs_jobs_finished_total", "Jobs that reached a final status", {"status"})
+        .inc({std::string(to_string(event.record.status))});
+  } else {
+    metrics.counter("nbs_phase_events_total", "Phase starts, completions and failures", {"event"}).inc({event.name});
+  }
+}
+
+}  // namespace
+
+std::string default_state_dir() {
+  if (::geteuid() == 0) {
+    return "/var/lib/nbs";
+  }
+  const char* state = std::getenv("XDG_STATE_HOME");
+  return (state != nullptr && *state != '\0' ? fs::path(state) : fs::path(home_dir()) / ".local" / "state") / "nbs";
+}
+
+Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config, MetricsRegistry& metrics) {
+  if (!config.nomad_addr.empty()) {
+    return make_error(ErrorKind::invalid_argument,
+                      "nomad_addr: the Nomad executor is not available in this build; unset nomad_addr (and "
+                      "NOMAD_ADDR) to use the local executor");
+  }
+  const fs::path state_dir = config.state_dir.empty() ? fs::path(default_state_dir()) : fs::path(config.state_dir);
+  const fs::path cache_dir = config.cache_dir.empty() ? state_dir / "cache" : fs::path(config.cache_dir);
+  const fs::path runner = config.runner_path.empty() ? runner_beside_daemon() : fs::path(config.runner_path);
+  if (::access(runner.c_str(), X_OK) != 0) {
+    return config_error("runner_path", runner.string() + " is not an executable file");
+  }
+
+  std::optional<UserIdentity> build_user;
+  const bool as_build_user = ::geteuid() == 0 && !config.build_user.empty();
+  if (as_build_user) {
+    auto user = lookup_user(config.build_user);
+    if (!user) {
+      return config_error("build_user", user.error().message + " (create it with scripts/setup-build-user)");
+    }
+    build_user = *user;
+  }
+  if (auto prepared = prepare_cache_dir(cache_dir, build_user); !prepared) {
+    return prepared.error();
+  }
+
+  std::unique_ptr<BuildService> service(new BuildService());
+  auto store = jobs::FileRecordStore::open(state_dir / "records");
+  if (!store) {
+    return config_error("state_dir", store.error().message);
+  }
+  service->store_ = std::move(*store);
+
+  jobs::LocalExecutorConfig local;
+  local.state_dir = state_dir;
+  local.runner_path = runner;
+  local.build_user = as_build_user ? config.build_user : "";
+  // runc and the host network: what works for rootless podman on these nodes (crun fails on hybrid
+  // cgroups, slirp4netns needs /dev/net/tun).
+  local.podman_args = {"--runtime", "runc", "--network", "host"};
+  if (!config.registries_conf.empty()) {
+    local.task_env.push_back("CONTAINERS_REGISTRIES_CONF=" + config.registries_conf);
+  }
+  if (!config.registry_auth_file.empty()) {
+    local.task_env.push_back("REGISTRY_AUTH_FILE=" + config.registry_auth_file);
+  }
+  if (config.max_running_tasks > 0) {
+    local.max_running_tasks = static_cast<unsigned>(config.max_running_tasks);
+  }
+  auto executor = jobs::LocalExecutor::create(std::move(local));
+  if (!executor) {
+    return config_error("state_dir", executor.error().message);
+  }
+  service->executor_ = std::move(*executor);
+
+  OrchestratorConfig orchestration;
+  orchestration.reconcile.placement_timeout = std::chrono::duration_cast<std::chrono::seconds>(config.placement_timeout);
+  orchestration.cache_dir = cache_dir.string();
+  orchestration.storage_driver = storage_driver(config.storage_driver);
+  orchestration.build_user = config.build_user;
+  orchestration.registries_conf = config.registries_conf;
+  orchestration.registry_auth_file = config.registry_auth_file;
+  orchestration.history_limit = config.history_limit;
+  service->orchestrator_ = std::make_unique<Orchestrator>(
+      *service->executor_, *service->store_, std::move(orchestration),
+      [&metrics](const JobEvent& event) { count_events(metrics, event); });
+  service->orchestrator_->start();
+  spdlog::info("build service: local executor, state in {}, cache in {}, runner {}", state_dir.string(),
+               cache_dir.string(), runner.string());
+  return service;
+}
+
+BuildService::~BuildService() {
+  if (executor_) {
+    executor_->interrupt_waits();
+  }
+}
+
+namespace {
+boost::asio::awaitable<Status> executor_ready(Orchestrator* orchestrator) { co_return orchestrator->ready(); }
+}  // namespace
+
+Status BuildService::attach(DaemonParts& parts) {
+  if (auto registered = register_job_tools(parts.tools, *orchestrator_); !registered) {
+    return registered;
+  }
+  parts.readiness = [orchestrator = orchestrator_.get()] { return executor_ready(orchestrator); };
+  parts.server_info.instructions =
+      "Builds Git refs into container images. Call submitJob, then getStatus with wait_seconds=30 until the status "
+      "is final; on FAILED read excerpt or getLogs, fix, and submit again.";
+  return {};
+}
+
+DaemonSetup build_service_setup(std::unique_ptr<BuildService>& service) {
+  return [&service](const Config& config, boost::asio::io_context&, MetricsRegistry& metrics,
+                    DaemonParts& parts) -> Status {
+    auto created = BuildService::create(config, metrics);
+    if (!created) {
+      return created.error();
+    }
+    service = std::move(*created);
+    return service->attach(parts);
+  };
+}
+
+}  // namespace nbs::mcpd
