@@ -1,0 +1,12 @@
+// The human text of a getHistory answer: one row per job under a header, columns aligned, and a count.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <string>
+
+namespace nbs::cli {
+
+// "JOB  STATUS  OWNER  GIT_REF  STARTED  IMAGE" rows, then "N of TOTAL jobs" (or "no jobs").
+std::string format_history(const boost::json::object& answer, long long offset);
+
+}  // namespace nbs::cli

@@ -1,0 +1,98 @@
+#include "mcpd/cli/status_report.hpp"
+
+#include "mcpd/cli/exit_code.hpp"
+#include "mcpd/cli/progress_display.hpp"
+
+namespace nbs::cli {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string string_at(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+std::vector<std::string> strings_at(const json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  if (const json::value* v = o.if_contains(key); v != nullptr && v->is_array()) {
+    for (const auto& item : v->get_array()) {
+      if (item.is_string()) {
+        out.emplace_back(item.get_string());
+      }
+    }
+  }
+  return out;
+}
+
+std::string failure_summary(const json::object& answer, const std::string& elapsed) {
+  const std::string id = string_at(answer, "job_id");
+  const std::string phase = string_at(answer, "failed_phase");
+  std::string out = "FAILED";
+  if (!phase.empty()) {
+    out += " in the " + phase + " phase";
+  }
+  out += " after " + elapsed;
+  if (const std::string error = string_at(answer, "error"); !error.empty()) {
+    out += ": " + error;
+  }
+  out += "\n";
+  for (const auto& line : strings_at(answer, "excerpt")) {
+    out += "  | " + line + "\n";
+  }
+  out += "The whole log: nbs logs " + id + (phase.empty() ? "" : " --phase " + phase) + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string format_summary(const json::object& answer, SystemTime now) {
+  const StatusView view = status_view(answer);
+  const std::string elapsed = format_elapsed(job_elapsed(view, now));
+  if (view.status == "SUCCEEDED") {
+    std::string out = "SUCCEEDED in " + elapsed + "\n";
+    for (const auto& image : strings_at(answer, "images")) {
+      out += "  image:  " + image + "\n";
+    }
+    if (const std::string digest = string_at(answer, "digest"); !digest.empty()) {
+      out += "  digest: " + digest + "\n";
+    }
+    return out;
+  }
+  if (view.status == "FAILED") {
+    return failure_summary(answer, elapsed);
+  }
+  if (view.status == "KILLED") {
+    const std::string error = string_at(answer, "error");
+    return "KILLED after " + elapsed + (error.empty() ? "" : ": " + error) + "\n";
+  }
+  return "still " + progress_text(view) + " after " + elapsed + "\n";
+}
+
+std::string format_status(const json::object& answer, SystemTime now) {
+  const StatusView view = status_view(answer);
+  std::string out;
+  auto line = [&out](std::string_view key, const std::string& value) {
+    if (!value.empty()) {
+      out += std::string(key) + std::string(key.size() < 9 ? 9 - key.size() : 1, ' ') + value + "\n";
+    }
+  };
+  line("job", view.job_id);
+  line("status", progress_text(view));
+  line("owner", string_at(answer, "owner"));
+  line("git_ref", string_at(answer, "git_ref"));
+  line("commit", string_at(answer, "commit"));
+  if (view.started) {
+    const std::string elapsed = format_elapsed(job_elapsed(view, now));
+    line("started", format_utc(*view.started) + (view.ended ? " (ran " + elapsed + ")" : " (" + elapsed + " ago)"));
+  }
+  if (is_final_status(view.status)) {
+    out += format_summary(answer, now);
+  } else {
+    line("follow", "nbs watch " + view.job_id);
+  }
+  return out;
+}
+
+}  // namespace nbs::cli

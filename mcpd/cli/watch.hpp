@@ -1,0 +1,28 @@
+// Following a job to its end (submit --watch, status --wait, watch): getStatus long-polls in a loop and
+// the progress display shows each answer.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "mcpd/cli/console.hpp"
+#include "mcpd/cli/daemon_client.hpp"
+
+namespace nbs::cli {
+
+struct WatchOptions {
+  int poll_seconds = 30;                      // wait_seconds of each getStatus
+  std::optional<std::chrono::seconds> limit;  // stop waiting after this long; nullopt: until the job ends
+  // While the daemon cannot be reached, keep retrying this long (it may be restarting).
+  std::chrono::seconds reconnect_for{60};
+};
+
+// Returns the last getStatus answer: a final one, or the one in hand when `limit` passed. Human output
+// shows the progress display on console.out (nothing under --json). Fails with the daemon's error (a
+// job that does not exist: not_found).
+Result<boost::json::object> watch_job(const DaemonClient& client, Console& console, const std::string& job_id,
+                                      const WatchOptions& options);
+
+}  // namespace nbs::cli
