@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include "jobs/nomad/json_fields.hpp"
+
 namespace nbs::jobs::nomad {
 namespace {
 
@@ -94,6 +96,18 @@ Result<std::string> Fs::cat(std::string_view alloc_id, std::string_view path, st
     return reply.error();
   }
   return out;
+}
+
+Result<std::vector<AllocFileInfo>> Fs::ls(std::string_view alloc_id, std::string_view path,
+                                          const QueryOptions& query) {
+  auto reply = client_.read("/v1/client/fs/ls/" + escape_segment(alloc_id), query, {{"path", std::string(path)}});
+  if (!reply) {
+    return reply.error();
+  }
+  return fields::parse_list<AllocFileInfo>(reply->body, "nomad: fs/ls", [](const boost::json::object& o) {
+    return AllocFileInfo{fields::str(o, "Name"), fields::boolean(o, "IsDir"), fields::u64(o, "Size"),
+                         fields::str(o, "FileMode"), fields::str(o, "ModTime")};
+  });
 }
 
 }  // namespace nbs::jobs::nomad

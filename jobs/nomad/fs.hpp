@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "jobs/nomad/client.hpp"
 #include "jobs/nomad/frame_decoder.hpp"
@@ -37,6 +38,15 @@ struct LogReadStats {
   LogPosition position;
 };
 
+// One entry of /v1/client/fs/ls (AllocFileInfo).
+struct AllocFileInfo {
+  std::string name;
+  bool is_dir = false;
+  std::uint64_t size = 0;
+  std::string file_mode;  // "-rw-r--r--"
+  std::string mod_time;   // RFC 3339
+};
+
 class Fs {
  public:
   explicit Fs(Client& client) : client_(client) {}
@@ -50,6 +60,11 @@ class Fs {
   // GET /v1/client/fs/cat/:alloc?path=…; at most `max_bytes` (a larger file is an error).
   Result<std::string> cat(std::string_view alloc_id, std::string_view path, std::size_t max_bytes = 1024 * 1024,
                           const QueryOptions& query = {});
+
+  // GET /v1/client/fs/ls/:alloc?path=… (e.g. "alloc/logs": the log rotation files and their sizes).
+  // A missing directory is invalid_argument, as Nomad answers 400.
+  Result<std::vector<AllocFileInfo>> ls(std::string_view alloc_id, std::string_view path,
+                                        const QueryOptions& query = {});
 
  private:
   Result<LogReadStats> read_logs(const LogRequest& request, bool plain, const LogSink& sink,

@@ -47,6 +47,20 @@ JobListStub job_list_stub_from_json(const json::object& o) {
   j.job_modify_index = fields::u64(o, "JobModifyIndex");
   j.submit_time_ns = fields::i64(o, "SubmitTime");
   j.meta = fields::string_map(o, "Meta");
+  if (const auto* summary = fields::object(o, "JobSummary")) {
+    j.summary_modify_index = fields::u64(*summary, "ModifyIndex");
+    if (const auto* groups = fields::object(*summary, "Summary")) {
+      for (const auto& [name, g] : *groups) {
+        if (g.is_object()) {
+          const auto& c = g.as_object();
+          j.summary[std::string(name)] =
+              TaskGroupSummary{fields::i64(c, "Queued"),   fields::i64(c, "Complete"), fields::i64(c, "Failed"),
+                               fields::i64(c, "Running"),  fields::i64(c, "Starting"), fields::i64(c, "Lost"),
+                               fields::i64(c, "Unknown")};
+        }
+      }
+    }
+  }
   return j;
 }
 

@@ -33,6 +33,18 @@ struct JobInfo {
   std::vector<std::string> task_groups;  // names
 };
 
+// JobSummary.Summary[group]: the group's allocations by client status, and how many wait for placement.
+struct TaskGroupSummary {
+  std::int64_t queued = 0;
+  std::int64_t complete = 0;
+  std::int64_t failed = 0;
+  std::int64_t running = 0;
+  std::int64_t starting = 0;
+  std::int64_t lost = 0;
+  std::int64_t unknown = 0;
+  friend bool operator==(const TaskGroupSummary&, const TaskGroupSummary&) = default;
+};
+
 struct JobListStub {
   std::string id;
   std::string parent_id;
@@ -47,6 +59,10 @@ struct JobListStub {
   std::uint64_t job_modify_index = 0;
   std::int64_t submit_time_ns = 0;
   std::map<std::string, std::string> meta;  // only when listed with meta
+  // JobSummary: it changes as the job's allocations change state, while ModifyIndex moves only when
+  // the job itself (or its Status) changes.
+  std::map<std::string, TaskGroupSummary> summary;
+  std::uint64_t summary_modify_index = 0;
 };
 
 struct RegisterResponse {

@@ -1,6 +1,8 @@
 // Names and dispatch shared by the phase builders.
 #include "jobs/specs/phase_specs.hpp"
 
+#include <charconv>
+
 namespace nbs::jobs::specs {
 
 std::string_view to_string(RunnerDriver driver) {
@@ -27,6 +29,50 @@ std::string nomad_job_id(const PhaseId& id) {
     out += "-" + std::to_string(id.attempt);
   }
   return out;
+}
+
+std::optional<PhaseId> parse_nomad_job_id(std::string_view nomad_id) {
+  constexpr std::string_view k_prefix = "nbs-";
+  if (!nomad_id.starts_with(k_prefix) || nomad_id.find('/') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view rest = nomad_id.substr(k_prefix.size());
+  // Read from the right: the job id itself contains '-' (a UUID).
+  auto split_last = [&rest]() -> std::optional<std::string_view> {
+    const auto dash = rest.rfind('-');
+    if (dash == std::string_view::npos || dash == 0) {
+      return std::nullopt;
+    }
+    std::string_view last = rest.substr(dash + 1);
+    rest = rest.substr(0, dash);
+    return last;
+  };
+  auto last = split_last();
+  if (!last) {
+    return std::nullopt;
+  }
+  PhaseId id;
+  if (auto phase = parse_phase(*last)) {
+    id.phase = *phase;
+  } else {
+    int attempt = 0;
+    const auto [end, ec] = std::from_chars(last->data(), last->data() + last->size(), attempt);
+    if (ec != std::errc() || end != last->data() + last->size() || attempt < 2 || (*last)[0] == '0') {
+      return std::nullopt;  // attempt 1 carries no suffix, so "-1" is never ours
+    }
+    auto phase_text = split_last();
+    auto named = phase_text ? parse_phase(*phase_text) : std::nullopt;
+    if (!named) {
+      return std::nullopt;
+    }
+    id.phase = *named;
+    id.attempt = attempt;
+  }
+  if (rest.empty()) {
+    return std::nullopt;
+  }
+  id.job_id = std::string(rest);
+  return id;
 }
 
 Result<nomad::Job> phase_job_spec(const PhaseLaunch& launch, const NomadSpecConfig& config,

@@ -18,6 +18,7 @@
 //  - test.vault_secrets: each field into its environment variable (secrets/vault-<i>.env).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,9 @@ namespace nbs::jobs::specs {
 
 // "nbs-<job id>-<phase>", then "-<attempt>" from the second attempt (as PhaseId::name()).
 std::string nomad_job_id(const PhaseId& id);
+// The inverse: nullopt for a name that is not of that form (another application's job, a dispatched
+// child "<parent>/dispatch-…", a phase we do not know).
+std::optional<PhaseId> parse_nomad_job_id(std::string_view nomad_id);
 
 // launch.runner_spec_json must be a JSON object (internal error otherwise).
 Result<nomad::Job> build_job_spec(const PhaseLaunch& launch, const NomadSpecConfig& config);
