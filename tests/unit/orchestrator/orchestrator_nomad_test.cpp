@@ -1,0 +1,204 @@
+// Whole jobs through the orchestrator with the Nomad executor and the Variables record store against
+// tests/nomad_sim, which runs the phase jobs for real: fake_runner as nbs-runner (raw_exec) and a
+// script as podman for the test tasks. The same cases as orchestrator_test.cpp where they say
+// something about Nomad: the record and the lease live in Nomad Variables, phases are Nomad jobs.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "jobs/nomad/nomad_executor.hpp"
+#include "jobs/nomad/variables.hpp"
+#include "jobs/nomad/variables_record_store.hpp"
+#include "mcpd/orchestrator/orchestrator.hpp"
+#include "tests/unit/jobs/sim_server.hpp"
+
+namespace nbs::mcpd {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+class OrchestratorNomadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("nbs-orch-nomad-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "cache");
+    // podman as nomad-sim calls it: prints its arguments; a last argument with "fail" exits 7.
+    std::ofstream(dir_ / "podman") << "#!/bin/sh\nlast=\nfor a in \"$@\"; do echo \"$a\"; last=$a; done\n"
+                                      "case \"$last\" in *fail*) exit 7;; esac\nexit 0\n";
+    ::chmod((dir_ / "podman").c_str(), 0755);
+    std::string why;
+    sim_ = jobs::nomad::testing::SimServer::start(
+        {"--host-volume", "nbs-cache=" + (dir_ / "cache").string(), "--podman", (dir_ / "podman").string()}, why);
+    ASSERT_TRUE(sim_) << why;
+    boot();
+  }
+  void TearDown() override {
+    shut_down();
+    sim_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void boot() {
+    const jobs::nomad::EnvMap env{{"NOMAD_ADDR", sim_->address()}};
+    jobs::specs::NomadSpecConfig specs;
+    specs.runner_driver = jobs::specs::RunnerDriver::raw_exec;
+    specs.runner_path = FAKE_RUNNER;
+    specs.build_user.clear();
+    specs.test_driver = jobs::specs::ContainerDriver::podman;
+    specs.cache_dir = (dir_ / "cache").string();
+    specs.kill_timeout = 2s;
+    auto executor = jobs::NomadExecutor::from_env(env, specs);
+    ASSERT_TRUE(executor) << executor.error().message;
+    executor_ = std::move(*executor);
+    auto store = jobs::VariablesRecordStore::from_env(env);
+    ASSERT_TRUE(store) << store.error().message;
+    store_ = std::move(*store);
+    OrchestratorConfig config;
+    config.cache_dir = (dir_ / "cache").string();
+    config.stop_grace = 2s;
+    // nomad-sim's job list wakes on job changes only, not when an allocation alone changes (Nomad's
+    // does, through the job summary): a short idle look keeps the stop cases quick here.
+    config.idle_check = 2s;
+    orchestrator_ = std::make_unique<Orchestrator>(*executor_, *store_, config, [this](const JobEvent& e) {
+      std::lock_guard guard(events_mutex_);
+      events_.push_back(e.record.id.substr(0, 4) + ":" + e.name);
+    });
+    orchestrator_->start();
+  }
+
+  void shut_down() {
+    orchestrator_.reset();
+    executor_.reset();
+    store_.reset();
+  }
+
+  static json::value job(const std::string& extra = "") {
+    return json::parse(R"({"owner": "t", "repo_url": "https://h/r.git", "registry_url": "reg:5000",
+                           "image_name": "team/app")" +
+                       extra + "}");
+  }
+
+  JobRecord submit(const json::value& config) {
+    auto r = orchestrator_->submit(config);
+    EXPECT_TRUE(r) << (r ? "" : r.error().describe());
+    return *r;
+  }
+
+  JobRecord settle(const std::string& id, std::chrono::seconds limit = 60s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    JobRecord seen = *orchestrator_->get(id);
+    while (!seen.settled && std::chrono::steady_clock::now() < deadline) {
+      seen = *orchestrator_->wait_for_change(id, seen, 1s);
+    }
+    EXPECT_TRUE(seen.settled) << id << " is " << to_string(seen.status) << ": " << seen.error;
+    return seen;
+  }
+
+  JobRecord wait_for_status(const std::string& id, JobStatus status, std::chrono::seconds limit = 20s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    JobRecord seen = *orchestrator_->get(id);
+    while (seen.status != status && std::chrono::steady_clock::now() < deadline) {
+      seen = *orchestrator_->wait_for_change(id, seen, 500ms);
+    }
+    EXPECT_EQ(to_string(seen.status), to_string(status));
+    return seen;
+  }
+
+  std::vector<std::string> events_for(const std::string& id) {
+    std::lock_guard guard(events_mutex_);
+    std::vector<std::string> out;
+    for (const auto& e : events_) {
+      if (e.starts_with(id.substr(0, 4) + ":")) {
+        out.push_back(e.substr(5));
+      }
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<jobs::nomad::testing::SimServer> sim_;
+  std::unique_ptr<jobs::VariablesRecordStore> store_;
+  std::unique_ptr<jobs::NomadExecutor> executor_;
+  std::unique_ptr<Orchestrator> orchestrator_;
+  std::mutex events_mutex_;
+  std::vector<std::string> events_;
+};
+
+TEST_F(OrchestratorNomadTest, AJobWithTestsIsBuiltTestedAndPublishedAsNomadJobs) {
+  const JobRecord submitted =
+      submit(job(R"(, "image_tags": ["v1"], "test": {"commands": ["make test"], "entry_point": true})"));
+  const JobRecord done = settle(submitted.id);
+  EXPECT_EQ(done.status, JobStatus::succeeded) << done.error;
+  EXPECT_EQ(done.digest, "sha256:feed");
+  EXPECT_EQ(done.image_size, 42u);
+  EXPECT_EQ(events_for(done.id), (std::vector<std::string>{"build.started", "build.completed", "test.started",
+                                                           "test.completed", "publish.started", "publish.completed",
+                                                           "job.completed"}));
+  EXPECT_TRUE(store_->list("locks/")->empty()) << "the build lock was not released";
+  auto phases = executor_->list(done.id);
+  ASSERT_TRUE(phases);
+  EXPECT_EQ(phases->size(), 3u);
+  // The record is the Nomad variable nomad-build/jobs/<id>.
+  jobs::nomad::Config config;
+  config.address = sim_->address();
+  auto client = jobs::nomad::Client::connect(config);
+  jobs::nomad::Variables vars(*client);
+  auto record = vars.read("nomad-build/jobs/" + done.id);
+  ASSERT_TRUE(record) << record.error().message;
+  EXPECT_NE(record->value.items.at("value").find("\"SUCCEEDED\""), std::string::npos);
+}
+
+TEST_F(OrchestratorNomadTest, ABuildFailureKeepsThePhaseAndTheFailingLines) {
+  const JobRecord done = settle(submit(job(R"(, "build_args": {"FAKE_BUILD_EXIT": "3"})")).id);
+  EXPECT_EQ(done.status, JobStatus::failed);
+  EXPECT_EQ(done.failed_phase, Phase::build);
+  EXPECT_EQ(done.error, "the build phase failed: task runner: exit code 3");
+  ASSERT_FALSE(done.excerpt.empty());
+  EXPECT_EQ(done.excerpt.back(), "ERROR: RUN make: exit status 3");
+  EXPECT_TRUE(store_->list("locks/")->empty());
+}
+
+TEST_F(OrchestratorNomadTest, AFailingTestFailsTheJob) {
+  const JobRecord done = settle(submit(job(R"(, "test": {"commands": ["true", "make fail"]})")).id);
+  EXPECT_EQ(done.status, JobStatus::failed);
+  EXPECT_EQ(done.failed_phase, Phase::test);
+  ASSERT_FALSE(done.excerpt.empty());
+  EXPECT_EQ(done.excerpt.front(), "[cmd-1]");
+  EXPECT_EQ(done.excerpt.back(), "make fail");
+  EXPECT_TRUE(done.temp_cleaned);
+}
+
+TEST_F(OrchestratorNomadTest, KillDuringTheBuildStopsTheNomadJob) {
+  const JobRecord submitted = submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "30000"}, "test": {"commands": ["x"]})"));
+  wait_for_status(submitted.id, JobStatus::building);
+  ASSERT_TRUE(orchestrator_->kill(submitted.id));
+  const JobRecord done = settle(submitted.id);
+  EXPECT_EQ(done.status, JobStatus::killed);
+  auto build = executor_->observe({done.id, Phase::build, 1});
+  ASSERT_TRUE(build);
+  EXPECT_EQ(build->state, jobs::PhaseState::failed);
+  EXPECT_TRUE(store_->list("locks/")->empty());
+}
+
+TEST_F(OrchestratorNomadTest, ARestartedDaemonFinishesTheJobWithoutRunningAPhaseTwice) {
+  const JobRecord submitted =
+      submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "1500"}, "test": {"commands": ["x"]})"));
+  wait_for_status(submitted.id, JobStatus::building);
+  shut_down();  // the build keeps running in Nomad without a daemon
+  boot();
+  const JobRecord done = settle(submitted.id);
+  EXPECT_EQ(done.status, JobStatus::succeeded) << done.error;
+  EXPECT_EQ(executor_->list(done.id)->size(), 3u) << "a phase ran twice";
+}
+
+}  // namespace
+}  // namespace nbs::mcpd
