@@ -78,9 +78,11 @@ Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config,
                       "nomad_addr: the Nomad executor is not available in this build; unset nomad_addr (and "
                       "NOMAD_ADDR) to use the local executor");
   }
-  const fs::path state_dir = config.state_dir.empty() ? fs::path(default_state_dir()) : fs::path(config.state_dir);
-  const fs::path cache_dir = config.cache_dir.empty() ? state_dir / "cache" : fs::path(config.cache_dir);
-  const fs::path runner = config.runner_path.empty() ? runner_beside_daemon() : fs::path(config.runner_path);
+  // Absolute paths: tasks run in their own working directories, and a restarted daemon may start elsewhere.
+  const fs::path state_dir =
+      fs::absolute(config.state_dir.empty() ? fs::path(default_state_dir()) : fs::path(config.state_dir));
+  const fs::path cache_dir = config.cache_dir.empty() ? state_dir / "cache" : fs::absolute(config.cache_dir);
+  const fs::path runner = fs::absolute(config.runner_path.empty() ? runner_beside_daemon() : fs::path(config.runner_path));
   if (::access(runner.c_str(), X_OK) != 0) {
     return config_error("runner_path", runner.string() + " is not an executable file");
   }

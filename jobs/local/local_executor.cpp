@@ -28,6 +28,7 @@ struct LocalExecutor::Task {
   std::optional<ExitStatus> exit;
   std::optional<Clock::time_point> kill_at;  // SIGKILL then, if still running
   bool stop_requested = false;
+  std::string launch_error;  // why it could not start (this process only; the log keeps it too)
 };
 
 struct LocalExecutor::PhaseRun {
@@ -89,13 +90,6 @@ std::vector<std::string> to_strings(const json::value& v) {
     }
   }
   return out;
-}
-
-std::string exit_message(const ExitStatus& e) {
-  if (e.signal) {
-    return "killed by signal " + std::to_string(*e.signal);
-  }
-  return "exit code " + std::to_string(e.code.value_or(-1));
 }
 
 }  // namespace
@@ -321,6 +315,8 @@ bool LocalExecutor::poll_tasks() {
       if (task.state == PhaseState::pending && !task.stop_requested && running < config_.max_running_tasks) {
         if (auto started = launch_task(*phase, task); !started) {
           task.state = PhaseState::failed;
+          task.exit = ExitStatus{127, std::nullopt};
+          task.launch_error = started.error().message;
           write_file(task.dir / "exit", "exit 127\n");
           std::ofstream(task.dir / "output.log", std::ios::app) << "nbs: " << started.error().message << "\n";
         } else {
@@ -384,8 +380,10 @@ PhaseObservation LocalExecutor::observe_locked(const PhaseRun& phase) const {
   bool any_running = false, any_pending = false, any_failed = false, any_lost = false;
   for (const auto& task : phase.tasks) {
     TaskObservation t{task.name, task.state, task.exit ? task.exit->code : std::nullopt, ""};
-    if (task.exit) {
-      t.message = task.stop_requested ? "stopped (" + exit_message(*task.exit) + ")" : exit_message(*task.exit);
+    if (!task.launch_error.empty()) {
+      t.message = "could not start: " + task.launch_error;
+    } else if (task.exit) {
+      t.message = task.stop_requested ? "stopped (" + task.exit->describe() + ")" : task.exit->describe();
     } else if (task.state == PhaseState::lost) {
       t.message = "the process vanished without an exit status";
     }

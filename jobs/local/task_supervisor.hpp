@@ -33,10 +33,6 @@ struct SupervisedTask {
 Result<SupervisedTask> spawn_supervised(const TaskSpawn& spawn);
 
 // The exit file's content: a code, or the signal that ended the task.
-struct ExitStatus {
-  std::optional<int> code;
-  std::optional<int> signal;
-};
 std::optional<ExitStatus> read_exit_file(const std::filesystem::path& path);
 
 }  // namespace nbs::jobs

@@ -185,9 +185,9 @@ class Run:
         return f"exit {self.code}\n--- stdout\n{self.stdout[-6000:]}\n--- stderr\n{self.stderr[-3000:]}"
 
 
-def main(name, cases):
+def main(name, cases, fixture_class=None):
     """Runs every case against one fixture; exits 1 if any failed."""
-    fixture = Fixture(name)
+    fixture = (fixture_class or Fixture)(name)
     failed = []
     try:
         fixture.start()

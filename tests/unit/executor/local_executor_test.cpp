@@ -148,9 +148,9 @@ TEST_F(LocalExecutorTest, StopTerminatesThenKillsAfterTheGrace) {
   ASSERT_TRUE(e.stop(polite.id, 10s));
   ASSERT_TRUE(e.stop(stubborn.id, 1s));
   auto o = wait_for(polite.id, PhaseState::failed, 5s);
-  EXPECT_EQ(o.tasks[0].message, "stopped (killed by signal 15)");
+  EXPECT_EQ(o.tasks[0].message, "stopped (killed by signal 15 (Terminated))");
   auto s = wait_for(stubborn.id, PhaseState::failed, 5s);
-  EXPECT_EQ(s.tasks[0].message, "stopped (killed by signal 9)");
+  EXPECT_EQ(s.tasks[0].message, "stopped (killed by signal 9 (Killed))");
 }
 
 TEST_F(LocalExecutorTest, ARestartedExecutorFindsRunningAndFinishedPhases) {

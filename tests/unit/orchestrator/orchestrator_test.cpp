@@ -159,7 +159,7 @@ TEST_F(OrchestratorTest, KillDuringTheBuildStopsItAndEndsKilled) {
   EXPECT_EQ(done.error, "killed by request during the build phase");
   auto build = orchestrator_->executor().observe({done.id, Phase::build, 1});
   EXPECT_EQ(build->state, jobs::PhaseState::failed);
-  EXPECT_EQ(build->tasks[0].message, "stopped (killed by signal 15)");
+  EXPECT_EQ(build->tasks[0].message, "stopped (killed by signal 15 (Terminated))");
   EXPECT_TRUE(done.temp_cleaned);
   EXPECT_TRUE(store_->list("locks/")->empty());
 }

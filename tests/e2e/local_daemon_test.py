@@ -1,0 +1,236 @@
+"""nbs-mcpd on the local executor with every real component: the examples' failing build (the excerpt an
+agent gets), build args + target + parallel test commands, kill, invalid input, a daemon restart in the
+middle of a job, and cleanup. Talks to the daemon over its REST mirror and MCP (the same handlers)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration", "runner"))
+import harness  # noqa: E402
+from harness import check  # noqa: E402
+
+
+def example_files(name):
+    repo = os.path.join(ROOT, "examples", name, "repo")
+    files = {}
+    for entry in sorted(os.listdir(repo)):
+        with open(os.path.join(repo, entry)) as f:
+            files[entry] = f.read()
+    return files
+
+
+class DaemonFixture(harness.Fixture):
+    """The runner fixture plus nbs-mcpd on the local executor."""
+
+    def start(self):
+        super().start()
+        self.mcpd = os.environ.get("NBS_MCPD")
+        check(self.mcpd and os.access(self.mcpd, os.X_OK), "NBS_MCPD must name the nbs-mcpd binary")
+        self.state = os.path.join(self.dir, "state")
+        self.daemon = None
+        self.start_daemon()
+        for name in ("failing-build", "tests-and-args", "hello-world"):
+            self.make_repo(name, example_files(name))
+        return self
+
+    def start_daemon(self):
+        self.port = int(harness.sh("python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); "
+                                   "print(s.getsockname()[1])"))
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(os.path.join(self.dir, "nbs-mcpd.log"), "a")
+        self.daemon = subprocess.Popen(
+            [self.mcpd, "--listen", f"127.0.0.1:{self.port}", "--state-dir", self.state, "--runner", self.runner,
+             "--registries-conf", self.registries_conf, "--cache-dir", self.cache, "--log-level", "debug"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        end = time.time() + 15
+        while time.time() < end:
+            try:
+                with urllib.request.urlopen(self.url + "/ready", timeout=1) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        raise harness.Failure("nbs-mcpd did not become ready: " + self.daemon_log())
+
+    def stop_daemon(self, sig=signal.SIGTERM):
+        if self.daemon and self.daemon.poll() is None:
+            self.daemon.send_signal(sig)
+            self.daemon.wait(timeout=30)
+        self.daemon = None
+
+    def stop(self):
+        self.stop_daemon()
+        super().stop()
+
+    def daemon_log(self):
+        with open(os.path.join(self.dir, "nbs-mcpd.log")) as f:
+            return f.read()[-4000:]
+
+    # --- REST ---
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def job(self, name, **overrides):
+        config = {"owner": "e2e", "repo_url": f"{self.git_url}/{name}.git", "registry_url": self.registry,
+                  "image_name": f"examples/{name}", "build_args": {"BASE_IMAGE": self.base}}
+        config.update(overrides)
+        return config
+
+    def submit(self, config):
+        status, body = self.call("POST", "/mcp/submitJob", {"job_config": config})
+        check(status == 200, f"submitJob answered {status}: {body}")
+        return body["job_id"]
+
+    def status(self, job_id, wait=0):
+        status, body = self.call("GET", f"/mcp/job/{job_id}/status?wait_seconds={wait}")
+        check(status == 200, f"getStatus answered {status}: {body}")
+        return body
+
+    def wait_final(self, job_id, timeout=600):
+        end = time.time() + timeout
+        while time.time() < end:
+            body = self.status(job_id, wait=30)
+            if body["status"] in ("SUCCEEDED", "FAILED", "KILLED"):
+                return body
+        raise harness.Failure(f"job {job_id} did not finish in {timeout} s: {body}")
+
+    def wait_status(self, job_id, wanted, timeout=300):
+        end = time.time() + timeout
+        while time.time() < end:
+            body = self.status(job_id, wait=5)
+            if body["status"] in wanted:
+                return body
+        raise harness.Failure(f"job {job_id} never reached {wanted}: {body}")
+
+    def logs(self, job_id, query):
+        status, body = self.call("GET", f"/mcp/job/{job_id}/logs?{query}")
+        check(status == 200, f"getLogs answered {status}: {body}")
+        return body
+
+
+def test_failing_build_reports_the_failing_step(f):
+    job_id = f.submit(f.job("failing-build"))
+    body = f.wait_final(job_id)
+    check(body["status"] == "FAILED", f"expected FAILED: {body}")
+    check(body["failed_phase"] == "build", f"failed_phase: {body}")
+    excerpt = "\n".join(body.get("excerpt", []))
+    check("ap.sh" in excerpt, f"the excerpt does not show the failing RUN step's error:\n{excerpt}")
+    check("getLogs" in body["next_step"], body["next_step"])
+    grep = f.logs(job_id, "phase=build&mode=grep&pattern=ap%5C.sh")
+    check(any("ap.sh" in line for line in grep["lines"]), f"grep found nothing: {grep}")
+    # The temporary image never existed; nothing was published.
+    check(f.manifest(f"{f.registry}/examples/failing-build:{job_id}")[0] == 404, "a failed build published a tag")
+
+
+def test_build_args_target_and_parallel_tests(f):
+    config = f.job("tests-and-args", image_tags=["v1", "latest"], target="app",
+                   build_args={"BASE_IMAGE": f.base, "GREETING": "bonjour"},
+                   test={"env": {"EXPECTED": "bonjour"},
+                         "commands": ["sh /check.sh", "test -s /greeting && echo greeting file present"]})
+    job_id = f.submit(config)
+    body = f.wait_final(job_id)
+    check(body["status"] == "SUCCEEDED", f"expected SUCCEEDED: {body}")
+    refs = body["images"]
+    check(refs == [f"{f.registry}/examples/tests-and-args:{t}" for t in (job_id, "v1", "latest")], refs)
+    for ref in refs:
+        status, digest, _ = f.manifest(ref)
+        check(status == 200 and digest == body["digest"], f"{ref}: {status} {digest} != {body['digest']}")
+    # The temporary tag is gone after publish.
+    check(f.manifest(f"{f.registry}/examples/tests-and-args:tmp-{job_id}")[0] == 404, "temp tag left behind")
+    first = f.logs(job_id, "phase=test&task=cmd-0")
+    check(any("greeting ok: bonjour" in line for line in first["lines"]), first)
+    second = f.logs(job_id, "phase=test&task=cmd-1")
+    check(any("greeting file present" in line for line in second["lines"]), second)
+    times = body["times"]
+    check(times["build_end"] <= times["test_start"] <= times["test_end"] <= times["publish_start"], times)
+
+
+def test_failing_test_command_names_the_task(f):
+    config = f.job("tests-and-args", target="app", build_args={"BASE_IMAGE": f.base, "GREETING": "hello"},
+                   test={"env": {"EXPECTED": "bonjour"}, "commands": ["sh /check.sh"]})
+    job_id = f.submit(config)
+    body = f.wait_final(job_id)
+    check(body["status"] == "FAILED" and body["failed_phase"] == "test", body)
+    check(any("expected 'bonjour'" in line for line in body.get("excerpt", [])), body)
+    check(f.manifest(f"{f.registry}/examples/tests-and-args:{job_id}")[0] == 404, "a failed test published")
+    check(f.manifest(f"{f.registry}/examples/tests-and-args:tmp-{job_id}")[0] == 404, "temp tag not cleaned up")
+
+
+def test_invalid_job_names_every_field_and_records_nothing(f):
+    _, before = f.call("POST", "/mcp/getHistory", {"limit": 100})
+    status, body = f.call("POST", "/mcp/submitJob", {"job_config": {
+        "owner": "e2e", "repo_url": "ftp://example.com/x.git", "registry_url": f.registry, "image_name": "UPPER",
+        "image_tags": ["bad tag"], "surprise": 1}})
+    check(status == 400, f"expected 400, got {status}: {body}")
+    text = json.dumps(body)
+    for field in ("repo_url", "image_name", "image_tags[0]", "surprise"):
+        check(field in text, f"{field} is not named: {text}")
+    _, after = f.call("POST", "/mcp/getHistory", {"limit": 100})
+    check(after["total"] == before["total"], "an invalid job left a record")
+
+
+def test_kill_a_running_job(f):
+    config = f.job("tests-and-args", target="app", build_args={"BASE_IMAGE": f.base, "GREETING": "x"},
+                   test={"commands": ["sleep 300"]})
+    job_id = f.submit(config)
+    f.wait_status(job_id, ("TESTING",))
+    status, body = f.call("POST", "/mcp/killJob", {"job_id": job_id})
+    check(status == 200, body)
+    final = f.wait_final(job_id, timeout=120)
+    check(final["status"] == "KILLED", final)
+    end = time.time() + 60
+    while f.manifest(f"{f.registry}/examples/tests-and-args:tmp-{job_id}")[0] != 404 and time.time() < end:
+        time.sleep(1)
+    check(f.manifest(f"{f.registry}/examples/tests-and-args:tmp-{job_id}")[0] == 404, "killed job left its temp tag")
+    containers = subprocess.run(["runuser", "-u", "build", "--", "podman", "ps", "-q", "--filter",
+                                 f"name=nbs-{job_id}"], capture_output=True, text=True).stdout.strip()
+    check(containers == "", f"test containers still running: {containers}")
+
+
+def test_daemon_restart_mid_job(f):
+    config = f.job("tests-and-args", target="app", build_args={"BASE_IMAGE": f.base, "GREETING": "restart"},
+                   test={"commands": ["sleep 4 && echo slept"]})
+    job_id = f.submit(config)
+    f.wait_status(job_id, ("TESTING",))
+    f.stop_daemon()
+    time.sleep(1)
+    f.start_daemon()
+    final = f.wait_final(job_id)
+    check(final["status"] == "SUCCEEDED", f"after a restart: {final}\n{f.daemon_log()}")
+
+
+def test_cleanup_removes_phases_but_keeps_the_record(f):
+    job_id = f.submit(f.job("hello-world", test={"entry_point": True}))
+    body = f.wait_final(job_id)
+    check(body["status"] == "SUCCEEDED", body)
+    status, report = f.call("POST", "/mcp/cleanup", {"job_id": job_id})
+    check(status == 200 and report["removed"], report)
+    for phase in ("build", "test", "publish"):
+        check(not os.path.exists(os.path.join(f.state, "phases", f"nbs-{job_id}-{phase}")), f"{phase} not purged")
+    check(f.status(job_id)["status"] == "SUCCEEDED", "the record went with the phases")
+
+
+if __name__ == "__main__":
+    harness.main("e2e-daemon", [
+        test_invalid_job_names_every_field_and_records_nothing,
+        test_failing_build_reports_the_failing_step,
+        test_build_args_target_and_parallel_tests,
+        test_failing_test_command_names_the_task,
+        test_kill_a_running_job,
+        test_daemon_restart_mid_job,
+        test_cleanup_removes_phases_but_keeps_the_record,
+    ], fixture_class=DaemonFixture)
