@@ -477,6 +477,26 @@ TEST_F(NomadExecutorSim, InterruptWaitsEndsABlockingQueryInFlight) {
   EXPECT_EQ(again->index, index);
 }
 
+TEST_F(NomadExecutorSim, ACallOfAnInterruptedEpochFailsWithoutBeingSent) {
+  nomad::Config config;
+  config.address = sim_->address();
+  auto transport = nomad::CancellableTransport::create(config);
+  ASSERT_TRUE(transport) << transport.error().message;
+  auto& t = **transport;
+  const HttpRequest leader{.url = sim_->address() + "/v1/status/leader"};
+  auto bound = t.bound(t.epoch());
+  reset_stats();
+  auto sent = bound->send(leader);
+  ASSERT_TRUE(sent && sent->status == 200);
+  t.interrupt();
+  auto refused = bound->send(leader);
+  ASSERT_FALSE(refused);
+  EXPECT_TRUE(nomad::is_interrupted(refused.error())) << refused.error().message;
+  EXPECT_EQ(stats().first, 1u);
+  auto fresh = t.bound(t.epoch())->send(leader);
+  ASSERT_TRUE(fresh && fresh->status == 200);
+}
+
 // DESIGN.md: API calls per job grow with its events, not its duration. The loop below is what the
 // orchestrator does (one blocking query for all jobs, an observe per change of this job).
 TEST_F(NomadExecutorSim, WatchingAJobCostsRequestsPerEventNotPerSecond) {

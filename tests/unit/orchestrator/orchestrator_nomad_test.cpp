@@ -9,7 +9,10 @@
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <condition_variable>
+#include <iostream>
 #include <mutex>
+#include <thread>
 
 #include "jobs/nomad/nomad_executor.hpp"
 #include "jobs/nomad/variables.hpp"
@@ -67,10 +70,13 @@ class OrchestratorNomadTest : public ::testing::Test {
     config.stop_grace = 2s;
     // nomad-sim's job list wakes on job changes only, not when an allocation alone changes (Nomad's
     // does, through the job summary): a short idle look keeps the stop cases quick here.
-    config.idle_check = 2s;
+    config.idle_check = idle_check_;
     orchestrator_ = std::make_unique<Orchestrator>(*executor_, *store_, config, [this](const JobEvent& e) {
-      std::lock_guard guard(events_mutex_);
-      events_.push_back(e.record.id.substr(0, 4) + ":" + e.name);
+      {
+        std::lock_guard guard(events_mutex_);
+        events_.push_back(e.record.id.substr(0, 4) + ":" + e.name);
+      }
+      events_changed_.notify_all();
     });
     orchestrator_->start();
   }
@@ -124,6 +130,32 @@ class OrchestratorNomadTest : public ::testing::Test {
     return out;
   }
 
+  // Waits for the job's last event without asking the orchestrator (whose getStatus long-poll reads
+  // the record store every second): what remains is the orchestrator's own traffic.
+  bool wait_for_event(const std::string& id, const std::string& name, std::chrono::seconds limit) {
+    std::unique_lock guard(events_mutex_);
+    return events_changed_.wait_for(guard, limit, [&] {
+      return std::find(events_.begin(), events_.end(), id.substr(0, 4) + ":" + name) != events_.end();
+    });
+  }
+
+  // /v1 requests nomad-sim has answered since the last reset (GET /sim/stats), and the reset.
+  std::pair<std::uint64_t, std::string> sim_stats(const std::string& method = "GET") {
+    jobs::nomad::Config config;
+    config.address = sim_->address();
+    auto client = jobs::nomad::Client::connect(config);
+    auto reply = method == "GET" ? client->read_raw("/sim/stats", {})
+                                 : client->write_raw(method, "/sim/stats", "", {});
+    EXPECT_TRUE(reply && reply->status == 200);
+    if (method != "GET") {
+      return {};
+    }
+    const auto o = json::parse(reply->body).as_object();
+    return {o.at("total").to_number<std::uint64_t>(), json::serialize(o.at("requests"))};
+  }
+
+  std::chrono::milliseconds idle_check_ = 2s;
+  std::condition_variable events_changed_;
   fs::path dir_;
   std::unique_ptr<jobs::nomad::testing::SimServer> sim_;
   std::unique_ptr<jobs::VariablesRecordStore> store_;
@@ -198,6 +230,30 @@ TEST_F(OrchestratorNomadTest, ARestartedDaemonFinishesTheJobWithoutRunningAPhase
   const JobRecord done = settle(submitted.id);
   EXPECT_EQ(done.status, JobStatus::succeeded) << done.error;
   EXPECT_EQ(executor_->list(done.id)->size(), 3u) << "a phase ran twice";
+}
+
+// DESIGN.md: API calls per job grow with its events, not its duration. Everything the daemon asks
+// Nomad for one job (records, lease, phases, watch), for a 0.2 s and a 6 s build, with the default
+// idle look (15 s), which neither build outlasts.
+TEST_F(OrchestratorNomadTest, NomadRequestsPerJobDoNotGrowWithTheBuildTime) {
+  idle_check_ = 15s;
+  shut_down();
+  boot();
+  auto measure = [&](int build_ms) {
+    sim_stats("DELETE");
+    const JobRecord submitted = submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": ")" +
+                                           std::to_string(build_ms) + R"("}, "test": {"commands": ["make test"]})"));
+    EXPECT_TRUE(wait_for_event(submitted.id, "job.completed", 60s));
+    std::this_thread::sleep_for(300ms);  // the settling writes after the last event
+    return sim_stats();
+  };
+  const auto [short_total, short_routes] = measure(200);
+  const auto [long_total, long_routes] = measure(6000);
+  std::cout << "nomad requests, job with a 0.2 s build: " << short_total << " " << short_routes << "\n"
+            << "nomad requests, job with a 6 s build:   " << long_total << " " << long_routes << "\n";
+  RecordProperty("requests_job_short_build", static_cast<int>(short_total));
+  RecordProperty("requests_job_long_build", static_cast<int>(long_total));
+  EXPECT_LE(long_total, short_total + 4);
 }
 
 }  // namespace
