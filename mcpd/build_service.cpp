@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+extern char** environ;  // NOMAD_* variables for the Nomad client
+
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -10,6 +12,9 @@
 #include "common/process.hpp"
 #include "jobs/local/file_record_store.hpp"
 #include "jobs/local/local_executor.hpp"
+#include "jobs/nomad/nomad_executor.hpp"
+#include "jobs/nomad/variables_record_store.hpp"
+#include "mcpd/webhooks/webhook_metrics.hpp"
 #include "mcpd/tools/job_tools.hpp"
 
 namespace nbs::mcpd {
@@ -72,12 +77,17 @@ std::string default_state_dir() {
   return (state != nullptr && *state != '\0' ? fs::path(state) : fs::path(home_dir()) / ".local" / "state") / "nbs";
 }
 
-Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config, MetricsRegistry& metrics) {
-  if (!config.nomad_addr.empty()) {
-    return make_error(ErrorKind::invalid_argument,
-                      "nomad_addr: the Nomad executor is not available in this build; unset nomad_addr (and "
-                      "NOMAD_ADDR) to use the local executor");
-  }
+namespace {
+
+// Where jobs run and where their records live, with what the runner needs to know about it.
+struct Backend {
+  std::unique_ptr<jobs::RecordStore> store;
+  std::unique_ptr<jobs::Executor> executor;
+  std::string cache_dir;  // as the runner sees it
+  std::string summary;    // for the start-up log line
+};
+
+Result<Backend> open_local(const Config& config) {
   // Absolute paths: tasks run in their own working directories, and a restarted daemon may start elsewhere.
   const fs::path state_dir =
       fs::absolute(config.state_dir.empty() ? fs::path(default_state_dir()) : fs::path(config.state_dir));
@@ -86,7 +96,6 @@ Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config,
   if (::access(runner.c_str(), X_OK) != 0) {
     return config_error("runner_path", runner.string() + " is not an executable file");
   }
-
   std::optional<UserIdentity> build_user;
   const bool as_build_user = ::geteuid() == 0 && !config.build_user.empty();
   if (as_build_user) {
@@ -100,12 +109,12 @@ Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config,
     return prepared.error();
   }
 
-  std::unique_ptr<BuildService> service(new BuildService());
+  Backend backend;
   auto store = jobs::FileRecordStore::open(state_dir / "records");
   if (!store) {
     return config_error("state_dir", store.error().message);
   }
-  service->store_ = std::move(*store);
+  backend.store = std::move(*store);
 
   jobs::LocalExecutorConfig local;
   local.state_dir = state_dir;
@@ -127,11 +136,87 @@ Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config,
   if (!executor) {
     return config_error("state_dir", executor.error().message);
   }
-  service->executor_ = std::move(*executor);
+  backend.executor = std::move(*executor);
+  backend.cache_dir = cache_dir.string();
+  backend.summary = "local executor, state in " + state_dir.string() + ", cache in " + cache_dir.string() +
+                    ", runner " + runner.string();
+  return backend;
+}
+
+// NOMAD_TOKEN, NOMAD_NAMESPACE, NOMAD_CACERT, ... as the nomad CLI reads them; the address from the config.
+jobs::nomad::EnvMap nomad_env(const Config& config) {
+  jobs::nomad::EnvMap env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const auto eq = entry.find('=');
+    if (entry.starts_with("NOMAD_") && eq != std::string_view::npos) {
+      env.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+    }
+  }
+  env["NOMAD_ADDR"] = config.nomad_addr;
+  return env;
+}
+
+Result<Backend> open_nomad(const Config& config) {
+  jobs::specs::NomadSpecConfig specs;
+  specs.datacenters = config.nomad_datacenters;
+  specs.node_pool = config.nomad_node_pool;
+  specs.runner_driver = config.nomad_runner_driver == "raw_exec" ? jobs::specs::RunnerDriver::raw_exec
+                        : config.nomad_runner_driver == "docker" ? jobs::specs::RunnerDriver::docker
+                        : config.nomad_runner_driver == "podman" ? jobs::specs::RunnerDriver::podman
+                                                                 : jobs::specs::RunnerDriver::exec;
+  specs.runner_path = config.nomad_runner_path;
+  specs.runner_image = config.nomad_runner_image;
+  specs.build_user = config.build_user;
+  specs.test_driver =
+      config.nomad_test_driver == "podman" ? jobs::specs::ContainerDriver::podman : jobs::specs::ContainerDriver::docker;
+  specs.cache_volume = config.nomad_cache_volume;
+  if (!config.cache_dir.empty()) {
+    specs.cache_dir = config.cache_dir;
+  }
+  specs.kill_timeout = std::chrono::duration_cast<std::chrono::seconds>(config.stop_grace);
+
+  const auto env = nomad_env(config);
+  Backend backend;
+  backend.cache_dir = specs.cache_dir;
+  auto store = jobs::VariablesRecordStore::from_env(env);
+  if (!store) {
+    return store.error();
+  }
+  backend.store = std::move(*store);
+  auto executor = jobs::NomadExecutor::from_env(env, std::move(specs));
+  if (!executor) {
+    return executor.error();
+  }
+  backend.executor = std::move(*executor);
+  backend.summary = "Nomad executor at " + config.nomad_addr + ", records in Variables under nomad-build/";
+  return backend;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config, MetricsRegistry& metrics) {
+  auto backend = config.nomad_addr.empty() ? open_local(config) : open_nomad(config);
+  if (!backend) {
+    return backend.error();
+  }
+  WebhookSenderOptions webhook_options;
+  webhook_options.private_targets = config.webhook_allow_private ? PrivateTargets::allow : PrivateTargets::refuse;
+  webhook_options.on_report = webhook_metrics_reporter(metrics);
+  auto webhooks = WebhookSender::create(std::move(webhook_options));
+  if (!webhooks) {
+    return webhooks.error();
+  }
+
+  std::unique_ptr<BuildService> service(new BuildService());
+  service->store_ = std::move(backend->store);
+  service->executor_ = std::move(backend->executor);
+  service->webhooks_ = std::move(*webhooks);
 
   OrchestratorConfig orchestration;
   orchestration.reconcile.placement_timeout = std::chrono::duration_cast<std::chrono::seconds>(config.placement_timeout);
-  orchestration.cache_dir = cache_dir.string();
+  orchestration.stop_grace = std::chrono::duration_cast<std::chrono::seconds>(config.stop_grace);
+  orchestration.cache_dir = backend->cache_dir;
   orchestration.storage_driver = storage_driver(config.storage_driver);
   orchestration.build_user = config.build_user;
   orchestration.registries_conf = config.registries_conf;
@@ -139,10 +224,12 @@ Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config,
   orchestration.history_limit = config.history_limit;
   service->orchestrator_ = std::make_unique<Orchestrator>(
       *service->executor_, *service->store_, std::move(orchestration),
-      [&metrics](const JobEvent& event) { count_events(metrics, event); });
+      [&metrics, webhooks = service->webhooks_.get()](const JobEvent& event) {
+        count_events(metrics, event);
+        webhooks->enqueue(event);
+      });
   service->orchestrator_->start();
-  spdlog::info("build service: local executor, state in {}, cache in {}, runner {}", state_dir.string(),
-               cache_dir.string(), runner.string());
+  spdlog::info("build service: {}", backend->summary);
   return service;
 }
 

@@ -11,6 +11,7 @@
 #include "mcpd/daemon.hpp"
 #include "mcpd/metrics.hpp"
 #include "mcpd/orchestrator/orchestrator.hpp"
+#include "mcpd/webhooks/webhook_sender.hpp"
 
 namespace nbs::mcpd {
 
@@ -29,9 +30,10 @@ class BuildService {
  private:
   BuildService() = default;
 
-  // Destroyed in reverse: the orchestrator stops its threads before the executor and store go.
+  // Destroyed in reverse: the orchestrator stops its threads before the webhooks, executor and store go.
   std::unique_ptr<jobs::RecordStore> store_;
   std::unique_ptr<jobs::Executor> executor_;
+  std::unique_ptr<WebhookSender> webhooks_;
   std::unique_ptr<Orchestrator> orchestrator_;
 };
 

@@ -31,6 +31,16 @@ struct Config {
   std::size_t max_running_tasks = 0;  // local executor; 0: the number of cores
   std::size_t history_limit = 1000;
   std::chrono::milliseconds placement_timeout{600'000};
+  std::chrono::milliseconds stop_grace{30'000};  // a stopped phase gets SIGTERM, then SIGKILL after this
+  // The Nomad executor's phase jobs (jobs/specs/spec_config.hpp says what each means).
+  std::vector<std::string> nomad_datacenters;
+  std::string nomad_node_pool;
+  std::string nomad_runner_driver = "exec";
+  std::string nomad_runner_path = "/usr/local/bin/nbs-runner";
+  std::string nomad_runner_image;
+  std::string nomad_test_driver = "docker";
+  std::string nomad_cache_volume = "nbs-cache";
+  bool webhook_allow_private = false;  // let webhooks reach loopback and private addresses
   std::string token_file;
   std::vector<std::string> allowed_origins;
   std::vector<std::string> allowed_hosts;

@@ -1,6 +1,7 @@
 // The key table of the daemon's configuration and the value parsers it uses.
 #include "mcpd/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace nbs::mcpd {
@@ -14,6 +15,15 @@ std::string cat(std::initializer_list<std::string_view> pieces) {
     out.append(p);
   }
   return out;
+}
+
+// "max_body_bytes" → "NBS_MAX_BODY_BYTES".
+std::string env_name(const std::string& key) {
+  std::string env = "NBS_" + key;
+  for (auto& ch : env) {
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  }
+  return env;
 }
 
 std::string_view last(const std::vector<std::string>& values) {
@@ -96,6 +106,27 @@ ConfigKey string_key(std::string key, std::string flag, std::vector<std::string>
                    [member](const Config& c) { return c.*member; }};
 }
 
+// A string key whose value must be one of `choices`; the error lists them.
+ConfigKey choice_key(std::string key, std::string flag, std::string help, std::string Config::*member,
+                     std::vector<std::string> choices) {
+  std::string env = env_name(key);
+  return ConfigKey{key, std::move(flag), {env}, std::move(help), ConfigKey::Kind::scalar,
+                   [key, member, choices](Config& c, const std::vector<std::string>& v) -> Status {
+                     const std::string value(last(v));
+                     if (std::find(choices.begin(), choices.end(), value) == choices.end()) {
+                       std::string allowed;
+                       for (const auto& choice : choices) {
+                         allowed += (allowed.empty() ? "" : ", ") + choice;
+                       }
+                       return make_error(ErrorKind::invalid_argument,
+                                         cat({key, ": expected one of ", allowed, ", got '", value, "'"}));
+                     }
+                     c.*member = value;
+                     return {};
+                   },
+                   [member](const Config& c) { return c.*member; }};
+}
+
 ConfigKey list_key(std::string key, std::string flag, std::vector<std::string> envs, std::string help,
                    std::vector<std::string> Config::*member) {
   return ConfigKey{key, std::move(flag), std::move(envs), std::move(help), ConfigKey::Kind::list,
@@ -108,10 +139,7 @@ ConfigKey list_key(std::string key, std::string flag, std::vector<std::string> e
 
 ConfigKey size_key(std::string key, std::string flag, std::string help, std::size_t Config::*member,
                    std::uint64_t min, std::uint64_t max) {
-  std::string env = "NBS_" + key;
-  for (auto& ch : env) {
-    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  }
+  std::string env = env_name(key);
   return ConfigKey{key, std::move(flag), {env}, std::move(help), ConfigKey::Kind::scalar,
                    [key, member, min, max](Config& c, const std::vector<std::string>& v) -> Status {
                      auto n = parse_uint(key, last(v), min, max);
@@ -125,10 +153,7 @@ ConfigKey size_key(std::string key, std::string flag, std::string help, std::siz
 }
 
 ConfigKey duration_key(std::string key, std::string flag, std::string help, std::chrono::milliseconds Config::*member) {
-  std::string env = "NBS_" + key;
-  for (auto& ch : env) {
-    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  }
+  std::string env = env_name(key);
   return ConfigKey{key, std::move(flag), {env}, std::move(help), ConfigKey::Kind::scalar,
                    [key, member](Config& c, const std::vector<std::string>& v) -> Status {
                      auto d = parse_duration(key, last(v));
@@ -184,18 +209,8 @@ std::vector<ConfigKey> make_keys() {
                             &Config::build_user));
   keys.push_back(string_key("cache_dir", "--cache-dir", {"NBS_CACHE_DIR"},
                             "Git mirrors and Buildah layer storage (default: <state_dir>/cache)", &Config::cache_dir));
-  keys.push_back(ConfigKey{"storage_driver", "--storage-driver", {"NBS_STORAGE_DRIVER"},
-                           "Buildah storage driver: overlay or vfs", ConfigKey::Kind::scalar,
-                           [](Config& c, const std::vector<std::string>& v) -> Status {
-                             std::string driver(last(v));
-                             if (driver != "overlay" && driver != "vfs") {
-                               return make_error(ErrorKind::invalid_argument,
-                                                 cat({"storage_driver: expected overlay or vfs, got '", driver, "'"}));
-                             }
-                             c.storage_driver = driver;
-                             return {};
-                           },
-                           [](const Config& c) { return c.storage_driver; }});
+  keys.push_back(choice_key("storage_driver", "--storage-driver", "Buildah storage driver: overlay or vfs",
+                            &Config::storage_driver, {"overlay", "vfs"}));
   keys.push_back(string_key("registries_conf", "--registries-conf", {"NBS_REGISTRIES_CONF"},
                             "containers registries.conf for Buildah, podman and publish (e.g. insecure registries)",
                             &Config::registries_conf));
@@ -209,6 +224,36 @@ std::vector<ConfigKey> make_keys() {
                           &Config::history_limit, 1, 10'000'000));
   keys.push_back(duration_key("placement_timeout", "--placement-timeout",
                               "a phase that has not started running after this long fails", &Config::placement_timeout));
+  keys.push_back(duration_key("stop_grace", "--stop-grace",
+                              "a stopped phase gets SIGTERM, then SIGKILL after this long", &Config::stop_grace));
+  keys.push_back(list_key("nomad_datacenters", "--nomad-datacenter", {"NBS_NOMAD_DATACENTERS"},
+                          "datacenters of the phase jobs (repeatable; default: all)", &Config::nomad_datacenters));
+  keys.push_back(string_key("nomad_node_pool", "--nomad-node-pool", {"NBS_NOMAD_NODE_POOL"},
+                            "node pool of the phase jobs (default: default)", &Config::nomad_node_pool));
+  keys.push_back(choice_key("nomad_runner_driver", "--nomad-runner-driver",
+                            "task driver of build and publish tasks: exec, raw_exec, docker or podman",
+                            &Config::nomad_runner_driver, {"exec", "raw_exec", "docker", "podman"}));
+  keys.push_back(string_key("nomad_runner_path", "--nomad-runner-path", {"NBS_NOMAD_RUNNER_PATH"},
+                            "nbs-runner on the Nomad nodes (or inside nomad_runner_image)", &Config::nomad_runner_path));
+  keys.push_back(string_key("nomad_runner_image", "--nomad-runner-image", {"NBS_NOMAD_RUNNER_IMAGE"},
+                            "runner image for the docker and podman runner drivers", &Config::nomad_runner_image));
+  keys.push_back(choice_key("nomad_test_driver", "--nomad-test-driver",
+                            "task driver that runs the built image for tests: docker or podman",
+                            &Config::nomad_test_driver, {"docker", "podman"}));
+  keys.push_back(string_key("nomad_cache_volume", "--nomad-cache-volume", {"NBS_NOMAD_CACHE_VOLUME"},
+                            "the nodes' host volume holding the cache (mounted at cache_dir)",
+                            &Config::nomad_cache_volume));
+  keys.push_back(ConfigKey{"webhook_allow_private", "--webhook-allow-private", {"NBS_WEBHOOK_ALLOW_PRIVATE"},
+                           "let webhooks reach loopback, link-local and private addresses", ConfigKey::Kind::switch_,
+                           [](Config& c, const std::vector<std::string>& v) -> Status {
+                             auto b = parse_bool("webhook_allow_private", last(v));
+                             if (!b) {
+                               return b.error();
+                             }
+                             c.webhook_allow_private = *b;
+                             return {};
+                           },
+                           [](const Config& c) { return std::string(c.webhook_allow_private ? "true" : "false"); }});
   keys.push_back(string_key("token_file", "--token-file", {"NBS_TOKEN_FILE"},
                             "file of bearer tokens ('<principal> <token>' per line); required off loopback",
                             &Config::token_file));
@@ -250,21 +295,8 @@ std::vector<ConfigKey> make_keys() {
                              return {};
                            },
                            [](const Config& c) { return std::to_string(c.threads); }});
-  keys.push_back(ConfigKey{"log_level", "--log-level", {"NBS_LOG_LEVEL"}, "trace, debug, info, warn, error or off",
-                           ConfigKey::Kind::scalar,
-                           [](Config& c, const std::vector<std::string>& v) -> Status {
-                             std::string level(last(v));
-                             for (auto ok : {"trace", "debug", "info", "warn", "error", "off"}) {
-                               if (level == ok) {
-                                 c.log_level = level;
-                                 return {};
-                               }
-                             }
-                             return make_error(
-                                 ErrorKind::invalid_argument,
-                                 cat({"log_level: expected trace, debug, info, warn, error or off, got '", level, "'"}));
-                           },
-                           [](const Config& c) { return c.log_level; }});
+  keys.push_back(choice_key("log_level", "--log-level", "trace, debug, info, warn, error or off", &Config::log_level,
+                            {"trace", "debug", "info", "warn", "error", "off"}));
   return keys;
 }
 
