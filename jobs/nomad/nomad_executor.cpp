@@ -54,6 +54,25 @@ bool has_task(const PhaseId& id, const nomad::JobInfo& job, const std::string& t
   return std::find(job.task_groups.begin(), job.task_groups.end(), task) != job.task_groups.end();
 }
 
+// Whether a group of the job has no allocation: only then can evaluations say why (placement).
+bool has_unplaced_group(const nomad::JobInfo& job, const std::vector<nomad::Allocation>& allocs) {
+  return std::any_of(job.task_groups.begin(), job.task_groups.end(), [&](const std::string& group) {
+    return std::none_of(allocs.begin(), allocs.end(), [&](const nomad::Allocation& a) { return a.task_group == group; });
+  });
+}
+
+// The bytes [begin, end) of a log of `total` bytes that read_log returns, as the local executor does:
+// from the start, [offset, offset + max_bytes); from the end, the max_bytes before the last `offset`.
+std::pair<std::uint64_t, std::uint64_t> log_window(LogOrigin origin, std::uint64_t offset, std::size_t max_bytes,
+                                                   std::uint64_t total) {
+  if (origin == LogOrigin::end) {
+    const std::uint64_t end = offset >= total ? 0 : total - offset;
+    return {end > max_bytes ? end - max_bytes : 0, end};
+  }
+  const std::uint64_t begin = std::min(offset, total);
+  return {begin, std::min<std::uint64_t>(total, begin + max_bytes)};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<NomadExecutor>> NomadExecutor::create(NomadExecutorConfig config) {
@@ -133,10 +152,8 @@ Status NomadExecutor::start(const PhaseLaunch& launch) {
   }
   nomad::Jobs jobs(client_);
   auto registered = jobs.enforce_register(*job, 0, write_options());
-  if (!registered && registered.error().kind == ErrorKind::conflict) {
-    return {};  // it exists already: this start is a repeat (a restarted daemon, a second replica)
-  }
-  if (!registered) {
+  // A conflict: the job exists already, so this start is a repeat (a restarted daemon, a second replica).
+  if (!registered && registered.error().kind != ErrorKind::conflict) {
     return registered.error();
   }
   return {};
@@ -161,16 +178,8 @@ Result<PhaseObservation> NomadExecutor::observe(const PhaseId& id) {
     return allocs.error();
   }
   snapshot.allocations = std::move(allocs->value);
-  // Evaluations explain only groups that have no allocation (why they cannot be placed); most of the
-  // time every group has one, and the call is saved.
-  const bool unplaced = std::any_of(snapshot.job->task_groups.begin(), snapshot.job->task_groups.end(),
-                                    [&](const std::string& group) {
-                                      return std::none_of(snapshot.allocations.begin(), snapshot.allocations.end(),
-                                                          [&](const nomad::Allocation& a) {
-                                                            return a.task_group == group;
-                                                          });
-                                    });
-  if (unplaced) {
+  // Most of the time every group has an allocation, and the call for evaluations is saved.
+  if (has_unplaced_group(*snapshot.job, snapshot.allocations)) {
     auto evals = jobs.evaluations(name, query());
     if (!evals) {
       return evals.error();
@@ -296,17 +305,7 @@ Result<LogChunk> NomadExecutor::read_log(const PhaseId& id, const std::string& t
     return files.error().kind == ErrorKind::invalid_argument ? Result<LogChunk>(chunk) : files.error();
   }
   chunk.total_size = stdout_size(*files, task);
-  // The same window as the local executor: from the start, [offset, offset + max_bytes); from the end,
-  // the max_bytes before the last `offset` bytes.
-  std::uint64_t begin = 0;
-  std::uint64_t end = 0;
-  if (origin == LogOrigin::end) {
-    end = offset >= chunk.total_size ? 0 : chunk.total_size - offset;
-    begin = end > max_bytes ? end - max_bytes : 0;
-  } else {
-    begin = std::min(offset, chunk.total_size);
-    end = std::min<std::uint64_t>(chunk.total_size, begin + max_bytes);
-  }
+  const auto [begin, end] = log_window(origin, offset, max_bytes, chunk.total_size);
   chunk.offset = begin;
   if (begin >= end) {
     return chunk;
