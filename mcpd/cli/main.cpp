@@ -103,9 +103,9 @@ int main(int argc, char** argv) {
   kill_cmd->add_option("id", job_id, "the job id")->required();
 
   bool cleanup_all = false;
-  auto* cleanup_cmd = app.add_subcommand("cleanup", "remove a finished job's phases, or with --all every orphan");
+  auto* cleanup_cmd = app.add_subcommand("cleanup", "remove a finished job's phases and logs (its record stays)");
   auto* cleanup_id = cleanup_cmd->add_option("id", job_id, "a finished job");
-  auto* all_flag = cleanup_cmd->add_flag("--all", cleanup_all, "remove every orphaned phase and old record");
+  auto* all_flag = cleanup_cmd->add_flag("--all", cleanup_all, "instead: the phases of every finished job, and records beyond the history limit");
   cleanup_id->excludes(all_flag);
 
   HistoryOptions history;

@@ -1,5 +1,7 @@
 #include "mcpd/cli/progress_display.hpp"
 
+#include "mcpd/cli/exit_code.hpp"
+
 namespace nbs::cli {
 
 namespace json = boost::json;
@@ -78,6 +80,9 @@ std::chrono::seconds job_elapsed(const StatusView& view, SystemTime now) {
 
 std::string progress_text(const StatusView& view) {
   std::string text = view.status.empty() ? "UNKNOWN" : view.status;
+  if (is_final_status(view.status)) {
+    return text;
+  }
   if (!view.phase.empty()) {
     text += " " + view.phase;
   }
@@ -135,6 +140,14 @@ void ProgressDisplay::finish() {
   std::lock_guard guard(mutex_);
   if (line_open_) {
     out_ << "\n" << std::flush;
+    line_open_ = false;
+  }
+}
+
+void ProgressDisplay::clear() {
+  std::lock_guard guard(mutex_);
+  if (line_open_) {
+    out_ << "\r\033[K" << std::flush;
     line_open_ = false;
   }
 }

@@ -37,7 +37,7 @@ std::string format_elapsed(std::chrono::seconds elapsed);
 std::chrono::seconds job_elapsed(const StatusView& view, SystemTime now);
 
 // The part of the line that is not the time: "BUILDING build  STEP 3/7 RUN make", "PENDING  (waiting
-// for the build lock)".
+// for the build lock)". A final status stands alone ("SUCCEEDED").
 std::string progress_text(const StatusView& view);
 
 // The in-place line: progress_text plus "  1m05s", cut to `width` characters (0: no limit) so that it
@@ -61,6 +61,8 @@ class ProgressDisplay {
   void tick();
   // Live mode: ends the line so that what follows starts on a fresh one.
   void finish();
+  // Live mode: erases the line (a summary takes its place).
+  void clear();
 
  private:
   void draw_locked();

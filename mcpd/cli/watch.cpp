@@ -54,6 +54,7 @@ Result<json::object> watch_job(const DaemonClient& client, Console& console, con
   Steady::time_point failing_since{};  // when the daemon stopped answering
   bool failing = false;
   std::optional<json::object> last;
+  std::string last_text;
   int wait = 0;  // the first answer comes at once, so the display starts with the current state
   while (true) {
     if (deadline && last) {
@@ -83,19 +84,24 @@ Result<json::object> watch_job(const DaemonClient& client, Console& console, con
     }
     failing = false;
     last = std::move(answer->get_object());
+    if (is_final_status(status_of(*last))) {
+      break;  // the summary says it
+    }
     if (!console.json()) {
       display.update(*last);
       if (console.display == DisplayMode::live && !ticker) {
         ticker.emplace(display);
       }
     }
-    if (is_final_status(status_of(*last))) {
-      break;
-    }
-    wait = options.poll_seconds;
+    // getStatus waits for a change from what the job was when the call began, not from what this loop
+    // last saw: after a change, look once more without waiting, so a stage that began in between is
+    // shown rather than waited through.
+    std::string text = progress_text(status_view(*last));
+    wait = text == last_text ? options.poll_seconds : 0;
+    last_text = std::move(text);
   }
   ticker.reset();
-  display.finish();
+  display.clear();  // the summary takes the live line's place
   return std::move(*last);
 }
 

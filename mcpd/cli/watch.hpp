@@ -20,7 +20,8 @@ struct WatchOptions {
 };
 
 // Returns the last getStatus answer: a final one, or the one in hand when `limit` passed. Human output
-// shows the progress display on console.out (nothing under --json). Fails with the daemon's error (a
+// shows the progress of a running job on console.out (nothing under --json); the caller prints the
+// summary, which takes the place of the live line. Fails with the daemon's error (a
 // job that does not exist: not_found).
 Result<boost::json::object> watch_job(const DaemonClient& client, Console& console, const std::string& job_id,
                                       const WatchOptions& options);

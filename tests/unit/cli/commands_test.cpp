@@ -72,15 +72,19 @@ TEST(Submit, WatchFollowsTheJobAndExitsWithItsOutcome) {
   TestConsole io;
   daemon.reply(200, R"({"job_id": "j1", "status": "PENDING"})");
   daemon.reply(200, status_body("PENDING"));
+  daemon.reply(200, status_body("PENDING"));
   daemon.reply(200, status_body("BUILDING", R"(, "progress": {"step": 1, "steps": 2, "text": "FROM x"})"));
   daemon.reply(200, status_body("FAILED", R"(, "failed_phase": "build", "error": "exit 1", "excerpt": ["boom"])"));
   SubmitOptions options;
   options.job.job_path = dir.write("job.yaml", "owner: me\n");
   options.watch = Watch::yes;
   EXPECT_EQ(submit_command(daemon.client(), io.console, options), ExitCode::job_failed);
-  ASSERT_EQ(daemon.requests.size(), 4u);
+  ASSERT_EQ(daemon.requests.size(), 5u);
+  // At once, once more after the change, long polls while nothing changes, at once after a change.
   EXPECT_TRUE(daemon.requests[1].url.ends_with("/mcp/job/j1/status?wait_seconds=0"));
-  EXPECT_TRUE(daemon.requests[2].url.ends_with("/mcp/job/j1/status?wait_seconds=30"));
+  EXPECT_TRUE(daemon.requests[2].url.ends_with("/mcp/job/j1/status?wait_seconds=0"));
+  EXPECT_TRUE(daemon.requests[3].url.ends_with("/mcp/job/j1/status?wait_seconds=30"));
+  EXPECT_TRUE(daemon.requests[4].url.ends_with("/mcp/job/j1/status?wait_seconds=0"));
   const std::string out = io.out.str();
   EXPECT_TRUE(out.starts_with("job j1\n")) << out;
   EXPECT_NE(out.find("BUILDING  STEP 1/2 FROM x\n"), std::string::npos) << out;

@@ -49,6 +49,8 @@ TEST(ProgressText, StatusPhaseStep) {
             "PENDING  (waiting for the build lock)");
   EXPECT_EQ(progress_text(status_view(json::parse(R"({"status": "TESTING", "phase": "test"})").as_object())),
             "TESTING test");
+  EXPECT_EQ(progress_text(status_view(json::parse(R"({"status": "FAILED", "phase": "build"})").as_object())),
+            "FAILED");
 }
 
 TEST(LiveLine, AddsTheTimeAndNeverWraps) {
@@ -96,6 +98,16 @@ TEST(ProgressDisplay, LiveRewritesOneLine) {
   display.finish();  // a second finish adds nothing
   EXPECT_EQ(out.str(),
             "\r\033[KBUILDING build  STEP 1/7 RUN make  5s\r\033[KBUILDING build  STEP 1/7 RUN make  6s\n");
+}
+
+TEST(ProgressDisplay, ClearErasesTheLiveLine) {
+  std::ostringstream out;
+  ProgressDisplay display(out, DisplayMode::live, 0, [] { return k_start; });
+  display.clear();  // nothing drawn yet: nothing to erase
+  display.update(building(1));
+  display.clear();
+  display.finish();
+  EXPECT_EQ(out.str(), "\r\033[KBUILDING build  STEP 1/7 RUN make  0s\r\033[K");
 }
 
 TEST(Summary, SucceededListsImagesAndDigest) {
