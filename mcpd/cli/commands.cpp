@@ -17,7 +17,9 @@ std::string string_at(const json::object& o, std::string_view key) {
   return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
-void print_json(Console& console, const json::value& answer) { console.out << json::serialize(answer) << std::endl; }
+void print_json(Console& console, const json::value& answer) {
+  console.out << json::serialize(answer) << std::endl;
+}
 
 Result<json::object> object_answer(Result<json::value> answer, std::string_view tool) {
   if (!answer) {
@@ -46,7 +48,8 @@ ExitCode submit_command(const DaemonClient& client, Console& console, const Subm
   if (!job) {
     return report_error(console, job.error());
   }
-  auto answer = object_answer(client.call("submitJob", json::object{{"job_config", std::move(*job)}}), "submitJob");
+  auto answer =
+      object_answer(client.call("submitJob", json::object{{"job_config", std::move(*job)}}), "submitJob");
   if (!answer) {
     return report_error(console, answer.error(), "the daemon rejected the job");
   }
@@ -125,7 +128,8 @@ ExitCode cleanup_command(const DaemonClient& client, Console& console, const std
   console.out << "removed " << n << (n == 1 ? " phase" : " phases") << "\n";
   if (n > 0) {
     for (const auto& item : removed->get_array()) {
-      console.out << "  " << (item.is_string() ? std::string(item.get_string()) : json::serialize(item)) << "\n";
+      console.out << "  " << (item.is_string() ? std::string(item.get_string()) : json::serialize(item))
+                  << "\n";
     }
   }
   console.out << std::flush;
@@ -162,13 +166,14 @@ ExitCode health_command(const DaemonClient& client, Console& console) {
   }
   auto ready = object_answer(client.get("/ready"), "/ready");
   if (console.json()) {
-    print_json(console, json::object{{"url", client.url()},
-                                     {"health", *health},
-                                     {"ready", ready ? json::value(*ready) : json::value(error_json(ready.error()))}});
+    print_json(console,
+               json::object{{"url", client.url()},
+                            {"health", *health},
+                            {"ready", ready ? json::value(*ready) : json::value(error_json(ready.error()))}});
   } else {
     const std::string version = string_at(*health, "version");
-    console.out << "nbs-mcpd " << (version.empty() ? "" : version + " ") << "at " << client.url() << ": alive, "
-                << (ready ? "ready" : "not ready: " + ready.error().message) << std::endl;
+    console.out << "nbs-mcpd " << (version.empty() ? "" : version + " ") << "at " << client.url()
+                << ": alive, " << (ready ? "ready" : "not ready: " + ready.error().message) << std::endl;
   }
   return ready ? ExitCode::ok : ExitCode::unavailable;
 }

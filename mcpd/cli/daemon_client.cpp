@@ -37,8 +37,8 @@ ErrorKind kind_for_status(int status) {
 }
 
 std::optional<ErrorKind> kind_for_code(std::string_view code) {
-  for (auto kind : {ErrorKind::invalid_argument, ErrorKind::unauthorized, ErrorKind::not_found, ErrorKind::conflict,
-                    ErrorKind::unavailable, ErrorKind::timeout, ErrorKind::internal}) {
+  for (auto kind : {ErrorKind::invalid_argument, ErrorKind::unauthorized, ErrorKind::not_found,
+                    ErrorKind::conflict, ErrorKind::unavailable, ErrorKind::timeout, ErrorKind::internal}) {
     if (to_string(kind) == code) {
       return kind;
     }
@@ -59,7 +59,8 @@ Error error_from_body(const json::object& body, int status) {
   if (const json::value* details = body.if_contains("details"); details != nullptr && details->is_array()) {
     for (const auto& d : details->get_array()) {
       if (d.is_object()) {
-        error.fields.push_back({string_field(d.get_object(), "field"), string_field(d.get_object(), "reason")});
+        error.fields.push_back(
+            {string_field(d.get_object(), "field"), string_field(d.get_object(), "reason")});
       }
     }
   }
@@ -95,8 +96,8 @@ Result<json::value> interpret_response(const HttpResponse& response, std::string
   json::value body = json::parse(response.body, ec);
   if (response.status >= 200 && response.status < 300) {
     if (ec) {
-      return make_error(ErrorKind::internal, std::string(what) + ": the daemon's answer is not JSON (" +
-                                                 ec.message() + ")");
+      return make_error(ErrorKind::internal,
+                        std::string(what) + ": the daemon's answer is not JSON (" + ec.message() + ")");
     }
     return body;
   }
@@ -108,8 +109,9 @@ Result<json::value> interpret_response(const HttpResponse& response, std::string
     return error;
   }
   std::string text = response.body.substr(0, 200);
-  return make_error(kind_for_status(response.status),
-                    std::string(what) + ": HTTP " + std::to_string(response.status) + (text.empty() ? "" : ": " + text));
+  return make_error(
+      kind_for_status(response.status),
+      std::string(what) + ": HTTP " + std::to_string(response.status) + (text.empty() ? "" : ": " + text));
 }
 
 Result<DaemonClient> DaemonClient::create(const DaemonOptions& options) {
@@ -141,7 +143,8 @@ Result<json::value> DaemonClient::call(std::string_view tool, const json::object
 
 Result<json::value> DaemonClient::status(std::string_view job_id, int wait_seconds) const {
   HttpRequest request;
-  request.url = base_url_ + "/mcp/job/" + url_encode(job_id) + "/status?wait_seconds=" + std::to_string(wait_seconds);
+  request.url =
+      base_url_ + "/mcp/job/" + url_encode(job_id) + "/status?wait_seconds=" + std::to_string(wait_seconds);
   // The daemon holds the answer back for up to wait_seconds.
   request.timeouts.read = std::chrono::seconds(wait_seconds) + 30s;
   return send(std::move(request));
@@ -179,7 +182,8 @@ Result<json::value> DaemonClient::send(HttpRequest request) const {
     const ErrorKind kind = error.kind == ErrorKind::timeout ? ErrorKind::timeout : ErrorKind::unavailable;
     // The HTTP client's messages usually name the URL already.
     const bool named = error.message.find(base_url_) != std::string::npos;
-    return make_error(kind, "cannot reach nbs-mcpd" + (named ? "" : " at " + base_url_) + ": " + error.message);
+    return make_error(kind,
+                      "cannot reach nbs-mcpd" + (named ? "" : " at " + base_url_) + ": " + error.message);
   }
   return interpret_response(*response, what);
 }

@@ -3,14 +3,15 @@
 // kind says why (the daemon's error code, or unavailable/timeout when it could not be reached).
 #pragma once
 
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include "common/error.hpp"
 #include "common/http_types.hpp"

@@ -28,7 +28,8 @@ json::object error_json(const Error& error) {
   for (const auto& field : error.fields) {
     details.push_back(json::object{{"field", field.path}, {"reason", field.reason}});
   }
-  return json::object{{"error", error.message}, {"code", to_string(error.kind)}, {"details", std::move(details)}};
+  return json::object{
+      {"error", error.message}, {"code", to_string(error.kind)}, {"details", std::move(details)}};
 }
 
 }  // namespace nbs::cli

@@ -2,9 +2,10 @@
 // error shape {"error", "code", "details": [{"field", "reason"}]}.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <string>
 #include <string_view>
+
+#include <boost/json/object.hpp>
 
 #include "common/error.hpp"
 

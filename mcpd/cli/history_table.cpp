@@ -48,8 +48,8 @@ std::string format_history(const json::object& answer, long long offset) {
         continue;
       }
       const auto& j = job.get_object();
-      rows.push_back({string_at(j, "job_id"), string_at(j, "status"), string_at(j, "owner"), string_at(j, "git_ref"),
-                      string_at(j, "job_start"), string_at(j, "image")});
+      rows.push_back({string_at(j, "job_id"), string_at(j, "status"), string_at(j, "owner"),
+                      string_at(j, "git_ref"), string_at(j, "job_start"), string_at(j, "image")});
     }
   }
   long long total = 0;
@@ -58,7 +58,9 @@ std::string format_history(const json::object& answer, long long offset) {
   }
   const std::size_t shown = rows.size() - 1;
   if (shown == 0) {
-    return total == 0 ? "no jobs\n" : "no jobs at offset " + std::to_string(offset) + " (" + std::to_string(total) + " in all)\n";
+    return total == 0
+               ? "no jobs\n"
+               : "no jobs at offset " + std::to_string(offset) + " (" + std::to_string(total) + " in all)\n";
   }
   std::string out = render(rows);
   out += std::to_string(shown) + " of " + std::to_string(total) + (total == 1 ? " job" : " jobs");

@@ -1,8 +1,9 @@
 // The human text of a getHistory answer: one row per job under a header, columns aligned, and a count.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <string>
+
+#include <boost/json/object.hpp>
 
 namespace nbs::cli {
 

@@ -1,12 +1,13 @@
 #include "mcpd/cli/job_file.hpp"
 
-#include <boost/json/stream_parser.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <regex>
 #include <sstream>
+
+#include <boost/json/stream_parser.hpp>
 
 #include "common/yaml_to_json.hpp"
 
@@ -39,7 +40,8 @@ Result<json::value> parse_json(std::string_view text, std::string_view origin) {
   }
   if (ec) {
     auto [line, column] = line_and_column(text, ec == json::error::incomplete ? text.size() : used);
-    return file_error(std::string(origin) + ":" + std::to_string(line) + ":" + std::to_string(column), ec.message());
+    return file_error(std::string(origin) + ":" + std::to_string(line) + ":" + std::to_string(column),
+                      ec.message());
   }
   return parser.release();
 }
@@ -63,7 +65,9 @@ Error yaml_error(const Error& error, std::string_view origin) {
 }
 
 // YAML 1.2 reads JSON too, so only a .json file is taken as strict JSON.
-bool is_json_file(std::string_view origin) { return origin.ends_with(".json"); }
+bool is_json_file(std::string_view origin) {
+  return origin.ends_with(".json");
+}
 
 std::string_view kind_name(const json::value& v) {
   switch (v.kind()) {

@@ -3,21 +3,22 @@
 // as is: validating it is the daemon's job (one validator).
 #pragma once
 
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 #include <istream>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
 #include "common/error.hpp"
 
 namespace nbs::cli {
 
 struct JobFileOptions {
-  std::string job_path;                  // a file, or "-" for standard input
-  std::string global_path;               // "": no defaults
+  std::string job_path;                   // a file, or "-" for standard input
+  std::string global_path;                // "": no defaults
   std::optional<std::string> image_tags;  // "a,b": replaces image_tags; "": no extra tags
 };
 

@@ -72,7 +72,8 @@ QueryParams follow_query(const LogsOptions& options, const std::string& cursor) 
   return params;
 }
 
-ExitCode grep_pages(const DaemonClient& client, Console& console, const LogsOptions& options, json::object page) {
+ExitCode grep_pages(const DaemonClient& client, Console& console, const LogsOptions& options,
+                    json::object page) {
   for (int i = 0; i < k_max_grep_pages && truncated(page) && !string_at(page, "next_cursor").empty(); ++i) {
     LogsOptions same_phase = options;
     same_phase.phase = string_at(page, "phase");

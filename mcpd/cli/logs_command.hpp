@@ -17,7 +17,7 @@ struct LogsOptions {
   std::string phase;  // "": the daemon's default (the failed or current phase)
   std::string task;   // "": every task of the phase
   std::optional<int> tail;
-  std::string grep;   // "": no search
+  std::string grep;  // "": no search
   std::optional<int> context;
   Follow follow = Follow::no;
 };

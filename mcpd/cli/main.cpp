@@ -1,12 +1,12 @@
 // nbs: the command-line client of nbs-mcpd's REST mirror. See mcpd/cli/README.md for the commands and
 // the exit codes; this file only wires the command line to them.
+#include <cstdlib>
+#include <iostream>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cstdlib>
-#include <iostream>
 
 #include "mcpd/cli/commands.hpp"
 #include "mcpd/cli/logs_command.hpp"
@@ -25,7 +25,8 @@ extern "C" void on_interrupt(int signal) {
 
 void set_up_terminal(Console& console) {
   const char* term = std::getenv("TERM");
-  if (console.json() || ::isatty(STDOUT_FILENO) == 0 || (term != nullptr && std::string_view(term) == "dumb")) {
+  if (console.json() || ::isatty(STDOUT_FILENO) == 0 ||
+      (term != nullptr && std::string_view(term) == "dumb")) {
     return;
   }
   console.display = DisplayMode::live;
@@ -49,7 +50,8 @@ std::string help_footer() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"nbs: submit and follow Nomad Build Service jobs (the client of nbs-mcpd's REST mirror)", "nbs"};
+  CLI::App app{"nbs: submit and follow Nomad Build Service jobs (the client of nbs-mcpd's REST mirror)",
+               "nbs"};
   app.require_subcommand(1);
   app.fallthrough();  // the global options may also come after the subcommand and its arguments
   app.footer(help_footer());
@@ -58,7 +60,8 @@ int main(int argc, char** argv) {
   bool json_output = false;
   app.add_option("--url", daemon.url, "the daemon's base URL")->envname("NBS_URL")->capture_default_str();
   app.add_option("--token", daemon.token, "bearer token for the daemon")->envname("NBS_TOKEN");
-  app.add_option("--ca-file", daemon.ca_file, "PEM CA bundle to verify an https daemon")->envname("NBS_CA_FILE");
+  app.add_option("--ca-file", daemon.ca_file, "PEM CA bundle to verify an https daemon")
+      ->envname("NBS_CA_FILE");
   app.add_flag("--json", json_output, "print the daemon's answer as one JSON document (for scripts)");
 
   SubmitOptions submit;
@@ -69,7 +72,8 @@ int main(int argc, char** argv) {
       ->required();
   submit_cmd->add_option("--global", submit.job.global_path,
                          "YAML or JSON defaults merged under the job file (the job file wins, maps merge)");
-  auto* tags_option = submit_cmd->add_option("--image-tags", image_tags, "comma-separated tags; replaces image_tags");
+  auto* tags_option =
+      submit_cmd->add_option("--image-tags", image_tags, "comma-separated tags; replaces image_tags");
   submit_cmd->add_flag("--watch,-w", submit_watch, "follow the job to its end; exit with its outcome");
 
   std::string job_id;
@@ -91,8 +95,10 @@ int main(int argc, char** argv) {
   logs_cmd->add_option("--phase", logs.phase, "build, test, publish or cleanup")
       ->check(CLI::IsMember({"build", "test", "publish", "cleanup"}));
   logs_cmd->add_option("--task", logs.task, "one task of the phase, e.g. cmd-1 or entry-point");
-  auto* tail_option = logs_cmd->add_option("--tail", tail, "the last N lines (default 200)")->check(CLI::Range(0, 2000));
-  auto* grep_option = logs_cmd->add_option("--grep", logs.grep, "lines matching this ECMAScript regular expression");
+  auto* tail_option =
+      logs_cmd->add_option("--tail", tail, "the last N lines (default 200)")->check(CLI::Range(0, 2000));
+  auto* grep_option =
+      logs_cmd->add_option("--grep", logs.grep, "lines matching this ECMAScript regular expression");
   logs_cmd->add_option("--context", context, "with --grep: lines of context around each match")
       ->check(CLI::Range(0, 10))
       ->needs(grep_option);
@@ -103,9 +109,12 @@ int main(int argc, char** argv) {
   kill_cmd->add_option("id", job_id, "the job id")->required();
 
   bool cleanup_all = false;
-  auto* cleanup_cmd = app.add_subcommand("cleanup", "remove a finished job's phases and logs (its record stays)");
+  auto* cleanup_cmd =
+      app.add_subcommand("cleanup", "remove a finished job's phases and logs (its record stays)");
   auto* cleanup_id = cleanup_cmd->add_option("id", job_id, "a finished job");
-  auto* all_flag = cleanup_cmd->add_flag("--all", cleanup_all, "instead: the phases of every finished job, and records beyond the history limit");
+  auto* all_flag = cleanup_cmd->add_flag(
+      "--all", cleanup_all,
+      "instead: the phases of every finished job, and records beyond the history limit");
   cleanup_id->excludes(all_flag);
 
   HistoryOptions history;

@@ -75,7 +75,8 @@ std::chrono::seconds job_elapsed(const StatusView& view, SystemTime now) {
     return std::chrono::seconds(0);
   }
   const SystemTime end = view.ended.value_or(now);
-  return std::max(std::chrono::seconds(0), std::chrono::duration_cast<std::chrono::seconds>(end - *view.started));
+  return std::max(std::chrono::seconds(0),
+                  std::chrono::duration_cast<std::chrono::seconds>(end - *view.started));
 }
 
 std::string progress_text(const StatusView& view) {

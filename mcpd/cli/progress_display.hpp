@@ -3,13 +3,14 @@
 // line is printed only when something other than the time changed.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <chrono>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <ostream>
 #include <string>
+
+#include <boost/json/object.hpp>
 
 #include "common/clock.hpp"
 

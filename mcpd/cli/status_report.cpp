@@ -85,7 +85,8 @@ std::string format_status(const json::object& answer, SystemTime now) {
   line("commit", string_at(answer, "commit"));
   if (view.started) {
     const std::string elapsed = format_elapsed(job_elapsed(view, now));
-    line("started", format_utc(*view.started) + (view.ended ? " (ran " + elapsed + ")" : " (" + elapsed + " ago)"));
+    line("started",
+         format_utc(*view.started) + (view.ended ? " (ran " + elapsed + ")" : " (" + elapsed + " ago)"));
   }
   if (is_final_status(view.status)) {
     out += format_summary(answer, now);

@@ -3,8 +3,9 @@
 // the command that shows the whole log).
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <string>
+
+#include <boost/json/object.hpp>
 
 #include "common/clock.hpp"
 

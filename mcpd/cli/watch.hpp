@@ -2,10 +2,11 @@
 // the progress display shows each answer.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
+
+#include <boost/json/object.hpp>
 
 #include "mcpd/cli/console.hpp"
 #include "mcpd/cli/daemon_client.hpp"

@@ -21,8 +21,8 @@ std::string status_body(const std::string& status, const std::string& extra = ""
 }
 
 std::string page(const std::string& lines, const std::string& cursor, const std::string& phase = "build") {
-  return R"({"job_id": "j1", "phase": ")" + phase + R"(", "lines": [)" + lines + R"(], "next_cursor": ")" + cursor +
-         R"(", "total_lines": null, "truncated": false, "tasks": ["runner"]})";
+  return R"({"job_id": "j1", "phase": ")" + phase + R"(", "lines": [)" + lines + R"(], "next_cursor": ")" +
+         cursor + R"(", "total_lines": null, "truncated": false, "tasks": ["runner"]})";
 }
 
 TEST(Submit, SendsTheMergedJobAndPrintsTheId) {
@@ -31,13 +31,14 @@ TEST(Submit, SendsTheMergedJobAndPrintsTheId) {
   TestConsole io;
   daemon.reply(200, R"({"job_id": "j1", "status": "PENDING", "next_step": "..."})");
   SubmitOptions options;
-  options.job = {dir.write("job.yaml", "owner: me\nimage_tags: [a]\n"), dir.write("g.yaml", "registry_url: r:5000\n"),
-                 std::string("x,y")};
+  options.job = {dir.write("job.yaml", "owner: me\nimage_tags: [a]\n"),
+                 dir.write("g.yaml", "registry_url: r:5000\n"), std::string("x,y")};
   EXPECT_EQ(submit_command(daemon.client(), io.console, options), ExitCode::ok);
   EXPECT_EQ(io.out.str(), "j1\n");
   ASSERT_EQ(daemon.requests.size(), 1u);
-  EXPECT_EQ(json::parse(daemon.requests[0].body),
-            json::parse(R"({"job_config": {"registry_url": "r:5000", "owner": "me", "image_tags": ["x", "y"]}})"));
+  EXPECT_EQ(
+      json::parse(daemon.requests[0].body),
+      json::parse(R"({"job_config": {"registry_url": "r:5000", "owner": "me", "image_tags": ["x", "y"]}})"));
 }
 
 TEST(Submit, FieldErrorsArePrintedOnePerLineWithExitCode2) {
@@ -50,7 +51,8 @@ TEST(Submit, FieldErrorsArePrintedOnePerLineWithExitCode2) {
   options.job.job_path = dir.write("job.yaml", "image_name: App\n");
   EXPECT_EQ(submit_command(daemon.client(), io.console, options), ExitCode::usage);
   EXPECT_EQ(io.err.str(),
-            "nbs: the daemon rejected the job (2 errors):\n  owner: is required\n  image_name: must be lower case\n");
+            "nbs: the daemon rejected the job (2 errors):\n  owner: is required\n  image_name: must be lower "
+            "case\n");
   EXPECT_EQ(io.out.str(), "");
 }
 
@@ -74,7 +76,8 @@ TEST(Submit, WatchFollowsTheJobAndExitsWithItsOutcome) {
   daemon.reply(200, status_body("PENDING"));
   daemon.reply(200, status_body("PENDING"));
   daemon.reply(200, status_body("BUILDING", R"(, "progress": {"step": 1, "steps": 2, "text": "FROM x"})"));
-  daemon.reply(200, status_body("FAILED", R"(, "failed_phase": "build", "error": "exit 1", "excerpt": ["boom"])"));
+  daemon.reply(200,
+               status_body("FAILED", R"(, "failed_phase": "build", "error": "exit 1", "excerpt": ["boom"])"));
   SubmitOptions options;
   options.job.job_path = dir.write("job.yaml", "owner: me\n");
   options.watch = Watch::yes;
@@ -157,18 +160,19 @@ TEST(Logs, GrepContinuesWhileTheAnswerWasCutShort) {
 TEST(Logs, FollowPagesFromTheCursorUntilThePhaseEnds) {
   FakeDaemon daemon;
   TestConsole io;
-  daemon.reply(200, status_body("PENDING"));                 // which phase: none yet, so build
+  daemon.reply(200, status_body("PENDING"));  // which phase: none yet, so build
   daemon.reply(404, R"({"error": "phase: the build phase has not run", "code": "not_found", "details": []})");
-  daemon.reply(200, status_body("BUILDING"));                // still going: wait and retry
+  daemon.reply(200, status_body("BUILDING"));  // still going: wait and retry
   daemon.reply(200, page(R"("one")", "0:4"));
-  daemon.reply(200, page("", "0:4"));                        // nothing new
+  daemon.reply(200, page("", "0:4"));  // nothing new
   daemon.reply(200, status_body("BUILDING"));
-  daemon.reply(200, page(R"("two")", ""));                   // the phase ended
+  daemon.reply(200, page(R"("two")", ""));  // the phase ended
   EXPECT_EQ(logs_command(daemon.client(), io.console, {.job_id = "j1", .follow = Follow::yes}), ExitCode::ok);
   EXPECT_EQ(io.out.str(), "one\ntwo\n");
   EXPECT_EQ(io.pauses, 2);
   EXPECT_TRUE(daemon.requests[1].url.ends_with("logs?phase=build&mode=range")) << daemon.requests[1].url;
-  EXPECT_TRUE(daemon.requests[4].url.ends_with("logs?phase=build&mode=range&cursor=0%3A4")) << daemon.requests[4].url;
+  EXPECT_TRUE(daemon.requests[4].url.ends_with("logs?phase=build&mode=range&cursor=0%3A4"))
+      << daemon.requests[4].url;
 }
 
 TEST(Logs, FollowOfAPhaseThatNeverRanInAFinishedJobIsNotFound) {
@@ -176,8 +180,9 @@ TEST(Logs, FollowOfAPhaseThatNeverRanInAFinishedJobIsNotFound) {
   TestConsole io;
   daemon.reply(200, status_body("FAILED"));
   daemon.reply(404, R"({"error": "phase: the test phase has not run", "code": "not_found", "details": []})");
-  EXPECT_EQ(logs_command(daemon.client(), io.console, {.job_id = "j1", .phase = "test", .follow = Follow::yes}),
-            ExitCode::not_found);
+  EXPECT_EQ(
+      logs_command(daemon.client(), io.console, {.job_id = "j1", .phase = "test", .follow = Follow::yes}),
+      ExitCode::not_found);
   EXPECT_EQ(io.err.str(), "nbs: phase: the test phase has not run\n");
 }
 
@@ -221,7 +226,8 @@ TEST(Health, AliveButNotReadyIsExitCode4) {
   daemon.reply(200, R"({"status": "ok", "version": "0.1.0"})");
   daemon.reply(503, R"({"status": "unavailable", "error": "state_dir: not writable"})");
   EXPECT_EQ(health_command(daemon.client(), io.console), ExitCode::unavailable);
-  EXPECT_EQ(io.out.str(), "nbs-mcpd 0.1.0 at http://127.0.0.1:8080: alive, not ready: state_dir: not writable\n");
+  EXPECT_EQ(io.out.str(),
+            "nbs-mcpd 0.1.0 at http://127.0.0.1:8080: alive, not ready: state_dir: not writable\n");
 }
 
 TEST(Health, UnreachableIsExitCode4AndJsonSaysWhy) {

@@ -23,7 +23,8 @@ std::optional<std::string> header(const HttpRequest& request, std::string_view n
 TEST(DaemonClient, PostsToolCallsAsJsonWithTheToken) {
   FakeDaemon daemon;
   daemon.reply(200, R"({"job_id": "j1", "status": "PENDING"})");
-  auto answer = daemon.client("http://d:8080/", "secret-token").call("submitJob", {{"job_config", {{"owner", "x"}}}});
+  auto answer =
+      daemon.client("http://d:8080/", "secret-token").call("submitJob", {{"job_config", {{"owner", "x"}}}});
   ASSERT_TRUE(answer) << answer.error().message;
   EXPECT_EQ(*answer, json::parse(R"({"job_id": "j1", "status": "PENDING"})"));
   ASSERT_EQ(daemon.requests.size(), 1u);
@@ -56,7 +57,8 @@ TEST(DaemonClient, LogsEncodeEveryQueryParameter) {
   FakeDaemon daemon;
   daemon.reply(200, R"({"lines": []})");
   ASSERT_TRUE(daemon.client().logs("j1", {{"mode", "grep"}, {"pattern", "a+b&c=d [x]"}}));
-  EXPECT_EQ(daemon.requests[0].url, "http://127.0.0.1:8080/mcp/job/j1/logs?mode=grep&pattern=a%2Bb%26c%3Dd%20%5Bx%5D");
+  EXPECT_EQ(daemon.requests[0].url,
+            "http://127.0.0.1:8080/mcp/job/j1/logs?mode=grep&pattern=a%2Bb%26c%3Dd%20%5Bx%5D");
 }
 
 TEST(InterpretResponse, FieldErrorsKeepTheirKindAndFields) {
@@ -70,16 +72,20 @@ TEST(InterpretResponse, FieldErrorsKeepTheirKindAndFields) {
 }
 
 TEST(InterpretResponse, TheCodeOrElseTheStatusGivesTheKind) {
-  auto missing = interpret_response({404, {}, R"({"error": "job_id: no job x", "code": "not_found", "details": []})"}, "GET");
+  auto missing = interpret_response(
+      {404, {}, R"({"error": "job_id: no job x", "code": "not_found", "details": []})"}, "GET");
   EXPECT_EQ(missing.error().kind, ErrorKind::not_found);
   EXPECT_EQ(missing.error().message, "job_id: no job x");
-  auto unready = interpret_response({503, {}, R"({"status": "unavailable", "error": "state dir gone"})"}, "GET /ready");
+  auto unready =
+      interpret_response({503, {}, R"({"status": "unavailable", "error": "state dir gone"})"}, "GET /ready");
   EXPECT_EQ(unready.error().kind, ErrorKind::unavailable);
   EXPECT_EQ(unready.error().message, "state dir gone");
   auto proxy = interpret_response({502, {}, "<html>bad gateway</html>"}, "GET /health");
   EXPECT_EQ(proxy.error().kind, ErrorKind::internal);
   EXPECT_EQ(proxy.error().message, "GET /health: HTTP 502: <html>bad gateway</html>");
-  auto denied = interpret_response({401, {}, R"({"error": "Unauthorized: bearer token required", "code": "unauthorized", "details": []})"}, "GET");
+  auto denied = interpret_response(
+      {401, {}, R"({"error": "Unauthorized: bearer token required", "code": "unauthorized", "details": []})"},
+      "GET");
   EXPECT_EQ(denied.error().kind, ErrorKind::unauthorized);
 }
 
@@ -95,7 +101,8 @@ TEST(DaemonClient, AFailureToConnectIsUnavailableAndNamesTheUrl) {
   auto answer = daemon.client("http://127.0.0.1:9").get("/health");
   ASSERT_FALSE(answer);
   EXPECT_EQ(answer.error().kind, ErrorKind::unavailable);
-  EXPECT_EQ(answer.error().message, "cannot reach nbs-mcpd at http://127.0.0.1:9: connect: Connection refused");
+  EXPECT_EQ(answer.error().message,
+            "cannot reach nbs-mcpd at http://127.0.0.1:9: connect: Connection refused");
 }
 
 TEST(DaemonClient, CreateRejectsABadUrl) {

@@ -2,9 +2,8 @@
 // exit code of each kind of error and of each final job status.
 #include "mcpd/cli/error_report.hpp"
 
-#include <gtest/gtest.h>
-
 #include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 #include "mcpd/cli/exit_code.hpp"
 
@@ -14,7 +13,8 @@ namespace {
 namespace json = boost::json;
 
 TEST(FormatError, OneLinePerField) {
-  const Error error = make_field_errors({{"image_name", "must be lower case"}, {"test.commands[1]", "is empty"}});
+  const Error error =
+      make_field_errors({{"image_name", "must be lower case"}, {"test.commands[1]", "is empty"}});
   EXPECT_EQ(format_error(error, "the daemon rejected the job"),
             "nbs: the daemon rejected the job (2 errors):\n"
             "  image_name: must be lower case\n"
@@ -27,7 +27,8 @@ TEST(FormatError, AFieldWithoutAPathShowsItsReason) {
 }
 
 TEST(FormatError, PlainErrorsAreOneLine) {
-  EXPECT_EQ(format_error(make_error(ErrorKind::not_found, "job_id: no job abc")), "nbs: job_id: no job abc\n");
+  EXPECT_EQ(format_error(make_error(ErrorKind::not_found, "job_id: no job abc")),
+            "nbs: job_id: no job abc\n");
   EXPECT_EQ(format_error(make_error(ErrorKind::unauthorized, "Unauthorized: bearer token required")),
             "nbs: Unauthorized: bearer token required\n  (pass a token with --token or NBS_TOKEN)\n");
 }

@@ -12,7 +12,9 @@ namespace {
 namespace json = boost::json;
 using testing::TempDir;
 
-json::object object(std::string_view text) { return json::parse(text).as_object(); }
+json::object object(std::string_view text) {
+  return json::parse(text).as_object();
+}
 
 TEST(MergeJob, JobWinsAndMappingsMergeRecursively) {
   const auto defaults = object(R"({"owner": "team", "registry_url": "reg:5000", "image_tags": ["a", "b"],
@@ -31,7 +33,8 @@ TEST(MergeJob, NullInTheJobRemovesTheDefault) {
 }
 
 TEST(MergeJob, AMappingReplacesAScalarAndTheOtherWayRound) {
-  EXPECT_EQ(json::value(merge_job(object(R"({"test": "x", "b": {"c": 1}})"), object(R"({"test": {"a": 1}, "b": 2})"))),
+  EXPECT_EQ(json::value(merge_job(object(R"({"test": "x", "b": {"c": 1}})"),
+                                  object(R"({"test": {"a": 1}, "b": 2})"))),
             json::parse(R"({"test": {"a": 1}, "b": 2})"));
 }
 
@@ -43,7 +46,8 @@ TEST(SplitTags, TrimsAndDropsEmptyItems) {
 
 TEST(ParseJobDocument, YamlAndJsonGiveTheSameObject) {
   auto yaml = parse_job_document("owner: me\nbuild_args:\n  A: \"1\"\nimage_tags: [x, y]\n", "job.yaml");
-  auto js = parse_job_document(R"({"owner": "me", "build_args": {"A": "1"}, "image_tags": ["x", "y"]})", "job.json");
+  auto js = parse_job_document(R"({"owner": "me", "build_args": {"A": "1"}, "image_tags": ["x", "y"]})",
+                               "job.json");
   ASSERT_TRUE(yaml) << yaml.error().message;
   ASSERT_TRUE(js) << js.error().message;
   EXPECT_EQ(*yaml, *js);

@@ -1,10 +1,10 @@
 // The live progress line, the plain lines, and the summaries of finished jobs.
 #include "mcpd/cli/progress_display.hpp"
 
-#include <gtest/gtest.h>
+#include <sstream>
 
 #include <boost/json.hpp>
-#include <sstream>
+#include <gtest/gtest.h>
 
 #include "mcpd/cli/history_table.hpp"
 #include "mcpd/cli/status_report.hpp"
@@ -20,7 +20,8 @@ const SystemTime k_start = *parse_utc("2026-11-26T10:00:00.000Z");
 json::object building(long long step) {
   return json::parse(R"({"job_id": "j1", "status": "BUILDING", "phase": "build",
       "times": {"job_start": "2026-11-26T10:00:00.000Z", "job_end": null},
-      "progress": {"step": )" + std::to_string(step) + R"(, "steps": 7, "text": "RUN make"}})")
+      "progress": {"step": )" +
+                     std::to_string(step) + R"(, "steps": 7, "text": "RUN make"}})")
       .as_object();
 }
 
@@ -45,7 +46,8 @@ TEST(StatusView, ReadsTheGetStatusAnswer) {
 TEST(ProgressText, StatusPhaseStep) {
   EXPECT_EQ(progress_text(status_view(building(3))), "BUILDING build  STEP 3/7 RUN make");
   EXPECT_EQ(progress_text(status_view(json::parse(R"({"status": "PENDING", "phase": null,
-      "waiting_reason": "waiting for the build lock"})").as_object())),
+      "waiting_reason": "waiting for the build lock"})")
+                                          .as_object())),
             "PENDING  (waiting for the build lock)");
   EXPECT_EQ(progress_text(status_view(json::parse(R"({"status": "TESTING", "phase": "test"})").as_object())),
             "TESTING test");
@@ -113,7 +115,8 @@ TEST(ProgressDisplay, ClearErasesTheLiveLine) {
 TEST(Summary, SucceededListsImagesAndDigest) {
   const auto answer = json::parse(R"({"job_id": "j1", "status": "SUCCEEDED", "phase": null,
       "times": {"job_start": "2026-11-26T10:00:00.000Z", "job_end": "2026-11-26T10:01:05.000Z"},
-      "images": ["reg:5000/team/app:j1", "reg:5000/team/app:v1"], "digest": "sha256:feed"})").as_object();
+      "images": ["reg:5000/team/app:j1", "reg:5000/team/app:v1"], "digest": "sha256:feed"})")
+                          .as_object();
   EXPECT_EQ(format_summary(answer, k_start + seconds(999)),
             "SUCCEEDED in 1m05s\n"
             "  image:  reg:5000/team/app:j1\n"
@@ -124,7 +127,8 @@ TEST(Summary, SucceededListsImagesAndDigest) {
 TEST(Summary, FailedShowsPhaseErrorExcerptAndHint) {
   const auto answer = json::parse(R"({"job_id": "j1", "status": "FAILED", "failed_phase": "build",
       "error": "build: exit code 11", "excerpt": ["STEP 3/7: RUN make", "make: *** [all] Error 1"],
-      "times": {"job_start": "2026-11-26T10:00:00.000Z", "job_end": "2026-11-26T10:00:03.000Z"}})").as_object();
+      "times": {"job_start": "2026-11-26T10:00:00.000Z", "job_end": "2026-11-26T10:00:03.000Z"}})")
+                          .as_object();
   EXPECT_EQ(format_summary(answer, k_start),
             "FAILED in the build phase after 3s: build: exit code 11\n"
             "  | STEP 3/7: RUN make\n"
@@ -134,9 +138,11 @@ TEST(Summary, FailedShowsPhaseErrorExcerptAndHint) {
 
 TEST(Summary, KilledAndStillRunning) {
   const auto killed = json::parse(R"({"job_id": "j1", "status": "KILLED",
-      "times": {"job_start": "2026-11-26T10:00:00.000Z", "job_end": "2026-11-26T10:00:12.000Z"}})").as_object();
+      "times": {"job_start": "2026-11-26T10:00:00.000Z", "job_end": "2026-11-26T10:00:12.000Z"}})")
+                          .as_object();
   EXPECT_EQ(format_summary(killed, k_start), "KILLED after 12s\n");
-  EXPECT_EQ(format_summary(building(4), k_start + seconds(61)), "still BUILDING build  STEP 4/7 RUN make after 1m01s\n");
+  EXPECT_EQ(format_summary(building(4), k_start + seconds(61)),
+            "still BUILDING build  STEP 4/7 RUN make after 1m01s\n");
 }
 
 TEST(StatusReport, KeyValueLines) {
@@ -157,7 +163,8 @@ TEST(HistoryTable, AlignedColumnsAndACount) {
       {"job_id": "j1", "status": "SUCCEEDED", "owner": "team", "git_ref": "main",
        "job_start": "2026-11-26T10:00:00.000Z", "image": "reg/app:j1"},
       {"job_id": "j22", "status": "FAILED", "owner": "t", "git_ref": "v1.2",
-       "job_start": "2026-11-26T09:00:00.000Z", "image": "reg/app:j22"}]})").as_object();
+       "job_start": "2026-11-26T09:00:00.000Z", "image": "reg/app:j22"}]})")
+                          .as_object();
   EXPECT_EQ(format_history(answer, 0),
             "JOB  STATUS     OWNER  GIT_REF  STARTED                   IMAGE\n"
             "j1   SUCCEEDED  team   main     2026-11-26T10:00:00.000Z  reg/app:j1\n"

@@ -2,24 +2,26 @@
 // string streams with instant pauses, and a temporary directory per test.
 #pragma once
 
-#include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <boost/json.hpp>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <unistd.h>
 #include <vector>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 #include "mcpd/cli/console.hpp"
 #include "mcpd/cli/daemon_client.hpp"
 
 namespace nbs::cli::testing {
 
-inline HttpResponse json_response(int status, const std::string& body) { return HttpResponse{status, {}, body}; }
+inline HttpResponse json_response(int status, const std::string& body) {
+  return HttpResponse{status, {}, body};
+}
 
 // Answers requests from a queue (in order), recording each request; an empty queue answers 500.
 struct FakeDaemon {
@@ -30,15 +32,16 @@ struct FakeDaemon {
   void fail(ErrorKind kind, const std::string& message) { answers.emplace_back(make_error(kind, message)); }
 
   DaemonClient client(const std::string& url = "http://127.0.0.1:8080", const std::string& token = "") {
-    return DaemonClient(DaemonOptions{url, token, ""}, [this](const HttpRequest& request) -> Result<HttpResponse> {
-      requests.push_back(request);
-      if (answers.empty()) {
-        return json_response(500, R"({"error":"fake: no answer left","code":"internal","details":[]})");
-      }
-      auto next = std::move(answers.front());
-      answers.pop_front();
-      return next;
-    });
+    return DaemonClient(
+        DaemonOptions{url, token, ""}, [this](const HttpRequest& request) -> Result<HttpResponse> {
+          requests.push_back(request);
+          if (answers.empty()) {
+            return json_response(500, R"({"error":"fake: no answer left","code":"internal","details":[]})");
+          }
+          auto next = std::move(answers.front());
+          answers.pop_front();
+          return next;
+        });
   }
 };
 
@@ -50,7 +53,8 @@ struct TestConsole {
   int pauses = 0;
   Console console{out, err, in};
 
-  explicit TestConsole(OutputFormat format = OutputFormat::human, std::string stdin_text = "") : in(std::move(stdin_text)) {
+  explicit TestConsole(OutputFormat format = OutputFormat::human, std::string stdin_text = "")
+      : in(std::move(stdin_text)) {
     console.format = format;
     console.pause = [this](std::chrono::milliseconds) { ++pauses; };
   }
@@ -61,8 +65,8 @@ class TempDir {
  public:
   TempDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            ("nbs-cli-test-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" + info->name());
+    path_ = std::filesystem::temp_directory_path() / ("nbs-cli-test-" + std::to_string(::getpid()) + "-" +
+                                                      info->test_suite_name() + "-" + info->name());
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
