@@ -68,16 +68,17 @@ Result<json::object> watch_job(const DaemonClient& client, Console& console, con
     if (!answer || !answer->is_object()) {
       Error error = answer ? make_error(ErrorKind::internal, "getStatus: the answer is not a JSON object")
                            : answer.error();
-      if (!worth_retrying(error)) {
+      // Only a daemon that has answered before is waited for (a restart); one never reached is an error.
+      const bool give_up = !worth_retrying(error) || !last ||
+                           (failing && Steady::now() - failing_since > options.reconnect_for);
+      if (give_up) {
+        ticker.reset();
         display.finish();
         return error;
       }
       if (!failing) {
         failing = true;
         failing_since = Steady::now();
-      } else if (Steady::now() - failing_since > options.reconnect_for) {
-        display.finish();
-        return error;
       }
       console.pause(2s);
       continue;

@@ -16,7 +16,7 @@ namespace nbs::cli {
 struct WatchOptions {
   int poll_seconds = 30;                      // wait_seconds of each getStatus
   std::optional<std::chrono::seconds> limit;  // stop waiting after this long; nullopt: until the job ends
-  // While the daemon cannot be reached, keep retrying this long (it may be restarting).
+  // When a daemon that answered before stops answering, keep retrying this long (it may be restarting).
   std::chrono::seconds reconnect_for{60};
 };
 

@@ -282,6 +282,10 @@ class CommandsTest(NbsTestCase):
         self.assertIn("cannot reach nbs-mcpd", err)
         doc = self.nbs_json("status", "x", "--json", "--url", "http://127.0.0.1:1", expect=4)
         self.assertEqual(doc["code"], "unavailable")
+        start = time.time()
+        code, _, _ = self.nbs("status", "x", "--wait", "600", "--url", "http://127.0.0.1:1")
+        self.assertEqual(code, 4)
+        self.assertLess(time.time() - start, 10, "a daemon never reached is not waited for")
 
     def test_usage_errors_exit_2(self):
         for args in (["status"], ["logs", "x", "--tail", "3", "--grep", "a"], ["cleanup"], ["frobnicate"],

@@ -106,13 +106,23 @@ TEST(Status, WaitEndsWithTheLimitAndSaysTheJobIsStillRunning) {
   EXPECT_EQ(json::parse(io.out.str()).at("status"), "BUILDING");
 }
 
-TEST(Status, WaitRetriesWhileTheDaemonIsUnreachable) {
+TEST(Status, WaitRetriesWhileTheDaemonRestarts) {
   FakeDaemon daemon;
   TestConsole io(OutputFormat::json);
+  daemon.reply(200, status_body("BUILDING"));
   daemon.fail(ErrorKind::unavailable, "connect: Connection refused");
   daemon.reply(200, status_body("KILLED"));
   EXPECT_EQ(status_command(daemon.client(), io.console, "j1", WatchOptions{}), ExitCode::job_killed);
   EXPECT_EQ(io.pauses, 1);
+}
+
+TEST(Status, WaitOnADaemonNeverReachedFailsAtOnce) {
+  FakeDaemon daemon;
+  TestConsole io;
+  daemon.fail(ErrorKind::unavailable, "connect: Connection refused");
+  EXPECT_EQ(status_command(daemon.client(), io.console, "j1", WatchOptions{}), ExitCode::unavailable);
+  EXPECT_EQ(io.pauses, 0);
+  EXPECT_EQ(daemon.requests.size(), 1u);
 }
 
 TEST(Status, WithoutWaitReportsAndExits0) {
