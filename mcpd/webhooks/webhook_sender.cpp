@@ -199,6 +199,8 @@ void WebhookSender::Impl::pump() {
           std::rethrow_exception(error);
         } catch (const std::exception& ex) {
           spdlog::error("webhooks: delivery ended by an exception: {}", ex.what());
+        } catch (...) {
+          spdlog::error("webhooks: delivery ended by an unknown exception");
         }
       }
       finished(next);

@@ -59,8 +59,9 @@ struct WebhookSenderOptions {
   TlsOptions tls;          // trust for https receivers; server_name is set per receiver
   std::string user_agent;  // empty: "nbs-mcpd/<version>"
   std::size_t max_response_body = 64 * 1024;  // the answer is only logged; a larger one fails the attempt
-  // Called for every report, on the sender's thread (drops: on the caller of enqueue() or of the
-  // destructor). It must return quickly and must not call back into the sender.
+  // Called for every report: on the sender's thread, and for drops and abandoned deliveries on the
+  // thread of enqueue() or of the destructor, so possibly from two threads at once. It must be
+  // thread-safe, return quickly and not call back into the sender.
   std::function<void(const WebhookReport&)> on_report;
 };
 
