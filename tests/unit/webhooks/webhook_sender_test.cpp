@@ -9,7 +9,6 @@
 #include <boost/json.hpp>
 #include <array>
 
-#include "mcpd/webhooks/webhook_metrics.hpp"
 #include "tests/unit/webhooks/receiver.hpp"
 #include "tests/unit/webhooks/testutil.hpp"
 
@@ -430,20 +429,6 @@ TEST(WebhookSender, RejectsBadOptions) {
   options = {};
   options.tls.ca_file = "/nonexistent/ca.pem";
   EXPECT_FALSE(WebhookSender::create(options));
-}
-
-TEST(WebhookMetrics, CountsOutcomesInTheRegistry) {
-  Receiver receiver([](const test::ReceivedRequest&, std::size_t n) { return Reply{n == 1 ? 502 : 200}; });
-  test::Reports reports;
-  MetricsRegistry metrics;
-  auto options = fast_options(reports);
-  options.on_report = webhook_metrics_reporter(metrics, reports.callback());
-  auto sender = make_sender(std::move(options));
-  sender->enqueue(make_event("job.completed", JobStatus::succeeded, receiver.url()));
-  ASSERT_TRUE(reports.wait(WebhookOutcome::sent));
-  const std::string text = metrics.render();
-  EXPECT_NE(text.find("nbs_webhook_deliveries_total{outcome=\"sent\"} 1\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("nbs_webhook_retries_total 1\n"), std::string::npos) << text;
 }
 
 }  // namespace
