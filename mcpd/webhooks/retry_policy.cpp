@@ -22,10 +22,11 @@ AttemptVerdict judge_status(int status) {
 
 AttemptVerdict judge_error(const Error& error) {
   return error.kind == ErrorKind::unavailable || error.kind == ErrorKind::timeout ? AttemptVerdict::retry
-                                                                                 : AttemptVerdict::give_up;
+                                                                                  : AttemptVerdict::give_up;
 }
 
-std::optional<milliseconds> parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) {
+std::optional<milliseconds> parse_retry_after(std::string_view value,
+                                              std::chrono::system_clock::time_point now) {
   while (!value.empty() && value.front() == ' ') {
     value.remove_prefix(1);
   }

@@ -36,7 +36,7 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
 // The wait before attempt `attempt + 1` (attempt counts from 1): half of the capped exponential step
 // plus a random share of the other half, so a receiver that comes back is not hit by every sender at
 // once. A Retry-After on `response` (429, 503) replaces it, capped by max_retry_after.
-std::chrono::milliseconds retry_delay(const WebhookRetryPolicy& policy, int attempt, const HttpResponse* response,
-                                      std::mt19937_64& random);
+std::chrono::milliseconds retry_delay(const WebhookRetryPolicy& policy, int attempt,
+                                      const HttpResponse* response, std::mt19937_64& random);
 
 }  // namespace nbs::mcpd

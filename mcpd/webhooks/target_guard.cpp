@@ -1,10 +1,11 @@
 #include "mcpd/webhooks/target_guard.hpp"
 
+#include <array>
+#include <cstdint>
+
 #include <boost/url/ipv4_address.hpp>
 #include <boost/url/ipv6_address.hpp>
 #include <boost/url/parse.hpp>
-#include <array>
-#include <cstdint>
 
 namespace nbs::mcpd {
 
@@ -20,17 +21,17 @@ struct Range4 {
 
 // RFC 6890 special-purpose ranges that can reach something other than the public internet.
 constexpr std::array<Range4, 11> k_forbidden_v4{{
-    {0x00000000, 8, "unspecified"},   // 0.0.0.0/8 "this network"; 0.0.0.0 reaches the local host
-    {0x0A000000, 8, "private"},       // 10/8
-    {0x64400000, 10, "private"},      // 100.64/10 carrier-grade NAT, often internal in clouds
-    {0x7F000000, 8, "loopback"},      // 127/8
-    {0xA9FE0000, 16, "link-local"},   // 169.254/16, where cloud metadata services live
-    {0xAC100000, 12, "private"},      // 172.16/12
-    {0xC0000000, 24, "reserved"},     // 192.0.0/24 IETF protocol assignments
-    {0xC0A80000, 16, "private"},      // 192.168/16
-    {0xC6120000, 15, "reserved"},     // 198.18/15 benchmarking, used inside some networks
-    {0xE0000000, 4, "multicast"},     // 224/4
-    {0xF0000000, 4, "reserved"},      // 240/4 and the broadcast address
+    {0x00000000, 8, "unspecified"},  // 0.0.0.0/8 "this network"; 0.0.0.0 reaches the local host
+    {0x0A000000, 8, "private"},      // 10/8
+    {0x64400000, 10, "private"},     // 100.64/10 carrier-grade NAT, often internal in clouds
+    {0x7F000000, 8, "loopback"},     // 127/8
+    {0xA9FE0000, 16, "link-local"},  // 169.254/16, where cloud metadata services live
+    {0xAC100000, 12, "private"},     // 172.16/12
+    {0xC0000000, 24, "reserved"},    // 192.0.0/24 IETF protocol assignments
+    {0xC0A80000, 16, "private"},     // 192.168/16
+    {0xC6120000, 15, "reserved"},    // 198.18/15 benchmarking, used inside some networks
+    {0xE0000000, 4, "multicast"},    // 224/4
+    {0xF0000000, 4, "reserved"},     // 240/4 and the broadcast address
 }};
 
 std::optional<std::string_view> forbidden_v4(std::uint32_t a) {
@@ -44,8 +45,8 @@ std::optional<std::string_view> forbidden_v4(std::uint32_t a) {
 }
 
 std::uint32_t v4_at(const ip::address_v6::bytes_type& b, std::size_t offset) {
-  return std::uint32_t{b[offset]} << 24 | std::uint32_t{b[offset + 1]} << 16 | std::uint32_t{b[offset + 2]} << 8 |
-         std::uint32_t{b[offset + 3]};
+  return std::uint32_t{b[offset]} << 24 | std::uint32_t{b[offset + 1]} << 16 |
+         std::uint32_t{b[offset + 2]} << 8 | std::uint32_t{b[offset + 3]};
 }
 
 bool all_zero(const ip::address_v6::bytes_type& b, std::size_t from, std::size_t to) {
@@ -135,7 +136,8 @@ Result<WebhookUrl> parse_webhook_url(std::string_view text) {
   if (out.url.has_userinfo()) {
     return make_error(ErrorKind::invalid_argument, "webhook_url: must not embed credentials");
   }
-  out.port = out.url.has_port() && !out.url.port().empty() ? std::string(out.url.port()) : (out.tls ? "443" : "80");
+  out.port =
+      out.url.has_port() && !out.url.port().empty() ? std::string(out.url.port()) : (out.tls ? "443" : "80");
   switch (out.url.host_type()) {
     case boost::urls::host_type::ipv4:
       out.literal = ip::address_v4(out.url.host_ipv4_address().to_uint());
@@ -154,7 +156,8 @@ Result<WebhookUrl> parse_webhook_url(std::string_view text) {
   return out;
 }
 
-Status check_addresses(std::string_view host, const std::vector<ip::address>& addresses, PrivateTargets policy) {
+Status check_addresses(std::string_view host, const std::vector<ip::address>& addresses,
+                       PrivateTargets policy) {
   if (addresses.empty()) {
     return make_error(ErrorKind::unavailable, "webhook_url: " + std::string(host) + " has no address");
   }
@@ -165,11 +168,12 @@ Status check_addresses(std::string_view host, const std::vector<ip::address>& ad
     if (auto reason = forbidden_reason(address)) {
       const std::string shown = address.to_string();
       const std::string article = reason->front() == 'u' ? "an " : "a ";
-      const std::string what =
-          shown == host ? shown + " is " + article : std::string(host) + " resolves to " + shown + ", " + article;
-      return make_error(ErrorKind::invalid_argument,
-                        "webhook_url: " + what + std::string(*reason) +
-                            " address; webhooks to private networks are refused unless the daemon allows them");
+      const std::string what = shown == host ? shown + " is " + article
+                                             : std::string(host) + " resolves to " + shown + ", " + article;
+      return make_error(
+          ErrorKind::invalid_argument,
+          "webhook_url: " + what + std::string(*reason) +
+              " address; webhooks to private networks are refused unless the daemon allows them");
     }
   }
   return {};

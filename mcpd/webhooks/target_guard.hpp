@@ -5,12 +5,13 @@
 // the connection (rebinding) cannot slip through.
 #pragma once
 
-#include <boost/asio/ip/address.hpp>
-#include <boost/url/url.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/url/url.hpp>
 
 #include "common/error.hpp"
 

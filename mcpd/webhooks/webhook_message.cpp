@@ -1,10 +1,10 @@
 #include "mcpd/webhooks/webhook_message.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
+
+#include <openssl/evp.h>
 
 namespace nbs::mcpd {
 
@@ -60,7 +60,7 @@ bool is_field_value(std::string_view value) {
 
 bool is_reserved_webhook_header(std::string_view name) {
   static constexpr std::array<std::string_view, 10> k_reserved{
-      "host",       "content-length",    "content-type",        "connection",      "transfer-encoding",
+      "host",       "content-length",      "content-type",    "connection",         "transfer-encoding",
       "user-agent", "x-webhook-signature", "x-webhook-event", "x-webhook-delivery", "x-webhook-attempt"};
   return std::find(k_reserved.begin(), k_reserved.end(), lower(name)) != k_reserved.end();
 }

@@ -1,16 +1,5 @@
 #include "mcpd/webhooks/webhook_sender.hpp"
 
-#include <spdlog/spdlog.h>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -20,6 +9,17 @@
 #include <random>
 #include <set>
 #include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
 
 #include "common/job_id.hpp"
 #include "mcpd/webhooks/webhook_message.hpp"
@@ -34,7 +34,9 @@ namespace nbs::mcpd {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-std::string default_webhook_user_agent() { return "nbs-mcpd/" NBS_VERSION; }
+std::string default_webhook_user_agent() {
+  return "nbs-mcpd/" NBS_VERSION;
+}
 
 std::string_view to_string(WebhookOutcome outcome) {
   switch (outcome) {
@@ -84,8 +86,8 @@ net::awaitable<Result<HttpResponse>> request_within(HttpClient client, HttpReque
   const std::string what = "http: POST " + request.url;
   auto first = co_await (client.request(std::move(request)) || timer.async_wait(net::use_awaitable));
   if (first.index() == 1) {
-    co_return make_error(ErrorKind::timeout, what + ": no complete answer within " +
-                                                 std::to_string(deadline.count()) + " ms");
+    co_return make_error(ErrorKind::timeout,
+                         what + ": no complete answer within " + std::to_string(deadline.count()) + " ms");
   }
   co_return std::move(std::get<0>(first));
 }
@@ -151,12 +153,13 @@ struct WebhookSender::Impl {
       }
     }
     if (outcome == WebhookOutcome::sent) {
-      spdlog::debug("webhooks: {} for job {} delivered ({}), attempt {}", d.event, d.job_id, status, d.attempts);
+      spdlog::debug("webhooks: {} for job {} delivered ({}), attempt {}", d.event, d.job_id, status,
+                    d.attempts);
     } else if (outcome == WebhookOutcome::refused) {
       spdlog::warn("webhooks: {} for job {} (delivery {}) not sent: {}", d.event, d.job_id, d.id, error);
     } else {
-      spdlog::warn("webhooks: {} for job {} (delivery {}) {} after {} attempt(s): {}", d.event, d.job_id, d.id,
-                   to_string(outcome), d.attempts, error);
+      spdlog::warn("webhooks: {} for job {} (delivery {}) {} after {} attempt(s): {}", d.event, d.job_id,
+                   d.id, to_string(outcome), d.attempts, error);
     }
     report(report_of(d, outcome, status, error));
   }
@@ -171,7 +174,8 @@ struct WebhookSender::Impl {
     std::optional<HttpClient> client;
     HttpRequest request;
   };
-  Attempt prepare(Delivery& d, const WebhookUrl& target, const Result<std::vector<net::ip::address>>& addresses);
+  Attempt prepare(Delivery& d, const WebhookUrl& target,
+                  const Result<std::vector<net::ip::address>>& addresses);
   // Settles the delivery, or returns how long to wait before the next attempt.
   std::optional<std::chrono::milliseconds> conclude(Delivery& d, const Result<HttpResponse>& answer);
   net::awaitable<void> deliver(std::shared_ptr<Delivery> d);
@@ -225,9 +229,11 @@ net::awaitable<Result<std::vector<net::ip::address>>> WebhookSender::Impl::resol
   }
   tcp::resolver resolver(*io);
   boost::system::error_code ec;
-  auto results = co_await resolver.async_resolve(target.host, target.port, net::redirect_error(net::use_awaitable, ec));
+  auto results =
+      co_await resolver.async_resolve(target.host, target.port, net::redirect_error(net::use_awaitable, ec));
   if (ec) {
-    co_return make_error(ErrorKind::unavailable, "webhook_url: cannot resolve " + target.host + ": " + ec.message());
+    co_return make_error(ErrorKind::unavailable,
+                         "webhook_url: cannot resolve " + target.host + ": " + ec.message());
   }
   for (const auto& entry : results) {
     const auto address = entry.endpoint().address();
@@ -274,8 +280,8 @@ Result<HttpClient> WebhookSender::Impl::client_for(const WebhookUrl& target) {
   return *client;
 }
 
-WebhookSender::Impl::Attempt WebhookSender::Impl::prepare(Delivery& d, const WebhookUrl& target,
-                                                          const Result<std::vector<net::ip::address>>& addresses) {
+WebhookSender::Impl::Attempt WebhookSender::Impl::prepare(
+    Delivery& d, const WebhookUrl& target, const Result<std::vector<net::ip::address>>& addresses) {
   Attempt next;
   if (!addresses) {
     next.error = addresses.error();
@@ -304,12 +310,14 @@ WebhookSender::Impl::Attempt WebhookSender::Impl::prepare(Delivery& d, const Web
   next.request.headers = d.headers;
   next.request.headers.emplace_back(k_attempt_header, std::to_string(d.attempts));
   next.request.body = d.body;
-  next.request.timeouts = HttpTimeouts{options.attempt_timeout, options.attempt_timeout, options.attempt_timeout};
+  next.request.timeouts =
+      HttpTimeouts{options.attempt_timeout, options.attempt_timeout, options.attempt_timeout};
   next.request.max_body = options.max_response_body;
   return next;
 }
 
-std::optional<std::chrono::milliseconds> WebhookSender::Impl::conclude(Delivery& d, const Result<HttpResponse>& answer) {
+std::optional<std::chrono::milliseconds> WebhookSender::Impl::conclude(Delivery& d,
+                                                                       const Result<HttpResponse>& answer) {
   const AttemptVerdict verdict = answer ? judge_status(answer->status) : judge_error(answer.error());
   const int status = answer ? answer->status : 0;
   d.last_status = status;
@@ -327,8 +335,8 @@ std::optional<std::chrono::milliseconds> WebhookSender::Impl::conclude(Delivery&
     std::lock_guard lock(mutex);
     ++counts.retried;
   }
-  spdlog::info("webhooks: {} for job {}: attempt {} failed ({}); retrying in {} ms", d.event, d.job_id, d.attempts,
-               d.last_error, delay.count());
+  spdlog::info("webhooks: {} for job {}: attempt {} failed ({}); retrying in {} ms", d.event, d.job_id,
+               d.attempts, d.last_error, delay.count());
   report(report_of(d, WebhookOutcome::retrying, status, d.last_error));
   return delay;
 }
@@ -347,7 +355,8 @@ net::awaitable<void> WebhookSender::Impl::deliver(std::shared_ptr<Delivery> d) {
     if (next.done) {
       co_return;
     }
-    Result<HttpResponse> answer = next.error ? Result<HttpResponse>(*next.error) : Result<HttpResponse>(HttpResponse{});
+    Result<HttpResponse> answer =
+        next.error ? Result<HttpResponse>(*next.error) : Result<HttpResponse>(HttpResponse{});
     if (!next.error) {
       answer = co_await request_within(*next.client, std::move(next.request), options.attempt_timeout);
     }
@@ -357,7 +366,8 @@ net::awaitable<void> WebhookSender::Impl::deliver(std::shared_ptr<Delivery> d) {
     }
     const bool awake = co_await sleep(*delay);
     if (!awake) {
-      settle(*d, WebhookOutcome::failed, d->last_status, d->last_error + "; no retry: the daemon is shutting down");
+      settle(*d, WebhookOutcome::failed, d->last_status,
+             d->last_error + "; no retry: the daemon is shutting down");
       co_return;
     }
   }
@@ -394,8 +404,9 @@ void WebhookSender::Impl::shutdown() {
     report(report_of(*d, WebhookOutcome::dropped, 0, "still queued at shutdown"));
   }
   if (!abandoned.empty() || !unsent.empty()) {
-    spdlog::warn("webhooks: shutdown grace over: {} delivery(ies) abandoned in flight, {} queued one(s) dropped",
-                 abandoned.size(), unsent.size());
+    spdlog::warn(
+        "webhooks: shutdown grace over: {} delivery(ies) abandoned in flight, {} queued one(s) dropped",
+        abandoned.size(), unsent.size());
   }
   work.reset();
   io->stop();
@@ -409,7 +420,8 @@ void WebhookSender::Impl::shutdown() {
 
 Result<std::unique_ptr<WebhookSender>> WebhookSender::create(WebhookSenderOptions options) {
   if (options.queue_capacity == 0 || options.max_in_flight == 0) {
-    return make_error(ErrorKind::invalid_argument, "webhooks: queue_capacity and max_in_flight must be positive");
+    return make_error(ErrorKind::invalid_argument,
+                      "webhooks: queue_capacity and max_in_flight must be positive");
   }
   if (options.retry.max_attempts < 1) {
     return make_error(ErrorKind::invalid_argument, "webhooks: retry.max_attempts must be at least 1");
@@ -419,7 +431,8 @@ Result<std::unique_ptr<WebhookSender>> WebhookSender::create(WebhookSenderOption
   }
   auto impl = std::make_unique<Impl>(std::move(options));
   // Loads the TLS files once now, so a bad path fails at startup rather than at the first delivery.
-  if (auto probe = HttpClient::create(impl->io->get_executor(), HttpClientOptions{.tls = impl->options.tls}); !probe) {
+  if (auto probe = HttpClient::create(impl->io->get_executor(), HttpClientOptions{.tls = impl->options.tls});
+      !probe) {
     return probe.error();
   }
   impl->thread = std::thread([io = impl->io.get()] { io->run(); });
@@ -428,7 +441,9 @@ Result<std::unique_ptr<WebhookSender>> WebhookSender::create(WebhookSenderOption
 
 WebhookSender::WebhookSender(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-WebhookSender::~WebhookSender() { impl_->shutdown(); }
+WebhookSender::~WebhookSender() {
+  impl_->shutdown();
+}
 
 void WebhookSender::enqueue(const JobEvent& event) {
   if (!wants_webhook(event)) {
@@ -480,8 +495,8 @@ void WebhookSender::enqueue(const JobEvent& event) {
   if (pushed_out) {
     const std::string why = pushed_out == d ? "the daemon is shutting down" : "the queue is full";
     spdlog::log(warn ? spdlog::level::warn : spdlog::level::debug,
-                "webhooks: dropped {} for job {} (delivery {}): {} ({} queued, {} dropped so far)", pushed_out->event,
-                pushed_out->job_id, pushed_out->id, why, depth, dropped_total);
+                "webhooks: dropped {} for job {} (delivery {}): {} ({} queued, {} dropped so far)",
+                pushed_out->event, pushed_out->job_id, pushed_out->id, why, depth, dropped_total);
     s.report(s.report_of(*pushed_out, WebhookOutcome::dropped, 0, why));
   }
 }

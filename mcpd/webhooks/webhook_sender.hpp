@@ -22,13 +22,13 @@ namespace nbs::mcpd {
 // Totals since the sender started. The outcomes are disjoint: every queued delivery ends in exactly one
 // of sent, failed, refused and dropped (once it ends).
 struct WebhookCounters {
-  std::uint64_t queued = 0;   // accepted by enqueue()
-  std::uint64_t sent = 0;     // a 2xx answer
-  std::uint64_t failed = 0;   // a final non-2xx answer, attempts used up, or given up at shutdown
-  std::uint64_t refused = 0;  // the target is a private address (or the URL is unusable): nothing was sent
-  std::uint64_t dropped = 0;  // pushed out of a full queue, or still queued when the grace ran out
-  std::uint64_t retried = 0;  // attempts after the first
-  std::uint64_t pending = 0;  // now: queued, not started
+  std::uint64_t queued = 0;     // accepted by enqueue()
+  std::uint64_t sent = 0;       // a 2xx answer
+  std::uint64_t failed = 0;     // a final non-2xx answer, attempts used up, or given up at shutdown
+  std::uint64_t refused = 0;    // the target is a private address (or the URL is unusable): nothing was sent
+  std::uint64_t dropped = 0;    // pushed out of a full queue, or still queued when the grace ran out
+  std::uint64_t retried = 0;    // attempts after the first
+  std::uint64_t pending = 0;    // now: queued, not started
   std::uint64_t in_flight = 0;  // now: started, not finished (waiting for a retry included)
 };
 
@@ -41,9 +41,9 @@ struct WebhookReport {
   std::string delivery_id;
   std::string event;
   std::string job_id;
-  int attempts = 0;      // made so far
-  int http_status = 0;   // of the last attempt; 0 without an answer
-  std::string error;     // why it failed, was refused or dropped, or is retried
+  int attempts = 0;     // made so far
+  int http_status = 0;  // of the last attempt; 0 without an answer
+  std::string error;    // why it failed, was refused or dropped, or is retried
 };
 
 struct WebhookSenderOptions {
@@ -56,8 +56,8 @@ struct WebhookSenderOptions {
   // The destructor lets running and queued deliveries finish for this long, then abandons them.
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(5)};
   PrivateTargets private_targets = PrivateTargets::refuse;
-  TlsOptions tls;          // trust for https receivers; server_name is set per receiver
-  std::string user_agent;  // empty: "nbs-mcpd/<version>"
+  TlsOptions tls;                             // trust for https receivers; server_name is set per receiver
+  std::string user_agent;                     // empty: "nbs-mcpd/<version>"
   std::size_t max_response_body = 64 * 1024;  // the answer is only logged; a larger one fails the attempt
   // Called for every report: on the sender's thread, and for drops and abandoned deliveries on the
   // thread of enqueue() or of the destructor, so possibly from two threads at once. It must be

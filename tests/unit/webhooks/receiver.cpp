@@ -1,5 +1,8 @@
 #include "tests/unit/webhooks/receiver.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -7,8 +10,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <algorithm>
-#include <cctype>
 
 namespace nbs::test {
 

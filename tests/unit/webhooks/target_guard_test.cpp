@@ -46,10 +46,10 @@ TEST(ForbiddenReason, EmbeddedIpv4IsJudgedByItsIpv4Address) {
   EXPECT_EQ(reason_of("::ffff:127.0.0.1"), "loopback");
   EXPECT_EQ(reason_of("::ffff:169.254.169.254"), "link-local");
   EXPECT_EQ(reason_of("::ffff:8.8.8.8"), "public");
-  EXPECT_EQ(reason_of("64:ff9b::a00:1"), "private");       // NAT64 of 10.0.0.1
-  EXPECT_EQ(reason_of("64:ff9b::808:808"), "public");      // NAT64 of 8.8.8.8
-  EXPECT_EQ(reason_of("2002:7f00:1::"), "loopback");       // 6to4 of 127.0.0.1
-  EXPECT_EQ(reason_of("2002:0808:0808::1"), "public");     // 6to4 of 8.8.8.8
+  EXPECT_EQ(reason_of("64:ff9b::a00:1"), "private");    // NAT64 of 10.0.0.1
+  EXPECT_EQ(reason_of("64:ff9b::808:808"), "public");   // NAT64 of 8.8.8.8
+  EXPECT_EQ(reason_of("2002:7f00:1::"), "loopback");    // 6to4 of 127.0.0.1
+  EXPECT_EQ(reason_of("2002:0808:0808::1"), "public");  // 6to4 of 8.8.8.8
 }
 
 TEST(ParseWebhookUrl, SplitsNameAndLiterals) {
@@ -74,8 +74,10 @@ TEST(ParseWebhookUrl, SplitsNameAndLiterals) {
 }
 
 TEST(ParseWebhookUrl, RefusesOtherSchemesAndCredentials) {
-  EXPECT_EQ(parse_webhook_url("ftp://example.com/x").error().message, "webhook_url: only http and https are allowed");
-  EXPECT_EQ(parse_webhook_url("file:///etc/passwd").error().message, "webhook_url: only http and https are allowed");
+  EXPECT_EQ(parse_webhook_url("ftp://example.com/x").error().message,
+            "webhook_url: only http and https are allowed");
+  EXPECT_EQ(parse_webhook_url("file:///etc/passwd").error().message,
+            "webhook_url: only http and https are allowed");
   EXPECT_EQ(parse_webhook_url("http://u:p@example.com/").error().message,
             "webhook_url: must not embed credentials");
   EXPECT_EQ(parse_webhook_url("/relative").error().message, "webhook_url: not an absolute URL");
@@ -102,10 +104,12 @@ TEST(CheckAddresses, NamesTheHostTheAddressAndWhy) {
   auto literal = check_addresses("10.0.0.1", {ip::make_address("10.0.0.1")}, PrivateTargets::refuse);
   ASSERT_FALSE(literal);
   EXPECT_EQ(literal.error().message,
-            "webhook_url: 10.0.0.1 is a private address; webhooks to private networks are refused unless the daemon "
+            "webhook_url: 10.0.0.1 is a private address; webhooks to private networks are refused unless the "
+            "daemon "
             "allows them");
   EXPECT_TRUE(check_addresses("hooks.example.com", mixed, PrivateTargets::allow));
-  EXPECT_TRUE(check_addresses("hooks.example.com", {ip::make_address("93.184.216.34")}, PrivateTargets::refuse));
+  EXPECT_TRUE(
+      check_addresses("hooks.example.com", {ip::make_address("93.184.216.34")}, PrivateTargets::refuse));
   auto none = check_addresses("hooks.example.com", {}, PrivateTargets::allow);
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().kind, ErrorKind::unavailable);

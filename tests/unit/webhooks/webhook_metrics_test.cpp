@@ -8,12 +8,13 @@ namespace {
 TEST(WebhookMetrics, CountsOutcomesAndRetriesThenCallsNext) {
   MetricsRegistry metrics;
   std::vector<WebhookOutcome> seen;
-  auto reporter = webhook_metrics_reporter(metrics, [&seen](const WebhookReport& r) { seen.push_back(r.outcome); });
+  auto reporter =
+      webhook_metrics_reporter(metrics, [&seen](const WebhookReport& r) { seen.push_back(r.outcome); });
   // Registered before the first report, so /metrics lists the families from the start.
   EXPECT_NE(metrics.render().find("# TYPE nbs_webhook_deliveries_total counter"), std::string::npos);
-  for (auto outcome : {WebhookOutcome::retrying, WebhookOutcome::retrying, WebhookOutcome::sent,
-                       WebhookOutcome::failed, WebhookOutcome::refused, WebhookOutcome::dropped,
-                       WebhookOutcome::dropped}) {
+  for (auto outcome :
+       {WebhookOutcome::retrying, WebhookOutcome::retrying, WebhookOutcome::sent, WebhookOutcome::failed,
+        WebhookOutcome::refused, WebhookOutcome::dropped, WebhookOutcome::dropped}) {
     reporter(WebhookReport{.outcome = outcome});
   }
   const std::string text = metrics.render();

@@ -1,8 +1,7 @@
 #include "mcpd/webhooks/webhook_payload.hpp"
 
-#include <gtest/gtest.h>
-
 #include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 #include "tests/unit/webhooks/testutil.hpp"
 

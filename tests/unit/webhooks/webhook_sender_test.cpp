@@ -2,12 +2,11 @@
 // what the SSRF guard refuses, and how the queue and shutdown behave. Waits are short by configuration.
 #include "mcpd/webhooks/webhook_sender.hpp"
 
-#include <openssl/hmac.h>
-
-#include <gtest/gtest.h>
+#include <array>
 
 #include <boost/json.hpp>
-#include <array>
+#include <gtest/gtest.h>
+#include <openssl/hmac.h>
 
 #include "tests/unit/webhooks/receiver.hpp"
 #include "tests/unit/webhooks/testutil.hpp"
@@ -123,9 +122,10 @@ TEST(WebhookSender, CustomHeadersCannotOverrideServiceHeaders) {
   auto event = make_event("job.failed", JobStatus::failed, receiver.url());
   event.record.request.webhook_secret = "k";
   // The validator refuses these names; a stored record is checked again all the same.
-  event.record.request.webhook_headers = {{"Content-Type", "text/plain"}, {"X-Webhook-Signature", "sha256=forged"},
-                                          {"Host", "evil.example"},       {"Content-Length", "0"},
-                                          {"User-Agent", "spoof"},        {"X-Ok", "1"}};
+  event.record.request.webhook_headers = {
+      {"Content-Type", "text/plain"}, {"X-Webhook-Signature", "sha256=forged"},
+      {"Host", "evil.example"},       {"Content-Length", "0"},
+      {"User-Agent", "spoof"},        {"X-Ok", "1"}};
   sender->enqueue(event);
   ASSERT_TRUE(reports.wait(WebhookOutcome::sent));
   const auto r = receiver.requests().at(0);
@@ -359,7 +359,8 @@ TEST(WebhookSender, EnqueueDoesNotWaitForTheReceiver) {
   auto sender = make_sender(std::move(options));
   const auto start = Clock::now();
   for (int i = 0; i < 200; ++i) {
-    sender->enqueue(make_event("build.started", JobStatus::building, receiver.url(), "job-" + std::to_string(i)));
+    sender->enqueue(
+        make_event("build.started", JobStatus::building, receiver.url(), "job-" + std::to_string(i)));
   }
   EXPECT_LT(Clock::now() - start, 1s);
   const auto counts = sender->counters();
@@ -412,7 +413,8 @@ TEST(WebhookSender, GraceLetsQueuedDeliveriesFinish) {
   options.max_in_flight = 1;
   auto sender = make_sender(std::move(options));
   for (int i = 0; i < 5; ++i) {
-    sender->enqueue(make_event("build.started", JobStatus::building, receiver.url(), "job-" + std::to_string(i)));
+    sender->enqueue(
+        make_event("build.started", JobStatus::building, receiver.url(), "job-" + std::to_string(i)));
   }
   sender.reset();
   EXPECT_EQ(receiver.requests().size(), 5u);
@@ -425,7 +427,8 @@ TEST(WebhookSender, RejectsBadOptions) {
   EXPECT_EQ(WebhookSender::create(options).error().kind, ErrorKind::invalid_argument);
   options = {};
   options.retry.max_attempts = 0;
-  EXPECT_EQ(WebhookSender::create(options).error().message, "webhooks: retry.max_attempts must be at least 1");
+  EXPECT_EQ(WebhookSender::create(options).error().message,
+            "webhooks: retry.max_attempts must be at least 1");
   options = {};
   options.tls.ca_file = "/nonexistent/ca.pem";
   EXPECT_FALSE(WebhookSender::create(options));
