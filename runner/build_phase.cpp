@@ -1,5 +1,7 @@
 #include "runner/build_phase.hpp"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -190,6 +192,13 @@ PhaseOutcome run_build_phase(const PhaseContext& ctx, PhaseResult& result) {
   auto identity = choose_build_identity(spec.build_user, ctx.options().allow_root);
   if (!identity) return fail(ctx, ExitCode::not_ready, identity.error().message);
   auto paths = build_paths(spec);
+  // A Nomad task inherits the client agent's HOME (often /root), which the task user cannot read;
+  // Buildah then fails on its config lookup. It gets a home of its own in the work dir instead.
+  if (!identity->run_as && ::access(identity->home.c_str(), R_OK | W_OK | X_OK) != 0) {
+    identity->home = (fs::path(spec.work_dir) / "home").string();
+    std::error_code ec;
+    fs::create_directories(identity->home, ec);
+  }
 
   auto start = SteadyClock::now();
   if (auto o = fetch_source(ctx, *creds, paths, result); o.code != ExitCode::ok) return o;

@@ -14,10 +14,17 @@
 
 namespace nbs::runner {
 
-// libgit2 needs git_libgit2_init() before any call; main() and tests hold one of these.
+// libgit2 needs git_libgit2_init() before any call; main() and tests hold one of these. It also stops
+// libgit2 from reading the user's and the system's Git configuration: a build must not depend on the
+// node's ~/.gitconfig, and in a Nomad task HOME may be a directory the task user cannot read.
 class GitLibrary {
  public:
-  GitLibrary() { git_libgit2_init(); }
+  GitLibrary() {
+    git_libgit2_init();
+    for (int level : {GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL}) {
+      git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, level, "");
+    }
+  }
   GitLibrary(const GitLibrary&) = delete;
   GitLibrary& operator=(const GitLibrary&) = delete;
   ~GitLibrary() { git_libgit2_shutdown(); }

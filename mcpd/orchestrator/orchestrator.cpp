@@ -70,13 +70,37 @@ Result<JobRecord> Orchestrator::submit(const json::value& job_config, const std:
   if (!put) {
     return put.error();
   }
+  remember(record);
   mark_dirty(record.id);
   return record;
 }
 
+namespace {
+
+Result<JobRecord> parse_visible(const std::string& job_id, const std::string& value, const std::string& token_id) {
+  auto record = parse_job_record(value);
+  if (record && !record->token_id.empty() && record->token_id != token_id) {
+    return make_error(ErrorKind::not_found, "job_id: no job " + job_id);  // not telling it exists
+  }
+  return record;
+}
+
+}  // namespace
+
 Result<JobRecord> Orchestrator::get(const std::string& job_id, const std::string& token_id) {
   if (!is_job_id(job_id)) {
     return make_field_errors({{"job_id", "must be a job id as submitJob returned it (a UUID)"}});
+  }
+  {
+    // Active jobs are answered from memory: the watch loop rereads and rewrites their records at every
+    // transition, so a status poll costs no store read (a Nomad Variables request on a cluster).
+    std::lock_guard guard(mutex_);
+    if (auto it = cache_.find(job_id); it != cache_.end()) {
+      if (!it->second.token_id.empty() && it->second.token_id != token_id) {
+        return make_error(ErrorKind::not_found, "job_id: no job " + job_id);
+      }
+      return it->second;
+    }
   }
   auto stored = store_.get(record_key(job_id));
   if (!stored) {
@@ -85,11 +109,27 @@ Result<JobRecord> Orchestrator::get(const std::string& job_id, const std::string
   if (!*stored) {
     return make_error(ErrorKind::not_found, "job_id: no job " + job_id);
   }
-  auto record = parse_job_record((*stored)->value);
-  if (record && !record->token_id.empty() && record->token_id != token_id) {
-    return make_error(ErrorKind::not_found, "job_id: no job " + job_id);  // not telling it exists
+  auto record = parse_visible(job_id, (*stored)->value, token_id);
+  if (record && !record->settled) {
+    // A job another replica accepted: watch it here too, which keeps its cached record fresh.
+    remember(*record);
+    mark_dirty(job_id);
   }
   return record;
+}
+
+void Orchestrator::remember(const JobRecord& record) {
+  std::lock_guard guard(mutex_);
+  if (record.settled) {
+    cache_.erase(record.id);
+  } else {
+    cache_[record.id] = record;
+  }
+}
+
+void Orchestrator::forget(const std::string& job_id) {
+  active_.erase(job_id);
+  cache_.erase(job_id);
 }
 
 Result<JobRecord> Orchestrator::wait_for_change(const std::string& job_id, const JobRecord& seen,
@@ -112,11 +152,18 @@ Result<JobRecord> Orchestrator::wait_for_change(const std::string& job_id, const
 
 Result<JobRecord> Orchestrator::kill(const std::string& job_id, const std::string& token_id) {
   for (int tries = 0; tries < 5; ++tries) {
+    if (!is_job_id(job_id)) {
+      return make_field_errors({{"job_id", "must be a job id as submitJob returned it (a UUID)"}});
+    }
+    // From the store, not the cache: the write below must build on exactly the version it replaces.
     auto stored = store_.get(record_key(job_id));
     if (!stored) {
       return stored.error();
     }
-    auto record = get(job_id, token_id);
+    if (!*stored) {
+      return make_error(ErrorKind::not_found, "job_id: no job " + job_id);
+    }
+    auto record = parse_visible(job_id, (*stored)->value, token_id);
     if (!record) {
       return record.error();
     }
@@ -126,6 +173,7 @@ Result<JobRecord> Orchestrator::kill(const std::string& job_id, const std::strin
     record->kill_requested = true;
     auto put = store_.put(record_key(job_id), json::serialize(to_json(*record)), (*stored)->index);
     if (put) {
+      remember(*record);
       mark_dirty(job_id);
       return record;
     }
@@ -267,21 +315,22 @@ void Orchestrator::reconcile(const std::string& job_id) {
   auto stored = store_.get(record_key(job_id));
   if (!stored || !*stored) {
     std::lock_guard guard(mutex_);
-    active_.erase(job_id);
+    forget(job_id);
     return;
   }
   auto record = parse_job_record((*stored)->value);
   if (!record) {
     spdlog::error("orchestrator: {}", record.error().message);
     std::lock_guard guard(mutex_);
-    active_.erase(job_id);
+    forget(job_id);
     return;
   }
   if (record->settled) {
     std::lock_guard guard(mutex_);
-    active_.erase(job_id);
+    forget(job_id);
     return;
   }
+  remember(*record);
   auto observation = observe(*record);
   if (!observation) {
     // The executor or the store is unavailable: look again soon, change nothing.
@@ -305,6 +354,7 @@ void Orchestrator::reconcile(const std::string& job_id) {
       active_[job_id] = SteadyClock::now() + (put.error().kind == ErrorKind::conflict ? 0s : 2s);
       return;
     }
+    remember(*decision.record);
     records_changed_.notify_all();
     publish_events(*record, *decision.record);
   }
@@ -323,7 +373,7 @@ void Orchestrator::reconcile(const std::string& job_id) {
   }
   std::lock_guard guard(mutex_);
   if (current.settled) {
-    active_.erase(job_id);
+    forget(job_id);
   } else {
     active_[job_id] = again || !start_errors_.empty() ? SteadyClock::now() : next_check(current);
   }

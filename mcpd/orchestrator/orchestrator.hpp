@@ -96,6 +96,8 @@ class Orchestrator {
   std::vector<std::string> excerpt(const JobRecord& record, Phase phase);
   void publish_events(const JobRecord& before, const JobRecord& after);
   void mark_dirty(const std::string& job_id);
+  void remember(const JobRecord& record);     // caches an active job's record (drops a settled one)
+  void forget(const std::string& job_id);     // under mutex_: no longer active, nothing cached
   std::chrono::steady_clock::time_point next_check(const JobRecord& record) const;
 
   jobs::Executor& executor_;
@@ -109,6 +111,7 @@ class Orchestrator {
   std::condition_variable records_changed_;  // getStatus long-polls sleep on it
   std::set<std::string> dirty_;
   std::map<std::string, std::chrono::steady_clock::time_point> active_;  // job → when to look again
+  std::map<std::string, JobRecord> cache_;  // the latest record of every active job
   std::map<std::string, std::string> start_errors_;  // job → why the executor refused its phase
   bool stopping_ = false;
   std::thread watcher_;

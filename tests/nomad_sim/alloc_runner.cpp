@@ -20,9 +20,15 @@ AllocRunner::~AllocRunner() {
 }
 
 void AllocRunner::start() {
+  // Nomad makes the shared alloc dir and its data, logs and tmp world-writable (drwxrwxrwx): tasks of
+  // one allocation may run as different users and all write there (hashicorp/nomad#12310).
+  namespace fs = std::filesystem;
   std::error_code ec;
+  fs::create_directories(alloc_root_ / "alloc", ec);
+  fs::permissions(alloc_root_ / "alloc", fs::perms::all, ec);
   for (const char* sub : {"data", "logs", "tmp"}) {
-    std::filesystem::create_directories(alloc_root_ / "alloc" / sub, ec);
+    fs::create_directories(alloc_root_ / "alloc" / sub, ec);
+    fs::permissions(alloc_root_ / "alloc" / sub, fs::perms::all, ec);
   }
   for (std::size_t i = 0; i < tasks_.size(); ++i) {
     threads_.emplace_back([this, i] {

@@ -30,7 +30,10 @@ Reply list_jobs(SimContext& ctx, const SimRequest& req) {
           out.push_back(job_list_stub(t, key, meta));
         }
       }
-      return query_ok(out, t.jobs_index);
+      // Nomad answers the job list with the higher of the jobs and job_summary table indexes, so a
+      // blocking list query also wakes when an allocation's status moves a summary count; every
+      // summary change here comes from an allocation write.
+      return query_ok(out, std::max(t.jobs_index, t.allocs_index));
     });
   });
 }

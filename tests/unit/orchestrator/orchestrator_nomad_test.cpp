@@ -255,7 +255,10 @@ TEST_F(OrchestratorNomadTest, NomadRequestsPerJobDoNotGrowWithTheBuildTime) {
   RecordProperty("requests_job_short_build", static_cast<int>(short_total));
   RecordProperty("requests_job_long_build", static_cast<int>(long_total));
   EXPECT_LE(long_total, short_total + 4);
-  EXPECT_LE(long_total, 64u);
+  // The job list wakes on allocation changes as well (as Nomad's does), so each task's pending →
+  // running → complete costs a list answer and a look at that job; the bound is for all three phases,
+  // the record and lock writes included.
+  EXPECT_LE(long_total, 80u);
 }
 
 }  // namespace
