@@ -1,8 +1,13 @@
-"""nbs-mcpd on the local executor with every real component: the examples' failing build (the excerpt an
-agent gets), build args + target + parallel test commands, kill, invalid input, a daemon restart in the
-middle of a job, and cleanup. Talks to the daemon over its REST mirror and MCP (the same handlers)."""
+"""nbs-mcpd with every real component: the examples' failing build (the excerpt an agent gets), build args +
+target + parallel test commands, kill, invalid input, a daemon restart in the middle of a job, and
+cleanup. Talks to the daemon over its REST mirror (the same handlers as MCP).
+
+`--executor local` (default) runs phases on the embedded local executor; `--executor nomad` starts the
+Nomad API simulator (tests/nomad_sim, which runs tasks for real: raw_exec for nbs-runner, podman for
+tests) and points the daemon's Nomad executor at it."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,16 +34,67 @@ def example_files(name):
 class DaemonFixture(harness.Fixture):
     """The runner fixture plus nbs-mcpd on the local executor."""
 
+    executor = "local"
+
     def start(self):
         super().start()
         self.mcpd = os.environ.get("NBS_MCPD")
         check(self.mcpd and os.access(self.mcpd, os.X_OK), "NBS_MCPD must name the nbs-mcpd binary")
         self.state = os.path.join(self.dir, "state")
         self.daemon = None
+        self.sim = None
+        if self.executor == "nomad":
+            self.start_sim()
         self.start_daemon()
         for name in ("failing-build", "tests-and-args", "hello-world"):
             self.make_repo(name, example_files(name))
         return self
+
+    def start_sim(self):
+        sim = os.environ.get("NBS_NOMAD_SIM")
+        check(sim and os.access(sim, os.X_OK), "NBS_NOMAD_SIM must name the nomad-sim binary")
+        data = os.path.join(self.dir, "nomad")
+        os.makedirs(data)
+        shutil.chown(self.cache, "build")
+        # The simulated node's podman reads the insecure local registry from its environment, as a real
+        # node's docker or podman would from its own configuration.
+        env = dict(os.environ, CONTAINERS_REGISTRIES_CONF=self.registries_conf)
+        self.sim_log = open(os.path.join(self.dir, "nomad-sim.log"), "a")
+        self.sim = subprocess.Popen([sim, "--listen", "127.0.0.1:0", "--data-dir", data,
+                                     "--host-volume", f"nbs-cache={self.cache}"],
+                                    stdout=self.sim_log, stderr=subprocess.STDOUT, env=env)
+        addr_file = os.path.join(data, "nomad-sim.addr")
+        end = time.time() + 15
+        while not os.path.exists(addr_file) and time.time() < end:
+            time.sleep(0.05)
+        check(os.path.exists(addr_file), "nomad-sim did not start")
+        with open(addr_file) as f:
+            self.nomad_addr = "http://" + f.read().strip()
+
+    def executor_flags(self):
+        self.runner = os.path.abspath(self.runner)  # a path on the (simulated) node
+        if self.executor == "local":
+            return ["--state-dir", self.state, "--runner", self.runner]
+        return ["--nomad-addr", self.nomad_addr, "--nomad-runner-driver", "raw_exec",
+                "--nomad-runner-path", self.runner, "--nomad-test-driver", "podman", "--stop-grace", "5s"]
+
+    def phase_exists(self, job_id, phase):
+        if self.executor == "local":
+            return os.path.exists(os.path.join(self.state, "phases", f"nbs-{job_id}-{phase}"))
+        with urllib.request.urlopen(f"{self.nomad_addr}/v1/jobs?prefix=nbs-{job_id}-{phase}") as resp:
+            return len(json.loads(resp.read())) > 0
+
+    def test_containers(self, job_id):
+        """What still runs of the job's test phase: podman containers (local), or allocations (Nomad)."""
+        if self.executor == "local":
+            return subprocess.run(["runuser", "-u", "build", "--", "podman", "ps", "-q", "--filter",
+                                   f"name=nbs-{job_id}"], capture_output=True, text=True).stdout.strip()
+        try:
+            with urllib.request.urlopen(f"{self.nomad_addr}/v1/job/nbs-{job_id}-test/allocations") as resp:
+                allocs = json.loads(resp.read())
+        except urllib.error.HTTPError:
+            return ""
+        return " ".join(a["ID"] for a in allocs if a["ClientStatus"] in ("pending", "running"))
 
     def start_daemon(self):
         self.port = int(harness.sh("python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); "
@@ -46,7 +102,7 @@ class DaemonFixture(harness.Fixture):
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(self.dir, "nbs-mcpd.log"), "a")
         self.daemon = subprocess.Popen(
-            [self.mcpd, "--listen", f"127.0.0.1:{self.port}", "--state-dir", self.state, "--runner", self.runner,
+            [self.mcpd, "--listen", f"127.0.0.1:{self.port}", *self.executor_flags(),
              "--registries-conf", self.registries_conf, "--cache-dir", self.cache, "--log-level", "debug"],
             stdout=self.log, stderr=subprocess.STDOUT)
         end = time.time() + 15
@@ -67,6 +123,9 @@ class DaemonFixture(harness.Fixture):
 
     def stop(self):
         self.stop_daemon()
+        if self.sim and self.sim.poll() is None:
+            self.sim.terminate()
+            self.sim.wait(timeout=30)
         super().stop()
 
     def daemon_log(self):
@@ -196,8 +255,10 @@ def test_kill_a_running_job(f):
     while f.manifest(f"{f.registry}/examples/tests-and-args:tmp-{job_id}")[0] != 404 and time.time() < end:
         time.sleep(1)
     check(f.manifest(f"{f.registry}/examples/tests-and-args:tmp-{job_id}")[0] == 404, "killed job left its temp tag")
-    containers = subprocess.run(["runuser", "-u", "build", "--", "podman", "ps", "-q", "--filter",
-                                 f"name=nbs-{job_id}"], capture_output=True, text=True).stdout.strip()
+    end = time.time() + 30
+    while f.test_containers(job_id) and time.time() < end:
+        time.sleep(1)
+    containers = f.test_containers(job_id)
     check(containers == "", f"test containers still running: {containers}")
 
 
@@ -220,12 +281,13 @@ def test_cleanup_removes_phases_but_keeps_the_record(f):
     status, report = f.call("POST", "/mcp/cleanup", {"job_id": job_id})
     check(status == 200 and report["removed"], report)
     for phase in ("build", "test", "publish"):
-        check(not os.path.exists(os.path.join(f.state, "phases", f"nbs-{job_id}-{phase}")), f"{phase} not purged")
+        check(not f.phase_exists(job_id, phase), f"{phase} not purged")
     check(f.status(job_id)["status"] == "SUCCEEDED", "the record went with the phases")
 
 
 if __name__ == "__main__":
-    harness.main("e2e-daemon", [
+    DaemonFixture.executor = sys.argv[sys.argv.index("--executor") + 1] if "--executor" in sys.argv else "local"
+    harness.main(f"e2e-{DaemonFixture.executor}", [
         test_invalid_job_names_every_field_and_records_nothing,
         test_failing_build_reports_the_failing_step,
         test_build_args_target_and_parallel_tests,
