@@ -188,15 +188,20 @@ asio::awaitable<Result<ToolResult>> get_status_call(Orchestrator& o, const json:
   }
   const JobRecord first = *record;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(request->wait_seconds);
+  // A caller without a progress token (REST, the nbs CLI) sees progress by the answer itself: a new
+  // Buildah step also ends its wait.
+  const std::string first_message = request->wait_seconds > 0 ? progress_message(o, *record) : "";
   std::string last_message;
   double progress = 0;
   while (same_stage(*record, first) && !is_terminal(record->status) && std::chrono::steady_clock::now() < deadline) {
+    std::string message = progress_message(o, *record);
     if (ctx.has_progress_token()) {
-      std::string message = progress_message(o, *record);
       if (message != last_message) {
         ctx.report_progress(++progress, std::nullopt, message);
-        last_message = std::move(message);
+        last_message = message;
       }
+    } else if (message != first_message) {
+      break;
     }
     if (!co_await ctx.wait_for(250ms)) {
       break;
@@ -438,7 +443,8 @@ Tool get_status(Orchestrator& o) {
       "Returns a job's status (PENDING, BUILDING, TESTING, PUBLISHING, SUCCEEDED, FAILED, KILLED), the current phase, "
       "phase timestamps, and: on success the image digest and published references; on failure the failed phase, the "
       "reason and the last lines of its log. With wait_seconds (up to 45) it waits until the status changes, sending "
-      "progress (phase, Buildah step n/m) meanwhile: poll with wait_seconds=30 instead of sleeping.";
+      "progress notifications (phase, Buildah step n/m) meanwhile when the request has a progressToken, else also "
+      "answering at each new build step: poll with wait_seconds=30 instead of sleeping.";
   t.input_schema = job_id_schema();
   t.input_schema["properties"].as_object()["wait_seconds"] = {
       {"type", "integer"},
@@ -519,7 +525,8 @@ Tool cleanup(Orchestrator& o) {
   t.title = "Remove a finished job's phases, or every orphan";
   t.description =
       "With job_id: removes the finished job's phase jobs and logs from the executor (its record and status stay). "
-      "With all=true: removes phases that have no job record, and the oldest records beyond the history limit.";
+      "With all=true: removes the phases and logs of every finished job and of phases with no job record (the "
+      "records stay), then the oldest records beyond the history limit.";
   t.input_schema = {{"type", "object"},
                     {"properties",
                      {{"job_id", string_property("A finished job.")},
