@@ -15,6 +15,7 @@ extern char** environ;  // NOMAD_* variables for the Nomad client
 #include "jobs/nomad/nomad_executor.hpp"
 #include "jobs/nomad/variables_record_store.hpp"
 #include "mcpd/webhooks/webhook_metrics.hpp"
+#include "mcpd/job_metrics.hpp"
 #include "mcpd/tools/job_tools.hpp"
 
 namespace nbs::mcpd {
@@ -55,16 +56,6 @@ Status prepare_cache_dir(const fs::path& dir, const std::optional<UserIdentity>&
     return config_error("cache_dir", "cannot give " + dir.string() + " to the build user: " + std::strerror(errno));
   }
   return {};
-}
-
-void count_events(MetricsRegistry& metrics, const JobEvent& event) {
-  static constexpr std::string_view k_job_prefix = "job.";
-  if (event.name.rfind(k_job_prefix, 0) == 0) {
-    metrics.counter("nbs_jobs_finished_total", "Jobs that reached a final status", {"status"})
-        .inc({std::string(to_string(event.record.status))});
-  } else {
-    metrics.counter("nbs_phase_events_total", "Phase starts, completions and failures", {"event"}).inc({event.name});
-  }
 }
 
 }  // namespace
@@ -225,7 +216,7 @@ Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config,
   service->orchestrator_ = std::make_unique<Orchestrator>(
       *service->executor_, *service->store_, std::move(orchestration),
       [&metrics, webhooks = service->webhooks_.get()](const JobEvent& event) {
-        count_events(metrics, event);
+        record_job_event(metrics, event);
         webhooks->enqueue(event);
       });
   service->orchestrator_->start();
