@@ -16,6 +16,8 @@ std::string_view to_string(ErrorKind kind) {
       return "unavailable";
     case ErrorKind::timeout:
       return "timeout";
+    case ErrorKind::rate_limited:
+      return "rate_limited";
     case ErrorKind::internal:
       return "internal";
   }

@@ -20,6 +20,7 @@ enum class ErrorKind {
   conflict,     // a check-and-set lost, or the thing already exists
   unavailable,  // a dependency is down or overloaded; retrying later may help
   timeout,
+  rate_limited,  // the caller sent too many requests; the same call succeeds later
   internal,
 };
 

@@ -56,6 +56,10 @@ struct Config {
   std::chrono::milliseconds session_ttl{3'600'000};
   std::size_t max_sessions = 10'000;
   std::size_t max_connections = 1024;
+  // Per-client rate limit on submitJob (by principal, or by address without tokens): a token bucket
+  // refilling submit_rate a minute up to submit_burst. 0 turns it off.
+  std::size_t submit_rate = 60;
+  std::size_t submit_burst = 20;
   unsigned threads = 2;
   std::string log_level = "info";
 

@@ -285,6 +285,11 @@ std::vector<ConfigKey> make_keys() {
                           &Config::max_sessions, 1, 10'000'000));
   keys.push_back(size_key("max_connections", "--max-connections", "concurrent HTTP connections",
                           &Config::max_connections, 1, 1'000'000));
+  keys.push_back(size_key("submit_rate", "--submit-rate",
+                          "submitJob calls a minute per client (principal, or address without tokens); 0: no limit",
+                          &Config::submit_rate, 0, 1'000'000));
+  keys.push_back(size_key("submit_burst", "--submit-burst", "submitJob calls a client may make at once before submit_rate applies",
+                          &Config::submit_burst, 1, 1'000'000));
   keys.push_back(ConfigKey{"threads", "--threads", {"NBS_THREADS"}, "I/O threads", ConfigKey::Kind::scalar,
                            [](Config& c, const std::vector<std::string>& v) -> Status {
                              auto n = parse_uint("threads", last(v), 1, 256);

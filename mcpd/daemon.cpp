@@ -77,6 +77,10 @@ int daemon_main(int argc, const char* const* argv, const DaemonSetup& setup) {
       return 2;
     }
   }
+  if (config.submit_rate > 0 && parts.tools.find("submitJob") != nullptr) {
+    (void)parts.tools.limit("submitJob", std::make_shared<RateLimiter>(static_cast<double>(config.submit_rate),
+                                                                       config.submit_burst));
+  }
   SessionStore sessions(config.session_ttl, config.max_sessions);
   McpServer mcp(parts.tools, sessions, McpOptions{parts.server_info}, &metrics);
 

@@ -19,6 +19,8 @@ int http_status(ErrorKind kind) {
       return 503;
     case ErrorKind::timeout:
       return 504;
+    case ErrorKind::rate_limited:
+      return 429;
     case ErrorKind::internal:
       return 500;
   }

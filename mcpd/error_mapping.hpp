@@ -8,8 +8,8 @@
 
 namespace nbs::mcpd {
 
-// invalid_argument 400, unauthorized 401, not_found 404, conflict 409, unavailable 503, timeout 504,
-// internal 500.
+// invalid_argument 400, unauthorized 401, not_found 404, conflict 409, rate_limited 429,
+// unavailable 503, timeout 504, internal 500.
 int http_status(ErrorKind kind);
 
 // invalid_argument/not_found -32602 (bad params), everything else -32603 (internal error).

@@ -39,6 +39,7 @@ struct JobOutcome {
   unsigned status = 200;
   std::string body;
   std::optional<std::string> session_id;
+  std::optional<std::string> retry_after;  // Retry-After seconds of a rate-limited REST call
 };
 
 // Events between a running call (any thread) and the connection coroutine (the strand).
@@ -52,7 +53,7 @@ struct CallChannel {
 };
 
 JobOutcome outcome_of(const Reply& reply) {
-  JobOutcome out{static_cast<unsigned>(reply.body ? reply.http_status : 202), "", reply.session_id};
+  JobOutcome out{static_cast<unsigned>(reply.body ? reply.http_status : 202), "", reply.session_id, std::nullopt};
   if (reply.body) {
     out.body = to_wire(*reply.body);
   }
@@ -65,12 +66,24 @@ asio::awaitable<JobOutcome> run_mcp_call(McpServer& mcp, PendingCall call, Notif
   co_return outcome_of(reply);
 }
 
-asio::awaitable<JobOutcome> run_rest_call(RestCall call, std::string principal, std::shared_ptr<Cancellation> cancel) {
-  ToolContext ctx(CallInfo{std::move(principal), Era::legacy, "rest", {}, std::nullopt}, NotificationSink{},
-                  std::move(cancel));
+// Whole seconds, rounded up, for a Retry-After header.
+std::optional<std::string> retry_after_seconds(const std::optional<std::chrono::milliseconds>& wait) {
+  if (!wait) {
+    return std::nullopt;
+  }
+  return std::to_string(std::max<std::int64_t>(1, (wait->count() + 999) / 1000));
+}
+
+asio::awaitable<JobOutcome> run_rest_call(RestCall call, CallInfo info, std::shared_ptr<Cancellation> cancel) {
+  ToolContext ctx(std::move(info), NotificationSink{}, std::move(cancel));
   Result<ToolResult> outcome = co_await invoke_tool(*call.tool, call.arguments, ctx);
   RestResponse response = rest_response(outcome);
-  co_return JobOutcome{static_cast<unsigned>(response.status), json::serialize(response.body), std::nullopt};
+  co_return JobOutcome{static_cast<unsigned>(response.status), json::serialize(response.body), std::nullopt,
+                       retry_after_seconds(ctx.retry_after())};
+}
+
+CallInfo rest_call_info(const std::string& principal, const std::string& peer) {
+  return CallInfo{principal, Era::legacy, "rest", {}, std::nullopt, peer};
 }
 
 // Built outside the coroutine: GCC 12 miscompiles initializer lists of string literals in coroutines.
@@ -126,6 +139,8 @@ class Connection {
       : stream_(stream), control_(control), options_(options), services_(services) {}
 
   asio::awaitable<void> run() {
+    boost::system::error_code ec;
+    peer_ = socket().remote_endpoint(ec).address().to_string();
     for (;;) {
       bool keep_going = co_await handle_one();
       if (!keep_going || control_.stopping) {
@@ -316,6 +331,7 @@ class Connection {
     env.name_header = header_value(req, "Mcp-Name");
     env.session_id = header_value(req, "Mcp-Session-Id");
     env.principal = principal;
+    env.peer = peer_;
     return env;
   }
 
@@ -370,7 +386,7 @@ class Connection {
     asio::co_spawn(executor, std::move(job), [channel](std::exception_ptr e, JobOutcome outcome) {
       if (e) {
         outcome = JobOutcome{500, to_wire(make_error_response(nullptr, rpc_code::k_internal_error, "Internal error")),
-                             std::nullopt};
+                             std::nullopt, std::nullopt};
       }
       channel->final = std::move(outcome);
       channel->wake.cancel();
@@ -494,12 +510,16 @@ class Connection {
     }
     auto cancel = std::make_shared<Cancellation>();
     auto channel = std::make_shared<CallChannel>(co_await asio::this_coro::executor);
-    auto outcome =
-        co_await supervise(run_rest_call(std::move(*call), principal, cancel), channel, cancel, std::nullopt, keep_alive);
+    auto outcome = co_await supervise(run_rest_call(std::move(*call), rest_call_info(principal, peer_), cancel),
+                                      channel, cancel, std::nullopt, keep_alive);
     if (!outcome) {
       co_return false;
     }
-    co_return co_await write(text_response(outcome->status, std::move(outcome->body), "application/json", v, keep_alive));
+    HttpResponse res = text_response(outcome->status, std::move(outcome->body), "application/json", v, keep_alive);
+    if (outcome->retry_after) {
+      res.set(http::field::retry_after, *outcome->retry_after);
+    }
+    co_return co_await write(std::move(res));
   }
 
   Stream& stream_;
@@ -509,6 +529,7 @@ class Connection {
   beast::flat_buffer buffer_;
   unsigned last_status_ = 0;
   std::chrono::steady_clock::time_point started_{};
+  std::string peer_;  // the client's address: who a rate limit counts calls against without auth
 };
 
 }  // namespace

@@ -250,7 +250,8 @@ Prepared McpServer::dispatch(const Request& request, const Envelope& envelope, E
     return list_reply(request, era, key);
   }
   if (m == "tools/call") {
-    CallInfo info{envelope.principal, era, version, client_capabilities, std::nullopt};
+    CallInfo info{envelope.principal, era, version, client_capabilities, std::nullopt,
+                  envelope.transport == Transport::stdio ? std::string("stdio") : envelope.peer};
     if (const json::value* token = find_key(meta_of(request), "progressToken");
         token != nullptr && (token->is_string() || token->is_int64() || token->is_uint64())) {
       info.progress_token = *token;

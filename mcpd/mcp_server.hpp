@@ -32,6 +32,7 @@ struct Envelope {
   std::optional<std::string> name_header;              // Mcp-Name
   std::optional<std::string> session_id;               // Mcp-Session-Id
   std::string principal;                               // the authenticated caller, "" without auth
+  std::string peer;                                    // the client's address (HTTP), for rate limits
 };
 
 // The answer to one frame.

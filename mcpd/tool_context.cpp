@@ -29,6 +29,13 @@ ToolContext::ToolContext(CallInfo info, NotificationSink sink, std::shared_ptr<C
       sink_(std::move(sink)),
       cancellation_(cancellation ? std::move(cancellation) : std::make_shared<Cancellation>()) {}
 
+std::string ToolContext::client_key() const {
+  if (!info_.principal.empty()) {
+    return "principal:" + info_.principal;
+  }
+  return "peer:" + info_.peer;
+}
+
 bool ToolContext::report_progress(double progress, std::optional<double> total, std::string_view message) {
   if (!info_.progress_token || !sink_ || cancelled()) {
     return false;

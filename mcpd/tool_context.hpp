@@ -28,6 +28,7 @@ struct CallInfo {
   std::string protocol_version;
   boost::json::object client_capabilities;       // modern: from _meta; legacy: from initialize (if known)
   std::optional<boost::json::value> progress_token;  // from params._meta.progressToken
+  std::string peer;  // the client's address (HTTP), "stdio" on stdio, "" when unknown
 };
 
 class ToolContext {
@@ -39,6 +40,13 @@ class ToolContext {
   const std::string& protocol_version() const { return info_.protocol_version; }
   const boost::json::object& client_capabilities() const { return info_.client_capabilities; }
   bool has_progress_token() const { return info_.progress_token.has_value(); }
+  const std::string& peer() const { return info_.peer; }
+  // Who the call counts against for rate limits: the principal when authenticated, else the peer.
+  std::string client_key() const;
+
+  // Set when a rate limit refused the call: how long the client should wait (REST Retry-After).
+  const std::optional<std::chrono::milliseconds>& retry_after() const { return retry_after_; }
+  void set_retry_after(std::chrono::milliseconds wait) { retry_after_ = wait; }
 
   // Sends notifications/progress{progressToken, progress, total?, message?}. Returns false (and sends
   // nothing) without a progressToken, when `progress` does not increase, or after cancellation.
@@ -57,6 +65,7 @@ class ToolContext {
   NotificationSink sink_;
   std::shared_ptr<Cancellation> cancellation_;
   std::optional<double> last_progress_;
+  std::optional<std::chrono::milliseconds> retry_after_;
 };
 
 }  // namespace nbs::mcpd

@@ -3,6 +3,7 @@
 #include "mcpd/error_mapping.hpp"
 
 #include <boost/asio/use_awaitable.hpp>
+#include <cstdio>
 #include <exception>
 
 namespace nbs::mcpd {
@@ -81,6 +82,16 @@ Status ToolRegistry::add(Tool tool) {
   return {};
 }
 
+Status ToolRegistry::limit(std::string_view name, std::shared_ptr<RateLimiter> limiter) {
+  for (auto& tool : tools_) {
+    if (tool.name == name) {
+      tool.rate_limiter = std::move(limiter);
+      return {};
+    }
+  }
+  return make_error(ErrorKind::not_found, "tool: no tool named '" + std::string(name) + "' to rate-limit");
+}
+
 const Tool* ToolRegistry::find(std::string_view name) const {
   for (const auto& tool : tools_) {
     if (tool.name == name) {
@@ -110,7 +121,9 @@ json::object describe_tool(const Tool& tool) {
   return out;
 }
 
-asio::awaitable<Result<ToolResult>> invoke_tool(const Tool& tool, const json::object& arguments, ToolContext& ctx) {
+namespace {
+
+asio::awaitable<Result<ToolResult>> run_handler(const Tool& tool, const json::object& arguments, ToolContext& ctx) {
   std::string failure;
   try {
     co_return co_await tool.handler(arguments, ctx);
@@ -120,6 +133,36 @@ asio::awaitable<Result<ToolResult>> invoke_tool(const Tool& tool, const json::ob
     failure = e.what();
   }
   co_return make_error(ErrorKind::internal, tool.name + ": " + failure);
+}
+
+// "submitJob: rate limit of 30 calls a minute (burst 10) reached for 127.0.0.1; retry in 2 s".
+Error rate_limit_error(const Tool& tool, const ToolContext& ctx, std::chrono::milliseconds wait) {
+  const RateLimiter& limiter = *tool.rate_limiter;
+  char rate[32];
+  std::snprintf(rate, sizeof rate, "%g", limiter.per_minute());
+  const std::string& who = ctx.principal().empty() ? ctx.peer() : ctx.principal();
+  std::string message = tool.name;
+  message.append(": rate limit of ").append(rate).append(" calls a minute (burst ");
+  message.append(std::to_string(limiter.burst())).append(") reached for ");
+  message.append(who.empty() ? std::string("this client") : who);
+  message.append("; retry in ").append(std::to_string((wait.count() + 999) / 1000)).append(" s");
+  return make_error(ErrorKind::rate_limited, std::move(message));
+}
+
+}  // namespace
+
+asio::awaitable<Result<ToolResult>> invoke_tool(const Tool& tool, const json::object& arguments, ToolContext& ctx) {
+  if (tool.rate_limiter) {
+    if (auto wait = tool.rate_limiter->try_acquire(ctx.client_key())) {
+      ctx.set_retry_after(*wait);
+      co_return rate_limit_error(tool, ctx, *wait);
+    }
+  }
+  Result<ToolResult> outcome = co_await run_handler(tool, arguments, ctx);
+  if (tool.rate_limiter && outcome.has_error() && outcome.error().kind == ErrorKind::invalid_argument) {
+    tool.rate_limiter->refund(ctx.client_key());
+  }
+  co_return outcome;
 }
 
 json::object call_tool_result(const Result<ToolResult>& outcome) {

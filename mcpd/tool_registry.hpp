@@ -4,11 +4,13 @@
 
 #include "common/error.hpp"
 #include "mcpd/protocol_version.hpp"
+#include "mcpd/rate_limiter.hpp"
 #include "mcpd/tool_context.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +53,8 @@ struct Tool {
   ToolAnnotations annotations;
   ToolHandler handler;
   RestMapping rest_mapping;  // empty = the body is the arguments
+  // Per-client limit on calls (see ToolRegistry::limit); null = unlimited.
+  std::shared_ptr<RateLimiter> rate_limiter;
 };
 
 class ToolRegistry {
@@ -58,6 +62,10 @@ class ToolRegistry {
   // Adds a tool. Fails with invalid_argument (naming the field) for a bad or duplicate name, a schema
   // that is not an object schema, or a missing handler.
   Status add(Tool tool);
+
+  // Puts the calls of tool `name` under `limiter`, per client (ToolContext::client_key), for every
+  // transport. Fails with not_found when no such tool is registered.
+  Status limit(std::string_view name, std::shared_ptr<RateLimiter> limiter);
 
   const Tool* find(std::string_view name) const;
   // In registration order, which is the order tools/list returns them in.
@@ -71,7 +79,9 @@ class ToolRegistry {
 // tool_error_result(), because some clients validate structuredContent of isError results too.
 boost::json::object describe_tool(const Tool& tool);
 
-// Runs the handler, turning an escaping exception into an internal Error.
+// Runs the handler, turning an escaping exception into an internal Error. A tool under a rate limit
+// first takes a token of the caller's bucket: without one the call fails with rate_limited and
+// ctx.retry_after() says how long to wait; a call refused as invalid_argument gives its token back.
 boost::asio::awaitable<Result<ToolResult>> invoke_tool(const Tool& tool, const boost::json::object& arguments,
                                                        ToolContext& ctx);
 

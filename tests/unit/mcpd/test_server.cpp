@@ -12,9 +12,14 @@ namespace nbs::mcpd::testing {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-TestServer::TestServer(HttpOptions options, std::optional<TokenStore> tokens, ReadinessCheck readiness)
+TestServer::TestServer(HttpOptions options, std::optional<TokenStore> tokens, ReadinessCheck readiness,
+                       const ToolSetup& setup)
     : tokens_(std::move(tokens)) {
-  register_fake_tools(tools, state);
+  if (setup) {
+    setup(tools);
+  } else {
+    register_fake_tools(tools, state);
+  }
   sessions = std::make_unique<SessionStore>(std::chrono::hours(1), 100);
   McpOptions mcp_options;
   mcp_options.server_info.version = "test";

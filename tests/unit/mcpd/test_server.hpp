@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,10 +16,13 @@
 
 namespace nbs::mcpd::testing {
 
+// Registers the tools a TestServer serves (default: the fake tools).
+using ToolSetup = std::function<void(ToolRegistry& tools)>;
+
 class TestServer {
  public:
   explicit TestServer(HttpOptions options = {}, std::optional<TokenStore> tokens = std::nullopt,
-                      ReadinessCheck readiness = {});
+                      ReadinessCheck readiness = {}, const ToolSetup& setup = {});
   ~TestServer();
   TestServer(const TestServer&) = delete;
   TestServer& operator=(const TestServer&) = delete;
