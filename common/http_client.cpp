@@ -31,6 +31,7 @@ struct PoolKey {
   bool tls = false;
   std::string host;
   std::string port;
+  std::string address;  // HttpRequest::connect_to
   auto operator<=>(const PoolKey&) const = default;
 };
 
@@ -131,7 +132,8 @@ net::awaitable<Result<std::unique_ptr<Connection>>> open_connection(HttpPool& po
   beast::error_code ec;
   tcp::resolver resolver(pool.executor_);
   auto endpoints =
-      co_await resolver.async_resolve(target.host, target.port, net::redirect_error(net::use_awaitable, ec));
+      co_await resolver.async_resolve(request.connect_to.empty() ? target.host : request.connect_to, target.port,
+                                      net::redirect_error(net::use_awaitable, ec));
   if (ec) {
     co_return io_error(ec, "resolve", request);
   }
@@ -263,7 +265,7 @@ net::awaitable<Result<HttpResponse>> perform(std::shared_ptr<HttpPool> pool, Htt
     co_return target.error();
   }
   ++pool->stats_requests_;
-  const detail::PoolKey key{target->tls, target->host, target->port};
+  const detail::PoolKey key{target->tls, target->host, target->port, request.connect_to};
   for (int attempt = 0;; ++attempt) {
     auto conn = pool->take(key);
     const bool reused = conn != nullptr;

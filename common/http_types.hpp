@@ -32,6 +32,9 @@ struct HttpRequest {
   std::string url;  // absolute: http://host[:port]/path?query or https://…
   HttpHeaders headers;
   std::string body;
+  // An IP address to connect to instead of resolving the URL's host (as curl's --resolve): for a caller
+  // that has vetted the address itself. Host, SNI and the certificate check still use the URL's host.
+  std::string connect_to;
   HttpTimeouts timeouts;
   // A body held in memory (every non-streamed body, and non-2xx bodies of streamed calls) may not
   // exceed this; a larger one fails the call instead of growing without bound.

@@ -107,16 +107,6 @@ std::optional<std::string_view> forbidden_reason(const ip::address& address) {
   return forbidden_v6(address.to_v6());
 }
 
-std::string WebhookUrl::pinned(const ip::address& address) const {
-  boost::urls::url copy = url;
-  if (address.is_v4()) {
-    copy.set_host_ipv4(boost::urls::ipv4_address(address.to_v4().to_uint()));
-  } else {
-    copy.set_host_ipv6(boost::urls::ipv6_address(address.to_v6().to_bytes()));
-  }
-  return std::string(copy.buffer());
-}
-
 Result<WebhookUrl> parse_webhook_url(std::string_view text) {
   auto parsed = boost::urls::parse_uri(text);
   if (!parsed) {

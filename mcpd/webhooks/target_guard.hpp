@@ -31,9 +31,6 @@ struct WebhookUrl {
   std::string port;  // explicit, else 80 or 443
   bool tls = false;
   std::optional<boost::asio::ip::address> literal;  // set when the host is an IP address
-
-  // The URL with its host replaced by `address`, so the client connects there without resolving.
-  std::string pinned(const boost::asio::ip::address& address) const;
 };
 
 // Fails (invalid_argument, "webhook_url: …") unless `text` is an absolute http or https URL with a

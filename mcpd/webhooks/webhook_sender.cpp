@@ -258,7 +258,7 @@ net::awaitable<bool> WebhookSender::Impl::sleep(std::chrono::milliseconds delay)
 }
 
 Result<HttpClient> WebhookSender::Impl::client_for(const WebhookUrl& target) {
-  const std::string key = target.tls ? "https:" + target.host : std::string("http");
+  const std::string key = target.tls ? "https" : "http";
   if (auto it = clients.find(key); it != clients.end()) {
     return it->second;
   }
@@ -267,9 +267,6 @@ Result<HttpClient> WebhookSender::Impl::client_for(const WebhookUrl& target) {
   }
   HttpClientOptions client_options;
   client_options.tls = options.tls;
-  if (target.tls && !target.literal) {
-    client_options.tls.server_name = target.host;
-  }
   client_options.user_agent = options.user_agent;
   client_options.max_idle_per_host = 2;
   auto client = HttpClient::create(io->get_executor(), std::move(client_options));
@@ -306,7 +303,8 @@ WebhookSender::Impl::Attempt WebhookSender::Impl::prepare(
   // Successive attempts walk the checked addresses, as a connect to a name would.
   const auto& address = (*addresses)[static_cast<std::size_t>(d.attempts - 1) % addresses->size()];
   next.request.method = "POST";
-  next.request.url = target.pinned(address);
+  next.request.url = std::string(target.url.buffer());
+  next.request.connect_to = address.to_string();
   next.request.headers = d.headers;
   next.request.headers.emplace_back(k_attempt_header, std::to_string(d.attempts));
   next.request.body = d.body;

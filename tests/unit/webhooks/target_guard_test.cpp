@@ -83,16 +83,6 @@ TEST(ParseWebhookUrl, RefusesOtherSchemesAndCredentials) {
   EXPECT_EQ(parse_webhook_url("/relative").error().message, "webhook_url: not an absolute URL");
 }
 
-TEST(WebhookUrl, PinnedReplacesOnlyTheHost) {
-  auto url = parse_webhook_url("https://hooks.example.com:8443/a/b?c=d#e");
-  ASSERT_TRUE(url);
-  EXPECT_EQ(url->pinned(ip::make_address("93.184.216.34")), "https://93.184.216.34:8443/a/b?c=d");
-  EXPECT_EQ(url->pinned(ip::make_address("2001:db8::1")), "https://[2001:db8::1]:8443/a/b?c=d");
-  auto plain = parse_webhook_url("http://hooks.example.com/x");
-  ASSERT_TRUE(plain);
-  EXPECT_EQ(plain->pinned(ip::make_address("93.184.216.34")), "http://93.184.216.34/x");
-}
-
 TEST(CheckAddresses, NamesTheHostTheAddressAndWhy) {
   const std::vector<ip::address> mixed{ip::make_address("93.184.216.34"), ip::make_address("127.0.0.1")};
   auto refused = check_addresses("hooks.example.com", mixed, PrivateTargets::refuse);

@@ -55,6 +55,20 @@ std::unique_ptr<WebhookSender> make_sender(WebhookSenderOptions options) {
   return sender ? std::move(*sender) : nullptr;
 }
 
+// The connection goes to the address the guard checked, but the receiver still sees its own name, as
+// name-based virtual hosts and CDNs need.
+TEST(WebhookSender, KeepsTheHostNameWhileConnectingToTheCheckedAddress) {
+  Receiver receiver;
+  test::Reports reports;
+  auto sender = make_sender(fast_options(reports));
+  sender->enqueue(make_event("job.completed", JobStatus::succeeded,
+                             "http://localhost:" + std::to_string(receiver.port()) + "/hook"));
+  ASSERT_TRUE(reports.wait(WebhookOutcome::sent));
+  const auto requests = receiver.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].header("Host"), "localhost:" + std::to_string(receiver.port()));
+}
+
 TEST(WebhookSender, DeliversSignedBodyWithHeaders) {
   Receiver receiver;
   test::Reports reports;
