@@ -4,6 +4,7 @@
 
 #include "mcpd/cli/error_report.hpp"
 #include "mcpd/cli/history_table.hpp"
+#include "mcpd/cli/json_fields.hpp"
 #include "mcpd/cli/status_report.hpp"
 
 namespace nbs::cli {
@@ -11,11 +12,6 @@ namespace nbs::cli {
 namespace json = boost::json;
 
 namespace {
-
-std::string string_at(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 void print_json(Console& console, const json::value& answer) {
   console.out << json::serialize(answer) << std::endl;

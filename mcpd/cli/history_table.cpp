@@ -3,6 +3,8 @@
 #include <array>
 #include <vector>
 
+#include "mcpd/cli/json_fields.hpp"
+
 namespace nbs::cli {
 
 namespace json = boost::json;
@@ -11,11 +13,6 @@ namespace {
 
 constexpr std::size_t k_columns = 6;
 using Row = std::array<std::string, k_columns>;
-
-std::string string_at(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 std::string render(const std::vector<Row>& rows) {
   std::array<std::size_t, k_columns> width{};

@@ -2,6 +2,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "mcpd/cli/json_fields.hpp"
+
 namespace nbs::cli {
 
 namespace json = boost::json;
@@ -10,11 +12,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int k_max_grep_pages = 1000;
-
-std::string string_at(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 bool truncated(const json::object& page) {
   const json::value* v = page.if_contains("truncated");

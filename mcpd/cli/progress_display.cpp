@@ -1,17 +1,13 @@
 #include "mcpd/cli/progress_display.hpp"
 
 #include "mcpd/cli/exit_code.hpp"
+#include "mcpd/cli/json_fields.hpp"
 
 namespace nbs::cli {
 
 namespace json = boost::json;
 
 namespace {
-
-std::string string_at(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 long long integer_at(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);

@@ -1,6 +1,7 @@
 #include "mcpd/cli/status_report.hpp"
 
 #include "mcpd/cli/exit_code.hpp"
+#include "mcpd/cli/json_fields.hpp"
 #include "mcpd/cli/progress_display.hpp"
 
 namespace nbs::cli {
@@ -8,11 +9,6 @@ namespace nbs::cli {
 namespace json = boost::json;
 
 namespace {
-
-std::string string_at(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 std::vector<std::string> strings_at(const json::object& o, std::string_view key) {
   std::vector<std::string> out;

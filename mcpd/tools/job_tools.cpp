@@ -50,6 +50,14 @@ Status known_arguments(const json::object& args, std::initializer_list<std::stri
   return {};
 }
 
+// The argument of the tools that take only a job id.
+Result<std::string> job_id_argument(const json::object& args) {
+  if (auto known = known_arguments(args, {"job_id"}); !known) {
+    return known.error();
+  }
+  return required_string(args, "job_id");
+}
+
 json::value time_or_null(const std::optional<SystemTime>& t) { return t ? json::value(format_utc(*t)) : nullptr; }
 
 json::object times_json(const PhaseTimes& t) {
@@ -256,10 +264,7 @@ Result<ToolResult> get_logs_call(Orchestrator& o, const json::object& args, Tool
 }
 
 Result<ToolResult> kill_job_call(Orchestrator& o, const json::object& args, ToolContext& ctx) {
-  if (auto known = known_arguments(args, {"job_id"}); !known) {
-    return known.error();
-  }
-  auto id = required_string(args, "job_id");
+  auto id = job_id_argument(args);
   if (!id) {
     return id.error();
   }
@@ -361,10 +366,7 @@ Result<ToolResult> get_history_call(Orchestrator& o, const json::object& args, T
 }
 
 Result<ToolResult> purge_failed_job_call(Orchestrator& o, const json::object& args, ToolContext& ctx) {
-  if (auto known = known_arguments(args, {"job_id"}); !known) {
-    return known.error();
-  }
-  auto id = required_string(args, "job_id");
+  auto id = job_id_argument(args);
   if (!id) {
     return id.error();
   }
