@@ -1,7 +1,8 @@
 #include "mcpd/build_service.hpp"
 
-#include <spdlog/spdlog.h>
 #include <unistd.h>
+
+#include <spdlog/spdlog.h>
 
 extern char** environ;  // NOMAD_* variables for the Nomad client
 
@@ -14,9 +15,9 @@ extern char** environ;  // NOMAD_* variables for the Nomad client
 #include "jobs/local/local_executor.hpp"
 #include "jobs/nomad/nomad_executor.hpp"
 #include "jobs/nomad/variables_record_store.hpp"
-#include "mcpd/webhooks/webhook_metrics.hpp"
 #include "mcpd/job_metrics.hpp"
 #include "mcpd/tools/job_tools.hpp"
+#include "mcpd/webhooks/webhook_metrics.hpp"
 
 namespace nbs::mcpd {
 
@@ -53,7 +54,8 @@ Status prepare_cache_dir(const fs::path& dir, const std::optional<UserIdentity>&
     return config_error("cache_dir", "cannot create " + dir.string() + ": " + ec.message());
   }
   if (user && ::chown(dir.c_str(), user->uid, user->gid) != 0) {
-    return config_error("cache_dir", "cannot give " + dir.string() + " to the build user: " + std::strerror(errno));
+    return config_error("cache_dir",
+                        "cannot give " + dir.string() + " to the build user: " + std::strerror(errno));
   }
   return {};
 }
@@ -65,7 +67,8 @@ std::string default_state_dir() {
     return "/var/lib/nbs";
   }
   const char* state = std::getenv("XDG_STATE_HOME");
-  return (state != nullptr && *state != '\0' ? fs::path(state) : fs::path(home_dir()) / ".local" / "state") / "nbs";
+  return (state != nullptr && *state != '\0' ? fs::path(state) : fs::path(home_dir()) / ".local" / "state") /
+         "nbs";
 }
 
 namespace {
@@ -83,7 +86,8 @@ Result<Backend> open_local(const Config& config) {
   const fs::path state_dir =
       fs::absolute(config.state_dir.empty() ? fs::path(default_state_dir()) : fs::path(config.state_dir));
   const fs::path cache_dir = config.cache_dir.empty() ? state_dir / "cache" : fs::absolute(config.cache_dir);
-  const fs::path runner = fs::absolute(config.runner_path.empty() ? runner_beside_daemon() : fs::path(config.runner_path));
+  const fs::path runner =
+      fs::absolute(config.runner_path.empty() ? runner_beside_daemon() : fs::path(config.runner_path));
   if (::access(runner.c_str(), X_OK) != 0) {
     return config_error("runner_path", runner.string() + " is not an executable file");
   }
@@ -159,8 +163,8 @@ Result<Backend> open_nomad(const Config& config) {
   specs.runner_path = config.nomad_runner_path;
   specs.runner_image = config.nomad_runner_image;
   specs.build_user = config.build_user;
-  specs.test_driver =
-      config.nomad_test_driver == "podman" ? jobs::specs::ContainerDriver::podman : jobs::specs::ContainerDriver::docker;
+  specs.test_driver = config.nomad_test_driver == "podman" ? jobs::specs::ContainerDriver::podman
+                                                           : jobs::specs::ContainerDriver::docker;
   specs.cache_volume = config.nomad_cache_volume;
   if (!config.cache_dir.empty()) {
     specs.cache_dir = config.cache_dir;
@@ -192,7 +196,8 @@ Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config,
     return backend.error();
   }
   WebhookSenderOptions webhook_options;
-  webhook_options.private_targets = config.webhook_allow_private ? PrivateTargets::allow : PrivateTargets::refuse;
+  webhook_options.private_targets =
+      config.webhook_allow_private ? PrivateTargets::allow : PrivateTargets::refuse;
   webhook_options.on_report = webhook_metrics_reporter(metrics);
   auto webhooks = WebhookSender::create(std::move(webhook_options));
   if (!webhooks) {
@@ -205,7 +210,8 @@ Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config,
   service->webhooks_ = std::move(*webhooks);
 
   OrchestratorConfig orchestration;
-  orchestration.reconcile.placement_timeout = std::chrono::duration_cast<std::chrono::seconds>(config.placement_timeout);
+  orchestration.reconcile.placement_timeout =
+      std::chrono::duration_cast<std::chrono::seconds>(config.placement_timeout);
   orchestration.stop_grace = std::chrono::duration_cast<std::chrono::seconds>(config.stop_grace);
   orchestration.cache_dir = backend->cache_dir;
   orchestration.storage_driver = storage_driver(config.storage_driver);
@@ -213,12 +219,12 @@ Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config,
   orchestration.registries_conf = config.registries_conf;
   orchestration.registry_auth_file = config.registry_auth_file;
   orchestration.history_limit = config.history_limit;
-  service->orchestrator_ = std::make_unique<Orchestrator>(
-      *service->executor_, *service->store_, std::move(orchestration),
-      [&metrics, webhooks = service->webhooks_.get()](const JobEvent& event) {
-        record_job_event(metrics, event);
-        webhooks->enqueue(event);
-      });
+  service->orchestrator_ =
+      std::make_unique<Orchestrator>(*service->executor_, *service->store_, std::move(orchestration),
+                                     [&metrics, webhooks = service->webhooks_.get()](const JobEvent& event) {
+                                       record_job_event(metrics, event);
+                                       webhooks->enqueue(event);
+                                     });
   service->orchestrator_->start();
   spdlog::info("build service: {}", backend->summary);
   return service;
@@ -231,7 +237,9 @@ BuildService::~BuildService() {
 }
 
 namespace {
-boost::asio::awaitable<Status> executor_ready(Orchestrator* orchestrator) { co_return orchestrator->ready(); }
+boost::asio::awaitable<Status> executor_ready(Orchestrator* orchestrator) {
+  co_return orchestrator->ready();
+}
 }  // namespace
 
 Status BuildService::attach(DaemonParts& parts) {
@@ -240,7 +248,8 @@ Status BuildService::attach(DaemonParts& parts) {
   }
   parts.readiness = [orchestrator = orchestrator_.get()] { return executor_ready(orchestrator); };
   parts.server_info.instructions =
-      "Builds Git refs into container images. Call submitJob, then getStatus with wait_seconds=30 until the status "
+      "Builds Git refs into container images. Call submitJob, then getStatus with wait_seconds=30 until the "
+      "status "
       "is final; on FAILED read excerpt or getLogs, fix, and submit again.";
   return {};
 }

@@ -9,7 +9,8 @@ namespace {
 // Seconds: a hello-world phase takes about one, a large build half an hour.
 const std::vector<double> k_duration_buckets{0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600};
 
-std::optional<double> seconds_between(const std::optional<SystemTime>& from, const std::optional<SystemTime>& to) {
+std::optional<double> seconds_between(const std::optional<SystemTime>& from,
+                                      const std::optional<SystemTime>& to) {
   if (!from || !to) {
     return std::nullopt;
   }
@@ -43,7 +44,8 @@ void record_job_event(MetricsRegistry& metrics, const JobEvent& event) {
     }
     return;
   }
-  metrics.counter("nbs_phase_events_total", "Phase starts, completions and failures", {"event"}).inc({event.name});
+  metrics.counter("nbs_phase_events_total", "Phase starts, completions and failures", {"event"})
+      .inc({event.name});
   if (event.name == "build.started") {
     if (auto wait = seconds_between(r.times.job_start, r.times.build_start)) {
       metrics

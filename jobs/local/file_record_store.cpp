@@ -1,13 +1,12 @@
 #include "jobs/local/file_record_store.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <sstream>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace nbs::jobs {
 
@@ -18,7 +17,8 @@ namespace {
 // Holds an exclusive flock on <dir>/.lock for the lifetime of the object.
 class DirLock {
  public:
-  explicit DirLock(const fs::path& dir) : fd_(::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+  explicit DirLock(const fs::path& dir)
+      : fd_(::open((dir / ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
     if (fd_ >= 0) {
       while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
       }
@@ -52,7 +52,8 @@ bool valid_segment(std::string_view s) {
 }
 
 Error io_error(const fs::path& path, const std::string& what) {
-  return make_error(ErrorKind::unavailable, "state store: " + what + " " + path.string() + ": " + std::strerror(errno));
+  return make_error(ErrorKind::unavailable,
+                    "state store: " + what + " " + path.string() + ": " + std::strerror(errno));
 }
 
 }  // namespace
@@ -61,7 +62,8 @@ Result<std::unique_ptr<FileRecordStore>> FileRecordStore::open(const fs::path& d
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
-    return make_error(ErrorKind::unavailable, "state store: cannot create " + dir.string() + ": " + ec.message());
+    return make_error(ErrorKind::unavailable,
+                      "state store: cannot create " + dir.string() + ": " + ec.message());
   }
   return std::unique_ptr<FileRecordStore>(new FileRecordStore(dir));
 }
@@ -116,7 +118,8 @@ Result<std::optional<StoredRecord>> FileRecordStore::get(const std::string& key)
   return read(*path);
 }
 
-Result<std::uint64_t> FileRecordStore::put(const std::string& key, const std::string& value, std::uint64_t cas_index) {
+Result<std::uint64_t> FileRecordStore::put(const std::string& key, const std::string& value,
+                                           std::uint64_t cas_index) {
   auto path = path_of(key);
   if (!path) {
     return path.error();
@@ -132,8 +135,9 @@ Result<std::uint64_t> FileRecordStore::put(const std::string& key, const std::st
   }
   const std::uint64_t stored = *current ? (*current)->index : 0;
   if (stored != cas_index) {
-    return make_error(ErrorKind::conflict, "state store: " + key + " changed (index " + std::to_string(stored) +
-                                               ", expected " + std::to_string(cas_index) + ")");
+    return make_error(ErrorKind::conflict, "state store: " + key + " changed (index " +
+                                               std::to_string(stored) + ", expected " +
+                                               std::to_string(cas_index) + ")");
   }
   const std::uint64_t next = stored + 1;
   std::error_code ec;
@@ -200,7 +204,8 @@ Result<std::vector<std::string>> FileRecordStore::list(const std::string& prefix
     }
   }
   if (ec) {
-    return make_error(ErrorKind::unavailable, "state store: cannot list " + dir_.string() + ": " + ec.message());
+    return make_error(ErrorKind::unavailable,
+                      "state store: cannot list " + dir_.string() + ": " + ec.message());
   }
   std::sort(keys.begin(), keys.end());
   return keys;

@@ -16,7 +16,8 @@ class FileRecordStore : public RecordStore {
   static Result<std::unique_ptr<FileRecordStore>> open(const std::filesystem::path& dir);
 
   Result<std::optional<StoredRecord>> get(const std::string& key) override;
-  Result<std::uint64_t> put(const std::string& key, const std::string& value, std::uint64_t cas_index) override;
+  Result<std::uint64_t> put(const std::string& key, const std::string& value,
+                            std::uint64_t cas_index) override;
   Status remove(const std::string& key, std::uint64_t cas_index) override;
   Result<std::vector<std::string>> list(const std::string& prefix) override;
 

@@ -1,13 +1,13 @@
 #include "jobs/local/local_executor.hpp"
 
+#include <fstream>
 #include <signal.h>
+#include <sstream>
 #include <sys/wait.h>
+#include <tuple>
 #include <unistd.h>
 
 #include <boost/json.hpp>
-#include <fstream>
-#include <sstream>
-#include <tuple>
 
 namespace nbs::jobs {
 
@@ -77,7 +77,8 @@ bool process_alive(pid_t pid) {
     return false;
   }
   const std::size_t paren = line.rfind(')');  // the command name may contain spaces and parentheses
-  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] != 'Z' && line[paren + 2] != 'X';
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] != 'Z' &&
+         line[paren + 2] != 'X';
 }
 
 std::vector<std::string> to_strings(const json::value& v) {
@@ -98,8 +99,9 @@ Result<std::unique_ptr<LocalExecutor>> LocalExecutor::create(LocalExecutorConfig
   std::error_code ec;
   fs::create_directories(config.state_dir / "phases", ec);
   if (ec) {
-    return make_error(ErrorKind::unavailable,
-                      "local executor: cannot create " + (config.state_dir / "phases").string() + ": " + ec.message());
+    return make_error(
+        ErrorKind::unavailable,
+        "local executor: cannot create " + (config.state_dir / "phases").string() + ": " + ec.message());
   }
   std::unique_ptr<LocalExecutor> executor(new LocalExecutor(std::move(config)));
   if (!executor->config_.build_user.empty() && ::geteuid() == 0) {
@@ -128,7 +130,9 @@ LocalExecutor::~LocalExecutor() {
   // Tasks keep running on purpose: a restarted daemon picks them up.
 }
 
-fs::path LocalExecutor::phase_dir(const PhaseId& id) const { return config_.state_dir / "phases" / id.name(); }
+fs::path LocalExecutor::phase_dir(const PhaseId& id) const {
+  return config_.state_dir / "phases" / id.name();
+}
 
 // Rebuilds the in-memory view from the state directory after a (re)start.
 void LocalExecutor::recover() {
@@ -185,7 +189,8 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
   std::error_code ec;
   fs::create_directories(work, ec);
   if (ec) {
-    return make_error(ErrorKind::unavailable, "local executor: cannot create " + work.string() + ": " + ec.message());
+    return make_error(ErrorKind::unavailable,
+                      "local executor: cannot create " + work.string() + ": " + ec.message());
   }
 
   if (launch.id.phase == Phase::test) {
@@ -193,8 +198,9 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
       return make_error(ErrorKind::invalid_argument, "local executor: a test phase needs test commands");
     }
     if (!launch.request.test->vault_secrets.empty()) {
-      return make_error(ErrorKind::invalid_argument,
-                        "test.vault_secrets: Vault secrets need the Nomad executor; the local executor has no Vault");
+      return make_error(
+          ErrorKind::invalid_argument,
+          "test.vault_secrets: Vault secrets need the Nomad executor; the local executor has no Vault");
     }
     auto container = [&](const std::string& task_name, const std::optional<std::string>& command) {
       std::vector<std::string> argv{config_.podman_path.string(), "run", "--rm", "--pull=always"};
@@ -226,11 +232,13 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
     spec.as_object()["result_path"] = (phase->dir / "result.json").string();
     spec.as_object()["work_dir"] = work.string();
     if (!write_file(phase->dir / "spec.json", json::serialize(spec))) {
-      return make_error(ErrorKind::unavailable, "local executor: cannot write " + (phase->dir / "spec.json").string());
+      return make_error(ErrorKind::unavailable,
+                        "local executor: cannot write " + (phase->dir / "spec.json").string());
     }
-    phase->tasks.push_back(Task{.name = "runner",
-                                .argv = {config_.runner_path.string(), std::string(to_string(launch.id.phase)),
-                                         "--spec", (phase->dir / "spec.json").string(), "--log-format", "json"}});
+    phase->tasks.push_back(
+        Task{.name = "runner",
+             .argv = {config_.runner_path.string(), std::string(to_string(launch.id.phase)), "--spec",
+                      (phase->dir / "spec.json").string(), "--log-format", "json"}});
   }
   if (user_) {
     // The runner writes its result and work tree as the build user.
@@ -243,7 +251,8 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
   for (auto& task : phase->tasks) {
     task.dir = phase->dir / "tasks" / task.name;
     fs::create_directories(task.dir, ec);
-    tasks.push_back(json::object{{"name", task.name}, {"argv", json::array(task.argv.begin(), task.argv.end())}});
+    tasks.push_back(
+        json::object{{"name", task.name}, {"argv", json::array(task.argv.begin(), task.argv.end())}});
   }
   phase->started_at = now_utc();
   const json::object record{{"job_id", launch.id.job_id},
@@ -253,7 +262,8 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
                             {"tasks", std::move(tasks)}};
   // launch.json makes the phase exist; written last, so a crash before it leaves nothing half-started.
   if (!write_file(phase->dir / "launch.json", json::serialize(record))) {
-    return make_error(ErrorKind::unavailable, "local executor: cannot record the launch in " + phase->dir.string());
+    return make_error(ErrorKind::unavailable,
+                      "local executor: cannot record the launch in " + phase->dir.string());
   }
   phases_[name] = std::move(phase);
   note_change(launch.id.job_id);
@@ -261,8 +271,9 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
 }
 
 Status LocalExecutor::launch_task(PhaseRun& phase, Task& task) {
-  std::vector<std::string> env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
-                               "NBS_JOB_ID=" + phase.id.job_id, "NBS_PHASE=" + std::string(to_string(phase.id.phase))};
+  std::vector<std::string> env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                               "LANG=C.UTF-8", "NBS_JOB_ID=" + phase.id.job_id,
+                               "NBS_PHASE=" + std::string(to_string(phase.id.phase))};
   env.push_back("HOME=" + (user_ ? user_->home : std::string(getenv("HOME") ? getenv("HOME") : "/")));
   if (user_) {
     env.push_back("USER=" + config_.build_user);
@@ -402,7 +413,8 @@ PhaseObservation LocalExecutor::observe_locked(const PhaseRun& phase) const {
             : any_pending ? PhaseState::pending
                           : PhaseState::succeeded;
   if (o.state == PhaseState::pending && o.message.empty()) {
-    o.message = "waiting for a free slot (" + std::to_string(config_.max_running_tasks) + " tasks run at once)";
+    o.message =
+        "waiting for a free slot (" + std::to_string(config_.max_running_tasks) + " tasks run at once)";
   }
   return o;
 }
@@ -424,7 +436,8 @@ Result<Changes> LocalExecutor::wait_for_change(std::uint64_t index, std::chrono:
   Changes changes{.index = generation_};
   changes.everything = index == 0 || recent_.empty() || recent_.front().first > index + 1;
   for (const auto& [generation, job] : recent_) {
-    if (generation > index && std::find(changes.job_ids.begin(), changes.job_ids.end(), job) == changes.job_ids.end()) {
+    if (generation > index &&
+        std::find(changes.job_ids.begin(), changes.job_ids.end(), job) == changes.job_ids.end()) {
       changes.job_ids.push_back(job);
     }
   }
@@ -540,8 +553,8 @@ Status LocalExecutor::purge(const PhaseId& id) {
 Status LocalExecutor::ready() {
   const fs::path probe = config_.state_dir / "phases" / ".ready";
   if (!write_file(probe, "ok\n")) {
-    return make_error(ErrorKind::unavailable, "local executor: state directory " + config_.state_dir.string() +
-                                                  " is not writable");
+    return make_error(ErrorKind::unavailable,
+                      "local executor: state directory " + config_.state_dir.string() + " is not writable");
   }
   return {};
 }

@@ -24,7 +24,7 @@ struct LocalExecutorConfig {
   std::filesystem::path podman_path = "/usr/bin/podman";
   std::string build_user;                // tasks run as this user when the daemon is root; "" = as the daemon
   std::vector<std::string> podman_args;  // inserted after `podman run`, e.g. --runtime runc --network host
-  std::vector<std::string> task_env;     // extra "NAME=value" for every task (e.g. CONTAINERS_REGISTRIES_CONF)
+  std::vector<std::string> task_env;  // extra "NAME=value" for every task (e.g. CONTAINERS_REGISTRIES_CONF)
   unsigned max_running_tasks = std::max(1u, std::thread::hardware_concurrency());
   std::chrono::milliseconds poll_interval{100};
 };
@@ -38,8 +38,8 @@ class LocalExecutor : public Executor {
   Result<PhaseObservation> observe(const PhaseId& id) override;
   Result<Changes> wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) override;
   void interrupt_waits() override;
-  Result<LogChunk> read_log(const PhaseId& id, const std::string& task, LogOrigin origin, std::uint64_t offset,
-                            std::size_t max_bytes) override;
+  Result<LogChunk> read_log(const PhaseId& id, const std::string& task, LogOrigin origin,
+                            std::uint64_t offset, std::size_t max_bytes) override;
   Result<std::string> read_result(const PhaseId& id) override;
   Status stop(const PhaseId& id, std::chrono::seconds grace) override;
   Result<std::vector<PhaseId>> list(const std::string& job_id) override;
@@ -53,7 +53,7 @@ class LocalExecutor : public Executor {
   explicit LocalExecutor(LocalExecutorConfig config);
   void recover();
   void monitor_loop();
-  bool poll_tasks();  // true when something changed
+  bool poll_tasks();                            // true when something changed
   void note_change(const std::string& job_id);  // under mutex_
   Status launch_task(PhaseRun& phase, Task& task);
   std::filesystem::path phase_dir(const PhaseId& id) const;
@@ -65,7 +65,7 @@ class LocalExecutor : public Executor {
   std::condition_variable changed_;
   std::uint64_t generation_ = 1;
   std::deque<std::pair<std::uint64_t, std::string>> recent_;  // (generation, job id), the last few hundred
-  std::map<std::string, std::unique_ptr<PhaseRun>> phases_;  // by PhaseId::name()
+  std::map<std::string, std::unique_ptr<PhaseRun>> phases_;   // by PhaseId::name()
   bool stopping_ = false;
   std::uint64_t interruptions_ = 0;
   std::thread monitor_;

@@ -1,15 +1,14 @@
 #include "jobs/local/task_supervisor.hpp"
 
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <grp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <csignal>
-#include <cstring>
-#include <fstream>
 
 namespace nbs::jobs {
 
@@ -57,7 +56,8 @@ std::size_t format_status(char* buf, const char* word, int n) {
   return len;
 }
 
-[[noreturn]] void exec_task(char* const* argv, char* const* envp, const char* work_dir, const UserIdentity* user) {
+[[noreturn]] void exec_task(char* const* argv, char* const* envp, const char* work_dir,
+                            const UserIdentity* user) {
   ::setpgid(0, 0);
   sigset_t none;
   sigemptyset(&none);
@@ -70,9 +70,8 @@ std::size_t format_status(char* buf, const char* word, int n) {
   const char* failed = nullptr;
   if (::chdir(work_dir) != 0) {
     failed = "nbs: cannot enter the task's work directory\n";
-  } else if (user != nullptr &&
-             (::setgroups(user->groups.size(), user->groups.data()) != 0 || ::setgid(user->gid) != 0 ||
-              ::setuid(user->uid) != 0)) {
+  } else if (user != nullptr && (::setgroups(user->groups.size(), user->groups.data()) != 0 ||
+                                 ::setgid(user->gid) != 0 || ::setuid(user->uid) != 0)) {
     failed = "nbs: cannot switch to the task's user\n";
   } else {
     ::execve(argv[0], argv, envp);
@@ -82,8 +81,9 @@ std::size_t format_status(char* buf, const char* word, int n) {
   ::_exit(127);
 }
 
-[[noreturn]] void supervise(char* const* argv, char* const* envp, const char* work_dir, const UserIdentity* user,
-                            int null_fd, int log_fd, int pid_pipe, const char* exit_path, const char* exit_tmp) {
+[[noreturn]] void supervise(char* const* argv, char* const* envp, const char* work_dir,
+                            const UserIdentity* user, int null_fd, int log_fd, int pid_pipe,
+                            const char* exit_path, const char* exit_tmp) {
   ::setsid();  // out of the daemon's session: its terminal and its process group signals do not reach us
   ::dup2(null_fd, 0);
   ::dup2(log_fd, 1);
@@ -94,7 +94,9 @@ std::size_t format_status(char* buf, const char* word, int n) {
     exec_task(argv, envp, work_dir, user);
   }
   if (task > 0) {
-    ::setpgid(task, task);  // as the task does itself: whichever runs first, the group exists before anyone signals it
+    ::setpgid(
+        task,
+        task);  // as the task does itself: whichever runs first, the group exists before anyone signals it
   }
   write_all(pid_pipe, reinterpret_cast<const char*>(&task), sizeof task);
   // The supervisor never execs, so it still holds every descriptor of the daemon (its listening
@@ -164,8 +166,8 @@ Result<SupervisedTask> spawn_supervised(const TaskSpawn& spawn) {
   const pid_t supervisor = ::fork();
   if (supervisor == 0) {
     ::close(pipe_fds[0]);
-    supervise(argv.data(), envp.data(), work_dir.c_str(), spawn.user ? &*spawn.user : nullptr, null_fd, log_fd,
-              pipe_fds[1], exit_path.c_str(), exit_tmp.c_str());
+    supervise(argv.data(), envp.data(), work_dir.c_str(), spawn.user ? &*spawn.user : nullptr, null_fd,
+              log_fd, pipe_fds[1], exit_path.c_str(), exit_tmp.c_str());
   }
   ::close(pipe_fds[1]);
   ::close(null_fd);

@@ -4,11 +4,10 @@
 // status is on disk when the daemon looks again.
 #pragma once
 
-#include <sys/types.h>
-
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 #include "common/error.hpp"
@@ -20,9 +19,9 @@ struct TaskSpawn {
   std::vector<std::string> argv;  // argv[0] is an absolute path; never a shell line
   std::vector<std::string> env;   // "NAME=value", the task's whole environment
   std::filesystem::path work_dir;
-  std::filesystem::path log_path;   // stdout and stderr, appended in arrival order
-  std::filesystem::path exit_path;  // "exit <code>\n" or "signal <n>\n", written when the task ends
-  std::optional<UserIdentity> user;      // switch to this user before exec (needs root)
+  std::filesystem::path log_path;    // stdout and stderr, appended in arrival order
+  std::filesystem::path exit_path;   // "exit <code>\n" or "signal <n>\n", written when the task ends
+  std::optional<UserIdentity> user;  // switch to this user before exec (needs root)
 };
 
 struct SupervisedTask {

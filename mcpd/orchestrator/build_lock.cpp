@@ -48,7 +48,8 @@ Result<LockView> BuildLock::view(const std::string& key, const std::string& job_
   return LockView{lease->holder == job_id ? LockState::ours : LockState::other, lease->holder};
 }
 
-Status BuildLock::acquire(const std::string& key, const std::string& job_id, SystemTime now, std::chrono::seconds ttl) {
+Status BuildLock::acquire(const std::string& key, const std::string& job_id, SystemTime now,
+                          std::chrono::seconds ttl) {
   auto stored = store_.get(key);
   if (!stored) {
     return stored.error();

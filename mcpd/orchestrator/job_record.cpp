@@ -1,8 +1,7 @@
 #include "mcpd/orchestrator/job_record.hpp"
 
-#include <openssl/sha.h>
-
 #include <boost/json.hpp>
+#include <openssl/sha.h>
 
 #include "common/job_request_parser.hpp"
 
@@ -77,10 +76,10 @@ struct TimeField {
   std::optional<SystemTime> PhaseTimes::*member;
 };
 constexpr TimeField k_time_fields[] = {
-    {"job_start", &PhaseTimes::job_start},         {"build_start", &PhaseTimes::build_start},
-    {"build_end", &PhaseTimes::build_end},         {"test_start", &PhaseTimes::test_start},
-    {"test_end", &PhaseTimes::test_end},           {"publish_start", &PhaseTimes::publish_start},
-    {"publish_end", &PhaseTimes::publish_end},     {"job_end", &PhaseTimes::job_end},
+    {"job_start", &PhaseTimes::job_start},     {"build_start", &PhaseTimes::build_start},
+    {"build_end", &PhaseTimes::build_end},     {"test_start", &PhaseTimes::test_start},
+    {"test_end", &PhaseTimes::test_end},       {"publish_start", &PhaseTimes::publish_start},
+    {"publish_end", &PhaseTimes::publish_end}, {"job_end", &PhaseTimes::job_end},
 };
 
 std::string string_or(const json::object& o, std::string_view key) {
@@ -155,7 +154,8 @@ Result<JobRecord> parse_job_record(std::string_view text) {
   }
   auto parsed = parse_job_request(*request);
   if (!parsed) {
-    return make_error(ErrorKind::internal, "job record " + r.id + ": stored request is invalid: " + parsed.error().message);
+    return make_error(ErrorKind::internal,
+                      "job record " + r.id + ": stored request is invalid: " + parsed.error().message);
   }
   r.request = std::move(*parsed);
   auto status = parse_job_status(string_or(o, "status"));
@@ -183,13 +183,15 @@ Result<JobRecord> parse_job_record(std::string_view text) {
   if (const auto* s = o.if_contains("image_size"); s && (s->is_uint64() || s->is_int64())) {
     r.image_size = s->to_number<std::uint64_t>();
   }
-  for (auto [key, member] : {std::pair{"kill_requested", &JobRecord::kill_requested},
-                             std::pair{"temp_cleaned", &JobRecord::temp_cleaned}, std::pair{"settled", &JobRecord::settled}}) {
+  for (auto [key, member] :
+       {std::pair{"kill_requested", &JobRecord::kill_requested},
+        std::pair{"temp_cleaned", &JobRecord::temp_cleaned}, std::pair{"settled", &JobRecord::settled}}) {
     if (const auto* b = o.if_contains(key); b && b->is_bool()) {
       r.*member = b->get_bool();
     }
   }
-  for (auto [key, member] : {std::pair{"excerpt", &JobRecord::excerpt}, std::pair{"images", &JobRecord::images}}) {
+  for (auto [key, member] :
+       {std::pair{"excerpt", &JobRecord::excerpt}, std::pair{"images", &JobRecord::images}}) {
     if (const auto* a = o.if_contains(key); a && a->is_array()) {
       for (const auto& line : a->get_array()) {
         if (line.is_string()) {
@@ -201,7 +203,9 @@ Result<JobRecord> parse_job_record(std::string_view text) {
   return r;
 }
 
-std::string record_key(std::string_view job_id) { return "jobs/" + std::string(job_id); }
+std::string record_key(std::string_view job_id) {
+  return "jobs/" + std::string(job_id);
+}
 
 std::string lock_key(const JobRequest& request) {
   // One build at a time per registry, image and branch. Hashed: the parts may hold ':' and '/'.

@@ -4,11 +4,12 @@
 // excerpt of its log, so the reason survives Nomad's garbage collection.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
@@ -45,20 +46,20 @@ struct JobRecord {
   std::optional<Phase> active_phase;  // the last phase started (build, test or publish)
   int attempt = 1;                    // of the active phase
   PhaseTimes times;
-  std::string waiting_reason;         // PENDING: what the job waits for
+  std::string waiting_reason;  // PENDING: what the job waits for
   std::optional<Phase> failed_phase;
-  std::string error;                  // FAILED or KILLED: one line saying why
-  std::vector<std::string> excerpt;   // FAILED: the last lines of the failing phase's log
-  std::string digest;                 // of the built image
+  std::string error;                 // FAILED or KILLED: one line saying why
+  std::vector<std::string> excerpt;  // FAILED: the last lines of the failing phase's log
+  std::string digest;                // of the built image
   std::uint64_t image_size = 0;
-  std::string commit;                 // the commit that was built
-  std::vector<std::string> images;    // SUCCEEDED: every published reference
+  std::string commit;               // the commit that was built
+  std::vector<std::string> images;  // SUCCEEDED: every published reference
   bool kill_requested = false;
-  std::optional<Phase> cleanup_for;   // the temp image of this job needs removing (tests ran or were due)
+  std::optional<Phase> cleanup_for;  // the temp image of this job needs removing (tests ran or were due)
   bool temp_cleaned = false;
   std::string cleanup_error;
-  bool settled = false;               // terminal, nothing running, lock released, temp image gone
-  std::string token_id;               // which bearer token submitted it (jobs are bound to it), or ""
+  bool settled = false;  // terminal, nothing running, lock released, temp image gone
+  std::string token_id;  // which bearer token submitted it (jobs are bound to it), or ""
 
   friend bool operator==(const JobRecord&, const JobRecord&) = default;
 };

@@ -1,8 +1,9 @@
 #include "mcpd/orchestrator/log_query.hpp"
 
-#include <boost/json.hpp>
 #include <deque>
 #include <regex>
+
+#include <boost/json.hpp>
 
 #include "common/phase_log_reader.hpp"
 
@@ -38,7 +39,9 @@ std::optional<Cursor> parse_cursor(const std::string& text) {
   }
 }
 
-std::string format_cursor(Cursor c) { return std::to_string(c.task) + ":" + std::to_string(c.offset); }
+std::string format_cursor(Cursor c) {
+  return std::to_string(c.task) + ":" + std::to_string(c.offset);
+}
 
 // Turns raw log lines into the lines an agent reads, applying the stream filter.
 class LineRenderer {
@@ -80,7 +83,8 @@ class LineRenderer {
 };
 
 // Adds `line` if the page has room; false when a limit was reached.
-bool add_line(LogPage& page, std::size_t& bytes, std::string line, const LogQuery& query, std::size_t max_lines) {
+bool add_line(LogPage& page, std::size_t& bytes, std::string line, const LogQuery& query,
+              std::size_t max_lines) {
   if (page.lines.size() >= max_lines || bytes + line.size() + 1 > query.max_bytes) {
     page.truncated = true;
     return false;
@@ -112,7 +116,8 @@ Result<LogPage> tail(jobs::Executor& executor, const jobs::PhaseId& id, const st
       from_end += chunk->bytes.size();
       at_start = chunk->offset == 0;
       const auto newlines = static_cast<std::size_t>(std::count(buffer.begin(), buffer.end(), '\n'));
-      if (at_start || chunk->bytes.empty() || newlines > query.tail_lines || buffer.size() >= k_tail_read_limit) {
+      if (at_start || chunk->bytes.empty() || newlines > query.tail_lines ||
+          buffer.size() >= k_tail_read_limit) {
         break;
       }
     }
@@ -160,8 +165,9 @@ Result<LogPage> tail(jobs::Executor& executor, const jobs::PhaseId& id, const st
   return page;
 }
 
-Result<LogPage> forward(jobs::Executor& executor, const jobs::PhaseId& id, const std::vector<std::string>& tasks,
-                        const LogQuery& query, Cursor cursor, bool phase_finished) {
+Result<LogPage> forward(jobs::Executor& executor, const jobs::PhaseId& id,
+                        const std::vector<std::string>& tasks, const LogQuery& query, Cursor cursor,
+                        bool phase_finished) {
   LogPage page;
   std::size_t bytes = 0;
   std::optional<std::regex> pattern;
@@ -252,11 +258,10 @@ Result<LogPage> forward(jobs::Executor& executor, const jobs::PhaseId& id, const
       break;
     }
   }
-  const bool finished = phase_finished && cursor.task + 1 >= tasks.size() && !page.truncated &&
-                        [&] {
-                          auto end = executor.read_log(id, tasks.back(), jobs::LogOrigin::end, 0, 0);
-                          return end && cursor.task + 1 == tasks.size() && cursor.offset >= end->total_size;
-                        }();
+  const bool finished = phase_finished && cursor.task + 1 >= tasks.size() && !page.truncated && [&] {
+    auto end = executor.read_log(id, tasks.back(), jobs::LogOrigin::end, 0, 0);
+    return end && cursor.task + 1 == tasks.size() && cursor.offset >= end->total_size;
+  }();
   page.next_cursor = finished ? "" : format_cursor(cursor);
   return page;
 }
@@ -359,8 +364,9 @@ Result<LogPage> read_logs(jobs::Executor& executor, const jobs::PhaseId& id, con
     return seen.error();
   }
   if (seen->state == jobs::PhaseState::absent) {
-    return make_error(ErrorKind::not_found, "phase: the " + std::string(to_string(id.phase)) +
-                                                " phase has not run for this job (or its logs were cleaned up)");
+    return make_error(ErrorKind::not_found,
+                      "phase: the " + std::string(to_string(id.phase)) +
+                          " phase has not run for this job (or its logs were cleaned up)");
   }
   std::vector<std::string> tasks;
   for (const auto& t : seen->tasks) {
@@ -369,8 +375,8 @@ Result<LogPage> read_logs(jobs::Executor& executor, const jobs::PhaseId& id, con
     }
   }
   if (tasks.empty()) {
-    return make_field_errors({{"task", "no task '" + query.task + "' in the " + std::string(to_string(id.phase)) +
-                                           " phase"}});
+    return make_field_errors(
+        {{"task", "no task '" + query.task + "' in the " + std::string(to_string(id.phase)) + " phase"}});
   }
   const bool finished = seen->state != jobs::PhaseState::running && seen->state != jobs::PhaseState::pending;
   Result<LogPage> page = query.mode == LogMode::tail

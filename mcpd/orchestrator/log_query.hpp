@@ -4,10 +4,11 @@
 // search with context (grep), which scans a bounded window per call and continues from a cursor.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "jobs/executor.hpp"
 
@@ -35,10 +36,10 @@ struct LogQuery {
 
 struct LogPage {
   std::vector<std::string> lines;
-  std::string next_cursor;                 // pass back to continue; empty at the end of a finished log
+  std::string next_cursor;                   // pass back to continue; empty at the end of a finished log
   std::optional<std::uint64_t> total_lines;  // known for runner logs (event sequence numbers)
-  bool truncated = false;                  // a limit cut the answer short
-  std::vector<std::string> tasks;          // the tasks of the phase
+  bool truncated = false;                    // a limit cut the answer short
+  std::vector<std::string> tasks;            // the tasks of the phase
 };
 
 // Parses and bounds the getLogs arguments (errors name the argument).

@@ -1,8 +1,7 @@
 #include "mcpd/orchestrator/orchestrator.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "common/job_id.hpp"
 #include "common/job_request_parser.hpp"
@@ -16,7 +15,11 @@ using namespace std::chrono_literals;
 
 Orchestrator::Orchestrator(jobs::Executor& executor, jobs::RecordStore& store, OrchestratorConfig config,
                            EventSink on_event)
-    : executor_(executor), store_(store), config_(std::move(config)), on_event_(std::move(on_event)), lock_(store) {}
+    : executor_(executor),
+      store_(store),
+      config_(std::move(config)),
+      on_event_(std::move(on_event)),
+      lock_(store) {}
 
 Orchestrator::~Orchestrator() {
   {
@@ -77,7 +80,8 @@ Result<JobRecord> Orchestrator::submit(const json::value& job_config, const std:
 
 namespace {
 
-Result<JobRecord> parse_visible(const std::string& job_id, const std::string& value, const std::string& token_id) {
+Result<JobRecord> parse_visible(const std::string& job_id, const std::string& value,
+                                const std::string& token_id) {
   auto record = parse_job_record(value);
   if (record && !record->token_id.empty() && record->token_id != token_id) {
     return make_error(ErrorKind::not_found, "job_id: no job " + job_id);  // not telling it exists
@@ -181,7 +185,8 @@ Result<JobRecord> Orchestrator::kill(const std::string& job_id, const std::strin
       return put.error();
     }
   }
-  return make_error(ErrorKind::conflict, "job_id: " + job_id + " changed too often to record the kill; try again");
+  return make_error(ErrorKind::conflict,
+                    "job_id: " + job_id + " changed too often to record the kill; try again");
 }
 
 void Orchestrator::mark_dirty(const std::string& job_id) {
@@ -261,7 +266,8 @@ std::chrono::steady_clock::time_point Orchestrator::next_check(const JobRecord& 
     const Phase phase = *record.active_phase;
     const auto started = const_cast<PhaseTimes&>(record.times).start_of(phase);
     if (started) {
-      for (auto limit : {phase_timeout(record, phase, config_.reconcile), config_.reconcile.placement_timeout}) {
+      for (auto limit :
+           {phase_timeout(record, phase, config_.reconcile), config_.reconcile.placement_timeout}) {
         const auto due = *started + limit + 1s - now_utc();
         if (due > SystemTime::duration::zero()) {
           next = std::min(next, now + std::chrono::duration_cast<SteadyClock::duration>(due));
@@ -391,7 +397,8 @@ Status Orchestrator::act(const JobRecord& record, const Action& action) {
     case ActionKind::acquire_lock: {
       // The lease outlives the longest the job may take; it is renewed at every transition.
       const auto ttl = record.request.build_timeout + phase_timeout(record, Phase::test, config_.reconcile) +
-                       config_.reconcile.publish_timeout + config_.reconcile.placement_timeout + config_.lock_margin;
+                       config_.reconcile.publish_timeout + config_.reconcile.placement_timeout +
+                       config_.lock_margin;
       auto taken = lock_.acquire(lock_key(record.request), record.id, now_utc(), ttl);
       return taken || taken.error().kind == ErrorKind::conflict ? Status{} : taken;
     }
@@ -448,7 +455,8 @@ std::vector<std::string> Orchestrator::excerpt(const JobRecord& record, Phase ph
   if (!chunk) {
     return {};
   }
-  PhaseLogReader reader(PhaseEvent{.job = record.id, .phase = std::string(to_string(phase)), .stream = LogStream::out});
+  PhaseLogReader reader(
+      PhaseEvent{.job = record.id, .phase = std::string(to_string(phase)), .stream = LogStream::out});
   std::string_view bytes = chunk->bytes;
   if (chunk->offset > 0) {
     bytes.remove_prefix(std::min(bytes.size(), bytes.find('\n') + 1));  // a partial first line
@@ -459,10 +467,10 @@ std::vector<std::string> Orchestrator::excerpt(const JobRecord& record, Phase ph
   std::vector<std::string> lines;
   for (const auto& e : events) {
     if (e.kind == EventKind::line || e.kind == EventKind::error || e.kind == EventKind::step) {
-      lines.push_back(e.kind == EventKind::error   ? "ERROR: " + e.text
-                      : e.kind == EventKind::step ? "STEP " + std::to_string(e.step) + "/" + std::to_string(e.steps) +
-                                                        ": " + e.text
-                                                  : e.text);
+      lines.push_back(e.kind == EventKind::error ? "ERROR: " + e.text
+                      : e.kind == EventKind::step
+                          ? "STEP " + std::to_string(e.step) + "/" + std::to_string(e.steps) + ": " + e.text
+                          : e.text);
     }
   }
   if (lines.size() > JobRecord::k_max_excerpt_lines) {
@@ -528,13 +536,15 @@ Result<Orchestrator::HistoryPage> Orchestrator::history(const std::string& owner
   return page;
 }
 
-Result<Orchestrator::CleanupReport> Orchestrator::cleanup(const std::string& job_id, const std::string& token_id) {
+Result<Orchestrator::CleanupReport> Orchestrator::cleanup(const std::string& job_id,
+                                                          const std::string& token_id) {
   auto record = get(job_id, token_id);
   if (!record) {
     return record.error();
   }
   if (!record->settled) {
-    return make_error(ErrorKind::conflict, "job_id: " + job_id + " is still " + std::string(to_string(record->status)) +
+    return make_error(ErrorKind::conflict, "job_id: " + job_id + " is still " +
+                                               std::string(to_string(record->status)) +
                                                "; kill it (killJob) and wait until it is KILLED first");
   }
   CleanupReport report;
@@ -594,6 +604,8 @@ Result<Orchestrator::CleanupReport> Orchestrator::cleanup_all() {
   return report;
 }
 
-Status Orchestrator::ready() { return executor_.ready(); }
+Status Orchestrator::ready() {
+  return executor_.ready();
+}
 
 }  // namespace nbs::mcpd

@@ -4,7 +4,6 @@
 // jobs are still active: the record store and the executor are the truth.
 #pragma once
 
-#include <boost/json/value.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -12,6 +11,8 @@
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include <boost/json/value.hpp>
 
 #include "common/runner_spec.hpp"
 #include "jobs/executor.hpp"
@@ -24,8 +25,9 @@ namespace nbs::mcpd {
 
 struct OrchestratorConfig {
   ReconcileConfig reconcile;
-  std::chrono::seconds stop_grace{30};          // SIGTERM → SIGKILL for a stopped phase
-  std::chrono::seconds lock_margin{std::chrono::minutes(10)};  // a lease lives this long past its phase deadline
+  std::chrono::seconds stop_grace{30};  // SIGTERM → SIGKILL for a stopped phase
+  std::chrono::seconds lock_margin{
+      std::chrono::minutes(10)};  // a lease lives this long past its phase deadline
   std::chrono::milliseconds idle_check{std::chrono::seconds(15)};  // look at waiting jobs at least this often
   // What the runner needs on this executor.
   std::string cache_dir;
@@ -61,7 +63,8 @@ class Orchestrator {
 
   // Returns as soon as the job's record differs from `seen` (status, phase, …) or `timeout` passes.
   Result<JobRecord> wait_for_change(const std::string& job_id, const JobRecord& seen,
-                                    std::chrono::milliseconds timeout, const std::function<bool()>& cancelled = {});
+                                    std::chrono::milliseconds timeout,
+                                    const std::function<bool()>& cancelled = {});
 
   // Records the intent to kill; the watcher stops the running phase (gracefully) and marks it KILLED.
   Result<JobRecord> kill(const std::string& job_id, const std::string& token_id = {});
@@ -96,8 +99,8 @@ class Orchestrator {
   std::vector<std::string> excerpt(const JobRecord& record, Phase phase);
   void publish_events(const JobRecord& before, const JobRecord& after);
   void mark_dirty(const std::string& job_id);
-  void remember(const JobRecord& record);     // caches an active job's record (drops a settled one)
-  void forget(const std::string& job_id);     // under mutex_: no longer active, nothing cached
+  void remember(const JobRecord& record);  // caches an active job's record (drops a settled one)
+  void forget(const std::string& job_id);  // under mutex_: no longer active, nothing cached
   std::chrono::steady_clock::time_point next_check(const JobRecord& record) const;
 
   jobs::Executor& executor_;
@@ -107,11 +110,11 @@ class Orchestrator {
   BuildLock lock_;
 
   std::mutex mutex_;
-  std::condition_variable wake_;          // the watch loop sleeps on it
+  std::condition_variable wake_;             // the watch loop sleeps on it
   std::condition_variable records_changed_;  // getStatus long-polls sleep on it
   std::set<std::string> dirty_;
   std::map<std::string, std::chrono::steady_clock::time_point> active_;  // job → when to look again
-  std::map<std::string, JobRecord> cache_;  // the latest record of every active job
+  std::map<std::string, JobRecord> cache_;           // the latest record of every active job
   std::map<std::string, std::string> start_errors_;  // job → why the executor refused its phase
   bool stopping_ = false;
   std::thread watcher_;

@@ -98,7 +98,8 @@ class Transition {
     const Phase phase = next_.active_phase.value_or(Phase::build);
     if (next_.kill_requested) {
       act(ActionKind::stop_phase, phase, next_.attempt);
-      end(JobStatus::killed, std::nullopt, "killed by request during the " + std::string(to_string(phase)) + " phase");
+      end(JobStatus::killed, std::nullopt,
+          "killed by request during the " + std::string(to_string(phase)) + " phase");
       tidy_up();
       return;
     }
@@ -144,8 +145,9 @@ class Transition {
           ++next_.attempt;
           act(ActionKind::start_phase, phase, next_.attempt);
         } else {
-          fail(phase, "the " + std::string(to_string(phase)) + " phase was lost (its node or process vanished) " +
-                          std::to_string(next_.attempt) + " times");
+          fail(phase, "the " + std::string(to_string(phase)) +
+                          " phase was lost (its node or process vanished) " + std::to_string(next_.attempt) +
+                          " times");
         }
         break;
     }

@@ -28,11 +28,11 @@ Result<BuildResult> parse_build_result(std::string_view json_text);
 struct Observation {
   SystemTime now;
   LockState lock = LockState::free;
-  std::string lock_holder;                         // the other job, when lock == other
-  std::optional<jobs::PhaseObservation> active;    // record.active_phase at record.attempt
-  std::optional<jobs::PhaseObservation> cleanup;   // the cleanup phase, when record.cleanup_for is set
-  std::optional<BuildResult> result;               // the build's result file, once the build succeeded
-  std::string start_error;                         // the executor refused to start the phase asked for
+  std::string lock_holder;                        // the other job, when lock == other
+  std::optional<jobs::PhaseObservation> active;   // record.active_phase at record.attempt
+  std::optional<jobs::PhaseObservation> cleanup;  // the cleanup phase, when record.cleanup_for is set
+  std::optional<BuildResult> result;              // the build's result file, once the build succeeded
+  std::string start_error;                        // the executor refused to start the phase asked for
 };
 
 struct ReconcileConfig {
@@ -51,7 +51,7 @@ struct Action {
 };
 
 struct Decision {
-  std::optional<JobRecord> record;      // write this (check-and-set) before taking the actions
+  std::optional<JobRecord> record;  // write this (check-and-set) before taking the actions
   std::vector<Action> actions;
   std::optional<Phase> capture_excerpt;  // the loop adds this phase's last log lines to the record
 };

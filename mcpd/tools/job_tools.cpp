@@ -31,7 +31,8 @@ json::object job_id_schema() {
 Result<std::string> required_string(const json::object& args, std::string_view key) {
   const json::value* v = args.if_contains(key);
   if (v == nullptr || !v->is_string() || v->get_string().empty()) {
-    return make_field_errors({{std::string(key), v == nullptr ? "is required" : "must be a non-empty string"}});
+    return make_field_errors(
+        {{std::string(key), v == nullptr ? "is required" : "must be a non-empty string"}});
   }
   return std::string(v->get_string());
 }
@@ -58,13 +59,15 @@ Result<std::string> job_id_argument(const json::object& args) {
   return required_string(args, "job_id");
 }
 
-json::value time_or_null(const std::optional<SystemTime>& t) { return t ? json::value(format_utc(*t)) : nullptr; }
+json::value time_or_null(const std::optional<SystemTime>& t) {
+  return t ? json::value(format_utc(*t)) : nullptr;
+}
 
 json::object times_json(const PhaseTimes& t) {
-  return {{"job_start", time_or_null(t.job_start)},         {"build_start", time_or_null(t.build_start)},
-          {"build_end", time_or_null(t.build_end)},         {"test_start", time_or_null(t.test_start)},
-          {"test_end", time_or_null(t.test_end)},           {"publish_start", time_or_null(t.publish_start)},
-          {"publish_end", time_or_null(t.publish_end)},     {"job_end", time_or_null(t.job_end)}};
+  return {{"job_start", time_or_null(t.job_start)},     {"build_start", time_or_null(t.build_start)},
+          {"build_end", time_or_null(t.build_end)},     {"test_start", time_or_null(t.test_start)},
+          {"test_end", time_or_null(t.test_end)},       {"publish_start", time_or_null(t.publish_start)},
+          {"publish_end", time_or_null(t.publish_end)}, {"job_end", time_or_null(t.job_end)}};
 }
 
 // What the agent should do next, in one sentence.
@@ -92,8 +95,8 @@ json::object progress_json(Orchestrator& orchestrator, const JobRecord& r) {
   if (r.status != JobStatus::building) {
     return {};
   }
-  auto chunk = orchestrator.executor().read_log({r.id, Phase::build, r.attempt}, "runner", jobs::LogOrigin::end, 0,
-                                                16 * 1024);
+  auto chunk = orchestrator.executor().read_log({r.id, Phase::build, r.attempt}, "runner",
+                                                jobs::LogOrigin::end, 0, 16 * 1024);
   if (!chunk) {
     return {};
   }
@@ -136,7 +139,8 @@ Result<ToolResult> submit_job_call(Orchestrator& o, const json::object& args, To
   if (!record) {
     return record.error();
   }
-  json::object out{{"job_id", record->id}, {"status", to_string(record->status)}, {"next_step", next_step(*record)}};
+  json::object out{
+      {"job_id", record->id}, {"status", to_string(record->status)}, {"next_step", next_step(*record)}};
   std::string text = "Submitted job " + record->id + ". " + next_step(*record);
   return ToolResult{json::value(std::move(out)), std::move(text), {}};
 }
@@ -170,8 +174,8 @@ std::string progress_message(Orchestrator& o, const JobRecord& record) {
   std::string message(to_string(record.status));
   json::object p = progress_json(o, record);
   if (!p.empty()) {
-    message += ": STEP " + std::to_string(p["step"].as_int64()) + "/" + std::to_string(p["steps"].as_int64()) + " " +
-               std::string(p["text"].as_string());
+    message += ": STEP " + std::to_string(p["step"].as_int64()) + "/" +
+               std::to_string(p["steps"].as_int64()) + " " + std::string(p["text"].as_string());
   } else if (!record.waiting_reason.empty()) {
     message += ": " + record.waiting_reason;
   }
@@ -185,7 +189,8 @@ bool same_stage(const JobRecord& a, const JobRecord& b) {
 // Long-polls (wait_seconds) with progress notifications, so it is the one real coroutine. It polls the
 // record cheaply rather than blocking a thread; the wait ends early when the client cancels or
 // disconnects (the build itself is never cancelled by this).
-asio::awaitable<Result<ToolResult>> get_status_call(Orchestrator& o, const json::object& args, ToolContext& ctx) {
+asio::awaitable<Result<ToolResult>> get_status_call(Orchestrator& o, const json::object& args,
+                                                    ToolContext& ctx) {
   auto request = parse_status_request(args);
   if (!request) {
     co_return request.error();
@@ -201,7 +206,8 @@ asio::awaitable<Result<ToolResult>> get_status_call(Orchestrator& o, const json:
   const std::string first_message = request->wait_seconds > 0 ? progress_message(o, *record) : "";
   std::string last_message;
   double progress = 0;
-  while (same_stage(*record, first) && !is_terminal(record->status) && std::chrono::steady_clock::now() < deadline) {
+  while (same_stage(*record, first) && !is_terminal(record->status) &&
+         std::chrono::steady_clock::now() < deadline) {
     std::string message = progress_message(o, *record);
     if (ctx.has_progress_token()) {
       if (message != last_message) {
@@ -246,13 +252,14 @@ Result<ToolResult> get_logs_call(Orchestrator& o, const json::object& args, Tool
   if (!page) {
     return page.error();
   }
-  json::object out{{"job_id", record->id},
-                   {"phase", to_string(query->phase)},
-                   {"lines", json::array(page->lines.begin(), page->lines.end())},
-                   {"next_cursor", page->next_cursor},
-                   {"total_lines", page->total_lines ? json::value(*page->total_lines) : json::value(nullptr)},
-                   {"truncated", page->truncated},
-                   {"tasks", json::array(page->tasks.begin(), page->tasks.end())}};
+  json::object out{
+      {"job_id", record->id},
+      {"phase", to_string(query->phase)},
+      {"lines", json::array(page->lines.begin(), page->lines.end())},
+      {"next_cursor", page->next_cursor},
+      {"total_lines", page->total_lines ? json::value(*page->total_lines) : json::value(nullptr)},
+      {"truncated", page->truncated},
+      {"tasks", json::array(page->tasks.begin(), page->tasks.end())}};
   std::string text;
   for (const auto& line : page->lines) {
     text += line + "\n";
@@ -275,9 +282,10 @@ Result<ToolResult> kill_job_call(Orchestrator& o, const json::object& args, Tool
   json::object out{{"job_id", record->id},
                    {"status", to_string(record->status)},
                    {"kill_requested", record->kill_requested}};
-  std::string text = is_terminal(record->status) && !record->kill_requested
-                         ? "Job " + record->id + " had already ended (" + std::string(to_string(record->status)) + ")."
-                         : "Stopping job " + record->id + "; getStatus will show KILLED.";
+  std::string text =
+      is_terminal(record->status) && !record->kill_requested
+          ? "Job " + record->id + " had already ended (" + std::string(to_string(record->status)) + ")."
+          : "Stopping job " + record->id + "; getStatus will show KILLED.";
   return ToolResult{json::value(std::move(out)), std::move(text), {}};
 }
 
@@ -319,9 +327,10 @@ Result<ToolResult> get_history_call(Orchestrator& o, const json::object& args, T
     if (v == nullptr) {
       return fallback;
     }
-    if (!(v->is_int64() || v->is_uint64()) || v->to_number<std::int64_t>() < min || v->to_number<std::int64_t>() > max) {
-      errors.push_back({std::string(key), "must be a whole number from " + std::to_string(min) + " to " +
-                                              std::to_string(max)});
+    if (!(v->is_int64() || v->is_uint64()) || v->to_number<std::int64_t>() < min ||
+        v->to_number<std::int64_t>() > max) {
+      errors.push_back({std::string(key),
+                        "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max)});
       return fallback;
     }
     return v->to_number<std::int64_t>();
@@ -339,7 +348,8 @@ Result<ToolResult> get_history_call(Orchestrator& o, const json::object& args, T
   if (!errors.empty()) {
     return make_field_errors(std::move(errors));
   }
-  auto page = o.history(owner, static_cast<std::size_t>(limit), static_cast<std::size_t>(offset), ctx.principal());
+  auto page =
+      o.history(owner, static_cast<std::size_t>(limit), static_cast<std::size_t>(offset), ctx.principal());
   if (!page) {
     return page.error();
   }
@@ -375,15 +385,17 @@ Result<ToolResult> purge_failed_job_call(Orchestrator& o, const json::object& ar
     return record.error();
   }
   if (record->status != JobStatus::failed && record->status != JobStatus::killed) {
-    return make_error(ErrorKind::conflict, "job_id: " + *id + " is " + std::string(to_string(record->status)) +
-                                                  ", not FAILED or KILLED");
+    return make_error(
+        ErrorKind::conflict,
+        "job_id: " + *id + " is " + std::string(to_string(record->status)) + ", not FAILED or KILLED");
   }
   auto report = o.cleanup(*id, ctx.principal());
   if (!report) {
     return report.error();
   }
   return ToolResult{json::value(cleanup_json(*report)),
-                       "Purged " + std::to_string(report->removed.size()) + " phase(s) of job " + *id + ".", {}};
+                    "Purged " + std::to_string(report->removed.size()) + " phase(s) of job " + *id + ".",
+                    {}};
 }
 
 // The tools that answer at once: their work runs synchronously and the coroutine only hands it back.
@@ -391,7 +403,9 @@ Result<ToolResult> purge_failed_job_call(Orchestrator& o, const json::object& ar
 // Asio awaitable frames inlined into std::function.)
 using SyncCall = Result<ToolResult> (*)(Orchestrator&, const json::object&, ToolContext&);
 
-asio::awaitable<Result<ToolResult>> ready_result(Result<ToolResult> result) { co_return result; }
+asio::awaitable<Result<ToolResult>> ready_result(Result<ToolResult> result) {
+  co_return result;
+}
 
 template <SyncCall Call>
 ToolHandler sync_handler(Orchestrator& o) {
@@ -403,10 +417,14 @@ Tool submit_job(Orchestrator& o) {
   t.name = "submitJob";
   t.title = "Build, test and publish a container image";
   t.description =
-      "Builds a Git ref into a container image with rootless Buildah, optionally runs tests inside it, and publishes "
-      "it to a registry. Returns a job_id at once (status PENDING); then call getStatus with wait_seconds=30 until "
-      "the status is SUCCEEDED (images lists the published references), FAILED (excerpt shows the failing lines; "
-      "fix and resubmit) or KILLED. A typical build takes 1–10 minutes. Every invalid field is reported at once.";
+      "Builds a Git ref into a container image with rootless Buildah, optionally runs tests inside it, and "
+      "publishes "
+      "it to a registry. Returns a job_id at once (status PENDING); then call getStatus with wait_seconds=30 "
+      "until "
+      "the status is SUCCEEDED (images lists the published references), FAILED (excerpt shows the failing "
+      "lines; "
+      "fix and resubmit) or KILLED. A typical build takes 1–10 minutes. Every invalid field is reported at "
+      "once.";
   t.input_schema = job_request_schema();
   t.input_schema.erase("$schema");
   t.input_schema.erase("title");
@@ -416,8 +434,8 @@ Tool submit_job(Orchestrator& o) {
                        {"status", {{"type", "string"}}},
                        {"next_step", {{"type", "string"}}}}},
                      {"required", json::array{"job_id", "status"}}};
-  t.annotations = {.read_only_hint = false, .destructive_hint = false, .idempotent_hint = false,
-                   .open_world_hint = true};
+  t.annotations = {
+      .read_only_hint = false, .destructive_hint = false, .idempotent_hint = false, .open_world_hint = true};
   t.handler = sync_handler<submit_job_call>(o);
   t.rest_mapping = [](const json::object& body) -> Result<json::object> {
     const json::value* config = body.if_contains("job_config");
@@ -428,7 +446,8 @@ Tool submit_job(Orchestrator& o) {
     if (body.size() > 1) {
       for (const auto& kv : body) {
         if (kv.key() != "job_config") {
-          return make_field_errors({{std::string(kv.key()), "unknown field (the job goes inside job_config)"}});
+          return make_field_errors(
+              {{std::string(kv.key()), "unknown field (the job goes inside job_config)"}});
         }
       }
     }
@@ -442,10 +461,14 @@ Tool get_status(Orchestrator& o) {
   t.name = "getStatus";
   t.title = "Status of a job";
   t.description =
-      "Returns a job's status (PENDING, BUILDING, TESTING, PUBLISHING, SUCCEEDED, FAILED, KILLED), the current phase, "
-      "phase timestamps, and: on success the image digest and published references; on failure the failed phase, the "
-      "reason and the last lines of its log. With wait_seconds (up to 45) it waits until the status changes, sending "
-      "progress notifications (phase, Buildah step n/m) meanwhile when the request has a progressToken, else also "
+      "Returns a job's status (PENDING, BUILDING, TESTING, PUBLISHING, SUCCEEDED, FAILED, KILLED), the "
+      "current phase, "
+      "phase timestamps, and: on success the image digest and published references; on failure the failed "
+      "phase, the "
+      "reason and the last lines of its log. With wait_seconds (up to 45) it waits until the status changes, "
+      "sending "
+      "progress notifications (phase, Buildah step n/m) meanwhile when the request has a progressToken, else "
+      "also "
       "answering at each new build step: poll with wait_seconds=30 instead of sleeping.";
   t.input_schema = job_id_schema();
   t.input_schema["properties"].as_object()["wait_seconds"] = {
@@ -462,7 +485,8 @@ Tool get_status(Orchestrator& o) {
                        {"excerpt", {{"type", "array"}, {"items", {{"type", "string"}}}}},
                        {"images", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
                      {"required", json::array{"job_id", "status"}}};
-  t.annotations = {.read_only_hint = true, .destructive_hint = false, .idempotent_hint = true, .open_world_hint = false};
+  t.annotations = {
+      .read_only_hint = true, .destructive_hint = false, .idempotent_hint = true, .open_world_hint = false};
   t.handler = [&o](const json::object& args, ToolContext& ctx) { return get_status_call(o, args, ctx); };
   return t;
 }
@@ -472,10 +496,14 @@ Tool get_logs(Orchestrator& o) {
   t.name = "getLogs";
   t.title = "Logs of a job's phase";
   t.description =
-      "Pages through the logs of one phase (build, test, publish, cleanup; default: the failed or current phase). "
-      "mode=tail (default) returns the last tail_lines; mode=range returns lines from cursor on (pass next_cursor back "
-      "to continue, or to follow a running phase); mode=grep searches with a regular expression and context_lines. "
-      "Answers are capped (default 200 lines / 32 KiB; truncated says so). Test phases have one task per command "
+      "Pages through the logs of one phase (build, test, publish, cleanup; default: the failed or current "
+      "phase). "
+      "mode=tail (default) returns the last tail_lines; mode=range returns lines from cursor on (pass "
+      "next_cursor back "
+      "to continue, or to follow a running phase); mode=grep searches with a regular expression and "
+      "context_lines. "
+      "Answers are capped (default 200 lines / 32 KiB; truncated says so). Test phases have one task per "
+      "command "
       "(cmd-0, cmd-1, …, entry-point); pick one with task.";
   json::object props{
       {"job_id", string_property("The job id.")},
@@ -483,13 +511,18 @@ Tool get_logs(Orchestrator& o) {
       {"task", string_property("One task of the phase, e.g. cmd-1 (default: all).")},
       {"stream", {{"type", "string"}, {"enum", {"all", "stdout", "stderr"}}, {"default", "all"}}},
       {"mode", {{"type", "string"}, {"enum", {"tail", "range", "grep"}}, {"default", "tail"}}},
-      {"tail_lines", {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_lines}, {"default", 200}}},
+      {"tail_lines",
+       {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_lines}, {"default", 200}}},
       {"cursor", string_property("next_cursor of a previous answer.")},
-      {"limit_lines", {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_lines}, {"default", 200}}},
+      {"limit_lines",
+       {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_lines}, {"default", 200}}},
       {"pattern", string_property("ECMAScript regular expression (grep mode).")},
       {"context_lines", {{"type", "integer"}, {"minimum", 0}, {"maximum", 10}, {"default", 0}}},
-      {"max_bytes", {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_bytes}, {"default", 32768}}}};
-  t.input_schema = {{"type", "object"}, {"properties", std::move(props)}, {"required", json::array{"job_id"}},
+      {"max_bytes",
+       {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_bytes}, {"default", 32768}}}};
+  t.input_schema = {{"type", "object"},
+                    {"properties", std::move(props)},
+                    {"required", json::array{"job_id"}},
                     {"additionalProperties", false}};
   t.output_schema = {{"type", "object"},
                      {"properties",
@@ -498,7 +531,8 @@ Tool get_logs(Orchestrator& o) {
                        {"total_lines", {{"type", {"integer", "null"}}}},
                        {"truncated", {{"type", "boolean"}}}}},
                      {"required", json::array{"lines", "next_cursor", "truncated"}}};
-  t.annotations = {.read_only_hint = true, .destructive_hint = false, .idempotent_hint = true, .open_world_hint = false};
+  t.annotations = {
+      .read_only_hint = true, .destructive_hint = false, .idempotent_hint = true, .open_world_hint = false};
   t.handler = sync_handler<get_logs_call>(o);
   return t;
 }
@@ -508,15 +542,20 @@ Tool kill_job(Orchestrator& o) {
   t.name = "killJob";
   t.title = "Stop a job";
   t.description =
-      "Stops a job gracefully: the running phase gets SIGTERM (a push in progress finishes its current step), the "
-      "status becomes KILLED, the temporary image is removed and the build lock released. Killing a finished job "
+      "Stops a job gracefully: the running phase gets SIGTERM (a push in progress finishes its current "
+      "step), the "
+      "status becomes KILLED, the temporary image is removed and the build lock released. Killing a finished "
+      "job "
       "changes nothing. Follow with getStatus to see KILLED.";
   t.input_schema = job_id_schema();
   t.output_schema = {{"type", "object"},
-                     {"properties", {{"job_id", {{"type", "string"}}}, {"status", {{"type", "string"}}},
-                                     {"kill_requested", {{"type", "boolean"}}}}},
+                     {"properties",
+                      {{"job_id", {{"type", "string"}}},
+                       {"status", {{"type", "string"}}},
+                       {"kill_requested", {{"type", "boolean"}}}}},
                      {"required", json::array{"job_id", "status"}}};
-  t.annotations = {.read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
+  t.annotations = {
+      .read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
   t.handler = sync_handler<kill_job_call>(o);
   return t;
 }
@@ -526,8 +565,10 @@ Tool cleanup(Orchestrator& o) {
   t.name = "cleanup";
   t.title = "Remove a finished job's phases, or every orphan";
   t.description =
-      "With job_id: removes the finished job's phase jobs and logs from the executor (its record and status stay). "
-      "With all=true: removes the phases and logs of every finished job and of phases with no job record (the "
+      "With job_id: removes the finished job's phase jobs and logs from the executor (its record and status "
+      "stay). "
+      "With all=true: removes the phases and logs of every finished job and of phases with no job record "
+      "(the "
       "records stay), then the oldest records beyond the history limit.";
   t.input_schema = {{"type", "object"},
                     {"properties",
@@ -537,7 +578,8 @@ Tool cleanup(Orchestrator& o) {
   t.output_schema = {{"type", "object"},
                      {"properties", {{"removed", {{"type", "array"}}}, {"jobs", {{"type", "array"}}}}},
                      {"required", json::array{"removed", "jobs"}}};
-  t.annotations = {.read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
+  t.annotations = {
+      .read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
   t.handler = sync_handler<cleanup_call>(o);
   return t;
 }
@@ -546,7 +588,8 @@ Tool get_history(Orchestrator& o) {
   Tool t;
   t.name = "getHistory";
   t.title = "Finished jobs";
-  t.description = "Lists finished jobs newest first, optionally only one owner's, with paging (limit, offset).";
+  t.description =
+      "Lists finished jobs newest first, optionally only one owner's, with paging (limit, offset).";
   t.input_schema = {{"type", "object"},
                     {"properties",
                      {{"owner", string_property("Only this owner's jobs.")},
@@ -556,7 +599,8 @@ Tool get_history(Orchestrator& o) {
   t.output_schema = {{"type", "object"},
                      {"properties", {{"jobs", {{"type", "array"}}}, {"total", {{"type", "integer"}}}}},
                      {"required", json::array{"jobs", "total"}}};
-  t.annotations = {.read_only_hint = true, .destructive_hint = false, .idempotent_hint = true, .open_world_hint = false};
+  t.annotations = {
+      .read_only_hint = true, .destructive_hint = false, .idempotent_hint = true, .open_world_hint = false};
   t.handler = sync_handler<get_history_call>(o);
   return t;
 }
@@ -565,12 +609,14 @@ Tool purge_failed_job(Orchestrator& o) {
   Tool t;
   t.name = "purgeFailedJob";
   t.title = "Remove a failed job's phases";
-  t.description = "Removes the phase jobs of a FAILED or KILLED job from the executor (its record stays in history).";
+  t.description =
+      "Removes the phase jobs of a FAILED or KILLED job from the executor (its record stays in history).";
   t.input_schema = job_id_schema();
   t.output_schema = {{"type", "object"},
                      {"properties", {{"removed", {{"type", "array"}}}, {"jobs", {{"type", "array"}}}}},
                      {"required", json::array{"removed", "jobs"}}};
-  t.annotations = {.read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
+  t.annotations = {
+      .read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
   t.handler = sync_handler<purge_failed_job_call>(o);
   return t;
 }
@@ -614,7 +660,8 @@ json::object status_json(const JobRecord& r) {
 }
 
 Status register_job_tools(ToolRegistry& tools, Orchestrator& orchestrator) {
-  for (auto* make : {&submit_job, &get_status, &get_logs, &kill_job, &cleanup, &get_history, &purge_failed_job}) {
+  for (auto* make :
+       {&submit_job, &get_status, &get_logs, &kill_job, &cleanup, &get_history, &purge_failed_job}) {
     if (auto added = tools.add(make(orchestrator)); !added) {
       return added;
     }
