@@ -48,6 +48,11 @@ class DaemonFixture(harness.Fixture):
         self.start_daemon()
         for name in ("failing-build", "tests-and-args", "hello-world"):
             self.make_repo(name, example_files(name))
+        # A build that takes as long as asked (the nonce defeats the layer cache), on two branches.
+        slow = self.make_repo("slow", {"Dockerfile": "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nARG DELAY=0\nARG NONCE\n"
+                                                     "RUN echo $NONCE > /nonce && sleep $DELAY\n"})
+        harness.git(slow, "branch", "feature")
+        self.push(slow, "feature")
         return self
 
     def start_sim(self):
@@ -149,6 +154,11 @@ class DaemonFixture(harness.Fixture):
         config.update(overrides)
         return config
 
+    def slow_job(self, delay, **overrides):
+        config = self.job("slow", build_args={"BASE_IMAGE": self.base, "DELAY": str(delay), "NONCE": str(time.time())})
+        config.update(overrides)
+        return config
+
     def submit(self, config):
         status, body = self.call("POST", "/mcp/submitJob", {"job_config": config})
         check(status == 200, f"submitJob answered {status}: {body}")
@@ -174,6 +184,44 @@ class DaemonFixture(harness.Fixture):
             if body["status"] in wanted:
                 return body
         raise harness.Failure(f"job {job_id} never reached {wanted}: {body}")
+
+    def sim_fault(self, fault):
+        req = urllib.request.Request(self.nomad_addr + "/sim/faults", data=json.dumps(fault).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+        urllib.request.urlopen(req).read()
+
+    def check_clean(self, job_id, image):
+        """After a final status: nothing of the job runs, no temp tag is left, the build lock is free."""
+        end = time.time() + 60
+        while time.time() < end and (self.running_phases(job_id) or
+                                     self.manifest(f"{image}:tmp-{job_id}")[0] != 404):
+            time.sleep(1)
+        check(not self.running_phases(job_id), f"phases still running: {self.running_phases(job_id)}")
+        check(self.manifest(f"{image}:tmp-{job_id}")[0] == 404, f"temp tag of {job_id} left in the registry")
+        if self.executor == "local":
+            locks = os.path.join(self.state, "records", "locks")
+            held = [n for n in os.listdir(locks)] if os.path.isdir(locks) else []
+            for name in held:
+                with open(os.path.join(locks, name)) as f:
+                    check(job_id not in f.read(), f"the build lock {name} is still held by {job_id}")
+        else:
+            with urllib.request.urlopen(self.nomad_addr + "/v1/vars?prefix=nomad-build/locks") as resp:
+                for var in json.loads(resp.read()) or []:
+                    with urllib.request.urlopen(f"{self.nomad_addr}/v1/var/{var['Path']}") as r:
+                        check(job_id not in r.read().decode(), f"the build lock {var['Path']} is still held")
+
+    def running_phases(self, job_id):
+        if self.executor == "local":
+            running = []
+            phases = os.path.join(self.state, "phases")
+            for name in os.listdir(phases) if os.path.isdir(phases) else []:
+                if job_id in name:
+                    for task in os.listdir(os.path.join(phases, name, "tasks")):
+                        if not os.path.exists(os.path.join(phases, name, "tasks", task, "exit")):
+                            running.append(f"{name}/{task}")
+            return running
+        with urllib.request.urlopen(f"{self.nomad_addr}/v1/jobs?prefix=nbs-{job_id}") as resp:
+            return [j["ID"] for j in json.loads(resp.read()) if j["Status"] != "dead"]
 
     def logs(self, job_id, query):
         status, body = self.call("GET", f"/mcp/job/{job_id}/logs?{query}")
@@ -226,7 +274,7 @@ def test_failing_test_command_names_the_task(f):
     check(body["status"] == "FAILED" and body["failed_phase"] == "test", body)
     check(any("expected 'bonjour'" in line for line in body.get("excerpt", [])), body)
     check(f.manifest(f"{f.registry}/examples/tests-and-args:{job_id}")[0] == 404, "a failed test published")
-    check(f.manifest(f"{f.registry}/examples/tests-and-args:tmp-{job_id}")[0] == 404, "temp tag not cleaned up")
+    f.check_clean(job_id, f"{f.registry}/examples/tests-and-args")  # the temp tag goes after FAILED
 
 
 def test_invalid_job_names_every_field_and_records_nothing(f):
@@ -285,6 +333,91 @@ def test_cleanup_removes_phases_but_keeps_the_record(f):
     check(f.status(job_id)["status"] == "SUCCEEDED", "the record went with the phases")
 
 
+def test_no_tests_publishes_directly(f):
+    job_id = f.submit(f.job("hello-world", image_tags=["direct"]))
+    body = f.wait_final(job_id)
+    check(body["status"] == "SUCCEEDED", body)
+    check(body["times"]["test_start"] is None and body["times"]["publish_start"] is None, body["times"])
+    check(f.manifest(f"{f.registry}/examples/hello-world:direct")[1] == body["digest"], "direct tag missing")
+    f.check_clean(job_id, f"{f.registry}/examples/hello-world")
+
+
+def test_kill_during_build(f):
+    job_id = f.submit(f.slow_job(60, test={"commands": ["true"]}))
+    f.wait_status(job_id, ("BUILDING",))
+    time.sleep(2)
+    status, body = f.call("POST", "/mcp/killJob", {"job_id": job_id})
+    check(status == 200, body)
+    final = f.wait_final(job_id, timeout=120)
+    check(final["status"] == "KILLED", final)
+    f.check_clean(job_id, f"{f.registry}/examples/slow")
+
+
+def test_test_deadline_fails_the_job(f):
+    config = f.job("tests-and-args", target="app", build_args={"BASE_IMAGE": f.base, "GREETING": "slow"},
+                   test={"commands": ["sleep 120"], "timeout": "3s"})
+    job_id = f.submit(config)
+    final = f.wait_final(job_id, timeout=180)
+    check(final["status"] == "FAILED" and final["failed_phase"] == "test", final)
+    check("deadline" in final["error"] or "timed out" in final["error"] or "timeout" in final["error"], final)
+    f.check_clean(job_id, f"{f.registry}/examples/tests-and-args")
+
+
+def test_same_branch_serializes_other_branch_runs_in_parallel(f):
+    first = f.submit(f.slow_job(4))
+    second = f.submit(f.slow_job(4))
+    other_branch = f.submit(f.slow_job(4, git_ref="feature"))
+    f.wait_status(first, ("BUILDING",))
+    queued = f.status(second)
+    check(queued["status"] == "PENDING" and queued.get("waiting_reason"), f"the second did not queue: {queued}")
+    for job_id in (first, second, other_branch):
+        check(f.wait_final(job_id)["status"] == "SUCCEEDED", job_id)
+    a, b, c = (f.status(j)["times"] for j in (first, second, other_branch))
+    check(b["build_start"] >= a["job_end"], f"the same branch ran at once: {a} {b}")
+    check(c["build_start"] < a["job_end"], f"another branch waited for the first: {a} {c}")
+    for job_id in (first, second, other_branch):
+        f.check_clean(job_id, f"{f.registry}/examples/slow")
+
+
+def test_daemon_sigkilled_mid_build(f):
+    job_id = f.submit(f.slow_job(6))
+    f.wait_status(job_id, ("BUILDING",))
+    time.sleep(1)
+    f.stop_daemon(signal.SIGKILL)
+    f.start_daemon()
+    final = f.wait_final(job_id)
+    check(final["status"] == "SUCCEEDED", f"after SIGKILL: {final}\n{f.daemon_log()}")
+    f.check_clean(job_id, f"{f.registry}/examples/slow")
+
+
+def test_nomad_errors_for_ten_seconds_mid_job(f):
+    if f.executor != "nomad":
+        return
+    config = f.job("tests-and-args", target="app", build_args={"BASE_IMAGE": f.base, "GREETING": "outage"},
+                   test={"commands": ["sleep 2 && echo survived"]})
+    job_id = f.submit(config)
+    f.wait_status(job_id, ("TESTING",))
+    f.sim_fault({"error_status": 500, "error_for": "10s"})
+    time.sleep(11)
+    final = f.wait_final(job_id)
+    check(final["status"] == "SUCCEEDED", f"after a 10 s outage: {final}\n{f.daemon_log()}")
+    f.check_clean(job_id, f"{f.registry}/examples/tests-and-args")
+
+
+def test_a_lost_allocation_is_retried(f):
+    if f.executor != "nomad":
+        return
+    config = f.job("tests-and-args", target="app", build_args={"BASE_IMAGE": f.base, "GREETING": "lost"},
+                   test={"commands": ["sleep 5 && echo done"]})
+    job_id = f.submit(config)
+    f.wait_status(job_id, ("TESTING",))
+    time.sleep(1)
+    f.sim_fault({"lose_job": f"nbs-{job_id}-test"})
+    final = f.wait_final(job_id)
+    check(final["status"] == "SUCCEEDED", f"after a lost allocation: {final}\n{f.daemon_log()}")
+    f.check_clean(job_id, f"{f.registry}/examples/tests-and-args")
+
+
 if __name__ == "__main__":
     DaemonFixture.executor = sys.argv[sys.argv.index("--executor") + 1] if "--executor" in sys.argv else "local"
     harness.main(f"e2e-{DaemonFixture.executor}", [
@@ -295,4 +428,11 @@ if __name__ == "__main__":
         test_kill_a_running_job,
         test_daemon_restart_mid_job,
         test_cleanup_removes_phases_but_keeps_the_record,
+        test_no_tests_publishes_directly,
+        test_kill_during_build,
+        test_test_deadline_fails_the_job,
+        test_same_branch_serializes_other_branch_runs_in_parallel,
+        test_daemon_sigkilled_mid_build,
+        test_nomad_errors_for_ten_seconds_mid_job,
+        test_a_lost_allocation_is_retried,
     ], fixture_class=DaemonFixture)
