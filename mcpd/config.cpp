@@ -4,11 +4,15 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
-// yaml-cpp 0.7's node headers trip GCC 12's -Wdangling-pointer false positive.
+// yaml-cpp 0.7's node headers trip GCC 12's -Wdangling-pointer false positive (clang has no such warning).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdangling-pointer"
+#endif
 #include <yaml-cpp/yaml.h>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 #include <sstream>
 

@@ -37,12 +37,14 @@ int jsonrpc_code(ErrorKind kind) {
   }
 }
 
+// Messages may quote percent-decoded paths and query strings, which no JSON parser has checked.
 json::object error_body(const Error& error) {
   json::array details;
   for (const auto& field : error.fields) {
-    details.push_back(json::object{{"field", field.path}, {"reason", field.reason}});
+    details.push_back(json::object{{"field", valid_utf8(field.path)}, {"reason", valid_utf8(field.reason)}});
   }
-  return json::object{{"error", error.message}, {"code", to_string(error.kind)}, {"details", std::move(details)}};
+  return json::object{
+      {"error", valid_utf8(error.message)}, {"code", to_string(error.kind)}, {"details", std::move(details)}};
 }
 
 json::object error_body_schema() {
@@ -60,7 +62,7 @@ std::string error_text(const Error& error) {
     text += '\n';
     text += field.path.empty() ? field.reason : field.path + ": " + field.reason;
   }
-  return text;
+  return valid_utf8(text);
 }
 
 }  // namespace nbs::mcpd

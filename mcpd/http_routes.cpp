@@ -15,7 +15,9 @@ namespace {
 HttpResponse denial(unsigned status, const RouteMatch& route, ErrorKind kind, const std::string& message,
                     unsigned version) {
   if (route.route == Route::mcp) {
-    return json_response(status, make_error_response(nullptr, rpc_code::k_server_error, message), version, false);
+    // The message quotes header values (Host, Origin); error_body() makes the REST one valid UTF-8.
+    return json_response(status, make_error_response(nullptr, rpc_code::k_server_error, valid_utf8(message)), version,
+                         false);
   }
   HttpResponse res = json_response(status, error_body(make_error(kind, message)), version, false);
   return res;

@@ -76,6 +76,12 @@ boost::json::object make_notification(std::string_view method, boost::json::obje
 // Compact serialization, the wire form on every transport.
 std::string to_wire(const boost::json::value& message);
 
+// `text` with every byte that is not part of a valid UTF-8 sequence replaced by U+FFFD. For text from
+// the wire that no JSON parser checked (header values, percent-decoded paths and queries) before it is
+// quoted in an answer: Boost.JSON serializes strings byte for byte, so invalid UTF-8 would make the
+// whole answer invalid JSON.
+std::string valid_utf8(std::string_view text);
+
 // A stable text key for a request id (used to match notifications/cancelled to a request).
 std::string id_key(const boost::json::value& id);
 

@@ -64,7 +64,7 @@ std::optional<std::string> expected_name(const Request& request) {
 Reply header_mismatch(const Request& request, std::string_view header, const std::optional<std::string>& actual,
                       const std::string& expected) {
   json::object mismatch{{"header", header}, {"expected", expected}};
-  mismatch["actual"] = actual ? json::value(*actual) : json::value(nullptr);
+  mismatch["actual"] = actual ? json::value(valid_utf8(*actual)) : json::value(nullptr);
   std::string message = actual ? "the " + std::string(header) + " header does not match the request body"
                                : "the required " + std::string(header) + " header is absent";
   return error_reply(400, request.id.value_or(nullptr), rpc_code::k_header_mismatch, message,
@@ -167,10 +167,9 @@ Prepared McpServer::prepare_legacy(const Request& request, const Envelope& envel
     scope = "stdio";
   } else {
     if (envelope.protocol_version_header && !is_legacy_version(*envelope.protocol_version_header)) {
-      return error_reply(400, id, rpc_code::k_server_error,
-                         "Bad Request: Unsupported protocol version: " + *envelope.protocol_version_header,
-                         json::object{{"supported", supported_versions_json()},
-                                      {"requested", *envelope.protocol_version_header}});
+      const std::string requested = valid_utf8(*envelope.protocol_version_header);
+      return error_reply(400, id, rpc_code::k_server_error, "Bad Request: Unsupported protocol version: " + requested,
+                         json::object{{"supported", supported_versions_json()}, {"requested", requested}});
     }
     if (envelope.session_id) {
       auto session = sessions_.touch(*envelope.session_id, envelope.principal);

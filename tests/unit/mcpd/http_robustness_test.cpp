@@ -3,6 +3,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
@@ -190,6 +191,32 @@ TEST(HttpRobustness, MalformedJsonRpcIsAnsweredAndHarmsNobody) {
     EXPECT_EQ(status_of(raw_exchange(server.port(), rest)), 400) << body.substr(0, 80);
   }
   expect_others_served(server.port());
+}
+
+// Header values and percent-decoded paths reach answers that quote them: bytes that are not UTF-8 must
+// not make those answers invalid JSON (found by mcp_request_fuzzer).
+TEST(HttpRobustness, AnswersQuotingTheRequestStayValidJson) {
+  TestServer server;
+  const std::string bad = "x\xFF\xC0y";
+  const std::string requests[] = {
+      post_mcp(k_echo, "MCP-Protocol-Version: " + bad + "\r\n"),  // legacy: unsupported version
+      post_mcp(R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{)"
+               R"("io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}})",
+               "MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: " + bad + "\r\n"),  // modern: header mismatch
+      "POST /mcp HTTP/1.1\r\nHost: " + bad + "\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}",
+      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://" + bad + "\r\nConnection: close\r\n"
+      "Content-Length: 2\r\n\r\n{}",
+      "POST /mcp/%FF%C0 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}",
+      "GET /mcp/job/j/logs?tail_lines=%FF HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+  };
+  for (const auto& request : requests) {
+    std::string response = raw_exchange(server.port(), request);
+    EXPECT_GE(status_of(response), 400) << response;
+    boost::system::error_code ec;
+    boost::json::parse(body_of(response), ec);
+    EXPECT_FALSE(ec) << body_of(response);
+    EXPECT_NE(body_of(response).find("\xEF\xBF\xBD"), std::string::npos) << body_of(response);
+  }
 }
 
 TEST(HttpRobustness, AClientThatNeverReadsIsCutOffWithoutBlockingOthers) {

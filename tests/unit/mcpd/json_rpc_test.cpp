@@ -56,5 +56,17 @@ TEST(JsonRpc, SerializesResponsesExactly) {
   EXPECT_NE(id_key(json::value(1)), id_key(json::value("1")));
 }
 
+TEST(JsonRpc, ValidUtf8KeepsGoodSequencesAndReplacesTheRest) {
+  const std::string r = "\xEF\xBF\xBD";  // U+FFFD
+  EXPECT_EQ(valid_utf8("plain ascii\t\x01"), "plain ascii\t\x01");
+  EXPECT_EQ(valid_utf8("m\xC3\xBCller \xE2\x82\xAC \xF0\x9D\x84\x9E"), "m\xC3\xBCller \xE2\x82\xAC \xF0\x9D\x84\x9E");
+  EXPECT_EQ(valid_utf8("x\xFFy"), "x" + r + "y");
+  EXPECT_EQ(valid_utf8("\xE2\x82"), r + r);                      // truncated
+  EXPECT_EQ(valid_utf8("\xC0\xAF"), r + r);                      // overlong
+  EXPECT_EQ(valid_utf8("\xED\xA0\x80"), r + r + r);             // a surrogate
+  EXPECT_EQ(valid_utf8("\xF4\x90\x80\x80"), r + r + r + r);    // above U+10FFFF
+  EXPECT_EQ(valid_utf8(std::string("a\0b", 3)), std::string("a\0b", 3));
+}
+
 }  // namespace
 }  // namespace nbs::mcpd
