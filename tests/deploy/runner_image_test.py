@@ -8,6 +8,7 @@ build (stripped), served over smart HTTP. The daemon's cache (Buildah layers) pe
 /var/cache/nbs-test/runner-image, so a rerun rebuilds only the layers after a changed nbs-runner.
 Reuses the e2e fixture (tests/e2e/daemon_test.py); a missing component or an unreachable Debian
 archive fails the test, it never skips."""
+import datetime
 import json
 import os
 import shutil
@@ -87,6 +88,18 @@ class RunnerImageFixture(DaemonFixture):
             subprocess.run(["runuser", "-u", "build", "--", "podman", "rmi", "-f", ref], capture_output=True)
 
 
+def phase_seconds(times):
+    """'build 40.1s, test 12.0s, publish 0.4s' from getStatus times."""
+    def at(name):
+        return datetime.datetime.fromisoformat(times[name].replace("Z", "+00:00")) if times.get(name) else None
+    parts = []
+    for phase in ("build", "test", "publish"):
+        start, end = at(f"{phase}_start"), at(f"{phase}_end")
+        if start and end:
+            parts.append(f"{phase} {(end - start).total_seconds():.1f}s")
+    return ", ".join(parts)
+
+
 def test_runner_image_is_built_tested_and_published_by_the_service(f):
     f.make_runner_repo()
     version = harness.sh(f.runner, "--version")
@@ -105,9 +118,9 @@ def test_runner_image_is_built_tested_and_published_by_the_service(f):
             tail = f.logs(job_id, f"phase={body.get('failed_phase', 'build')}&tail_lines=60")
             raise harness.Failure(f"the runner image job ended {body['status']}: {json.dumps(body, indent=1)}\n"
                                   + "\n".join(tail["lines"]) + "\n--- daemon log\n" + f.daemon_log())
-        cached = f.logs(job_id, "phase=build&mode=grep&pattern=Using%20cache&limit_lines=100")
-        print(f"job {job_id} SUCCEEDED in {elapsed:.1f}s; {len(cached['lines'])} build steps from the layer cache",
-              flush=True)
+        cached = f.logs(job_id, "phase=build&mode=grep&pattern=--%3E%20Using%20cache&limit_lines=100")
+        print(f"job {job_id} SUCCEEDED in {elapsed:.1f}s ({phase_seconds(body['times'])}); "
+              f"{len(set(cached['lines']))} log lines of layers from the cache", flush=True)
 
         refs = body["images"]
         check(refs == [f"{f.registry}/nbs/runner:{job_id}", f"{f.registry}/nbs/runner:test"], refs)
