@@ -15,15 +15,16 @@
 // of them) with "jsonrpc":"2.0" and exactly one of result/error, an integer code and a string message;
 // a modern result carries resultType; the wire form has no newline (stdio framing); notifications sent
 // through the sink are notifications/progress with increasing progress.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/json.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
 
 #include "mcpd/mcp_server.hpp"
 #include "tests/unit/mcpd/fake_tools.hpp"
@@ -191,10 +192,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     std::optional<Reply> reply;
     asio::io_context io;
-    asio::co_spawn(io, server.handle_frame(bytes, env, sink, cancel), [&reply](std::exception_ptr e, Reply r) {
-      check(!e);  // handle_frame turns every failure into a reply
-      reply = std::move(r);
-    });
+    asio::co_spawn(io, server.handle_frame(bytes, env, sink, cancel),
+                   [&reply](std::exception_ptr e, Reply r) {
+                     check(!e);  // handle_frame turns every failure into a reply
+                     reply = std::move(r);
+                   });
     io.run();
     check(reply.has_value());
     check_reply(*reply, is_modern(env, frame));

@@ -2,12 +2,14 @@
 // shared by MCP tools/call and the REST mirror: isError result over MCP, 429 + Retry-After over REST,
 // invalid submissions free, clients (addresses, principals) counted apart, stdio limited too.
 #include "mcpd/rate_limiter.hpp"
-#include "mcpd/stdio_transport.hpp"
-#include "tests/unit/mcpd/test_server.hpp"
+
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
-#include <unistd.h>
+
+#include "mcpd/stdio_transport.hpp"
+#include "tests/unit/mcpd/test_server.hpp"
 
 namespace nbs::mcpd::testing {
 namespace {
@@ -92,7 +94,8 @@ std::string mcp_submit(const std::string& job, int id = 1) {
 std::string rest_submit(const std::string& job, const std::string& path = "/mcp/submitJob",
                         const std::string& extra_headers = "") {
   std::string body = R"({"job_config":)" + job + "}";
-  return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\n" +
+  return "POST " + path +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\n" +
          extra_headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
@@ -120,7 +123,8 @@ TEST(SubmitRateLimit, OneBucketForMcpAndRestWithIsErrorAnd429) {
     EXPECT_EQ(status_of(raw_exchange(server.port(), rest_submit(R"({"owner":"o"})"))), 400);
   }
   // The burst of 3, spent over both transports.
-  EXPECT_FALSE(mcp_result(raw_exchange(server.port(), post_mcp(mcp_submit(k_valid_job)))).contains("isError"));
+  EXPECT_FALSE(
+      mcp_result(raw_exchange(server.port(), post_mcp(mcp_submit(k_valid_job)))).contains("isError"));
   EXPECT_EQ(status_of(raw_exchange(server.port(), rest_submit(k_valid_job))), 200);
   EXPECT_EQ(status_of(raw_exchange(server.port(), rest_submit(k_valid_job, "/json/submitJob"))), 200);
 
@@ -128,9 +132,11 @@ TEST(SubmitRateLimit, OneBucketForMcpAndRestWithIsErrorAnd429) {
   EXPECT_EQ(refused.at("isError"), true);
   EXPECT_EQ(refused.at("structuredContent").at("code"), "rate_limited");
   const std::string message(refused.at("structuredContent").at("error").as_string());
-  EXPECT_TRUE(message.starts_with("submitJob: rate limit of 2 calls a minute (burst 3) reached for 127.0.0.1; retry in "))
+  EXPECT_TRUE(message.starts_with(
+      "submitJob: rate limit of 2 calls a minute (burst 3) reached for 127.0.0.1; retry in "))
       << message;
-  EXPECT_NE(std::string(refused.at("content").at(0).at("text").as_string()).find("rate_limited: submitJob: rate limit"),
+  EXPECT_NE(std::string(refused.at("content").at(0).at("text").as_string())
+                .find("rate_limited: submitJob: rate limit"),
             std::string::npos);
 
   auto rest = raw_exchange(server.port(), rest_submit(k_valid_job));
@@ -163,7 +169,8 @@ TEST(SubmitRateLimit, PrincipalsAreCountedApart) {
   EXPECT_EQ(header_of(refused, "Retry-After"), "60");
   auto bob_call = mcp_result(raw_exchange(server.port(), post_mcp(mcp_submit(k_valid_job), bob)));
   EXPECT_FALSE(bob_call.contains("isError"));
-  EXPECT_EQ(mcp_result(raw_exchange(server.port(), post_mcp(mcp_submit(k_valid_job), bob))).at("isError"), true);
+  EXPECT_EQ(mcp_result(raw_exchange(server.port(), post_mcp(mcp_submit(k_valid_job), bob))).at("isError"),
+            true);
 }
 
 TEST(SubmitRateLimit, StdioIsOneClient) {
@@ -201,7 +208,8 @@ TEST(SubmitRateLimit, StdioIsOneClient) {
   auto second = json::parse(output.substr(newline + 1));
   EXPECT_FALSE(first.at("result").as_object().contains("isError")) << output;
   EXPECT_EQ(second.at("result").at("isError"), true) << output;
-  EXPECT_NE(std::string(second.at("result").at("structuredContent").at("error").as_string()).find("reached for stdio;"),
+  EXPECT_NE(std::string(second.at("result").at("structuredContent").at("error").as_string())
+                .find("reached for stdio;"),
             std::string::npos);
 }
 

@@ -3,15 +3,15 @@
 // mirror (/mcp/submitJob and /json/submitJob). Every entry point must report exactly the field errors
 // the one validator (common/job_request_parser) reports: REST as a 400 {"error","code","details"}, MCP
 // as an isError result whose structuredContent and text name every field. Nothing may be recorded.
-#include "common/job_request_parser.hpp"
-#include "mcpd/build_service.hpp"
-#include "tests/unit/mcpd/test_server.hpp"
+#include <filesystem>
+#include <random>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <random>
+#include "common/job_request_parser.hpp"
+#include "mcpd/build_service.hpp"
+#include "tests/unit/mcpd/test_server.hpp"
 
 namespace nbs::mcpd::testing {
 namespace {
@@ -55,8 +55,10 @@ const Case k_cases[] = {
     {"test env bad name", R"({"test": {"env": {"1X": "v"}}})"},
     {"test timeout too long", R"({"test": {"timeout": "48h"}})"},
     {"test unknown field", R"({"test": {"comands": ["x"]}})"},
-    {"vault secret bad env", R"({"test": {"vault_secrets": [{"path": "secret/data/db", "fields": {"password": "db-pw"}}]}})"},
-    {"constraint bad operand", R"({"test": {"constraints": [{"attribute": "${attr.kernel.name}", "operand": "~=", "value": "linux"}]}})"},
+    {"vault secret bad env",
+     R"({"test": {"vault_secrets": [{"path": "secret/data/db", "fields": {"password": "db-pw"}}]}})"},
+    {"constraint bad operand",
+     R"({"test": {"constraints": [{"attribute": "${attr.kernel.name}", "operand": "~=", "value": "linux"}]}})"},
     {"alias conflicts", R"({"test_commands": ["a"], "test": {"commands": ["b"]}})"},
     {"memory huge", R"({"resource_limits": {"build": {"memory": 99999999999}}})"},
     {"build_timeout bool", R"({"build_timeout": true})"},
@@ -67,7 +69,8 @@ const Case k_cases[] = {
     {"everything missing", R"({"owner": null, "repo_url": null, "image_name": null, "registry_url": null})"},
     {"five bad fields", R"({"repo_url": "ftp://x/y.git", "image_name": "UPPER", "image_tags": ["bad tag"],
                             "git_ref": "a..b", "surprise": 1})"},
-    {"nested and top-level", R"({"owner": "", "test": {"commands": [""], "env": {"A=B": "v"}}, "clear_cache": "yes"})"},
+    {"nested and top-level",
+     R"({"owner": "", "test": {"commands": [""], "env": {"A=B": "v"}}, "clear_cache": "yes"})"},
 };
 
 json::object job_for(const Case& c) {
@@ -96,7 +99,8 @@ json::array validator_details(const json::object& job) {
 }
 
 std::string http_post(const std::string& path, const std::string& body, const std::string& headers = "") {
-  return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+  return "POST " + path +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
          "Accept: application/json, text/event-stream\r\nConnection: close\r\n" +
          headers + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
@@ -114,13 +118,14 @@ class ValidationParity : public ::testing::Test {
     auto service = BuildService::create(config, metrics_);
     ASSERT_TRUE(service) << service.error().describe();
     service_ = std::move(*service);
-    server_ = std::make_unique<TestServer>(HttpOptions{}, std::nullopt, ReadinessCheck{}, [this](ToolRegistry& tools) {
-      DaemonParts parts;
-      ASSERT_TRUE(service_->attach(parts));
-      for (const auto& tool : parts.tools.tools()) {
-        ASSERT_TRUE(tools.add(tool));
-      }
-    });
+    server_ = std::make_unique<TestServer>(HttpOptions{}, std::nullopt, ReadinessCheck{},
+                                           [this](ToolRegistry& tools) {
+                                             DaemonParts parts;
+                                             ASSERT_TRUE(service_->attach(parts));
+                                             for (const auto& tool : parts.tools.tools()) {
+                                               ASSERT_TRUE(tools.add(tool));
+                                             }
+                                           });
   }
 
   void TearDown() override {
@@ -144,7 +149,8 @@ class ValidationParity : public ::testing::Test {
                                      {"io.modelcontextprotocol/clientCapabilities", json::object{}}};
       headers = "MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\nMcp-Name: submitJob\r\n";
     }
-    json::object request{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"}, {"params", std::move(params)}};
+    json::object request{
+        {"jsonrpc", "2.0"}, {"id", 1}, {"method", "tools/call"}, {"params", std::move(params)}};
     return exchange(http_post("/mcp", json::serialize(request), headers), 200).at("result").as_object();
   }
 
@@ -161,7 +167,10 @@ class ValidationParity : public ::testing::Test {
   }
 
   std::int64_t history_total() {
-    return call_tool("getHistory", json::object{{"limit", 100}}).at("structuredContent").at("total").to_number<std::int64_t>();
+    return call_tool("getHistory", json::object{{"limit", 100}})
+        .at("structuredContent")
+        .at("total")
+        .to_number<std::int64_t>();
   }
 
   std::size_t record_files() {
