@@ -1,7 +1,8 @@
 // nbs-job-schema: prints the job request's JSON Schema (common/job_request_schema.cpp), the source of
 // docs/job-config.md. Usage: nbs-job-schema > schema.json
-#include <boost/json/serialize.hpp>
 #include <iostream>
+
+#include <boost/json/serialize.hpp>
 
 #include "common/job_request_parser.hpp"
 
