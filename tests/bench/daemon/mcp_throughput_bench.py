@@ -1,6 +1,7 @@
 """Measure 6, MCP throughput: tools/call getStatus (no wait) over keep-alive HTTP with wrk
 (tests/bench/mcp/get_status.lua), against nbs-mcpd (modern era, 2026-07-28 headers and _meta) for a running
 job (answered from the orchestrator's cache of active jobs) and a finished one (read from the record store),
+then for a running job on the Nomad executor (nomad-sim; the Nomad requests per call are counted too),
 and in the same run against tests/bench/mcp/sdk_server.mjs, the same tool shape on the official MCP
 TypeScript SDK (v1: legacy era, stateless) answering the same record. Every wrk run has the same threads,
 connections and duration; the figures are the medians over the repetitions.
@@ -12,8 +13,8 @@ import shutil
 import subprocess
 import time
 
-from benchlib import (ROOT, CpuMeter, Daemon, Report, WorkDir, binary, check, ensure_build_user, fake_job, http,
-                      median, run_main)
+from benchlib import (ROOT, CpuMeter, Daemon, NomadSim, Report, WorkDir, binary, check, ensure_build_user, fake_job,
+                      http, median, run_main)
 
 MCP_DIR = os.path.join(ROOT, "tests", "bench", "mcp")
 LUA = os.path.join(MCP_DIR, "get_status.lua")
@@ -89,6 +90,35 @@ class SdkServer:
         self.log.close()
 
 
+def nomad_runs(seconds, reps):
+    """wrk runs against a running job on the Nomad executor: ([(rps, p99, cores)], Nomad requests per call)."""
+    work = WorkDir("mcp-nomad")
+    sim = daemon = None
+    try:
+        cache = work.sub("cache")
+        shutil.chown(cache, "build")
+        sim = NomadSim(work, host_volumes=[("nbs-cache", cache)])
+        daemon = Daemon(work, binary("FAKE_RUNNER"), executor="nomad", sim=sim, extra=["--stop-grace", "2s"])
+        running = daemon.submit(fake_job("running", sleep_ms=600_000))
+        daemon.wait_status(running, ("BUILDING",))
+        url = daemon.url + "/mcp"
+        mcp_call(url, "modern", running)
+        runs, per_call = [], []
+        for _ in range(reps):
+            sim.reset_stats()
+            runs.append(wrk(url, "modern", running, seconds, daemon.pid))
+            per_call.append(sim.stats()["total"] / (runs[-1][0] * seconds))
+        http("POST", daemon.url + "/mcp/killJob", {"job_id": running})
+        daemon.wait_final(running, timeout=60)
+        return runs, median(per_call)
+    finally:
+        if daemon:
+            daemon.stop()
+        if sim:
+            sim.stop()
+        work.remove()
+
+
 def main(quick):
     seconds, reps = (2, 1) if quick else (10, 3)
     check(shutil.which("wrk"), "wrk is not installed (scripts/install-deps)")
@@ -114,6 +144,7 @@ def main(quick):
             runs["finished"].append(wrk(mcp_url, "modern", finished, seconds, daemon.pid))
             runs["sdk"].append(wrk(sdk.url, "legacy", finished, seconds, sdk.proc.pid))
         rps = {k: median([r[0] for r in v]) for k, v in runs.items()}
+        sdk_rps = rps["sdk"]
         p99 = {k: median([r[1] for r in v]) for k, v in runs.items()}
         cores = {k: median([r[2] for r in v]) for k, v in runs.items()}
         report.note(f"wrk -t{THREADS} -c{CONNECTIONS} -d{seconds}s, {reps} run(s) each, medians")
@@ -129,6 +160,16 @@ def main(quick):
             report.note(f"nbs-mcpd CPU {cores[kind]:.2f} cores (wrk shares the same cores)")
         http("POST", daemon.url + "/mcp/killJob", {"job_id": running})
         daemon.wait_final(running, timeout=60)
+
+        runs, per_call = nomad_runs(seconds, reps)
+        rps, p99 = median([r[0] for r in runs]), median([r[1] for r in runs])
+        label = "nbs-mcpd getStatus of a running job, Nomad executor (nomad-sim)"
+        report.figure(f"{label}: requests/s", rps, "", target=">= 20000", ok=rps >= 20000)
+        report.figure(f"{label}: p99", p99, " ms", target="<= 5 ms", ok=p99 <= 5)
+        report.figure(f"{label}: requests/s vs the SDK server", rps, "", baseline=sdk_rps, baseline_name="SDK server",
+                      target="ratio >= 5", ok=rps >= 5 * sdk_rps)
+        report.note(f"{per_call:.2f} Nomad requests per getStatus call; nbs-mcpd CPU "
+                    f"{median([r[2] for r in runs]):.2f} cores")
     finally:
         if sdk:
             sdk.stop()
