@@ -28,7 +28,12 @@ Orchestrator::~Orchestrator() {
   }
   wake_.notify_all();
   records_changed_.notify_all();
-  executor_.interrupt_waits();
+  // interrupt_waits() ends only a wait already in progress; the executor watcher may be just about to
+  // begin one, so repeat it until the watcher has seen stopping_.
+  while (executor_watcher_.joinable() && !executor_watcher_done_) {
+    executor_.interrupt_waits();
+    std::this_thread::sleep_for(20ms);
+  }
   for (auto* t : {&watcher_, &executor_watcher_}) {
     if (t->joinable()) {
       t->join();
@@ -204,6 +209,7 @@ void Orchestrator::executor_watch_loop() {
     {
       std::lock_guard guard(mutex_);
       if (stopping_) {
+        executor_watcher_done_ = true;
         return;
       }
     }

@@ -4,6 +4,7 @@
 // jobs are still active: the record store and the executor are the truth.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -117,6 +118,7 @@ class Orchestrator {
   std::map<std::string, JobRecord> cache_;           // the latest record of every active job
   std::map<std::string, std::string> start_errors_;  // job → why the executor refused its phase
   bool stopping_ = false;
+  std::atomic<bool> executor_watcher_done_ = false;
   std::thread watcher_;
   std::thread executor_watcher_;
 };
