@@ -471,12 +471,10 @@ std::vector<std::string> Orchestrator::excerpt(const JobRecord& record, Phase ph
   auto last = reader.finish();
   events.insert(events.end(), last.begin(), last.end());
   std::vector<std::string> lines;
+  // Step events are left out: the runner also logs Buildah's own "STEP n/m:" line, once is enough.
   for (const auto& e : events) {
-    if (e.kind == EventKind::line || e.kind == EventKind::error || e.kind == EventKind::step) {
-      lines.push_back(e.kind == EventKind::error ? "ERROR: " + e.text
-                      : e.kind == EventKind::step
-                          ? "STEP " + std::to_string(e.step) + "/" + std::to_string(e.steps) + ": " + e.text
-                          : e.text);
+    if (e.kind == EventKind::line || e.kind == EventKind::error) {
+      lines.push_back(e.kind == EventKind::error ? "ERROR: " + e.text : e.text);
     }
   }
   if (lines.size() > JobRecord::k_max_excerpt_lines) {

@@ -364,10 +364,12 @@ def test_test_deadline_fails_the_job(f):
 
 
 def test_same_branch_serializes_other_branch_runs_in_parallel(f):
-    first = f.submit(f.slow_job(4))
+    # The first build is the longest so that the second is still queued behind it when we look,
+    # however slowly the status calls come back on a loaded machine.
+    first = f.submit(f.slow_job(8))
     second = f.submit(f.slow_job(4))
     other_branch = f.submit(f.slow_job(4, git_ref="feature"))
-    f.wait_status(first, ("BUILDING",))
+    f.wait_status(first, ("BUILDING", "TESTING", "PUBLISHING"))
     queued = f.status(second)
     check(queued["status"] == "PENDING" and queued.get("waiting_reason"), f"the second did not queue: {queued}")
     for job_id in (first, second, other_branch):

@@ -4,17 +4,17 @@
 // then writes {"digest": ...} to spec.result_path. As podman (first argument "run") it prints its
 // arguments, one per line, and exits 0, or 7 when the last argument contains "fail", or sleeps 30 s
 // when it contains "hang".
+#include <cctype>
+#include <chrono>
+#include <fstream>
+#include <iostream>
 #include <signal.h>
+#include <sstream>
+#include <thread>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <boost/json/src.hpp>
-#include <chrono>
-#include <fstream>
-#include <iostream>
-#include <sstream>
-#include <cctype>
-#include <thread>
 
 namespace json = boost::json;
 
@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   for (auto& c : phase) {
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
-  if (const auto* request = spec.if_contains("request"); request && request->as_object().contains("build_args")) {
+  if (const auto* request = spec.if_contains("request");
+      request && request->as_object().contains("build_args")) {
     const auto& args = request->at("build_args").as_object();
     if (const auto* code = args.if_contains("FAKE_" + phase + "_EXIT")) {
       fake["exit"] = std::stoi(std::string(code->as_string()));
@@ -54,8 +55,8 @@ int main(int argc, char** argv) {
   if (fake.contains("ignore_term") && fake.at("ignore_term").as_bool()) {
     ::signal(SIGTERM, SIG_IGN);
   }
-  std::cout << "{\"ts\":\"2026-11-26T00:00:00.000Z\",\"kind\":\"phase_start\",\"phase\":\"" << argv[1] << "\"}"
-            << std::endl;
+  std::cout << "{\"ts\":\"2026-11-26T00:00:00.000Z\",\"kind\":\"phase_start\",\"phase\":\"" << argv[1]
+            << "\"}" << std::endl;
   if (fake.contains("lines")) {
     for (const auto& line : fake.at("lines").as_array()) {
       std::cout << line.as_string().c_str() << std::endl;
@@ -67,8 +68,15 @@ int main(int argc, char** argv) {
   }
   const int code = fake.contains("exit") ? fake.at("exit").to_number<int>() : 0;
   if (code == 0) {
-    std::ofstream(json::value_to<std::string>(spec.at("result_path"))) << R"({"digest":"sha256:feed","size":42})";
+    std::ofstream(json::value_to<std::string>(spec.at("result_path")))
+        << R"({"digest":"sha256:feed","size":42})";
   } else {
+    // Like the real runner: a step event and Buildah's own STEP line for the same instruction.
+    std::cout
+        << R"({"ts":"2026-11-26T00:00:01.000Z","kind":"step","step":1,"steps":1,"text":"RUN make"})"
+        << "\n"
+        << R"({"ts":"2026-11-26T00:00:01.000Z","kind":"line","stream":"stdout","text":"STEP 1/1: RUN make"})"
+        << std::endl;
     std::cout << R"({"ts":"2026-11-26T00:00:01.000Z","kind":"error","text":"RUN make: exit status )" << code
               << R"("})" << std::endl;
   }

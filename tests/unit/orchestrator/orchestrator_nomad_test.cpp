@@ -2,17 +2,18 @@
 // tests/nomad_sim, which runs the phase jobs for real: fake_runner as nbs-runner (raw_exec) and a
 // script as podman for the test tasks. The same cases as orchestrator_test.cpp where they say
 // something about Nomad: the record and the lease live in Nomad Variables, phases are Nomad jobs.
-#include <gtest/gtest.h>
+#include <algorithm>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 #include <boost/json.hpp>
-#include <filesystem>
-#include <fstream>
-#include <condition_variable>
-#include <iostream>
-#include <mutex>
-#include <thread>
+#include <gtest/gtest.h>
 
 #include "jobs/nomad/nomad_executor.hpp"
 #include "jobs/nomad/variables.hpp"
@@ -40,7 +41,8 @@ class OrchestratorNomadTest : public ::testing::Test {
     ::chmod((dir_ / "podman").c_str(), 0755);
     std::string why;
     sim_ = jobs::nomad::testing::SimServer::start(
-        {"--host-volume", "nbs-cache=" + (dir_ / "cache").string(), "--podman", (dir_ / "podman").string()}, why);
+        {"--host-volume", "nbs-cache=" + (dir_ / "cache").string(), "--podman", (dir_ / "podman").string()},
+        why);
     ASSERT_TRUE(sim_) << why;
     boot();
   }
@@ -172,9 +174,9 @@ TEST_F(OrchestratorNomadTest, AJobWithTestsIsBuiltTestedAndPublishedAsNomadJobs)
   EXPECT_EQ(done.status, JobStatus::succeeded) << done.error;
   EXPECT_EQ(done.digest, "sha256:feed");
   EXPECT_EQ(done.image_size, 42u);
-  EXPECT_EQ(events_for(done.id), (std::vector<std::string>{"build.started", "build.completed", "test.started",
-                                                           "test.completed", "publish.started", "publish.completed",
-                                                           "job.completed"}));
+  EXPECT_EQ(events_for(done.id),
+            (std::vector<std::string>{"build.started", "build.completed", "test.started", "test.completed",
+                                      "publish.started", "publish.completed", "job.completed"}));
   EXPECT_TRUE(store_->list("locks/")->empty()) << "the build lock was not released";
   auto phases = executor_->list(done.id);
   ASSERT_TRUE(phases);
@@ -196,6 +198,7 @@ TEST_F(OrchestratorNomadTest, ABuildFailureKeepsThePhaseAndTheFailingLines) {
   EXPECT_EQ(done.error, "the build phase failed: task runner: exit code 3");
   ASSERT_FALSE(done.excerpt.empty());
   EXPECT_EQ(done.excerpt.back(), "ERROR: RUN make: exit status 3");
+  EXPECT_EQ(std::count(done.excerpt.begin(), done.excerpt.end(), "STEP 1/1: RUN make"), 1);
   EXPECT_TRUE(store_->list("locks/")->empty());
 }
 
@@ -210,7 +213,8 @@ TEST_F(OrchestratorNomadTest, AFailingTestFailsTheJob) {
 }
 
 TEST_F(OrchestratorNomadTest, KillDuringTheBuildStopsTheNomadJob) {
-  const JobRecord submitted = submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "30000"}, "test": {"commands": ["x"]})"));
+  const JobRecord submitted =
+      submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "30000"}, "test": {"commands": ["x"]})"));
   wait_for_status(submitted.id, JobStatus::building);
   ASSERT_TRUE(orchestrator_->kill(submitted.id));
   const JobRecord done = settle(submitted.id);
@@ -242,8 +246,9 @@ TEST_F(OrchestratorNomadTest, NomadRequestsPerJobDoNotGrowWithTheBuildTime) {
   boot();
   auto measure = [&](int build_ms) {
     sim_stats("DELETE");
-    const JobRecord submitted = submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": ")" +
-                                           std::to_string(build_ms) + R"("}, "test": {"commands": ["make test"]})"));
+    const JobRecord submitted =
+        submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": ")" + std::to_string(build_ms) +
+                   R"("}, "test": {"commands": ["make test"]})"));
     EXPECT_TRUE(wait_for_event(submitted.id, "job.completed", 60s));
     std::this_thread::sleep_for(300ms);  // the settling writes after the last event
     return sim_stats();

@@ -2,11 +2,11 @@
 // fake podman standing in for Buildah and containers (the e2e tests use the real ones).
 #include "mcpd/orchestrator/orchestrator.hpp"
 
+#include <algorithm>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 #include "jobs/local/file_record_store.hpp"
 #include "jobs/local/local_executor.hpp"
@@ -52,8 +52,9 @@ class OrchestratorTest : public ::testing::Test {
   }
 
   static json::value job(const std::string& extra = "", const std::string& image = "team/app") {
-    return json::parse(R"({"owner": "t", "repo_url": "https://h/r.git", "registry_url": "reg:5000", "image_name": ")" +
-                       image + "\"" + extra + "}");
+    return json::parse(
+        R"({"owner": "t", "repo_url": "https://h/r.git", "registry_url": "reg:5000", "image_name": ")" +
+        image + "\"" + extra + "}");
   }
 
   JobRecord submit(const json::value& config) {
@@ -103,7 +104,8 @@ class OrchestratorTest : public ::testing::Test {
 };
 
 TEST_F(OrchestratorTest, AJobWithTestsIsBuiltTestedAndPublished) {
-  const JobRecord submitted = submit(job(R"(, "image_tags": ["v1"], "test": {"commands": ["make test"], "entry_point": true})"));
+  const JobRecord submitted =
+      submit(job(R"(, "image_tags": ["v1"], "test": {"commands": ["make test"], "entry_point": true})"));
   EXPECT_EQ(submitted.status, JobStatus::pending);
   const JobRecord done = settle(submitted.id);
   EXPECT_EQ(done.status, JobStatus::succeeded) << done.error;
@@ -117,9 +119,9 @@ TEST_F(OrchestratorTest, AJobWithTestsIsBuiltTestedAndPublished) {
   EXPECT_LE(*t.build_end, *t.test_start);
   EXPECT_LE(*t.test_end, *t.publish_start);
   EXPECT_LE(*t.publish_end, *t.job_end);
-  EXPECT_EQ(events_for(done.id), (std::vector<std::string>{"build.started", "build.completed", "test.started",
-                                                           "test.completed", "publish.started", "publish.completed",
-                                                           "job.completed"}));
+  EXPECT_EQ(events_for(done.id),
+            (std::vector<std::string>{"build.started", "build.completed", "test.started", "test.completed",
+                                      "publish.started", "publish.completed", "job.completed"}));
   EXPECT_TRUE(store_->list("locks/")->empty()) << "the build lock was not released";
   EXPECT_EQ(orchestrator_->executor().list(done.id)->size(), 3u);
 }
@@ -131,6 +133,7 @@ TEST_F(OrchestratorTest, ABuildFailureKeepsThePhaseAndTheFailingLines) {
   EXPECT_EQ(done.error, "the build phase failed: runner: exit code 3");
   ASSERT_FALSE(done.excerpt.empty());
   EXPECT_EQ(done.excerpt.back(), "ERROR: RUN make: exit status 3");
+  EXPECT_EQ(std::count(done.excerpt.begin(), done.excerpt.end(), "STEP 1/1: RUN make"), 1);
   EXPECT_EQ(events_for(done.id), (std::vector<std::string>{"build.started", "build.failed", "job.failed"}));
   EXPECT_TRUE(store_->list("locks/")->empty());
 }
@@ -145,11 +148,13 @@ TEST_F(OrchestratorTest, AFailingTestFailsTheJobAndRemovesTheTempImage) {
   EXPECT_EQ(done.excerpt.back(), "make fail");
   EXPECT_TRUE(done.temp_cleaned);
   EXPECT_TRUE(done.cleanup_error.empty()) << done.cleanup_error;
-  EXPECT_EQ(orchestrator_->executor().observe({done.id, Phase::cleanup, 1})->state, jobs::PhaseState::succeeded);
+  EXPECT_EQ(orchestrator_->executor().observe({done.id, Phase::cleanup, 1})->state,
+            jobs::PhaseState::succeeded);
 }
 
 TEST_F(OrchestratorTest, KillDuringTheBuildStopsItAndEndsKilled) {
-  const JobRecord submitted = submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "30000"}, "test": {"commands": ["x"]})"));
+  const JobRecord submitted =
+      submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "30000"}, "test": {"commands": ["x"]})"));
   wait_for_status(submitted.id, JobStatus::building);
   auto killed = orchestrator_->kill(submitted.id);
   ASSERT_TRUE(killed);
@@ -174,7 +179,8 @@ TEST_F(OrchestratorTest, TwoJobsForTheSameImageAndBranchRunOneAfterTheOther) {
   for (int i = 0; i < 20 && seen.waiting_reason.find(first.id) == std::string::npos; ++i) {
     seen = *orchestrator_->wait_for_change(second.id, seen, 200ms);
   }
-  EXPECT_NE(seen.waiting_reason.find("waiting for job " + first.id), std::string::npos) << seen.waiting_reason;
+  EXPECT_NE(seen.waiting_reason.find("waiting for job " + first.id), std::string::npos)
+      << seen.waiting_reason;
   const JobRecord a = settle(first.id);
   const JobRecord b = settle(second.id);
   EXPECT_EQ(a.status, JobStatus::succeeded);
@@ -183,8 +189,10 @@ TEST_F(OrchestratorTest, TwoJobsForTheSameImageAndBranchRunOneAfterTheOther) {
 }
 
 TEST_F(OrchestratorTest, DifferentBranchesBuildInParallel) {
-  const JobRecord a = submit(job(R"(, "git_ref": "feature-a", "build_args": {"FAKE_BUILD_SLEEP_MS": "800"})"));
-  const JobRecord b = submit(job(R"(, "git_ref": "feature-b", "build_args": {"FAKE_BUILD_SLEEP_MS": "800"})"));
+  const JobRecord a =
+      submit(job(R"(, "git_ref": "feature-a", "build_args": {"FAKE_BUILD_SLEEP_MS": "800"})"));
+  const JobRecord b =
+      submit(job(R"(, "git_ref": "feature-b", "build_args": {"FAKE_BUILD_SLEEP_MS": "800"})"));
   wait_for_status(a.id, JobStatus::building);
   wait_for_status(b.id, JobStatus::building);
   EXPECT_EQ(settle(a.id).status, JobStatus::succeeded);
@@ -192,7 +200,8 @@ TEST_F(OrchestratorTest, DifferentBranchesBuildInParallel) {
 }
 
 TEST_F(OrchestratorTest, ARestartedDaemonFinishesTheJob) {
-  const JobRecord submitted = submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "1500"}, "test": {"commands": ["x"]})"));
+  const JobRecord submitted =
+      submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "1500"}, "test": {"commands": ["x"]})"));
   wait_for_status(submitted.id, JobStatus::building);
   shut_down();  // the build keeps running without a daemon
   boot();
@@ -202,7 +211,8 @@ TEST_F(OrchestratorTest, ARestartedDaemonFinishesTheJob) {
 }
 
 TEST_F(OrchestratorTest, APhasePastItsDeadlineFails) {
-  const JobRecord done = settle(submit(job(R"(, "build_timeout": "1s", "build_args": {"FAKE_BUILD_SLEEP_MS": "20000"})")).id);
+  const JobRecord done =
+      settle(submit(job(R"(, "build_timeout": "1s", "build_args": {"FAKE_BUILD_SLEEP_MS": "20000"})")).id);
   EXPECT_EQ(done.status, JobStatus::failed);
   EXPECT_EQ(done.error, "the build phase passed its deadline of 1s");
   EXPECT_EQ(orchestrator_->executor().observe({done.id, Phase::build, 1})->state, jobs::PhaseState::failed);
