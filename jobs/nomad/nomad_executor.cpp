@@ -153,31 +153,57 @@ Status NomadExecutor::start(const PhaseLaunch& launch) {
   nomad::Jobs jobs(client_);
   auto registered = jobs.enforce_register(*job, 0, write_options());
   // A conflict: the job exists already, so this start is a repeat (a restarted daemon, a second replica).
-  if (!registered && registered.error().kind != ErrorKind::conflict) {
-    return registered.error();
+  if (!registered) {
+    return registered.error().kind == ErrorKind::conflict ? Status{} : Status(registered.error());
   }
+  // A new job: nothing remembered of an earlier one with this id holds, and its groups are known.
+  std::vector<std::string> groups;
+  for (const auto& g : job->task_groups) {
+    groups.push_back(g.name);
+  }
+  const std::string name = specs::nomad_job_id(launch.id);
+  memory_.forget(name);
+  memory_.remember_groups(name, std::move(groups));
   return {};
 }
 
 Result<PhaseObservation> NomadExecutor::observe(const PhaseId& id) {
   const std::string name = specs::nomad_job_id(id);
   nomad::Jobs jobs(client_);
-  auto info = jobs.info(name, query());
-  if (!info) {
-    // No job: never started, or purged. Nomad may keep a purged job's allocations until its garbage
-    // collection, but the executor has forgotten the phase (the contract of purge()).
-    if (info.error().kind == ErrorKind::not_found) {
-      return PhaseObservation{};
-    }
-    return info.error();
-  }
-  nomad::PhaseSnapshot snapshot;
-  snapshot.job = std::move(info->value);
-  auto allocs = jobs.allocations(name, query());
+  auto allocs = allocations_of(name);
   if (!allocs) {
     return allocs.error();
   }
-  snapshot.allocations = std::move(allocs->value);
+  nomad::PhaseSnapshot snapshot;
+  snapshot.allocations = std::move(*allocs);
+  // With allocations, the job adds only its task groups (rule 6 needs its Stop and Status only when
+  // there is none), and those never change: the job is read once per phase, not on every look.
+  auto groups = snapshot.allocations.empty() ? std::nullopt : memory_.groups(name);
+  if (groups) {
+    snapshot.job = nomad::JobInfo{.id = name, .task_groups = std::move(*groups)};
+  } else {
+    auto info = jobs.info(name, query());
+    if (!info) {
+      // No job: never started, or purged. Nomad may keep a purged job's allocations until its garbage
+      // collection, but the executor has forgotten the phase (the contract of purge()).
+      if (info.error().kind == ErrorKind::not_found) {
+        memory_.forget(name);
+        return PhaseObservation{};
+      }
+      return info.error();
+    }
+    // Stopped or dead with no allocation is a failure (rule 6), unless the allocations came and went
+    // between the two reads: look again before saying so.
+    if (snapshot.allocations.empty() && (info->value.stop || info->value.status == "dead")) {
+      auto again = allocations_of(name);
+      if (!again) {
+        return again.error();
+      }
+      snapshot.allocations = std::move(*again);
+    }
+    memory_.remember_groups(name, info->value.task_groups);
+    snapshot.job = std::move(info->value);
+  }
   // Most of the time every group has an allocation, and the call for evaluations is saved.
   if (has_unplaced_group(*snapshot.job, snapshot.allocations)) {
     auto evals = jobs.evaluations(name, query());
@@ -187,6 +213,17 @@ Result<PhaseObservation> NomadExecutor::observe(const PhaseId& id) {
     snapshot.evaluations = std::move(evals->value);
   }
   return nomad::observe_phase(snapshot);
+}
+
+// GET /v1/job/:id/allocations, remembering where each task runs (read_log, read_result).
+Result<std::vector<nomad::Allocation>> NomadExecutor::allocations_of(const std::string& name) {
+  nomad::Jobs jobs(client_);
+  auto allocs = jobs.allocations(name, query());
+  if (!allocs) {
+    return allocs.error();
+  }
+  memory_.remember_allocations(name, allocs->value);
+  return std::move(allocs->value);
 }
 
 // Why GET /v1/jobs?prefix=nbs- and not the allocations: it holds exactly our jobs (a prefix the
@@ -255,6 +292,12 @@ Changes NomadExecutor::diff(std::uint64_t index, std::uint64_t new_index, const 
       out.job_ids.push_back(std::move(job_id));
     }
   }
+  // A job gone from the list was purged (or collected): what was remembered of it no longer holds.
+  for (const auto& [id, fingerprint] : seen_) {
+    if (!now.contains(id)) {
+      memory_.forget(id);
+    }
+  }
   seen_index_ = new_index;
   seen_ = std::move(now);
   return out;
@@ -278,14 +321,23 @@ void NomadExecutor::interrupt_waits() {
 Result<LogChunk> NomadExecutor::read_log(const PhaseId& id, const std::string& task, LogOrigin origin,
                                          std::uint64_t offset, std::size_t max_bytes) {
   const std::string name = specs::nomad_job_id(id);
-  nomad::Jobs jobs(client_);
-  auto allocs = jobs.allocations(name, query());
+  // Where the task ran, as last seen (by observe or an earlier read): the read then costs one request
+  // (fs/logs) for a finished task whose log size is known, else two (fs/ls, fs/logs).
+  if (auto memo = memory_.task(name, task)) {
+    auto chunk = read_log_at(name, task, *memo, origin, offset, max_bytes, Lookup::remembered);
+    if (chunk || chunk.error().kind != ErrorKind::not_found) {
+      return chunk;
+    }
+    memory_.forget(name);  // Nomad no longer knows that allocation (collected): look again
+  }
+  auto allocs = allocations_of(name);
   if (!allocs) {
     return allocs.error();
   }
-  const nomad::Allocation* alloc = newest_with_task(allocs->value, task);
+  const nomad::Allocation* alloc = newest_with_task(*allocs, task);
   if (alloc == nullptr) {
     // Not started yet (an empty log), or no such phase or task.
+    nomad::Jobs jobs(client_);
     auto info = jobs.info(name, query());
     if (!info) {
       return info.error().kind == ErrorKind::not_found
@@ -297,53 +349,107 @@ Result<LogChunk> NomadExecutor::read_log(const PhaseId& id, const std::string& t
     }
     return LogChunk{};
   }
+  const nomad::TaskMemo at{.alloc_id = alloc->id, .finished = alloc->task_states.at(task).state == "dead"};
+  return read_log_at(name, task, at, origin, offset, max_bytes, Lookup::fresh);
+}
+
+// The window of the task's stdout in allocation `at`. A missing log directory is an empty log. Nomad's
+// 404 for the logs (an allocation it no longer knows, a task not started) is an error for a
+// remembered allocation (the caller looks it up again) and the end of the log otherwise.
+Result<LogChunk> NomadExecutor::read_log_at(const std::string& name, const std::string& task,
+                                            const nomad::TaskMemo& at, LogOrigin origin, std::uint64_t offset,
+                                            std::size_t max_bytes, Lookup lookup) {
   nomad::Fs fs(client_);
   LogChunk chunk;
-  auto files = fs.ls(alloc->id, k_log_dir, query());
-  if (!files) {
-    // No log directory yet (invalid_argument: Nomad's 400 for a missing path) is an empty log.
-    return files.error().kind == ErrorKind::invalid_argument ? Result<LogChunk>(chunk) : files.error();
+  if (at.log_size) {
+    chunk.total_size = *at.log_size;
+  } else {
+    auto files = fs.ls(at.alloc_id, k_log_dir, query());
+    if (!files) {
+      // No log directory yet (invalid_argument: Nomad's 400 for a missing path) is an empty log.
+      return files.error().kind == ErrorKind::invalid_argument ? Result<LogChunk>(chunk) : files.error();
+    }
+    chunk.total_size = stdout_size(*files, task);
+    if (at.finished) {
+      memory_.remember_log_size(name, task, at.alloc_id, chunk.total_size);
+    }
   }
-  chunk.total_size = stdout_size(*files, task);
   const auto [begin, end] = log_window(origin, offset, max_bytes, chunk.total_size);
   chunk.offset = begin;
   if (begin >= end) {
     return chunk;
   }
   const std::size_t wanted = static_cast<std::size_t>(end - begin);
-  chunk.bytes.reserve(wanted);
+  // A window up to the end of a remembered size asks for one byte more: receiving it means the log
+  // was still being written when its size was taken (the task's last lines can land just after it is
+  // reported dead), and the read starts over with a fresh size.
+  const bool check_size = at.log_size && end == chunk.total_size;
+  const std::size_t asked = wanted + (check_size ? 1 : 0);
+  chunk.bytes.reserve(asked);
   // From the start at an absolute offset, so the window matches the size read above even while the
   // task keeps writing; the read stops as soon as it has the window, however long the log is.
-  nomad::LogRequest request{.alloc_id = alloc->id, .task = task, .origin = nomad::LogOrigin::start, .offset = begin};
+  nomad::LogRequest request{
+      .alloc_id = at.alloc_id, .task = task, .origin = nomad::LogOrigin::start, .offset = begin};
   auto read = fs.logs_plain(
       request,
       [&](std::string_view bytes, const nomad::LogPosition&) {
-        chunk.bytes.append(bytes.substr(0, wanted - chunk.bytes.size()));
-        return chunk.bytes.size() < wanted;
+        chunk.bytes.append(bytes.substr(0, asked - chunk.bytes.size()));
+        return chunk.bytes.size() < asked;
       },
       query());
-  if (!read && read.error().kind != ErrorKind::not_found) {
+  if (!read && (read.error().kind != ErrorKind::not_found || lookup == Lookup::remembered)) {
     return read.error();
+  }
+  if (chunk.bytes.size() > wanted) {
+    nomad::TaskMemo fresh = at;
+    fresh.log_size.reset();
+    memory_.forget_log_size(name, task);
+    return read_log_at(name, task, fresh, origin, offset, max_bytes, lookup);
   }
   return chunk;
 }
 
 Result<std::string> NomadExecutor::read_result(const PhaseId& id) {
   const std::string name = specs::nomad_job_id(id);
+  // The result file of a finished runner never changes: read once.
+  if (auto kept = memory_.result(name)) {
+    return std::move(*kept);
+  }
   auto no_result = [&](const std::string& why) {
     return make_error(ErrorKind::not_found, "result: " + name + " has written no result" + why);
   };
-  nomad::Jobs jobs(client_);
-  auto allocs = jobs.allocations(name, query());
+  auto read = [&](const std::string& alloc_id, bool finished) -> Result<std::string> {
+    nomad::Fs fs(client_);
+    auto text = fs.cat(alloc_id, k_result_path, config_.max_result_bytes, query());
+    if (text && finished) {
+      memory_.remember_result(name, *text);
+    }
+    return text;
+  };
+  // The runner's allocation as observe() saw it finish: one request (fs/cat), unless Nomad no longer
+  // knows the allocation (404), which the lookup below then reports.
+  if (auto memo = memory_.task(name, std::string(k_runner_task)); memo && memo->finished) {
+    auto text = read(memo->alloc_id, true);
+    if (text) {
+      return text;
+    }
+    if (text.error().kind == ErrorKind::invalid_argument) {
+      return no_result(" (" + text.error().message + ")");  // Nomad answers a missing file with 400
+    }
+    if (text.error().kind != ErrorKind::not_found) {
+      return text.error();
+    }
+    memory_.forget(name);
+  }
+  auto allocs = allocations_of(name);
   if (!allocs) {
     return allocs.error();
   }
-  const nomad::Allocation* alloc = newest_with_task(allocs->value, k_runner_task);
+  const nomad::Allocation* alloc = newest_with_task(*allocs, k_runner_task);
   if (alloc == nullptr) {
     return no_result("");
   }
-  nomad::Fs fs(client_);
-  auto text = fs.cat(alloc->id, k_result_path, config_.max_result_bytes, query());
+  auto text = read(alloc->id, alloc->task_states.at(std::string(k_runner_task)).state == "dead");
   if (!text) {
     // Nomad answers a missing file with 400 and the stat error.
     const ErrorKind kind = text.error().kind;
@@ -369,6 +475,7 @@ Status NomadExecutor::stop(const PhaseId& id, std::chrono::seconds /*grace: see 
   if (!stopped) {
     return stopped.error();
   }
+  memory_.forget(name);
   return {};
 }
 
@@ -391,8 +498,10 @@ Result<std::vector<PhaseId>> NomadExecutor::list(const std::string& job_id) {
 }
 
 Status NomadExecutor::purge(const PhaseId& id) {
+  const std::string name = specs::nomad_job_id(id);
+  memory_.forget(name);
   nomad::Jobs jobs(client_);
-  auto purged = jobs.deregister(specs::nomad_job_id(id), nomad::Purge::yes, write_options());
+  auto purged = jobs.deregister(name, nomad::Purge::yes, write_options());
   if (!purged) {
     return purged.error();
   }

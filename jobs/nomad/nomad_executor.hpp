@@ -14,6 +14,10 @@
 //  - purge: deregister with purge=true; it also stops a phase that still runs.
 //  - PhaseLaunch::deadline is not given to Nomad (a batch job has no run-time limit); the orchestrator
 //    enforces deadlines by stopping the phase, as with the local executor.
+// Requests: a phase is observed with its allocations alone once its task groups are known (from start
+// or one read of the job); the job is read again only while there is no allocation. Where each task
+// runs, a finished task's log size and a finished runner's result file are remembered (PhaseMemory), so
+// a repeated log read costs one or two requests and a repeated result read none.
 // ACL capabilities the token needs in the namespace: submit-job, read-job, list-jobs, read-logs,
 // read-fs (result file and log sizes).
 #pragma once
@@ -29,6 +33,7 @@
 #include "jobs/nomad/client.hpp"
 #include "jobs/nomad/config.hpp"
 #include "jobs/nomad/jobs.hpp"
+#include "jobs/nomad/phase_memory.hpp"
 #include "jobs/specs/spec_config.hpp"
 
 namespace nbs::jobs {
@@ -72,16 +77,23 @@ class NomadExecutor : public Executor {
     friend bool operator==(const JobFingerprint&, const JobFingerprint&) = default;
   };
 
+  // Whether a log read's allocation came from the memory (a 404 then means "look it up again").
+  enum class Lookup { remembered, fresh };
+
   NomadExecutor(NomadExecutorConfig config, nomad::Client client, std::shared_ptr<nomad::CancellableTransport> watch);
   nomad::QueryOptions query() const;
   nomad::WriteOptions write_options() const;
   std::string build_node_of(const std::string& job_id);
+  Result<std::vector<nomad::Allocation>> allocations_of(const std::string& name);
+  Result<LogChunk> read_log_at(const std::string& name, const std::string& task, const nomad::TaskMemo& at,
+                               LogOrigin origin, std::uint64_t offset, std::size_t max_bytes, Lookup lookup);
   Changes diff(std::uint64_t index, std::uint64_t new_index, const std::vector<nomad::JobListStub>& jobs);
   void sleep_unless_interrupted(std::chrono::milliseconds pause, std::uint64_t epoch);
 
   NomadExecutorConfig config_;
   nomad::Client client_;  // every call but the watch
   std::shared_ptr<nomad::CancellableTransport> watch_;
+  nomad::PhaseMemory memory_;  // thread-safe on its own
 
   std::mutex mutex_;
   std::condition_variable interrupted_;  // wakes a watch that sleeps between retries

@@ -5,14 +5,14 @@
 // watching a job costs.
 #include "jobs/nomad/nomad_executor.hpp"
 
-#include <gtest/gtest.h>
+#include <filesystem>
+#include <fstream>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 #include <boost/json.hpp>
-#include <filesystem>
-#include <fstream>
-#include <thread>
+#include <gtest/gtest.h>
 
 #include "common/http_client.hpp"
 #include "common/job_request_parser.hpp"
@@ -533,6 +533,124 @@ TEST_F(NomadExecutorSim, WatchingAJobCostsRequestsPerEventNotPerSecond) {
   EXPECT_LE(long_total, 12u);
   EXPECT_LE(long_total, short_total + 2);  // 25× longer, (almost) the same requests
   EXPECT_LE(count(long_requests, "GET /v1/jobs"), 5u);
+}
+
+// The reconciler observes a phase on every change and on idle checks: once the job's groups are known
+// (from start, or one read of the job by an executor that did not start it), a look is one request.
+TEST_F(NomadExecutorSim, ObservingAPlacedPhaseReadsOnlyItsAllocations) {
+  auto& e = make();
+  const auto l = launch(k_job_a, Phase::build, R"({"sleep_ms": 200})");
+  ASSERT_TRUE(e.start(l));
+  follow(l.id, PhaseState::succeeded);
+  reset_stats();
+  ASSERT_EQ(e.observe(l.id)->state, PhaseState::succeeded);
+  auto [total, requests] = stats();
+  EXPECT_EQ(total, 1u) << json::serialize(requests);
+  EXPECT_EQ(count(requests, "GET /v1/job/:id/allocations"), 1u);
+  // An executor that did not start the phase (a restarted daemon) reads the job once.
+  auto& fresh = make();
+  reset_stats();
+  ASSERT_EQ(fresh.observe(l.id)->state, PhaseState::succeeded);
+  ASSERT_EQ(fresh.observe(l.id)->state, PhaseState::succeeded);
+  std::tie(total, requests) = stats();
+  EXPECT_EQ(total, 3u) << json::serialize(requests);
+  EXPECT_EQ(count(requests, "GET /v1/job/:id"), 1u);
+  // Purged by another executor: the job list shows it gone, and the phase is absent again although
+  // Nomad still lists its allocations until garbage collection.
+  NomadExecutorConfig config{.specs = spec_config()};
+  config.nomad.address = sim_->address();
+  auto other = NomadExecutor::create(std::move(config));
+  ASSERT_TRUE(other) << other.error().message;
+  const std::uint64_t index = fresh.wait_for_change(0, 0ms)->index;
+  ASSERT_TRUE((*other)->purge(l.id));
+  ASSERT_TRUE(fresh.wait_for_change(index, 5s));
+  EXPECT_EQ(fresh.observe(l.id)->state, PhaseState::absent);
+}
+
+// A phase without allocations still needs its job and evaluations (placement), every time.
+TEST_F(NomadExecutorSim, AnUnplacedPhaseIsJudgedFromItsJobAndEvaluations) {
+  auto& e = make();
+  auto http = BlockingHttpClient::create();
+  auto fault = (*http)->request(
+      {.method = "POST", .url = sim_->address() + "/sim/faults", .body = R"({"fail_placement": 1})"});
+  ASSERT_TRUE(fault && fault->status == 200) << (fault ? fault->body : fault.error().message);
+  const auto l = launch(k_job_a, Phase::build, "{}");
+  ASSERT_TRUE(e.start(l));
+  reset_stats();
+  auto o = e.observe(l.id);
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->state, PhaseState::unplaceable) << o->message;
+  auto [total, requests] = stats();
+  EXPECT_EQ(total, 3u) << json::serialize(requests);
+  EXPECT_EQ(count(requests, "GET /v1/job/:id/evaluations"), 1u);
+  ASSERT_TRUE(e.purge(l.id));
+  EXPECT_EQ(e.observe(l.id)->state, PhaseState::absent);
+}
+
+// The tail of a log is read again and again (progress, excerpts, getLogs): where the task runs is
+// remembered, and a finished task's log size too.
+TEST_F(NomadExecutorSim, ARepeatedLogReadCostsOneRequestOnceTheTaskFinished) {
+  auto& e = make();
+  const auto l = launch(k_job_a, Phase::build, R"({"lines": ["hello", "world"], "sleep_ms": 3000})");
+  ASSERT_TRUE(e.start(l));
+  follow(l.id, PhaseState::running);
+  ASSERT_TRUE(e.read_log(l.id, "runner", LogOrigin::end, 0, 4096));
+  reset_stats();
+  auto running = e.read_log(l.id, "runner", LogOrigin::end, 0, 4096);
+  ASSERT_TRUE(running) << running.error().message;
+  auto [total, requests] = stats();
+  EXPECT_EQ(total, 2u) << json::serialize(requests);  // the log grows: its size, then the bytes
+  EXPECT_EQ(count(requests, "GET /v1/job/:id/allocations"), 0u);
+  follow(l.id, PhaseState::succeeded);
+  auto first = e.read_log(l.id, "runner", LogOrigin::end, 0, 4096);  // takes the final size
+  ASSERT_TRUE(first) << first.error().message;
+  reset_stats();
+  auto again = e.read_log(l.id, "runner", LogOrigin::end, 0, 4096);
+  ASSERT_TRUE(again) << again.error().message;
+  std::tie(total, requests) = stats();
+  EXPECT_EQ(total, 1u) << json::serialize(requests);
+  EXPECT_EQ(count(requests, "GET /v1/client/fs/logs/:alloc"), 1u);
+  EXPECT_EQ(again->bytes, first->bytes);
+  EXPECT_EQ(again->offset, first->offset);
+  EXPECT_EQ(again->total_size, first->total_size);
+  EXPECT_NE(again->bytes.find("hello\nworld\n"), std::string::npos);
+  // From the start, a window inside the log, and the size alone (no bytes: no request).
+  auto head = e.read_log(l.id, "runner", LogOrigin::start, 2, 5);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->bytes, first->bytes.substr(2, 5));
+  reset_stats();
+  auto size = e.read_log(l.id, "runner", LogOrigin::end, 0, 0);
+  ASSERT_TRUE(size);
+  EXPECT_EQ(size->total_size, first->total_size);
+  EXPECT_EQ(stats().first, 0u);
+  // Purged: the phase is forgotten, and reading it asks Nomad again.
+  ASSERT_TRUE(e.purge(l.id));
+  reset_stats();
+  (void)e.read_log(l.id, "runner", LogOrigin::end, 0, 4096);
+  EXPECT_EQ(count(stats().second, "GET /v1/job/:id/allocations"), 1u);
+}
+
+// The reconciler reads a finished build's result on every pass until the job record is final.
+TEST_F(NomadExecutorSim, AFinishedResultIsReadFromNomadOnce) {
+  auto& e = make();
+  const auto l = launch(k_job_a, Phase::build, "{}");
+  ASSERT_TRUE(e.start(l));
+  follow(l.id, PhaseState::succeeded);
+  reset_stats();
+  for (int i = 0; i < 3; ++i) {
+    auto result = e.read_result(l.id);
+    ASSERT_TRUE(result) << result.error().message;
+    EXPECT_EQ(*result, R"({"digest":"sha256:feed","size":42})");
+  }
+  auto [total, requests] = stats();
+  EXPECT_EQ(total, 1u) << json::serialize(requests);
+  EXPECT_EQ(count(requests, "GET /v1/client/fs/cat/:alloc"), 1u);
+  // A fresh executor finds the allocation first.
+  auto& fresh = make();
+  reset_stats();
+  ASSERT_TRUE(fresh.read_result(l.id));
+  ASSERT_TRUE(fresh.read_result(l.id));
+  EXPECT_EQ(stats().first, 2u);
 }
 
 TEST_F(NomadExecutorSim, ReadyAsksForTheLeader) {
