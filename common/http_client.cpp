@@ -1,12 +1,5 @@
 #include "common/http_client.hpp"
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -14,6 +7,14 @@
 #include <optional>
 #include <tuple>
 #include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "common/http_url.hpp"
 #include "common/tls_context.hpp"
@@ -48,7 +49,9 @@ struct Connection {
 class HttpPool {
  public:
   HttpPool(net::any_io_executor executor, HttpClientOptions options, std::shared_ptr<net::ssl::context> tls)
-      : executor_(std::move(executor)), options_(std::move(options)), tls_(std::move(tls)) {}
+      : executor_(std::move(executor)),
+        options_(std::move(options)),
+        tls_(std::move(tls)) {}  // tls may be null
 
   // The most recently used idle connection that is young enough, or null.
   std::unique_ptr<Connection> take(const PoolKey& key) {
@@ -79,15 +82,30 @@ class HttpPool {
     }
   }
 
+  // Loading the system trust store costs ~25 ms per context, so a client that never speaks TLS (a
+  // local registry, Nomad over http) never builds one: explicit TLS files are loaded at creation, to
+  // report a bad path at once; the default trust store on the first TLS connection.
+  Result<std::shared_ptr<net::ssl::context>> tls_context() {
+    std::lock_guard lock(mu_);
+    if (!tls_) {
+      auto made = make_tls_context(options_.tls);
+      if (!made) {
+        return made.error();
+      }
+      tls_ = std::move(*made);
+    }
+    return tls_;
+  }
+
   net::any_io_executor executor_;
   HttpClientOptions options_;
-  std::shared_ptr<net::ssl::context> tls_;
   std::atomic<std::uint64_t> stats_requests_{0};
   std::atomic<std::uint64_t> stats_opened_{0};
   std::atomic<std::uint64_t> stats_reused_{0};
 
  private:
   std::mutex mu_;
+  std::shared_ptr<net::ssl::context> tls_;
   std::map<PoolKey, std::deque<std::unique_ptr<Connection>>> idle_;
 };
 
@@ -132,8 +150,8 @@ net::awaitable<Result<std::unique_ptr<Connection>>> open_connection(HttpPool& po
   beast::error_code ec;
   tcp::resolver resolver(pool.executor_);
   auto endpoints =
-      co_await resolver.async_resolve(request.connect_to.empty() ? target.host : request.connect_to, target.port,
-                                      net::redirect_error(net::use_awaitable, ec));
+      co_await resolver.async_resolve(request.connect_to.empty() ? target.host : request.connect_to,
+                                      target.port, net::redirect_error(net::use_awaitable, ec));
   if (ec) {
     co_return io_error(ec, "resolve", request);
   }
@@ -150,7 +168,11 @@ net::awaitable<Result<std::unique_ptr<Connection>>> open_connection(HttpPool& po
     conn->plain.emplace(std::move(stream));
     co_return conn;
   }
-  conn->tls.emplace(std::move(stream), *pool.tls_);
+  auto context = pool.tls_context();
+  if (!context) {
+    co_return context.error();
+  }
+  conn->tls.emplace(std::move(stream), **context);
   const TlsOptions& tls = pool.options_.tls;
   const std::string& name = tls.server_name.empty() ? target.host : tls.server_name;
   if (!is_ip_literal(name)) {
@@ -160,7 +182,8 @@ net::awaitable<Result<std::unique_ptr<Connection>>> open_connection(HttpPool& po
   if (tls.verify == TlsVerify::peer) {
     conn->tls->set_verify_callback(net::ssl::host_name_verification(name));
   }
-  co_await conn->tls->async_handshake(net::ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
+  co_await conn->tls->async_handshake(net::ssl::stream_base::client,
+                                      net::redirect_error(net::use_awaitable, ec));
   if (ec) {
     co_return io_error(ec, "tls handshake", request);
   }
@@ -247,8 +270,8 @@ net::awaitable<Result<HttpResponse>> exchange_on(Stream& stream, Connection& con
       }
     } else if (out.body.size() + n > request.max_body) {
       co_return make_error(ErrorKind::internal, "http: " + request.method + " " + request.url +
-                                                    ": response body exceeds " + std::to_string(request.max_body) +
-                                                    " bytes");
+                                                    ": response body exceeds " +
+                                                    std::to_string(request.max_body) + " bytes");
     } else {
       out.body.append(piece);
     }
@@ -300,11 +323,16 @@ net::awaitable<Result<HttpResponse>> perform(std::shared_ptr<HttpPool> pool, Htt
 }  // namespace
 
 Result<HttpClient> HttpClient::create(net::any_io_executor executor, HttpClientOptions options) {
-  auto tls = make_tls_context(options.tls);
-  if (!tls) {
-    return tls.error();
+  std::shared_ptr<net::ssl::context> tls;
+  const TlsOptions& t = options.tls;
+  if (!t.ca_file.empty() || !t.ca_path.empty() || !t.client_cert.empty() || !t.client_key.empty()) {
+    auto made = make_tls_context(t);
+    if (!made) {
+      return made.error();
+    }
+    tls = std::move(*made);
   }
-  return HttpClient(std::make_shared<HttpPool>(std::move(executor), std::move(options), std::move(*tls)));
+  return HttpClient(std::make_shared<HttpPool>(std::move(executor), std::move(options), std::move(tls)));
 }
 
 net::awaitable<Result<HttpResponse>> HttpClient::request(HttpRequest request) const {
@@ -318,7 +346,8 @@ net::awaitable<Result<HttpResponse>> HttpClient::stream(HttpRequest request, Bod
 }
 
 HttpClientStats HttpClient::stats() const {
-  return HttpClientStats{pool_->stats_requests_.load(), pool_->stats_opened_.load(), pool_->stats_reused_.load()};
+  return HttpClientStats{pool_->stats_requests_.load(), pool_->stats_opened_.load(),
+                         pool_->stats_reused_.load()};
 }
 
 }  // namespace nbs

@@ -1,13 +1,14 @@
 #include "mcpd/tool_context.hpp"
 
-#include "mcpd/json_rpc.hpp"
+#include <cmath>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cmath>
+
+#include "mcpd/json_rpc.hpp"
 
 namespace nbs::mcpd {
 namespace asio = boost::asio;
@@ -59,17 +60,27 @@ bool ToolContext::report_progress(double progress, std::optional<double> total, 
 }
 
 asio::awaitable<bool> ToolContext::wait_for(std::chrono::steady_clock::duration duration) {
+  co_return co_await wait_for(duration, Subscribe{});
+}
+
+asio::awaitable<bool> ToolContext::wait_for(std::chrono::steady_clock::duration duration,
+                                            const Subscribe& subscribe) {
   if (cancelled()) {
     co_return false;
   }
   auto executor = co_await asio::this_coro::executor;
   auto timer = std::make_shared<asio::steady_timer>(executor, duration);
-  // The cancel may come from another thread: post the timer cancel onto the timer's executor.
-  auto handle = cancellation_->on_cancel([timer] { asio::post(timer->get_executor(), [timer] { timer->cancel(); }); });
+  // Wakers may run on another thread: they post the timer's cancel onto its executor.
+  Waker wake = [timer] { asio::post(timer->get_executor(), [timer] { timer->cancel(); }); };
+  auto handle = cancellation_->on_cancel(wake);
+  std::function<void()> unsubscribe = subscribe ? subscribe(wake) : nullptr;
   boost::system::error_code ec;
   co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
   cancellation_->remove(handle);
-  co_return !ec && !cancelled();
+  if (unsubscribe) {
+    unsubscribe();
+  }
+  co_return !cancelled();
 }
 
 }  // namespace nbs::mcpd

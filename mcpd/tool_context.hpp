@@ -2,18 +2,19 @@
 // only when the request carried a progressToken), and the request's cancellation signal.
 #pragma once
 
-#include "mcpd/cancellation.hpp"
-#include "mcpd/protocol_version.hpp"
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <boost/json.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "mcpd/cancellation.hpp"
+#include "mcpd/protocol_version.hpp"
 
 namespace nbs::mcpd {
 
@@ -26,7 +27,7 @@ struct CallInfo {
   std::string principal;  // who called: the token's name, "" when authentication is off
   Era era = Era::legacy;
   std::string protocol_version;
-  boost::json::object client_capabilities;       // modern: from _meta; legacy: from initialize (if known)
+  boost::json::object client_capabilities;           // modern: from _meta; legacy: from initialize (if known)
   std::optional<boost::json::value> progress_token;  // from params._meta.progressToken
   std::string peer;  // the client's address (HTTP), "stdio" on stdio, "" when unknown
 };
@@ -50,15 +51,23 @@ class ToolContext {
 
   // Sends notifications/progress{progressToken, progress, total?, message?}. Returns false (and sends
   // nothing) without a progressToken, when `progress` does not increase, or after cancellation.
-  bool report_progress(double progress, std::optional<double> total = std::nullopt, std::string_view message = {});
+  bool report_progress(double progress, std::optional<double> total = std::nullopt,
+                       std::string_view message = {});
 
   bool cancelled() const { return cancellation_->cancelled(); }
   Cancellation& cancellation() { return *cancellation_; }
   std::shared_ptr<Cancellation> cancellation_ptr() const { return cancellation_; }
 
   // Waits `duration` on the calling coroutine's executor, waking early on cancellation.
-  // Returns true if the whole duration passed, false if cancelled. For long-polls.
+  // Returns false if cancelled, true otherwise. For long-polls.
   boost::asio::awaitable<bool> wait_for(std::chrono::steady_clock::duration duration);
+
+  // The same, also ending early when the waker given to `subscribe` is called (from any thread).
+  // `subscribe` registers the waker and returns what unregisters it.
+  using Waker = std::function<void()>;
+  using Subscribe = std::function<std::function<void()>(Waker)>;
+  boost::asio::awaitable<bool> wait_for(std::chrono::steady_clock::duration duration,
+                                        const Subscribe& subscribe);
 
  private:
   CallInfo info_;

@@ -1,8 +1,12 @@
 #include "jobs/local/local_executor.hpp"
 
+#include <cstring>
 #include <fstream>
+#include <poll.h>
 #include <signal.h>
 #include <sstream>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <tuple>
 #include <unistd.h>
@@ -24,6 +28,7 @@ struct LocalExecutor::Task {
   pid_t supervisor = 0;
   pid_t pid = 0;  // also its process group
   bool supervisor_is_child = false;
+  Fd supervisor_exit;  // pidfd of a child supervisor: readable when it exits, which wakes the monitor
   PhaseState state = PhaseState::pending;
   std::optional<ExitStatus> exit;
   std::optional<Clock::time_point> kill_at;  // SIGKILL then, if still running
@@ -104,6 +109,10 @@ Result<std::unique_ptr<LocalExecutor>> LocalExecutor::create(LocalExecutorConfig
         "local executor: cannot create " + (config.state_dir / "phases").string() + ": " + ec.message());
   }
   std::unique_ptr<LocalExecutor> executor(new LocalExecutor(std::move(config)));
+  if (!executor->monitor_wake_) {
+    return make_error(ErrorKind::unavailable,
+                      std::string("local executor: eventfd: ") + std::strerror(errno));
+  }
   if (!executor->config_.build_user.empty() && ::geteuid() == 0) {
     auto user = lookup_user(executor->config_.build_user);
     if (!user) {
@@ -116,7 +125,8 @@ Result<std::unique_ptr<LocalExecutor>> LocalExecutor::create(LocalExecutorConfig
   return executor;
 }
 
-LocalExecutor::LocalExecutor(LocalExecutorConfig config) : config_(std::move(config)) {}
+LocalExecutor::LocalExecutor(LocalExecutorConfig config)
+    : config_(std::move(config)), monitor_wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
 LocalExecutor::~LocalExecutor() {
   {
@@ -124,6 +134,7 @@ LocalExecutor::~LocalExecutor() {
     stopping_ = true;
   }
   changed_.notify_all();
+  wake_monitor();
   if (monitor_.joinable()) {
     monitor_.join();
   }
@@ -291,6 +302,9 @@ Status LocalExecutor::launch_task(PhaseRun& phase, Task& task) {
   task.supervisor = spawned->supervisor;
   task.pid = spawned->task;
   task.supervisor_is_child = true;
+  // glibc 2.36's <sys/pidfd.h> lacks extern "C", hence the raw system call. Without a pidfd the poll
+  // interval notices the exit.
+  task.supervisor_exit = Fd(static_cast<int>(::syscall(SYS_pidfd_open, task.supervisor, 0)));
   task.state = PhaseState::running;
   write_file(task.dir / "pids", std::to_string(task.supervisor) + " " + std::to_string(task.pid) + "\n");
   return {};
@@ -303,6 +317,7 @@ void LocalExecutor::note_change(const std::string& job_id) {
     recent_.pop_front();
   }
   changed_.notify_all();
+  wake_monitor();
 }
 
 bool LocalExecutor::poll_tasks() {
@@ -342,12 +357,15 @@ bool LocalExecutor::poll_tasks() {
       if (task.state == PhaseState::running) {
         if (task.supervisor_is_child && ::waitpid(task.supervisor, nullptr, WNOHANG) == task.supervisor) {
           task.supervisor_is_child = false;  // reaped: from now on only the exit file and /proc tell
+          task.supervisor_exit.reset();
         }
         if (auto exit = read_exit_file(task.dir / "exit")) {
           task.exit = exit;
           task.state = exit->code == 0 ? PhaseState::succeeded : PhaseState::failed;
           if (task.supervisor_is_child) {
             ::waitpid(task.supervisor, nullptr, 0);  // it exits right after writing the file
+            task.supervisor_is_child = false;
+            task.supervisor_exit.reset();
           }
           --running;
           changed_here = true;
@@ -377,11 +395,33 @@ bool LocalExecutor::poll_tasks() {
 }
 
 void LocalExecutor::monitor_loop() {
+  // Sleeps until a child supervisor exits (its pidfd), someone wakes it (a start, a stop), or the poll
+  // interval passes: recovered tasks of an earlier daemon are not our children and are only polled.
   std::unique_lock lock(mutex_);
+  std::vector<pollfd> fds;
   while (!stopping_) {
     poll_tasks();
-    changed_.wait_for(lock, config_.poll_interval);
+    fds.assign(1, pollfd{.fd = monitor_wake_.get(), .events = POLLIN, .revents = 0});
+    for (const auto& [name, phase] : phases_) {
+      for (const auto& task : phase->tasks) {
+        if (task.state == PhaseState::running && task.supervisor_exit) {
+          fds.push_back(pollfd{.fd = task.supervisor_exit.get(), .events = POLLIN, .revents = 0});
+        }
+      }
+    }
+    lock.unlock();
+    ::poll(fds.data(), fds.size(), static_cast<int>(config_.poll_interval.count()));
+    std::uint64_t wakes = 0;
+    if (fds[0].revents & POLLIN) {
+      (void)!::read(monitor_wake_.get(), &wakes, sizeof wakes);
+    }
+    lock.lock();
   }
+}
+
+void LocalExecutor::wake_monitor() {
+  const std::uint64_t one = 1;
+  (void)!::write(monitor_wake_.get(), &one, sizeof one);
 }
 
 PhaseObservation LocalExecutor::observe_locked(const PhaseRun& phase) const {

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/fd.hpp"
 #include "jobs/executor.hpp"
 #include "jobs/local/task_supervisor.hpp"
 
@@ -55,6 +56,7 @@ class LocalExecutor : public Executor {
   void monitor_loop();
   bool poll_tasks();                            // true when something changed
   void note_change(const std::string& job_id);  // under mutex_
+  void wake_monitor();
   Status launch_task(PhaseRun& phase, Task& task);
   std::filesystem::path phase_dir(const PhaseId& id) const;
   PhaseObservation observe_locked(const PhaseRun& phase) const;
@@ -68,6 +70,7 @@ class LocalExecutor : public Executor {
   std::map<std::string, std::unique_ptr<PhaseRun>> phases_;   // by PhaseId::name()
   bool stopping_ = false;
   std::uint64_t interruptions_ = 0;
+  Fd monitor_wake_;  // an eventfd: ends the monitor's sleep
   std::thread monitor_;
 };
 

@@ -25,6 +25,7 @@ Orchestrator::~Orchestrator() {
   {
     std::lock_guard guard(mutex_);
     stopping_ = true;
+    listeners_.clear();  // their long-polls end on their own timers
   }
   wake_.notify_all();
   records_changed_.notify_all();
@@ -110,6 +111,12 @@ Result<JobRecord> Orchestrator::get(const std::string& job_id, const std::string
       }
       return it->second;
     }
+    if (auto it = settled_.find(job_id); it != settled_.end() && it->second.expires > SteadyClock::now()) {
+      if (!it->second.record.token_id.empty() && it->second.record.token_id != token_id) {
+        return make_error(ErrorKind::not_found, "job_id: no job " + job_id);
+      }
+      return it->second.record;
+    }
   }
   auto stored = store_.get(record_key(job_id));
   if (!stored) {
@@ -118,27 +125,130 @@ Result<JobRecord> Orchestrator::get(const std::string& job_id, const std::string
   if (!*stored) {
     return make_error(ErrorKind::not_found, "job_id: no job " + job_id);
   }
-  auto record = parse_visible(job_id, (*stored)->value, token_id);
-  if (record && !record->settled) {
-    // A job another replica accepted: watch it here too, which keeps its cached record fresh.
-    remember(*record);
-    mark_dirty(job_id);
+  auto record = parse_job_record((*stored)->value);
+  if (!record) {
+    return record;
+  }
+  remember(*record);
+  if (!record->settled) {
+    mark_dirty(job_id);  // a job another replica accepted: watch it here too, which keeps it fresh
+  }
+  if (!record->token_id.empty() && record->token_id != token_id) {
+    return make_error(ErrorKind::not_found, "job_id: no job " + job_id);  // not telling it exists
   }
   return record;
 }
 
 void Orchestrator::remember(const JobRecord& record) {
   std::lock_guard guard(mutex_);
-  if (record.settled) {
-    cache_.erase(record.id);
-  } else {
+  if (!record.settled) {
     cache_[record.id] = record;
+    return;
+  }
+  cache_.erase(record.id);
+  if (settled_.size() >= config_.settled_cache_size && !settled_.contains(record.id)) {
+    auto oldest = std::min_element(settled_.begin(), settled_.end(), [](const auto& a, const auto& b) {
+      return a.second.expires < b.second.expires;
+    });
+    if (oldest != settled_.end()) {
+      settled_.erase(oldest);
+    }
+  }
+  if (config_.settled_cache_size > 0) {
+    settled_[record.id] = SettledEntry{record, SteadyClock::now() + config_.settled_cache_ttl};
   }
 }
 
 void Orchestrator::forget(const std::string& job_id) {
   active_.erase(job_id);
   cache_.erase(job_id);
+  progress_.erase(job_id);
+}
+
+void Orchestrator::record_changed(const std::string& job_id) {
+  std::vector<std::function<void()>> wake;
+  {
+    std::lock_guard guard(mutex_);
+    ++changes_;
+    for (auto it = listeners_.begin(); it != listeners_.end();) {
+      if (it->second.job_id == job_id) {
+        wake.push_back(std::move(it->second.wake));
+        it = listeners_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  records_changed_.notify_all();
+  for (auto& w : wake) {
+    w();
+  }
+}
+
+std::uint64_t Orchestrator::changes() {
+  std::lock_guard guard(mutex_);
+  return changes_;
+}
+
+std::uint64_t Orchestrator::notify_on_change(const std::string& job_id, std::uint64_t since,
+                                             std::function<void()> wake) {
+  std::unique_lock guard(mutex_);
+  const std::uint64_t handle = ++next_listener_;
+  if (changes_ == since && !stopping_) {
+    listeners_.emplace(handle, ChangeListener{job_id, std::move(wake)});
+    return handle;
+  }
+  guard.unlock();
+  wake();
+  return handle;
+}
+
+void Orchestrator::cancel_notification(std::uint64_t handle) {
+  std::lock_guard guard(mutex_);
+  listeners_.erase(handle);
+}
+
+std::optional<BuildStep> Orchestrator::build_progress(const JobRecord& record) {
+  if (record.status != JobStatus::building) {
+    return std::nullopt;
+  }
+  {
+    std::lock_guard guard(mutex_);
+    if (auto it = progress_.find(record.id);
+        it != progress_.end() && SteadyClock::now() - it->second.read_at < config_.progress_refresh) {
+      return it->second.step;
+    }
+  }
+  std::optional<BuildStep> step = latest_build_step(record);
+  std::lock_guard guard(mutex_);
+  if (cache_.contains(record.id)) {  // only while the job is active, so the map stays bounded
+    progress_[record.id] = ProgressEntry{SteadyClock::now(), step};
+  }
+  return step;
+}
+
+std::optional<BuildStep> Orchestrator::latest_build_step(const JobRecord& record) {
+  // The last step event in the tail of the build log.
+  auto chunk = executor_.read_log({record.id, Phase::build, record.attempt}, "runner", jobs::LogOrigin::end,
+                                  0, 16 * 1024);
+  if (!chunk) {
+    return std::nullopt;
+  }
+  std::string_view bytes = chunk->bytes;
+  std::size_t end = bytes.size();
+  while (end > 0) {
+    const std::size_t start = bytes.rfind('\n', end - 1);
+    const std::size_t from = start == std::string_view::npos ? 0 : start + 1;
+    auto event = parse_phase_event(bytes.substr(from, end - from));
+    if (event && event->kind == EventKind::step) {
+      return BuildStep{event->step, event->steps, event->text};
+    }
+    if (start == std::string_view::npos) {
+      break;
+    }
+    end = start;
+  }
+  return std::nullopt;
 }
 
 Result<JobRecord> Orchestrator::wait_for_change(const std::string& job_id, const JobRecord& seen,
@@ -183,6 +293,7 @@ Result<JobRecord> Orchestrator::kill(const std::string& job_id, const std::strin
     auto put = store_.put(record_key(job_id), json::serialize(to_json(*record)), (*stored)->index);
     if (put) {
       remember(*record);
+      record_changed(job_id);
       mark_dirty(job_id);
       return record;
     }
@@ -367,7 +478,7 @@ void Orchestrator::reconcile(const std::string& job_id) {
       return;
     }
     remember(*decision.record);
-    records_changed_.notify_all();
+    record_changed(job_id);
     publish_events(*record, *decision.record);
   }
   const JobRecord& current = decision.record ? *decision.record : *record;
@@ -600,6 +711,8 @@ Result<Orchestrator::CleanupReport> Orchestrator::cleanup_all() {
       const JobRecord& old = page->jobs[i];
       if (auto stored = store_.get(record_key(old.id)); stored && *stored && old.settled) {
         if (store_.remove(record_key(old.id), (*stored)->index)) {
+          std::lock_guard guard(mutex_);
+          settled_.erase(old.id);
           report.jobs.push_back(old.id);
         }
       }

@@ -10,7 +10,9 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <string>
 #include <thread>
 
 #include <boost/json/value.hpp>
@@ -37,6 +39,20 @@ struct OrchestratorConfig {
   std::string registries_conf;
   std::string registry_auth_file;  // containers auth.json for the registries jobs push to
   std::size_t history_limit = 1000;
+  // A running build's latest Buildah step is read from its log at most this often, however many
+  // clients poll (on Nomad a log read is a request).
+  std::chrono::milliseconds progress_refresh{std::chrono::seconds(1)};
+  // Finished records no longer change: recently read ones are answered from memory for this long
+  // (bounded by how long another replica's history trimming may go unseen here).
+  std::size_t settled_cache_size = 256;
+  std::chrono::milliseconds settled_cache_ttl{std::chrono::seconds(30)};
+};
+
+// Where a running build is: Buildah's STEP n/m and its instruction.
+struct BuildStep {
+  int step = 0;
+  int steps = 0;
+  std::string text;
 };
 
 // A status change, as webhooks and metrics see it.
@@ -66,6 +82,16 @@ class Orchestrator {
   Result<JobRecord> wait_for_change(const std::string& job_id, const JobRecord& seen,
                                     std::chrono::milliseconds timeout,
                                     const std::function<bool()>& cancelled = {});
+
+  // For long-polls that must not block a thread: changes() counts this daemon's record writes;
+  // notify_on_change calls `wake` once, from any thread, when the job's record next changes, or at once
+  // if changes() has moved past `since` (read before the record the caller holds). The handle cancels.
+  std::uint64_t changes();
+  std::uint64_t notify_on_change(const std::string& job_id, std::uint64_t since, std::function<void()> wake);
+  void cancel_notification(std::uint64_t handle);
+
+  // The latest Buildah step of the record's build while it runs (progress_refresh old at most).
+  std::optional<BuildStep> build_progress(const JobRecord& record);
 
   // Records the intent to kill; the watcher stops the running phase (gracefully) and marks it KILLED.
   Result<JobRecord> kill(const std::string& job_id, const std::string& token_id = {});
@@ -98,10 +124,12 @@ class Orchestrator {
   Status act(const JobRecord& record, const Action& action);
   Result<std::string> runner_spec(const JobRecord& record, Phase phase);
   std::vector<std::string> excerpt(const JobRecord& record, Phase phase);
+  std::optional<BuildStep> latest_build_step(const JobRecord& record);
   void publish_events(const JobRecord& before, const JobRecord& after);
   void mark_dirty(const std::string& job_id);
-  void remember(const JobRecord& record);  // caches an active job's record (drops a settled one)
-  void forget(const std::string& job_id);  // under mutex_: no longer active, nothing cached
+  void remember(const JobRecord& record);  // caches an active job's record, or a settled one for a while
+  void record_changed(const std::string& job_id);  // wakes the long-polls waiting on the job
+  void forget(const std::string& job_id);          // under mutex_: no longer active, nothing cached
   std::chrono::steady_clock::time_point next_check(const JobRecord& record) const;
 
   jobs::Executor& executor_;
@@ -115,7 +143,24 @@ class Orchestrator {
   std::condition_variable records_changed_;  // getStatus long-polls sleep on it
   std::set<std::string> dirty_;
   std::map<std::string, std::chrono::steady_clock::time_point> active_;  // job → when to look again
-  std::map<std::string, JobRecord> cache_;           // the latest record of every active job
+  std::map<std::string, JobRecord> cache_;  // the latest record of every active job
+  struct SettledEntry {
+    JobRecord record;
+    std::chrono::steady_clock::time_point expires;
+  };
+  std::map<std::string, SettledEntry> settled_;  // recently read finished records
+  struct ProgressEntry {
+    std::chrono::steady_clock::time_point read_at;
+    std::optional<BuildStep> step;
+  };
+  std::map<std::string, ProgressEntry> progress_;  // running builds' latest steps
+  struct ChangeListener {
+    std::string job_id;
+    std::function<void()> wake;
+  };
+  std::uint64_t changes_ = 0;
+  std::uint64_t next_listener_ = 0;
+  std::map<std::uint64_t, ChangeListener> listeners_;
   std::map<std::string, std::string> start_errors_;  // job → why the executor refused its phase
   bool stopping_ = false;
   std::atomic<bool> executor_watcher_done_ = false;

@@ -91,29 +91,11 @@ std::string next_step(const JobRecord& r) {
 }
 
 json::object progress_json(Orchestrator& orchestrator, const JobRecord& r) {
-  // The latest buildah STEP n/m of a running build, from the end of its log.
-  if (r.status != JobStatus::building) {
+  auto step = orchestrator.build_progress(r);
+  if (!step) {
     return {};
   }
-  auto chunk = orchestrator.executor().read_log({r.id, Phase::build, r.attempt}, "runner",
-                                                jobs::LogOrigin::end, 0, 16 * 1024);
-  if (!chunk) {
-    return {};
-  }
-  std::size_t end = chunk->bytes.size();
-  while (end > 0) {
-    const std::size_t start = chunk->bytes.rfind('\n', end - 1);
-    const std::size_t from = start == std::string::npos ? 0 : start + 1;
-    auto event = parse_phase_event(std::string_view(chunk->bytes).substr(from, end - from));
-    if (event && event->kind == EventKind::step) {
-      return {{"step", event->step}, {"steps", event->steps}, {"text", event->text}};
-    }
-    if (start == std::string::npos) {
-      break;
-    }
-    end = start;
-  }
-  return {};
+  return {{"step", step->step}, {"steps", step->steps}, {"text", step->text}};
 }
 
 Result<ToolResult> status_result(Orchestrator& orchestrator, const JobRecord& r) {
@@ -186,8 +168,9 @@ bool same_stage(const JobRecord& a, const JobRecord& b) {
   return a.status == b.status && a.active_phase == b.active_phase;
 }
 
-// Long-polls (wait_seconds) with progress notifications, so it is the one real coroutine. It polls the
-// record cheaply rather than blocking a thread; the wait ends early when the client cancels or
+// Long-polls (wait_seconds) with progress notifications, so it is the one real coroutine. It wakes when
+// the orchestrator writes the job's record, and once a second for new Buildah steps (they are in the
+// log, not the record) and for writes by another replica; it ends early when the client cancels or
 // disconnects (the build itself is never cancelled by this).
 asio::awaitable<Result<ToolResult>> get_status_call(Orchestrator& o, const json::object& args,
                                                     ToolContext& ctx) {
@@ -195,6 +178,7 @@ asio::awaitable<Result<ToolResult>> get_status_call(Orchestrator& o, const json:
   if (!request) {
     co_return request.error();
   }
+  std::uint64_t changes = o.changes();
   auto record = o.get(request->job_id, ctx.principal());
   if (!record) {
     co_return record.error();
@@ -206,8 +190,11 @@ asio::awaitable<Result<ToolResult>> get_status_call(Orchestrator& o, const json:
   const std::string first_message = request->wait_seconds > 0 ? progress_message(o, *record) : "";
   std::string last_message;
   double progress = 0;
-  while (same_stage(*record, first) && !is_terminal(record->status) &&
-         std::chrono::steady_clock::now() < deadline) {
+  while (same_stage(*record, first) && !is_terminal(record->status)) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      break;
+    }
     std::string message = progress_message(o, *record);
     if (ctx.has_progress_token()) {
       if (message != last_message) {
@@ -217,9 +204,15 @@ asio::awaitable<Result<ToolResult>> get_status_call(Orchestrator& o, const json:
     } else if (message != first_message) {
       break;
     }
-    if (!co_await ctx.wait_for(250ms)) {
+    auto on_change = [&o, &request, changes](ToolContext::Waker wake) -> std::function<void()> {
+      const auto handle = o.notify_on_change(request->job_id, changes, std::move(wake));
+      return [&o, handle] { o.cancel_notification(handle); };
+    };
+    if (!co_await ctx.wait_for(std::min<std::chrono::steady_clock::duration>(deadline - now, 1s),
+                               on_change)) {
       break;
     }
+    changes = o.changes();
     record = o.get(request->job_id, ctx.principal());
     if (!record) {
       co_return record.error();

@@ -1,6 +1,7 @@
 // Stands in for nbs-runner (and podman) in the executor's and orchestrator's tests. As a runner it reads
 // its spec (`<phase> --spec FILE ...`) and acts out spec.fake: {"lines": [...], "sleep_ms": N, "exit": N,
-// "ignore_term": bool}, or the same from the request's build_args FAKE_<PHASE>_EXIT / FAKE_<PHASE>_SLEEP_MS;
+// "ignore_term": bool}, or the same from the request's build_args FAKE_<PHASE>_EXIT / FAKE_<PHASE>_SLEEP_MS
+// (and FAKE_<PHASE>_STEP "n/m text": one Buildah step event);
 // then writes {"digest": ...} to spec.result_path. As podman (first argument "run") it prints its
 // arguments, one per line, and exits 0, or 7 when the last argument contains "fail", or sleeps 30 s
 // when it contains "hang".
@@ -50,6 +51,16 @@ int main(int argc, char** argv) {
     }
     if (const auto* sleep = args.if_contains("FAKE_" + phase + "_SLEEP_MS")) {
       fake["sleep_ms"] = std::stoi(std::string(sleep->as_string()));
+    }
+    if (const auto* step = args.if_contains("FAKE_" + phase + "_STEP")) {  // "n/m instruction"
+      const std::string text(step->as_string());
+      const auto slash = text.find('/'), space = text.find(' ');
+      json::object event{{"ts", "2026-11-26T00:00:00.500Z"},
+                         {"kind", "step"},
+                         {"step", std::stoi(text.substr(0, slash))},
+                         {"steps", std::stoi(text.substr(slash + 1, space - slash - 1))},
+                         {"text", text.substr(space + 1)}};
+      fake["lines"] = json::array{json::value(json::serialize(event))};
     }
   }
   if (fake.contains("ignore_term") && fake.at("ignore_term").as_bool()) {

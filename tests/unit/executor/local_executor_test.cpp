@@ -1,12 +1,11 @@
 #include "jobs/local/local_executor.hpp"
 
+#include <fstream>
 #include <signal.h>
+#include <thread>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
-
-#include <fstream>
-#include <thread>
 
 #include "common/job_request_parser.hpp"
 
@@ -29,14 +28,14 @@ class LocalExecutorTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  LocalExecutor& make(unsigned max_tasks = 4) {
+  LocalExecutor& make(unsigned max_tasks = 4, std::chrono::milliseconds poll_interval = 20ms) {
     executor_.reset();
     auto e = LocalExecutor::create(LocalExecutorConfig{.state_dir = dir_,
                                                        .runner_path = FAKE_RUNNER,
                                                        .podman_path = FAKE_RUNNER,
                                                        .podman_args = {"--network", "host"},
                                                        .max_running_tasks = max_tasks,
-                                                       .poll_interval = 20ms});
+                                                       .poll_interval = poll_interval});
     EXPECT_TRUE(e) << e.error().message;
     executor_ = std::move(*e);
     return *executor_;
@@ -111,6 +110,14 @@ TEST_F(LocalExecutorTest, WaitForChangeNamesTheJobsThatChanged) {
   EXPECT_GT(changes->index, index);
   EXPECT_FALSE(changes->everything);
   EXPECT_EQ(changes->job_ids, std::vector<std::string>{"ja"});
+}
+
+TEST_F(LocalExecutorTest, ATaskExitWakesTheMonitorWithoutPolling) {
+  // With an hour between polls, only the supervisor's pidfd can tell the monitor that the task ended.
+  auto& e = make(4, std::chrono::hours(1));
+  const auto launch = build_launch("jp", R"({"sleep_ms": 200})");
+  ASSERT_TRUE(e.start(launch));
+  wait_for(launch.id, PhaseState::succeeded);
 }
 
 TEST_F(LocalExecutorTest, StartingTwiceStartsOnce) {
@@ -210,10 +217,12 @@ TEST_F(LocalExecutorTest, TestPhaseRunsOneContainerPerCommandAndTheEntryPoint) {
   EXPECT_EQ(o.tasks[2].name, "entry-point");
   // Each argument reached podman verbatim: no shell in between.
   EXPECT_EQ(whole_log(launch.id, "cmd-1"),
-            "run\n--rm\n--pull=always\n--network\nhost\n--name\nnbs-j11-test-cmd-1\n--env\nA=b c\nh:5000/tmp:j11\nsh\n-c\n"
+            "run\n--rm\n--pull=always\n--network\nhost\n--name\nnbs-j11-test-cmd-1\n--env\nA=b "
+            "c\nh:5000/tmp:j11\nsh\n-c\n"
             "echo $HOME; exit 3\n");
   EXPECT_EQ(whole_log(launch.id, "entry-point"),
-            "run\n--rm\n--pull=always\n--network\nhost\n--name\nnbs-j11-test-entry-point\n--env\nA=b c\nh:5000/tmp:j11\n");
+            "run\n--rm\n--pull=always\n--network\nhost\n--name\nnbs-j11-test-entry-point\n--env\nA=b "
+            "c\nh:5000/tmp:j11\n");
 }
 
 TEST_F(LocalExecutorTest, LogsReadFromTheEndAndByOffset) {

@@ -3,6 +3,8 @@
 #include "mcpd/orchestrator/orchestrator.hpp"
 
 #include <algorithm>
+#include <future>
+#include <thread>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -124,6 +126,78 @@ TEST_F(OrchestratorTest, AJobWithTestsIsBuiltTestedAndPublished) {
                                       "publish.started", "publish.completed", "job.completed"}));
   EXPECT_TRUE(store_->list("locks/")->empty()) << "the build lock was not released";
   EXPECT_EQ(orchestrator_->executor().list(done.id)->size(), 3u);
+}
+
+TEST_F(OrchestratorTest, ALongPollIsWokenByTheJobsNextRecordWrite) {
+  const JobRecord submitted = submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "1000"})"));
+  const JobRecord building = wait_for_status(submitted.id, JobStatus::building);
+  std::promise<void> woken;
+  const std::uint64_t since = orchestrator_->changes();
+  orchestrator_->notify_on_change(submitted.id, since, [&woken] { woken.set_value(); });
+  // The next write is the build's end; no other job is involved.
+  EXPECT_EQ(woken.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_NE(to_string(orchestrator_->get(submitted.id)->status), to_string(building.status));
+  settle(submitted.id);
+}
+
+TEST_F(OrchestratorTest, ANotificationAskedForAfterAChangeWakesAtOnce) {
+  const JobRecord submitted = submit(job());
+  const std::uint64_t before = orchestrator_->changes();
+  settle(submitted.id);
+  ASSERT_GT(orchestrator_->changes(), before);
+  bool woken = false;
+  orchestrator_->notify_on_change(submitted.id, before, [&woken] { woken = true; });
+  EXPECT_TRUE(woken) << "a change between reading the record and asking to be told was missed";
+  bool not_yet = false;
+  const auto handle =
+      orchestrator_->notify_on_change(submitted.id, orchestrator_->changes(), [&not_yet] { not_yet = true; });
+  orchestrator_->cancel_notification(handle);
+  EXPECT_FALSE(not_yet);
+}
+
+TEST_F(OrchestratorTest, AFinishedRecordIsAnsweredFromMemoryUntilHistoryTrimsIt) {
+  const JobRecord done = settle(submit(job()).id);
+  // Behind the orchestrator's back: the record is gone from the store, yet a status poll still sees it.
+  auto stored = store_->get("jobs/" + done.id);
+  ASSERT_TRUE(stored && *stored);
+  ASSERT_TRUE(store_->remove("jobs/" + done.id, (*stored)->index));
+  auto cached = orchestrator_->get(done.id);
+  ASSERT_TRUE(cached) << cached.error().describe();
+  EXPECT_EQ(cached->status, JobStatus::succeeded);
+  EXPECT_EQ(cached->digest, done.digest);
+}
+
+TEST_F(OrchestratorTest, AFinishedRecordBoundToATokenStaysHiddenFromOthersInMemoryToo) {
+  auto submitted = orchestrator_->submit(job(), "alice");
+  ASSERT_TRUE(submitted);
+  JobRecord seen = *submitted;
+  for (int i = 0; i < 20 && !seen.settled; ++i) {
+    seen = *orchestrator_->wait_for_change(seen.id, seen, 1s);  // as alice: the record carries her token
+  }
+  ASSERT_TRUE(seen.settled);
+  ASSERT_TRUE(orchestrator_->get(submitted->id, "alice"));  // now cached
+  auto other = orchestrator_->get(submitted->id, "bob");
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().kind, ErrorKind::not_found);
+}
+
+TEST_F(OrchestratorTest, BuildProgressIsTheLatestBuildahStepOfARunningBuild) {
+  const JobRecord submitted =
+      submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "3000", "FAKE_BUILD_STEP": "2/5 RUN make"})"));
+  const JobRecord building = wait_for_status(submitted.id, JobStatus::building);
+  std::optional<BuildStep> step;
+  for (int i = 0; i < 50 && !step; ++i) {
+    step = orchestrator_->build_progress(*orchestrator_->get(submitted.id));
+    if (!step) {
+      std::this_thread::sleep_for(100ms);  // the runner has not logged the step yet
+    }
+  }
+  ASSERT_TRUE(step) << "no step seen while " << to_string(building.status);
+  EXPECT_EQ(step->step, 2);
+  EXPECT_EQ(step->steps, 5);
+  EXPECT_EQ(step->text, "RUN make");
+  const JobRecord done = settle(submitted.id);
+  EXPECT_FALSE(orchestrator_->build_progress(done)) << "a finished job has no build progress";
 }
 
 TEST_F(OrchestratorTest, ABuildFailureKeepsThePhaseAndTheFailingLines) {
