@@ -27,6 +27,8 @@ ErrorKind kind_for_status(int status) {
       return ErrorKind::not_found;
     case 409:
       return ErrorKind::conflict;
+    case 429:
+      return ErrorKind::rate_limited;
     case 503:
       return ErrorKind::unavailable;
     case 504:
@@ -37,8 +39,9 @@ ErrorKind kind_for_status(int status) {
 }
 
 std::optional<ErrorKind> kind_for_code(std::string_view code) {
-  for (auto kind : {ErrorKind::invalid_argument, ErrorKind::unauthorized, ErrorKind::not_found,
-                    ErrorKind::conflict, ErrorKind::unavailable, ErrorKind::timeout, ErrorKind::internal}) {
+  for (auto kind :
+       {ErrorKind::invalid_argument, ErrorKind::unauthorized, ErrorKind::not_found, ErrorKind::conflict,
+        ErrorKind::rate_limited, ErrorKind::unavailable, ErrorKind::timeout, ErrorKind::internal}) {
     if (to_string(kind) == code) {
       return kind;
     }

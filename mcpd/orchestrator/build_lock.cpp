@@ -33,7 +33,26 @@ std::optional<Lease> parse_lease(const std::string& text) {
 
 }  // namespace
 
+std::optional<BuildLock::HeldLease> BuildLock::held(const std::string& key) {
+  std::lock_guard guard(mutex_);
+  auto it = held_.find(key);
+  return it == held_.end() ? std::nullopt : std::optional<HeldLease>(it->second);
+}
+
+void BuildLock::hold(const std::string& key, std::optional<HeldLease> lease) {
+  std::lock_guard guard(mutex_);
+  if (lease) {
+    held_[key] = std::move(*lease);
+  } else {
+    held_.erase(key);
+  }
+}
+
 Result<LockView> BuildLock::view(const std::string& key, const std::string& job_id, SystemTime now) {
+  // Nobody else can take an unexpired lease of ours, so our own memory answers for it.
+  if (auto mine = held(key); mine && mine->holder == job_id && mine->expires >= now) {
+    return LockView{LockState::ours, job_id};
+  }
   auto stored = store_.get(key);
   if (!stored) {
     return stored.error();
@@ -50,27 +69,45 @@ Result<LockView> BuildLock::view(const std::string& key, const std::string& job_
 
 Status BuildLock::acquire(const std::string& key, const std::string& job_id, SystemTime now,
                           std::chrono::seconds ttl) {
+  const json::object lease{{"holder", job_id}, {"expires", format_utc(now + ttl)}};
+  const std::string value = json::serialize(lease);
+  auto write = [&](std::uint64_t index) -> Result<std::uint64_t> {
+    auto put = store_.put(key, value, index);
+    hold(key, put ? std::optional<HeldLease>(HeldLease{job_id, *put, now + ttl}) : std::nullopt);
+    return put;
+  };
+  // Renewing our own lease, or taking a lock nobody holds: one write, checked by its index.
+  auto mine = held(key);
+  auto first = write(mine && mine->holder == job_id ? mine->index : 0);
+  if (first || first.error().kind != ErrorKind::conflict) {
+    return first ? Status{} : Status(first.error());
+  }
+  // Someone wrote it since: see who holds it now.
   auto stored = store_.get(key);
   if (!stored) {
     return stored.error();
   }
   std::uint64_t index = 0;
   if (*stored) {
-    auto lease = parse_lease((*stored)->value);
-    if (lease && lease->holder != job_id && lease->expires >= now) {
-      return make_error(ErrorKind::conflict, "build lock held by job " + lease->holder);
+    auto current = parse_lease((*stored)->value);
+    if (current && current->holder != job_id && current->expires >= now) {
+      return make_error(ErrorKind::conflict, "build lock held by job " + current->holder);
     }
     index = (*stored)->index;
   }
-  const json::object lease{{"holder", job_id}, {"expires", format_utc(now + ttl)}};
-  auto put = store_.put(key, json::serialize(lease), index);
-  if (!put) {
-    return put.error();
-  }
-  return {};
+  auto put = write(index);
+  return put ? Status{} : Status(put.error());
 }
 
 Status BuildLock::release(const std::string& key, const std::string& job_id) {
+  if (auto mine = held(key); mine && mine->holder == job_id) {
+    hold(key, std::nullopt);
+    auto removed = store_.remove(key, mine->index);
+    if (removed || removed.error().kind != ErrorKind::conflict) {
+      return removed;
+    }
+    // Changed since we wrote it (it had expired and was taken): decide from what is there.
+  }
   auto stored = store_.get(key);
   if (!stored) {
     return stored.error();

@@ -1,9 +1,13 @@
 // One build at a time per (registry, image, branch): a lease in the record store under
 // `locks/<hash>`, taken and released with check-and-set so two daemons sharing a store agree. A lease
 // has an expiry, renewed at every phase transition, so a lock whose holder vanished frees itself.
+// The leases this daemon holds are remembered with their store index: looking at, renewing and giving
+// back one's own lease then costs at most one write (a Nomad Variables request each, on a cluster).
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "jobs/record_store.hpp"
@@ -31,7 +35,17 @@ class BuildLock {
   Status release(const std::string& key, const std::string& job_id);
 
  private:
+  struct HeldLease {
+    std::string holder;
+    std::uint64_t index = 0;
+    SystemTime expires;
+  };
+  std::optional<HeldLease> held(const std::string& key);
+  void hold(const std::string& key, std::optional<HeldLease> lease);  // nullopt: forget it
+
   jobs::RecordStore& store_;
+  std::mutex mutex_;
+  std::map<std::string, HeldLease> held_;
 };
 
 }  // namespace nbs::mcpd

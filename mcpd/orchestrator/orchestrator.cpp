@@ -79,7 +79,7 @@ Result<JobRecord> Orchestrator::submit(const json::value& job_config, const std:
   if (!put) {
     return put.error();
   }
-  remember(record);
+  remember(record, *put);
   mark_dirty(record.id);
   return record;
 }
@@ -106,10 +106,10 @@ Result<JobRecord> Orchestrator::get(const std::string& job_id, const std::string
     // transition, so a status poll costs no store read (a Nomad Variables request on a cluster).
     std::lock_guard guard(mutex_);
     if (auto it = cache_.find(job_id); it != cache_.end()) {
-      if (!it->second.token_id.empty() && it->second.token_id != token_id) {
+      if (!it->second.record.token_id.empty() && it->second.record.token_id != token_id) {
         return make_error(ErrorKind::not_found, "job_id: no job " + job_id);
       }
-      return it->second;
+      return it->second.record;
     }
     if (auto it = settled_.find(job_id); it != settled_.end() && it->second.expires > SteadyClock::now()) {
       if (!it->second.record.token_id.empty() && it->second.record.token_id != token_id) {
@@ -129,7 +129,7 @@ Result<JobRecord> Orchestrator::get(const std::string& job_id, const std::string
   if (!record) {
     return record;
   }
-  remember(*record);
+  remember(*record, (*stored)->index);
   if (!record->settled) {
     mark_dirty(job_id);  // a job another replica accepted: watch it here too, which keeps it fresh
   }
@@ -139,10 +139,13 @@ Result<JobRecord> Orchestrator::get(const std::string& job_id, const std::string
   return record;
 }
 
-void Orchestrator::remember(const JobRecord& record) {
+void Orchestrator::remember(const JobRecord& record, std::uint64_t index) {
   std::lock_guard guard(mutex_);
   if (!record.settled) {
-    cache_[record.id] = record;
+    auto& entry = cache_[record.id];
+    if (index == 0 || index >= entry.index) {  // two threads' writes may be remembered out of order
+      entry = ActiveRecord{record, index, SteadyClock::now()};
+    }
     return;
   }
   cache_.erase(record.id);
@@ -157,6 +160,16 @@ void Orchestrator::remember(const JobRecord& record) {
   if (config_.settled_cache_size > 0) {
     settled_[record.id] = SettledEntry{record, SteadyClock::now() + config_.settled_cache_ttl};
   }
+}
+
+std::optional<Orchestrator::ActiveRecord> Orchestrator::recent_record(const std::string& job_id) {
+  std::lock_guard guard(mutex_);
+  auto it = cache_.find(job_id);
+  if (it == cache_.end() || it->second.index == 0 ||
+      SteadyClock::now() - it->second.seen >= config_.idle_check) {
+    return std::nullopt;
+  }
+  return it->second;
 }
 
 void Orchestrator::forget(const std::string& job_id) {
@@ -292,7 +305,7 @@ Result<JobRecord> Orchestrator::kill(const std::string& job_id, const std::strin
     record->kill_requested = true;
     auto put = store_.put(record_key(job_id), json::serialize(to_json(*record)), (*stored)->index);
     if (put) {
-      remember(*record);
+      remember(*record, *put);
       record_changed(job_id);
       mark_dirty(job_id);
       return record;
@@ -375,9 +388,12 @@ void Orchestrator::watch_loop() {
   }
 }
 
-std::chrono::steady_clock::time_point Orchestrator::next_check(const JobRecord& record) const {
+std::chrono::steady_clock::time_point Orchestrator::next_check(const JobRecord& record,
+                                                               bool phase_running) const {
   const auto now = SteadyClock::now();
-  auto next = now + std::chrono::duration_cast<SteadyClock::duration>(config_.idle_check);
+  // A waiting job may be freed by a change the executor does not report (another daemon's lock).
+  auto next = now + std::chrono::duration_cast<SteadyClock::duration>(phase_running ? config_.running_check
+                                                                                    : config_.idle_check);
   if (record.active_phase && !is_terminal(record.status)) {
     // Come back exactly when the phase's deadline (or its placement deadline) passes.
     const Phase phase = *record.active_phase;
@@ -435,26 +451,33 @@ Result<Observation> Orchestrator::observe(const JobRecord& record) {
 }
 
 void Orchestrator::reconcile(const std::string& job_id) {
-  auto stored = store_.get(record_key(job_id));
-  if (!stored || !*stored) {
+  // The record as this daemon last wrote it, or from the store when that is not recent: a write by
+  // someone else since then makes our write below fail its check-and-set, and the next pass reads it.
+  std::optional<ActiveRecord> known = recent_record(job_id);
+  if (!known) {
+    auto stored = store_.get(record_key(job_id));
+    if (!stored || !*stored) {
+      std::lock_guard guard(mutex_);
+      forget(job_id);
+      return;
+    }
+    auto parsed = parse_job_record((*stored)->value);
+    if (!parsed) {
+      spdlog::error("orchestrator: {}", parsed.error().message);
+      std::lock_guard guard(mutex_);
+      forget(job_id);
+      return;
+    }
+    known = ActiveRecord{std::move(*parsed), (*stored)->index, SteadyClock::now()};
+  }
+  const JobRecord& record = known->record;
+  if (record.settled) {
     std::lock_guard guard(mutex_);
     forget(job_id);
     return;
   }
-  auto record = parse_job_record((*stored)->value);
-  if (!record) {
-    spdlog::error("orchestrator: {}", record.error().message);
-    std::lock_guard guard(mutex_);
-    forget(job_id);
-    return;
-  }
-  if (record->settled) {
-    std::lock_guard guard(mutex_);
-    forget(job_id);
-    return;
-  }
-  remember(*record);
-  auto observation = observe(*record);
+  remember(record, known->index);
+  auto observation = observe(record);
   if (!observation) {
     // The executor or the store is unavailable: look again soon, change nothing.
     spdlog::warn("orchestrator: job {}: {}", job_id, observation.error().message);
@@ -462,26 +485,29 @@ void Orchestrator::reconcile(const std::string& job_id) {
     active_[job_id] = SteadyClock::now() + 2s;
     return;
   }
-  Decision decision = decide(*record, *observation, config_.reconcile);
+  Decision decision = decide(record, *observation, config_.reconcile);
   if (decision.record) {
     if (decision.capture_excerpt) {
       decision.record->excerpt = excerpt(*decision.record, *decision.capture_excerpt);
     }
-    auto put = store_.put(record_key(job_id), json::serialize(to_json(*decision.record)), (*stored)->index);
+    auto put = store_.put(record_key(job_id), json::serialize(to_json(*decision.record)), known->index);
     if (!put) {
       // Another writer (a kill, a second daemon) got there first: decide again from what it wrote.
       if (put.error().kind != ErrorKind::conflict) {
         spdlog::warn("orchestrator: job {}: cannot write its record: {}", job_id, put.error().message);
       }
       std::lock_guard guard(mutex_);
+      if (auto it = cache_.find(job_id); it != cache_.end() && it->second.index == known->index) {
+        it->second.index = 0;  // read it from the store next time
+      }
       active_[job_id] = SteadyClock::now() + (put.error().kind == ErrorKind::conflict ? 0s : 2s);
       return;
     }
-    remember(*decision.record);
+    remember(*decision.record, *put);
     record_changed(job_id);
-    publish_events(*record, *decision.record);
+    publish_events(record, *decision.record);
   }
-  const JobRecord& current = decision.record ? *decision.record : *record;
+  const JobRecord& current = decision.record ? *decision.record : record;
   bool again = false;
   for (const auto& action : decision.actions) {
     if (auto done = act(current, action); !done) {
@@ -494,11 +520,13 @@ void Orchestrator::reconcile(const std::string& job_id) {
     // A lock taken or given back changes what the next decision sees: decide again at once.
     again = again || action.kind == ActionKind::acquire_lock || action.kind == ActionKind::release_lock;
   }
+  const bool phase_running = observation->active && observation->active->state == jobs::PhaseState::running;
   std::lock_guard guard(mutex_);
   if (current.settled) {
     forget(job_id);
   } else {
-    active_[job_id] = again || !start_errors_.empty() ? SteadyClock::now() : next_check(current);
+    active_[job_id] =
+        again || !start_errors_.empty() ? SteadyClock::now() : next_check(current, phase_running);
   }
   if (current.settled || (decision.record && is_terminal(decision.record->status))) {
     // Whoever waited for this job's lock may go now.

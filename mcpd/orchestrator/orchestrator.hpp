@@ -32,6 +32,9 @@ struct OrchestratorConfig {
   std::chrono::seconds lock_margin{
       std::chrono::minutes(10)};  // a lease lives this long past its phase deadline
   std::chrono::milliseconds idle_check{std::chrono::seconds(15)};  // look at waiting jobs at least this often
+  // A running phase is looked at when the executor reports a change, at its deadlines, and at least this
+  // often (a safety net), so watching a job costs the same however long it runs.
+  std::chrono::milliseconds running_check{std::chrono::minutes(5)};
   // What the runner needs on this executor.
   std::string cache_dir;
   StorageDriver storage_driver = StorageDriver::overlay;
@@ -117,6 +120,12 @@ class Orchestrator {
   Status ready();
 
  private:
+  struct ActiveRecord {
+    JobRecord record;
+    std::uint64_t index = 0;  // its version in the store, when known
+    std::chrono::steady_clock::time_point seen;
+  };
+
   void watch_loop();
   void executor_watch_loop();
   void reconcile(const std::string& job_id);
@@ -127,10 +136,13 @@ class Orchestrator {
   std::optional<BuildStep> latest_build_step(const JobRecord& record);
   void publish_events(const JobRecord& before, const JobRecord& after);
   void mark_dirty(const std::string& job_id);
-  void remember(const JobRecord& record);  // caches an active job's record, or a settled one for a while
+  // Caches an active job's record with its store index (0: unknown), or a settled one for a while.
+  void remember(const JobRecord& record, std::uint64_t index);
+  // An active job's record as this daemon last read or wrote it, if that was within idle_check.
+  std::optional<ActiveRecord> recent_record(const std::string& job_id);
   void record_changed(const std::string& job_id);  // wakes the long-polls waiting on the job
   void forget(const std::string& job_id);          // under mutex_: no longer active, nothing cached
-  std::chrono::steady_clock::time_point next_check(const JobRecord& record) const;
+  std::chrono::steady_clock::time_point next_check(const JobRecord& record, bool phase_running) const;
 
   jobs::Executor& executor_;
   jobs::RecordStore& store_;
@@ -143,7 +155,7 @@ class Orchestrator {
   std::condition_variable records_changed_;  // getStatus long-polls sleep on it
   std::set<std::string> dirty_;
   std::map<std::string, std::chrono::steady_clock::time_point> active_;  // job → when to look again
-  std::map<std::string, JobRecord> cache_;  // the latest record of every active job
+  std::map<std::string, ActiveRecord> cache_;  // the latest record of every active job
   struct SettledEntry {
     JobRecord record;
     std::chrono::steady_clock::time_point expires;

@@ -168,7 +168,16 @@ bool same_stage(const JobRecord& a, const JobRecord& b) {
   return a.status == b.status && a.active_phase == b.active_phase;
 }
 
-// Long-polls (wait_seconds) with progress notifications, so it is the one real coroutine. It wakes when
+// Lets ctx.wait_for end when the orchestrator next writes the job's record (or at once if it has
+// since `changes`).
+ToolContext::Subscribe record_writes(Orchestrator& o, const std::string& job_id, std::uint64_t changes) {
+  return [&o, job_id, changes](ToolContext::Waker wake) -> std::function<void()> {
+    const auto handle = o.notify_on_change(job_id, changes, std::move(wake));
+    return [&o, handle] { o.cancel_notification(handle); };
+  };
+}
+
+// Long-polls (wait_seconds) with progress notifications. It wakes when
 // the orchestrator writes the job's record, and once a second for new Buildah steps (they are in the
 // log, not the record) and for writes by another replica; it ends early when the client cancels or
 // disconnects (the build itself is never cancelled by this).
@@ -204,12 +213,8 @@ asio::awaitable<Result<ToolResult>> get_status_call(Orchestrator& o, const json:
     } else if (message != first_message) {
       break;
     }
-    auto on_change = [&o, &request, changes](ToolContext::Waker wake) -> std::function<void()> {
-      const auto handle = o.notify_on_change(request->job_id, changes, std::move(wake));
-      return [&o, handle] { o.cancel_notification(handle); };
-    };
     if (!co_await ctx.wait_for(std::min<std::chrono::steady_clock::duration>(deadline - now, 1s),
-                               on_change)) {
+                               record_writes(o, request->job_id, changes))) {
       break;
     }
     changes = o.changes();
@@ -405,6 +410,36 @@ ToolHandler sync_handler(Orchestrator& o) {
   return [&o](const json::object& args, ToolContext& ctx) { return ready_result(Call(o, args, ctx)); };
 }
 
+// cleanup and purgeFailedJob act on settled jobs. A job that has just finished is still removing its
+// temporary image for a moment: wait for that (up to a minute, without blocking a thread) instead of
+// refusing what the caller was just told it may do.
+template <SyncCall Call>
+asio::awaitable<Result<ToolResult>> call_once_settled(Orchestrator& o, const json::object& args,
+                                                      ToolContext& ctx) {
+  if (const json::value* id = args.if_contains("job_id"); id && id->is_string()) {
+    const std::string job_id(id->get_string());
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::uint64_t changes = o.changes();
+      auto record = o.get(job_id, ctx.principal());
+      if (!record || record->settled || !is_terminal(record->status)) {
+        break;
+      }
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (!co_await ctx.wait_for(std::min<std::chrono::steady_clock::duration>(left, 1s),
+                                 record_writes(o, job_id, changes))) {
+        break;
+      }
+    }
+  }
+  co_return Call(o, args, ctx);
+}
+
+template <SyncCall Call>
+ToolHandler once_settled_handler(Orchestrator& o) {
+  return [&o](const json::object& args, ToolContext& ctx) { return call_once_settled<Call>(o, args, ctx); };
+}
+
 Tool submit_job(Orchestrator& o) {
   Tool t;
   t.name = "submitJob";
@@ -573,7 +608,7 @@ Tool cleanup(Orchestrator& o) {
                      {"required", json::array{"removed", "jobs"}}};
   t.annotations = {
       .read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
-  t.handler = sync_handler<cleanup_call>(o);
+  t.handler = once_settled_handler<cleanup_call>(o);
   return t;
 }
 
@@ -610,7 +645,7 @@ Tool purge_failed_job(Orchestrator& o) {
                      {"required", json::array{"removed", "jobs"}}};
   t.annotations = {
       .read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
-  t.handler = sync_handler<purge_failed_job_call>(o);
+  t.handler = once_settled_handler<purge_failed_job_call>(o);
   return t;
 }
 

@@ -87,6 +87,15 @@ TEST(InterpretResponse, TheCodeOrElseTheStatusGivesTheKind) {
       {401, {}, R"({"error": "Unauthorized: bearer token required", "code": "unauthorized", "details": []})"},
       "GET");
   EXPECT_EQ(denied.error().kind, ErrorKind::unauthorized);
+  auto throttled = interpret_response({429, {}, "slow down"}, "POST /mcp/submitJob");
+  EXPECT_EQ(throttled.error().kind, ErrorKind::rate_limited);
+  auto throttled_by_code = interpret_response(
+      {429,
+       {},
+       R"({"error": "submitJob: more than 10 submits a minute", "code": "rate_limited", "details": []})"},
+      "POST /mcp/submitJob");
+  EXPECT_EQ(throttled_by_code.error().kind, ErrorKind::rate_limited);
+  EXPECT_EQ(throttled_by_code.error().message, "submitJob: more than 10 submits a minute");
 }
 
 TEST(InterpretResponse, A2xxAnswerMustBeJson) {

@@ -1,0 +1,113 @@
+// The build lock: a lease in the record store, shared by every daemon on that store. Each BuildLock
+// here stands for one daemon; a counting store shows what each operation asks the store for.
+#include "mcpd/orchestrator/build_lock.hpp"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "jobs/local/file_record_store.hpp"
+
+namespace nbs::mcpd {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// Counts the calls that would be Nomad Variables requests on a cluster.
+class CountingStore : public jobs::RecordStore {
+ public:
+  explicit CountingStore(jobs::RecordStore& inner) : inner_(inner) {}
+  Result<std::optional<jobs::StoredRecord>> get(const std::string& key) override {
+    ++gets;
+    return inner_.get(key);
+  }
+  Result<std::uint64_t> put(const std::string& key, const std::string& value, std::uint64_t cas) override {
+    ++puts;
+    return inner_.put(key, value, cas);
+  }
+  Status remove(const std::string& key, std::uint64_t cas) override {
+    ++removes;
+    return inner_.remove(key, cas);
+  }
+  Result<std::vector<std::string>> list(const std::string& prefix) override { return inner_.list(prefix); }
+  int calls() const { return gets + puts + removes; }
+
+  int gets = 0, puts = 0, removes = 0;
+
+ private:
+  jobs::RecordStore& inner_;
+};
+
+class BuildLockTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("nbs-lock-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    files_ = std::move(*jobs::FileRecordStore::open(dir_));
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path dir_;
+  std::unique_ptr<jobs::FileRecordStore> files_;
+  const std::string key_ = "locks/abc";
+  const SystemTime now_ = SystemTime(std::chrono::hours(500000));
+};
+
+TEST_F(BuildLockTest, OneHolderAtATimeAndReleaseFreesIt) {
+  BuildLock daemon_a(*files_), daemon_b(*files_);
+  ASSERT_TRUE(daemon_a.acquire(key_, "job-1", now_, 60s));
+  EXPECT_EQ(daemon_a.view(key_, "job-1", now_)->state, LockState::ours);
+  auto seen_by_b = daemon_b.view(key_, "job-2", now_);
+  EXPECT_EQ(seen_by_b->state, LockState::other);
+  EXPECT_EQ(seen_by_b->holder, "job-1");
+  auto refused = daemon_b.acquire(key_, "job-2", now_, 60s);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::conflict);
+  EXPECT_EQ(refused.error().message, "build lock held by job job-1");
+  ASSERT_TRUE(daemon_a.release(key_, "job-1"));
+  EXPECT_EQ(daemon_b.view(key_, "job-2", now_)->state, LockState::free);
+  EXPECT_TRUE(daemon_b.acquire(key_, "job-2", now_, 60s));
+}
+
+TEST_F(BuildLockTest, OwnLeaseCostsOneWriteToTakeRenewAndGiveBack) {
+  CountingStore store(*files_);
+  BuildLock lock(store);
+  ASSERT_TRUE(lock.acquire(key_, "job-1", now_, 60s));
+  EXPECT_EQ(store.calls(), 1) << "taking a free lock";
+  ASSERT_TRUE(lock.acquire(key_, "job-1", now_ + 10s, 60s));
+  EXPECT_EQ(store.calls(), 2) << "renewing";
+  EXPECT_EQ(lock.view(key_, "job-1", now_ + 20s)->state, LockState::ours);
+  EXPECT_EQ(store.calls(), 2) << "looking at our own lease";
+  ASSERT_TRUE(lock.release(key_, "job-1"));
+  EXPECT_EQ(store.calls(), 3) << "giving it back";
+  EXPECT_EQ(store.gets, 0);
+  EXPECT_FALSE(*files_->get(key_)) << "the lease is gone from the store";
+}
+
+TEST_F(BuildLockTest, AnExpiredLeaseIsTakenOverAndItsOldHolderLeavesTheNewOneAlone) {
+  BuildLock daemon_a(*files_), daemon_b(*files_);
+  ASSERT_TRUE(daemon_a.acquire(key_, "job-1", now_, 60s));
+  const SystemTime later = now_ + 61s;
+  ASSERT_TRUE(daemon_b.acquire(key_, "job-2", later, 60s)) << "an expired lease counts as free";
+  // Daemon A's memory says its lease ran out, so it asks the store and sees the new holder.
+  auto seen_by_a = daemon_a.view(key_, "job-1", later);
+  EXPECT_EQ(seen_by_a->state, LockState::other);
+  EXPECT_EQ(seen_by_a->holder, "job-2");
+  ASSERT_TRUE(daemon_a.release(key_, "job-1"));
+  EXPECT_EQ(daemon_b.view(key_, "job-2", later)->state, LockState::ours);
+  EXPECT_TRUE(*files_->get(key_)) << "job-1's release removed job-2's lease";
+}
+
+TEST_F(BuildLockTest, ALeaseChangedBehindOurBackIsReadBeforeRenewing) {
+  BuildLock daemon_a(*files_), daemon_b(*files_);
+  ASSERT_TRUE(daemon_a.acquire(key_, "job-1", now_, 60s));
+  ASSERT_TRUE(daemon_b.acquire(key_, "job-2", now_ + 61s, 600s));
+  auto renewed = daemon_a.acquire(key_, "job-1", now_ + 62s, 60s);
+  ASSERT_FALSE(renewed) << "a stale index must not overwrite another job's lease";
+  EXPECT_EQ(renewed.error().kind, ErrorKind::conflict);
+}
+
+}  // namespace
+}  // namespace nbs::mcpd
