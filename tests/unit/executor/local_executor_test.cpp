@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "common/job_request_parser.hpp"
+#include "tests/unit/test_dir.hpp"
 
 namespace nbs::jobs {
 namespace {
@@ -17,12 +18,7 @@ using namespace std::chrono_literals;
 
 class LocalExecutorTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("nbs-executor-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = nbs::test_support::fresh_test_dir("nbs-executor-test"); }
   void TearDown() override {
     executor_.reset();
     fs::remove_all(dir_);

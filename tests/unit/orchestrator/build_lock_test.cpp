@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "jobs/local/file_record_store.hpp"
+#include "tests/unit/test_dir.hpp"
 
 namespace nbs::mcpd {
 namespace {
@@ -42,9 +43,7 @@ class CountingStore : public jobs::RecordStore {
 class BuildLockTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("nbs-lock-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = nbs::test_support::fresh_test_dir("nbs-lock-test");
     files_ = std::move(*jobs::FileRecordStore::open(dir_));
   }
   void TearDown() override { fs::remove_all(dir_); }

@@ -20,6 +20,7 @@
 #include "jobs/nomad/variables_record_store.hpp"
 #include "mcpd/orchestrator/orchestrator.hpp"
 #include "tests/unit/jobs/sim_server.hpp"
+#include "tests/unit/test_dir.hpp"
 
 namespace nbs::mcpd {
 namespace {
@@ -31,9 +32,7 @@ using namespace std::chrono_literals;
 class OrchestratorNomadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("nbs-orch-nomad-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = nbs::test_support::fresh_test_dir("nbs-orch-nomad");
     fs::create_directories(dir_ / "cache");
     // podman as nomad-sim calls it: prints its arguments; a last argument with "fail" exits 7.
     std::ofstream(dir_ / "podman") << "#!/bin/sh\nlast=\nfor a in \"$@\"; do echo \"$a\"; last=$a; done\n"

@@ -12,6 +12,7 @@
 
 #include "jobs/local/file_record_store.hpp"
 #include "jobs/local/local_executor.hpp"
+#include "tests/unit/test_dir.hpp"
 
 namespace nbs::mcpd {
 namespace {
@@ -23,9 +24,7 @@ using namespace std::chrono_literals;
 class OrchestratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("nbs-orch-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = nbs::test_support::fresh_test_dir("nbs-orch-test");
     boot();
   }
   void TearDown() override {
