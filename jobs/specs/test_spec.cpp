@@ -53,8 +53,10 @@ nomad::Task test_task(const std::string& name, const std::optional<std::string>&
   task.driver = std::string(to_string(config.test_driver));
   task.config = json::object{{"image", launch.test_image}};
   if (command) {
+    // stderr joins stdout, so the task's log (getLogs, the failure excerpt) holds both in their order,
+    // as on the local executor. The command itself stays one argument, untouched.
     task.config["command"] = "sh";
-    task.config["args"] = json::array{"-c", *command};
+    task.config["args"] = json::array{"-c", "exec 2>&1\n" + *command};
   }
   task.env = test.env;
   add_secrets(task, launch.request);

@@ -268,11 +268,14 @@ def test_build_args_target_and_parallel_tests(f):
 
 def test_failing_test_command_names_the_task(f):
     config = f.job("tests-and-args", target="app", build_args={"BASE_IMAGE": f.base, "GREETING": "hello"},
-                   test={"env": {"EXPECTED": "bonjour"}, "commands": ["sh /check.sh"]})
+                   test={"env": {"EXPECTED": "bonjour"},
+                         "commands": ["sh /check.sh || { echo 'check.sh said no' >&2; exit 1; }"]})
     job_id = f.submit(config)
     body = f.wait_final(job_id)
     check(body["status"] == "FAILED" and body["failed_phase"] == "test", body)
-    check(any("expected 'bonjour'" in line for line in body.get("excerpt", [])), body)
+    excerpt = body.get("excerpt", [])
+    check(any("expected 'bonjour'" in line for line in excerpt), body)
+    check(any("check.sh said no" in line for line in excerpt), f"the test's stderr is not in the excerpt: {body}")
     check(f.manifest(f"{f.registry}/examples/tests-and-args:{job_id}")[0] == 404, "a failed test published")
     f.check_clean(job_id, f"{f.registry}/examples/tests-and-args")  # the temp tag goes after FAILED
 
