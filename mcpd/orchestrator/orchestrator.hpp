@@ -82,6 +82,8 @@ class Orchestrator {
   Result<JobRecord> get(const std::string& job_id, const std::string& token_id = {});
 
   // Returns as soon as the job's record differs from `seen` (status, phase, …) or `timeout` passes.
+  // Blocks the calling thread: for callers with a thread of their own; the server's long-polls use
+  // notify_on_change below.
   Result<JobRecord> wait_for_change(const std::string& job_id, const JobRecord& seen,
                                     std::chrono::milliseconds timeout,
                                     const std::function<bool()>& cancelled = {});
