@@ -116,7 +116,9 @@ def bench_publish(fx, judge, size_mb, runs):
 def bench_builds(fx, judge, runs):
     # Dependencies (a 20 MB layer and a slow step) before the sources, as the Dockerfile shape; the
     # warm build follows a one-file change of the sources, so only the COPY and what follows it rebuild.
-    df = (f"FROM {fx.base}\nRUN head -c 20000000 /dev/urandom > /data.bin\nRUN sleep 1 && echo slow-step\n"
+    # The `sleep 5` stands in for the network time of a dependency install (apt/pip/npm downloads take tens
+    # of seconds in a real one), which a warm build must not pay; the warm/cold ratio depends on this cost.
+    df = (f"FROM {fx.base}\nRUN head -c 20000000 /dev/urandom > /data.bin\nRUN sleep 5 && echo slow-step\n"
           "COPY app.txt /app.txt\nRUN cat /app.txt\n")
     src = fx.make_repo("warm", {"Dockerfile": df, "app.txt": "v1\n"})
     cold, warm, parts = [], [], {"cold": [], "warm": []}
