@@ -529,9 +529,13 @@ void Orchestrator::reconcile(const std::string& job_id) {
         again || !start_errors_.empty() ? SteadyClock::now() : next_check(current, phase_running);
   }
   if (current.settled || (decision.record && is_terminal(decision.record->status))) {
-    // Whoever waited for this job's lock may go now.
+    // Whoever waited for this job's lock may go now. Only jobs still PENDING wait for a lock; waking
+    // the running ones too would make every job's end cost each of them a look at its phase.
     for (auto& [id, when] : active_) {
-      when = std::min(when, SteadyClock::now());
+      auto cached = cache_.find(id);
+      if (cached == cache_.end() || cached->second.record.status == JobStatus::pending) {
+        when = std::min(when, SteadyClock::now());
+      }
     }
   }
 }

@@ -216,7 +216,11 @@ class DaemonFixture(harness.Fixture):
             phases = os.path.join(self.state, "phases")
             for name in os.listdir(phases) if os.path.isdir(phases) else []:
                 if job_id in name:
-                    for task in os.listdir(os.path.join(phases, name, "tasks")):
+                    tasks = os.path.join(phases, name, "tasks")
+                    if not os.path.isdir(tasks):  # a phase being started: its tasks are not written yet
+                        running.append(name)
+                        continue
+                    for task in os.listdir(tasks):
                         if not os.path.exists(os.path.join(phases, name, "tasks", task, "exit")):
                             running.append(f"{name}/{task}")
             return running
