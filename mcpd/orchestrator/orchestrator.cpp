@@ -485,41 +485,62 @@ void Orchestrator::reconcile(const std::string& job_id) {
     active_[job_id] = SteadyClock::now() + 2s;
     return;
   }
-  Decision decision = decide(record, *observation, config_.reconcile);
-  if (decision.record) {
-    if (decision.capture_excerpt) {
-      decision.record->excerpt = excerpt(*decision.record, *decision.capture_excerpt);
-    }
-    auto put = store_.put(record_key(job_id), json::serialize(to_json(*decision.record)), known->index);
-    if (!put) {
-      // Another writer (a kill, a second daemon) got there first: decide again from what it wrote.
-      if (put.error().kind != ErrorKind::conflict) {
-        spdlog::warn("orchestrator: job {}: cannot write its record: {}", job_id, put.error().message);
-      }
-      std::lock_guard guard(mutex_);
-      if (auto it = cache_.find(job_id); it != cache_.end() && it->second.index == known->index) {
-        it->second.index = 0;  // read it from the store next time
-      }
-      active_[job_id] = SteadyClock::now() + (put.error().kind == ErrorKind::conflict ? 0s : 2s);
-      return;
-    }
-    remember(*decision.record, *put);
-    record_changed(job_id);
-    publish_events(record, *decision.record);
-  }
-  const JobRecord& current = decision.record ? *decision.record : record;
+  ActiveRecord& state = *known;
   bool again = false;
-  for (const auto& action : decision.actions) {
-    if (auto done = act(current, action); !done) {
-      spdlog::warn("orchestrator: job {}: {}", job_id, done.error().message);
-      if (action.kind == ActionKind::start_phase && done.error().kind == ErrorKind::invalid_argument) {
-        std::lock_guard guard(mutex_);
-        start_errors_[job_id] = done.error().message;
+  bool ended = false;
+  // Giving the lock back is the one action whose outcome the next decision can take from here (the
+  // lock is not ours any more; the phase was observed a moment ago): decide again at once, in this
+  // pass, instead of asking the store and the executor again.
+  for (int round = 0; round < 2; ++round) {
+    Decision decision = decide(state.record, *observation, config_.reconcile);
+    if (decision.record) {
+      if (decision.capture_excerpt) {
+        decision.record->excerpt = excerpt(*decision.record, *decision.capture_excerpt);
       }
+      auto put = store_.put(record_key(job_id), json::serialize(to_json(*decision.record)), state.index);
+      if (!put) {
+        // Another writer (a kill, a second daemon) got there first: decide again from what it wrote.
+        if (put.error().kind != ErrorKind::conflict) {
+          spdlog::warn("orchestrator: job {}: cannot write its record: {}", job_id, put.error().message);
+        }
+        std::lock_guard guard(mutex_);
+        if (auto it = cache_.find(job_id); it != cache_.end() && it->second.index == state.index) {
+          it->second.index = 0;  // read it from the store next time
+        }
+        active_[job_id] = SteadyClock::now() + (put.error().kind == ErrorKind::conflict ? 0s : 2s);
+        return;
+      }
+      remember(*decision.record, *put);
+      record_changed(job_id);
+      publish_events(state.record, *decision.record);
+      ended = ended || is_terminal(decision.record->status);
+      state.record = std::move(*decision.record);
+      state.index = *put;
     }
-    // A lock taken or given back changes what the next decision sees: decide again at once.
-    again = again || action.kind == ActionKind::acquire_lock || action.kind == ActionKind::release_lock;
+    again = false;
+    bool released_only = !decision.actions.empty();
+    for (const auto& action : decision.actions) {
+      auto done = act(state.record, action);
+      if (!done) {
+        spdlog::warn("orchestrator: job {}: {}", job_id, done.error().message);
+        if (action.kind == ActionKind::start_phase && done.error().kind == ErrorKind::invalid_argument) {
+          std::lock_guard guard(mutex_);
+          start_errors_[job_id] = done.error().message;
+        }
+      }
+      // A lock taken or given back changes what the next decision sees: decide again at once.
+      again = again || action.kind == ActionKind::acquire_lock || action.kind == ActionKind::release_lock;
+      released_only = released_only && action.kind == ActionKind::release_lock && done;
+    }
+    if (!released_only || state.record.settled) {
+      break;
+    }
+    observation->now = now_utc();
+    observation->lock = LockState::free;
+    observation->lock_holder.clear();
+    again = false;
   }
+  const JobRecord& current = state.record;
   const bool phase_running = observation->active && observation->active->state == jobs::PhaseState::running;
   std::lock_guard guard(mutex_);
   if (current.settled) {
@@ -528,7 +549,7 @@ void Orchestrator::reconcile(const std::string& job_id) {
     active_[job_id] =
         again || !start_errors_.empty() ? SteadyClock::now() : next_check(current, phase_running);
   }
-  if (current.settled || (decision.record && is_terminal(decision.record->status))) {
+  if (current.settled || ended) {
     // Whoever waited for this job's lock may go now. Only jobs still PENDING wait for a lock; waking
     // the running ones too would make every job's end cost each of them a look at its phase.
     for (auto& [id, when] : active_) {

@@ -88,7 +88,7 @@ class Transition {
                                " to finish: one build at a time per registry, image and branch";
         break;
       case LockState::free:
-        next_.waiting_reason = "acquiring the build lock";
+        // No record write for this: the next pass either starts the build or says who holds the lock.
         act(ActionKind::acquire_lock, Phase::build);
         break;
     }
