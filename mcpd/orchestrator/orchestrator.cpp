@@ -228,14 +228,19 @@ std::optional<BuildStep> Orchestrator::build_progress(const JobRecord& record) {
   {
     std::lock_guard guard(mutex_);
     if (auto it = progress_.find(record.id);
-        it != progress_.end() && SteadyClock::now() - it->second.read_at < config_.progress_refresh) {
+        it != progress_.end() && SteadyClock::now() - it->second.read_at < it->second.interval) {
       return it->second.step;
     }
   }
   std::optional<BuildStep> step = latest_build_step(record);
   std::lock_guard guard(mutex_);
   if (cache_.contains(record.id)) {  // only while the job is active, so the map stays bounded
-    progress_[record.id] = ProgressEntry{SteadyClock::now(), step};
+    // A long step is looked at less and less often: on Nomad each look is a log read.
+    auto it = progress_.find(record.id);
+    const auto interval = it != progress_.end() && it->second.step == step
+                              ? std::min(it->second.interval * 2, config_.progress_refresh_max)
+                              : config_.progress_refresh;
+    progress_[record.id] = ProgressEntry{SteadyClock::now(), interval, step};
   }
   return step;
 }

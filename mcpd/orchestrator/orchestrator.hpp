@@ -45,6 +45,8 @@ struct OrchestratorConfig {
   // A running build's latest Buildah step is read from its log at most this often, however many
   // clients poll (on Nomad a log read is a request).
   std::chrono::milliseconds progress_refresh{std::chrono::seconds(1)};
+  // While the step stays the same (a long RUN), the interval doubles up to this.
+  std::chrono::milliseconds progress_refresh_max{std::chrono::seconds(8)};
   // Finished records no longer change: recently read ones are answered from memory for this long
   // (bounded by how long another replica's history trimming may go unseen here).
   std::size_t settled_cache_size = 256;
@@ -56,6 +58,7 @@ struct BuildStep {
   int step = 0;
   int steps = 0;
   std::string text;
+  bool operator==(const BuildStep&) const = default;
 };
 
 // A status change, as webhooks and metrics see it.
@@ -95,7 +98,8 @@ class Orchestrator {
   std::uint64_t notify_on_change(const std::string& job_id, std::uint64_t since, std::function<void()> wake);
   void cancel_notification(std::uint64_t handle);
 
-  // The latest Buildah step of the record's build while it runs (progress_refresh old at most).
+  // The latest Buildah step of the record's build while it runs: at most progress_refresh old after a
+  // step changed, up to progress_refresh_max while one step runs long.
   std::optional<BuildStep> build_progress(const JobRecord& record);
 
   // Records the intent to kill; the watcher stops the running phase (gracefully) and marks it KILLED.
@@ -165,6 +169,7 @@ class Orchestrator {
   std::map<std::string, SettledEntry> settled_;  // recently read finished records
   struct ProgressEntry {
     std::chrono::steady_clock::time_point read_at;
+    std::chrono::milliseconds interval{0};  // until the next read
     std::optional<BuildStep> step;
   };
   std::map<std::string, ProgressEntry> progress_;  // running builds' latest steps
