@@ -1,9 +1,9 @@
 #include "common/yaml_to_json.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cmath>
 #include <regex>
+
+#include <yaml-cpp/yaml.h>
 
 namespace nbs {
 
@@ -35,7 +35,11 @@ json::value resolve_plain_scalar(const std::string& s) {
     }
   }
   if (std::regex_match(s, k_float)) {
-    return json::value(std::stod(s));
+    try {
+      return json::value(std::stod(s));
+    } catch (const std::out_of_range&) {
+      return json::value(s);  // beyond a double (1e999, 1e-999): keep the text, as for integers
+    }
   }
   return json::value(s);
 }
@@ -92,8 +96,9 @@ class Converter {
  private:
   static Error error_at(const YAML::Node& node, const std::string& what) {
     const auto mark = node.Mark();
-    return make_error(ErrorKind::invalid_argument, "yaml: line " + std::to_string(mark.line + 1) + ", column " +
-                                                       std::to_string(mark.column + 1) + ": " + what);
+    return make_error(ErrorKind::invalid_argument, "yaml: line " + std::to_string(mark.line + 1) +
+                                                       ", column " + std::to_string(mark.column + 1) + ": " +
+                                                       what);
   }
 
   std::size_t nodes_ = 0;
@@ -138,8 +143,9 @@ Result<json::value> yaml_to_json(std::string_view text) {
   try {
     doc = YAML::Load(std::string(text));
   } catch (const YAML::Exception& ex) {
-    return make_error(ErrorKind::invalid_argument, "yaml: line " + std::to_string(ex.mark.line + 1) + ", column " +
-                                                       std::to_string(ex.mark.column + 1) + ": " + ex.msg);
+    return make_error(ErrorKind::invalid_argument, "yaml: line " + std::to_string(ex.mark.line + 1) +
+                                                       ", column " + std::to_string(ex.mark.column + 1) +
+                                                       ": " + ex.msg);
   }
   return Converter{}.convert(doc, 0);
 }

@@ -1,9 +1,10 @@
 // Table-driven tests of the one job request validator: each case changes one field of a valid request
 // and states which field path must be reported (or that the request is accepted). Every case is also
 // run through YAML, which must give exactly the same errors.
-#include <gtest/gtest.h>
+#include <algorithm>
 
 #include <boost/json.hpp>
+#include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
 #include "common/job_request_parser.hpp"
@@ -25,11 +26,13 @@ json::object valid_request() {
 
 struct Case {
   const char* name;
-  const char* patch;         // JSON object merged into the valid request (null removes a key)
+  const char* patch;          // JSON object merged into the valid request (null removes a key)
   const char* expected_path;  // nullptr: accepted
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.name;
+}
 
 // Merges `patch` into `base` key by key (nested objects replaced whole; null deletes).
 json::object apply(json::object base, const char* patch) {
@@ -74,7 +77,8 @@ const Case k_cases[] = {
     {"registry_url bad port", R"({"registry_url": "registry:99999"})", "registry_url"},
     {"registry_url upper-case path", R"({"registry_url": "registry:5000/Team"})", "registry_url"},
     {"registry_url with semicolon", R"({"registry_url": "registry;id"})", "registry_url"},
-    {"registry_url with path, no image_name", R"({"registry_url": "registry.example.com/team/app", "image_name": null})", nullptr},
+    {"registry_url with path, no image_name",
+     R"({"registry_url": "registry.example.com/team/app", "image_name": null})", nullptr},
     {"no repository anywhere", R"({"image_name": null})", "image_name"},
     {"registry_url ipv6", R"({"registry_url": "[::1]:5000"})", nullptr},
     // image names and tags
@@ -86,7 +90,9 @@ const Case k_cases[] = {
     {"image_name with shell", R"j({"image_name": "app$(id)"})j", "image_name"},
     {"tag with slash", R"({"image_tags": ["v1/x"]})", "image_tags[0]"},
     {"tag starting with dot", R"({"image_tags": ["ok", ".hidden"]})", "image_tags[1]"},
-    {"tag too long", R"({"image_tags": ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]})", "image_tags[0]"},
+    {"tag too long",
+     R"({"image_tags": ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]})",
+     "image_tags[0]"},
     {"tag repeated", R"({"image_tags": ["v1", "v1"]})", "image_tags[1]"},
     {"tag empty", R"({"image_tags": [""]})", "image_tags[0]"},
     {"tag number", R"({"image_tags": [1]})", "image_tags[0]"},
@@ -120,9 +126,12 @@ const Case k_cases[] = {
     {"dockerfile_context too long", R"({"dockerfile_context": "LONG"})", "dockerfile_context"},
     {"dockerfile_context control char", R"({"dockerfile_context": "a\u001bb"})", "dockerfile_context"},
     // credentials paths (rendered into Nomad templates: strict)
-    {"git_credentials_path template injection", R"({"git_credentials_path": "x\" }}{{ env \"NOMAD_TOKEN"})", "git_credentials_path"},
-    {"registry_credentials_path escape", R"({"registry_credentials_path": "secret/../root"})", "registry_credentials_path"},
-    {"registry_credentials_path absolute", R"({"registry_credentials_path": "/secret/x"})", "registry_credentials_path"},
+    {"git_credentials_path template injection", R"({"git_credentials_path": "x\" }}{{ env \"NOMAD_TOKEN"})",
+     "git_credentials_path"},
+    {"registry_credentials_path escape", R"({"registry_credentials_path": "secret/../root"})",
+     "registry_credentials_path"},
+    {"registry_credentials_path absolute", R"({"registry_credentials_path": "/secret/x"})",
+     "registry_credentials_path"},
     {"credentials path ok", R"({"registry_credentials_path": "secret/data/nomad-build/registry"})", nullptr},
     // build args, target, platform
     {"build_args bad name", R"({"build_args": {"A-B": "x"}})", "build_args[\"A-B\"]"},
@@ -137,7 +146,8 @@ const Case k_cases[] = {
     // test block
     {"test not object", R"({"test": "make test"})", "test"},
     {"test command not string", R"({"test": {"commands": ["ok", 3]}})", "test.commands[1]"},
-    {"test command with shell chars", R"({"test": {"commands": ["make test && ./run | tee x; echo $HOME"]}})", nullptr},
+    {"test command with shell chars", R"({"test": {"commands": ["make test && ./run | tee x; echo $HOME"]}})",
+     nullptr},
     {"test command multi-line", R"({"test": {"commands": ["set -e\nmake test"]}})", nullptr},
     {"test command nul", R"({"test": {"commands": ["a\u0000b"]}})", "test.commands[0]"},
     {"test command empty", R"({"test": {"commands": [""]}})", "test.commands[0]"},
@@ -154,12 +164,21 @@ const Case k_cases[] = {
     {"test gpu_required removed", R"({"test": {"gpu_required": true}})", "test.gpu_required"},
     {"test gpu_count too many", R"({"test": {"gpu_count": 99}})", "test.gpu_count"},
     {"test gpu_count numeric string", R"({"test": {"gpu_count": "2"}})", nullptr},
-    {"vault secret without path", R"({"test": {"vault_secrets": [{"fields": {"password": "DB_PASSWORD"}}]}})", "test.vault_secrets[0].path"},
-    {"vault secret bad env", R"({"test": {"vault_secrets": [{"path": "secret/data/db", "fields": {"password": "db-pw"}}]}})", "test.vault_secrets[0].fields.password"},
-    {"vault secret field injection", R"({"test": {"vault_secrets": [{"path": "secret/data/db", "fields": {"a}}{{x": "X"}}]}})", "test.vault_secrets[0].fields[\"a}}{{x\"]"},
-    {"constraint bad attribute", R"({"test": {"constraints": [{"attribute": "kernel", "value": "linux"}]}})", "test.constraints[0].attribute"},
-    {"constraint bad operand", R"({"test": {"constraints": [{"attribute": "${attr.kernel.name}", "operand": "~=", "value": "linux"}]}})", "test.constraints[0].operand"},
-    {"constraint ok", R"({"test": {"constraints": [{"attribute": "${meta.gpu-capable}", "value": "true"}]}})", nullptr},
+    {"vault secret without path", R"({"test": {"vault_secrets": [{"fields": {"password": "DB_PASSWORD"}}]}})",
+     "test.vault_secrets[0].path"},
+    {"vault secret bad env",
+     R"({"test": {"vault_secrets": [{"path": "secret/data/db", "fields": {"password": "db-pw"}}]}})",
+     "test.vault_secrets[0].fields.password"},
+    {"vault secret field injection",
+     R"({"test": {"vault_secrets": [{"path": "secret/data/db", "fields": {"a}}{{x": "X"}}]}})",
+     "test.vault_secrets[0].fields[\"a}}{{x\"]"},
+    {"constraint bad attribute", R"({"test": {"constraints": [{"attribute": "kernel", "value": "linux"}]}})",
+     "test.constraints[0].attribute"},
+    {"constraint bad operand",
+     R"({"test": {"constraints": [{"attribute": "${attr.kernel.name}", "operand": "~=", "value": "linux"}]}})",
+     "test.constraints[0].operand"},
+    {"constraint ok", R"({"test": {"constraints": [{"attribute": "${meta.gpu-capable}", "value": "true"}]}})",
+     nullptr},
     // legacy aliases
     {"alias test_commands", R"({"test_commands": ["make test"]})", nullptr},
     {"alias test_entry_point", R"({"test_entry_point": true})", nullptr},
@@ -169,7 +188,8 @@ const Case k_cases[] = {
     {"cpu numeric string", R"({"resource_limits": {"cpu": "1000"}})", nullptr},
     {"cpu garbage string", R"({"resource_limits": {"cpu": "1000MHz"}})", "resource_limits.cpu"},
     {"cpu negative", R"({"resource_limits": {"cpu": -1}})", "resource_limits.cpu"},
-    {"memory huge", R"({"resource_limits": {"build": {"memory": 99999999999}}})", "resource_limits.build.memory"},
+    {"memory huge", R"({"resource_limits": {"build": {"memory": 99999999999}}})",
+     "resource_limits.build.memory"},
     {"disk fractional", R"({"resource_limits": {"publish": {"disk": 1.5}}})", "resource_limits.publish.disk"},
     {"resources unknown phase", R"({"resource_limits": {"deploy": {"cpu": 100}}})", "resource_limits.deploy"},
     {"build_timeout ns integer too big", R"({"build_timeout": 1800000000000})", "build_timeout"},
@@ -182,7 +202,8 @@ const Case k_cases[] = {
     {"webhook_url relative", R"({"webhook_url": "/hook"})", "webhook_url"},
     {"webhook_url credentials", R"({"webhook_url": "https://u:p@hooks.example.com/x"})", "webhook_url"},
     {"webhook header reserved", R"({"webhook_headers": {"Host": "evil"}})", "webhook_headers.Host"},
-    {"webhook header value crlf", R"({"webhook_headers": {"X-A": "v\r\nX-B: 1"}})", "webhook_headers[\"X-A\"]"},
+    {"webhook header value crlf", R"({"webhook_headers": {"X-A": "v\r\nX-B: 1"}})",
+     "webhook_headers[\"X-A\"]"},
     {"webhook header ok", R"({"webhook_headers": {"X-Team": "builds"}})", nullptr},
     {"webhook_on_success number", R"({"webhook_on_success": 1})", "webhook_on_success"},
     // unknown and removed fields
@@ -293,8 +314,9 @@ TEST(JobRequestValidation, ReportsEveryErrorAtOnce) {
       R"({"repo_url": "ftp://x/y", "image_tags": ["ok", "b@d"], "test": {"commands": [1], "timeout": "x"},
           "bogus": true})");
   ASSERT_FALSE(parsed);
-  EXPECT_EQ(paths(parsed.error()), (std::vector<std::string>{"owner", "repo_url", "image_tags[1]", "registry_url",
-                                                               "test.commands[0]", "test.timeout", "bogus"}));
+  EXPECT_EQ(paths(parsed.error()),
+            (std::vector<std::string>{"owner", "repo_url", "image_tags[1]", "registry_url",
+                                      "test.commands[0]", "test.timeout", "bogus"}));
 }
 
 TEST(JobRequestValidation, AppliesDefaultsOnce) {
@@ -310,7 +332,8 @@ TEST(JobRequestValidation, AppliesDefaultsOnce) {
 }
 
 TEST(JobRequestValidation, AliasesMapOntoTest) {
-  auto parsed = parse_job_request(apply(valid_request(), R"({"test_commands": ["make test"], "test_entry_point": true})"));
+  auto parsed = parse_job_request(
+      apply(valid_request(), R"({"test_commands": ["make test"], "test_entry_point": true})"));
   ASSERT_TRUE(parsed);
   ASSERT_TRUE(parsed->test);
   EXPECT_EQ(parsed->test->commands, std::vector<std::string>{"make test"});
@@ -327,7 +350,8 @@ TEST(JobRequestValidation, JobIdIsAlwaysTheFirstTag) {
 }
 
 TEST(JobRequestValidation, RepositoryMayComeFromRegistryUrl) {
-  auto parsed = parse_job_request(apply(valid_request(), R"({"registry_url": "r.example.com/ns", "image_name": "app"})"));
+  auto parsed = parse_job_request(
+      apply(valid_request(), R"({"registry_url": "r.example.com/ns", "image_name": "app"})"));
   ASSERT_TRUE(parsed);
   EXPECT_EQ(image_target(*parsed).registry, "r.example.com");
   EXPECT_EQ(image_target(*parsed).repository, "ns/app");
@@ -340,7 +364,8 @@ TEST(JobRequestValidation, ResourcesResolvePhaseThenGlobalThenDefault) {
   ASSERT_TRUE(parsed) << parsed.error().describe();
   EXPECT_EQ(resolve_resources(*parsed, Phase::build, default_resources(Phase::build)),
             (ResolvedResources{700, 4096, 10240}));
-  EXPECT_EQ(resolve_resources(*parsed, Phase::test, default_resources(Phase::test)), (ResolvedResources{700, 1024, 999}));
+  EXPECT_EQ(resolve_resources(*parsed, Phase::test, default_resources(Phase::test)),
+            (ResolvedResources{700, 1024, 999}));
   EXPECT_EQ(resolve_resources(*parsed, Phase::cleanup, default_resources(Phase::cleanup)),
             (ResolvedResources{100, 256, 512}));
 }
@@ -370,8 +395,8 @@ TEST(JobRequestValidation, YamlAliasBombIsRefused) {
   std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   char prev = 'a';
   for (char c = 'b'; c <= 'h'; ++c) {
-    bomb += std::string(1, c) + ": &" + c + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev +
-            ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n";
+    bomb += std::string(1, c) + ": &" + c + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev +
+            ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n";
     prev = c;
   }
   auto parsed = parse_job_request_yaml(bomb);
@@ -394,6 +419,17 @@ test:
 )");
   ASSERT_FALSE(parsed);  // "yes_please" is a string, not a boolean
   EXPECT_EQ(paths(parsed.error()), std::vector<std::string>{"test.entry_point"});
+}
+
+TEST(JobRequestValidation, YamlNumbersBeyondADoubleAreTextNotACrash) {
+  // Found by job_request_fuzzer: std::stod threw on these before.
+  for (const char* number : {"1e999", "-1e999", "1e-999", "111111111111111111111111E11111"}) {
+    auto parsed =
+        parse_job_request_yaml(std::string("owner: ") + number + "\nbuild_timeout: " + number + "\n");
+    ASSERT_FALSE(parsed) << number;
+    const auto fields = paths(parsed.error());
+    EXPECT_NE(std::find(fields.begin(), fields.end(), "build_timeout"), fields.end()) << number;
+  }
 }
 
 }  // namespace
