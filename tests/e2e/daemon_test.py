@@ -123,7 +123,23 @@ class DaemonFixture(harness.Fixture):
     def stop_daemon(self, sig=signal.SIGTERM):
         if self.daemon and self.daemon.poll() is None:
             self.daemon.send_signal(sig)
-            self.daemon.wait(timeout=30)
+            try:
+                self.daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                # Say where each thread waits (kernel wait channel and system call) before killing it.
+                pid, threads = self.daemon.pid, []
+                for tid in sorted(os.listdir(f"/proc/{pid}/task")):
+                    base = f"/proc/{pid}/task/{tid}"
+                    try:
+                        threads.append(" ".join(open(f"{base}/{name}").read().strip()
+                                                for name in ("comm", "wchan", "syscall")))
+                    except OSError:
+                        pass
+                self.daemon.kill()
+                self.daemon.wait()
+                self.daemon = None
+                raise harness.Failure("nbs-mcpd did not stop within 30 s of the signal; threads:\n" +
+                                      "\n".join(threads) + "\n" + self.daemon_log()[-4000:])
         self.daemon = None
 
     def stop(self):
