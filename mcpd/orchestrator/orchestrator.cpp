@@ -384,9 +384,19 @@ void Orchestrator::watch_loop() {
       wake_.wait_until(guard, next, [this] { return stopping_ || !dirty_.empty(); });
       continue;
     }
-    const std::set<std::string> batch = std::exchange(dirty_, {});
+    const std::set<std::string> dirty = std::exchange(dirty_, {});
+    // Oldest first, so that jobs woken together take a free build lock in the order they came.
+    std::vector<std::pair<SystemTime, std::string>> batch;
+    for (const auto& id : dirty) {
+      auto cached = cache_.find(id);
+      const SystemTime submitted = cached != cache_.end() && cached->second.record.times.job_start
+                                       ? *cached->second.record.times.job_start
+                                       : SystemTime::max();
+      batch.emplace_back(submitted, id);
+    }
+    std::sort(batch.begin(), batch.end());
     guard.unlock();
-    for (const auto& id : batch) {
+    for (const auto& [submitted, id] : batch) {
       reconcile(id);
     }
     guard.lock();

@@ -135,6 +135,10 @@ class DaemonFixture(harness.Fixture):
                                                 for name in ("comm", "wchan", "syscall")))
                     except OSError:
                         pass
+                if shutil.which("gdb"):  # where in our code, when a debugger is at hand
+                    bt = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"],
+                                        capture_output=True, text=True, timeout=120)
+                    threads.append(bt.stdout[-12000:])
                 self.daemon.kill()
                 self.daemon.wait()
                 self.daemon = None
