@@ -262,6 +262,8 @@ DaemonSetup build_service_setup(std::unique_ptr<BuildService>& service) {
       return created.error();
     }
     service = std::move(*created);
+    // The service's threads use the daemon's metrics registry: they stop before it is destroyed.
+    parts.on_stopped = [&service] { service.reset(); };
     return service->attach(parts);
   };
 }

@@ -1,18 +1,18 @@
 #include "mcpd/daemon.hpp"
 
-#include "mcpd/http_server.hpp"
-#include "mcpd/mcp_server.hpp"
-#include "mcpd/stdio_transport.hpp"
-
-#include <boost/asio/signal_set.hpp>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
 #include <unistd.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "mcpd/http_server.hpp"
+#include "mcpd/mcp_server.hpp"
+#include "mcpd/stdio_transport.hpp"
 
 namespace nbs::mcpd {
 namespace asio = boost::asio;
@@ -71,6 +71,15 @@ int daemon_main(int argc, const char* const* argv, const DaemonSetup& setup) {
   MetricsRegistry metrics;
   DaemonParts parts;
   parts.server_info.version = NBS_VERSION;
+  // Declared after io, metrics and parts, so it runs before they are destroyed, on every return path.
+  struct StopEmbedder {
+    DaemonParts& parts;
+    ~StopEmbedder() {
+      if (parts.on_stopped) {
+        parts.on_stopped();
+      }
+    }
+  } stop_embedder{parts};
   if (setup) {
     if (auto status = setup(config, io, metrics, parts); !status) {
       spdlog::error("start-up: {}", status.error().describe());
@@ -78,8 +87,8 @@ int daemon_main(int argc, const char* const* argv, const DaemonSetup& setup) {
     }
   }
   if (config.submit_rate > 0 && parts.tools.find("submitJob") != nullptr) {
-    (void)parts.tools.limit("submitJob", std::make_shared<RateLimiter>(static_cast<double>(config.submit_rate),
-                                                                       config.submit_burst));
+    (void)parts.tools.limit("submitJob", std::make_shared<RateLimiter>(
+                                             static_cast<double>(config.submit_rate), config.submit_burst));
   }
   SessionStore sessions(config.session_ttl, config.max_sessions);
   McpServer mcp(parts.tools, sessions, McpOptions{parts.server_info}, &metrics);
