@@ -86,13 +86,17 @@ Result<JobRecord> Orchestrator::submit(const json::value& job_config, const std:
 
 namespace {
 
-Result<JobRecord> parse_visible(const std::string& job_id, const std::string& value,
-                                const std::string& token_id) {
-  auto record = parse_job_record(value);
-  if (record && !record->token_id.empty() && record->token_id != token_id) {
-    return make_error(ErrorKind::not_found, "job_id: no job " + job_id);  // not telling it exists
+// A record bound to another token is answered as unknown (not telling it exists).
+Result<JobRecord> visible(const JobRecord& record, const std::string& token_id) {
+  if (!record.token_id.empty() && record.token_id != token_id) {
+    return make_error(ErrorKind::not_found, "job_id: no job " + record.id);
   }
   return record;
+}
+
+Result<JobRecord> parse_visible(const std::string& value, const std::string& token_id) {
+  auto record = parse_job_record(value);
+  return record ? visible(*record, token_id) : record;
 }
 
 }  // namespace
@@ -106,16 +110,10 @@ Result<JobRecord> Orchestrator::get(const std::string& job_id, const std::string
     // transition, so a status poll costs no store read (a Nomad Variables request on a cluster).
     std::lock_guard guard(mutex_);
     if (auto it = cache_.find(job_id); it != cache_.end()) {
-      if (!it->second.record.token_id.empty() && it->second.record.token_id != token_id) {
-        return make_error(ErrorKind::not_found, "job_id: no job " + job_id);
-      }
-      return it->second.record;
+      return visible(it->second.record, token_id);
     }
     if (auto it = settled_.find(job_id); it != settled_.end() && it->second.expires > SteadyClock::now()) {
-      if (!it->second.record.token_id.empty() && it->second.record.token_id != token_id) {
-        return make_error(ErrorKind::not_found, "job_id: no job " + job_id);
-      }
-      return it->second.record;
+      return visible(it->second.record, token_id);
     }
   }
   auto stored = store_.get(record_key(job_id));
@@ -133,10 +131,7 @@ Result<JobRecord> Orchestrator::get(const std::string& job_id, const std::string
   if (!record->settled) {
     mark_dirty(job_id);  // a job another replica accepted: watch it here too, which keeps it fresh
   }
-  if (!record->token_id.empty() && record->token_id != token_id) {
-    return make_error(ErrorKind::not_found, "job_id: no job " + job_id);  // not telling it exists
-  }
-  return record;
+  return visible(*record, token_id);
 }
 
 void Orchestrator::remember(const JobRecord& record, std::uint64_t index) {
@@ -300,7 +295,7 @@ Result<JobRecord> Orchestrator::kill(const std::string& job_id, const std::strin
     if (!*stored) {
       return make_error(ErrorKind::not_found, "job_id: no job " + job_id);
     }
-    auto record = parse_visible(job_id, (*stored)->value, token_id);
+    auto record = parse_visible((*stored)->value, token_id);
     if (!record) {
       return record.error();
     }
