@@ -91,6 +91,8 @@ class Executor {
 
   // Blocks until some phase of ours may have changed after `index`, or `timeout` passes; returns the
   // index to pass next time and which jobs changed. Cheap to call in a loop: it waits, it does not poll.
+  // A phase that ended (any task finished), was stopped or is gone is always reported; one that only
+  // moved from pending to running need not be (the Nomad executor leaves it out: nothing waits for it).
   virtual Result<Changes> wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) = 0;
 
   // Makes every wait_for_change() in progress return now (the caller is shutting down).

@@ -231,9 +231,9 @@ Result<std::vector<nomad::Allocation>> NomadExecutor::allocations_of(const std::
 // (which no allocation shows: a phase that cannot be placed has none), and Nomad answers it with the
 // higher of the jobs and job_summary table indexes, so it also wakes when an allocation of ours
 // changes client status (Starting → Running → Complete/Failed are the summary's counts). Each stub
-// carries its ModifyIndex, Status, Stop and summary, which tell which jobs changed. Task events that
-// change no client status (a restart inside an allocation) do not wake it; the orchestrator's periodic
-// look at active jobs covers those.
+// carries its Status, Stop and summary, which tell which jobs reached a state an observer acts on
+// (JobFingerprint); a job only being placed or starting is not reported. Task events that change no
+// client status (a restart inside an allocation) do not wake it; nothing waits for them.
 Result<Changes> NomadExecutor::wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) {
   const std::uint64_t epoch = watch_->epoch();
   nomad::Client client(config_.nomad, watch_->bound(epoch),
@@ -256,11 +256,24 @@ Result<Changes> NomadExecutor::wait_for_change(std::uint64_t index, std::chrono:
   return diff(index, listed->meta.last_index, listed->value);
 }
 
+NomadExecutor::JobFingerprint NomadExecutor::JobFingerprint::of(const nomad::JobListStub& stub) {
+  JobFingerprint f{.stop = stub.stop, .dead = stub.status == "dead"};
+  for (const auto& [group, counts] : stub.summary) {
+    f.complete += counts.complete;
+    f.failed += counts.failed;
+    f.lost += counts.lost;
+    f.unknown += counts.unknown;
+  }
+  return f;
+}
+
 Changes NomadExecutor::diff(std::uint64_t index, std::uint64_t new_index, const std::vector<nomad::JobListStub>& jobs) {
   std::map<std::string, JobFingerprint> now;
+  std::map<std::string, std::uint64_t> modify_index;
   for (const auto& stub : jobs) {
     if (specs::parse_nomad_job_id(stub.id)) {
-      now[stub.id] = JobFingerprint{stub.modify_index, stub.status, stub.stop, stub.summary};
+      now[stub.id] = JobFingerprint::of(stub);
+      modify_index[stub.id] = stub.modify_index;
     }
   }
   Changes out{.index = new_index};
@@ -273,8 +286,8 @@ Changes NomadExecutor::diff(std::uint64_t index, std::uint64_t new_index, const 
   out.everything = !comparable;
   for (const auto& [id, fingerprint] : now) {
     auto it = seen_.find(id);
-    const bool moved = comparable ? (it == seen_.end() || !(it->second == fingerprint))
-                                  : fingerprint.modify_index > index;
+    const bool moved = comparable ? !(fingerprint == (it == seen_.end() ? JobFingerprint{} : it->second))
+                                  : modify_index[id] > index;
     if (moved) {
       changed.insert(id);
     }

@@ -68,12 +68,19 @@ class NomadExecutor : public Executor {
   Status ready() override;
 
  private:
-  // What wait_for_change compares between two answers to tell which of our jobs changed.
+  // What wait_for_change compares between two answers to tell which of our jobs changed: what an
+  // observer acts on (a task ended, the job was stopped or is dead). Left out: the Queued, Starting and
+  // Running counts, and the status and ModifyIndex that move with them, so a phase being placed and
+  // starting costs no look at it (nothing waits for that: the orchestrator's deadlines are timers).
+  // A job first seen with all of these zero has nothing to report either.
   struct JobFingerprint {
-    std::uint64_t modify_index = 0;
-    std::string status;
     bool stop = false;
-    std::map<std::string, nomad::TaskGroupSummary> summary;
+    bool dead = false;
+    std::int64_t complete = 0;  // the counts summed over the job's task groups
+    std::int64_t failed = 0;
+    std::int64_t lost = 0;
+    std::int64_t unknown = 0;
+    static JobFingerprint of(const nomad::JobListStub& stub);
     friend bool operator==(const JobFingerprint&, const JobFingerprint&) = default;
   };
 

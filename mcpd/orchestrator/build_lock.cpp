@@ -67,20 +67,23 @@ Result<LockView> BuildLock::view(const std::string& key, const std::string& job_
   return LockView{lease->holder == job_id ? LockState::ours : LockState::other, lease->holder};
 }
 
-Status BuildLock::acquire(const std::string& key, const std::string& job_id, SystemTime now,
-                          std::chrono::seconds ttl) {
+Result<LockView> BuildLock::acquire(const std::string& key, const std::string& job_id, SystemTime now,
+                                    std::chrono::seconds ttl) {
   const json::object lease{{"holder", job_id}, {"expires", format_utc(now + ttl)}};
   const std::string value = json::serialize(lease);
-  auto write = [&](std::uint64_t index) -> Result<std::uint64_t> {
+  auto write = [&](std::uint64_t index) -> Result<LockView> {
     auto put = store_.put(key, value, index);
     hold(key, put ? std::optional<HeldLease>(HeldLease{job_id, *put, now + ttl}) : std::nullopt);
-    return put;
+    if (!put) {
+      return put.error();
+    }
+    return LockView{LockState::ours, job_id};
   };
   // Renewing our own lease, or taking a lock nobody holds: one write, checked by its index.
   auto mine = held(key);
   auto first = write(mine && mine->holder == job_id ? mine->index : 0);
   if (first || first.error().kind != ErrorKind::conflict) {
-    return first ? Status{} : Status(first.error());
+    return first;
   }
   // Someone wrote it since: see who holds it now.
   auto stored = store_.get(key);
@@ -91,12 +94,11 @@ Status BuildLock::acquire(const std::string& key, const std::string& job_id, Sys
   if (*stored) {
     auto current = parse_lease((*stored)->value);
     if (current && current->holder != job_id && current->expires >= now) {
-      return make_error(ErrorKind::conflict, "build lock held by job " + current->holder);
+      return LockView{LockState::other, current->holder};
     }
     index = (*stored)->index;
   }
-  auto put = write(index);
-  return put ? Status{} : Status(put.error());
+  return write(index);
 }
 
 Status BuildLock::release(const std::string& key, const std::string& job_id) {

@@ -1,6 +1,6 @@
 // One build at a time per (registry, image, branch): a lease in the record store under
 // `locks/<hash>`, taken and released with check-and-set so two daemons sharing a store agree. A lease
-// has an expiry, renewed at every phase transition, so a lock whose holder vanished frees itself.
+// has an expiry past the longest its job may take, so a lock whose holder vanished frees itself.
 // The leases this daemon holds are remembered with their store index: looking at, renewing and giving
 // back one's own lease then costs at most one write (a Nomad Variables request each, on a cluster).
 #pragma once
@@ -27,9 +27,11 @@ class BuildLock {
   // Who holds the lock of `key` now, as seen by `job_id`; an expired lease counts as free.
   Result<LockView> view(const std::string& key, const std::string& job_id, SystemTime now);
 
-  // Takes (or renews, when already ours) the lease until now + ttl. ErrorKind::conflict: someone else
-  // holds it or won the race.
-  Status acquire(const std::string& key, const std::string& job_id, SystemTime now, std::chrono::seconds ttl);
+  // Takes (or renews, when already ours) the lease until now + ttl: `ours`, or `other` with the holder
+  // when someone else holds an unexpired lease (nothing is written then). ErrorKind::conflict: another
+  // daemon wrote the lease between our read and our write.
+  Result<LockView> acquire(const std::string& key, const std::string& job_id, SystemTime now,
+                           std::chrono::seconds ttl);
 
   // Gives the lease back if `job_id` holds it.
   Status release(const std::string& key, const std::string& job_id);

@@ -13,6 +13,11 @@ namespace json = boost::json;
 using SteadyClock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
+namespace {
+// A new job's waiting reason until its first decision: it has not yet seen its lock held by another.
+constexpr std::string_view k_queued = "queued";
+}  // namespace
+
 Orchestrator::Orchestrator(jobs::Executor& executor, jobs::RecordStore& store, OrchestratorConfig config,
                            EventSink on_event)
     : executor_(executor),
@@ -74,7 +79,7 @@ Result<JobRecord> Orchestrator::submit(const json::value& job_config, const std:
   record.request = std::move(*request);
   record.token_id = token_id;
   record.times.job_start = now_utc();
-  record.waiting_reason = "queued";
+  record.waiting_reason = k_queued;
   auto put = store_.put(record_key(record.id), json::serialize(to_json(record)), 0);
   if (!put) {
     return put.error();
@@ -157,14 +162,19 @@ void Orchestrator::remember(const JobRecord& record, std::uint64_t index) {
   }
 }
 
-std::optional<Orchestrator::ActiveRecord> Orchestrator::recent_record(const std::string& job_id) {
+std::optional<Orchestrator::ActiveRecord> Orchestrator::cached_record(const std::string& job_id) {
   std::lock_guard guard(mutex_);
   auto it = cache_.find(job_id);
-  if (it == cache_.end() || it->second.index == 0 ||
-      SteadyClock::now() - it->second.seen >= config_.idle_check) {
+  if (it == cache_.end() || it->second.index == 0) {
     return std::nullopt;
   }
   return it->second;
+}
+
+void Orchestrator::read_again(const std::string& job_id, std::uint64_t index) {
+  if (auto it = cache_.find(job_id); it != cache_.end() && it->second.index == index) {
+    it->second.index = 0;
+  }
 }
 
 void Orchestrator::forget(const std::string& job_id) {
@@ -398,33 +408,58 @@ void Orchestrator::watch_loop() {
   }
 }
 
-std::chrono::steady_clock::time_point Orchestrator::next_check(const JobRecord& record,
+std::chrono::steady_clock::time_point Orchestrator::next_check(const JobRecord& record, bool phase_underway,
                                                                bool phase_running) const {
   const auto now = SteadyClock::now();
-  // A waiting job may be freed by a change the executor does not report (another daemon's lock).
-  auto next = now + std::chrono::duration_cast<SteadyClock::duration>(phase_running ? config_.running_check
-                                                                                    : config_.idle_check);
+  // A phase under way reports its end through the executor; a waiting job may be freed by a change
+  // the executor does not report (another daemon's lock), and a phase that could not start is retried.
+  auto next = now + std::chrono::duration_cast<SteadyClock::duration>(phase_underway ? config_.running_check
+                                                                                     : config_.idle_check);
   if (record.active_phase && !is_terminal(record.status)) {
-    // Come back exactly when the phase's deadline (or its placement deadline) passes.
+    // Come back exactly when the phase's deadline (or, until it is seen running, its placement
+    // deadline) passes.
     const Phase phase = *record.active_phase;
     const auto started = const_cast<PhaseTimes&>(record.times).start_of(phase);
     if (started) {
-      for (auto limit :
-           {phase_timeout(record, phase, config_.reconcile), config_.reconcile.placement_timeout}) {
+      auto at = [&](std::chrono::seconds limit) {
         const auto due = *started + limit + 1s - now_utc();
         if (due > SystemTime::duration::zero()) {
           next = std::min(next, now + std::chrono::duration_cast<SteadyClock::duration>(due));
         }
+      };
+      at(phase_timeout(record, phase, config_.reconcile));
+      if (!phase_running) {
+        at(config_.reconcile.placement_timeout);
       }
     }
   }
   return next;
 }
 
+std::chrono::seconds Orchestrator::lock_ttl(const JobRecord& record) const {
+  // The lease outlives the longest the job may take.
+  return record.request.build_timeout + phase_timeout(record, Phase::test, config_.reconcile) +
+         config_.reconcile.publish_timeout + config_.reconcile.placement_timeout + config_.lock_margin;
+}
+
+// A new job's lock is nearly always free, and taking it is what the decision would ask for next: a
+// job still queued tries to take it at once (one store write instead of a read and then a write). A
+// job that has seen the lock held, or is asked to stop, only looks.
+Result<LockView> Orchestrator::take_or_view_lock(const JobRecord& record, SystemTime now) {
+  const std::string key = lock_key(record.request);
+  if (record.status == JobStatus::pending && !record.kill_requested && record.waiting_reason == k_queued) {
+    auto taken = lock_.acquire(key, record.id, now, lock_ttl(record));
+    if (taken || taken.error().kind != ErrorKind::conflict) {
+      return taken;
+    }
+  }
+  return lock_.view(key, record.id, now);
+}
+
 Result<Observation> Orchestrator::observe(const JobRecord& record) {
   Observation o;
   o.now = now_utc();
-  auto lock = lock_.view(lock_key(record.request), record.id, o.now);
+  auto lock = take_or_view_lock(record, o.now);
   if (!lock) {
     return lock.error();
   }
@@ -461,9 +496,9 @@ Result<Observation> Orchestrator::observe(const JobRecord& record) {
 }
 
 void Orchestrator::reconcile(const std::string& job_id) {
-  // The record as this daemon last wrote it, or from the store when that is not recent: a write by
-  // someone else since then makes our write below fail its check-and-set, and the next pass reads it.
-  std::optional<ActiveRecord> known = recent_record(job_id);
+  // The record as this daemon last read or wrote it, or from the store: a write by someone else since
+  // then makes our write below fail its check-and-set, and the next pass reads it.
+  std::optional<ActiveRecord> known = cached_record(job_id);
   if (!known) {
     auto stored = store_.get(record_key(job_id));
     if (!stored || !*stored) {
@@ -479,6 +514,9 @@ void Orchestrator::reconcile(const std::string& job_id) {
       return;
     }
     known = ActiveRecord{std::move(*parsed), (*stored)->index, SteadyClock::now()};
+    if (!known->record.settled) {
+      remember(known->record, known->index);
+    }
   }
   const JobRecord& record = known->record;
   if (record.settled) {
@@ -486,7 +524,6 @@ void Orchestrator::reconcile(const std::string& job_id) {
     forget(job_id);
     return;
   }
-  remember(record, known->index);
   auto observation = observe(record);
   if (!observation) {
     // The executor or the store is unavailable: look again soon, change nothing.
@@ -496,68 +533,85 @@ void Orchestrator::reconcile(const std::string& job_id) {
     return;
   }
   ActiveRecord& state = *known;
+  Decision decision = decide(state.record, *observation, config_.reconcile);
+  // Starting or stopping a phase without writing the record has no check-and-set to notice that
+  // someone else (a second daemon) moved the job on: it is done only from a record read or written
+  // within idle_check. Otherwise read the record and decide again.
+  const bool touches_phase = std::any_of(decision.actions.begin(), decision.actions.end(), [](const Action& a) {
+    return a.kind == ActionKind::start_phase || a.kind == ActionKind::stop_phase;
+  });
+  if (!decision.record && touches_phase && SteadyClock::now() - state.seen >= config_.idle_check) {
+    std::lock_guard guard(mutex_);
+    read_again(job_id, state.index);
+    active_[job_id] = SteadyClock::now();
+    return;
+  }
   bool again = false;
+  // Giving the lock back is the one action whose outcome the decision can take from here (the lock is
+  // not ours any more; the phase was observed a moment ago). When it is all an ended job has left to
+  // do, it goes first and the record is written once, settled: a job is never recorded settled while
+  // it holds its lock, and a daemon stopping in between leaves a record the next one ends the same way.
+  if (decision.actions == std::vector<Action>{{ActionKind::release_lock, Phase::build}}) {
+    if (auto released = act(state.record, decision.actions.front()); released) {
+      observation->now = now_utc();
+      observation->lock = LockState::free;
+      observation->lock_holder.clear();
+      decision = decide(state.record, *observation, config_.reconcile);
+    } else {
+      spdlog::warn("orchestrator: job {}: {}", job_id, released.error().message);
+      decision.actions.clear();
+      again = true;
+    }
+  }
   bool ended = false;
-  // Giving the lock back is the one action whose outcome the next decision can take from here (the
-  // lock is not ours any more; the phase was observed a moment ago): decide again at once, in this
-  // pass, instead of asking the store and the executor again.
-  for (int round = 0; round < 2; ++round) {
-    Decision decision = decide(state.record, *observation, config_.reconcile);
-    if (decision.record) {
-      if (decision.capture_excerpt) {
-        decision.record->excerpt = excerpt(*decision.record, *decision.capture_excerpt);
+  if (decision.record) {
+    if (decision.capture_excerpt) {
+      decision.record->excerpt = excerpt(*decision.record, *decision.capture_excerpt);
+    }
+    auto put = store_.put(record_key(job_id), json::serialize(to_json(*decision.record)), state.index);
+    if (!put) {
+      // Another writer (a kill, a second daemon) got there first: decide again from what it wrote.
+      if (put.error().kind != ErrorKind::conflict) {
+        spdlog::warn("orchestrator: job {}: cannot write its record: {}", job_id, put.error().message);
       }
-      auto put = store_.put(record_key(job_id), json::serialize(to_json(*decision.record)), state.index);
-      if (!put) {
-        // Another writer (a kill, a second daemon) got there first: decide again from what it wrote.
-        if (put.error().kind != ErrorKind::conflict) {
-          spdlog::warn("orchestrator: job {}: cannot write its record: {}", job_id, put.error().message);
-        }
+      std::lock_guard guard(mutex_);
+      read_again(job_id, state.index);
+      active_[job_id] = SteadyClock::now() + (put.error().kind == ErrorKind::conflict ? 0s : 2s);
+      return;
+    }
+    // Events first, so that whoever sees the new record (get(), a woken long-poll) sees them sent.
+    publish_events(state.record, *decision.record);
+    remember(*decision.record, *put);
+    record_changed(job_id);
+    ended = is_terminal(decision.record->status);
+    state.record = std::move(*decision.record);
+    state.index = *put;
+  }
+  bool started = false;
+  for (const auto& action : decision.actions) {
+    auto done = act(state.record, action);
+    if (!done) {
+      spdlog::warn("orchestrator: job {}: {}", job_id, done.error().message);
+      if (action.kind == ActionKind::start_phase && done.error().kind == ErrorKind::invalid_argument) {
         std::lock_guard guard(mutex_);
-        if (auto it = cache_.find(job_id); it != cache_.end() && it->second.index == state.index) {
-          it->second.index = 0;  // read it from the store next time
-        }
-        active_[job_id] = SteadyClock::now() + (put.error().kind == ErrorKind::conflict ? 0s : 2s);
-        return;
+        start_errors_[job_id] = done.error().message;
       }
-      remember(*decision.record, *put);
-      record_changed(job_id);
-      publish_events(state.record, *decision.record);
-      ended = ended || is_terminal(decision.record->status);
-      state.record = std::move(*decision.record);
-      state.index = *put;
     }
-    again = false;
-    bool released_only = !decision.actions.empty();
-    for (const auto& action : decision.actions) {
-      auto done = act(state.record, action);
-      if (!done) {
-        spdlog::warn("orchestrator: job {}: {}", job_id, done.error().message);
-        if (action.kind == ActionKind::start_phase && done.error().kind == ErrorKind::invalid_argument) {
-          std::lock_guard guard(mutex_);
-          start_errors_[job_id] = done.error().message;
-        }
-      }
-      // A lock taken or given back changes what the next decision sees: decide again at once.
-      again = again || action.kind == ActionKind::acquire_lock || action.kind == ActionKind::release_lock;
-      released_only = released_only && action.kind == ActionKind::release_lock && done;
-    }
-    if (!released_only || state.record.settled) {
-      break;
-    }
-    observation->now = now_utc();
-    observation->lock = LockState::free;
-    observation->lock_holder.clear();
-    again = false;
+    started = started || (action.kind == ActionKind::start_phase && done);
+    // A lock taken or given back changes what the next decision sees: decide again at once.
+    again = again || action.kind == ActionKind::acquire_lock || action.kind == ActionKind::release_lock;
   }
   const JobRecord& current = state.record;
-  const bool phase_running = observation->active && observation->active->state == jobs::PhaseState::running;
+  const auto seen = observation->active ? observation->active->state : jobs::PhaseState::absent;
+  const bool phase_running = seen == jobs::PhaseState::running;
+  const bool phase_underway = started || phase_running || seen == jobs::PhaseState::pending ||
+                              seen == jobs::PhaseState::unplaceable;
   std::lock_guard guard(mutex_);
   if (current.settled) {
     forget(job_id);
   } else {
-    active_[job_id] =
-        again || !start_errors_.empty() ? SteadyClock::now() : next_check(current, phase_running);
+    active_[job_id] = again || !start_errors_.empty() ? SteadyClock::now()
+                                                      : next_check(current, phase_underway, phase_running);
   }
   if (current.settled || ended) {
     // Whoever waited for this job's lock may go now. Only jobs still PENDING wait for a lock; waking
@@ -575,12 +629,8 @@ Status Orchestrator::act(const JobRecord& record, const Action& action) {
   const jobs::PhaseId id{record.id, action.phase, action.attempt};
   switch (action.kind) {
     case ActionKind::acquire_lock: {
-      // The lease outlives the longest the job may take; it is renewed at every transition.
-      const auto ttl = record.request.build_timeout + phase_timeout(record, Phase::test, config_.reconcile) +
-                       config_.reconcile.publish_timeout + config_.reconcile.placement_timeout +
-                       config_.lock_margin;
-      auto taken = lock_.acquire(lock_key(record.request), record.id, now_utc(), ttl);
-      return taken || taken.error().kind == ErrorKind::conflict ? Status{} : taken;
+      auto taken = lock_.acquire(lock_key(record.request), record.id, now_utc(), lock_ttl(record));
+      return taken || taken.error().kind == ErrorKind::conflict ? Status{} : Status(taken.error());
     }
     case ActionKind::release_lock:
       return lock_.release(lock_key(record.request), record.id);

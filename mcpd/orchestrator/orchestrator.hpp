@@ -129,7 +129,7 @@ class Orchestrator {
   struct ActiveRecord {
     JobRecord record;
     std::uint64_t index = 0;  // its version in the store, when known
-    std::chrono::steady_clock::time_point seen;
+    std::chrono::steady_clock::time_point seen;  // when it was last read from or written to the store
   };
 
   void watch_loop();
@@ -144,11 +144,19 @@ class Orchestrator {
   void mark_dirty(const std::string& job_id);
   // Caches an active job's record with its store index (0: unknown), or a settled one for a while.
   void remember(const JobRecord& record, std::uint64_t index);
-  // An active job's record as this daemon last read or wrote it, if that was within idle_check.
-  std::optional<ActiveRecord> recent_record(const std::string& job_id);
+  // An active job's record as this daemon last read or wrote it, if its store index is known.
+  std::optional<ActiveRecord> cached_record(const std::string& job_id);
   void record_changed(const std::string& job_id);  // wakes the long-polls waiting on the job
   void forget(const std::string& job_id);          // under mutex_: no longer active, nothing cached
-  std::chrono::steady_clock::time_point next_check(const JobRecord& record, bool phase_running) const;
+  // Under mutex_: the next pass reads the job's record from the store, unless it was written since
+  // `index`.
+  void read_again(const std::string& job_id, std::uint64_t index);
+  // When to look at the job again without an executor report: at the safety-net cadence while a phase
+  // is under way, soon when it waits for a lock (or a phase could not start), and at the phase's deadlines.
+  std::chrono::steady_clock::time_point next_check(const JobRecord& record, bool phase_underway,
+                                                   bool phase_running) const;
+  Result<LockView> take_or_view_lock(const JobRecord& record, SystemTime now);
+  std::chrono::seconds lock_ttl(const JobRecord& record) const;
 
   jobs::Executor& executor_;
   jobs::RecordStore& store_;

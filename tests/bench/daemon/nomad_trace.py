@@ -1,6 +1,7 @@
 """Profiling aid for measure 8 (not a benchmark): runs one build-only job of the fake runner on the Nomad
 executor with a logging proxy between nbs-mcpd and nomad-sim, and prints every Nomad API request of the job
-in order (seconds since submit, duration, method, path, and the start of a write's body).
+in order (seconds since submit, duration, method, status, the X-Nomad-Index answered, path, and the start
+of a write's body).
 Usage: tests/bench/daemon/nomad_trace.py [build seconds, default 10] [--poll] [--bodies]
   --poll: a client waits on getStatus (wait_seconds=30) meanwhile, as agents are told to.
   --bodies: print each write's whole body (to see what a second write of the same record changes).
@@ -59,7 +60,7 @@ def start_proxy(upstream, recorder):
             resp = conn.getresponse()
             data = resp.read()
             recorder.add((start - recorder.t0, time.time() - start, self.command, self.path, resp.status,
-                          (body or b"").decode(errors="replace")))
+                          resp.getheader("X-Nomad-Index") or "-", (body or b"").decode(errors="replace")))
             self.send_response(resp.status)
             for k, v in resp.getheaders():
                 if k.lower() not in ("transfer-encoding", "connection", "content-length"):
@@ -107,8 +108,10 @@ def main():
         entries = sorted(recorder.entries)
         print(f"job {job_id}: {len(entries)} Nomad requests (a blocking query in flight at submit is listed "
               "with a negative start)")
-        for start, took, method, path, status, body in entries:
-            print(f"{start:8.3f} {took * 1000:8.1f} ms {method:6} {status} {path[:110]} {body[:body_chars] if method != 'GET' else ''}")
+        print("   start      took method status index path body")
+        for start, took, method, path, status, index, body in entries:
+            print(f"{start:8.4f} {took * 1000:8.1f} ms {method:6} {status} {index:>5} {path[:110]} "
+                  f"{body[:body_chars] if method != 'GET' else ''}")
     finally:
         daemon.stop()
         server.shutdown()

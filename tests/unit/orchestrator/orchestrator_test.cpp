@@ -242,6 +242,27 @@ TEST_F(OrchestratorTest, KillDuringTheBuildStopsItAndEndsKilled) {
   EXPECT_TRUE(store_->list("locks/")->empty());
 }
 
+// Two daemons on one store (replicas): the one asked to kill writes and acts; the other, deciding from
+// the record it last wrote, finds its own write refused by the check-and-set and takes the other's.
+TEST_F(OrchestratorTest, AKillRecordedByASecondDaemonEndsTheJobForBoth) {
+  const JobRecord submitted = submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "30000"})"));
+  wait_for_status(submitted.id, JobStatus::building);
+  OrchestratorConfig config;
+  config.cache_dir = (dir_ / "cache").string();
+  config.stop_grace = 2s;
+  Orchestrator second(*executor_, *store_, config);
+  second.start();
+  ASSERT_TRUE(second.kill(submitted.id));
+  const JobRecord done = settle(submitted.id);
+  EXPECT_EQ(done.status, JobStatus::killed);
+  EXPECT_EQ(done.error, "killed by request during the build phase");
+  const auto events = events_for(submitted.id);
+  EXPECT_EQ(std::count(events.begin(), events.end(), "job.failed"), 0)
+      << "the first daemon recorded the stopped build as its own failure";
+  EXPECT_EQ(executor_->list(submitted.id)->size(), 1u);
+  EXPECT_TRUE(store_->list("locks/")->empty());
+}
+
 TEST_F(OrchestratorTest, TwoJobsForTheSameImageAndBranchRunOneAfterTheOther) {
   const JobRecord first = submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "800"})"));
   wait_for_status(first.id, JobStatus::building);
