@@ -262,8 +262,8 @@ TEST_F(OrchestratorNomadTest, NomadRequestsPerJobDoNotGrowWithTheBuildTime) {
   // The job list wakes on allocation changes as well (as Nomad's does), so each phase's placement,
   // start and end cost a list answer; only the end costs a look at the phase (allocations, and the
   // result file of a build). The bound is for all three phases, the record and lock writes included
-  // (26-28 when written).
-  EXPECT_LE(long_total, 36u);
+  // (26-28 when written, up to 32 on a loaded machine, where close events reach the watch separately).
+  EXPECT_LE(long_total, 40u);
 }
 
 }  // namespace
