@@ -38,7 +38,9 @@ std::string Error::describe() const {
   return out;
 }
 
-Error make_error(ErrorKind kind, std::string message) { return Error{kind, std::move(message), {}}; }
+Error make_error(ErrorKind kind, std::string message) {
+  return Error{kind, std::move(message), {}};
+}
 
 Error make_field_errors(std::vector<FieldError> fields) {
   std::string message;
@@ -53,6 +55,8 @@ Error make_field_errors(std::vector<FieldError> fields) {
 
 ErrorException::ErrorException(Error error) : std::runtime_error(error.message), error_(std::move(error)) {}
 
-void throw_exception_from_error(const Error& error, const boost::source_location&) { throw ErrorException(error); }
+void throw_exception_from_error(const Error& error, const boost::source_location&) {
+  throw ErrorException(error);
+}
 
 }  // namespace nbs

@@ -3,13 +3,14 @@
 // or origin, and, for validation, every offending field with its reason.
 #pragma once
 
-#include <boost/assert/source_location.hpp>
-#include <boost/system/result.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <boost/assert/source_location.hpp>
+#include <boost/system/result.hpp>
 
 namespace nbs {
 

@@ -1,10 +1,9 @@
 #include "common/file_lock.hpp"
 
+#include <cstring>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
-
-#include <cstring>
 #include <thread>
 
 namespace nbs {
@@ -12,7 +11,8 @@ namespace {
 
 Result<Fd> open_lock_file(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd) return make_error(ErrorKind::internal, path + ": " + std::strerror(errno));
+  if (!fd)
+    return make_error(ErrorKind::internal, path + ": " + std::strerror(errno));
   return fd;
 }
 
@@ -20,9 +20,11 @@ Result<Fd> open_lock_file(const std::string& path) {
 
 Result<FileLock> FileLock::try_acquire(const std::string& path) {
   auto fd = open_lock_file(path);
-  if (!fd) return fd.error();
+  if (!fd)
+    return fd.error();
   if (::flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) return make_error(ErrorKind::conflict, path + ": locked by another process");
+    if (errno == EWOULDBLOCK)
+      return make_error(ErrorKind::conflict, path + ": locked by another process");
     return make_error(ErrorKind::internal, path + ": flock: " + std::strerror(errno));
   }
   return FileLock(std::move(*fd));
@@ -34,7 +36,8 @@ Result<FileLock> FileLock::acquire(const std::string& path, std::chrono::millise
   auto pause = std::chrono::milliseconds(10);
   while (true) {
     auto lock = try_acquire(path);
-    if (lock || lock.error().kind != ErrorKind::conflict) return lock;
+    if (lock || lock.error().kind != ErrorKind::conflict)
+      return lock;
     if (stop != nullptr && stop->requested()) {
       return make_error(ErrorKind::unavailable, path + ": stopped while waiting for the lock");
     }

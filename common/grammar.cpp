@@ -2,16 +2,23 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/url/parse.hpp>
 #include <cctype>
+
+#include <boost/url/parse.hpp>
 
 namespace nbs::grammar {
 
 namespace {
 
-bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_lower_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+bool is_alnum(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 // Length of the UTF-8 sequence starting at s[i], or 0 if it is not well formed.
 std::size_t utf8_length(std::string_view s, std::size_t i) {
@@ -55,12 +62,18 @@ bool all_of(std::string_view s, std::size_t max, Pred ok) {
   return !s.empty() && s.size() <= max && std::all_of(s.begin(), s.end(), ok);
 }
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string quoted(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
 
 }  // namespace
 
-Reason single_line(std::string_view s) { return text(s, false); }
-Reason multi_line(std::string_view s) { return text(s, true); }
+Reason single_line(std::string_view s) {
+  return text(s, false);
+}
+Reason multi_line(std::string_view s) {
+  return text(s, true);
+}
 
 Reason owner(std::string_view s) {
   auto ok = [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '@' || c == '+' || c == '-'; };
@@ -144,7 +157,8 @@ Reason git_ref(std::string_view s) {
     return "must not be '@' or contain '@{'";
   }
   for (char c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || std::string_view(" ~^:?*[\\\x7f").find(c) != std::string_view::npos) {
+    if (static_cast<unsigned char>(c) < 0x20 ||
+        std::string_view(" ~^:?*[\\\x7f").find(c) != std::string_view::npos) {
       return "must not contain spaces or any of ~ ^ : ? * [ \\";
     }
   }
@@ -202,7 +216,8 @@ Reason relative_path(std::string_view s) {
 Reason vault_path(std::string_view s) {
   auto ok = [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-' || c == '/'; };
   if (!all_of(s, 512, ok) || s.front() == '/' || s.back() == '/' || s.find("//") != std::string_view::npos) {
-    return "must be a Vault path: segments of letters, digits and _.- separated by '/', at most 512 characters";
+    return "must be a Vault path: segments of letters, digits and _.- separated by '/', at most 512 "
+           "characters";
   }
   if (relative_path(s)) {
     return "must not contain a '..' segment";
@@ -234,8 +249,9 @@ Reason image_tag(std::string_view s) {
 }
 
 Reason repository_path(std::string_view s) {
-  const Reason bad = "must be lower-case path components of [a-z0-9] joined by '/', each separated inside by "
-                     "'.', '_', '__' or dashes (OCI distribution grammar)";
+  const Reason bad =
+      "must be lower-case path components of [a-z0-9] joined by '/', each separated inside by "
+      "'.', '_', '__' or dashes (OCI distribution grammar)";
   if (s.empty() || s.size() > 255) {
     return s.empty() ? bad : Reason("must be at most 255 characters");
   }
@@ -283,7 +299,8 @@ Reason registry_host(std::string_view s) {
       return bad;
     }
     const std::string_view inside = s.substr(1, close - 1);
-    if (inside.empty() || !std::all_of(inside.begin(), inside.end(), [](char c) { return is_hex(c) || c == ':' || c == '.'; })) {
+    if (inside.empty() || !std::all_of(inside.begin(), inside.end(),
+                                       [](char c) { return is_hex(c) || c == ':' || c == '.'; })) {
       return bad;
     }
     host = {};
@@ -304,7 +321,8 @@ Reason registry_host(std::string_view s) {
       return bad;
     }
   }
-  if (!port.empty() && (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+  if (!port.empty() && (port.size() > 5 ||
+                        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
                         std::stoi(std::string(port)) == 0 || std::stoi(std::string(port)) > 65535)) {
     return "has an invalid port (1–65535)";
   }
@@ -391,14 +409,16 @@ Reason webhook_url(std::string_view s) {
 }
 
 Reason webhook_header_name(std::string_view s) {
-  auto tchar = [](char c) { return is_alnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos; };
+  auto tchar = [](char c) {
+    return is_alnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  };
   if (!all_of(s, 128, tchar)) {
     return "must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)";
   }
   std::string lower(s);
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  static constexpr std::array<std::string_view, 6> k_reserved{"host", "content-length", "content-type",
-                                                              "transfer-encoding", "connection", "x-webhook-signature"};
+  static constexpr std::array<std::string_view, 6> k_reserved{
+      "host", "content-length", "content-type", "transfer-encoding", "connection", "x-webhook-signature"};
   if (std::find(k_reserved.begin(), k_reserved.end(), lower) != k_reserved.end()) {
     return "is set by the service itself and cannot be overridden";
   }
@@ -411,17 +431,31 @@ Reason constraint_attribute(std::string_view s) {
     return bad;
   }
   const std::string_view inner = s.substr(2, s.size() - 3);
-  const bool known_root = inner.starts_with("attr.") || inner.starts_with("node.") || inner.starts_with("meta.");
-  if (!known_root || !all_of(inner, 250, [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '-'; })) {
+  const bool known_root =
+      inner.starts_with("attr.") || inner.starts_with("node.") || inner.starts_with("meta.");
+  if (!known_root ||
+      !all_of(inner, 250, [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '-'; })) {
     return bad;
   }
   return std::nullopt;
 }
 
 Reason constraint_operand(std::string_view s) {
-  static constexpr std::array<std::string_view, 15> k_operands{
-      "=",      "==",          "!=",    ">=", "<=", ">", "<", "regexp", "version", "semver", "set_contains",
-      "set_contains_all", "set_contains_any", "is_set", "is_not_set"};
+  static constexpr std::array<std::string_view, 15> k_operands{"=",
+                                                               "==",
+                                                               "!=",
+                                                               ">=",
+                                                               "<=",
+                                                               ">",
+                                                               "<",
+                                                               "regexp",
+                                                               "version",
+                                                               "semver",
+                                                               "set_contains",
+                                                               "set_contains_all",
+                                                               "set_contains_any",
+                                                               "is_set",
+                                                               "is_not_set"};
   if (std::find(k_operands.begin(), k_operands.end(), s) == k_operands.end()) {
     return "must be one of =, !=, >, >=, <, <=, regexp, version, semver, set_contains, set_contains_all, "
            "set_contains_any, is_set, is_not_set";

@@ -1,10 +1,11 @@
 // BlockingHttpClient: an HttpClient on a private io_context served by one thread; callers wait on a
 // future, so many threads can have calls in flight on the same pool.
+#include <future>
+#include <thread>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <future>
-#include <thread>
 
 #include "common/http_client.hpp"
 
@@ -70,6 +71,8 @@ Result<HttpResponse> BlockingHttpClient::stream(const HttpRequest& request, cons
   return wait_for(runner_->ioc, runner_->client->stream(request, sink));
 }
 
-HttpClientStats BlockingHttpClient::stats() const { return runner_->client->stats(); }
+HttpClientStats BlockingHttpClient::stats() const {
+  return runner_->client->stats();
+}
 
 }  // namespace nbs

@@ -4,12 +4,13 @@
 // HttpClient is for coroutines; BlockingHttpClient runs one on a private thread for blocking callers.
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 
 #include "common/error.hpp"
 #include "common/http_types.hpp"
@@ -29,7 +30,7 @@ struct TlsOptions {
 
 struct HttpClientOptions {
   TlsOptions tls;
-  std::size_t max_idle_per_host = 8;               // idle connections kept per (scheme, host, port)
+  std::size_t max_idle_per_host = 8;  // idle connections kept per (scheme, host, port)
   std::chrono::milliseconds idle_timeout{std::chrono::seconds(30)};  // older idle ones are closed
   std::string user_agent = "nbs";
 };

@@ -14,7 +14,8 @@ Result<HttpTarget> parse_http_url(std::string_view url) {
   if (u.scheme_id() == boost::urls::scheme::https) {
     t.tls = true;
   } else if (u.scheme_id() != boost::urls::scheme::http) {
-    return make_error(ErrorKind::invalid_argument, "url: only http and https are supported: " + std::string(url));
+    return make_error(ErrorKind::invalid_argument,
+                      "url: only http and https are supported: " + std::string(url));
   }
   if (!u.has_authority() || u.encoded_host().empty()) {
     return make_error(ErrorKind::invalid_argument, "url: no host: " + std::string(url));

@@ -1,9 +1,9 @@
 #include "common/job_id.hpp"
 
-#include <openssl/rand.h>
-
 #include <array>
 #include <stdexcept>
+
+#include <openssl/rand.h>
 
 namespace nbs {
 

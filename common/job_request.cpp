@@ -27,7 +27,9 @@ std::optional<Phase> parse_phase(std::string_view text) {
   return std::nullopt;
 }
 
-bool JobRequest::has_tests() const { return test && (!test->commands.empty() || test->entry_point); }
+bool JobRequest::has_tests() const {
+  return test && (!test->commands.empty() || test->entry_point);
+}
 
 std::string ImageTarget::reference(std::string_view tag) const {
   return registry + "/" + repository + ":" + std::string(tag);
@@ -38,7 +40,8 @@ ImageTarget image_target(const JobRequest& request) {
   const std::size_t slash = url.find('/');
   ImageTarget target{url.substr(0, slash), slash == std::string::npos ? "" : url.substr(slash + 1)};
   if (!request.image_name.empty()) {
-    target.repository = target.repository.empty() ? request.image_name : target.repository + "/" + request.image_name;
+    target.repository =
+        target.repository.empty() ? request.image_name : target.repository + "/" + request.image_name;
   }
   return target;
 }
@@ -72,7 +75,8 @@ ResolvedResources resolve_resources(const JobRequest& request, Phase phase, Reso
                            : phase == Phase::test    ? &limits.test
                            : phase == Phase::publish ? &limits.publish
                                                      : nullptr;
-  const Resources* test_block = phase == Phase::test && request.test ? &request.test->resource_limits : nullptr;
+  const Resources* test_block =
+      phase == Phase::test && request.test ? &request.test->resource_limits : nullptr;
   auto pick = [&](std::optional<int> Resources::*field, const std::optional<int>& global, int fallback) {
     if (test_block && test_block->*field) {
       return *(test_block->*field);
@@ -83,7 +87,8 @@ ResolvedResources resolve_resources(const JobRequest& request, Phase phase, Reso
     // The legacy global fields apply to build, test and publish, not to the tiny cleanup task.
     return global && phase != Phase::cleanup ? *global : fallback;
   };
-  return {pick(&Resources::cpu, limits.cpu, defaults.cpu), pick(&Resources::memory, limits.memory, defaults.memory),
+  return {pick(&Resources::cpu, limits.cpu, defaults.cpu),
+          pick(&Resources::memory, limits.memory, defaults.memory),
           pick(&Resources::disk, limits.disk, defaults.disk)};
 }
 

@@ -74,7 +74,7 @@ struct JobRequest {
   std::string git_credentials_path;  // Vault path; empty: public repository
   std::string dockerfile_path = "Dockerfile";
   std::string dockerfile_context = ".";
-  std::string image_name;  // empty: the repository path of registry_url
+  std::string image_name;               // empty: the repository path of registry_url
   std::vector<std::string> image_tags;  // the user's tags; the job id is always added first
   std::string registry_url;             // host[:port][/path]
   std::string registry_credentials_path;

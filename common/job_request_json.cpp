@@ -58,7 +58,8 @@ class SerializeVisitor {
     }
   }
   template <class T, class Describe>
-  void object_list(std::string_view name, std::vector<T>& value, const ObjectRule&, Describe&& describe_child) {
+  void object_list(std::string_view name, std::vector<T>& value, const ObjectRule&,
+                   Describe&& describe_child) {
     if (!value.empty()) {
       json::array a;
       for (auto& item : value) {

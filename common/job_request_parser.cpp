@@ -1,9 +1,10 @@
 #include "common/job_request_parser.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <cmath>
 #include <set>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "common/job_request_fields.hpp"
 #include "common/yaml_to_json.hpp"
@@ -114,7 +115,8 @@ class ParseVisitor {
     if (!d) {
       fail(p, d.error().message);
     } else if (*d < rule.min || *d > rule.max) {
-      fail(p, "must be between " + grammar::format_duration(rule.min) + " and " + grammar::format_duration(rule.max));
+      fail(p, "must be between " + grammar::format_duration(rule.min) + " and " +
+                  grammar::format_duration(rule.max));
     } else {
       out = *d;
     }
@@ -128,7 +130,8 @@ class ParseVisitor {
     }
   }
 
-  void legacy_list(std::string_view name, std::optional<std::vector<std::string>>& out, const ListRule& rule) {
+  void legacy_list(std::string_view name, std::optional<std::vector<std::string>>& out,
+                   const ListRule& rule) {
     if (const json::value* v = lookup(name)) {
       out = read_list(path(name), *v, rule);
     }
@@ -187,7 +190,8 @@ class ParseVisitor {
   }
 
   template <class T, class Describe>
-  void object(std::string_view name, std::optional<T>& out, const ObjectRule& rule, Describe&& describe_child) {
+  void object(std::string_view name, std::optional<T>& out, const ObjectRule& rule,
+              Describe&& describe_child) {
     const json::value* v = lookup(name);
     if (v == nullptr || v->is_null()) {
       return;
@@ -200,7 +204,8 @@ class ParseVisitor {
   }
 
   template <class T, class Describe>
-  void object_list(std::string_view name, std::vector<T>& out, const ObjectRule& rule, Describe&& describe_child) {
+  void object_list(std::string_view name, std::vector<T>& out, const ObjectRule& rule,
+                   Describe&& describe_child) {
     const json::value* v = lookup(name);
     if (v == nullptr) {
       return;
@@ -289,7 +294,8 @@ class ParseVisitor {
     }
     std::string_view s = v.get_string();
     if (s.size() > rule.max_length) {
-      fail(p, "must be at most " + std::to_string(rule.max_length) + " bytes (got " + std::to_string(s.size()) + ")");
+      fail(p, "must be at most " + std::to_string(rule.max_length) + " bytes (got " +
+                  std::to_string(s.size()) + ")");
       return std::nullopt;
     }
     auto reason = rule.multi_line ? grammar::multi_line(s) : grammar::single_line(s);
@@ -308,12 +314,14 @@ class ParseVisitor {
     if (v.is_int64()) {
       n = v.get_int64();
     } else if (v.is_uint64()) {
-      n = v.get_uint64() > 1'000'000'000'000ULL ? 1'000'000'000'000LL : static_cast<long long>(v.get_uint64());
-    } else if (v.is_double() && std::isfinite(v.get_double()) && std::trunc(v.get_double()) == v.get_double() &&
-               std::fabs(v.get_double()) < 1e12) {
+      n = v.get_uint64() > 1'000'000'000'000ULL ? 1'000'000'000'000LL
+                                                : static_cast<long long>(v.get_uint64());
+    } else if (v.is_double() && std::isfinite(v.get_double()) &&
+               std::trunc(v.get_double()) == v.get_double() && std::fabs(v.get_double()) < 1e12) {
       n = static_cast<long long>(v.get_double());
     } else if (v.is_string() && !v.get_string().empty() && v.get_string().size() <= 12 &&
-               std::all_of(v.get_string().begin(), v.get_string().end(), [](char c) { return c >= '0' && c <= '9'; })) {
+               std::all_of(v.get_string().begin(), v.get_string().end(),
+                           [](char c) { return c >= '0' && c <= '9'; })) {
       n = std::stoll(std::string(v.get_string()));
     } else {
       fail(p, "must be a whole number (or a string of digits), not " +
@@ -328,7 +336,8 @@ class ParseVisitor {
     return static_cast<int>(n);
   }
 
-  std::optional<std::vector<std::string>> read_list(const std::string& p, const json::value& v, const ListRule& rule) {
+  std::optional<std::vector<std::string>> read_list(const std::string& p, const json::value& v,
+                                                    const ListRule& rule) {
     if (rule.accepts_single_string && v.is_string()) {
       // Older clients send one tag as a string, or the whole list as a JSON array inside a string.
       std::string_view s = v.get_string();
@@ -379,7 +388,8 @@ class ParseVisitor {
 };
 
 // Folds the deprecated flat fields into `test`; the two spellings may not both be given.
-void apply_aliases(const json::object& root, LegacyAliases& aliases, JobRequest& r, std::vector<FieldError>& errors) {
+void apply_aliases(const json::object& root, LegacyAliases& aliases, JobRequest& r,
+                   std::vector<FieldError>& errors) {
   auto conflicts = [&](std::string_view alias, std::string_view field) {
     const json::value* test = root.if_contains("test");
     if (test && test->is_object() && test->get_object().contains(field)) {

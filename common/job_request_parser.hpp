@@ -3,9 +3,10 @@
 // reports all problems at once, each with the JSON path of its field.
 #pragma once
 
+#include <string_view>
+
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-#include <string_view>
 
 #include "common/error.hpp"
 #include "common/job_request.hpp"

@@ -46,10 +46,11 @@ class SchemaVisitor {
 
   template <class Int>
   void integer(std::string_view name, const Int&, const IntRule& rule) {
-    properties_[name] = {{"type", "integer"},
-                         {"description", std::string(rule.description) + " A string of digits is also accepted."},
-                         {"minimum", rule.min},
-                         {"maximum", rule.max}};
+    properties_[name] = {
+        {"type", "integer"},
+        {"description", std::string(rule.description) + " A string of digits is also accepted."},
+        {"minimum", rule.min},
+        {"maximum", rule.max}};
   }
 
   void duration(std::string_view name, std::chrono::seconds value, const DurationRule& rule) {
@@ -70,7 +71,8 @@ class SchemaVisitor {
     properties_[name] = std::move(s);
   }
 
-  void legacy_list(std::string_view name, const std::optional<std::vector<std::string>>&, const ListRule& rule) {
+  void legacy_list(std::string_view name, const std::optional<std::vector<std::string>>&,
+                   const ListRule& rule) {
     string_list(name, {}, rule);
     properties_[name].as_object()["deprecated"] = true;
   }
@@ -94,7 +96,8 @@ class SchemaVisitor {
   }
 
   template <class T, class Describe>
-  void object_list(std::string_view name, std::vector<T>&, const ObjectRule& rule, Describe&& describe_child) {
+  void object_list(std::string_view name, std::vector<T>&, const ObjectRule& rule,
+                   Describe&& describe_child) {
     json::object items = child_schema<T>("", describe_child);
     items.erase("description");
     properties_[name] = {{"type", "array"},
@@ -116,7 +119,8 @@ class SchemaVisitor {
 
  public:
   json::object as_object_schema(std::string_view description) {
-    json::object s{{"type", "object"}, {"properties", std::move(properties_)}, {"additionalProperties", false}};
+    json::object s{
+        {"type", "object"}, {"properties", std::move(properties_)}, {"additionalProperties", false}};
     if (!description.empty()) {
       s["description"] = description;
     }

@@ -112,7 +112,9 @@ class FieldReader {
     return std::nullopt;
   }
 
-  void fail(std::string_view key, std::string reason) { errors_.push_back({std::string(key), std::move(reason)}); }
+  void fail(std::string_view key, std::string reason) {
+    errors_.push_back({std::string(key), std::move(reason)});
+  }
   std::vector<FieldError>& errors() { return errors_; }
 
  private:

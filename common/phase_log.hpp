@@ -26,10 +26,10 @@ struct PhaseEvent {
   EventKind kind = EventKind::line;
   LogStream stream = LogStream::none;  // line events
   std::string text;
-  int step = 0;   // step events: "STEP step/steps"
+  int step = 0;  // step events: "STEP step/steps"
   int steps = 0;
-  std::optional<int> exit_code;           // error and phase_end events
-  std::string digest;                     // result events
+  std::optional<int> exit_code;             // error and phase_end events
+  std::string digest;                       // result events
   std::optional<std::int64_t> duration_ms;  // phase_end events
 
   friend bool operator==(const PhaseEvent&, const PhaseEvent&) = default;

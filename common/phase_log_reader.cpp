@@ -2,7 +2,9 @@
 
 namespace nbs {
 
-PhaseLogReader::PhaseLogReader(PhaseEvent plain) : plain_(std::move(plain)) { plain_.kind = EventKind::line; }
+PhaseLogReader::PhaseLogReader(PhaseEvent plain) : plain_(std::move(plain)) {
+  plain_.kind = EventKind::line;
+}
 
 std::vector<PhaseEvent> PhaseLogReader::feed(std::string_view bytes) {
   std::vector<PhaseEvent> events;

@@ -5,7 +5,11 @@
 namespace nbs {
 
 PhaseLogWriter::PhaseLogWriter(Sink sink, std::string job, std::string phase, LogFormat format, Clock clock)
-    : sink_(std::move(sink)), job_(std::move(job)), phase_(std::move(phase)), format_(format), clock_(std::move(clock)) {}
+    : sink_(std::move(sink)),
+      job_(std::move(job)),
+      phase_(std::move(phase)),
+      format_(format),
+      clock_(std::move(clock)) {}
 
 PhaseLogWriter::Sink PhaseLogWriter::file_sink(std::FILE* out) {
   return [out](std::string_view line) {
@@ -40,7 +44,9 @@ void PhaseLogWriter::result(std::string_view digest, std::string_view text) {
 }
 
 void PhaseLogWriter::phase_end(int exit_code, std::string_view text, std::int64_t duration_ms) {
-  emit({.kind = EventKind::phase_end, .text = std::string(text), .exit_code = exit_code,
+  emit({.kind = EventKind::phase_end,
+        .text = std::string(text),
+        .exit_code = exit_code,
         .duration_ms = duration_ms});
 }
 

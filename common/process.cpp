@@ -1,13 +1,12 @@
 #include "common/process.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cstring>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include <algorithm>
-#include <array>
-#include <cstring>
 
 #include "common/process_spawn.hpp"
 
@@ -36,12 +35,14 @@ class LineSplitter {
   }
 
   void finish(const LineHandler& on_line) {
-    if (!pending_.empty()) flush(on_line);
+    if (!pending_.empty())
+      flush(on_line);
   }
 
  private:
   void flush(const LineHandler& on_line) {
-    if (!pending_.empty() && pending_.back() == '\r') pending_.pop_back();
+    if (!pending_.empty() && pending_.back() == '\r')
+      pending_.pop_back();
     on_line(stream_, pending_);
     pending_.clear();
   }
@@ -63,7 +64,8 @@ struct StopPlan {
 int poll_timeout_ms(TimePoint now, std::initializer_list<std::optional<TimePoint>> wakeups) {
   int timeout = 200;  // also a periodic check that the child has not exited with its pipes held open
   for (const auto& at : wakeups) {
-    if (!at) continue;
+    if (!at)
+      continue;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*at - now).count();
     timeout = static_cast<int>(std::clamp<long long>(ms + 1, 0, timeout));
   }
@@ -79,8 +81,10 @@ bool drain(Fd& fd, LineSplitter& splitter, const LineHandler& on_line) {
       splitter.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)), on_line);
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return true;
     splitter.finish(on_line);
     fd.reset();
     return false;
@@ -90,8 +94,11 @@ bool drain(Fd& fd, LineSplitter& splitter, const LineHandler& on_line) {
 class Supervisor {
  public:
   Supervisor(SpawnedChild child, const LineHandler& on_line, const RunOptions& options)
-      : child_(std::move(child)), on_line_(on_line), options_(options),
-        out_(LogStream::out, options.max_line), err_(LogStream::err, options.max_line) {}
+      : child_(std::move(child)),
+        on_line_(on_line),
+        options_(options),
+        out_(LogStream::out, options.max_line),
+        err_(LogStream::err, options.max_line) {}
 
   RunResult run() {
     while (child_.out || child_.err || !status_) {
@@ -99,12 +106,15 @@ class Supervisor {
       update_stop(now);
       if (!status_) {
         status_ = wait_child(child_.pid, true);
-        if (status_) reaped_at_ = now;
+        if (status_)
+          reaped_at_ = now;
       }
       // A grandchild may keep the pipes open after the child is gone: stop listening soon after.
-      if (status_ && reaped_at_ && now - *reaped_at_ > std::chrono::seconds(2)) break;
+      if (status_ && reaped_at_ && now - *reaped_at_ > std::chrono::seconds(2))
+        break;
       if (!child_.out && !child_.err) {
-        if (!status_) status_ = wait_child_until_stopped();
+        if (!status_)
+          status_ = wait_child_until_stopped();
         break;
       }
       poll_once(now);
@@ -125,10 +135,13 @@ class Supervisor {
     fds[n++] = pollfd{.fd = watch_stop ? options_.stop->fd() : -1, .events = POLLIN, .revents = 0};
     int timeout = poll_timeout_ms(now, {options_.deadline, plan_.term_at, plan_.kill_at});
     int r = ::poll(fds.data(), n, timeout);
-    if (r <= 0) return;  // timeout or EINTR: the loop re-checks the clock and the child
+    if (r <= 0)
+      return;  // timeout or EINTR: the loop re-checks the clock and the child
     // stdout before stderr within one wake-up; across wake-ups the order is the arrival order.
-    if (fds[0].revents != 0 && child_.out) drain(child_.out, out_, on_line_);
-    if (fds[1].revents != 0 && child_.err) drain(child_.err, err_, on_line_);
+    if (fds[0].revents != 0 && child_.out)
+      drain(child_.out, out_, on_line_);
+    if (fds[1].revents != 0 && child_.err)
+      drain(child_.err, err_, on_line_);
   }
 
   void update_stop(TimePoint now) {
@@ -144,7 +157,8 @@ class Supervisor {
                !plan_.term_sent) {
       plan_.term_at = now;  // the deadline cuts a delayed stop short
     }
-    if (status_) return;  // reaped: the group id may be reused, send nothing
+    if (status_)
+      return;  // reaped: the group id may be reused, send nothing
     if (plan_.term_at && !plan_.term_sent && now >= *plan_.term_at) {
       ::kill(-child_.pid, SIGTERM);
       plan_.term_sent = true;
@@ -159,12 +173,14 @@ class Supervisor {
   // Both pipes are closed but the child still runs: keep enforcing the stop plan while waiting.
   ExitStatus wait_child_until_stopped() {
     while (true) {
-      if (auto s = wait_child(child_.pid, true)) return *s;
+      if (auto s = wait_child(child_.pid, true))
+        return *s;
       auto now = SteadyClock::now();
       update_stop(now);
       int timeout = poll_timeout_ms(now, {options_.deadline, plan_.term_at, plan_.kill_at});
       pollfd stop{.fd = options_.stop != nullptr && plan_.cause == StopCause::none ? options_.stop->fd() : -1,
-                  .events = POLLIN, .revents = 0};
+                  .events = POLLIN,
+                  .revents = 0};
       ::poll(&stop, 1, std::min(timeout, 50));
     }
   }
@@ -180,7 +196,8 @@ class Supervisor {
 };
 
 bool needs_quotes(std::string_view word) {
-  if (word.empty()) return true;
+  if (word.empty())
+    return true;
   return std::any_of(word.begin(), word.end(), [](char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '"' || c == '\'' || c == '\\' || c == '$' || c == '`';
   });
@@ -189,7 +206,8 @@ bool needs_quotes(std::string_view word) {
 }  // namespace
 
 std::string ExitStatus::describe() const {
-  if (code) return "exit code " + std::to_string(*code);
+  if (code)
+    return "exit code " + std::to_string(*code);
   if (signal) {
     const char* name = ::strsignal(*signal);
     return "killed by signal " + std::to_string(*signal) + (name ? std::string(" (") + name + ")" : "");
@@ -199,7 +217,8 @@ std::string ExitStatus::describe() const {
 
 Result<RunResult> run_process(const Command& command, const LineHandler& on_line, const RunOptions& options) {
   auto child = spawn_child(command);
-  if (!child) return child.error();
+  if (!child)
+    return child.error();
   Supervisor supervisor(std::move(*child), on_line, options);
   return supervisor.run();
 }
@@ -214,7 +233,8 @@ Result<Captured> capture_process(const Command& command, const RunOptions& optio
         target += '\n';
       },
       options);
-  if (!result) return result.error();
+  if (!result)
+    return result.error();
   captured.status = result->status;
   return captured;
 }
@@ -223,7 +243,8 @@ std::string format_argv(const std::vector<std::string>& argv, const SecretMasker
   std::string out;
   for (const auto& raw : argv) {
     std::string word = masker != nullptr ? masker->mask(raw) : raw;
-    if (!out.empty()) out += ' ';
+    if (!out.empty())
+      out += ' ';
     if (!needs_quotes(word)) {
       out += word;
       continue;

@@ -3,13 +3,12 @@
 // their stream tag, an optional user switch, an explicit environment, a deadline and a graceful stop.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 #include <vector>
 
 #include "common/error.hpp"
@@ -37,7 +36,7 @@ struct Command {
   std::vector<std::string> argv;
   // "NAME=value" entries; nullopt inherits the parent's environment.
   std::optional<std::vector<std::string>> env;
-  std::string working_dir;  // empty: the parent's
+  std::string working_dir;             // empty: the parent's
   std::optional<UserIdentity> run_as;  // switches uid, gid and groups in the child (needs root)
 };
 
@@ -75,7 +74,8 @@ using LineHandler = std::function<void(LogStream stream, std::string_view line)>
 // Runs `command` to its end, delivering every output line to `on_line` in arrival order. Fails
 // (without running anything) when the program is not found or the child cannot be set up (the
 // message names the step: "chdir", "setuid", "exec", …); a started child always gives a RunResult.
-Result<RunResult> run_process(const Command& command, const LineHandler& on_line, const RunOptions& options = {});
+Result<RunResult> run_process(const Command& command, const LineHandler& on_line,
+                              const RunOptions& options = {});
 
 // Runs `command` and collects both streams (tests and short helper calls).
 struct Captured {

@@ -1,17 +1,16 @@
 #include "common/process_spawn.hpp"
 
+#include <cstring>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sstream>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <cstring>
-#include <sstream>
 
 extern char** environ;
 
@@ -24,8 +23,8 @@ struct ChildFailure {
   int error = 0;
 };
 
-constexpr const char* k_steps[] = {"setpgid", "signals", "stdin", "stdout", "stderr", "close_range",
-                                   "setgroups", "setgid", "setuid", "chdir", "exec"};
+constexpr const char* k_steps[] = {"setpgid",   "signals", "stdin",  "stdout", "stderr", "close_range",
+                                   "setgroups", "setgid",  "setuid", "chdir",  "exec"};
 
 std::vector<char*> c_strings(const std::vector<std::string>& items) {
   std::vector<char*> out;
@@ -47,7 +46,8 @@ std::vector<char*> c_strings(const std::vector<std::string>& items) {
     ::_exit(127);
   };
   // A new group, so that a stop reaches the child's own children too (buildah forks runtimes).
-  if (::setpgid(0, 0) != 0) fail(step);
+  if (::setpgid(0, 0) != 0)
+    fail(step);
   ++step;
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
@@ -56,29 +56,38 @@ std::vector<char*> c_strings(const std::vector<std::string>& items) {
   }
   sigset_t empty;
   ::sigemptyset(&empty);
-  if (::sigprocmask(SIG_SETMASK, &empty, nullptr) != 0) fail(step);
+  if (::sigprocmask(SIG_SETMASK, &empty, nullptr) != 0)
+    fail(step);
   ++step;
-  if (::dup2(dev_null, 0) < 0) fail(step);
+  if (::dup2(dev_null, 0) < 0)
+    fail(step);
   ++step;
-  if (::dup2(out_w, 1) < 0) fail(step);
+  if (::dup2(out_w, 1) < 0)
+    fail(step);
   ++step;
-  if (::dup2(err_w, 2) < 0) fail(step);
+  if (::dup2(err_w, 2) < 0)
+    fail(step);
   ++step;
   // Whatever the parent left open without O_CLOEXEC must not reach the program.
-  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) fail(step);
+  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+    fail(step);
   ++step;
   if (command.run_as) {
     const auto& u = *command.run_as;
-    if (::setgroups(u.groups.size(), u.groups.data()) != 0) fail(step);
+    if (::setgroups(u.groups.size(), u.groups.data()) != 0)
+      fail(step);
     ++step;
-    if (::setgid(u.gid) != 0) fail(step);
+    if (::setgid(u.gid) != 0)
+      fail(step);
     ++step;
-    if (::setuid(u.uid) != 0) fail(step);
+    if (::setuid(u.uid) != 0)
+      fail(step);
     ++step;
   } else {
     step += 3;
   }
-  if (!command.working_dir.empty() && ::chdir(command.working_dir.c_str()) != 0) fail(step);
+  if (!command.working_dir.empty() && ::chdir(command.working_dir.c_str()) != 0)
+    fail(step);
   ++step;
   ::execve(path, argv, envp);
   fail(step);
@@ -129,7 +138,8 @@ Result<UserIdentity> lookup_user(std::string_view name) {
   return id;
 }
 
-Result<std::string> find_program(const std::string& name, const std::optional<std::vector<std::string>>& env) {
+Result<std::string> find_program(const std::string& name,
+                                 const std::optional<std::vector<std::string>>& env) {
   if (name.empty()) {
     return make_error(ErrorKind::invalid_argument, "argv: empty program name");
   }
@@ -139,7 +149,8 @@ Result<std::string> find_program(const std::string& name, const std::optional<st
   std::optional<std::string> path = env ? env_value(*env, "PATH") : std::nullopt;
   if (!env) {
     const char* p = std::getenv("PATH");
-    if (p != nullptr) path = p;
+    if (p != nullptr)
+      path = p;
   }
   std::istringstream dirs(path.value_or("/usr/local/bin:/usr/bin:/bin"));
   for (std::string dir; std::getline(dirs, dir, ':');) {
@@ -156,16 +167,20 @@ Result<SpawnedChild> spawn_child(const Command& command) {
     return make_error(ErrorKind::invalid_argument, "argv: empty command");
   }
   auto path = find_program(command.argv[0], command.env);
-  if (!path) return path.error();
+  if (!path)
+    return path.error();
   Fd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!dev_null) {
     return make_error(ErrorKind::internal, std::string("process: /dev/null: ") + std::strerror(errno));
   }
   SpawnedChild child;
   Fd out_w, err_w, report_r, report_w;
-  if (auto s = make_pipe(child.out, out_w); !s) return s.error();
-  if (auto s = make_pipe(child.err, err_w); !s) return s.error();
-  if (auto s = make_pipe(report_r, report_w); !s) return s.error();
+  if (auto s = make_pipe(child.out, out_w); !s)
+    return s.error();
+  if (auto s = make_pipe(child.err, err_w); !s)
+    return s.error();
+  if (auto s = make_pipe(report_r, report_w); !s)
+    return s.error();
 
   // Everything the child touches is built before fork: it may not allocate afterwards.
   auto argv = c_strings(command.argv);
@@ -200,8 +215,10 @@ Result<SpawnedChild> spawn_child(const Command& command) {
   if (n == static_cast<ssize_t>(sizeof failure)) {
     wait_child(pid, false);
     const char* step = failure.step >= 0 && failure.step < static_cast<int>(std::size(k_steps))
-                           ? k_steps[failure.step] : "setup";
-    auto kind = failure.error == ENOENT || failure.error == EACCES ? ErrorKind::not_found : ErrorKind::internal;
+                           ? k_steps[failure.step]
+                           : "setup";
+    auto kind =
+        failure.error == ENOENT || failure.error == EACCES ? ErrorKind::not_found : ErrorKind::internal;
     return make_error(kind, command.argv[0] + ": " + step + ": " + std::strerror(failure.error));
   }
   for (Fd* fd : {&child.out, &child.err}) {

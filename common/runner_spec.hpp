@@ -3,12 +3,13 @@
 // are, the credential files, and the deadline. Produced by the daemon and the Nomad spec builders.
 #pragma once
 
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
@@ -21,10 +22,10 @@ std::string_view to_string(StorageDriver driver);
 
 // Paths of files holding secrets (rendered by Nomad templates); the spec never holds a secret itself.
 struct RunnerCredentials {
-  std::string git_token_file;       // a token for HTTPS basic auth
-  std::string git_username;         // user for the token; empty: "x-access-token"
-  std::string git_ssh_key_file;     // an SSH private key
-  std::string registry_auth_file;   // a containers auth.json
+  std::string git_token_file;      // a token for HTTPS basic auth
+  std::string git_username;        // user for the token; empty: "x-access-token"
+  std::string git_ssh_key_file;    // an SSH private key
+  std::string registry_auth_file;  // a containers auth.json
 
   friend bool operator==(const RunnerCredentials&, const RunnerCredentials&) = default;
 };
@@ -41,10 +42,10 @@ struct RunnerSpec {
   std::string work_dir;                   // this task's scratch space (checkout, run root)
   std::string result_path;                // the result file; empty: none is written
   RunnerCredentials credentials;
-  std::optional<SystemTime> deadline;     // the runner stops its work at this UTC time
+  std::optional<SystemTime> deadline;  // the runner stops its work at this UTC time
   StorageDriver storage_driver = StorageDriver::overlay;
-  std::string build_user;                 // runs Buildah as this user when the runner is root
-  std::string registries_conf;            // CONTAINERS_REGISTRIES_CONF for Buildah and the registry client
+  std::string build_user;       // runs Buildah as this user when the runner is root
+  std::string registries_conf;  // CONTAINERS_REGISTRIES_CONF for Buildah and the registry client
 
   // Where build pushes: the temp image when a test phase follows, else every final image.
   std::vector<std::string> push_targets() const;

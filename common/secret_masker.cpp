@@ -36,7 +36,8 @@ void SecretMasker::add(std::string_view secret) {
     }
     start = end + 1;
   }
-  std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::sort(secrets_.begin(), secrets_.end(),
+            [](const auto& a, const auto& b) { return a.size() > b.size(); });
 }
 
 std::string SecretMasker::mask(std::string_view text) const {

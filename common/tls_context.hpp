@@ -2,8 +2,9 @@
 // certificate, verification mode. Shared by every TLS connection of that client.
 #pragma once
 
-#include <boost/asio/ssl/context.hpp>
 #include <memory>
+
+#include <boost/asio/ssl/context.hpp>
 
 #include "common/error.hpp"
 #include "common/http_client.hpp"

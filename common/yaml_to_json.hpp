@@ -2,8 +2,9 @@
 // booleans, integers or floats; quoted scalars stay strings), so YAML input can share JSON's parser.
 #pragma once
 
-#include <boost/json/value.hpp>
 #include <string_view>
+
+#include <boost/json/value.hpp>
 
 #include "common/error.hpp"
 

@@ -30,15 +30,15 @@ struct PhaseId {
 // Everything an executor needs to start one phase.
 struct PhaseLaunch {
   PhaseId id;
-  JobRequest request;            // validated
-  std::string runner_spec_json;  // build, publish, cleanup: the RunnerSpec handed to nbs-runner
-  std::string test_image;        // test: the temporary image the tests run in
+  JobRequest request;                // validated
+  std::string runner_spec_json;      // build, publish, cleanup: the RunnerSpec handed to nbs-runner
+  std::string test_image;            // test: the temporary image the tests run in
   std::chrono::seconds deadline{0};  // the executor stops the phase after this long (0: none)
 };
 
 enum class PhaseState {
-  absent,       // never started, or purged
-  pending,      // accepted, not running yet (no capacity, pulling, waiting for placement)
+  absent,   // never started, or purged
+  pending,  // accepted, not running yet (no capacity, pulling, waiting for placement)
   running,
   succeeded,    // every task exited 0
   failed,       // a task exited non-zero or could not start

@@ -25,7 +25,8 @@ class RecordStore {
 
   // cas_index 0 creates the key only if it is absent; otherwise the write happens only if the stored
   // index still equals cas_index. A lost race is ErrorKind::conflict. Returns the new index.
-  virtual Result<std::uint64_t> put(const std::string& key, const std::string& value, std::uint64_t cas_index) = 0;
+  virtual Result<std::uint64_t> put(const std::string& key, const std::string& value,
+                                    std::uint64_t cas_index) = 0;
 
   // Removes the key if its index equals cas_index (conflict otherwise); removing an absent key is fine.
   virtual Status remove(const std::string& key, std::uint64_t cas_index) = 0;

@@ -1,9 +1,9 @@
 #include "mcpd/config.hpp"
 
-#include "mcpd/http_auth.hpp"
-
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
+
+#include "mcpd/http_auth.hpp"
 // yaml-cpp 0.7's node headers trip GCC 12's -Wdangling-pointer false positive (clang has no such warning).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
@@ -49,7 +49,8 @@ const ConfigKey* find_key(const std::string& key) {
   return nullptr;
 }
 
-Status apply(Config& config, const ConfigKey& key, const std::vector<std::string>& values, const std::string& origin) {
+Status apply(Config& config, const ConfigKey& key, const std::vector<std::string>& values,
+             const std::string& origin) {
   if (auto status = key.apply(config, values); !status) {
     return with_origin(status.error(), origin);
   }
@@ -87,18 +88,21 @@ Status apply_file(Config& config, const std::string& path) {
     std::vector<std::string> values;
     if (value.IsSequence()) {
       if (key->kind != ConfigKey::Kind::list) {
-        return make_error(ErrorKind::invalid_argument, origin + ": " + name + ": expected a single value, got a list");
+        return make_error(ErrorKind::invalid_argument,
+                          origin + ": " + name + ": expected a single value, got a list");
       }
       for (const auto& item : value) {
         if (!item.IsScalar()) {
-          return make_error(ErrorKind::invalid_argument, origin + ": " + name + ": list items must be scalars");
+          return make_error(ErrorKind::invalid_argument,
+                            origin + ": " + name + ": list items must be scalars");
         }
         values.push_back(item.Scalar());
       }
     } else if (value.IsScalar()) {
       values.push_back(value.Scalar());
     } else if (value.IsMap()) {
-      return make_error(ErrorKind::invalid_argument, origin + ": " + name + ": expected a value, got a mapping");
+      return make_error(ErrorKind::invalid_argument,
+                        origin + ": " + name + ": expected a value, got a mapping");
     }
     if (auto status = apply(config, *key, values, origin); !status) {
       return status;
@@ -202,8 +206,8 @@ Result<ConfigLoad> load_config(int argc, const char* const* argv, const EnvLooku
     if (option->count() == 0) {
       continue;
     }
-    std::vector<std::string> values = key.kind == ConfigKey::Kind::switch_ ? std::vector<std::string>{"true"}
-                                                                          : raw[key.key];
+    std::vector<std::string> values =
+        key.kind == ConfigKey::Kind::switch_ ? std::vector<std::string>{"true"} : raw[key.key];
     if (auto status = apply(config, key, values, key.flag); !status) {
       return status.error();
     }
@@ -232,13 +236,13 @@ Status validate_config(const Config& config) {
   boost::system::error_code ec;
   boost::asio::ip::make_address(config.listen_host(), ec);
   if (ec) {
-    return make_error(ErrorKind::invalid_argument, origin("listen") + ": listen: '" + config.listen_host() +
-                                                       "' is not an IP address");
+    return make_error(ErrorKind::invalid_argument,
+                      origin("listen") + ": listen: '" + config.listen_host() + "' is not an IP address");
   }
   if (!config.stdio && !is_loopback_host(config.listen_host()) && config.token_file.empty()) {
-    return make_error(ErrorKind::invalid_argument,
-                      "token_file: required when listen (" + config.listen + ", set by " + origin("listen") +
-                          ") is not a loopback address");
+    return make_error(ErrorKind::invalid_argument, "token_file: required when listen (" + config.listen +
+                                                       ", set by " + origin("listen") +
+                                                       ") is not a loopback address");
   }
   return {};
 }
@@ -247,7 +251,8 @@ std::string print_config(const Config& config) {
   std::string out;
   for (const auto& key : config_keys()) {
     auto it = config.origins.find(key.key);
-    out += key.key + ": " + key.show(config) + "  # " + (it == config.origins.end() ? "default" : it->second) + "\n";
+    out += key.key + ": " + key.show(config) + "  # " +
+           (it == config.origins.end() ? "default" : it->second) + "\n";
   }
   return out;
 }

@@ -3,9 +3,6 @@
 // flags. Every value remembers its origin; every error names the key and the origin.
 #pragma once
 
-#include "common/error.hpp"
-#include "mcpd/http_context.hpp"
-
 #include <chrono>
 #include <functional>
 #include <map>
@@ -13,6 +10,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/error.hpp"
+#include "mcpd/http_context.hpp"
 
 namespace nbs::mcpd {
 
@@ -22,9 +22,9 @@ struct Config {
   std::string state_dir;
   std::string nomad_addr;
   // Where and as whom phases run (see mcpd/build_service.hpp for the defaults of empty values).
-  std::string runner_path;         // "": nbs-runner next to nbs-mcpd
+  std::string runner_path;           // "": nbs-runner next to nbs-mcpd
   std::string build_user = "build";  // local tasks run as this user when the daemon is root
-  std::string cache_dir;           // "": <state_dir>/cache (local); the node's host volume path (Nomad)
+  std::string cache_dir;             // "": <state_dir>/cache (local); the node's host volume path (Nomad)
   std::string storage_driver = "overlay";
   std::string registries_conf;     // containers registries.conf for Buildah, podman and the registry client
   std::string registry_auth_file;  // containers auth.json for the registries jobs push to
@@ -73,9 +73,10 @@ struct Config {
 
 // One configuration key. `apply` parses raw values (a list key may get several) into the Config.
 struct ConfigKey {
-  std::string key;                // YAML key, also shown by --print-config
-  std::string flag;               // command-line flag, e.g. "--listen"
-  std::vector<std::string> envs;  // environment variables, the first wins, e.g. {"NBS_NOMAD_ADDR","NOMAD_ADDR"}
+  std::string key;   // YAML key, also shown by --print-config
+  std::string flag;  // command-line flag, e.g. "--listen"
+  std::vector<std::string>
+      envs;  // environment variables, the first wins, e.g. {"NBS_NOMAD_ADDR","NOMAD_ADDR"}
   std::string help;
   enum class Kind { scalar, list, switch_ } kind = Kind::scalar;
   std::function<Status(Config&, const std::vector<std::string>& values)> apply;

@@ -1,8 +1,8 @@
 // The key table of the daemon's configuration and the value parsers it uses.
-#include "mcpd/config.hpp"
-
 #include <algorithm>
 #include <charconv>
+
+#include "mcpd/config.hpp"
 
 namespace nbs::mcpd {
 
@@ -33,15 +33,17 @@ std::string_view last(const std::vector<std::string>& values) {
   return values.back();
 }
 
-Result<std::uint64_t> parse_uint(std::string_view key, std::string_view text, std::uint64_t min, std::uint64_t max) {
+Result<std::uint64_t> parse_uint(std::string_view key, std::string_view text, std::uint64_t min,
+                                 std::uint64_t max) {
   std::uint64_t n = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || ptr != text.data() + text.size()) {
     return make_error(ErrorKind::invalid_argument, cat({key, ": expected a whole number, got '", text, "'"}));
   }
   if (n < min || n > max) {
-    return make_error(ErrorKind::invalid_argument, cat({key, ": must be between ", std::to_string(min), " and ",
-                                                        std::to_string(max), ", got ", std::to_string(n)}));
+    return make_error(ErrorKind::invalid_argument,
+                      cat({key, ": must be between ", std::to_string(min), " and ", std::to_string(max),
+                           ", got ", std::to_string(n)}));
   }
   return n;
 }
@@ -58,11 +60,14 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view key, std::stri
     return make_error(ErrorKind::invalid_argument,
                       cat({key, ": expected a duration such as 250ms, 15s, 2m or 1h, got '", text, "'"}));
   }
-  std::uint64_t factor = unit == "ms" ? 1 : (unit.empty() || unit == "s") ? 1000 : unit == "m" ? 60'000
-                                                                                  : unit == "h" ? 3'600'000
-                                                                                                : 0;
+  std::uint64_t factor = unit == "ms"                    ? 1
+                         : (unit.empty() || unit == "s") ? 1000
+                         : unit == "m"                   ? 60'000
+                         : unit == "h"                   ? 3'600'000
+                                                         : 0;
   if (factor == 0) {
-    return make_error(ErrorKind::invalid_argument, cat({key, ": unknown duration unit '", unit, "' (use ms, s, m or h)"}));
+    return make_error(ErrorKind::invalid_argument,
+                      cat({key, ": unknown duration unit '", unit, "' (use ms, s, m or h)"}));
   }
   return std::chrono::milliseconds(*n * factor);
 }
@@ -98,7 +103,11 @@ std::string show_list(const std::vector<std::string>& values) {
 
 ConfigKey string_key(std::string key, std::string flag, std::vector<std::string> envs, std::string help,
                      std::string Config::*member) {
-  return ConfigKey{key, std::move(flag), std::move(envs), std::move(help), ConfigKey::Kind::scalar,
+  return ConfigKey{key,
+                   std::move(flag),
+                   std::move(envs),
+                   std::move(help),
+                   ConfigKey::Kind::scalar,
                    [member](Config& c, const std::vector<std::string>& v) -> Status {
                      c.*member = std::string(last(v));
                      return {};
@@ -110,7 +119,11 @@ ConfigKey string_key(std::string key, std::string flag, std::vector<std::string>
 ConfigKey choice_key(std::string key, std::string flag, std::string help, std::string Config::*member,
                      std::vector<std::string> choices) {
   std::string env = env_name(key);
-  return ConfigKey{key, std::move(flag), {env}, std::move(help), ConfigKey::Kind::scalar,
+  return ConfigKey{key,
+                   std::move(flag),
+                   {env},
+                   std::move(help),
+                   ConfigKey::Kind::scalar,
                    [key, member, choices](Config& c, const std::vector<std::string>& v) -> Status {
                      const std::string value(last(v));
                      if (std::find(choices.begin(), choices.end(), value) == choices.end()) {
@@ -129,7 +142,11 @@ ConfigKey choice_key(std::string key, std::string flag, std::string help, std::s
 
 ConfigKey list_key(std::string key, std::string flag, std::vector<std::string> envs, std::string help,
                    std::vector<std::string> Config::*member) {
-  return ConfigKey{key, std::move(flag), std::move(envs), std::move(help), ConfigKey::Kind::list,
+  return ConfigKey{key,
+                   std::move(flag),
+                   std::move(envs),
+                   std::move(help),
+                   ConfigKey::Kind::list,
                    [member](Config& c, const std::vector<std::string>& v) -> Status {
                      c.*member = v;
                      return {};
@@ -140,7 +157,11 @@ ConfigKey list_key(std::string key, std::string flag, std::vector<std::string> e
 ConfigKey size_key(std::string key, std::string flag, std::string help, std::size_t Config::*member,
                    std::uint64_t min, std::uint64_t max) {
   std::string env = env_name(key);
-  return ConfigKey{key, std::move(flag), {env}, std::move(help), ConfigKey::Kind::scalar,
+  return ConfigKey{key,
+                   std::move(flag),
+                   {env},
+                   std::move(help),
+                   ConfigKey::Kind::scalar,
                    [key, member, min, max](Config& c, const std::vector<std::string>& v) -> Status {
                      auto n = parse_uint(key, last(v), min, max);
                      if (!n) {
@@ -152,9 +173,14 @@ ConfigKey size_key(std::string key, std::string flag, std::string help, std::siz
                    [member](const Config& c) { return std::to_string(c.*member); }};
 }
 
-ConfigKey duration_key(std::string key, std::string flag, std::string help, std::chrono::milliseconds Config::*member) {
+ConfigKey duration_key(std::string key, std::string flag, std::string help,
+                       std::chrono::milliseconds Config::*member) {
   std::string env = env_name(key);
-  return ConfigKey{key, std::move(flag), {env}, std::move(help), ConfigKey::Kind::scalar,
+  return ConfigKey{key,
+                   std::move(flag),
+                   {env},
+                   std::move(help),
+                   ConfigKey::Kind::scalar,
                    [key, member](Config& c, const std::vector<std::string>& v) -> Status {
                      auto d = parse_duration(key, last(v));
                      if (!d) {
@@ -174,7 +200,8 @@ Status apply_listen(Config& c, const std::vector<std::string>& v) {
   }
   auto port = parse_uint("listen", std::string_view(text).substr(colon + 1), 0, 65535);
   if (!port) {
-    return make_error(ErrorKind::invalid_argument, cat({"listen: expected HOST:PORT with a port 0-65535, got '", text, "'"}));
+    return make_error(ErrorKind::invalid_argument,
+                      cat({"listen: expected HOST:PORT with a port 0-65535, got '", text, "'"}));
   }
   c.listen = text;
   return {};
@@ -182,10 +209,17 @@ Status apply_listen(Config& c, const std::vector<std::string>& v) {
 
 std::vector<ConfigKey> make_keys() {
   std::vector<ConfigKey> keys;
-  keys.push_back(ConfigKey{"listen", "--listen", {"NBS_LISTEN"},
+  keys.push_back(ConfigKey{"listen",
+                           "--listen",
+                           {"NBS_LISTEN"},
                            "HTTP address HOST:PORT (IP address; 127.0.0.1 by default, port 0 picks one)",
-                           ConfigKey::Kind::scalar, apply_listen, [](const Config& c) { return c.listen; }});
-  keys.push_back(ConfigKey{"stdio", "--stdio", {"NBS_STDIO"}, "serve MCP on stdin/stdout instead of HTTP",
+                           ConfigKey::Kind::scalar,
+                           apply_listen,
+                           [](const Config& c) { return c.listen; }});
+  keys.push_back(ConfigKey{"stdio",
+                           "--stdio",
+                           {"NBS_STDIO"},
+                           "serve MCP on stdin/stdout instead of HTTP",
                            ConfigKey::Kind::switch_,
                            [](Config& c, const std::vector<std::string>& v) -> Status {
                              auto b = parse_bool("stdio", last(v));
@@ -208,52 +242,64 @@ std::vector<ConfigKey> make_keys() {
                             "unprivileged user that runs Buildah and test containers when the daemon is root",
                             &Config::build_user));
   keys.push_back(string_key("cache_dir", "--cache-dir", {"NBS_CACHE_DIR"},
-                            "Git mirrors and Buildah layer storage (default: <state_dir>/cache)", &Config::cache_dir));
+                            "Git mirrors and Buildah layer storage (default: <state_dir>/cache)",
+                            &Config::cache_dir));
   keys.push_back(choice_key("storage_driver", "--storage-driver", "Buildah storage driver: overlay or vfs",
                             &Config::storage_driver, {"overlay", "vfs"}));
-  keys.push_back(string_key("registries_conf", "--registries-conf", {"NBS_REGISTRIES_CONF"},
-                            "containers registries.conf for Buildah, podman and publish (e.g. insecure registries)",
-                            &Config::registries_conf));
+  keys.push_back(
+      string_key("registries_conf", "--registries-conf", {"NBS_REGISTRIES_CONF"},
+                 "containers registries.conf for Buildah, podman and publish (e.g. insecure registries)",
+                 &Config::registries_conf));
   keys.push_back(string_key("registry_auth_file", "--registry-auth-file", {"NBS_REGISTRY_AUTH_FILE"},
                             "containers auth.json with credentials for the registries jobs push to",
                             &Config::registry_auth_file));
   keys.push_back(size_key("max_running_tasks", "--max-running-tasks",
                           "local executor: tasks running at once, the rest wait (0: the number of cores)",
                           &Config::max_running_tasks, 0, 4096));
-  keys.push_back(size_key("history_limit", "--history-limit", "finished jobs kept; cleanup all removes older ones",
-                          &Config::history_limit, 1, 10'000'000));
+  keys.push_back(size_key("history_limit", "--history-limit",
+                          "finished jobs kept; cleanup all removes older ones", &Config::history_limit, 1,
+                          10'000'000));
   keys.push_back(duration_key("placement_timeout", "--placement-timeout",
-                              "a phase that has not started running after this long fails", &Config::placement_timeout));
+                              "a phase that has not started running after this long fails",
+                              &Config::placement_timeout));
   keys.push_back(duration_key("stop_grace", "--stop-grace",
-                              "a stopped phase gets SIGTERM, then SIGKILL after this long", &Config::stop_grace));
+                              "a stopped phase gets SIGTERM, then SIGKILL after this long",
+                              &Config::stop_grace));
   keys.push_back(list_key("nomad_datacenters", "--nomad-datacenter", {"NBS_NOMAD_DATACENTERS"},
-                          "datacenters of the phase jobs (repeatable; default: all)", &Config::nomad_datacenters));
+                          "datacenters of the phase jobs (repeatable; default: all)",
+                          &Config::nomad_datacenters));
   keys.push_back(string_key("nomad_node_pool", "--nomad-node-pool", {"NBS_NOMAD_NODE_POOL"},
                             "node pool of the phase jobs (default: default)", &Config::nomad_node_pool));
   keys.push_back(choice_key("nomad_runner_driver", "--nomad-runner-driver",
                             "task driver of build and publish tasks: exec, raw_exec, docker or podman",
                             &Config::nomad_runner_driver, {"exec", "raw_exec", "docker", "podman"}));
   keys.push_back(string_key("nomad_runner_path", "--nomad-runner-path", {"NBS_NOMAD_RUNNER_PATH"},
-                            "nbs-runner on the Nomad nodes (or inside nomad_runner_image)", &Config::nomad_runner_path));
+                            "nbs-runner on the Nomad nodes (or inside nomad_runner_image)",
+                            &Config::nomad_runner_path));
   keys.push_back(string_key("nomad_runner_image", "--nomad-runner-image", {"NBS_NOMAD_RUNNER_IMAGE"},
-                            "runner image for the docker and podman runner drivers", &Config::nomad_runner_image));
+                            "runner image for the docker and podman runner drivers",
+                            &Config::nomad_runner_image));
   keys.push_back(choice_key("nomad_test_driver", "--nomad-test-driver",
                             "task driver that runs the built image for tests: docker or podman",
                             &Config::nomad_test_driver, {"docker", "podman"}));
   keys.push_back(string_key("nomad_cache_volume", "--nomad-cache-volume", {"NBS_NOMAD_CACHE_VOLUME"},
                             "the nodes' host volume holding the cache (mounted at cache_dir)",
                             &Config::nomad_cache_volume));
-  keys.push_back(ConfigKey{"webhook_allow_private", "--webhook-allow-private", {"NBS_WEBHOOK_ALLOW_PRIVATE"},
-                           "let webhooks reach loopback, link-local and private addresses", ConfigKey::Kind::switch_,
-                           [](Config& c, const std::vector<std::string>& v) -> Status {
-                             auto b = parse_bool("webhook_allow_private", last(v));
-                             if (!b) {
-                               return b.error();
-                             }
-                             c.webhook_allow_private = *b;
-                             return {};
-                           },
-                           [](const Config& c) { return std::string(c.webhook_allow_private ? "true" : "false"); }});
+  keys.push_back(
+      ConfigKey{"webhook_allow_private",
+                "--webhook-allow-private",
+                {"NBS_WEBHOOK_ALLOW_PRIVATE"},
+                "let webhooks reach loopback, link-local and private addresses",
+                ConfigKey::Kind::switch_,
+                [](Config& c, const std::vector<std::string>& v) -> Status {
+                  auto b = parse_bool("webhook_allow_private", last(v));
+                  if (!b) {
+                    return b.error();
+                  }
+                  c.webhook_allow_private = *b;
+                  return {};
+                },
+                [](const Config& c) { return std::string(c.webhook_allow_private ? "true" : "false"); }});
   keys.push_back(string_key("token_file", "--token-file", {"NBS_TOKEN_FILE"},
                             "file of bearer tokens ('<principal> <token>' per line); required off loopback",
                             &Config::token_file));
@@ -265,32 +311,43 @@ std::vector<ConfigKey> make_keys() {
                           &Config::allowed_hosts));
   keys.push_back(string_key("tls_cert", "--tls-cert", {"NBS_TLS_CERT"}, "TLS certificate chain (PEM)",
                             &Config::tls_cert));
-  keys.push_back(string_key("tls_key", "--tls-key", {"NBS_TLS_KEY"}, "TLS private key (PEM)", &Config::tls_key));
+  keys.push_back(
+      string_key("tls_key", "--tls-key", {"NBS_TLS_KEY"}, "TLS private key (PEM)", &Config::tls_key));
   keys.push_back(size_key("max_body_bytes", "--max-body-bytes", "largest request body accepted (413 above)",
                           &Config::max_body_bytes, 1024, 1ULL << 30));
-  keys.push_back(size_key("header_limit_bytes", "--header-limit-bytes", "largest request header accepted (431 above)",
-                          &Config::header_limit_bytes, 1024, 1 << 20));
-  keys.push_back(duration_key("header_timeout", "--header-timeout", "time to receive a request header (and idle keep-alive)",
+  keys.push_back(size_key("header_limit_bytes", "--header-limit-bytes",
+                          "largest request header accepted (431 above)", &Config::header_limit_bytes, 1024,
+                          1 << 20));
+  keys.push_back(duration_key("header_timeout", "--header-timeout",
+                              "time to receive a request header (and idle keep-alive)",
                               &Config::header_timeout));
-  keys.push_back(duration_key("body_timeout", "--body-timeout", "time to receive a request body", &Config::body_timeout));
+  keys.push_back(duration_key("body_timeout", "--body-timeout", "time to receive a request body",
+                              &Config::body_timeout));
   keys.push_back(duration_key("write_timeout", "--write-timeout", "time to write one response or event",
                               &Config::write_timeout));
   keys.push_back(duration_key("heartbeat_interval", "--heartbeat-interval", "SSE keep-alive comment interval",
                               &Config::heartbeat_interval));
-  keys.push_back(duration_key("shutdown_grace", "--shutdown-grace", "how long shutdown waits for in-flight requests",
-                              &Config::shutdown_grace));
+  keys.push_back(duration_key("shutdown_grace", "--shutdown-grace",
+                              "how long shutdown waits for in-flight requests", &Config::shutdown_grace));
   keys.push_back(duration_key("session_ttl", "--session-ttl", "idle lifetime of a legacy MCP session",
                               &Config::session_ttl));
-  keys.push_back(size_key("max_sessions", "--max-sessions", "legacy MCP sessions kept (least recently used evicted)",
-                          &Config::max_sessions, 1, 10'000'000));
+  keys.push_back(size_key("max_sessions", "--max-sessions",
+                          "legacy MCP sessions kept (least recently used evicted)", &Config::max_sessions, 1,
+                          10'000'000));
   keys.push_back(size_key("max_connections", "--max-connections", "concurrent HTTP connections",
                           &Config::max_connections, 1, 1'000'000));
-  keys.push_back(size_key("submit_rate", "--submit-rate",
-                          "submitJob calls a minute per client (principal, or address without tokens); 0: no limit",
-                          &Config::submit_rate, 0, 1'000'000));
-  keys.push_back(size_key("submit_burst", "--submit-burst", "submitJob calls a client may make at once before submit_rate applies",
+  keys.push_back(
+      size_key("submit_rate", "--submit-rate",
+               "submitJob calls a minute per client (principal, or address without tokens); 0: no limit",
+               &Config::submit_rate, 0, 1'000'000));
+  keys.push_back(size_key("submit_burst", "--submit-burst",
+                          "submitJob calls a client may make at once before submit_rate applies",
                           &Config::submit_burst, 1, 1'000'000));
-  keys.push_back(ConfigKey{"threads", "--threads", {"NBS_THREADS"}, "I/O threads", ConfigKey::Kind::scalar,
+  keys.push_back(ConfigKey{"threads",
+                           "--threads",
+                           {"NBS_THREADS"},
+                           "I/O threads",
+                           ConfigKey::Kind::scalar,
                            [](Config& c, const std::vector<std::string>& v) -> Status {
                              auto n = parse_uint("threads", last(v), 1, 256);
                              if (!n) {
@@ -300,8 +357,8 @@ std::vector<ConfigKey> make_keys() {
                              return {};
                            },
                            [](const Config& c) { return std::to_string(c.threads); }});
-  keys.push_back(choice_key("log_level", "--log-level", "trace, debug, info, warn, error or off", &Config::log_level,
-                            {"trace", "debug", "info", "warn", "error", "off"}));
+  keys.push_back(choice_key("log_level", "--log-level", "trace, debug, info, warn, error or off",
+                            &Config::log_level, {"trace", "debug", "info", "warn", "error", "off"}));
   return keys;
 }
 

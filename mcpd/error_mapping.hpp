@@ -2,9 +2,9 @@
 // (REST error object, MCP isError tool result).
 #pragma once
 
-#include "common/error.hpp"
-
 #include <boost/json.hpp>
+
+#include "common/error.hpp"
 
 namespace nbs::mcpd {
 

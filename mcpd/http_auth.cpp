@@ -1,11 +1,11 @@
 #include "mcpd/http_auth.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 namespace nbs::mcpd {
 
@@ -19,7 +19,8 @@ std::string sha256(std::string_view data) {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -66,15 +67,15 @@ Result<TokenStore> TokenStore::parse(std::string_view text, const std::string& o
       principal = std::string(line.substr(0, space));
       token = trim(line.substr(space));
       if (token.find_first_of(" \t") != std::string_view::npos) {
-        return make_error(ErrorKind::invalid_argument,
-                          origin + ":" + std::to_string(line_no) + ": expected '<principal> <token>' or '<token>'");
+        return make_error(ErrorKind::invalid_argument, origin + ":" + std::to_string(line_no) +
+                                                           ": expected '<principal> <token>' or '<token>'");
       }
     } else {
       principal = "token-" + std::to_string(line_no);
     }
     if (token.size() < 16) {
-      return make_error(ErrorKind::invalid_argument,
-                        origin + ":" + std::to_string(line_no) + ": a token must have at least 16 characters");
+      return make_error(ErrorKind::invalid_argument, origin + ":" + std::to_string(line_no) +
+                                                         ": a token must have at least 16 characters");
     }
     store.entries_.push_back(Entry{std::move(principal), sha256(token)});
   }

@@ -2,12 +2,12 @@
 // Host checks that stop DNS-rebinding and cross-site requests.
 #pragma once
 
-#include "common/error.hpp"
-
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "common/error.hpp"
 
 namespace nbs::mcpd {
 
@@ -41,7 +41,8 @@ bool is_loopback_host(std::string_view host);
 
 // Host header check: with an explicit allow-list, the host name (port ignored) must be in it; without
 // one, a daemon bound to loopback accepts only loopback names and any other bind accepts every host.
-bool host_allowed(std::string_view host_header, const std::vector<std::string>& allowed_hosts, bool bound_to_loopback);
+bool host_allowed(std::string_view host_header, const std::vector<std::string>& allowed_hosts,
+                  bool bound_to_loopback);
 
 // Origin check: a request without Origin passes; otherwise the origin must be in the allow-list
 // (scheme://host[:port], case-insensitive), or, with an empty list, be a loopback origin.

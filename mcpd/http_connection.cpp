@@ -1,9 +1,8 @@
 #include "mcpd/http_connection.hpp"
 
-#include "mcpd/http_routes.hpp"
-#include "mcpd/json_rpc.hpp"
-#include "mcpd/rest_mirror.hpp"
-#include "mcpd/sse.hpp"
+#include <cerrno>
+#include <deque>
+#include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -19,10 +18,11 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
-#include <cerrno>
-#include <deque>
+#include "mcpd/http_routes.hpp"
+#include "mcpd/json_rpc.hpp"
+#include "mcpd/rest_mirror.hpp"
+#include "mcpd/sse.hpp"
 
 namespace nbs::mcpd {
 namespace asio = boost::asio;
@@ -53,7 +53,8 @@ struct CallChannel {
 };
 
 JobOutcome outcome_of(const Reply& reply) {
-  JobOutcome out{static_cast<unsigned>(reply.body ? reply.http_status : 202), "", reply.session_id, std::nullopt};
+  JobOutcome out{static_cast<unsigned>(reply.body ? reply.http_status : 202), "", reply.session_id,
+                 std::nullopt};
   if (reply.body) {
     out.body = to_wire(*reply.body);
   }
@@ -74,7 +75,8 @@ std::optional<std::string> retry_after_seconds(const std::optional<std::chrono::
   return std::to_string(std::max<std::int64_t>(1, (wait->count() + 999) / 1000));
 }
 
-asio::awaitable<JobOutcome> run_rest_call(RestCall call, CallInfo info, std::shared_ptr<Cancellation> cancel) {
+asio::awaitable<JobOutcome> run_rest_call(RestCall call, CallInfo info,
+                                          std::shared_ptr<Cancellation> cancel) {
   ToolContext ctx(std::move(info), NotificationSink{}, std::move(cancel));
   Result<ToolResult> outcome = co_await invoke_tool(*call.tool, call.arguments, ctx);
   RestResponse response = rest_response(outcome);
@@ -91,7 +93,8 @@ HttpResponse ready_response(const Status& status, unsigned v, bool keep_alive) {
   if (status) {
     return json_response(200, json::object{{"status", "ready"}}, v, keep_alive);
   }
-  return json_response(503, json::object{{"status", "unavailable"}, {"error", status.error().message}}, v, keep_alive);
+  return json_response(503, json::object{{"status", "unavailable"}, {"error", status.error().message}}, v,
+                       keep_alive);
 }
 
 std::optional<std::string> header_value(const HttpRequest& req, std::string_view name) {
@@ -115,21 +118,22 @@ bool is_modern_request(const HttpRequest& req) {
 // with no data means the client went away; pending data (a pipelined request) ends the watch.
 void watch_disconnect(tcp::socket& socket, const std::shared_ptr<CallChannel>& channel,
                       const std::shared_ptr<Cancellation>& cancel) {
-  socket.async_wait(tcp::socket::wait_read,
-                    asio::bind_cancellation_slot(
-                        channel->watch.slot(), [&socket, weak = std::weak_ptr(channel), cancel](boost::system::error_code ec) {
-                          auto ch = weak.lock();
-                          if (ec || !ch) {
-                            return;
-                          }
-                          char byte = 0;
-                          ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-                          if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-                            ch->disconnected = true;
-                            cancel->cancel("client disconnected");
-                            ch->wake.cancel();
-                          }
-                        }));
+  socket.async_wait(
+      tcp::socket::wait_read,
+      asio::bind_cancellation_slot(channel->watch.slot(), [&socket, weak = std::weak_ptr(channel),
+                                                           cancel](boost::system::error_code ec) {
+        auto ch = weak.lock();
+        if (ec || !ch) {
+          return;
+        }
+        char byte = 0;
+        ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+          ch->disconnected = true;
+          cancel->cancel("client disconnected");
+          ch->wake.cancel();
+        }
+      }));
 }
 
 template <class Stream>
@@ -164,7 +168,8 @@ class Connection {
     beast::get_lowest_layer(stream_).expires_after(options_.write_timeout);
     boost::system::error_code ec;
     if (as_chunk) {
-      std::tie(ec, std::ignore) = co_await asio::async_write(stream_, http::make_chunk(asio::buffer(bytes)), k_tuple);
+      std::tie(ec, std::ignore) =
+          co_await asio::async_write(stream_, http::make_chunk(asio::buffer(bytes)), k_tuple);
     } else {
       std::tie(ec, std::ignore) = co_await asio::async_write(stream_, asio::buffer(bytes), k_tuple);
     }
@@ -179,7 +184,8 @@ class Connection {
     co_return !ec;
   }
 
-  asio::awaitable<bool> write_sse_header(unsigned version, bool keep_alive, const std::optional<std::string>& session) {
+  asio::awaitable<bool> write_sse_header(unsigned version, bool keep_alive,
+                                         const std::optional<std::string>& session) {
     http::response<http::empty_body> res{http::status::ok, version};
     res.set(http::field::server, "nbs-mcpd");
     res.set(http::field::content_type, "text/event-stream");
@@ -244,8 +250,8 @@ class Connection {
     if (ec) {
       if (ec == http::error::body_limit) {
         HttpResponse res = rest_error_response(
-            make_field_errors({{"body", "is larger than the limit of " + std::to_string(options_.max_body_bytes) +
-                                            " bytes"}}),
+            make_field_errors({{"body", "is larger than the limit of " +
+                                            std::to_string(options_.max_body_bytes) + " bytes"}}),
             header.version(), false);
         res.result(http::status::payload_too_large);
         co_await write(std::move(res));
@@ -257,16 +263,18 @@ class Connection {
     bool keep_alive = req.keep_alive() && !control_.stopping;
     bool ok = co_await dispatch(req, route, principal, keep_alive);
     record(route.label);
-    co_return ok && keep_alive;
+    co_return ok&& keep_alive;
   }
 
   void record(const std::string& route) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    services_.metrics.counter("nbs_http_requests_total", "HTTP requests by route and status code.", {"route", "code"})
+    services_.metrics
+        .counter("nbs_http_requests_total", "HTTP requests by route and status code.", {"route", "code"})
         .inc({route, std::to_string(last_status_)});
     services_.metrics
-        .histogram("nbs_http_request_duration_seconds", "HTTP request duration (whole stream for SSE), by route.",
-                   {"route"}, default_duration_buckets())
+        .histogram("nbs_http_request_duration_seconds",
+                   "HTTP request duration (whole stream for SSE), by route.", {"route"},
+                   default_duration_buckets())
         .observe({route}, seconds);
   }
 
@@ -363,15 +371,17 @@ class Connection {
         });
       };
     }
-    auto outcome = co_await supervise(run_mcp_call(services_.mcp, std::move(call), std::move(sink), cancel), channel,
-                                      cancel, sse ? std::optional<unsigned>(v) : std::nullopt, keep_alive);
+    auto outcome =
+        co_await supervise(run_mcp_call(services_.mcp, std::move(call), std::move(sink), cancel), channel,
+                           cancel, sse ? std::optional<unsigned>(v) : std::nullopt, keep_alive);
     if (!outcome) {
       co_return false;
     }
     if (sse) {
       co_return co_await write_bytes(sse_message(outcome->body), true) && co_await write_last_chunk();
     }
-    HttpResponse res = text_response(outcome->status, std::move(outcome->body), "application/json", v, keep_alive);
+    HttpResponse res =
+        text_response(outcome->status, std::move(outcome->body), "application/json", v, keep_alive);
     co_return co_await write(std::move(res));
   }
 
@@ -385,8 +395,9 @@ class Connection {
     auto executor = co_await asio::this_coro::executor;
     asio::co_spawn(executor, std::move(job), [channel](std::exception_ptr e, JobOutcome outcome) {
       if (e) {
-        outcome = JobOutcome{500, to_wire(make_error_response(nullptr, rpc_code::k_internal_error, "Internal error")),
-                             std::nullopt, std::nullopt};
+        outcome = JobOutcome{
+            500, to_wire(make_error_response(nullptr, rpc_code::k_internal_error, "Internal error")),
+            std::nullopt, std::nullopt};
       }
       channel->final = std::move(outcome);
       channel->wake.cancel();
@@ -439,12 +450,13 @@ class Connection {
       co_return co_await write(std::move(res));
     }
     if (!services_.mcp.sessions().touch(*session_id, principal)) {
-      co_return co_await write(json_response(
-          404, make_error_response(nullptr, rpc_code::k_session_not_found, "Session not found"), v, keep_alive));
+      co_return co_await write(
+          json_response(404, make_error_response(nullptr, rpc_code::k_session_not_found, "Session not found"),
+                        v, keep_alive));
     }
     if (!accepts_event_stream(req)) {
-      co_return co_await write(text_response(406, "GET /mcp serves text/event-stream only\n", "text/plain", v,
-                                             keep_alive));
+      co_return co_await write(
+          text_response(406, "GET /mcp serves text/event-stream only\n", "text/plain", v, keep_alive));
     }
     if (!co_await write_sse_header(v, keep_alive, std::nullopt) ||
         !co_await write_bytes(sse_comment("stream open"), true)) {
@@ -459,7 +471,8 @@ class Connection {
       channel->wake.expires_after(options_.heartbeat_interval);
       co_await channel->wake.async_wait(k_tuple);
       channel->watch.emit(asio::cancellation_type::terminal);
-      if (channel->disconnected || control_.stopping || !services_.mcp.sessions().touch(*session_id, principal)) {
+      if (channel->disconnected || control_.stopping ||
+          !services_.mcp.sessions().touch(*session_id, principal)) {
         break;
       }
       if (!co_await write_bytes(sse_comment("keep-alive"), true)) {
@@ -482,13 +495,17 @@ class Connection {
       co_return co_await write(std::move(res));
     }
     if (!session_id) {
-      co_return co_await write(json_response(
-          400, make_error_response(nullptr, rpc_code::k_server_error, "Bad Request: Mcp-Session-Id header is required"),
-          v, keep_alive));
+      co_return co_await write(
+          json_response(400,
+                        make_error_response(nullptr, rpc_code::k_server_error,
+                                            "Bad Request: Mcp-Session-Id header is required"),
+                        v, keep_alive));
     }
-    if (!services_.mcp.sessions().touch(*session_id, principal) || !services_.mcp.sessions().erase(*session_id)) {
-      co_return co_await write(json_response(
-          404, make_error_response(nullptr, rpc_code::k_session_not_found, "Session not found"), v, keep_alive));
+    if (!services_.mcp.sessions().touch(*session_id, principal) ||
+        !services_.mcp.sessions().erase(*session_id)) {
+      co_return co_await write(
+          json_response(404, make_error_response(nullptr, rpc_code::k_session_not_found, "Session not found"),
+                        v, keep_alive));
     }
     HttpResponse res = text_response(200, "", "application/json", v, keep_alive);
     res.erase(http::field::content_type);
@@ -510,12 +527,14 @@ class Connection {
     }
     auto cancel = std::make_shared<Cancellation>();
     auto channel = std::make_shared<CallChannel>(co_await asio::this_coro::executor);
-    auto outcome = co_await supervise(run_rest_call(std::move(*call), rest_call_info(principal, peer_), cancel),
-                                      channel, cancel, std::nullopt, keep_alive);
+    auto outcome =
+        co_await supervise(run_rest_call(std::move(*call), rest_call_info(principal, peer_), cancel), channel,
+                           cancel, std::nullopt, keep_alive);
     if (!outcome) {
       co_return false;
     }
-    HttpResponse res = text_response(outcome->status, std::move(outcome->body), "application/json", v, keep_alive);
+    HttpResponse res =
+        text_response(outcome->status, std::move(outcome->body), "application/json", v, keep_alive);
     if (outcome->retry_after) {
       res.set(http::field::retry_after, *outcome->retry_after);
     }
@@ -552,8 +571,9 @@ asio::awaitable<void> serve_plain(tcp::socket socket, std::shared_ptr<Connection
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-asio::awaitable<void> serve_tls(tcp::socket socket, asio::ssl::context& tls, std::shared_ptr<ConnectionControl> control,
-                                const HttpOptions& options, HttpServices& services) {
+asio::awaitable<void> serve_tls(tcp::socket socket, asio::ssl::context& tls,
+                                std::shared_ptr<ConnectionControl> control, const HttpOptions& options,
+                                HttpServices& services) {
   beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), tls);
   control->close = [&stream] {
     boost::system::error_code ignored;

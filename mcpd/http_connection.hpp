@@ -2,14 +2,15 @@
 // header before its body, answers /mcp (JSON or SSE), the REST mirror and the small routes.
 #pragma once
 
-#include "mcpd/cancellation.hpp"
-#include "mcpd/http_context.hpp"
+#include <cstdint>
+#include <functional>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <cstdint>
-#include <functional>
+
+#include "mcpd/cancellation.hpp"
+#include "mcpd/http_context.hpp"
 
 namespace nbs::mcpd {
 
@@ -19,13 +20,14 @@ struct ConnectionControl {
   enum class Phase { idle, busy, streaming };
   Phase phase = Phase::idle;
   std::atomic<bool> stopping{false};
-  std::function<void()> close;  // closes the socket; run on the strand
+  std::function<void()> close;                 // closes the socket; run on the strand
   std::shared_ptr<Cancellation> current_call;  // the running call, cancelled on shutdown
 };
 
 // Serves a plain TCP connection until the client leaves, an error, or shutdown. Runs on the socket's
 // executor, which must be a strand.
-boost::asio::awaitable<void> serve_plain(boost::asio::ip::tcp::socket socket, std::shared_ptr<ConnectionControl> control,
+boost::asio::awaitable<void> serve_plain(boost::asio::ip::tcp::socket socket,
+                                         std::shared_ptr<ConnectionControl> control,
                                          const HttpOptions& options, HttpServices& services);
 
 // The same over TLS: handshake (bounded by header_timeout), serve, then TLS shutdown.

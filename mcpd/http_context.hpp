@@ -1,18 +1,19 @@
 // What every HTTP connection shares: the limits and security settings, and the services it calls.
 #pragma once
 
-#include "common/error.hpp"
-#include "mcpd/http_auth.hpp"
-#include "mcpd/mcp_server.hpp"
-#include "mcpd/metrics.hpp"
-
-#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "common/error.hpp"
+#include "mcpd/http_auth.hpp"
+#include "mcpd/mcp_server.hpp"
+#include "mcpd/metrics.hpp"
 
 namespace nbs::mcpd {
 

@@ -1,10 +1,11 @@
 #include "mcpd/http_routes.hpp"
 
-#include "mcpd/error_mapping.hpp"
-#include "mcpd/json_rpc.hpp"
+#include <charconv>
 
 #include <boost/url/parse.hpp>
-#include <charconv>
+
+#include "mcpd/error_mapping.hpp"
+#include "mcpd/json_rpc.hpp"
 
 namespace nbs::mcpd {
 namespace json = boost::json;
@@ -16,8 +17,8 @@ HttpResponse denial(unsigned status, const RouteMatch& route, ErrorKind kind, co
                     unsigned version) {
   if (route.route == Route::mcp) {
     // The message quotes header values (Host, Origin); error_body() makes the REST one valid UTF-8.
-    return json_response(status, make_error_response(nullptr, rpc_code::k_server_error, valid_utf8(message)), version,
-                         false);
+    return json_response(status, make_error_response(nullptr, rpc_code::k_server_error, valid_utf8(message)),
+                         version, false);
   }
   HttpResponse res = json_response(status, error_body(make_error(kind, message)), version, false);
   return res;
@@ -44,7 +45,9 @@ bool method_allowed(Route route, http::verb method, std::string& allow) {
 
 }  // namespace
 
-bool bound_to_loopback(const HttpOptions& options) { return is_loopback_host(options.host); }
+bool bound_to_loopback(const HttpOptions& options) {
+  return is_loopback_host(options.host);
+}
 
 RouteMatch match_route(std::string_view target, const ToolRegistry& tools) {
   RouteMatch m;
@@ -98,16 +101,17 @@ std::optional<HttpResponse> check_header(const http::request_parser<http::string
   }
   if (auto origin = header.find(http::field::origin); origin != header.end()) {
     if (!origin_allowed(origin->value(), options.allowed_origins)) {
-      return denial(403, route, ErrorKind::unauthorized, "Invalid Origin: " + origin_host(origin->value()), version);
+      return denial(403, route, ErrorKind::unauthorized, "Invalid Origin: " + origin_host(origin->value()),
+                    version);
     }
   }
   if (services.tokens != nullptr && route.route != Route::health && route.route != Route::well_known) {
     auto token = bearer_token(header[http::field::authorization]);
     auto who = token ? services.tokens->authenticate(*token) : std::nullopt;
     if (!who) {
-      HttpResponse res = denial(401, route, ErrorKind::unauthorized,
-                                token ? "Unauthorized: invalid bearer token" : "Unauthorized: bearer token required",
-                                version);
+      HttpResponse res = denial(
+          401, route, ErrorKind::unauthorized,
+          token ? "Unauthorized: invalid bearer token" : "Unauthorized: bearer token required", version);
       res.set(http::field::www_authenticate,
               token ? "Bearer realm=\"nbs-mcpd\", error=\"invalid_token\"" : "Bearer realm=\"nbs-mcpd\"");
       return res;
@@ -115,14 +119,16 @@ std::optional<HttpResponse> check_header(const http::request_parser<http::string
     principal = *who;
   }
   if (route.route == Route::not_found || route.route == Route::well_known) {
-    return rest_error_response(make_error(ErrorKind::not_found, "path: no route for " + std::string(header.target())),
-                               version, false);
+    return rest_error_response(
+        make_error(ErrorKind::not_found, "path: no route for " + std::string(header.target())), version,
+        false);
   }
   std::string allow;
   if (!method_allowed(route.route, header.method(), allow)) {
-    HttpResponse res = rest_error_response(
-        make_error(ErrorKind::invalid_argument, "method: " + std::string(header.method_string()) + " is not allowed"),
-        version, false);
+    HttpResponse res =
+        rest_error_response(make_error(ErrorKind::invalid_argument,
+                                       "method: " + std::string(header.method_string()) + " is not allowed"),
+                            version, false);
     res.result(http::status::method_not_allowed);
     res.set(http::field::allow, allow);
     return res;
@@ -132,8 +138,8 @@ std::optional<HttpResponse> check_header(const http::request_parser<http::string
     std::uint64_t n = 0;
     auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
     if (ec != std::errc() || ptr != v.data() + v.size()) {
-      return rest_error_response(make_error(ErrorKind::invalid_argument, "content-length: not a number"), version,
-                                 false);
+      return rest_error_response(make_error(ErrorKind::invalid_argument, "content-length: not a number"),
+                                 version, false);
     }
     if (n > options.max_body_bytes) {
       HttpResponse res = rest_error_response(
@@ -164,7 +170,8 @@ HttpResponse json_response(unsigned status, const json::value& body, unsigned ve
 }
 
 HttpResponse rest_error_response(const Error& error, unsigned version, bool keep_alive) {
-  return json_response(static_cast<unsigned>(http_status(error.kind)), error_body(error), version, keep_alive);
+  return json_response(static_cast<unsigned>(http_status(error.kind)), error_body(error), version,
+                       keep_alive);
 }
 
 HttpResponse health_response(unsigned version, bool keep_alive) {
@@ -172,7 +179,8 @@ HttpResponse health_response(unsigned version, bool keep_alive) {
 }
 
 HttpResponse metrics_response(const MetricsRegistry& metrics, unsigned version, bool keep_alive) {
-  return text_response(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8", version, keep_alive);
+  return text_response(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8", version,
+                       keep_alive);
 }
 
 }  // namespace nbs::mcpd

@@ -2,12 +2,13 @@
 // Host, Origin, bearer token, Content-Length, method. Also the plain JSON responses of the small routes.
 #pragma once
 
-#include "mcpd/http_context.hpp"
-
-#include <boost/beast/http.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <boost/beast/http.hpp>
+
+#include "mcpd/http_context.hpp"
 
 namespace nbs::mcpd {
 
@@ -20,10 +21,10 @@ enum class Route { mcp, health, ready, metrics, rest_tool, rest_job, well_known,
 
 struct RouteMatch {
   Route route = Route::not_found;
-  std::string tool;     // rest_tool: the tool name
-  std::string job_id;   // rest_job
-  std::string action;   // rest_job: "status" or "logs"
-  std::string label;    // bounded metrics label: "/mcp", "/health", "/rest/<tool>", "other", ...
+  std::string tool;    // rest_tool: the tool name
+  std::string job_id;  // rest_job
+  std::string action;  // rest_job: "status" or "logs"
+  std::string label;   // bounded metrics label: "/mcp", "/health", "/rest/<tool>", "other", ...
 };
 
 // Classifies a request target ("/mcp", "/json/getStatus", "/mcp/job/abc/logs?tail=5", ...).
@@ -36,7 +37,8 @@ std::optional<HttpResponse> check_header(const http::request_parser<http::string
                                          const HttpServices& services, std::string& principal);
 
 // A response with a JSON body and the usual headers.
-HttpResponse json_response(unsigned status, const boost::json::value& body, unsigned version, bool keep_alive);
+HttpResponse json_response(unsigned status, const boost::json::value& body, unsigned version,
+                           bool keep_alive);
 HttpResponse text_response(unsigned status, std::string body, std::string_view content_type, unsigned version,
                            bool keep_alive);
 

@@ -29,14 +29,17 @@ Status HttpServer::start() {
   if (!options_.tls_cert_file.empty()) {
     tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
     tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                      asio::ssl::context::no_tlsv1_1);
     tls_->use_certificate_chain_file(options_.tls_cert_file, ec);
     if (ec) {
-      return make_error(ErrorKind::invalid_argument, "tls_cert: " + options_.tls_cert_file + ": " + ec.message());
+      return make_error(ErrorKind::invalid_argument,
+                        "tls_cert: " + options_.tls_cert_file + ": " + ec.message());
     }
     tls_->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, ec);
     if (ec) {
-      return make_error(ErrorKind::invalid_argument, "tls_key: " + options_.tls_key_file + ": " + ec.message());
+      return make_error(ErrorKind::invalid_argument,
+                        "tls_key: " + options_.tls_key_file + ": " + ec.message());
     }
   }
   tcp::endpoint endpoint(address, options_.port);
@@ -51,8 +54,8 @@ Status HttpServer::start() {
     acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   }
   if (ec) {
-    return make_error(ErrorKind::unavailable,
-                      "listen: cannot bind " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message());
+    return make_error(ErrorKind::unavailable, "listen: cannot bind " + options_.host + ":" +
+                                                  std::to_string(options_.port) + ": " + ec.message());
   }
   port_ = acceptor_.local_endpoint().port();
   asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);

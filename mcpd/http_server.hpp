@@ -3,18 +3,19 @@
 // whatever is left after the grace period.
 #pragma once
 
-#include "common/error.hpp"
-#include "mcpd/http_connection.hpp"
-#include "mcpd/http_context.hpp"
+#include <map>
+#include <memory>
+#include <mutex>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <map>
-#include <memory>
-#include <mutex>
+
+#include "common/error.hpp"
+#include "mcpd/http_connection.hpp"
+#include "mcpd/http_context.hpp"
 
 namespace nbs::mcpd {
 

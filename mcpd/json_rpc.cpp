@@ -5,7 +5,9 @@ namespace json = boost::json;
 
 namespace {
 
-bool is_valid_id(const json::value& id) { return id.is_string() || id.is_int64() || id.is_uint64(); }
+bool is_valid_id(const json::value& id) {
+  return id.is_string() || id.is_int64() || id.is_uint64();
+}
 
 json::value readable_id(const json::object& obj) {
   if (auto it = obj.find("id"); it != obj.end() && is_valid_id(it->value())) {
@@ -109,9 +111,13 @@ json::object make_notification(std::string_view method, json::object params) {
   return out;
 }
 
-std::string to_wire(const json::value& message) { return json::serialize(message); }
+std::string to_wire(const json::value& message) {
+  return json::serialize(message);
+}
 
-std::string id_key(const json::value& id) { return json::serialize(id); }
+std::string id_key(const json::value& id) {
+  return json::serialize(id);
+}
 
 std::string valid_utf8(std::string_view text) {
   std::string out;

@@ -2,12 +2,13 @@
 // responses and error responses. Knows nothing about MCP methods or transports.
 #pragma once
 
-#include <boost/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include <boost/json.hpp>
 
 namespace nbs::mcpd {
 

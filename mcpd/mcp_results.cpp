@@ -61,7 +61,9 @@ void add_cache_hints(json::object& result) {
   result["cacheScope"] = "public";
 }
 
-std::string encode_cursor(std::size_t offset) { return std::string(k_cursor_prefix) + std::to_string(offset); }
+std::string encode_cursor(std::size_t offset) {
+  return std::string(k_cursor_prefix) + std::to_string(offset);
+}
 
 bool decode_cursor(const std::string& cursor, std::size_t& offset) {
   if (!cursor.starts_with(k_cursor_prefix)) {

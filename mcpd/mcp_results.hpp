@@ -2,10 +2,11 @@
 // methods, and the decorations every 2026-07-28 result carries (resultType, serverInfo, caching).
 #pragma once
 
-#include "mcpd/protocol_version.hpp"
+#include <string>
 
 #include <boost/json.hpp>
-#include <string>
+
+#include "mcpd/protocol_version.hpp"
 
 namespace nbs::mcpd {
 

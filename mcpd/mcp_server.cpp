@@ -1,9 +1,9 @@
 #include "mcpd/mcp_server.hpp"
 
+#include <set>
+
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
-#include <set>
 
 namespace nbs::mcpd {
 namespace json = boost::json;
@@ -37,10 +37,16 @@ json::array supported_versions_json() {
 
 // The bounded set of method names used as a metrics label.
 std::string method_label(const std::string& method) {
-  static const std::set<std::string> k_known = {
-      "initialize",     "notifications/initialized", "notifications/cancelled", "ping",
-      "server/discover", "tools/list",               "tools/call",              "prompts/list",
-      "resources/list", "resources/templates/list"};
+  static const std::set<std::string> k_known = {"initialize",
+                                                "notifications/initialized",
+                                                "notifications/cancelled",
+                                                "ping",
+                                                "server/discover",
+                                                "tools/list",
+                                                "tools/call",
+                                                "prompts/list",
+                                                "resources/list",
+                                                "resources/templates/list"};
   return k_known.contains(method) ? method : "other";
 }
 
@@ -61,8 +67,8 @@ std::optional<std::string> expected_name(const Request& request) {
   return std::string(it->value().get_string());
 }
 
-Reply header_mismatch(const Request& request, std::string_view header, const std::optional<std::string>& actual,
-                      const std::string& expected) {
+Reply header_mismatch(const Request& request, std::string_view header,
+                      const std::optional<std::string>& actual, const std::string& expected) {
   json::object mismatch{{"header", header}, {"expected", expected}};
   mismatch["actual"] = actual ? json::value(valid_utf8(*actual)) : json::value(nullptr);
   std::string message = actual ? "the " + std::string(header) + " header does not match the request body"
@@ -78,12 +84,14 @@ Reply error_reply(int http_status, const json::value& id, int code, std::string_
   return Reply{http_status, make_error_response(id, code, message, std::move(data)), std::nullopt};
 }
 
-McpServer::McpServer(const ToolRegistry& tools, SessionStore& sessions, McpOptions options, MetricsRegistry* metrics)
+McpServer::McpServer(const ToolRegistry& tools, SessionStore& sessions, McpOptions options,
+                     MetricsRegistry* metrics)
     : tools_(tools), sessions_(sessions), options_(std::move(options)), metrics_(metrics) {}
 
 void McpServer::count(Era era, const std::string& method) {
   if (metrics_ != nullptr) {
-    metrics_->counter("nbs_mcp_requests_total", "MCP messages received, by era and method.", {"era", "method"})
+    metrics_
+        ->counter("nbs_mcp_requests_total", "MCP messages received, by era and method.", {"era", "method"})
         .inc({era == Era::modern ? "modern" : "legacy", method_label(method)});
   }
 }
@@ -96,7 +104,8 @@ Prepared McpServer::prepare(const Message& message, const Envelope& envelope) {
     return Reply{202, std::nullopt, std::nullopt};  // we never send requests; nothing to match
   }
   const auto& request = std::get<Request>(message);
-  bool modern = find_key(meta_of(request), k_meta_version) != nullptr || request.method == "server/discover" ||
+  bool modern = find_key(meta_of(request), k_meta_version) != nullptr ||
+                request.method == "server/discover" ||
                 (envelope.protocol_version_header && is_modern_version(*envelope.protocol_version_header));
   return modern ? prepare_modern(request, envelope) : prepare_legacy(request, envelope);
 }
@@ -168,7 +177,8 @@ Prepared McpServer::prepare_legacy(const Request& request, const Envelope& envel
   } else {
     if (envelope.protocol_version_header && !is_legacy_version(*envelope.protocol_version_header)) {
       const std::string requested = valid_utf8(*envelope.protocol_version_header);
-      return error_reply(400, id, rpc_code::k_server_error, "Bad Request: Unsupported protocol version: " + requested,
+      return error_reply(400, id, rpc_code::k_server_error,
+                         "Bad Request: Unsupported protocol version: " + requested,
                          json::object{{"supported", supported_versions_json()}, {"requested", requested}});
     }
     if (envelope.session_id) {
@@ -211,12 +221,14 @@ Prepared McpServer::initialize(const Request& request, const Envelope& envelope)
   const json::value& id = *request.id;
   auto requested = request.params.find("protocolVersion");
   if (requested == request.params.end() || !requested->value().is_string()) {
-    return error_reply(200, id, rpc_code::k_invalid_params, "Invalid params: protocolVersion must be a string",
+    return error_reply(200, id, rpc_code::k_invalid_params,
+                       "Invalid params: protocolVersion must be a string",
                        json::object{{"supported", supported_versions_json()}});
   }
   std::string version = negotiate_legacy_version(requested->value().get_string());
   json::object capabilities;
-  if (auto caps = request.params.find("capabilities"); caps != request.params.end() && caps->value().is_object()) {
+  if (auto caps = request.params.find("capabilities");
+      caps != request.params.end() && caps->value().is_object()) {
     capabilities = caps->value().get_object();
   }
   Reply reply{200, make_result(id, initialize_result(options_.server_info, version)), std::nullopt};
@@ -229,8 +241,9 @@ Prepared McpServer::initialize(const Request& request, const Envelope& envelope)
   return reply;
 }
 
-Prepared McpServer::dispatch(const Request& request, const Envelope& envelope, Era era, const std::string& version,
-                             const json::object& client_capabilities, const std::string& scope) {
+Prepared McpServer::dispatch(const Request& request, const Envelope& envelope, Era era,
+                             const std::string& version, const json::object& client_capabilities,
+                             const std::string& scope) {
   if (request.is_notification()) {
     if (request.method == "notifications/cancelled") {
       cancel_request(request, scope);
@@ -245,11 +258,17 @@ Prepared McpServer::dispatch(const Request& request, const Envelope& envelope, E
     return list_reply(request, era, "tools");
   }
   if (m == "prompts/list" || m == "resources/list" || m == "resources/templates/list") {
-    std::string key = m == "prompts/list" ? "prompts" : m == "resources/list" ? "resources" : "resourceTemplates";
+    std::string key = m == "prompts/list"     ? "prompts"
+                      : m == "resources/list" ? "resources"
+                                              : "resourceTemplates";
     return list_reply(request, era, key);
   }
   if (m == "tools/call") {
-    CallInfo info{envelope.principal, era, version, client_capabilities, std::nullopt,
+    CallInfo info{envelope.principal,
+                  era,
+                  version,
+                  client_capabilities,
+                  std::nullopt,
                   envelope.transport == Transport::stdio ? std::string("stdio") : envelope.peer};
     if (const json::value* token = find_key(meta_of(request), "progressToken");
         token != nullptr && (token->is_string() || token->is_int64() || token->is_uint64())) {
@@ -258,10 +277,12 @@ Prepared McpServer::dispatch(const Request& request, const Envelope& envelope, E
     return tools_call(request, envelope, std::move(info), scope);
   }
   // The modern era answers an unknown method with HTTP 404 as well.
-  return error_reply(era == Era::modern ? 404 : 200, *request.id, rpc_code::k_method_not_found, "Method not found");
+  return error_reply(era == Era::modern ? 404 : 200, *request.id, rpc_code::k_method_not_found,
+                     "Method not found");
 }
 
-Prepared McpServer::tools_call(const Request& request, const Envelope&, CallInfo info, const std::string& scope) {
+Prepared McpServer::tools_call(const Request& request, const Envelope&, CallInfo info,
+                               const std::string& scope) {
   const json::value& id = *request.id;
   auto name = request.params.find("name");
   if (name == request.params.end() || !name->value().is_string()) {
@@ -273,7 +294,8 @@ Prepared McpServer::tools_call(const Request& request, const Envelope&, CallInfo
                        "Unknown tool: " + std::string(name->value().get_string()));
   }
   json::object arguments;
-  if (auto args = request.params.find("arguments"); args != request.params.end() && !args->value().is_null()) {
+  if (auto args = request.params.find("arguments");
+      args != request.params.end() && !args->value().is_null()) {
     if (!args->value().is_object()) {
       return error_reply(200, id, rpc_code::k_invalid_params, "Invalid params: arguments must be an object");
     }
@@ -285,7 +307,8 @@ Prepared McpServer::tools_call(const Request& request, const Envelope&, CallInfo
 Reply McpServer::list_reply(const Request& request, Era era, const std::string& key) {
   const json::value& id = *request.id;
   std::size_t offset = 0;
-  if (auto cursor = request.params.find("cursor"); cursor != request.params.end() && !cursor->value().is_null()) {
+  if (auto cursor = request.params.find("cursor");
+      cursor != request.params.end() && !cursor->value().is_null()) {
     if (!cursor->value().is_string() || !decode_cursor(std::string(cursor->value().get_string()), offset)) {
       return error_reply(200, id, rpc_code::k_invalid_params, "Invalid params: unknown cursor");
     }
@@ -352,7 +375,8 @@ void McpServer::cancel_all(const std::string& reason) {
   }
 }
 
-asio::awaitable<Reply> McpServer::run(PendingCall call, NotificationSink sink, std::shared_ptr<Cancellation> cancel) {
+asio::awaitable<Reply> McpServer::run(PendingCall call, NotificationSink sink,
+                                      std::shared_ptr<Cancellation> cancel) {
   if (!cancel) {
     cancel = std::make_shared<Cancellation>();
   }
@@ -377,8 +401,8 @@ asio::awaitable<Reply> McpServer::run(PendingCall call, NotificationSink sink, s
   co_return Reply{200, make_result(call.id, std::move(result)), std::nullopt};
 }
 
-asio::awaitable<Reply> McpServer::handle_frame(std::string_view bytes, const Envelope& envelope, NotificationSink sink,
-                                               std::shared_ptr<Cancellation> cancel) {
+asio::awaitable<Reply> McpServer::handle_frame(std::string_view bytes, const Envelope& envelope,
+                                               NotificationSink sink, std::shared_ptr<Cancellation> cancel) {
   ParsedFrame frame = parse_frame(bytes);
   if (frame.parse_error) {
     co_return error_reply(400, nullptr, rpc_code::k_parse_error, "Parse error: " + frame.parse_error_text);

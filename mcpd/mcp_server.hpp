@@ -4,21 +4,22 @@
 // and run() (the tool's coroutine), so a transport can choose a streamed response before the tool runs.
 #pragma once
 
-#include "mcpd/cancellation.hpp"
-#include "mcpd/json_rpc.hpp"
-#include "mcpd/mcp_results.hpp"
-#include "mcpd/mcp_session.hpp"
-#include "mcpd/metrics.hpp"
-#include "mcpd/tool_registry.hpp"
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/json.hpp>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <variant>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "mcpd/cancellation.hpp"
+#include "mcpd/json_rpc.hpp"
+#include "mcpd/mcp_results.hpp"
+#include "mcpd/mcp_session.hpp"
+#include "mcpd/metrics.hpp"
+#include "mcpd/tool_registry.hpp"
 
 namespace nbs::mcpd {
 
@@ -60,18 +61,20 @@ struct McpOptions {
 
 class McpServer {
  public:
-  McpServer(const ToolRegistry& tools, SessionStore& sessions, McpOptions options, MetricsRegistry* metrics = nullptr);
+  McpServer(const ToolRegistry& tools, SessionStore& sessions, McpOptions options,
+            MetricsRegistry* metrics = nullptr);
 
   // Checks one message (not a batch) and answers it, unless it is a tools/call still to run.
   Prepared prepare(const Message& message, const Envelope& envelope);
 
   // Runs a prepared tools/call. `sink` carries progress notifications (may be empty); `cancel` is the
   // request's cancellation, also reachable through notifications/cancelled while it runs.
-  boost::asio::awaitable<Reply> run(PendingCall call, NotificationSink sink, std::shared_ptr<Cancellation> cancel);
+  boost::asio::awaitable<Reply> run(PendingCall call, NotificationSink sink,
+                                    std::shared_ptr<Cancellation> cancel);
 
   // A whole frame: parse errors, batches (2025-03-26 only), and single messages with calls run inline.
-  boost::asio::awaitable<Reply> handle_frame(std::string_view bytes, const Envelope& envelope, NotificationSink sink,
-                                             std::shared_ptr<Cancellation> cancel);
+  boost::asio::awaitable<Reply> handle_frame(std::string_view bytes, const Envelope& envelope,
+                                             NotificationSink sink, std::shared_ptr<Cancellation> cancel);
 
   const ServerInfo& server_info() const { return options_.server_info; }
   const ToolRegistry& tools() const { return tools_; }
@@ -86,7 +89,8 @@ class McpServer {
   Prepared initialize(const Request& request, const Envelope& envelope);
   Prepared dispatch(const Request& request, const Envelope& envelope, Era era, const std::string& version,
                     const boost::json::object& client_capabilities, const std::string& scope);
-  Prepared tools_call(const Request& request, const Envelope& envelope, CallInfo info, const std::string& scope);
+  Prepared tools_call(const Request& request, const Envelope& envelope, CallInfo info,
+                      const std::string& scope);
   Reply list_reply(const Request& request, Era era, const std::string& key);
   Reply result_reply(const Request& request, Era era, boost::json::object result);
   void cancel_request(const Request& request, const std::string& scope);

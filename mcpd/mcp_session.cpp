@@ -1,10 +1,10 @@
 #include "mcpd/mcp_session.hpp"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <array>
 #include <stdexcept>
+
+#include <openssl/rand.h>
 
 namespace nbs::mcpd {
 
@@ -32,8 +32,8 @@ void SessionStore::expire_locked(Clock::time_point now) {
 
 SessionInfo SessionStore::create(std::string protocol_version, std::string principal,
                                  boost::json::object client_capabilities) {
-  SessionInfo info{random_hex_id(), std::move(protocol_version), std::move(principal), std::move(client_capabilities),
-                   false};
+  SessionInfo info{random_hex_id(), std::move(protocol_version), std::move(principal),
+                   std::move(client_capabilities), false};
   auto now = Clock::now();
   std::lock_guard lock(mutex_);
   expire_locked(now);

@@ -2,13 +2,14 @@
 // version, expiring after an idle TTL, ended by DELETE. Never used for authentication. Thread-safe.
 #pragma once
 
-#include <boost/json.hpp>
 #include <chrono>
 #include <cstddef>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+
+#include <boost/json.hpp>
 
 namespace nbs::mcpd {
 
@@ -27,7 +28,8 @@ class SessionStore {
   SessionStore(Clock::duration idle_ttl, std::size_t max_sessions);
 
   // Creates a session; evicts the least recently used one when full.
-  SessionInfo create(std::string protocol_version, std::string principal, boost::json::object client_capabilities);
+  SessionInfo create(std::string protocol_version, std::string principal,
+                     boost::json::object client_capabilities);
 
   // The session if it exists, has not expired and belongs to `principal`; refreshes its idle timer.
   std::optional<SessionInfo> touch(const std::string& id, const std::string& principal);

@@ -172,7 +172,8 @@ void Histogram::render(std::string& out) const {
       out += name_ + "_bucket" + label_text(label_names_, labels, "le", format_number(buckets_[i])) + " " +
              std::to_string(cumulative) + "\n";
     }
-    out += name_ + "_bucket" + label_text(label_names_, labels, "le", "+Inf") + " " + std::to_string(s.count) + "\n";
+    out += name_ + "_bucket" + label_text(label_names_, labels, "le", "+Inf") + " " +
+           std::to_string(s.count) + "\n";
     out += name_ + "_sum" + label_text(label_names_, labels) + " " + format_number(s.sum) + "\n";
     out += name_ + "_count" + label_text(label_names_, labels) + " " + std::to_string(s.count) + "\n";
   }
@@ -188,7 +189,8 @@ Counter& MetricsRegistry::counter(const std::string& name, const std::string& he
   return dynamic_cast<Counter&>(*slot);
 }
 
-Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help, std::vector<std::string> label_names) {
+Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help,
+                              std::vector<std::string> label_names) {
   std::lock_guard lock(mutex_);
   auto& slot = families_[name];
   if (!slot) {

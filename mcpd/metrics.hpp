@@ -51,7 +51,8 @@ class Gauge final : public MetricFamily {
 class Histogram final : public MetricFamily {
  public:
   // `buckets` are upper bounds in increasing order; +Inf is implied.
-  Histogram(std::string name, std::string help, std::vector<std::string> label_names, std::vector<double> buckets);
+  Histogram(std::string name, std::string help, std::vector<std::string> label_names,
+            std::vector<double> buckets);
   void observe(const LabelValues& labels, double value);
   std::uint64_t count(const LabelValues& labels) const;
   void render(std::string& out) const override;

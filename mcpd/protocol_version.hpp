@@ -17,8 +17,8 @@ inline constexpr std::string_view k_latest_legacy_version = "2025-11-25";
 inline constexpr std::string_view k_default_legacy_version = "2025-03-26";
 
 // Newest first; the order server/discover and version errors list them in.
-inline constexpr std::array<std::string_view, 4> k_supported_versions = {"2026-07-28", "2025-11-25", "2025-06-18",
-                                                                         "2025-03-26"};
+inline constexpr std::array<std::string_view, 4> k_supported_versions = {"2026-07-28", "2025-11-25",
+                                                                         "2025-06-18", "2025-03-26"};
 
 bool is_supported_version(std::string_view version);
 bool is_legacy_version(std::string_view version);

@@ -1,9 +1,10 @@
 #include "mcpd/rest_mirror.hpp"
 
-#include "mcpd/error_mapping.hpp"
+#include <charconv>
 
 #include <boost/url/param.hpp>
-#include <charconv>
+
+#include "mcpd/error_mapping.hpp"
 
 namespace nbs::mcpd {
 namespace json = boost::json;
@@ -29,7 +30,8 @@ std::string property_type(const Tool& tool, std::string_view key) {
 
 bool has_property(const Tool& tool, std::string_view key) {
   auto props = tool.input_schema.find("properties");
-  return props != tool.input_schema.end() && props->value().is_object() && props->value().get_object().contains(key);
+  return props != tool.input_schema.end() && props->value().is_object() &&
+         props->value().get_object().contains(key);
 }
 
 Result<json::value> convert(const std::string& key, const std::string& value, const std::string& type) {
@@ -63,7 +65,8 @@ Result<json::value> convert(const std::string& key, const std::string& value, co
 
 }  // namespace
 
-Result<RestCall> rest_tool_call(const ToolRegistry& tools, std::string_view tool_name, std::string_view body) {
+Result<RestCall> rest_tool_call(const ToolRegistry& tools, std::string_view tool_name,
+                                std::string_view body) {
   const Tool* tool = tools.find(tool_name);
   if (tool == nullptr) {
     return make_error(ErrorKind::not_found, "tool: no tool named '" + std::string(tool_name) + "'");
@@ -132,7 +135,9 @@ Result<RestCall> rest_job_call(const ToolRegistry& tools, std::string_view job_i
   return RestCall{tool, std::move(arguments)};
 }
 
-RestResponse rest_error(const Error& error) { return RestResponse{http_status(error.kind), error_body(error)}; }
+RestResponse rest_error(const Error& error) {
+  return RestResponse{http_status(error.kind), error_body(error)};
+}
 
 RestResponse rest_response(const Result<ToolResult>& outcome) {
   if (outcome.has_error()) {

@@ -3,12 +3,13 @@
 // maps to the same tool handler as MCP tools/call; this file only maps requests and responses.
 #pragma once
 
-#include "common/error.hpp"
-#include "mcpd/tool_registry.hpp"
+#include <string_view>
 
 #include <boost/json.hpp>
 #include <boost/url/params_view.hpp>
-#include <string_view>
+
+#include "common/error.hpp"
+#include "mcpd/tool_registry.hpp"
 
 namespace nbs::mcpd {
 

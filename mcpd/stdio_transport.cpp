@@ -1,5 +1,7 @@
 #include "mcpd/stdio_transport.hpp"
 
+#include <unistd.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -7,7 +9,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 namespace nbs::mcpd {
 namespace asio = boost::asio;
@@ -60,9 +61,9 @@ asio::awaitable<void> StdioTransport::read_loop() {
       data.remove_prefix(newline + 1);
       if (discarding) {
         discarding = false;
-        send(to_wire(make_error_response(nullptr, rpc_code::k_invalid_request,
-                                         "Invalid Request: message larger than " + std::to_string(max_line_bytes_) +
-                                             " bytes")));
+        send(to_wire(make_error_response(
+            nullptr, rpc_code::k_invalid_request,
+            "Invalid Request: message larger than " + std::to_string(max_line_bytes_) + " bytes")));
         continue;
       }
       std::string line = std::move(pending);
@@ -108,7 +109,8 @@ asio::awaitable<void> StdioTransport::handle_line(std::string line) {
     reply = co_await mcp_.handle_frame(line, envelope, std::move(sink), cancel);
   } catch (const std::exception& e) {
     spdlog::error("stdio: {}", e.what());
-    reply = Reply{500, make_error_response(nullptr, rpc_code::k_internal_error, "Internal error"), std::nullopt};
+    reply =
+        Reply{500, make_error_response(nullptr, rpc_code::k_internal_error, "Internal error"), std::nullopt};
   }
   // A request the client cancelled gets no response (it no longer waits for one).
   if (reply.body && !cancel->reason().starts_with("notifications/cancelled")) {

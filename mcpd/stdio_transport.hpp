@@ -3,16 +3,17 @@
 // lines are written in order by one writer. Ends when the input reaches EOF.
 #pragma once
 
-#include "mcpd/mcp_server.hpp"
+#include <deque>
+#include <functional>
+#include <string>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <deque>
-#include <functional>
-#include <string>
+
+#include "mcpd/mcp_server.hpp"
 
 namespace nbs::mcpd {
 
@@ -20,7 +21,8 @@ class StdioTransport {
  public:
   // Takes duplicates of `in_fd` and `out_fd` (the originals stay open). Lines longer than
   // `max_line_bytes` are answered with -32600 and skipped.
-  StdioTransport(boost::asio::io_context& io, McpServer& mcp, int in_fd, int out_fd, std::size_t max_line_bytes);
+  StdioTransport(boost::asio::io_context& io, McpServer& mcp, int in_fd, int out_fd,
+                 std::size_t max_line_bytes);
 
   // Starts reading; `on_finished` runs (on the transport's strand) after EOF once running calls and
   // output have finished.

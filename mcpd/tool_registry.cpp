@@ -1,10 +1,11 @@
 #include "mcpd/tool_registry.hpp"
 
-#include "mcpd/error_mapping.hpp"
-
-#include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
 #include <exception>
+
+#include <boost/asio/use_awaitable.hpp>
+
+#include "mcpd/error_mapping.hpp"
 
 namespace nbs::mcpd {
 namespace json = boost::json;
@@ -50,8 +51,8 @@ bool is_valid_tool_name(std::string_view name) {
     return false;
   }
   for (char c : name) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == '-';
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '.' || c == '-';
     if (!ok) {
       return false;
     }
@@ -123,7 +124,8 @@ json::object describe_tool(const Tool& tool) {
 
 namespace {
 
-asio::awaitable<Result<ToolResult>> run_handler(const Tool& tool, const json::object& arguments, ToolContext& ctx) {
+asio::awaitable<Result<ToolResult>> run_handler(const Tool& tool, const json::object& arguments,
+                                                ToolContext& ctx) {
   std::string failure;
   try {
     co_return co_await tool.handler(arguments, ctx);
@@ -151,7 +153,8 @@ Error rate_limit_error(const Tool& tool, const ToolContext& ctx, std::chrono::mi
 
 }  // namespace
 
-asio::awaitable<Result<ToolResult>> invoke_tool(const Tool& tool, const json::object& arguments, ToolContext& ctx) {
+asio::awaitable<Result<ToolResult>> invoke_tool(const Tool& tool, const json::object& arguments,
+                                                ToolContext& ctx) {
   if (tool.rate_limiter) {
     if (auto wait = tool.rate_limiter->try_acquire(ctx.client_key())) {
       ctx.set_retry_after(*wait);

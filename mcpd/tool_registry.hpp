@@ -2,13 +2,6 @@
 // and how the REST mirror turns a request body into arguments. Filled once at start-up, then read-only.
 #pragma once
 
-#include "common/error.hpp"
-#include "mcpd/protocol_version.hpp"
-#include "mcpd/rate_limiter.hpp"
-#include "mcpd/tool_context.hpp"
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/json.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -16,13 +9,21 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "common/error.hpp"
+#include "mcpd/protocol_version.hpp"
+#include "mcpd/rate_limiter.hpp"
+#include "mcpd/tool_context.hpp"
+
 namespace nbs::mcpd {
 
 // What a successful call returns. `structured` becomes structuredContent (it must match the tool's
 // outputSchema; an object in the legacy era) and, serialized, the text mirror unless `text` is set.
 struct ToolResult {
   boost::json::value structured;
-  std::string text;                               // optional human/model text; default: JSON of `structured`
+  std::string text;                                // optional human/model text; default: JSON of `structured`
   std::vector<boost::json::object> extra_content;  // more content blocks, e.g. resource_link
 };
 
@@ -37,17 +38,17 @@ struct ToolAnnotations {
 // A tool's implementation. `arguments` and `ctx` stay valid until the coroutine finishes. Tool-level
 // failures (invalid_argument with fields, not_found, conflict, ...) are returned as Error and reach the
 // client as an isError result (MCP) or an error status (REST); never throw for them.
-using ToolHandler =
-    std::function<boost::asio::awaitable<Result<ToolResult>>(const boost::json::object& arguments, ToolContext& ctx)>;
+using ToolHandler = std::function<boost::asio::awaitable<Result<ToolResult>>(
+    const boost::json::object& arguments, ToolContext& ctx)>;
 
 // Maps a REST mirror body (POST /mcp/<tool>) to the tool's arguments, e.g. unwrapping
 // {"job_config":{...}}. An Error here becomes a REST error response.
 using RestMapping = std::function<Result<boost::json::object>(const boost::json::object& body)>;
 
 struct Tool {
-  std::string name;         // ^[A-Za-z0-9_.-]{1,128}$, unique
-  std::string title;        // optional
-  std::string description;  // written for a model: what it does, what to call next
+  std::string name;                   // ^[A-Za-z0-9_.-]{1,128}$, unique
+  std::string title;                  // optional
+  std::string description;            // written for a model: what it does, what to call next
   boost::json::object input_schema;   // JSON Schema object with "type":"object"
   boost::json::object output_schema;  // JSON Schema object with "type":"object"; empty = none
   ToolAnnotations annotations;

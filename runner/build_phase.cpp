@@ -1,9 +1,8 @@
 #include "runner/build_phase.hpp"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 #include "runner/build_user.hpp"
 #include "runner/buildah.hpp"
@@ -12,8 +11,8 @@
 #include "runner/git_mirror.hpp"
 #include "runner/publish_phase.hpp"
 #include "runner/push.hpp"
-#include "runner/registry/registry_session.hpp"
 #include "runner/registry/auth_file.hpp"
+#include "runner/registry/registry_session.hpp"
 
 namespace nbs::runner {
 namespace {
@@ -35,13 +34,16 @@ PhaseOutcome fail(const PhaseContext& ctx, ExitCode code, const std::string& mes
 // Secrets from the credential files are masked in every event from here on.
 Result<GitCredentials> load_secrets(const PhaseContext& ctx) {
   auto git = load_git_credentials(ctx.spec().credentials);
-  if (!git) return git.error();
+  if (!git)
+    return git.error();
   ctx.log().add_secret(git->token);
   ctx.log().add_secret(git->ssh_key);
   if (!ctx.spec().credentials.registry_auth_file.empty()) {
     auto auth = registry::AuthFile::load(ctx.spec().credentials.registry_auth_file);
-    if (!auth) return auth.error();
-    for (const auto& s : auth->secrets()) ctx.log().add_secret(s);
+    if (!auth)
+      return auth.error();
+    for (const auto& s : auth->secrets())
+      ctx.log().add_secret(s);
   }
   return git;
 }
@@ -52,7 +54,8 @@ PhaseOutcome fetch_source(const PhaseContext& ctx, const GitCredentials& creds, 
   GitControl control{.credentials = &creds, .stop = &ctx.stop(), .deadline = ctx.deadline()};
   ctx.log().line(LogStream::none, "git: fetching " + request.repo_url + " into the mirror cache");
   auto sync = sync_mirror(ctx.spec().cache_dir, request.repo_url, request.git_ref, control);
-  if (!sync) return fail(ctx, ExitCode::git_failed, sync.error().message);
+  if (!sync)
+    return fail(ctx, ExitCode::git_failed, sync.error().message);
   const auto& s = sync->stats;
   result.git_received_objects = s.received_objects;
   result.git_received_bytes = s.received_bytes;
@@ -61,15 +64,17 @@ PhaseOutcome fetch_source(const PhaseContext& ctx, const GitCredentials& creds, 
                                       " received_bytes=" + std::to_string(s.received_bytes) +
                                       " indexed_objects=" + std::to_string(s.indexed_objects) +
                                       " duration_ms=" + std::to_string(s.duration.count()));
-  auto checkout = checkout_commit(sync->path, request.repo_url, sync->ref.commit, paths.source, control,
-                                  [&](const std::string& path, const std::string& url) {
-                                    ctx.log().line(LogStream::none, "git: submodule " + path + " from " + url);
-                                  });
-  if (!checkout) return fail(ctx, ExitCode::git_failed, checkout.error().message);
+  auto checkout =
+      checkout_commit(sync->path, request.repo_url, sync->ref.commit, paths.source, control,
+                      [&](const std::string& path, const std::string& url) {
+                        ctx.log().line(LogStream::none, "git: submodule " + path + " from " + url);
+                      });
+  if (!checkout)
+    return fail(ctx, ExitCode::git_failed, checkout.error().message);
   result.commit = sync->ref.commit;
   result.ref_kind = sync->ref.kind;
-  ctx.log().line(LogStream::none, "git: checked out " + sync->ref.kind + " " + request.git_ref + " at " +
-                                      sync->ref.commit);
+  ctx.log().line(LogStream::none,
+                 "git: checked out " + sync->ref.kind + " " + request.git_ref + " at " + sync->ref.commit);
   return {};
 }
 
@@ -78,13 +83,15 @@ Result<BuildahSetup> prepare_buildah(const PhaseContext& ctx, const BuildIdentit
   std::error_code ec;
   for (const auto& dir : {paths.storage, paths.run_root, paths.tmp}) {
     fs::create_directories(dir, ec);
-    if (ec) return make_error(ErrorKind::internal, "cannot create " + dir + ": " + ec.message());
+    if (ec)
+      return make_error(ErrorKind::internal, "cannot create " + dir + ": " + ec.message());
   }
   // The build user must own the graph root it writes and everything of this build; the checkout only
   // needs reading, but owning it costs nothing and keeps odd file modes from getting in the way.
-  for (const auto& [path, recursive] : {std::pair{paths.storage, false}, std::pair{paths.buildah, true},
-                                        std::pair{paths.source, true}}) {
-    if (auto s = give_to_build_user(identity, path, recursive); !s) return s.error();
+  for (const auto& [path, recursive] :
+       {std::pair{paths.storage, false}, std::pair{paths.buildah, true}, std::pair{paths.source, true}}) {
+    if (auto s = give_to_build_user(identity, path, recursive); !s)
+      return s.error();
   }
   BuildahSetup setup{.program = ctx.options().buildah,
                      .storage_root = paths.storage,
@@ -96,10 +103,13 @@ Result<BuildahSetup> prepare_buildah(const PhaseContext& ctx, const BuildIdentit
   // Buildah (maybe another user) reads a private copy of the auth file.
   if (!ctx.spec().credentials.registry_auth_file.empty()) {
     setup.auth_file = paths.buildah + "/auth.json";
-    fs::copy_file(ctx.spec().credentials.registry_auth_file, setup.auth_file, fs::copy_options::overwrite_existing, ec);
-    if (ec) return make_error(ErrorKind::internal, "credentials.registry_auth_file: copy failed: " + ec.message());
+    fs::copy_file(ctx.spec().credentials.registry_auth_file, setup.auth_file,
+                  fs::copy_options::overwrite_existing, ec);
+    if (ec)
+      return make_error(ErrorKind::internal, "credentials.registry_auth_file: copy failed: " + ec.message());
     fs::permissions(setup.auth_file, fs::perms::owner_read | fs::perms::owner_write, ec);
-    if (auto s = give_to_build_user(identity, setup.auth_file, false); !s) return s.error();
+    if (auto s = give_to_build_user(identity, setup.auth_file, false); !s)
+      return s.error();
   }
   return setup;
 }
@@ -116,11 +126,13 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
                      .tag = "localhost/nbs/" + ctx.spec().job_id + ":build"};
   if (!fs::is_regular_file(options.dockerfile)) {
     return fail(ctx, ExitCode::build_failed,
-                "dockerfile_path: " + request.dockerfile_path + " is not a file in the repository at " + result.commit);
+                "dockerfile_path: " + request.dockerfile_path + " is not a file in the repository at " +
+                    result.commit);
   }
   if (!fs::is_directory(options.context)) {
-    return fail(ctx, ExitCode::build_failed,
-                "dockerfile_context: " + request.dockerfile_context + " is not a directory in the repository");
+    return fail(
+        ctx, ExitCode::build_failed,
+        "dockerfile_context: " + request.dockerfile_context + " is not a directory in the repository");
   }
   Command command{.argv = bud_argv(setup, options), .env = buildah_env(setup), .run_as = identity.run_as};
   ctx.log().line(LogStream::none, "$ " + format_argv(command.argv));
@@ -129,9 +141,9 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
       command,
       [&](LogStream stream, std::string_view line) {
         if (auto step = tracker.feed(stream, line)) {
-          std::string stage = step->stages > 0 ? "[" + std::to_string(step->stage) + "/" +
-                                                     std::to_string(step->stages) + "] "
-                                               : "";
+          std::string stage =
+              step->stages > 0 ? "[" + std::to_string(step->stage) + "/" + std::to_string(step->stages) + "] "
+                               : "";
           ctx.log().step(step->step, step->steps, stage + step->instruction);
         }
         ctx.log().line(stream, line);
@@ -139,20 +151,23 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
       ctx.run_options());
   result.steps = tracker.steps_seen();
   result.cached_steps = tracker.cached_steps();
-  if (!r) return fail(ctx, ExitCode::not_ready, "buildah: " + r.error().message);
+  if (!r)
+    return fail(ctx, ExitCode::not_ready, "buildah: " + r.error().message);
   if (r->stopped != StopCause::none) {
     return fail(ctx, ExitCode::build_failed, "buildah bud stopped: " + r->status.describe());
   }
   if (!r->status.success()) {
     auto status = tracker.failed_exit_status();
-    if (!status) status = r->status.code;
+    if (!status)
+      status = r->status.code;
     return fail(ctx, ExitCode::build_failed,
                 "buildah bud failed (" + r->status.describe() + "):\n" + tracker.failure_excerpt(), status);
   }
   std::ifstream iid(paths.iid_file);
   std::getline(iid, result.image_id);
-  ctx.log().line(LogStream::none, "build: image " + result.image_id + ", " + std::to_string(result.cached_steps) +
-                                      " of " + std::to_string(result.steps) + " steps from cache");
+  ctx.log().line(LogStream::none, "build: image " + result.image_id + ", " +
+                                      std::to_string(result.cached_steps) + " of " +
+                                      std::to_string(result.steps) + " steps from cache");
   return {.code = ExitCode::ok, .message = options.tag};
 }
 
@@ -160,7 +175,8 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
 void record_size(const PhaseContext& ctx, PhaseResult& result) {
   auto session = registry::RegistrySession::open(ctx.spec());
   auto ref = registry::ImageRef::parse(result.tags.front());
-  if (!session || !ref) return;
+  if (!session || !ref)
+    return;
   auto& client = (*session)->client();
   auto manifest = client.get_manifest(*ref);
   auto size = manifest ? image_size(client, *ref, *manifest) : Result<std::int64_t>(manifest.error());
@@ -188,9 +204,11 @@ PhaseOutcome run_build_phase(const PhaseContext& ctx, PhaseResult& result) {
   auto total_start = SteadyClock::now();
   result.git_ref = spec.request.git_ref;
   auto creds = load_secrets(ctx);
-  if (!creds) return fail(ctx, ExitCode::spec_invalid, creds.error().message);
+  if (!creds)
+    return fail(ctx, ExitCode::spec_invalid, creds.error().message);
   auto identity = choose_build_identity(spec.build_user, ctx.options().allow_root);
-  if (!identity) return fail(ctx, ExitCode::not_ready, identity.error().message);
+  if (!identity)
+    return fail(ctx, ExitCode::not_ready, identity.error().message);
   auto paths = build_paths(spec);
   // A Nomad task inherits the client agent's HOME (often /root), which the task user cannot read;
   // Buildah then fails on its config lookup. It gets a home of its own in the work dir instead.
@@ -201,15 +219,18 @@ PhaseOutcome run_build_phase(const PhaseContext& ctx, PhaseResult& result) {
   }
 
   auto start = SteadyClock::now();
-  if (auto o = fetch_source(ctx, *creds, paths, result); o.code != ExitCode::ok) return o;
+  if (auto o = fetch_source(ctx, *creds, paths, result); o.code != ExitCode::ok)
+    return o;
   result.timings_ms["git"] = ms_since(start);
 
   auto setup = prepare_buildah(ctx, *identity, paths);
-  if (!setup) return fail(ctx, ExitCode::internal, setup.error().message);
+  if (!setup)
+    return fail(ctx, ExitCode::internal, setup.error().message);
   start = SteadyClock::now();
   auto built = run_bud(ctx, *setup, *identity, paths, result);
   result.timings_ms["build"] = ms_since(start);
-  if (built.code != ExitCode::ok) return built;
+  if (built.code != ExitCode::ok)
+    return built;
 
   start = SteadyClock::now();
   auto pushed = push_image(ctx, *setup, identity->run_as, built.message, spec.push_targets(), paths.buildah);
@@ -217,7 +238,8 @@ PhaseOutcome run_build_phase(const PhaseContext& ctx, PhaseResult& result) {
   result.digest = pushed.digest;
   result.tags = pushed.pushed;
   result.timings_ms["total"] = ms_since(total_start);
-  if (pushed.code != ExitCode::ok) return fail(ctx, pushed.code, pushed.message);
+  if (pushed.code != ExitCode::ok)
+    return fail(ctx, pushed.code, pushed.message);
   record_size(ctx, result);
   ctx.log().result(result.digest, "pushed " + std::to_string(result.tags.size()) + " tag(s)");
   return {ExitCode::ok, "pushed " + result.digest};

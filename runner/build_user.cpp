@@ -1,8 +1,7 @@
 #include "runner/build_user.hpp"
 
-#include <unistd.h>
-
 #include <filesystem>
+#include <unistd.h>
 
 namespace nbs::runner {
 
@@ -20,30 +19,38 @@ Result<BuildIdentity> choose_build_identity(const std::string& build_user, Allow
     return BuildIdentity{.home = "/root"};
   }
   auto user = lookup_user(build_user);
-  if (!user) return make_error(ErrorKind::invalid_argument, "build_user: " + user.error().message);
+  if (!user)
+    return make_error(ErrorKind::invalid_argument, "build_user: " + user.error().message);
   if (user->uid == 0 && allow_root == AllowRoot::no) {
-    return make_error(ErrorKind::invalid_argument, "build_user: " + build_user + " is root; pass --allow-root");
+    return make_error(ErrorKind::invalid_argument,
+                      "build_user: " + build_user + " is root; pass --allow-root");
   }
   return BuildIdentity{.run_as = *user, .home = user->home.empty() ? "/nonexistent" : user->home};
 }
 
 Status give_to_build_user(const BuildIdentity& identity, const std::string& path, bool recursive) {
-  if (!identity.run_as) return {};
+  if (!identity.run_as)
+    return {};
   namespace fs = std::filesystem;
   auto own = [&](const fs::path& p) -> Status {
     if (::lchown(p.c_str(), identity.run_as->uid, identity.run_as->gid) != 0) {
-      return make_error(ErrorKind::internal, "chown " + p.string() + " to " + identity.run_as->name + " failed");
+      return make_error(ErrorKind::internal,
+                        "chown " + p.string() + " to " + identity.run_as->name + " failed");
     }
     return {};
   };
-  if (auto s = own(path); !s) return s;
-  if (!recursive) return {};
+  if (auto s = own(path); !s)
+    return s;
+  if (!recursive)
+    return {};
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (auto s = own(it->path()); !s) return s;
+    if (auto s = own(it->path()); !s)
+      return s;
   }
-  if (ec) return make_error(ErrorKind::internal, "chown " + path + ": " + ec.message());
+  if (ec)
+    return make_error(ErrorKind::internal, "chown " + path + ": " + ec.message());
   return {};
 }
 

@@ -3,8 +3,12 @@
 namespace nbs::runner {
 
 std::vector<std::string> buildah_base_argv(const BuildahSetup& setup) {
-  return {setup.program,  "--root",           setup.storage_root,
-          "--runroot",    setup.run_root,     "--storage-driver",
+  return {setup.program,
+          "--root",
+          setup.storage_root,
+          "--runroot",
+          setup.run_root,
+          "--storage-driver",
           std::string(to_string(setup.driver))};
 }
 
@@ -15,8 +19,10 @@ std::vector<std::string> bud_argv(const BuildahSetup& setup, const BudOptions& o
   for (const auto& [key, value] : options.build_args) {
     argv.insert(argv.end(), {"--build-arg", key + "=" + value});
   }
-  if (!options.target.empty()) argv.insert(argv.end(), {"--target", options.target});
-  if (!options.platform.empty()) argv.insert(argv.end(), {"--platform", options.platform});
+  if (!options.target.empty())
+    argv.insert(argv.end(), {"--target", options.target});
+  if (!options.platform.empty())
+    argv.insert(argv.end(), {"--platform", options.platform});
   argv.insert(argv.end(), {"--iidfile", options.iid_file, "-t", options.tag, options.context});
   return argv;
 }
@@ -25,19 +31,24 @@ std::vector<std::string> push_argv(const BuildahSetup& setup, const std::string&
                                    const std::string& destination, const std::string& digest_file) {
   auto argv = buildah_base_argv(setup);
   argv.emplace_back("push");
-  if (!setup.auth_file.empty()) argv.insert(argv.end(), {"--authfile", setup.auth_file});
+  if (!setup.auth_file.empty())
+    argv.insert(argv.end(), {"--authfile", setup.auth_file});
   argv.insert(argv.end(), {"--digestfile", digest_file, image, "docker://" + destination});
   return argv;
 }
 
-std::vector<std::string> version_argv(const BuildahSetup& setup) { return {setup.program, "version"}; }
+std::vector<std::string> version_argv(const BuildahSetup& setup) {
+  return {setup.program, "version"};
+}
 
 std::vector<std::string> buildah_env(const BuildahSetup& setup) {
   std::vector<std::string> env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                                "HOME=" + (setup.home.empty() ? std::string("/nonexistent") : setup.home),
                                "LANG=C.UTF-8"};
-  if (!setup.tmp_dir.empty()) env.push_back("TMPDIR=" + setup.tmp_dir);
-  if (!setup.registries_conf.empty()) env.push_back("CONTAINERS_REGISTRIES_CONF=" + setup.registries_conf);
+  if (!setup.tmp_dir.empty())
+    env.push_back("TMPDIR=" + setup.tmp_dir);
+  if (!setup.registries_conf.empty())
+    env.push_back("CONTAINERS_REGISTRIES_CONF=" + setup.registries_conf);
   return env;
 }
 

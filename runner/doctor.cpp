@@ -1,12 +1,11 @@
 #include "runner/doctor.hpp"
 
+#include <fstream>
+#include <sstream>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-
-#include <fstream>
-#include <sstream>
 
 #include "common/process.hpp"
 
@@ -15,7 +14,9 @@ namespace {
 
 constexpr long k_cgroup2_magic = 0x63677270;
 
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+std::string first_line(const std::string& text) {
+  return text.substr(0, text.find('\n'));
+}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
@@ -24,7 +25,8 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
-DoctorCheck tool_check(const std::string& name, const std::string& program, CheckLevel missing, std::string fix) {
+DoctorCheck tool_check(const std::string& name, const std::string& program, CheckLevel missing,
+                       std::string fix) {
   auto r = capture_process(Command{.argv = {program, "--version"}});
   if (!r || !r->status.success()) {
     return {name, missing, program + " not found or not working", std::move(fix)};
@@ -33,7 +35,8 @@ DoctorCheck tool_check(const std::string& name, const std::string& program, Chec
 }
 
 DoctorCheck subid_check(const std::string& file, const std::optional<UserIdentity>& user) {
-  if (!user) return {file, CheckLevel::fail, "no build user", "create it: scripts/setup-build-user"};
+  if (!user)
+    return {file, CheckLevel::fail, "no build user", "create it: scripts/setup-build-user"};
   auto count = subordinate_range(read_text(file), user->name, user->uid);
   if (count < 65536) {
     return {file, CheckLevel::fail, "no range of at least 65536 ids for " + user->name,
@@ -60,7 +63,8 @@ DoctorCheck cache_check(const DoctorOptions& o, const std::optional<UserIdentity
   std::string who = user ? user->name : "the current user";
   if (!r || !r->status.success()) {
     return {"cache dir", CheckLevel::fail, o.cache_dir + " is not writable by " + who,
-            "mkdir -p " + o.cache_dir + " && chown " + (user ? user->name : std::string("$USER")) + " " + o.cache_dir};
+            "mkdir -p " + o.cache_dir + " && chown " + (user ? user->name : std::string("$USER")) + " " +
+                o.cache_dir};
   }
   return {"cache dir", CheckLevel::ok, o.cache_dir + " is writable by " + who, ""};
 }
@@ -72,12 +76,14 @@ DoctorCheck userns_check(const DoctorOptions& o, const std::optional<UserIdentit
             .run_as = user};
   auto r = capture_process(c);
   if (!r || !r->status.success()) {
-    return {"user namespace", CheckLevel::fail, "buildah unshare failed: " + (r ? first_line(r->err) : r.error().message),
+    return {"user namespace", CheckLevel::fail,
+            "buildah unshare failed: " + (r ? first_line(r->err) : r.error().message),
             "check /etc/subuid, /etc/subgid and newuidmap (above)"};
   }
   std::istringstream lines(r->out);
   int n = 0;
-  for (std::string line; std::getline(lines, line);) n += line.empty() ? 0 : 1;
+  for (std::string line; std::getline(lines, line);)
+    n += line.empty() ? 0 : 1;
   if (n < 2 && user) {
     return {"user namespace", CheckLevel::fail, "only a single id is mapped: RUN steps will fail",
             "give the build user a subuid/subgid range and make newuidmap setuid"};
@@ -89,11 +95,12 @@ DoctorCheck cgroup_check() {
   struct statfs fs {};
   std::string mode = "unknown";
   if (::statfs("/sys/fs/cgroup", &fs) == 0) {
-    mode = fs.f_type == k_cgroup2_magic ? "v2 (unified)"
+    mode = fs.f_type == k_cgroup2_magic                    ? "v2 (unified)"
            : ::access("/sys/fs/cgroup/unified", F_OK) == 0 ? "v1 hybrid"
-                                                            : "v1";
+                                                           : "v1";
   }
-  return {"cgroups", CheckLevel::ok, mode + "; builds use --isolation chroot, which needs no cgroup set-up", ""};
+  return {"cgroups", CheckLevel::ok, mode + "; builds use --isolation chroot, which needs no cgroup set-up",
+          ""};
 }
 
 DoctorCheck fuse_check() {
@@ -114,8 +121,10 @@ unsigned long subordinate_range(const std::string& file_text, const std::string&
   for (std::string line; std::getline(in, line);) {
     std::istringstream fields(line);
     std::string name, start, count;
-    if (!std::getline(fields, name, ':') || !std::getline(fields, start, ':') || !std::getline(fields, count)) continue;
-    if (name != user && name != std::to_string(uid)) continue;
+    if (!std::getline(fields, name, ':') || !std::getline(fields, start, ':') || !std::getline(fields, count))
+      continue;
+    if (name != user && name != std::to_string(uid))
+      continue;
     try {
       best = std::max(best, std::stoul(count));
     } catch (const std::exception&) {
@@ -127,7 +136,8 @@ unsigned long subordinate_range(const std::string& file_text, const std::string&
 std::vector<DoctorCheck> run_doctor(const DoctorOptions& o) {
   std::vector<DoctorCheck> checks;
   checks.push_back(tool_check("buildah", o.buildah, CheckLevel::fail, "apt-get install buildah"));
-  checks.push_back(tool_check("podman", o.podman, CheckLevel::warn, "apt-get install podman (needed by `run` tests only)"));
+  checks.push_back(tool_check("podman", o.podman, CheckLevel::warn,
+                              "apt-get install podman (needed by `run` tests only)"));
   struct utsname u {};
   ::uname(&u);
   checks.push_back({"kernel", CheckLevel::ok, std::string(u.release), ""});
@@ -139,7 +149,8 @@ std::vector<DoctorCheck> run_doctor(const DoctorOptions& o) {
                         "scripts/setup-build-user " + o.build_user});
     } else {
       user = *found;
-      checks.push_back({"build user", CheckLevel::ok, o.build_user + " (uid " + std::to_string(user->uid) + ")", ""});
+      checks.push_back(
+          {"build user", CheckLevel::ok, o.build_user + " (uid " + std::to_string(user->uid) + ")", ""});
     }
     checks.push_back(subid_check("/etc/subuid", user));
     checks.push_back(subid_check("/etc/subgid", user));
@@ -158,9 +169,12 @@ std::vector<DoctorCheck> run_doctor(const DoctorOptions& o) {
 std::string format_doctor_report(const std::vector<DoctorCheck>& checks) {
   std::string out;
   for (const auto& c : checks) {
-    const char* tag = c.level == CheckLevel::ok ? "[ ok ] " : c.level == CheckLevel::warn ? "[warn] " : "[FAIL] ";
+    const char* tag = c.level == CheckLevel::ok     ? "[ ok ] "
+                      : c.level == CheckLevel::warn ? "[warn] "
+                                                    : "[FAIL] ";
     out += tag + c.name + ": " + c.detail + "\n";
-    if (!c.fix.empty()) out += "       fix: " + c.fix + "\n";
+    if (!c.fix.empty())
+      out += "       fix: " + c.fix + "\n";
   }
   out += build_can_run(checks) ? "a build can run on this node\n" : "a build cannot run on this node\n";
   return out;
@@ -168,7 +182,8 @@ std::string format_doctor_report(const std::vector<DoctorCheck>& checks) {
 
 bool build_can_run(const std::vector<DoctorCheck>& checks) {
   for (const auto& c : checks) {
-    if (c.level == CheckLevel::fail) return false;
+    if (c.level == CheckLevel::fail)
+      return false;
   }
   return true;
 }

@@ -1,8 +1,8 @@
 #include "runner/git_mirror.hpp"
 
-#include <openssl/evp.h>
-
 #include <filesystem>
+
+#include <openssl/evp.h>
 
 #include "common/file_lock.hpp"
 
@@ -26,7 +26,8 @@ std::string sha256_hex(std::string_view text) {
 
 // Opens the mirror, or (re)creates it when missing or unusable, e.g. after a crash during creation.
 Result<bool> open_or_create(const std::string& path, GitRepo& repo) {
-  if (fs::exists(path) && git_repository_open_bare(repo.out(), path.c_str()) == 0) return false;
+  if (fs::exists(path) && git_repository_open_bare(repo.out(), path.c_str()) == 0)
+    return false;
   std::error_code ec;
   fs::remove_all(path, ec);
   git_repository_init_options init = GIT_REPOSITORY_INIT_OPTIONS_INIT;
@@ -84,38 +85,47 @@ Result<ResolvedRef> resolve_ref(git_repository* repo, const std::string& ref) {
     GitObject object;
     if (git_revparse_single(object.out(), repo, (prefix + ref).c_str()) == 0) {
       auto commit = peel_to_commit(object.get(), ref);
-      if (!commit) return commit.error();
+      if (!commit)
+        return commit.error();
       return ResolvedRef{kind, *commit};
     }
   }
   GitObject object;
   if (int rc = git_revparse_single(object.out(), repo, ref.c_str()); rc != 0) {
     auto kind = rc == GIT_EAMBIGUOUS ? ErrorKind::invalid_argument : ErrorKind::not_found;
-    std::string why = rc == GIT_EAMBIGUOUS ? " is an ambiguous commit prefix" : " is no branch, tag or commit";
+    std::string why =
+        rc == GIT_EAMBIGUOUS ? " is an ambiguous commit prefix" : " is no branch, tag or commit";
     return make_error(kind, "git_ref: " + ref + why + " in the repository");
   }
   auto commit = peel_to_commit(object.get(), ref);
-  if (!commit) return commit.error();
+  if (!commit)
+    return commit.error();
   return ResolvedRef{"commit", *commit};
 }
 
-Result<MirrorSync> sync_mirror(const std::string& cache_dir, const std::string& repo_url, const std::string& ref,
-                               const GitControl& control, std::chrono::milliseconds lock_timeout) {
+Result<MirrorSync> sync_mirror(const std::string& cache_dir, const std::string& repo_url,
+                               const std::string& ref, const GitControl& control,
+                               std::chrono::milliseconds lock_timeout) {
   MirrorSync sync{.path = mirror_path(cache_dir, repo_url)};
   std::error_code ec;
   fs::create_directories(fs::path(sync.path).parent_path(), ec);
-  if (ec) return make_error(ErrorKind::internal, "cache_dir: cannot create " + sync.path + ": " + ec.message());
+  if (ec)
+    return make_error(ErrorKind::internal, "cache_dir: cannot create " + sync.path + ": " + ec.message());
   auto lock = FileLock::acquire(sync.path + ".lock", lock_timeout, control.stop);
-  if (!lock) return lock.error();
+  if (!lock)
+    return lock.error();
   GitRepo repo;
   auto created = open_or_create(sync.path, repo);
-  if (!created) return created.error();
+  if (!created)
+    return created.error();
   auto stats = fetch(repo.get(), repo_url, control);
-  if (!stats) return stats.error();
+  if (!stats)
+    return stats.error();
   sync.stats = *stats;
   sync.stats.created = *created;
   auto resolved = resolve_ref(repo.get(), ref);
-  if (!resolved) return resolved.error();
+  if (!resolved)
+    return resolved.error();
   sync.ref = *resolved;
   return sync;
 }

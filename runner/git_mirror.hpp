@@ -39,8 +39,8 @@ std::string mirror_path(const std::string& cache_dir, const std::string& repo_ur
 
 // Fetches `repo_url` into its mirror (creating it) and resolves `ref` in it. Fails with not_found when
 // the ref does not exist; the message then names the ref.
-Result<MirrorSync> sync_mirror(const std::string& cache_dir, const std::string& repo_url, const std::string& ref,
-                               const GitControl& control,
+Result<MirrorSync> sync_mirror(const std::string& cache_dir, const std::string& repo_url,
+                               const std::string& ref, const GitControl& control,
                                std::chrono::milliseconds lock_timeout = std::chrono::minutes(10));
 
 // The resolution order: refs/heads/<ref>, refs/tags/<ref> (annotated tags peeled), then any revision

@@ -1,11 +1,10 @@
 #include "runner/git_support.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 namespace nbs::runner {
 namespace {
@@ -21,7 +20,8 @@ std::string trim(std::string s) {
 
 Result<std::string> read_secret_file(const std::string& path, std::string_view field) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorKind::invalid_argument, std::string(field) + ": cannot read " + path);
+  if (!in)
+    return make_error(ErrorKind::invalid_argument, std::string(field) + ": cannot read " + path);
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
@@ -31,7 +31,8 @@ int acquire_credential(git_credential** out, const char* /*url*/, const char* us
                        unsigned int allowed, void* payload) {
   const auto* control = static_cast<const GitControl*>(payload);
   const GitCredentials* c = control->credentials;
-  if (c == nullptr) return GIT_PASSTHROUGH;
+  if (c == nullptr)
+    return GIT_PASSTHROUGH;
   // libgit2 asks again after a rejected credential; giving up after a few keeps that from looping.
   if (++control->credential_attempts > 3) {
     git_error_set_str(GIT_ERROR_NET, "authentication failed with the configured credentials");
@@ -61,7 +62,8 @@ int sideband_progress(const char* /*text*/, int /*len*/, void* payload) {
 // HTTPS certificates keep libgit2's own verification. SSH host keys are accepted: libgit2 1.5 has no
 // known_hosts support (see runner/README.md).
 int check_certificate(git_cert* cert, int valid, const char* /*host*/, void* /*payload*/) {
-  if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) return 0;
+  if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2)
+    return 0;
   return valid != 0 ? 0 : GIT_PASSTHROUGH;
 }
 
@@ -72,7 +74,8 @@ Result<GitCredentials> load_git_credentials(const RunnerCredentials& files) {
   c.username = files.git_username.empty() ? std::string(k_default_token_user) : files.git_username;
   if (!files.git_token_file.empty()) {
     auto token = read_secret_file(files.git_token_file, "credentials.git_token_file");
-    if (!token) return token.error();
+    if (!token)
+      return token.error();
     c.token = trim(*token);
     if (c.token.empty()) {
       return make_error(ErrorKind::invalid_argument, "credentials.git_token_file: the file is empty");
@@ -80,7 +83,8 @@ Result<GitCredentials> load_git_credentials(const RunnerCredentials& files) {
   }
   if (!files.git_ssh_key_file.empty()) {
     auto key = read_secret_file(files.git_ssh_key_file, "credentials.git_ssh_key_file");
-    if (!key) return key.error();
+    if (!key)
+      return key.error();
     c.ssh_key_file = files.git_ssh_key_file;
     c.ssh_key = *key;
   }
@@ -88,7 +92,8 @@ Result<GitCredentials> load_git_credentials(const RunnerCredentials& files) {
 }
 
 bool GitControl::should_cancel() const {
-  if (stop != nullptr && stop->requested()) return true;
+  if (stop != nullptr && stop->requested())
+    return true;
   return deadline && std::chrono::steady_clock::now() >= *deadline;
 }
 

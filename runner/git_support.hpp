@@ -2,11 +2,11 @@
 // callbacks (credentials from files, cancellation on stop or deadline).
 #pragma once
 
-#include <git2.h>
-
 #include <chrono>
 #include <optional>
 #include <string>
+
+#include <git2.h>
 
 #include "common/error.hpp"
 #include "common/process_stop.hpp"
@@ -66,7 +66,8 @@ struct GitHandle {
   GitHandle(const GitHandle&) = delete;
   GitHandle& operator=(const GitHandle&) = delete;
   ~GitHandle() {
-    if (ptr != nullptr) Free(ptr);
+    if (ptr != nullptr)
+      Free(ptr);
   }
   T** out() { return &ptr; }
   T* get() const { return ptr; }

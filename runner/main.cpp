@@ -1,11 +1,11 @@
 // nbs-runner: runs one phase of a job inside a Nomad allocation or as a child of the local executor.
 // See runner/README.md for the subcommands and the exit codes.
+#include <atomic>
+#include <iostream>
 #include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <atomic>
-#include <iostream>
 
 #include "runner/build_phase.hpp"
 #include "runner/doctor.hpp"
@@ -23,7 +23,8 @@ using namespace nbs::runner;
 std::atomic<ProcessStop*> g_stop{nullptr};
 
 extern "C" void on_stop_signal(int) {
-  if (ProcessStop* stop = g_stop.load()) stop->request();
+  if (ProcessStop* stop = g_stop.load())
+    stop->request();
 }
 
 void install_signal_handlers(ProcessStop& stop) {
@@ -38,8 +39,10 @@ void install_signal_handlers(ProcessStop& stop) {
 }
 
 LogFormat parse_format(const std::string& text, LogFormat tty_default) {
-  if (text == "json") return LogFormat::json;
-  if (text == "text") return LogFormat::text;
+  if (text == "json")
+    return LogFormat::json;
+  if (text == "text")
+    return LogFormat::text;
   return tty_default;
 }
 
@@ -64,7 +67,8 @@ int main(int argc, char** argv) {
                  "on SIGTERM, how long a running push or manifest operation may finish (default 30000)");
 
   std::string spec_path;
-  auto* build = app.add_subcommand("build", "fetch, build and push an image (spec JSON from FILE or - for stdin)");
+  auto* build =
+      app.add_subcommand("build", "fetch, build and push an image (spec JSON from FILE or - for stdin)");
   build->add_option("--spec", spec_path, "the runner spec")->required();
   auto* publish = app.add_subcommand("publish", "copy the temp image to every final tag inside the registry");
   publish->add_option("--spec", spec_path, "the runner spec")->required();
@@ -77,12 +81,14 @@ int main(int argc, char** argv) {
   doctor->add_option("--cache-dir", doctor_options.cache_dir, "the cache volume");
 
   RunJobOptions run_options;
-  auto* run = app.add_subcommand("run", "debugging on a node: build, test with podman and publish a job file");
+  auto* run =
+      app.add_subcommand("run", "debugging on a node: build, test with podman and publish a job file");
   run->add_option("job", run_options.job_file, "the job file (YAML or JSON)")->required();
   run->add_option("--cache-dir", run_options.cache_dir, "the cache volume (default /var/cache/nbs)");
   run->add_option("--work-dir", run_options.work_dir, "scratch space (default: a new directory under /tmp)");
   run->add_option("--build-user", run_options.build_user, "the build user when root (default build)");
-  run->add_option("--registries-conf", run_options.registries_conf, "registries.conf for Buildah, podman, publish");
+  run->add_option("--registries-conf", run_options.registries_conf,
+                  "registries.conf for Buildah, podman, publish");
   run->add_option("--auth-file", run_options.auth_file, "registry auth.json");
   run->add_option("--git-token-file", run_options.git_token_file, "Git token file");
   run->add_option("--storage-driver", run_options.storage_driver, "overlay (default) or vfs")
@@ -99,13 +105,15 @@ int main(int argc, char** argv) {
   try {
     if (*build || *publish || *cleanup) {
       std::string name = *build ? "build" : *publish ? "publish" : "cleanup";
-      PhaseBody body = *build ? PhaseBody(run_build_phase) : *publish ? PhaseBody(run_publish_phase)
-                                                                      : PhaseBody(run_cleanup_phase);
-      return to_int(run_phase_from_spec({.phase_name = name, .spec_path = spec_path, .format = format}, options,
-                                        stop, body));
+      PhaseBody body = *build     ? PhaseBody(run_build_phase)
+                       : *publish ? PhaseBody(run_publish_phase)
+                                  : PhaseBody(run_cleanup_phase);
+      return to_int(run_phase_from_spec({.phase_name = name, .spec_path = spec_path, .format = format},
+                                        options, stop, body));
     }
     if (*run) {
-      run_options.format = parse_format(log_format, ::isatty(STDOUT_FILENO) ? LogFormat::text : LogFormat::json);
+      run_options.format =
+          parse_format(log_format, ::isatty(STDOUT_FILENO) ? LogFormat::text : LogFormat::json);
       return to_int(run_job_file(run_options, options, stop));
     }
     {

@@ -10,7 +10,8 @@ PhaseContext::PhaseContext(const RunnerSpec& spec, PhaseLogWriter& log, const Pr
   // The spec's deadline is wall-clock UTC; the runner measures against the monotonic clock from now.
   if (spec.deadline) {
     auto left = *spec.deadline - now_utc();
-    deadline_ = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::milliseconds>(left);
+    deadline_ =
+        std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::milliseconds>(left);
   }
 }
 
@@ -19,22 +20,26 @@ bool PhaseContext::deadline_passed() const {
 }
 
 ExitCode PhaseContext::failure_code(ExitCode failure) const {
-  if (stop_requested()) return ExitCode::killed;
-  if (deadline_passed()) return ExitCode::deadline;
+  if (stop_requested())
+    return ExitCode::killed;
+  if (deadline_passed())
+    return ExitCode::deadline;
   return failure;
 }
 
 RunOptions PhaseContext::run_options(std::chrono::milliseconds stop_delay) const {
-  return RunOptions{.deadline = deadline_, .stop = &stop_, .stop_delay = stop_delay,
-                    .kill_grace = options_.kill_grace};
+  return RunOptions{
+      .deadline = deadline_, .stop = &stop_, .stop_delay = stop_delay, .kill_grace = options_.kill_grace};
 }
 
 bool PhaseContext::sleep_for(std::chrono::milliseconds d) const {
   auto end = std::chrono::steady_clock::now() + d;
-  if (deadline_ && *deadline_ < end) end = *deadline_;
+  if (deadline_ && *deadline_ < end)
+    end = *deadline_;
   while (!stop_requested()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return !deadline_passed();
+    if (left.count() <= 0)
+      return !deadline_passed();
     pollfd p{.fd = stop_.fd(), .events = POLLIN, .revents = 0};
     ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 200)));
   }

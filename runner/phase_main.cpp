@@ -14,14 +14,16 @@ Result<std::string> read_spec_text(const std::string& path) {
     return s.str();
   }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorKind::invalid_argument, "--spec: cannot read " + path);
+  if (!in)
+    return make_error(ErrorKind::invalid_argument, "--spec: cannot read " + path);
   s << in.rdbuf();
   return s.str();
 }
 
 std::string end_text(ExitCode code, const std::string& message) {
   std::string text(to_string(code));
-  if (!message.empty()) text += ": " + message;
+  if (!message.empty())
+    text += ": " + message;
   return text;
 }
 
@@ -30,24 +32,27 @@ std::string end_text(ExitCode code, const std::string& message) {
 ExitCode run_phase(const RunnerSpec& spec, PhaseLogWriter& log, const RunnerOptions& options,
                    const ProcessStop& stop, const PhaseBody& body) {
   auto start = std::chrono::steady_clock::now();
-  log.phase_start("nbs-runner " + std::string(to_string(spec.phase)) + " for " + spec.request.repo_url + " at " +
-                  spec.request.git_ref);
+  log.phase_start("nbs-runner " + std::string(to_string(spec.phase)) + " for " + spec.request.repo_url +
+                  " at " + spec.request.git_ref);
   PhaseContext ctx(spec, log, stop, options);
   PhaseResult result{.job_id = spec.job_id, .phase = std::string(to_string(spec.phase))};
   PhaseOutcome outcome;
   try {
-    outcome = ctx.deadline_passed() ? PhaseOutcome{ExitCode::deadline, "the deadline passed before the phase began"}
-                                    : body(ctx, result);
+    outcome = ctx.deadline_passed()
+                  ? PhaseOutcome{ExitCode::deadline, "the deadline passed before the phase began"}
+                  : body(ctx, result);
   } catch (const std::exception& e) {
     outcome = {ExitCode::internal, std::string("unexpected exception: ") + e.what()};
     log.error(outcome.message);
   }
   result.code = outcome.code;
-  if (outcome.code != ExitCode::ok) result.error = outcome.message;
+  if (outcome.code != ExitCode::ok)
+    result.error = outcome.message;
   if (!spec.result_path.empty()) {
     if (auto s = write_result_file(spec.result_path, result); !s) {
       log.error(s.error().message);
-      if (outcome.code == ExitCode::ok) outcome = {ExitCode::internal, s.error().message};
+      if (outcome.code == ExitCode::ok)
+        outcome = {ExitCode::internal, s.error().message};
     }
   }
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
@@ -71,7 +76,8 @@ ExitCode run_phase_from_spec(const PhaseRun& run, const RunnerOptions& options, 
   if (std::string(to_string(spec->phase)) != run.phase_name) {
     PhaseLogWriter log(PhaseLogWriter::file_sink(run.out), spec->job_id, run.phase_name, run.format);
     log.phase_start("nbs-runner " + run.phase_name);
-    std::string message = "phase: the spec is for " + std::string(to_string(spec->phase)) + ", not " + run.phase_name;
+    std::string message =
+        "phase: the spec is for " + std::string(to_string(spec->phase)) + ", not " + run.phase_name;
     log.error(message);
     log.phase_end(to_int(ExitCode::spec_invalid), end_text(ExitCode::spec_invalid, message), 0);
     return ExitCode::spec_invalid;

@@ -25,17 +25,21 @@ struct CopyCounts {
 };
 
 // The manifests whose blobs a copy needs: the image itself, or every platform manifest of an index.
-Result<std::vector<Manifest>> image_manifests(RegistryClient& client, const ImageRef& src, const Manifest& top) {
-  if (!top.is_index()) return std::vector<Manifest>{top};
+Result<std::vector<Manifest>> image_manifests(RegistryClient& client, const ImageRef& src,
+                                              const Manifest& top) {
+  if (!top.is_index())
+    return std::vector<Manifest>{top};
   auto children = top.children();
-  if (!children) return children.error();
+  if (!children)
+    return children.error();
   std::vector<Manifest> out;
   for (const auto& child : *children) {
     ImageRef ref = src;
     ref.tag.clear();
     ref.digest = child.digest;
     auto m = client.get_manifest(ref);
-    if (!m) return m.error();
+    if (!m)
+      return m.error();
     out.push_back(std::move(*m));
   }
   return out;
@@ -46,23 +50,27 @@ Status copy_blobs(RegistryClient& client, const ImageRef& src, const ImageRef& d
                   const std::vector<Manifest>& manifests, CopyCounts& counts) {
   for (const auto& m : manifests) {
     auto blobs = m.blobs();
-    if (!blobs) return blobs.error();
+    if (!blobs)
+      return blobs.error();
     for (const auto& blob : *blobs) {
       auto present = client.has_blob(dst.registry, dst.repository, blob.digest);
-      if (!present) return present.error();
+      if (!present)
+        return present.error();
       if (*present) {
         ++counts.present;
         continue;
       }
       if (dst.registry == src.registry) {
         auto mounted = client.mount_blob(dst.registry, dst.repository, src.repository, blob.digest);
-        if (!mounted) return mounted.error();
+        if (!mounted)
+          return mounted.error();
         if (*mounted) {
           ++counts.mounted;
           continue;
         }
       }
-      if (auto s = client.copy_blob(src, dst, blob.digest); !s) return s;
+      if (auto s = client.copy_blob(src, dst, blob.digest); !s)
+        return s;
       ++counts.copied;
     }
   }
@@ -73,7 +81,8 @@ Result<std::vector<ImageRef>> parse_refs(const std::vector<std::string>& refs) {
   std::vector<ImageRef> out;
   for (const auto& r : refs) {
     auto ref = ImageRef::parse(r);
-    if (!ref) return ref.error();
+    if (!ref)
+      return ref.error();
     out.push_back(*ref);
   }
   return out;
@@ -86,8 +95,10 @@ std::string counts_text(const CopyCounts& c) {
 
 Result<std::unique_ptr<registry::RegistrySession>> open_session(const PhaseContext& ctx) {
   auto session = registry::RegistrySession::open(ctx.spec());
-  if (!session) return session.error();
-  for (const auto& s : (*session)->auth().secrets()) ctx.log().add_secret(s);
+  if (!session)
+    return session.error();
+  for (const auto& s : (*session)->auth().secrets())
+    ctx.log().add_secret(s);
   return session;
 }
 
@@ -95,12 +106,15 @@ Result<std::unique_ptr<registry::RegistrySession>> open_session(const PhaseConte
 
 Result<std::int64_t> image_size(RegistryClient& client, const ImageRef& ref, const Manifest& manifest) {
   auto manifests = image_manifests(client, ref, manifest);
-  if (!manifests) return manifests.error();
+  if (!manifests)
+    return manifests.error();
   std::int64_t size = 0;
   for (const auto& m : *manifests) {
     auto blobs = m.blobs();
-    if (!blobs) return blobs.error();
-    for (const auto& b : *blobs) size += b.size;
+    if (!blobs)
+      return blobs.error();
+    for (const auto& b : *blobs)
+      size += b.size;
   }
   return size;
 }
@@ -108,23 +122,28 @@ Result<std::int64_t> image_size(RegistryClient& client, const ImageRef& ref, con
 PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
   auto start = SteadyClock::now();
   auto session = open_session(ctx);
-  if (!session) return fail(ctx, ExitCode::spec_invalid, session.error().message);
+  if (!session)
+    return fail(ctx, ExitCode::spec_invalid, session.error().message);
   auto& client = (*session)->client();
   auto src = ImageRef::parse(ctx.spec().temp_image);
   auto dsts = parse_refs(ctx.spec().final_images);
-  if (!src || !dsts) return fail(ctx, ExitCode::spec_invalid, (!src ? src.error() : dsts.error()).message);
+  if (!src || !dsts)
+    return fail(ctx, ExitCode::spec_invalid, (!src ? src.error() : dsts.error()).message);
 
   auto top = client.get_manifest(*src);
-  if (!top) return fail(ctx, ExitCode::publish_failed, top.error().message);
+  if (!top)
+    return fail(ctx, ExitCode::publish_failed, top.error().message);
   auto manifests = image_manifests(client, *src, *top);
-  if (!manifests) return fail(ctx, ExitCode::publish_failed, manifests.error().message);
+  if (!manifests)
+    return fail(ctx, ExitCode::publish_failed, manifests.error().message);
   ctx.log().line(LogStream::none, "publish: " + src->str() + " is " + top->media_type + " " + top->digest);
   result.digest = top->digest;
 
   // After SIGTERM the tag being published may finish within the grace; no further tag is started.
   std::optional<SteadyClock::time_point> stop_by;
   auto must_stop = [&] {
-    if (ctx.stop_requested() && !stop_by) stop_by = SteadyClock::now() + ctx.options().push_stop_grace;
+    if (ctx.stop_requested() && !stop_by)
+      stop_by = SteadyClock::now() + ctx.options().push_stop_grace;
     return ctx.deadline_passed() || (stop_by && SteadyClock::now() >= *stop_by);
   };
   for (const auto& dst : *dsts) {
@@ -145,14 +164,18 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
         }
       }
     }
-    if (must_stop()) return fail(ctx, ExitCode::publish_failed, "stopped before the manifest of " + dst.str());
+    if (must_stop())
+      return fail(ctx, ExitCode::publish_failed, "stopped before the manifest of " + dst.str());
     auto digest = client.put_manifest(dst, dst.tag, *top);
-    if (!digest) return fail(ctx, ExitCode::publish_failed, digest.error().message);
+    if (!digest)
+      return fail(ctx, ExitCode::publish_failed, digest.error().message);
     if (*digest != top->digest) {
-      return fail(ctx, ExitCode::publish_failed, dst.str() + ": the registry stored digest " + *digest + ", not " + top->digest);
+      return fail(ctx, ExitCode::publish_failed,
+                  dst.str() + ": the registry stored digest " + *digest + ", not " + top->digest);
     }
     result.tags.push_back(dst.str());
-    ctx.log().line(LogStream::none, "publish: " + dst.str() + " -> " + *digest + " (" + counts_text(counts) + ")");
+    ctx.log().line(LogStream::none,
+                   "publish: " + dst.str() + " -> " + *digest + " (" + counts_text(counts) + ")");
   }
 
   bool shares_repository = std::any_of(dsts->begin(), dsts->end(), [&](const ImageRef& d) {
@@ -166,36 +189,44 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
   } else {
     ctx.log().line(LogStream::none, "publish: deleted temp image " + src->str() + "@" + top->digest);
   }
-  if (auto size = image_size(client, *src, *top)) result.size = *size;
+  if (auto size = image_size(client, *src, *top))
+    result.size = *size;
   result.timings_ms["publish"] = result.timings_ms["total"] =
       std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
   ctx.log().result(result.digest, "published " + std::to_string(result.tags.size()) + " tag(s)");
-  if (ctx.stop_requested()) return {ExitCode::killed, "stopped after publishing"};
+  if (ctx.stop_requested())
+    return {ExitCode::killed, "stopped after publishing"};
   return {ExitCode::ok, "published " + result.digest};
 }
 
 PhaseOutcome run_cleanup_phase(const PhaseContext& ctx, PhaseResult& result) {
   auto session = open_session(ctx);
-  if (!session) return fail(ctx, ExitCode::spec_invalid, session.error().message);
+  if (!session)
+    return fail(ctx, ExitCode::spec_invalid, session.error().message);
   auto& client = (*session)->client();
   auto src = ImageRef::parse(ctx.spec().temp_image);
-  if (!src) return fail(ctx, ExitCode::spec_invalid, src.error().message);
+  if (!src)
+    return fail(ctx, ExitCode::spec_invalid, src.error().message);
   auto m = client.get_manifest(*src);
   if (!m && m.error().kind == ErrorKind::not_found) {
     ctx.log().line(LogStream::none, "cleanup: " + src->str() + " is already gone");
     return {ExitCode::ok, "nothing to delete"};
   }
-  if (!m) return fail(ctx, ExitCode::cleanup_failed, m.error().message);
+  if (!m)
+    return fail(ctx, ExitCode::cleanup_failed, m.error().message);
   result.digest = m->digest;
   // A digest that a final tag of the same repository points at is not deleted (the tag would go too):
   // only the temp tag is removed then.
   for (const auto& final_ref : ctx.spec().final_images) {
     auto f = ImageRef::parse(final_ref);
-    if (!f || f->registry != src->registry || f->repository != src->repository) continue;
+    if (!f || f->registry != src->registry || f->repository != src->repository)
+      continue;
     auto fm = client.get_manifest(*f);
     if (fm && fm->digest == m->digest) {
-      if (auto s = client.delete_tag(*src, ctx.spec().job_id); !s) return fail(ctx, ExitCode::cleanup_failed, s.error().message);
-      ctx.log().line(LogStream::none, "cleanup: removed the tag " + src->str() + "; " + f->str() + " keeps the image");
+      if (auto s = client.delete_tag(*src, ctx.spec().job_id); !s)
+        return fail(ctx, ExitCode::cleanup_failed, s.error().message);
+      ctx.log().line(LogStream::none,
+                     "cleanup: removed the tag " + src->str() + "; " + f->str() + " keeps the image");
       return {ExitCode::ok, "deleted the temp tag"};
     }
   }

@@ -21,7 +21,8 @@ std::string read_trimmed(const std::string& path) {
   std::ifstream in(path);
   std::string s;
   std::getline(in, s);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.pop_back();
   return s;
 }
 
@@ -30,11 +31,13 @@ class Tail {
  public:
   void add(std::string_view line) {
     lines_.emplace_back(line);
-    if (lines_.size() > 20) lines_.pop_front();
+    if (lines_.size() > 20)
+      lines_.pop_front();
   }
   std::string text() const {
     std::string out;
-    for (const auto& l : lines_) out += (out.empty() ? "" : "\n") + l;
+    for (const auto& l : lines_)
+      out += (out.empty() ? "" : "\n") + l;
     return out;
   }
 
@@ -57,11 +60,13 @@ Attempt push_once(const PhaseContext& ctx, const Command& command) {
         tail.add(line);
       },
       ctx.run_options(ctx.options().push_stop_grace));
-  if (!r) return {ExitCode::push_failed, r.error().message, false};
+  if (!r)
+    return {ExitCode::push_failed, r.error().message, false};
   if (r->stopped != StopCause::none && !r->status.success()) {
     return {r->stopped == StopCause::deadline ? ExitCode::deadline : ExitCode::killed, "push interrupted"};
   }
-  if (r->status.success()) return {};
+  if (r->status.success())
+    return {};
   auto output = tail.text();
   return {ExitCode::push_failed, "buildah push: " + r->status.describe() + "\n" + output,
           is_transient_registry_error(output)};
@@ -71,23 +76,35 @@ Attempt push_once(const PhaseContext& ctx, const Command& command) {
 
 bool is_transient_registry_error(std::string_view output) {
   auto text = lower(output);
-  static constexpr std::array<std::string_view, 4> k_permanent = {
-      "unauthorized", "authentication required", "denied", "manifest invalid"};
+  static constexpr std::array<std::string_view, 4> k_permanent = {"unauthorized", "authentication required",
+                                                                  "denied", "manifest invalid"};
   for (auto p : k_permanent) {
-    if (text.find(p) != std::string::npos) return false;
+    if (text.find(p) != std::string::npos)
+      return false;
   }
-  static constexpr std::array<std::string_view, 16> k_transient = {
-      "connection refused", "connection reset", "i/o timeout", "tls handshake timeout",
-      "timeout awaiting", "unexpected eof", ": eof", "broken pipe", "no route to host",
-      "too many requests", "429", "500 internal server error", "502 bad gateway",
-      "503 service unavailable", "504 gateway timeout", "server misbehaving"};
+  static constexpr std::array<std::string_view, 16> k_transient = {"connection refused",
+                                                                   "connection reset",
+                                                                   "i/o timeout",
+                                                                   "tls handshake timeout",
+                                                                   "timeout awaiting",
+                                                                   "unexpected eof",
+                                                                   ": eof",
+                                                                   "broken pipe",
+                                                                   "no route to host",
+                                                                   "too many requests",
+                                                                   "429",
+                                                                   "500 internal server error",
+                                                                   "502 bad gateway",
+                                                                   "503 service unavailable",
+                                                                   "504 gateway timeout",
+                                                                   "server misbehaving"};
   return std::any_of(k_transient.begin(), k_transient.end(),
                      [&](std::string_view t) { return text.find(t) != std::string::npos; });
 }
 
-PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup, const std::optional<UserIdentity>& run_as,
-                       const std::string& image, const std::vector<std::string>& targets,
-                       const std::string& digest_dir) {
+PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup,
+                       const std::optional<UserIdentity>& run_as, const std::string& image,
+                       const std::vector<std::string>& targets, const std::string& digest_dir) {
   PushOutcome outcome;
   const auto& policy = ctx.options().retry;
   for (std::size_t i = 0; i < targets.size(); ++i) {
@@ -96,7 +113,8 @@ PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup, const
               outcome.pushed};
     }
     std::string digest_file = digest_dir + "/digest-" + std::to_string(i);
-    Command command{.argv = push_argv(setup, image, targets[i], digest_file), .env = buildah_env(setup),
+    Command command{.argv = push_argv(setup, image, targets[i], digest_file),
+                    .env = buildah_env(setup),
                     .run_as = run_as};
     auto delay = policy.initial;
     Attempt attempt;
@@ -104,10 +122,12 @@ PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup, const
       std::filesystem::remove(digest_file);
       ctx.log().line(LogStream::none, "$ " + format_argv(command.argv));
       attempt = push_once(ctx, command);
-      if (attempt.code == ExitCode::ok || !attempt.transient || n == policy.attempts) break;
+      if (attempt.code == ExitCode::ok || !attempt.transient || n == policy.attempts)
+        break;
       ctx.log().line(LogStream::none, "push: transient registry error, retrying in " +
-                                          std::to_string(delay.count()) + " ms (attempt " + std::to_string(n + 1) +
-                                          "/" + std::to_string(policy.attempts) + ")");
+                                          std::to_string(delay.count()) + " ms (attempt " +
+                                          std::to_string(n + 1) + "/" + std::to_string(policy.attempts) +
+                                          ")");
       if (!ctx.sleep_for(delay)) {
         attempt = {ctx.failure_code(ExitCode::push_failed), "stopped while waiting to retry"};
         break;
@@ -119,7 +139,8 @@ PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup, const
     }
     std::string digest = read_trimmed(digest_file);
     if (digest.rfind("sha256:", 0) != 0) {
-      return {ExitCode::push_failed, "buildah push wrote no digest for " + targets[i], outcome.digest, outcome.pushed};
+      return {ExitCode::push_failed, "buildah push wrote no digest for " + targets[i], outcome.digest,
+              outcome.pushed};
     }
     if (!outcome.digest.empty() && digest != outcome.digest) {
       return {ExitCode::push_failed, "pushes gave different digests: " + outcome.digest + " and " + digest,
@@ -129,7 +150,8 @@ PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup, const
     outcome.pushed.push_back(targets[i]);
   }
   // A push that finished inside the stop grace still leaves the phase killed: later work is skipped.
-  if (ctx.stop_requested() || ctx.deadline_passed()) outcome.code = ctx.failure_code(ExitCode::push_failed);
+  if (ctx.stop_requested() || ctx.deadline_passed())
+    outcome.code = ctx.failure_code(ExitCode::push_failed);
   return outcome;
 }
 

@@ -25,8 +25,8 @@ struct PushOutcome {
 };
 
 // Pushes `image` (a local name or id) to every target, in order, stopping at the first failure.
-PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup, const std::optional<UserIdentity>& run_as,
-                       const std::string& image, const std::vector<std::string>& targets,
-                       const std::string& digest_dir);
+PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup,
+                       const std::optional<UserIdentity>& run_as, const std::string& image,
+                       const std::vector<std::string>& targets, const std::string& digest_dir);
 
 }  // namespace nbs::runner

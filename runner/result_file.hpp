@@ -2,12 +2,13 @@
 // the daemon: outcome, image digest and size, tags, commit, timings and cache use. Written atomically.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "common/error.hpp"
 #include "runner/exit_code.hpp"
@@ -18,9 +19,9 @@ struct PhaseResult {
   std::string job_id;
   std::string phase;
   ExitCode code = ExitCode::ok;
-  std::string error;           // the failure message, with the failing lines when there are any
-  std::string digest;          // manifest digest of the pushed or published image
-  std::string image_id;        // buildah's image id (build)
+  std::string error;                 // the failure message, with the failing lines when there are any
+  std::string digest;                // manifest digest of the pushed or published image
+  std::string image_id;              // buildah's image id (build)
   std::optional<std::int64_t> size;  // bytes in the registry: config plus (compressed) layers
   std::vector<std::string> tags;     // full references that now point at `digest`
   std::string commit;                // the Git commit built

@@ -10,7 +10,7 @@ namespace nbs::jobs::nomad {
 namespace {
 
 constexpr std::array<std::string_view, 8> k_failure_events = {
-    "Terminated",       "Driver Failure",          "Setup Failure",        "Failed Validation",
+    "Terminated",       "Driver Failure",           "Setup Failure",           "Failed Validation",
     "Task hook failed", "Failed Artifact Download", "Disk Resources Exceeded", "Sibling Task Failed"};
 
 bool is_one_of(std::string_view type, const auto& list) {
@@ -101,7 +101,8 @@ GroupVerdict judge_allocation(const Allocation& alloc, std::vector<TaskObservati
     TaskObservation t = observe_task(name, state);
     if (lost && !is_terminal(t.state)) {
       t.state = PhaseState::lost;
-      t.message = "allocation lost" + (alloc.client_description.empty() ? "" : ": " + alloc.client_description);
+      t.message =
+          "allocation lost" + (alloc.client_description.empty() ? "" : ": " + alloc.client_description);
     }
     if (rank(t.state) > rank(worst)) {
       worst = t.state;
@@ -163,8 +164,8 @@ std::string describe_event(const TaskEvent& e) {
   }
   std::string text = !e.display_message.empty() ? e.display_message : e.message;
   if (text.empty()) {
-    for (const char* key : {"driver_error", "setup_error", "validation_error", "download_error", "kill_reason",
-                            "failed_sibling", "message"}) {
+    for (const char* key : {"driver_error", "setup_error", "validation_error", "download_error",
+                            "kill_reason", "failed_sibling", "message"}) {
       if (auto it = e.details.find(key); it != e.details.end()) {
         text = it->second;
         break;

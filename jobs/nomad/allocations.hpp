@@ -2,12 +2,13 @@
 // TaskStates and TaskEvents), and the allocation resource: read one by id.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "jobs/nomad/client.hpp"
 
@@ -29,7 +30,7 @@ struct TaskState {
   std::string state;  // "pending" | "running" | "dead"
   bool failed = false;
   std::uint64_t restarts = 0;
-  std::string started_at;   // RFC 3339; Go's zero time when unset
+  std::string started_at;  // RFC 3339; Go's zero time when unset
   std::string finished_at;
   std::vector<TaskEvent> events;
 };
@@ -45,7 +46,7 @@ struct Allocation {
   std::string task_group;
   std::string desired_status;  // "run" | "stop" | "evict"
   std::string desired_description;
-  std::string client_status;   // "pending" | "running" | "complete" | "failed" | "lost" | "unknown"
+  std::string client_status;  // "pending" | "running" | "complete" | "failed" | "lost" | "unknown"
   std::string client_description;
   std::map<std::string, TaskState> task_states;
   std::string next_allocation;

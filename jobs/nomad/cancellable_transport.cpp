@@ -4,16 +4,17 @@
 // io_context's one thread, so a call is either refused or registered before the cancellation runs.
 #include "jobs/nomad/cancellable_transport.hpp"
 
+#include <atomic>
+#include <future>
+#include <map>
+#include <thread>
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <atomic>
-#include <future>
-#include <map>
-#include <thread>
 
 #include "common/http_client.hpp"
 
@@ -42,18 +43,24 @@ struct CancellableTransport::Impl {
 
 namespace {
 
-Error interrupted() { return make_error(ErrorKind::internal, std::string(k_interrupted)); }
+Error interrupted() {
+  return make_error(ErrorKind::internal, std::string(k_interrupted));
+}
 
 }  // namespace
 
-bool is_interrupted(const Error& error) { return error.kind == ErrorKind::internal && error.message == k_interrupted; }
+bool is_interrupted(const Error& error) {
+  return error.kind == ErrorKind::internal && error.message == k_interrupted;
+}
 
 // The Transport a Client uses: every call carries the epoch it was bound to.
 class EpochTransport final : public Transport {
  public:
   EpochTransport(std::shared_ptr<CancellableTransport> owner, std::uint64_t epoch)
       : owner_(std::move(owner)), epoch_(epoch) {}
-  Result<HttpResponse> send(const HttpRequest& request) override { return owner_->call(request, nullptr, epoch_); }
+  Result<HttpResponse> send(const HttpRequest& request) override {
+    return owner_->call(request, nullptr, epoch_);
+  }
   Result<HttpResponse> stream(const HttpRequest& request, const BodySink& sink) override {
     return owner_->call(request, &sink, epoch_);
   }
@@ -65,7 +72,9 @@ class EpochTransport final : public Transport {
 
 CancellableTransport::CancellableTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-CancellableTransport::~CancellableTransport() { interrupt(); }
+CancellableTransport::~CancellableTransport() {
+  interrupt();
+}
 
 Result<std::shared_ptr<CancellableTransport>> CancellableTransport::create(const Config& config) {
   auto impl = std::make_unique<Impl>();
@@ -81,7 +90,9 @@ Result<std::shared_ptr<CancellableTransport>> CancellableTransport::create(const
   return std::shared_ptr<CancellableTransport>(new CancellableTransport(std::move(impl)));
 }
 
-std::uint64_t CancellableTransport::epoch() const { return impl_->epoch.load(); }
+std::uint64_t CancellableTransport::epoch() const {
+  return impl_->epoch.load();
+}
 
 void CancellableTransport::interrupt() {
   Impl& im = *impl_;
@@ -131,7 +142,8 @@ Result<HttpResponse> CancellableTransport::call(const HttpRequest& request, cons
       }
       promise.set_value(std::move(result));
     };
-    net::co_spawn(im.ioc, std::move(operation), net::bind_cancellation_slot(signal.second->slot(), std::move(done)));
+    net::co_spawn(im.ioc, std::move(operation),
+                  net::bind_cancellation_slot(signal.second->slot(), std::move(done)));
   });
   return future.get();
 }

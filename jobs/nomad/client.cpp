@@ -1,9 +1,10 @@
 #include "jobs/nomad/client.hpp"
 
-#include <boost/url/encode.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
 #include <charconv>
 #include <thread>
+
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include "jobs/nomad/base64.hpp"
 #include "jobs/nomad/errors.hpp"
@@ -30,7 +31,9 @@ QueryMeta meta_of(const HttpResponse& response) {
   return meta;
 }
 
-std::string encode(std::string_view text) { return boost::urls::encode(text, boost::urls::unreserved_chars); }
+std::string encode(std::string_view text) {
+  return boost::urls::encode(text, boost::urls::unreserved_chars);
+}
 
 void add_query_params(const QueryOptions& query, Params& params) {
   if (query.index > 0) {
@@ -44,11 +47,15 @@ void add_query_params(const QueryOptions& query, Params& params) {
   }
 }
 
-bool is_success(int status) { return status >= 200 && status < 300; }
+bool is_success(int status) {
+  return status >= 200 && status < 300;
+}
 
 }  // namespace
 
-std::string escape_segment(std::string_view segment) { return encode(segment); }
+std::string escape_segment(std::string_view segment) {
+  return encode(segment);
+}
 
 Client::Client(Config config, std::shared_ptr<Transport> transport, Sleeper sleeper)
     : config_(std::move(config)), transport_(std::move(transport)), sleep_(std::move(sleeper)) {
@@ -65,8 +72,9 @@ Result<Client> Client::connect(Config config) {
   return Client(std::move(config), std::move(*transport));
 }
 
-HttpRequest Client::make_request(std::string_view method, std::string_view path, const std::string& namespace_name,
-                                 const std::string& region, Params params) const {
+HttpRequest Client::make_request(std::string_view method, std::string_view path,
+                                 const std::string& namespace_name, const std::string& region,
+                                 Params params) const {
   const std::string& ns = namespace_name.empty() ? config_.namespace_name : namespace_name;
   const std::string& rg = region.empty() ? config_.region : region;
   if (!ns.empty()) {
@@ -92,7 +100,8 @@ HttpRequest Client::make_request(std::string_view method, std::string_view path,
   }
   if (!config_.http_auth.empty()) {
     // Basic auth in front of Nomad (a proxy); the CLI takes "user:password".
-    std::string raw = config_.http_auth.find(':') == std::string::npos ? config_.http_auth + ":" : config_.http_auth;
+    std::string raw =
+        config_.http_auth.find(':') == std::string::npos ? config_.http_auth + ":" : config_.http_auth;
     request.headers.emplace_back("Authorization", "Basic " + base64_encode(raw));
   }
   return request;
@@ -151,8 +160,8 @@ Result<Reply> Client::write(std::string_view method, std::string_view path, std:
   return reply;
 }
 
-Result<Reply> Client::stream(std::string_view path, const QueryOptions& query, Params params, const BodySink& sink,
-                             std::chrono::milliseconds idle) {
+Result<Reply> Client::stream(std::string_view path, const QueryOptions& query, Params params,
+                             const BodySink& sink, std::chrono::milliseconds idle) {
   add_query_params(query, params);
   HttpRequest request = make_request("GET", path, query.namespace_name, query.region, std::move(params));
   request.timeouts.read = idle;

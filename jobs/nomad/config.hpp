@@ -15,10 +15,10 @@ namespace nbs::jobs::nomad {
 
 struct Config {
   std::string address = "http://127.0.0.1:4646";  // NOMAD_ADDR
-  std::string token;                               // NOMAD_TOKEN, sent as X-Nomad-Token
-  std::string namespace_name;                      // NOMAD_NAMESPACE; empty: Nomad's "default"
-  std::string region;                              // NOMAD_REGION; empty: the agent's region
-  std::string http_auth;                           // NOMAD_HTTP_AUTH "user[:password]", HTTP basic auth
+  std::string token;                              // NOMAD_TOKEN, sent as X-Nomad-Token
+  std::string namespace_name;                     // NOMAD_NAMESPACE; empty: Nomad's "default"
+  std::string region;                             // NOMAD_REGION; empty: the agent's region
+  std::string http_auth;                          // NOMAD_HTTP_AUTH "user[:password]", HTTP basic auth
   TlsOptions tls;  // NOMAD_CACERT, NOMAD_CAPATH, NOMAD_CLIENT_CERT, NOMAD_CLIENT_KEY,
                    // NOMAD_TLS_SERVER_NAME, NOMAD_SKIP_VERIFY
   HttpTimeouts timeouts;

@@ -69,7 +69,8 @@ ErrorKind kind_of(int status, std::string_view body, std::string_view method) {
 
 Error nomad_error(int status, std::string_view body, std::string_view method, std::string_view path) {
   std::string text = one_line(body);
-  std::string message = "nomad: " + std::string(method) + " " + std::string(path) + ": " + std::to_string(status);
+  std::string message =
+      "nomad: " + std::string(method) + " " + std::string(path) + ": " + std::to_string(status);
   if (!text.empty()) {
     message += " " + text;
   }

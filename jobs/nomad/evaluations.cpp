@@ -51,7 +51,8 @@ std::string describe_placement_failure(const AllocMetric& m) {
   for (const auto& [dc, n] : m.nodes_available) {
     available += n;
   }
-  const std::int64_t eligible = std::max<std::int64_t>(0, m.nodes_evaluated - m.nodes_filtered - m.nodes_exhausted);
+  const std::int64_t eligible =
+      std::max<std::int64_t>(0, m.nodes_evaluated - m.nodes_filtered - m.nodes_exhausted);
   std::string out = std::to_string(eligible) + "/" +
                     std::to_string(available > 0 ? available : m.nodes_evaluated) + " nodes eligible";
   auto list = [&out](const char* label, const std::map<std::string, std::int64_t>& reasons) {

@@ -2,10 +2,11 @@
 // group could not be placed (FailedTGAllocs) and the blocked evaluation that waits for capacity.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <cstdint>
 #include <map>
 #include <string>
+
+#include <boost/json/object.hpp>
 
 namespace nbs::jobs::nomad {
 
@@ -16,7 +17,7 @@ struct AllocMetric {
   std::int64_t nodes_in_pool = 0;
   std::int64_t nodes_exhausted = 0;
   std::int64_t coalesced_failures = 0;
-  std::map<std::string, std::int64_t> nodes_available;      // datacenter → nodes
+  std::map<std::string, std::int64_t> nodes_available;  // datacenter → nodes
   std::map<std::string, std::int64_t> class_filtered;
   std::map<std::string, std::int64_t> constraint_filtered;  // "missing drivers" → nodes
   std::map<std::string, std::int64_t> class_exhausted;

@@ -1,7 +1,8 @@
 #include "jobs/nomad/frame_decoder.hpp"
 
-#include <boost/json/parse.hpp>
 #include <algorithm>
+
+#include <boost/json/parse.hpp>
 
 #include "jobs/nomad/base64.hpp"
 #include "jobs/nomad/json_fields.hpp"
@@ -10,7 +11,9 @@ namespace nbs::jobs::nomad {
 namespace json = boost::json;
 
 namespace {
-Error frame_error(const std::string& what) { return make_error(ErrorKind::internal, "nomad: log frames: " + what); }
+Error frame_error(const std::string& what) {
+  return make_error(ErrorKind::internal, "nomad: log frames: " + what);
+}
 }  // namespace
 
 FrameDecoder::FrameDecoder(OnFrame on_frame, std::uint64_t start_offset, std::size_t max_frame_bytes)

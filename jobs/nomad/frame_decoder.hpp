@@ -28,10 +28,10 @@ struct LogPosition {
 };
 
 struct FrameStats {
-  std::uint64_t frames = 0;        // data and event frames
+  std::uint64_t frames = 0;  // data and event frames
   std::uint64_t heartbeats = 0;
-  std::uint64_t input_bytes = 0;   // raw body bytes fed
-  std::size_t peak_buffered = 0;   // most bytes of one unfinished frame held at once
+  std::uint64_t input_bytes = 0;  // raw body bytes fed
+  std::size_t peak_buffered = 0;  // most bytes of one unfinished frame held at once
 };
 
 class FrameDecoder {

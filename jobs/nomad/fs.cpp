@@ -19,7 +19,9 @@ Params log_params(const LogRequest& r, bool plain) {
           {"plain", plain ? "true" : "false"}};
 }
 
-bool is_stop(const Error& e) { return e.kind == ErrorKind::internal && e.message == k_stopped; }
+bool is_stop(const Error& e) {
+  return e.kind == ErrorKind::internal && e.message == k_stopped;
+}
 
 }  // namespace
 
@@ -75,7 +77,8 @@ Result<LogReadStats> Fs::logs(const LogRequest& request, const LogSink& sink, co
   return read_logs(request, false, sink, query);
 }
 
-Result<LogReadStats> Fs::logs_plain(const LogRequest& request, const LogSink& sink, const QueryOptions& query) {
+Result<LogReadStats> Fs::logs_plain(const LogRequest& request, const LogSink& sink,
+                                    const QueryOptions& query) {
   return read_logs(request, true, sink, query);
 }
 
@@ -84,14 +87,14 @@ Result<std::string> Fs::cat(std::string_view alloc_id, std::string_view path, st
   std::string out;
   BodySink sink = [&](std::string_view chunk) -> Status {
     if (out.size() + chunk.size() > max_bytes) {
-      return make_error(ErrorKind::internal,
-                        "nomad: fs/cat " + std::string(path) + ": larger than " + std::to_string(max_bytes) + " bytes");
+      return make_error(ErrorKind::internal, "nomad: fs/cat " + std::string(path) + ": larger than " +
+                                                 std::to_string(max_bytes) + " bytes");
     }
     out.append(chunk);
     return {};
   };
-  auto reply = client_.stream("/v1/client/fs/cat/" + escape_segment(alloc_id), query, {{"path", std::string(path)}},
-                              sink, client_.config().timeouts.read);
+  auto reply = client_.stream("/v1/client/fs/cat/" + escape_segment(alloc_id), query,
+                              {{"path", std::string(path)}}, sink, client_.config().timeouts.read);
   if (!reply) {
     return reply.error();
   }
@@ -100,7 +103,8 @@ Result<std::string> Fs::cat(std::string_view alloc_id, std::string_view path, st
 
 Result<std::vector<AllocFileInfo>> Fs::ls(std::string_view alloc_id, std::string_view path,
                                           const QueryOptions& query) {
-  auto reply = client_.read("/v1/client/fs/ls/" + escape_segment(alloc_id), query, {{"path", std::string(path)}});
+  auto reply =
+      client_.read("/v1/client/fs/ls/" + escape_segment(alloc_id), query, {{"path", std::string(path)}});
   if (!reply) {
     return reply.error();
   }

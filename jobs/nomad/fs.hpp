@@ -32,9 +32,9 @@ struct LogRequest {
 using LogSink = std::function<bool(std::string_view bytes, const LogPosition& position)>;
 
 struct LogReadStats {
-  FrameStats frames;       // framed mode only
-  std::uint64_t body_bytes = 0;   // bytes received from Nomad
-  std::uint64_t data_bytes = 0;   // log bytes handed to the sink
+  FrameStats frames;             // framed mode only
+  std::uint64_t body_bytes = 0;  // bytes received from Nomad
+  std::uint64_t data_bytes = 0;  // log bytes handed to the sink
   LogPosition position;
 };
 
@@ -55,11 +55,12 @@ class Fs {
   // the decoder across rotation. Errors: not_found (unknown alloc, task not started), invalid_argument.
   Result<LogReadStats> logs(const LogRequest& request, const LogSink& sink, const QueryOptions& query = {});
   // Plain mode (plain=true): the raw bytes; position.total counts them, position.file stays empty.
-  Result<LogReadStats> logs_plain(const LogRequest& request, const LogSink& sink, const QueryOptions& query = {});
+  Result<LogReadStats> logs_plain(const LogRequest& request, const LogSink& sink,
+                                  const QueryOptions& query = {});
 
   // GET /v1/client/fs/cat/:alloc?path=…; at most `max_bytes` (a larger file is an error).
-  Result<std::string> cat(std::string_view alloc_id, std::string_view path, std::size_t max_bytes = 1024 * 1024,
-                          const QueryOptions& query = {});
+  Result<std::string> cat(std::string_view alloc_id, std::string_view path,
+                          std::size_t max_bytes = 1024 * 1024, const QueryOptions& query = {});
 
   // GET /v1/client/fs/ls/:alloc?path=… (e.g. "alloc/logs": the log rotation files and their sizes).
   // A missing directory is invalid_argument, as Nomad answers 400.

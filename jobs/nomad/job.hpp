@@ -3,13 +3,14 @@
 // Driver Config stays free-form JSON because its keys belong to the driver.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 namespace nbs::jobs::nomad {
 
@@ -81,8 +82,8 @@ struct Template {
   std::string embedded_tmpl;  // the text (HCL `data`)
   std::string dest_path;      // relative to the task dir: "local/spec.json", "secrets/git-token"
   std::string change_mode = "noop";
-  std::string perms;          // "0600"; empty: Nomad's 0644
-  bool envvars = false;       // parse KEY=VALUE lines into the task environment
+  std::string perms;     // "0600"; empty: Nomad's 0644
+  bool envvars = false;  // parse KEY=VALUE lines into the task environment
   bool err_missing_key = false;
   std::optional<std::string> left_delim;
   std::optional<std::string> right_delim;
@@ -91,10 +92,10 @@ struct Template {
 // Nomad 1.10 Vault integration: a token obtained with the task's workload identity for `role`.
 struct Vault {
   std::string role;
-  std::string cluster;      // empty: "default"
+  std::string cluster;  // empty: "default"
   std::string change_mode = "noop";
-  bool env = false;         // VAULT_TOKEN in the environment
-  bool disable_file = true; // no secrets/vault_token: templates need the token, the task does not
+  bool env = false;          // VAULT_TOKEN in the environment
+  bool disable_file = true;  // no secrets/vault_token: templates need the token, the task does not
 };
 
 struct WorkloadIdentity {

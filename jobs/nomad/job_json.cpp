@@ -9,7 +9,9 @@ namespace json = boost::json;
 
 namespace {
 
-std::int64_t ns(Nanoseconds d) { return static_cast<std::int64_t>(d.count()); }
+std::int64_t ns(Nanoseconds d) {
+  return static_cast<std::int64_t>(d.count());
+}
 
 void put_string(json::object& o, std::string_view key, const std::string& value) {
   if (!value.empty()) {
@@ -103,7 +105,10 @@ json::object mount_json(const VolumeMount& m) {
 }
 
 json::object task_json(const Task& t) {
-  json::object o{{"Name", t.name}, {"Driver", t.driver}, {"Config", t.config}, {"Resources", resources_json(t.resources)}};
+  json::object o{{"Name", t.name},
+                 {"Driver", t.driver},
+                 {"Config", t.config},
+                 {"Resources", resources_json(t.resources)}};
   put_string(o, "User", t.user);
   put_map(o, "Env", t.env);
   put_list(o, "Templates", t.templates, template_json);
@@ -119,7 +124,8 @@ json::object task_json(const Task& t) {
   }
   put_string(o, "KillSignal", t.kill_signal);
   if (t.log_config) {
-    o["LogConfig"] = {{"MaxFiles", t.log_config->max_files}, {"MaxFileSizeMB", t.log_config->max_file_size_mb}};
+    o["LogConfig"] = {{"MaxFiles", t.log_config->max_files},
+                      {"MaxFileSizeMB", t.log_config->max_file_size_mb}};
   }
   put_map(o, "Meta", t.meta);
   return o;
@@ -137,12 +143,13 @@ json::object group_json(const TaskGroup& g) {
     o["Volumes"] = std::move(volumes);
   }
   if (const auto& r = g.restart_policy) {
-    o["RestartPolicy"] = {{"Attempts", r->attempts}, {"Interval", ns(r->interval)}, {"Delay", ns(r->delay)}, {"Mode", r->mode}};
+    o["RestartPolicy"] = {
+        {"Attempts", r->attempts}, {"Interval", ns(r->interval)}, {"Delay", ns(r->delay)}, {"Mode", r->mode}};
   }
   if (const auto& r = g.reschedule_policy) {
-    o["ReschedulePolicy"] = {{"Attempts", r->attempts},          {"Interval", ns(r->interval)},
-                             {"Delay", ns(r->delay)},            {"DelayFunction", r->delay_function},
-                             {"MaxDelay", ns(r->max_delay)},     {"Unlimited", r->unlimited}};
+    o["ReschedulePolicy"] = {{"Attempts", r->attempts},      {"Interval", ns(r->interval)},
+                             {"Delay", ns(r->delay)},        {"DelayFunction", r->delay_function},
+                             {"MaxDelay", ns(r->max_delay)}, {"Unlimited", r->unlimited}};
   }
   if (const auto& d = g.ephemeral_disk) {
     o["EphemeralDisk"] = {{"SizeMB", d->size_mb}, {"Sticky", d->sticky}, {"Migrate", d->migrate}};

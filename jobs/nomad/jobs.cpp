@@ -53,10 +53,10 @@ JobListStub job_list_stub_from_json(const json::object& o) {
       for (const auto& [name, g] : *groups) {
         if (g.is_object()) {
           const auto& c = g.as_object();
-          j.summary[std::string(name)] =
-              TaskGroupSummary{fields::i64(c, "Queued"),   fields::i64(c, "Complete"), fields::i64(c, "Failed"),
-                               fields::i64(c, "Running"),  fields::i64(c, "Starting"), fields::i64(c, "Lost"),
-                               fields::i64(c, "Unknown")};
+          j.summary[std::string(name)] = TaskGroupSummary{
+              fields::i64(c, "Queued"),  fields::i64(c, "Complete"), fields::i64(c, "Failed"),
+              fields::i64(c, "Running"), fields::i64(c, "Starting"), fields::i64(c, "Lost"),
+              fields::i64(c, "Unknown")};
         }
       }
     }
@@ -132,7 +132,8 @@ Result<Queried<std::vector<Allocation>>> Jobs::allocations(std::string_view job_
   return Queried<std::vector<Allocation>>{std::move(*allocs), reply->meta};
 }
 
-Result<Queried<std::vector<Evaluation>>> Jobs::evaluations(std::string_view job_id, const QueryOptions& query) {
+Result<Queried<std::vector<Evaluation>>> Jobs::evaluations(std::string_view job_id,
+                                                           const QueryOptions& query) {
   auto reply = client_.read("/v1/job/" + escape_segment(job_id) + "/evaluations", query);
   if (!reply) {
     return reply.error();
@@ -144,7 +145,8 @@ Result<Queried<std::vector<Evaluation>>> Jobs::evaluations(std::string_view job_
   return Queried<std::vector<Evaluation>>{std::move(*evals), reply->meta};
 }
 
-Result<DeregisterResponse> Jobs::deregister(std::string_view job_id, Purge purge, const WriteOptions& options) {
+Result<DeregisterResponse> Jobs::deregister(std::string_view job_id, Purge purge,
+                                            const WriteOptions& options) {
   Params params;
   if (purge == Purge::yes) {
     params.emplace_back("purge", "true");
@@ -153,10 +155,11 @@ Result<DeregisterResponse> Jobs::deregister(std::string_view job_id, Purge purge
   if (!reply) {
     return reply.error();
   }
-  return fields::parse_object<DeregisterResponse>(reply->body, "nomad: deregister", [&](const json::object& o) {
-    return DeregisterResponse{fields::str(o, "EvalID"), fields::u64(o, "EvalCreateIndex"),
-                              fields::u64(o, "JobModifyIndex"), WriteMeta{reply->meta.last_index}};
-  });
+  return fields::parse_object<DeregisterResponse>(
+      reply->body, "nomad: deregister", [&](const json::object& o) {
+        return DeregisterResponse{fields::str(o, "EvalID"), fields::u64(o, "EvalCreateIndex"),
+                                  fields::u64(o, "JobModifyIndex"), WriteMeta{reply->meta.last_index}};
+      });
 }
 
 }  // namespace nbs::jobs::nomad

@@ -100,12 +100,15 @@ class Jobs {
   Result<Queried<JobInfo>> info(std::string_view job_id, const QueryOptions& query = {});
   // GET /v1/jobs?prefix=query.prefix (with Meta).
   Result<Queried<std::vector<JobListStub>>> list(const QueryOptions& query = {});
-  Result<Queried<std::vector<Allocation>>> allocations(std::string_view job_id, const QueryOptions& query = {},
+  Result<Queried<std::vector<Allocation>>> allocations(std::string_view job_id,
+                                                       const QueryOptions& query = {},
                                                        AllAllocations all = AllAllocations::no);
-  Result<Queried<std::vector<Evaluation>>> evaluations(std::string_view job_id, const QueryOptions& query = {});
+  Result<Queried<std::vector<Evaluation>>> evaluations(std::string_view job_id,
+                                                       const QueryOptions& query = {});
   // DELETE /v1/job/:id: stops the job (tasks get their kill signal), or with Purge::yes also forgets it.
   // Deleting a job that does not exist succeeds, as in Nomad.
-  Result<DeregisterResponse> deregister(std::string_view job_id, Purge purge, const WriteOptions& options = {});
+  Result<DeregisterResponse> deregister(std::string_view job_id, Purge purge,
+                                        const WriteOptions& options = {});
 
  private:
   Result<RegisterResponse> do_register(const Job& job, const std::uint64_t* modify_index,

@@ -6,7 +6,9 @@ namespace nbs::jobs::nomad::fields {
 namespace json = boost::json;
 
 namespace {
-const json::value* find(const json::object& o, std::string_view key) { return o.if_contains(key); }
+const json::value* find(const json::object& o, std::string_view key) {
+  return o.if_contains(key);
+}
 }  // namespace
 
 std::string str(const json::object& o, std::string_view key) {

@@ -2,13 +2,14 @@
 // value of another type all read as empty, because Nomad adds fields between versions and omits others.
 #pragma once
 
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include "common/error.hpp"
 

@@ -28,13 +28,15 @@ std::size_t complete_lines(std::string_view text) {
 
 }  // namespace
 
-Result<TailResult> tail_lines(Fs& fs, const std::string& alloc_id, const std::string& task, const std::string& type,
-                              const TailOptions& options, const QueryOptions& query) {
+Result<TailResult> tail_lines(Fs& fs, const std::string& alloc_id, const std::string& task,
+                              const std::string& type, const TailOptions& options,
+                              const QueryOptions& query) {
   TailResult result;
   std::size_t window = std::min(options.initial_window, options.max_window);
   for (;;) {
     std::string buffer;
-    LogRequest request{.alloc_id = alloc_id, .task = task, .type = type, .origin = LogOrigin::end, .offset = window};
+    LogRequest request{
+        .alloc_id = alloc_id, .task = task, .type = type, .origin = LogOrigin::end, .offset = window};
     auto read = fs.logs(
         request,
         [&](std::string_view bytes, const LogPosition&) {

@@ -15,15 +15,18 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::string_view k_prefix = "nbs-";
-constexpr std::string_view k_result_path = "alloc/result.json";  // ${NOMAD_ALLOC_DIR}/result.json (spec_parts)
+constexpr std::string_view k_result_path =
+    "alloc/result.json";  // ${NOMAD_ALLOC_DIR}/result.json (spec_parts)
 constexpr std::string_view k_log_dir = "alloc/logs";
 constexpr std::string_view k_runner_task = "runner";
 
 // The newest allocation (highest CreateIndex: older ones were replaced) that has reported `task`.
-const nomad::Allocation* newest_with_task(const std::vector<nomad::Allocation>& allocs, std::string_view task) {
+const nomad::Allocation* newest_with_task(const std::vector<nomad::Allocation>& allocs,
+                                          std::string_view task) {
   const nomad::Allocation* newest = nullptr;
   for (const auto& a : allocs) {
-    if (a.task_states.contains(std::string(task)) && (newest == nullptr || a.create_index > newest->create_index)) {
+    if (a.task_states.contains(std::string(task)) &&
+        (newest == nullptr || a.create_index > newest->create_index)) {
       newest = &a;
     }
   }
@@ -57,14 +60,15 @@ bool has_task(const PhaseId& id, const nomad::JobInfo& job, const std::string& t
 // Whether a group of the job has no allocation: only then can evaluations say why (placement).
 bool has_unplaced_group(const nomad::JobInfo& job, const std::vector<nomad::Allocation>& allocs) {
   return std::any_of(job.task_groups.begin(), job.task_groups.end(), [&](const std::string& group) {
-    return std::none_of(allocs.begin(), allocs.end(), [&](const nomad::Allocation& a) { return a.task_group == group; });
+    return std::none_of(allocs.begin(), allocs.end(),
+                        [&](const nomad::Allocation& a) { return a.task_group == group; });
   });
 }
 
 // The bytes [begin, end) of a log of `total` bytes that read_log returns, as the local executor does:
 // from the start, [offset, offset + max_bytes); from the end, the max_bytes before the last `offset`.
-std::pair<std::uint64_t, std::uint64_t> log_window(LogOrigin origin, std::uint64_t offset, std::size_t max_bytes,
-                                                   std::uint64_t total) {
+std::pair<std::uint64_t, std::uint64_t> log_window(LogOrigin origin, std::uint64_t offset,
+                                                   std::size_t max_bytes, std::uint64_t total) {
   if (origin == LogOrigin::end) {
     const std::uint64_t end = offset >= total ? 0 : total - offset;
     return {end > max_bytes ? end - max_bytes : 0, end};
@@ -90,7 +94,8 @@ Result<std::unique_ptr<NomadExecutor>> NomadExecutor::create(NomadExecutorConfig
   if (!watch) {
     return watch.error();
   }
-  return std::unique_ptr<NomadExecutor>(new NomadExecutor(std::move(config), std::move(*client), std::move(*watch)));
+  return std::unique_ptr<NomadExecutor>(
+      new NomadExecutor(std::move(config), std::move(*client), std::move(*watch)));
 }
 
 Result<std::unique_ptr<NomadExecutor>> NomadExecutor::from_env(const nomad::EnvMap& env,
@@ -106,7 +111,9 @@ NomadExecutor::NomadExecutor(NomadExecutorConfig config, nomad::Client client,
                              std::shared_ptr<nomad::CancellableTransport> watch)
     : config_(std::move(config)), client_(std::move(client)), watch_(std::move(watch)) {}
 
-NomadExecutor::~NomadExecutor() { interrupt_waits(); }
+NomadExecutor::~NomadExecutor() {
+  interrupt_waits();
+}
 
 nomad::QueryOptions NomadExecutor::query() const {
   return nomad::QueryOptions{.namespace_name = config_.specs.namespace_name, .region = config_.specs.region};
@@ -129,7 +136,8 @@ std::string NomadExecutor::build_node_of(const std::string& job_id) {
   std::optional<PhaseId> newest;
   for (const auto& stub : listed->value) {
     auto id = specs::parse_nomad_job_id(stub.id);
-    if (id && id->job_id == job_id && id->phase == Phase::build && (!newest || id->attempt > newest->attempt)) {
+    if (id && id->job_id == job_id && id->phase == Phase::build &&
+        (!newest || id->attempt > newest->attempt)) {
       newest = id;
     }
   }
@@ -145,7 +153,8 @@ std::string NomadExecutor::build_node_of(const std::string& job_id) {
 }
 
 Status NomadExecutor::start(const PhaseLaunch& launch) {
-  const std::string build_node = launch.id.phase == Phase::test ? build_node_of(launch.id.job_id) : std::string();
+  const std::string build_node =
+      launch.id.phase == Phase::test ? build_node_of(launch.id.job_id) : std::string();
   auto job = specs::phase_job_spec(launch, config_.specs, build_node);
   if (!job) {
     return job.error();
@@ -236,8 +245,9 @@ Result<std::vector<nomad::Allocation>> NomadExecutor::allocations_of(const std::
 // client status (a restart inside an allocation) do not wake it; nothing waits for them.
 Result<Changes> NomadExecutor::wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) {
   const std::uint64_t epoch = watch_->epoch();
-  nomad::Client client(config_.nomad, watch_->bound(epoch),
-                       [this, epoch](std::chrono::milliseconds pause) { sleep_unless_interrupted(pause, epoch); });
+  nomad::Client client(config_.nomad, watch_->bound(epoch), [this, epoch](std::chrono::milliseconds pause) {
+    sleep_unless_interrupted(pause, epoch);
+  });
   nomad::Jobs jobs(client);
   auto q = query();
   q.prefix = std::string(k_prefix);
@@ -267,7 +277,8 @@ NomadExecutor::JobFingerprint NomadExecutor::JobFingerprint::of(const nomad::Job
   return f;
 }
 
-Changes NomadExecutor::diff(std::uint64_t index, std::uint64_t new_index, const std::vector<nomad::JobListStub>& jobs) {
+Changes NomadExecutor::diff(std::uint64_t index, std::uint64_t new_index,
+                            const std::vector<nomad::JobListStub>& jobs) {
   std::map<std::string, JobFingerprint> now;
   std::map<std::string, std::uint64_t> modify_index;
   for (const auto& stub : jobs) {

@@ -52,15 +52,16 @@ class NomadExecutor : public Executor {
   static Result<std::unique_ptr<NomadExecutor>> create(NomadExecutorConfig config);
   // create() with the Nomad address, token, TLS and namespace from NOMAD_* variables of `env`
   // (nomad::config_from_env: invalid_argument naming the variable).
-  static Result<std::unique_ptr<NomadExecutor>> from_env(const nomad::EnvMap& env, specs::NomadSpecConfig specs);
+  static Result<std::unique_ptr<NomadExecutor>> from_env(const nomad::EnvMap& env,
+                                                         specs::NomadSpecConfig specs);
   ~NomadExecutor() override;
 
   Status start(const PhaseLaunch& launch) override;
   Result<PhaseObservation> observe(const PhaseId& id) override;
   Result<Changes> wait_for_change(std::uint64_t index, std::chrono::milliseconds timeout) override;
   void interrupt_waits() override;
-  Result<LogChunk> read_log(const PhaseId& id, const std::string& task, LogOrigin origin, std::uint64_t offset,
-                            std::size_t max_bytes) override;
+  Result<LogChunk> read_log(const PhaseId& id, const std::string& task, LogOrigin origin,
+                            std::uint64_t offset, std::size_t max_bytes) override;
   Result<std::string> read_result(const PhaseId& id) override;
   Status stop(const PhaseId& id, std::chrono::seconds grace) override;
   Result<std::vector<PhaseId>> list(const std::string& job_id) override;
@@ -87,7 +88,8 @@ class NomadExecutor : public Executor {
   // Whether a log read's allocation came from the memory (a 404 then means "look it up again").
   enum class Lookup { remembered, fresh };
 
-  NomadExecutor(NomadExecutorConfig config, nomad::Client client, std::shared_ptr<nomad::CancellableTransport> watch);
+  NomadExecutor(NomadExecutorConfig config, nomad::Client client,
+                std::shared_ptr<nomad::CancellableTransport> watch);
   nomad::QueryOptions query() const;
   nomad::WriteOptions write_options() const;
   std::string build_node_of(const std::string& job_id);
@@ -103,8 +105,8 @@ class NomadExecutor : public Executor {
   nomad::PhaseMemory memory_;  // thread-safe on its own
 
   std::mutex mutex_;
-  std::condition_variable interrupted_;  // wakes a watch that sleeps between retries
-  std::uint64_t seen_index_ = 0;         // the answer `seen_` was taken from
+  std::condition_variable interrupted_;         // wakes a watch that sleeps between retries
+  std::uint64_t seen_index_ = 0;                // the answer `seen_` was taken from
   std::map<std::string, JobFingerprint> seen_;  // by Nomad job id
 };
 

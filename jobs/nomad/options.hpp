@@ -13,12 +13,12 @@ struct QueryOptions {
   std::string region;          // empty: the client's region
   std::uint64_t index = 0;     // > 0: a blocking query that returns once the result's index passes this
   std::chrono::milliseconds wait{0};  // cap of a blocking query (0: Nomad's 300 s)
-  std::string prefix;          // id or path prefix of list calls
+  std::string prefix;                 // id or path prefix of list calls
 };
 
 struct QueryMeta {
-  std::uint64_t last_index = 0;  // X-Nomad-Index
-  bool known_leader = false;     // X-Nomad-KnownLeader
+  std::uint64_t last_index = 0;               // X-Nomad-Index
+  bool known_leader = false;                  // X-Nomad-KnownLeader
   std::chrono::milliseconds last_contact{0};  // X-Nomad-LastContact
 };
 

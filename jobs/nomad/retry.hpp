@@ -27,7 +27,8 @@ bool is_retryable(const Error& error);
 // Calls `attempt` until it succeeds, fails with a non-retryable error, or the attempts run out; the
 // last result is returned.
 template <class T>
-Result<T> with_retry(const RetryPolicy& policy, const Sleeper& sleep, const std::function<Result<T>()>& attempt) {
+Result<T> with_retry(const RetryPolicy& policy, const Sleeper& sleep,
+                     const std::function<Result<T>()>& attempt) {
   for (int n = 1;; ++n) {
     Result<T> result = attempt();
     if (result || n >= policy.max_attempts || !is_retryable(result.error())) {

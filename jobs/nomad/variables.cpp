@@ -10,9 +10,13 @@ namespace json = boost::json;
 
 namespace {
 
-std::string var_path(std::string_view path) { return "/v1/var/" + std::string(path); }
+std::string var_path(std::string_view path) {
+  return "/v1/var/" + std::string(path);
+}
 
-std::string go_seconds(std::chrono::seconds s) { return std::to_string(s.count()) + "s"; }
+std::string go_seconds(std::chrono::seconds s) {
+  return std::to_string(s.count()) + "s";
+}
 
 Params cas_params(CasIndex cas) {
   Params p;
@@ -32,8 +36,8 @@ Error conflict_with(const Reply& reply, std::string_view method, std::string_vie
       *current = variable_from_json(parsed->as_object());
     }
   }
-  return make_error(ErrorKind::conflict,
-                    "nomad: " + std::string(method) + " " + std::string(path) + ": 409 check-and-set conflict");
+  return make_error(ErrorKind::conflict, "nomad: " + std::string(method) + " " + std::string(path) +
+                                             ": 409 check-and-set conflict");
 }
 
 }  // namespace
@@ -48,7 +52,8 @@ Variable variable_from_json(const json::object& o) {
   v.create_time_ns = fields::i64(o, "CreateTime");
   v.modify_time_ns = fields::i64(o, "ModifyTime");
   if (const auto* lock = fields::object(o, "Lock")) {
-    v.lock = VariableLock{fields::str(*lock, "ID"), fields::str(*lock, "TTL"), fields::str(*lock, "LockDelay")};
+    v.lock =
+        VariableLock{fields::str(*lock, "ID"), fields::str(*lock, "TTL"), fields::str(*lock, "LockDelay")};
   }
   return v;
 }
@@ -126,7 +131,8 @@ Result<Variable> Variables::lock_acquire(std::string_view path, std::chrono::sec
                                          std::chrono::seconds lock_delay,
                                          const std::map<std::string, std::string>& items,
                                          const WriteOptions& options, std::optional<Variable>* current) {
-  json::object body{{"Path", path}, {"Lock", {{"TTL", go_seconds(ttl)}, {"LockDelay", go_seconds(lock_delay)}}}};
+  json::object body{{"Path", path},
+                    {"Lock", {{"TTL", go_seconds(ttl)}, {"LockDelay", go_seconds(lock_delay)}}}};
   if (!items.empty()) {
     json::object i;
     for (const auto& [k, v] : items) {

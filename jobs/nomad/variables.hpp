@@ -3,7 +3,6 @@
 // ErrorKind::conflict and hands back the variable as it is now.
 #pragma once
 
-#include <boost/json/object.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -11,6 +10,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "jobs/nomad/client.hpp"
 
@@ -47,8 +48,8 @@ class Variables {
 
   // The stored variable. On a lost check-and-set (or a variable locked by someone else) the error is
   // conflict and `current`, when given, receives the variable as stored now.
-  Result<Variable> write(const Variable& variable, CasIndex cas = std::nullopt, const WriteOptions& options = {},
-                         std::optional<Variable>* current = nullptr);
+  Result<Variable> write(const Variable& variable, CasIndex cas = std::nullopt,
+                         const WriteOptions& options = {}, std::optional<Variable>* current = nullptr);
   Status remove(std::string_view path, CasIndex cas = std::nullopt, const WriteOptions& options = {},
                 std::optional<Variable>* current = nullptr);
 
@@ -57,12 +58,15 @@ class Variables {
 
   // Creates the variable if absent and locks it for `ttl` (Nomad allows 10 s to 24 h); a held lock is
   // conflict. The returned variable's lock.id renews and releases it.
-  Result<Variable> lock_acquire(std::string_view path, std::chrono::seconds ttl, std::chrono::seconds lock_delay,
+  Result<Variable> lock_acquire(std::string_view path, std::chrono::seconds ttl,
+                                std::chrono::seconds lock_delay,
                                 const std::map<std::string, std::string>& items = {},
                                 const WriteOptions& options = {}, std::optional<Variable>* current = nullptr);
   // conflict when `lock_id` does not hold the lock (expired, released or someone else's).
-  Result<Variable> lock_renew(std::string_view path, std::string_view lock_id, const WriteOptions& options = {});
-  Result<Variable> lock_release(std::string_view path, std::string_view lock_id, const WriteOptions& options = {});
+  Result<Variable> lock_renew(std::string_view path, std::string_view lock_id,
+                              const WriteOptions& options = {});
+  Result<Variable> lock_release(std::string_view path, std::string_view lock_id,
+                                const WriteOptions& options = {});
 
  private:
   Result<Variable> put(std::string_view path, const boost::json::object& body, Params params,

@@ -7,8 +7,8 @@
 namespace nbs::jobs {
 namespace {
 
-constexpr std::size_t k_max_path = 128;            // Nomad's variable path limit
-constexpr std::size_t k_max_items = 64 * 1024;     // Nomad's limit on the items' keys and values together
+constexpr std::size_t k_max_path = 128;         // Nomad's variable path limit
+constexpr std::size_t k_max_items = 64 * 1024;  // Nomad's limit on the items' keys and values together
 
 // Nomad's path rule ^[a-zA-Z0-9-_~/]{1,128}$, and no empty segment (a key "a//b" or "/a" would name a
 // variable its list could not give back as the same key).
@@ -18,22 +18,25 @@ bool valid_path(std::string_view path) {
     return false;
   }
   return std::all_of(path.begin(), path.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '~' || c == '/';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '~' || c == '/';
   });
 }
 
 }  // namespace
 
-Result<std::unique_ptr<VariablesRecordStore>> VariablesRecordStore::create(nomad::Client client, std::string root) {
+Result<std::unique_ptr<VariablesRecordStore>> VariablesRecordStore::create(nomad::Client client,
+                                                                           std::string root) {
   if (root.empty() || root.back() != '/' || !valid_path(std::string_view(root).substr(0, root.size() - 1))) {
-    return make_error(ErrorKind::invalid_argument,
-                      "state store: root '" + root + "' must be a Nomad variable path of [A-Za-z0-9-_~/] ending in '/'");
+    return make_error(
+        ErrorKind::invalid_argument,
+        "state store: root '" + root + "' must be a Nomad variable path of [A-Za-z0-9-_~/] ending in '/'");
   }
   return std::unique_ptr<VariablesRecordStore>(new VariablesRecordStore(std::move(client), std::move(root)));
 }
 
-Result<std::unique_ptr<VariablesRecordStore>> VariablesRecordStore::create(nomad::Config config, std::string root) {
+Result<std::unique_ptr<VariablesRecordStore>> VariablesRecordStore::create(nomad::Config config,
+                                                                           std::string root) {
   auto client = nomad::Client::connect(std::move(config));
   if (!client) {
     return client.error();
@@ -53,9 +56,10 @@ Result<std::unique_ptr<VariablesRecordStore>> VariablesRecordStore::from_env(con
 Result<std::string> VariablesRecordStore::path_of(const std::string& key) const {
   std::string path = root_ + key;
   if (!valid_path(key) || !valid_path(path)) {
-    return make_error(ErrorKind::invalid_argument, "state store: invalid key '" + key +
-                                                       "' (Nomad variable paths take [A-Za-z0-9-_~/], at most " +
-                                                       std::to_string(k_max_path) + " characters with the root)");
+    return make_error(ErrorKind::invalid_argument,
+                      "state store: invalid key '" + key +
+                          "' (Nomad variable paths take [A-Za-z0-9-_~/], at most " +
+                          std::to_string(k_max_path) + " characters with the root)");
   }
   return path;
 }
@@ -94,13 +98,14 @@ Result<std::uint64_t> VariablesRecordStore::put(const std::string& key, const st
   }
   nomad::Variables vars(client_);
   std::optional<nomad::Variable> current;
-  auto written = vars.write(nomad::Variable{.path = *path, .items = {{std::string(k_item), value}}}, cas_index, {},
-                            &current);
+  auto written = vars.write(nomad::Variable{.path = *path, .items = {{std::string(k_item), value}}},
+                            cas_index, {}, &current);
   if (!written) {
     if (written.error().kind == ErrorKind::conflict) {
       const std::uint64_t stored = current ? current->modify_index : 0;
-      return make_error(ErrorKind::conflict, "state store: " + key + " changed (index " + std::to_string(stored) +
-                                                 ", expected " + std::to_string(cas_index) + ")");
+      return make_error(ErrorKind::conflict, "state store: " + key + " changed (index " +
+                                                 std::to_string(stored) + ", expected " +
+                                                 std::to_string(cas_index) + ")");
     }
     return written.error();
   }
@@ -123,8 +128,8 @@ Status VariablesRecordStore::remove(const std::string& key, std::uint64_t cas_in
     }
     const std::uint64_t stored = current ? current->modify_index : 0;
     return make_error(ErrorKind::conflict, "state store: " + key + " changed before removal (index " +
-                                               std::to_string(stored) + ", expected " + std::to_string(cas_index) +
-                                               ")");
+                                               std::to_string(stored) + ", expected " +
+                                               std::to_string(cas_index) + ")");
   }
   return removed;
 }

@@ -27,16 +27,18 @@ class VariablesRecordStore : public RecordStore {
   static Result<std::unique_ptr<VariablesRecordStore>> create(nomad::Config config,
                                                               std::string root = std::string(k_default_root));
   // create() with the NOMAD_* variables of `env` (nomad::config_from_env).
-  static Result<std::unique_ptr<VariablesRecordStore>> from_env(const nomad::EnvMap& env,
-                                                                std::string root = std::string(k_default_root));
+  static Result<std::unique_ptr<VariablesRecordStore>> from_env(
+      const nomad::EnvMap& env, std::string root = std::string(k_default_root));
 
   Result<std::optional<StoredRecord>> get(const std::string& key) override;
-  Result<std::uint64_t> put(const std::string& key, const std::string& value, std::uint64_t cas_index) override;
+  Result<std::uint64_t> put(const std::string& key, const std::string& value,
+                            std::uint64_t cas_index) override;
   Status remove(const std::string& key, std::uint64_t cas_index) override;
   Result<std::vector<std::string>> list(const std::string& prefix) override;
 
  private:
-  VariablesRecordStore(nomad::Client client, std::string root) : client_(std::move(client)), root_(std::move(root)) {}
+  VariablesRecordStore(nomad::Client client, std::string root)
+      : client_(std::move(client)), root_(std::move(root)) {}
   Result<std::string> path_of(const std::string& key) const;
 
   nomad::Client client_;

@@ -22,10 +22,10 @@ std::string_view to_string(RunnerDriver driver);
 std::string_view to_string(ContainerDriver driver);
 
 struct NomadSpecConfig {
-  std::string namespace_name;             // empty: Nomad's "default"
-  std::string region;                     // empty: the agent's region
-  std::vector<std::string> datacenters;   // empty: Nomad's ["*"]
-  std::string node_pool;                  // empty: "default"
+  std::string namespace_name;            // empty: Nomad's "default"
+  std::string region;                    // empty: the agent's region
+  std::vector<std::string> datacenters;  // empty: Nomad's ["*"]
+  std::string node_pool;                 // empty: "default"
   int priority = 50;
 
   RunnerDriver runner_driver = RunnerDriver::exec;
@@ -34,7 +34,7 @@ struct NomadSpecConfig {
   std::string build_user = "nbs";                         // Task.User of runner tasks; empty: the driver's
   ContainerDriver test_driver = ContainerDriver::docker;
 
-  std::string cache_volume = "nbs-cache";  // the client's host volume (build phase only)
+  std::string cache_volume = "nbs-cache";    // the client's host volume (build phase only)
   std::string cache_dir = "/var/cache/nbs";  // where the runner sees it (raw_exec: the host path)
 
   std::chrono::seconds kill_timeout{30};  // time for the runner to finish a push after SIGTERM

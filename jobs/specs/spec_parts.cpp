@@ -21,7 +21,8 @@ std::string env_action(std::string_view variable) {
 }
 
 // Appends members whose values are raw JSON text (holding template actions) to a serialized object.
-std::string with_raw_members(std::string object_text, const std::vector<std::pair<std::string, std::string>>& raw) {
+std::string with_raw_members(std::string object_text,
+                             const std::vector<std::pair<std::string, std::string>>& raw) {
   object_text.pop_back();  // the closing brace
   bool empty = object_text == "{";
   for (const auto& [key, value] : raw) {
@@ -42,7 +43,9 @@ bool needs_git_token(const PhaseLaunch& launch) {
   return launch.id.phase == Phase::build && !launch.request.git_credentials_path.empty();
 }
 
-bool needs_registry_auth(const PhaseLaunch& launch) { return !launch.request.registry_credentials_path.empty(); }
+bool needs_registry_auth(const PhaseLaunch& launch) {
+  return !launch.request.registry_credentials_path.empty();
+}
 
 Result<std::string> spec_template_text(const PhaseLaunch& launch, const NomadSpecConfig& config) {
   boost::system::error_code ec;
@@ -85,7 +88,8 @@ std::string auth_json_body(const JobRequest& request) {
 }
 
 json::object runner_config(const PhaseLaunch& launch, const NomadSpecConfig& config) {
-  json::array args{to_string(launch.id.phase), "--spec", "${NOMAD_TASK_DIR}/spec.json", "--log-format", "json"};
+  json::array args{to_string(launch.id.phase), "--spec", "${NOMAD_TASK_DIR}/spec.json", "--log-format",
+                   "json"};
   json::object c{{"command", config.runner_path}, {"args", std::move(args)}};
   if (config.runner_driver == RunnerDriver::docker || config.runner_driver == RunnerDriver::podman) {
     c["image"] = config.runner_image;
@@ -130,10 +134,12 @@ nomad::TaskGroup group(const std::string& name, const ResolvedResources& resourc
 
 ResolvedResources phase_resources(const JobRequest& request, Phase phase, const NomadSpecConfig& config) {
   auto it = config.default_resources.find(phase);
-  return resolve_resources(request, phase, it != config.default_resources.end() ? it->second : default_resources(phase));
+  return resolve_resources(request, phase,
+                           it != config.default_resources.end() ? it->second : default_resources(phase));
 }
 
-void apply_task_defaults(nomad::Task& task, const ResolvedResources& resources, const NomadSpecConfig& config) {
+void apply_task_defaults(nomad::Task& task, const ResolvedResources& resources,
+                         const NomadSpecConfig& config) {
   task.resources.cpu = resources.cpu;
   task.resources.memory_mb = resources.memory;
   task.kill_timeout = std::chrono::duration_cast<nomad::Nanoseconds>(config.kill_timeout);
@@ -142,15 +148,19 @@ void apply_task_defaults(nomad::Task& task, const ResolvedResources& resources, 
 }
 
 void add_vault(nomad::Task& task, const NomadSpecConfig& config) {
-  task.vault = nomad::Vault{.role = config.vault_role, .cluster = config.vault_cluster, .change_mode = "noop",
-                            .env = false, .disable_file = true};
+  task.vault = nomad::Vault{.role = config.vault_role,
+                            .cluster = config.vault_cluster,
+                            .change_mode = "noop",
+                            .env = false,
+                            .disable_file = true};
   if (!config.vault_audience.empty()) {
-    const std::string name = "vault_" + (config.vault_cluster.empty() ? std::string("default") : config.vault_cluster);
-    task.identities.push_back(nomad::WorkloadIdentity{.name = name,
-                                                      .audience = config.vault_audience,
-                                                      .ttl = std::chrono::duration_cast<nomad::Nanoseconds>(
-                                                          config.vault_identity_ttl),
-                                                      .change_mode = "noop"});
+    const std::string name =
+        "vault_" + (config.vault_cluster.empty() ? std::string("default") : config.vault_cluster);
+    task.identities.push_back(nomad::WorkloadIdentity{
+        .name = name,
+        .audience = config.vault_audience,
+        .ttl = std::chrono::duration_cast<nomad::Nanoseconds>(config.vault_identity_ttl),
+        .change_mode = "noop"});
   }
 }
 
@@ -185,12 +195,13 @@ Result<nomad::Task> runner_task(const PhaseLaunch& launch, const NomadSpecConfig
   spec_file.right_delim = std::string(k_right);
   task.templates.push_back(std::move(spec_file));
   if (needs_git_token(launch)) {
-    task.templates.push_back(
-        secret_template(launch.request.git_credentials_path, git_token_body(), "secrets/" + k_git_token, false));
+    task.templates.push_back(secret_template(launch.request.git_credentials_path, git_token_body(),
+                                             "secrets/" + k_git_token, false));
   }
   if (needs_registry_auth(launch)) {
     task.templates.push_back(secret_template(launch.request.registry_credentials_path,
-                                             auth_json_body(launch.request), "secrets/" + k_auth_json, false));
+                                             auth_json_body(launch.request), "secrets/" + k_auth_json,
+                                             false));
   }
   if (task.templates.size() > 1) {
     add_vault(task, config);
@@ -204,7 +215,8 @@ Result<nomad::Task> runner_task(const PhaseLaunch& launch, const NomadSpecConfig
 
 void add_cache_volume(nomad::TaskGroup& group, const NomadSpecConfig& config) {
   // Also for raw_exec: the request makes Nomad place the job only on nodes that have the volume.
-  group.volumes["cache"] = nomad::VolumeRequest{.name = "cache", .type = "host", .source = config.cache_volume};
+  group.volumes["cache"] =
+      nomad::VolumeRequest{.name = "cache", .type = "host", .source = config.cache_volume};
 }
 
 }  // namespace nbs::jobs::specs::parts

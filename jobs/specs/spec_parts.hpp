@@ -22,7 +22,8 @@ nomad::TaskGroup group(const std::string& name, const ResolvedResources& resourc
 ResolvedResources phase_resources(const JobRequest& request, Phase phase, const NomadSpecConfig& config);
 
 // Kill timeout and signal, log rotation and CPU/memory from the config and resources.
-void apply_task_defaults(nomad::Task& task, const ResolvedResources& resources, const NomadSpecConfig& config);
+void apply_task_defaults(nomad::Task& task, const ResolvedResources& resources,
+                         const NomadSpecConfig& config);
 
 // The Vault block and, when configured, the vault_default identity.
 void add_vault(nomad::Task& task, const NomadSpecConfig& config);

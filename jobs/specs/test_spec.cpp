@@ -36,17 +36,18 @@ void add_secrets(nomad::Task& task, const JobRequest& request) {
   }
   if (!request.registry_credentials_path.empty()) {
     // The driver's `auth` is interpolated from these variables when the image is pulled.
-    task.templates.push_back(parts::secret_template(
-        request.registry_credentials_path,
-        "\nNBS_REGISTRY_USERNAME={{ .Data.data.username }}\nNBS_REGISTRY_PASSWORD={{ .Data.data.password }}\n",
-        "secrets/registry.env", true));
+    task.templates.push_back(parts::secret_template(request.registry_credentials_path,
+                                                    "\nNBS_REGISTRY_USERNAME={{ .Data.data.username "
+                                                    "}}\nNBS_REGISTRY_PASSWORD={{ .Data.data.password }}\n",
+                                                    "secrets/registry.env", true));
     task.config["auth"] = json::array{
         json::object{{"username", "${NBS_REGISTRY_USERNAME}"}, {"password", "${NBS_REGISTRY_PASSWORD}"}}};
   }
 }
 
-nomad::Task test_task(const std::string& name, const std::optional<std::string>& command, const PhaseLaunch& launch,
-                      const NomadSpecConfig& config, const ResolvedResources& resources) {
+nomad::Task test_task(const std::string& name, const std::optional<std::string>& command,
+                      const PhaseLaunch& launch, const NomadSpecConfig& config,
+                      const ResolvedResources& resources) {
   const TestConfig& test = *launch.request.test;
   nomad::Task task;
   task.name = name;
@@ -85,7 +86,8 @@ Result<nomad::Job> test_job_spec(const PhaseLaunch& launch, const NomadSpecConfi
   const auto resources = parts::phase_resources(launch.request, Phase::test, config);
   nomad::Job job = parts::job_frame(launch, config);
   for (const auto& c : test.constraints) {
-    job.constraints.push_back(nomad::Constraint{.l_target = c.attribute, .r_target = c.value, .operand = c.operand});
+    job.constraints.push_back(
+        nomad::Constraint{.l_target = c.attribute, .r_target = c.value, .operand = c.operand});
   }
   if (!build_node_id.empty()) {
     job.affinities.push_back(nomad::Affinity{.l_target = "${node.unique.id}",

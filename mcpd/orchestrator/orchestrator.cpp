@@ -537,9 +537,9 @@ void Orchestrator::reconcile(const std::string& job_id) {
   // Starting or stopping a phase without writing the record has no check-and-set to notice that
   // someone else (a second daemon) moved the job on: it is done only from a record read or written
   // within idle_check. Otherwise read the record and decide again.
-  const bool touches_phase = std::any_of(decision.actions.begin(), decision.actions.end(), [](const Action& a) {
-    return a.kind == ActionKind::start_phase || a.kind == ActionKind::stop_phase;
-  });
+  const bool touches_phase = std::any_of(
+      decision.actions.begin(), decision.actions.end(),
+      [](const Action& a) { return a.kind == ActionKind::start_phase || a.kind == ActionKind::stop_phase; });
   if (!decision.record && touches_phase && SteadyClock::now() - state.seen >= config_.idle_check) {
     std::lock_guard guard(mutex_);
     read_again(job_id, state.index);
@@ -604,8 +604,8 @@ void Orchestrator::reconcile(const std::string& job_id) {
   const JobRecord& current = state.record;
   const auto seen = observation->active ? observation->active->state : jobs::PhaseState::absent;
   const bool phase_running = seen == jobs::PhaseState::running;
-  const bool phase_underway = started || phase_running || seen == jobs::PhaseState::pending ||
-                              seen == jobs::PhaseState::unplaceable;
+  const bool phase_underway =
+      started || phase_running || seen == jobs::PhaseState::pending || seen == jobs::PhaseState::unplaceable;
   std::lock_guard guard(mutex_);
   if (current.settled) {
     forget(job_id);

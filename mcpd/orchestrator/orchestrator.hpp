@@ -128,7 +128,7 @@ class Orchestrator {
  private:
   struct ActiveRecord {
     JobRecord record;
-    std::uint64_t index = 0;  // its version in the store, when known
+    std::uint64_t index = 0;                     // its version in the store, when known
     std::chrono::steady_clock::time_point seen;  // when it was last read from or written to the store
   };
 

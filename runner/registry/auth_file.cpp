@@ -1,10 +1,10 @@
 #include "runner/registry/auth_file.hpp"
 
-#include <openssl/evp.h>
-
-#include <boost/json/parse.hpp>
 #include <fstream>
 #include <sstream>
+
+#include <boost/json/parse.hpp>
+#include <openssl/evp.h>
 
 namespace nbs::runner::registry {
 namespace {
@@ -12,22 +12,27 @@ namespace {
 namespace json = boost::json;
 
 std::optional<std::string> base64_decode(std::string_view in) {
-  if (in.size() % 4 != 0) return std::nullopt;
+  if (in.size() % 4 != 0)
+    return std::nullopt;
   std::string out(in.size() / 4 * 3, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                           reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
+  if (n < 0)
+    return std::nullopt;
   std::size_t padding = 0;
-  for (auto it = in.rbegin(); it != in.rend() && *it == '='; ++it) ++padding;
+  for (auto it = in.rbegin(); it != in.rend() && *it == '='; ++it)
+    ++padding;
   out.resize(static_cast<std::size_t>(n) - padding);
   return out;
 }
 
 Result<RegistryCredential> parse_entry(const json::value& v, const std::string& where) {
-  if (!v.is_object()) return make_error(ErrorKind::invalid_argument, where + ": must be an object");
+  if (!v.is_object())
+    return make_error(ErrorKind::invalid_argument, where + ": must be an object");
   RegistryCredential c;
   const auto& o = v.as_object();
-  if (const auto* auth = o.if_contains("auth"); auth != nullptr && auth->is_string() && !auth->as_string().empty()) {
+  if (const auto* auth = o.if_contains("auth");
+      auth != nullptr && auth->is_string() && !auth->as_string().empty()) {
     auto decoded = base64_decode(auth->as_string());
     auto colon = decoded ? decoded->find(':') : std::string::npos;
     if (colon == std::string::npos) {
@@ -46,13 +51,16 @@ Result<RegistryCredential> parse_entry(const json::value& v, const std::string& 
 
 std::string normalise_auth_key(std::string_view key) {
   for (std::string_view scheme : {"https://", "http://"}) {
-    if (key.substr(0, scheme.size()) == scheme) key.remove_prefix(scheme.size());
+    if (key.substr(0, scheme.size()) == scheme)
+      key.remove_prefix(scheme.size());
   }
   std::string out(key);
   for (std::string_view suffix : {"/v1/", "/v2/", "/v1", "/v2"}) {
-    if (out.size() > suffix.size() && out.ends_with(suffix)) out.resize(out.size() - suffix.size());
+    if (out.size() > suffix.size() && out.ends_with(suffix))
+      out.resize(out.size() - suffix.size());
   }
-  while (!out.empty() && out.back() == '/') out.pop_back();
+  while (!out.empty() && out.back() == '/')
+    out.pop_back();
   return out;
 }
 
@@ -60,14 +68,18 @@ Result<AuthFile> AuthFile::parse(std::string_view text, std::string_view origin)
   std::string prefix(origin);
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return make_error(ErrorKind::invalid_argument, prefix + ": not a JSON object");
+  if (ec || !v.is_object())
+    return make_error(ErrorKind::invalid_argument, prefix + ": not a JSON object");
   AuthFile file;
   const auto* auths = v.as_object().if_contains("auths");
-  if (auths == nullptr) return file;
-  if (!auths->is_object()) return make_error(ErrorKind::invalid_argument, prefix + ": auths: must be an object");
+  if (auths == nullptr)
+    return file;
+  if (!auths->is_object())
+    return make_error(ErrorKind::invalid_argument, prefix + ": auths: must be an object");
   for (const auto& [key, entry] : auths->as_object()) {
     auto c = parse_entry(entry, prefix + ": auths." + std::string(key));
-    if (!c) return c.error();
+    if (!c)
+      return c.error();
     if (const auto* auth = entry.as_object().if_contains("auth"); auth != nullptr && auth->is_string()) {
       file.encoded_.emplace_back(auth->as_string());
     }
@@ -78,7 +90,8 @@ Result<AuthFile> AuthFile::parse(std::string_view text, std::string_view origin)
 
 Result<AuthFile> AuthFile::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorKind::invalid_argument, "credentials.registry_auth_file: cannot read " + path);
+  if (!in)
+    return make_error(ErrorKind::invalid_argument, "credentials.registry_auth_file: cannot read " + path);
   std::ostringstream s;
   s << in.rdbuf();
   return parse(s.str(), path);
@@ -86,12 +99,15 @@ Result<AuthFile> AuthFile::load(const std::string& path) {
 
 std::optional<RegistryCredential> AuthFile::find(std::string_view host, std::string_view repository) const {
   std::string path(host);
-  if (!repository.empty()) path += "/" + std::string(repository);
+  if (!repository.empty())
+    path += "/" + std::string(repository);
   // Longest prefix on a path boundary first: host/a/b, host/a, host.
   while (true) {
-    if (auto it = entries_.find(path); it != entries_.end()) return it->second;
+    if (auto it = entries_.find(path); it != entries_.end())
+      return it->second;
     auto slash = path.rfind('/');
-    if (slash == std::string::npos || path.size() <= host.size()) break;
+    if (slash == std::string::npos || path.size() <= host.size())
+      break;
     path.resize(slash);
   }
   return std::nullopt;
@@ -100,8 +116,10 @@ std::optional<RegistryCredential> AuthFile::find(std::string_view host, std::str
 std::vector<std::string> AuthFile::secrets() const {
   std::vector<std::string> out = encoded_;
   for (const auto& [key, c] : entries_) {
-    if (!c.password.empty()) out.push_back(c.password);
-    if (!c.identity_token.empty()) out.push_back(c.identity_token);
+    if (!c.password.empty())
+      out.push_back(c.password);
+    if (!c.identity_token.empty())
+      out.push_back(c.identity_token);
   }
   return out;
 }

@@ -7,8 +7,10 @@ namespace nbs::runner::registry {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -27,37 +29,45 @@ InsecureRegistries parse_registries_conf(std::string_view toml) {
   bool insecure = false;
   bool in_registry = false;
   auto flush = [&] {
-    if (in_registry && insecure && !location.empty()) out.hosts.insert(location);
+    if (in_registry && insecure && !location.empty())
+      out.hosts.insert(location);
     location.clear();
     insecure = false;
   };
   std::istringstream lines{std::string(toml)};
   for (std::string raw; std::getline(lines, raw);) {
     std::string_view line = trim(raw);
-    if (auto hash = line.find('#'); hash != std::string_view::npos && line.find('"') == std::string_view::npos) {
+    if (auto hash = line.find('#');
+        hash != std::string_view::npos && line.find('"') == std::string_view::npos) {
       line = trim(line.substr(0, hash));
     }
-    if (line.empty()) continue;
+    if (line.empty())
+      continue;
     if (line.front() == '[') {
       flush();
       in_registry = line == "[[registry]]";
       continue;
     }
     auto eq = line.find('=');
-    if (!in_registry || eq == std::string_view::npos) continue;
+    if (!in_registry || eq == std::string_view::npos)
+      continue;
     auto key = trim(line.substr(0, eq));
     auto value = trim(line.substr(eq + 1));
-    if (key == "location") location = unquote(value);
-    if (key == "insecure") insecure = value == "true";
+    if (key == "location")
+      location = unquote(value);
+    if (key == "insecure")
+      insecure = value == "true";
   }
   flush();
   return out;
 }
 
 Result<InsecureRegistries> load_registries_conf(const std::string& path) {
-  if (path.empty()) return InsecureRegistries{};
+  if (path.empty())
+    return InsecureRegistries{};
   std::ifstream in(path);
-  if (!in) return make_error(ErrorKind::invalid_argument, "registries_conf: cannot read " + path);
+  if (!in)
+    return make_error(ErrorKind::invalid_argument, "registries_conf: cannot read " + path);
   std::ostringstream s;
   s << in.rdbuf();
   return parse_registries_conf(s.str());

@@ -44,30 +44,35 @@ class RegistryClient {
 
   // not_found when the reference does not exist. The digest is checked against the body.
   Result<Manifest> get_manifest(const ImageRef& ref);
-  Result<bool> has_blob(const std::string& registry, const std::string& repository, const std::string& digest);
+  Result<bool> has_blob(const std::string& registry, const std::string& repository,
+                        const std::string& digest);
   // True when the registry mounted the blob; false when it declined (the caller copies instead).
   Result<bool> mount_blob(const std::string& registry, const std::string& to, const std::string& from,
                           const std::string& digest);
   // Streams a blob from one repository to another (any registries) in chunks, never holding it whole.
   Status copy_blob(const ImageRef& from, const ImageRef& to, const std::string& digest);
   // PUTs a manifest under `reference` (tag or digest) and returns the digest the registry reports.
-  Result<std::string> put_manifest(const ImageRef& to, const std::string& reference, const Manifest& manifest);
+  Result<std::string> put_manifest(const ImageRef& to, const std::string& reference,
+                                   const Manifest& manifest);
   // Uploads a small blob in one request (monolithic upload); returns its digest.
-  Result<std::string> upload_blob(const std::string& registry, const std::string& repository, const std::string& data);
+  Result<std::string> upload_blob(const std::string& registry, const std::string& repository,
+                                  const std::string& data);
   // Removes one tag while other tags keep pointing at the same image: the registry can only delete
   // by digest, which would take every tag of that digest along. So the tag is first moved onto a
   // tiny manifest of its own (`unique` makes its digest unique), which is then deleted.
   Status delete_tag(const ImageRef& ref, const std::string& unique);
   // Deletes by digest; a manifest already gone is not an error.
-  Status delete_manifest(const std::string& registry, const std::string& repository, const std::string& digest);
+  Status delete_manifest(const std::string& registry, const std::string& repository,
+                         const std::string& digest);
 
   std::size_t chunk_size = 8 * 1024 * 1024;
 
  private:
-  Result<HttpResponse> call(HttpTransport& http, const std::string& registry, const std::vector<std::string>& scopes,
-                            HttpRequest request, const BodySink* sink = nullptr);
-  Result<std::string> authorize(HttpTransport& http, const std::string& registry, const std::string& challenge_header,
-                                const std::vector<std::string>& scopes);
+  Result<HttpResponse> call(HttpTransport& http, const std::string& registry,
+                            const std::vector<std::string>& scopes, HttpRequest request,
+                            const BodySink* sink = nullptr);
+  Result<std::string> authorize(HttpTransport& http, const std::string& registry,
+                                const std::string& challenge_header, const std::vector<std::string>& scopes);
   std::string base_url(const std::string& registry) const;
 
   HttpTransport& download_;

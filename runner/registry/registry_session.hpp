@@ -16,8 +16,8 @@ class RegistrySession {
   const AuthFile& auth() const { return auth_; }
 
  private:
-  RegistrySession(std::unique_ptr<HttpTransport> download, std::unique_ptr<HttpTransport> upload, AuthFile auth,
-                  InsecureRegistries insecure);
+  RegistrySession(std::unique_ptr<HttpTransport> download, std::unique_ptr<HttpTransport> upload,
+                  AuthFile auth, InsecureRegistries insecure);
   std::unique_ptr<HttpTransport> download_;
   std::unique_ptr<HttpTransport> upload_;
   AuthFile auth_;

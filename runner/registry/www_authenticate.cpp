@@ -6,22 +6,26 @@ namespace nbs::runner::registry {
 namespace {
 
 void skip_spaces(std::string_view& s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
 }
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
 bool is_token_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
 std::string_view read_token(std::string_view& s) {
   std::size_t n = 0;
-  while (n < s.size() && is_token_char(s[n])) ++n;
+  while (n < s.size() && is_token_char(s[n]))
+    ++n;
   auto token = s.substr(0, n);
   s.remove_prefix(n);
   return token;
@@ -49,10 +53,12 @@ std::optional<Challenge> parse_www_authenticate(std::string_view header) {
   skip_spaces(header);
   Challenge c;
   c.scheme = lower(read_token(header));
-  if (c.scheme.empty()) return std::nullopt;
+  if (c.scheme.empty())
+    return std::nullopt;
   while (true) {
     skip_spaces(header);
-    if (header.empty()) return c;
+    if (header.empty())
+      return c;
     auto name = read_token(header);
     skip_spaces(header);
     if (name.empty() || header.empty() || header.front() != '=') {
@@ -64,14 +70,16 @@ std::optional<Challenge> parse_www_authenticate(std::string_view header) {
     std::string value;
     if (!header.empty() && header.front() == '"') {
       auto quoted = read_quoted(header);
-      if (!quoted) return std::nullopt;
+      if (!quoted)
+        return std::nullopt;
       value = *quoted;
     } else {
       value = std::string(read_token(header));
     }
     c.params[lower(name)] = value;
     skip_spaces(header);
-    if (!header.empty() && header.front() == ',') header.remove_prefix(1);
+    if (!header.empty() && header.front() == ',')
+      header.remove_prefix(1);
   }
 }
 

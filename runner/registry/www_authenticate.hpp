@@ -10,7 +10,7 @@
 namespace nbs::runner::registry {
 
 struct Challenge {
-  std::string scheme;  // lower case: "basic", "bearer"
+  std::string scheme;                         // lower case: "basic", "bearer"
   std::map<std::string, std::string> params;  // names lower case, values unquoted
 
   std::string param(const std::string& name) const {

@@ -1,9 +1,10 @@
 // Fuzzes JSON text → JobRequest: parsing must never crash, and an accepted request must survive a
 // round trip through to_json unchanged.
-#include <boost/json/serialize.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+
+#include <boost/json/serialize.hpp>
 
 #include "common/job_request_parser.hpp"
 

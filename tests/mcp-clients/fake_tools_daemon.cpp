@@ -8,7 +8,8 @@ int main(int argc, char** argv) {
       argc, argv,
       [](const nbs::mcpd::Config&, boost::asio::io_context&, nbs::mcpd::MetricsRegistry&,
          nbs::mcpd::DaemonParts& parts) -> nbs::Status {
-        nbs::mcpd::testing::register_fake_tools(parts.tools, std::make_shared<nbs::mcpd::testing::FakeToolState>());
+        nbs::mcpd::testing::register_fake_tools(parts.tools,
+                                                std::make_shared<nbs::mcpd::testing::FakeToolState>());
         parts.server_info.instructions = "Test daemon with fake tools.";
         return {};
       });

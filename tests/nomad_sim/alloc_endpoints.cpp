@@ -9,7 +9,9 @@ namespace nbs::nomad_sim {
 
 namespace {
 
-bool matches_ns(const std::string& ns, const std::string& wanted) { return wanted == "*" || ns == wanted; }
+bool matches_ns(const std::string& ns, const std::string& wanted) {
+  return wanted == "*" || ns == wanted;
+}
 
 Reply read_alloc(SimContext& ctx, const SimRequest& req, const std::string& id) {
   return query_reply(req, [&state = ctx.state, id] {

@@ -42,7 +42,8 @@ std::string check_dispatch(const json::object& parent, const std::string& id, co
     return "Specified job \"" + id + "\" is stopped";
   }
   if (payload.size() > k_max_payload) {
-    return "Payload exceeds maximum size; " + std::to_string(payload.size()) + " > " + std::to_string(k_max_payload);
+    return "Payload exceeds maximum size; " + std::to_string(payload.size()) + " > " +
+           std::to_string(k_max_payload);
   }
   const std::string rule = string_field(*param, "Payload", "optional");
   if (rule == "required" && payload.empty()) {
@@ -110,9 +111,12 @@ SimResponse Scheduler::dispatch_job(const SimRequest& req, const std::string& pa
     for (const auto& [key, rec] : t.jobs) {
       if (!token.empty() && string_field(rec.job, "ParentID") == parent_id &&
           string_field(rec.job, "DispatchIdempotencyToken") == token) {
-        SimResponse same = json_reply(json::serialize(json::object{
-            {"DispatchedJobID", key.second}, {"EvalID", ""}, {"EvalCreateIndex", 0},
-            {"JobCreateIndex", int_field(rec.job, "CreateIndex")}, {"Index", t.index}}));
+        SimResponse same =
+            json_reply(json::serialize(json::object{{"DispatchedJobID", key.second},
+                                                    {"EvalID", ""},
+                                                    {"EvalCreateIndex", 0},
+                                                    {"JobCreateIndex", int_field(rec.job, "CreateIndex")},
+                                                    {"Index", t.index}}));
         same.write_index = t.index;
         return {std::move(same), {}};
       }
@@ -122,7 +126,8 @@ SimResponse Scheduler::dispatch_job(const SimRequest& req, const std::string& pa
     const std::string child_id = parent_id + "/dispatch-" + (prefix.empty() ? "" : prefix + "-") + suffix;
     child["ID"] = child_id;
     child["Name"] = child_id;
-    json::object merged = object_field(child, "Meta") != nullptr ? *object_field(child, "Meta") : json::object{};
+    json::object merged =
+        object_field(child, "Meta") != nullptr ? *object_field(child, "Meta") : json::object{};
     for (const auto& [k, v] : meta) {
       merged[k] = v;
     }
@@ -130,11 +135,13 @@ SimResponse Scheduler::dispatch_job(const SimRequest& req, const std::string& pa
     if (const auto priority = int_field(body, "Priority"); priority > 0) {
       child["Priority"] = priority;
     }
-    const json::object server{{"ParentID", parent_id},
-                              {"Dispatched", true},
-                              {"DispatchIdempotencyToken", token},
-                              {"Payload", payload->empty() ? json::value(nullptr) : json::value(base64_encode(*payload))}};
-    Committed c = commit_job(t, config_, {parent_key.first, child_id}, std::move(child), server, forced_failure);
+    const json::object server{
+        {"ParentID", parent_id},
+        {"Dispatched", true},
+        {"DispatchIdempotencyToken", token},
+        {"Payload", payload->empty() ? json::value(nullptr) : json::value(base64_encode(*payload))}};
+    Committed c =
+        commit_job(t, config_, {parent_key.first, child_id}, std::move(child), server, forced_failure);
     SimResponse r = json_reply(json::serialize(json::object{{"DispatchedJobID", child_id},
                                                             {"EvalID", c.eval_id},
                                                             {"EvalCreateIndex", c.eval_index},

@@ -14,7 +14,8 @@ nbs::Result<json::object> parse_body(const std::string& body) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
   if (ec) {
-    return nbs::make_error(nbs::ErrorKind::invalid_argument, "invalid character in request body: " + ec.message());
+    return nbs::make_error(nbs::ErrorKind::invalid_argument,
+                           "invalid character in request body: " + ec.message());
   }
   if (!v.is_object()) {
     return nbs::make_error(nbs::ErrorKind::invalid_argument,

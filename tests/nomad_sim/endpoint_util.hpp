@@ -2,9 +2,10 @@
 // request, and wrapping a read as a (possibly blocking) query with Nomad's index headers.
 #pragma once
 
-#include <boost/json.hpp>
 #include <functional>
 #include <string>
+
+#include <boost/json.hpp>
 
 #include "common/error.hpp"
 #include "tests/nomad_sim/http_types.hpp"

@@ -79,7 +79,7 @@ std::optional<SimResponse> FaultInjector::error_response() const {
   if (Clock::now() >= error_until_) {
     return std::nullopt;
   }
-  const std::string text = !error_text_.empty() ? error_text_
+  const std::string text = !error_text_.empty()   ? error_text_
                            : error_status_ == 503 ? "Service Unavailable"
                                                   : "No cluster leader";
   return text_error(error_status_, text);
@@ -133,7 +133,8 @@ json::object RequestStats::to_json() const {
   for (const auto& [k, v] : counts_) {
     by_endpoint[k] = v;
   }
-  return json::object{{"total", total_}, {"refused_connections", refused_}, {"requests", std::move(by_endpoint)}};
+  return json::object{
+      {"total", total_}, {"refused_connections", refused_}, {"requests", std::move(by_endpoint)}};
 }
 
 void RequestStats::reset() {

@@ -2,13 +2,14 @@
 // Windows are wall-clock spans from the moment they are set; a new POST replaces only the fields it names.
 #pragma once
 
-#include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+
+#include <boost/json.hpp>
 
 #include "common/error.hpp"
 #include "tests/nomad_sim/http_types.hpp"

@@ -1,9 +1,8 @@
 // /v1/client/fs/{logs,cat,ls,stat,readat}/:alloc (ref §2.11–2.12): the alloc dir under
 // <data-dir>/allocs/<id>, with Nomad's validation order and error texts.
-#include <sys/stat.h>
-
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
 
 #include "tests/nomad_sim/endpoint_util.hpp"
 #include "tests/nomad_sim/log_stream.hpp"
@@ -86,8 +85,8 @@ Reply logs(SimContext& ctx, const SimRequest& req, const std::string& alloc_id) 
     try {
       offset = std::stoll(req.param("offset"));
     } catch (const std::exception&) {
-      return Reply::of(text_error(400, "error parsing offset: strconv.ParseInt: parsing \"" + req.param("offset") +
-                                           "\": invalid syntax"));
+      return Reply::of(text_error(400, "error parsing offset: strconv.ParseInt: parsing \"" +
+                                           req.param("offset") + "\": invalid syntax"));
     }
   }
   const AllocView v = view_alloc(ctx.state, alloc_id);
@@ -102,12 +101,13 @@ Reply logs(SimContext& ctx, const SimRequest& req, const std::string& alloc_id) 
   }
   const fs::path dir = ctx.config.data_dir / "allocs" / alloc_id / "alloc" / "logs";
   if (v.logs_disabled.at(task) || list_log_files(dir, task, type).empty()) {
-    return Reply::of(text_error(404, "log entry for task \"" + task + "\" and log type \"" + type + "\" not found"));
+    return Reply::of(
+        text_error(404, "log entry for task \"" + task + "\" and log type \"" + type + "\" not found"));
   }
   Reply r;
   r.stream = StreamReply{*plain ? "text/plain; charset=utf-8" : "application/json",
-                         std::make_unique<LogStream>(LogStreamOptions{dir, task, type, origin == "end", offset,
-                                                                      *follow, *plain})};
+                         std::make_unique<LogStream>(
+                             LogStreamOptions{dir, task, type, origin == "end", offset, *follow, *plain})};
   return r;
 }
 
@@ -121,9 +121,12 @@ std::string file_mode(const struct stat& st) {
 }
 
 json::object file_info(const fs::path& p, const struct stat& st) {
-  const std::int64_t mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-  return json::object{{"Name", p.filename().string()}, {"IsDir", S_ISDIR(st.st_mode)},
-                      {"Size", static_cast<std::int64_t>(st.st_size)}, {"FileMode", file_mode(st)},
+  const std::int64_t mtime =
+      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  return json::object{{"Name", p.filename().string()},
+                      {"IsDir", S_ISDIR(st.st_mode)},
+                      {"Size", static_cast<std::int64_t>(st.st_size)},
+                      {"FileMode", file_mode(st)},
                       {"ModTime", rfc3339(mtime)}};
 }
 

@@ -1,15 +1,15 @@
 #include "tests/nomad_sim/http_server.hpp"
 
+#include <iostream>
+#include <random>
 #include <sys/socket.h>
+#include <thread>
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url.hpp>
-#include <iostream>
-#include <random>
-#include <thread>
 
 namespace nbs::nomad_sim {
 
@@ -100,9 +100,8 @@ awaitable<SimResponse> run_blocking(SimContext& ctx, const BlockingQuery& q) {
       co_return r;
     }
     auto timer = std::make_shared<net::steady_timer>(executor, deadline);
-    const std::uint64_t id = notifier.subscribe(generation, [timer] {
-      net::post(timer->get_executor(), [timer] { timer->cancel(); });
-    });
+    const std::uint64_t id = notifier.subscribe(
+        generation, [timer] { net::post(timer->get_executor(), [timer] { timer->cancel(); }); });
     co_await timer->async_wait(k_tuple);
     notifier.unsubscribe(id);
   }
@@ -179,7 +178,8 @@ awaitable<void> serve(Stream& stream, SimContext& ctx) {
       co_await write_response(stream, bad, false, req.version());
       co_return;
     }
-    if (const auto latency = ctx.faults.latency(); latency.count() > 0 && sim_req->path.rfind("/sim/", 0) != 0) {
+    if (const auto latency = ctx.faults.latency();
+        latency.count() > 0 && sim_req->path.rfind("/sim/", 0) != 0) {
       const auto executor = co_await net::this_coro::executor;
       net::steady_timer delay(executor, latency);
       co_await delay.async_wait(k_tuple);
@@ -232,7 +232,8 @@ void log_exception(const std::exception_ptr& e) {
   }
 }
 
-awaitable<void> accept_loop(net::io_context& ioc, tcp::acceptor& acceptor, SimContext& ctx, ssl::context* tls) {
+awaitable<void> accept_loop(net::io_context& ioc, tcp::acceptor& acceptor, SimContext& ctx,
+                            ssl::context* tls) {
   for (;;) {
     auto accepted = co_await acceptor.async_accept(net::make_strand(ioc), k_tuple);
     const auto ec = std::get<0>(accepted);

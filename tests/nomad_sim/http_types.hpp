@@ -16,7 +16,7 @@ namespace nbs::nomad_sim {
 
 struct SimRequest {
   std::string method;
-  std::string path;  // percent-decoded, without the query
+  std::string path;                          // percent-decoded, without the query
   std::map<std::string, std::string> query;  // decoded; a flag without '=' maps to ""
   std::string body;
   std::string token;  // X-Nomad-Token, else the first word of "Authorization: Bearer …"

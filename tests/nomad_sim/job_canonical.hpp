@@ -3,9 +3,10 @@
 // error texts (joined as go-multierror text by the caller, answered as 500).
 #pragma once
 
-#include <boost/json.hpp>
 #include <string>
 #include <vector>
+
+#include <boost/json.hpp>
 
 namespace nbs::nomad_sim {
 

@@ -14,9 +14,13 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-bool is_write(const SimRequest& req) { return req.method == "PUT" || req.method == "POST"; }
+bool is_write(const SimRequest& req) {
+  return req.method == "PUT" || req.method == "POST";
+}
 
-bool in_namespace(const std::string& ns, const std::string& wanted) { return wanted == "*" || ns == wanted; }
+bool in_namespace(const std::string& ns, const std::string& wanted) {
+  return wanted == "*" || ns == wanted;
+}
 
 Reply list_jobs(SimContext& ctx, const SimRequest& req) {
   const std::string ns = request_namespace(req);

@@ -1,15 +1,16 @@
 #include "tests/nomad_sim/log_rotator.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
+#include <fcntl.h>
 #include <system_error>
+#include <unistd.h>
 
 namespace nbs::nomad_sim {
 
 LogRotator::LogRotator(std::filesystem::path dir, std::string base, std::uint64_t max_bytes, int max_files)
-    : dir_(std::move(dir)), base_(std::move(base)), max_bytes_(std::max<std::uint64_t>(max_bytes, 1)),
+    : dir_(std::move(dir)),
+      base_(std::move(base)),
+      max_bytes_(std::max<std::uint64_t>(max_bytes, 1)),
       max_files_(std::max(max_files, 1)) {
   // A restarted task appends to the newest file, as logmon does.
   std::error_code ec;

@@ -1,8 +1,9 @@
 #include "tests/nomad_sim/log_stream.hpp"
 
-#include <boost/json.hpp>
 #include <fstream>
 #include <sys/stat.h>
+
+#include <boost/json.hpp>
 
 #include "tests/nomad_sim/wire.hpp"
 
@@ -10,13 +11,13 @@ namespace nbs::nomad_sim {
 
 namespace {
 
-constexpr std::size_t k_frame_bytes = 48 * 1024;      // raw bytes per frame (64 KiB once base64)
-constexpr std::size_t k_poll_budget = 256 * 1024;     // bytes handed to the socket per poll
+constexpr std::size_t k_frame_bytes = 48 * 1024;   // raw bytes per frame (64 KiB once base64)
+constexpr std::size_t k_poll_budget = 256 * 1024;  // bytes handed to the socket per poll
 
 }  // namespace
 
-std::vector<std::pair<int, std::uint64_t>> list_log_files(const std::filesystem::path& dir, const std::string& task,
-                                                          const std::string& type) {
+std::vector<std::pair<int, std::uint64_t>> list_log_files(const std::filesystem::path& dir,
+                                                          const std::string& task, const std::string& type) {
   std::vector<std::pair<int, std::uint64_t>> files;
   const std::string prefix = task + "." + type + ".";
   std::error_code ec;
@@ -74,7 +75,8 @@ int LogStream::next_file(int n) const {
 }
 
 std::string LogStream::frame(const std::string& data) const {
-  return json::serialize(json::object{{"Offset", offset_}, {"Data", base64_encode(data)}, {"File", file_name(current_)}});
+  return json::serialize(
+      json::object{{"Offset", offset_}, {"Data", base64_encode(data)}, {"File", file_name(current_)}});
 }
 
 std::string LogStream::file_event(const char* event) const {
@@ -109,7 +111,8 @@ std::string LogStream::poll() {
     if (offset_ < size) {
       std::ifstream in(file_path(current_), std::ios::binary);
       in.seekg(static_cast<std::streamoff>(offset_));
-      std::string data(static_cast<std::size_t>(std::min<std::uint64_t>(size - offset_, k_frame_bytes)), '\0');
+      std::string data(static_cast<std::size_t>(std::min<std::uint64_t>(size - offset_, k_frame_bytes)),
+                       '\0');
       in.read(data.data(), static_cast<std::streamsize>(data.size()));
       data.resize(static_cast<std::size_t>(in.gcount()));
       if (data.empty()) {

@@ -1,9 +1,9 @@
 // nomad-sim: a Nomad 1.10 HTTP API simulator that runs tasks for real (see README.md).
+#include <fstream>
+#include <iostream>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
-#include <fstream>
-#include <iostream>
 
 #include "tests/nomad_sim/faults.hpp"
 #include "tests/nomad_sim/http_server.hpp"
@@ -56,19 +56,23 @@ int main(int argc, char** argv) {
   app.add_option("--listen", config.listen, "HOST:PORT to listen on (port 0 picks a free port)")
       ->capture_default_str();
   app.add_option("--data-dir", data_dir, "directory for alloc dirs and logs")->required();
-  app.add_option("--acl-token", config.acl_token, "require this token (X-Nomad-Token or Authorization: Bearer)");
+  app.add_option("--acl-token", config.acl_token,
+                 "require this token (X-Nomad-Token or Authorization: Bearer)");
   app.add_option("--tls-cert", config.tls_cert, "serve HTTPS with this certificate chain (PEM)");
   app.add_option("--tls-key", config.tls_key, "private key of --tls-cert (PEM)");
   app.add_option("--tls-ca", config.tls_ca, "require client certificates signed by this CA (mTLS)");
   app.add_option("--host-volume", host_volumes, "host volume NAME=PATH (repeatable)");
-  app.add_option("--log-max-size", config.log_max_bytes, "rotate task logs at this many bytes")->capture_default_str();
-  app.add_option("--log-max-files", config.log_max_files, "rotation files kept per stream")->capture_default_str();
+  app.add_option("--log-max-size", config.log_max_bytes, "rotate task logs at this many bytes")
+      ->capture_default_str();
+  app.add_option("--log-max-files", config.log_max_files, "rotation files kept per stream")
+      ->capture_default_str();
   app.add_option("--vault-secrets", vault_secrets, "JSON file: secret path → data, for {{ with secret }}");
   app.add_option("--namespace", namespaces, "extra namespace besides default (repeatable)");
   app.add_option("--podman", config.podman, "podman binary for docker/podman tasks")->capture_default_str();
   app.add_option("--region", config.region)->capture_default_str();
   app.add_option("--datacenter", config.datacenter)->capture_default_str();
-  app.add_option("--addr-file", addr_file, "also write the bound HOST:PORT here (default <data-dir>/nomad-sim.addr)");
+  app.add_option("--addr-file", addr_file,
+                 "also write the bound HOST:PORT here (default <data-dir>/nomad-sim.addr)");
   CLI11_PARSE(app, argc, argv);
 
   if ((config.tls_cert.empty()) != (config.tls_key.empty())) {

@@ -28,7 +28,9 @@ SimResponse not_found_empty() {
   return r;
 }
 
-SimResponse bad_request(const std::string& text) { return text_error(400, text); }
+SimResponse bad_request(const std::string& text) {
+  return text_error(400, text);
+}
 
 }  // namespace
 
@@ -113,7 +115,8 @@ Reply handle_sim(SimContext& ctx, const SimRequest& req) {
         return Reply::of(text_error(404, s.error().message));
       }
     }
-    if (const json::value* fp = b.if_contains("fail_placement"); fp != nullptr && as_int(*fp).value_or(0) == 0) {
+    if (const json::value* fp = b.if_contains("fail_placement");
+        fp != nullptr && as_int(*fp).value_or(0) == 0) {
       ctx.scheduler.retry_blocked();
     }
     return Reply::of(json_reply(json::serialize(ctx.faults.describe())));

@@ -105,7 +105,9 @@ json::object task_states_json(const Allocation& a) {
 }
 
 json::object desired_transition() {
-  return json::object{{"Migrate", nullptr}, {"Reschedule", nullptr}, {"ForceReschedule", nullptr},
+  return json::object{{"Migrate", nullptr},
+                      {"Reschedule", nullptr},
+                      {"ForceReschedule", nullptr},
                       {"NoShutdownDelay", nullptr}};
 }
 
@@ -175,8 +177,11 @@ json::object alloc_to_json(const Allocation& a) {
   out["Resources"] = nullptr;
   out["SharedResources"] = nullptr;
   out["TaskResources"] = nullptr;
-  out["Metrics"] = json::object{{"NodesEvaluated", 1}, {"NodesFiltered", 0}, {"NodesInPool", 1},
-                                {"NodesAvailable", json::object{{"dc1", 1}}}, {"AllocationTime", 100000}};
+  out["Metrics"] = json::object{{"NodesEvaluated", 1},
+                                {"NodesFiltered", 0},
+                                {"NodesInPool", 1},
+                                {"NodesAvailable", json::object{{"dc1", 1}}},
+                                {"AllocationTime", 100000}};
   out["AllocStates"] = nullptr;
   out["PreviousAllocation"] = "";
   out["DeploymentID"] = "";

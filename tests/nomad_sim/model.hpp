@@ -2,11 +2,12 @@
 // their JSON as Nomad 1.10 encodes them (ref §2.5–2.9): every field present, nil slices as null.
 #pragma once
 
-#include <boost/json.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+
+#include <boost/json.hpp>
 
 namespace nbs::nomad_sim {
 

@@ -9,8 +9,8 @@ namespace nbs::nomad_sim {
 
 namespace {
 
-json::object alloc_metric(const SimConfig& config, json::value constraint_filtered, json::value dimension_exhausted,
-                          std::int64_t missing) {
+json::object alloc_metric(const SimConfig& config, json::value constraint_filtered,
+                          json::value dimension_exhausted, std::int64_t missing) {
   const bool filtered = !constraint_filtered.is_null();
   return json::object{
       {"NodesEvaluated", 1},
@@ -53,11 +53,14 @@ std::string unplaceable_reason(const json::object& group, const SimConfig& confi
   return "";
 }
 
-std::int64_t job_version(const json::object& job) { return int_field(job, "Version"); }
+std::int64_t job_version(const json::object& job) {
+  return int_field(job, "Version");
+}
 
 }  // namespace
 
-Evaluation make_eval(const Tables& t, const NsKey& job, const std::string& triggered_by, std::uint64_t index) {
+Evaluation make_eval(const Tables& t, const NsKey& job, const std::string& triggered_by,
+                     std::uint64_t index) {
   const json::object& j = t.jobs.at(job).job;
   Evaluation e;
   e.id = new_uuid();
@@ -89,8 +92,8 @@ PlacementResult place_job(Tables& t, const SimConfig& config, const PlacementInp
     std::int64_t counted = 0;
     std::set<std::uint64_t> used_indexes;
     for (auto& [id, a] : t.allocs) {
-      if (a.ns != in.job.first || a.job_id != in.job.second || a.task_group != tg || a.desired_status != "run" ||
-          a.client_status == "lost") {
+      if (a.ns != in.job.first || a.job_id != in.job.second || a.task_group != tg ||
+          a.desired_status != "run" || a.client_status == "lost") {
         continue;
       }
       if (in.new_version && job_version(a.job) != job_version(job)) {
@@ -116,10 +119,9 @@ PlacementResult place_job(Tables& t, const SimConfig& config, const PlacementInp
     }
     const std::string reason = in.forced_failure ? "" : unplaceable_reason(group, config);
     if (in.forced_failure || !reason.empty()) {
-      result.failed_tg_allocs[tg] =
-          in.forced_failure
-              ? alloc_metric(config, nullptr, json::object{{"memory", 1}}, missing)
-              : alloc_metric(config, json::object{{reason, 1}}, nullptr, missing);
+      result.failed_tg_allocs[tg] = in.forced_failure
+                                        ? alloc_metric(config, nullptr, json::object{{"memory", 1}}, missing)
+                                        : alloc_metric(config, json::object{{reason, 1}}, nullptr, missing);
       result.queued[tg] = missing;
       rec.queued[tg] = static_cast<int>(missing);
       continue;

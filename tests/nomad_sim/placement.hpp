@@ -22,7 +22,7 @@ struct PlacementResult {
 struct PlacementInput {
   NsKey job;
   std::string eval_id;
-  bool new_version = false;    // stop allocations of older versions
+  bool new_version = false;     // stop allocations of older versions
   bool forced_failure = false;  // fault injection: nothing fits
   std::uint64_t index = 0;      // the Raft index of this write
 };

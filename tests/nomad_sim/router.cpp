@@ -7,11 +7,12 @@ namespace nbs::nomad_sim {
 
 namespace {
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
-constexpr std::array<std::string_view, 7> k_job_suffixes = {"/allocations", "/evaluations", "/summary",
-                                                            "/versions",    "/dispatch",    "/submission",
-                                                            "/deployments"};
+constexpr std::array<std::string_view, 7> k_job_suffixes = {
+    "/allocations", "/evaluations", "/summary", "/versions", "/dispatch", "/submission", "/deployments"};
 
 // Endpoints real Nomad serves without a token.
 bool anonymous(std::string_view path) {
@@ -33,10 +34,11 @@ std::string route_label(const std::string& method, const std::string& path) {
       }
     }
   } else if (starts_with(p, "/v1/allocation/")) {
-    label = p.size() > 5 && p.substr(p.size() - 5) == "/stop" ? "/v1/allocation/:id/stop" : "/v1/allocation/:id";
+    label =
+        p.size() > 5 && p.substr(p.size() - 5) == "/stop" ? "/v1/allocation/:id/stop" : "/v1/allocation/:id";
   } else if (starts_with(p, "/v1/evaluation/")) {
     label = p.find("/allocations") != std::string_view::npos ? "/v1/evaluation/:id/allocations"
-                                                            : "/v1/evaluation/:id";
+                                                             : "/v1/evaluation/:id";
   } else if (starts_with(p, "/v1/var/")) {
     label = "/v1/var/:path";
   } else if (starts_with(p, "/v1/client/fs/")) {

@@ -24,12 +24,12 @@ Reply route_request(SimContext& ctx, const SimRequest& req);
 std::string route_label(const std::string& method, const std::string& path);
 
 // Handlers, one family per file.
-Reply handle_jobs(SimContext& ctx, const SimRequest& req);                         // /v1/jobs
+Reply handle_jobs(SimContext& ctx, const SimRequest& req);                          // /v1/jobs
 Reply handle_job(SimContext& ctx, const SimRequest& req, const std::string& rest);  // /v1/job/…
-Reply handle_allocs(SimContext& ctx, const SimRequest& req);                       // allocations, evaluations
-Reply handle_vars(SimContext& ctx, const SimRequest& req);                         // /v1/var/…, /v1/vars
-Reply handle_fs(SimContext& ctx, const SimRequest& req);                           // /v1/client/fs/…
-Reply handle_misc(SimContext& ctx, const SimRequest& req);                         // status, agent, regions, namespaces
-Reply handle_sim(SimContext& ctx, const SimRequest& req);                          // /sim/… control API
+Reply handle_allocs(SimContext& ctx, const SimRequest& req);  // allocations, evaluations
+Reply handle_vars(SimContext& ctx, const SimRequest& req);    // /v1/var/…, /v1/vars
+Reply handle_fs(SimContext& ctx, const SimRequest& req);      // /v1/client/fs/…
+Reply handle_misc(SimContext& ctx, const SimRequest& req);    // status, agent, regions, namespaces
+Reply handle_sim(SimContext& ctx, const SimRequest& req);     // /sim/… control API
 
 }  // namespace nbs::nomad_sim

@@ -13,7 +13,8 @@ constexpr const char* k_enforce_prefix = "Enforcing job modify index";
 
 // Attaches placement failures to `eval` and, when some group could not be placed, returns the
 // blocked evaluation Nomad creates next to it.
-std::optional<Evaluation> record_failures(Tables& t, Evaluation& eval, const PlacementResult& r, std::uint64_t idx) {
+std::optional<Evaluation> record_failures(Tables& t, Evaluation& eval, const PlacementResult& r,
+                                          std::uint64_t idx) {
   eval.queued_allocations = r.queued;
   if (r.failed_tg_allocs.empty()) {
     return std::nullopt;
@@ -30,11 +31,11 @@ std::optional<Evaluation> record_failures(Tables& t, Evaluation& eval, const Pla
 
 json::value register_response(const std::string& eval_id, std::uint64_t eval_index, std::uint64_t jmi,
                               std::uint64_t index) {
-  return json::object{{"EvalID", eval_id}, {"EvalCreateIndex", eval_index}, {"JobModifyIndex", jmi},
-                      {"Warnings", ""},    {"Index", index},                {"LastContact", 0},
-                      {"KnownLeader", false}, {"NextToken", ""}};
+  return json::object{{"EvalID", eval_id},     {"EvalCreateIndex", eval_index},
+                      {"JobModifyIndex", jmi}, {"Warnings", ""},
+                      {"Index", index},        {"LastContact", 0},
+                      {"KnownLeader", false},  {"NextToken", ""}};
 }
-
 
 }  // namespace
 
@@ -63,11 +64,12 @@ Committed commit_job(Tables& t, const SimConfig& config, const NsKey& key, json:
     job["Stable"] = false;
     job["Version"] = update ? int_field(existing->second.job, "Version") + 1 : 0;
     job["SubmitTime"] = now_ns();
-    job["CreateIndex"] = update ? int_field(existing->second.job, "CreateIndex") : static_cast<std::int64_t>(idx);
+    job["CreateIndex"] =
+        update ? int_field(existing->second.job, "CreateIndex") : static_cast<std::int64_t>(idx);
     job["ModifyIndex"] = idx;
     job["JobModifyIndex"] = idx;
-    for (const char* k : {"ParentID", "DispatchIdempotencyToken", "ConsulNamespace", "VaultNamespace",
-                          "NomadTokenID"}) {
+    for (const char* k :
+         {"ParentID", "DispatchIdempotencyToken", "ConsulNamespace", "VaultNamespace", "NomadTokenID"}) {
       job[k] = "";
     }
     job["Dispatched"] = false;
@@ -101,7 +103,9 @@ Committed commit_job(Tables& t, const SimConfig& config, const NsKey& key, json:
 Scheduler::Scheduler(SimState& state, const SimConfig& config, FaultInjector& faults)
     : state_(state), config_(config), faults_(faults) {}
 
-Scheduler::~Scheduler() { shutdown(); }
+Scheduler::~Scheduler() {
+  shutdown();
+}
 
 SimResponse Scheduler::register_job(const SimRequest& req, const std::string& path_job_id) {
   auto body = parse_body(req.body);
@@ -119,7 +123,8 @@ SimResponse Scheduler::register_job(const SimRequest& req, const std::string& pa
   if (!path_job_id.empty() && string_field(job, "ID") != path_job_id) {
     return text_error(400, "Job ID does not match name");
   }
-  if (const json::value* p = find_field(*body, "EvalPriority"); p != nullptr && (as_int(*p).value_or(0) < 1 || as_int(*p).value_or(0) > 100)) {
+  if (const json::value* p = find_field(*body, "EvalPriority");
+      p != nullptr && (as_int(*p).value_or(0) < 1 || as_int(*p).value_or(0) > 100)) {
     return text_error(400, "Eval priority must be between 1 and 100 inclusively");
   }
   std::string ns = req.param("namespace");
@@ -141,7 +146,8 @@ SimResponse Scheduler::register_job(const SimRequest& req, const std::string& pa
   Outcome out = state_.write([&](Tables& t) -> Outcome {
     const NsKey key{string_field(job, "Namespace"), string_field(job, "ID")};
     if (t.namespaces.count(key.first) == 0) {
-      return {text_error(500, "job \"" + key.second + "\" is in nonexistent namespace \"" + key.first + "\""), {}};
+      return {text_error(500, "job \"" + key.second + "\" is in nonexistent namespace \"" + key.first + "\""),
+              {}};
     }
     const auto existing = t.jobs.find(key);
     if (enforce) {
@@ -151,12 +157,14 @@ SimResponse Scheduler::register_job(const SimRequest& req, const std::string& pa
           return {text_error(500, std::string(k_enforce_prefix) + " 0: job already exists"), {}};
         }
         if (jmi != current) {
-          return {text_error(500, std::string(k_enforce_prefix) + " " + std::to_string(jmi) +
-                                      ": job exists with conflicting job modify index: " + std::to_string(current)),
+          return {text_error(
+                      500, std::string(k_enforce_prefix) + " " + std::to_string(jmi) +
+                               ": job exists with conflicting job modify index: " + std::to_string(current)),
                   {}};
         }
       } else if (jmi != 0) {
-        return {text_error(500, std::string(k_enforce_prefix) + " " + std::to_string(jmi) + ": job does not exist"),
+        return {text_error(
+                    500, std::string(k_enforce_prefix) + " " + std::to_string(jmi) + ": job does not exist"),
                 {}};
       }
     }
@@ -166,7 +174,8 @@ SimResponse Scheduler::register_job(const SimRequest& req, const std::string& pa
               {}};
     }
     Committed c = commit_job(t, config_, key, std::move(job), {}, forced_failure);
-    SimResponse r = json_reply(json::serialize(register_response(c.eval_id, c.eval_index, c.job_modify_index, c.index)));
+    SimResponse r =
+        json_reply(json::serialize(register_response(c.eval_id, c.eval_index, c.job_modify_index, c.index)));
     r.write_index = c.index;
     return {std::move(r), std::move(c.placement)};
   });
@@ -180,9 +189,9 @@ SimResponse Scheduler::deregister_job(const SimRequest& req, const std::string& 
   const bool purge = req.param("purge") == "true";
   std::vector<std::string> stopped;
   SimResponse r = state_.write([&](Tables& t) {
-    json::object resp{{"EvalID", ""}, {"EvalCreateIndex", 0}, {"JobModifyIndex", 0}, {"VolumeEvalID", ""},
-                      {"VolumeEvalIndex", 0}, {"Index", 0}, {"LastContact", 0}, {"KnownLeader", false},
-                      {"NextToken", ""}};
+    json::object resp{{"EvalID", ""},       {"EvalCreateIndex", 0}, {"JobModifyIndex", 0},
+                      {"VolumeEvalID", ""}, {"VolumeEvalIndex", 0}, {"Index", 0},
+                      {"LastContact", 0},   {"KnownLeader", false}, {"NextToken", ""}};
     const auto it = t.jobs.find(key);
     if (it == t.jobs.end()) {
       SimResponse none = json_reply(json::serialize(resp));

@@ -1,12 +1,13 @@
 // The simulator's configuration, fixed at startup and passed by reference (see main.cpp for the flags).
 #pragma once
 
-#include <boost/json.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <boost/json.hpp>
 
 namespace nbs::nomad_sim {
 

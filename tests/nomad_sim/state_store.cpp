@@ -8,7 +8,8 @@ namespace {
 
 bool special_parent(const json::object& job) {
   const json::object* periodic = object_field(job, "Periodic");
-  return string_field(job, "Type") == "system" || (periodic != nullptr && bool_field(*periodic, "Enabled", true)) ||
+  return string_field(job, "Type") == "system" ||
+         (periodic != nullptr && bool_field(*periodic, "Enabled", true)) ||
          (find_field(job, "ParameterizedJob") != nullptr && !bool_field(job, "Dispatched"));
 }
 
@@ -104,8 +105,12 @@ json::object job_summary(const Tables& t, const NsKey& key) {
     }
     auto& c = counts[a.task_group];
     const std::string& s = a.client_status;
-    ++c[s == "pending" ? "Starting" : s == "running" ? "Running" : s == "complete" ? "Complete"
-        : s == "failed" ? "Failed" : s == "lost" ? "Lost" : "Unknown"];
+    ++c[s == "pending"    ? "Starting"
+        : s == "running"  ? "Running"
+        : s == "complete" ? "Complete"
+        : s == "failed"   ? "Failed"
+        : s == "lost"     ? "Lost"
+                          : "Unknown"];
   }
   for (auto& [tg, c] : counts) {
     const auto q = rec.queued.find(tg);

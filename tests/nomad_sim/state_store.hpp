@@ -2,7 +2,6 @@
 // mutex, one Raft-like index that every write advances, and per-table indexes for blocking queries.
 #pragma once
 
-#include <boost/json.hpp>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -10,6 +9,8 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+
+#include <boost/json.hpp>
 
 #include "tests/nomad_sim/model.hpp"
 #include "tests/nomad_sim/notifier.hpp"

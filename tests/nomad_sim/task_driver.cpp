@@ -1,8 +1,7 @@
 #include "tests/nomad_sim/task_driver.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
+#include <unistd.h>
 
 #include "tests/nomad_sim/wire.hpp"
 
@@ -12,7 +11,9 @@ namespace nbs::nomad_sim {
 
 namespace {
 
-bool is_container(const std::string& driver) { return driver == "docker" || driver == "podman"; }
+bool is_container(const std::string& driver) {
+  return driver == "docker" || driver == "podman";
+}
 
 nbs::Error missing(const char* field) {
   return nbs::make_error(nbs::ErrorKind::invalid_argument,
@@ -82,7 +83,8 @@ nbs::Result<DriverLaunch> podman_launch(const DriverInput& in, const EnvMap& env
   }
   a.insert(a.end(), {"run", "--rm", "--name", out.container_name});
   if (root) {
-    a.insert(a.end(), {"--runtime", "runc", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"});
+    a.insert(a.end(),
+             {"--runtime", "runc", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"});
   }
   const std::string network = string_field(in.config, "network_mode");
   a.insert(a.end(), {"--network", network.empty() || network == "bridge" ? "host" : network});

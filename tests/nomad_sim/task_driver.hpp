@@ -2,10 +2,11 @@
 // docker/podman run `podman run` with the alloc dirs, volumes and env mapped like Nomad's drivers.
 #pragma once
 
-#include <boost/json.hpp>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <boost/json.hpp>
 
 #include "common/error.hpp"
 #include "tests/nomad_sim/task_env.hpp"

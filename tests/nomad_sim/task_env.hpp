@@ -2,10 +2,11 @@
 // Nomad's ${…} interpolation of Env values and driver arguments.
 #pragma once
 
-#include <boost/json.hpp>
 #include <map>
 #include <string>
 #include <string_view>
+
+#include <boost/json.hpp>
 
 namespace nbs::nomad_sim {
 
@@ -46,7 +47,8 @@ EnvMap build_task_env(const TaskIdentity& id, const TaskDirs& dirs, const boost:
 std::string interpolate(std::string_view text, const EnvMap& env, const TaskIdentity& id);
 
 // Merged Meta of job, group and task.
-std::map<std::string, std::string> merged_meta(const boost::json::object& job, const boost::json::object& group,
+std::map<std::string, std::string> merged_meta(const boost::json::object& job,
+                                               const boost::json::object& group,
                                                const boost::json::object& task);
 
 }  // namespace nbs::nomad_sim

@@ -16,7 +16,9 @@ TaskEvent make(std::string type, std::string display) {
 
 }  // namespace
 
-TaskEvent event_received() { return make("Received", "Task received by client"); }
+TaskEvent event_received() {
+  return make("Received", "Task received by client");
+}
 
 TaskEvent event_task_setup() {
   TaskEvent e = make("Task Setup", "Building Task Directory");
@@ -25,7 +27,9 @@ TaskEvent event_task_setup() {
   return e;
 }
 
-TaskEvent event_started() { return make("Started", "Task started by client"); }
+TaskEvent event_started() {
+  return make("Started", "Task started by client");
+}
 
 TaskEvent event_terminated(int exit_code, int signal) {
   std::string display = "Exit Code: " + std::to_string(exit_code);
@@ -44,14 +48,16 @@ TaskEvent event_terminated(int exit_code, int signal) {
 
 TaskEvent event_killing(std::chrono::nanoseconds kill_timeout, const std::string& kill_signal) {
   const std::string what = kill_signal.empty() || kill_signal == "SIGINT" ? "interrupt" : kill_signal;
-  TaskEvent e = make("Killing", "Sent " + what + ". Waiting " + format_go_duration(kill_timeout) +
-                                    " before force killing");
+  TaskEvent e = make(
+      "Killing", "Sent " + what + ". Waiting " + format_go_duration(kill_timeout) + " before force killing");
   e.kill_timeout = kill_timeout.count();
   e.details["kill_timeout"] = format_go_duration(kill_timeout);
   return e;
 }
 
-TaskEvent event_killed() { return make("Killed", "Task successfully killed"); }
+TaskEvent event_killed() {
+  return make("Killed", "Task successfully killed");
+}
 
 TaskEvent event_restarting(std::chrono::nanoseconds delay) {
   TaskEvent e = make("Restarting", "Task restarting in " + format_go_duration(delay));

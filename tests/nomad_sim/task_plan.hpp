@@ -1,9 +1,10 @@
 // Everything needed to run one task of one allocation, fixed when the allocation is placed.
 #pragma once
 
-#include <boost/json.hpp>
 #include <filesystem>
 #include <string>
+
+#include <boost/json.hpp>
 
 #include "tests/nomad_sim/state_store.hpp"
 #include "tests/nomad_sim/task_env.hpp"

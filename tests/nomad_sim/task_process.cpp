@@ -1,15 +1,14 @@
 #include "tests/nomad_sim/task_process.hpp"
 
+#include <array>
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <array>
-#include <cerrno>
-#include <cstring>
 
 namespace nbs::nomad_sim {
 
@@ -71,8 +70,8 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
     fail();
   }
   if (spec.user) {
-    if (::setgroups(spec.user->groups.size(), spec.user->groups.data()) != 0 || ::setgid(spec.user->gid) != 0 ||
-        ::setuid(spec.user->uid) != 0) {
+    if (::setgroups(spec.user->groups.size(), spec.user->groups.data()) != 0 ||
+        ::setgid(spec.user->gid) != 0 || ::setuid(spec.user->uid) != 0) {
       fail();
     }
   }

@@ -2,10 +2,9 @@
 // /dev/null, stdout and stderr on two pipes, default signal dispositions, and optionally another user.
 #pragma once
 
-#include <sys/types.h>
-
 #include <optional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 #include "common/error.hpp"

@@ -1,13 +1,12 @@
 #include "tests/nomad_sim/task_runner.hpp"
 
+#include <array>
+#include <cerrno>
+#include <map>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <array>
-#include <cerrno>
-#include <map>
 #include <variant>
 
 #include "tests/nomad_sim/log_rotator.hpp"
@@ -147,7 +146,8 @@ TaskRunner::Outcome TaskRunner::supervise(const ChildProcess& child, const Drive
   while (fds[0].fd >= 0 || fds[1].fd >= 0 || !exit) {
     ::poll(fds.data(), fds.size(), 100);
     for (auto& p : fds) {
-      if (p.fd >= 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0 && !pump(p.fd, p.fd == child.out_fd ? out : err)) {
+      if (p.fd >= 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0 &&
+          !pump(p.fd, p.fd == child.out_fd ? out : err)) {
         ::close(p.fd);
         p.fd = -1;
       }
@@ -204,7 +204,8 @@ TaskRunner::Outcome TaskRunner::run_mock() {
     out.write(string_field(c, "stdout_string"));
   }
   err.write(string_field(c, "stderr_string"));
-  const auto run_for = parse_go_duration(string_field(c, "run_for", "0s")).value_or(std::chrono::nanoseconds(0));
+  const auto run_for =
+      parse_go_duration(string_field(c, "run_for", "0s")).value_or(std::chrono::nanoseconds(0));
   if (sleep_or_killed(run_for)) {
     if (!lost_) {
       begin_kill();

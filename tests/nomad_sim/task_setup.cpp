@@ -1,10 +1,9 @@
 #include "tests/nomad_sim/task_setup.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/nomad_sim/template_renderer.hpp"
 #include "tests/nomad_sim/wire.hpp"
@@ -13,7 +12,9 @@ namespace nbs::nomad_sim {
 
 namespace fs = std::filesystem;
 
-std::string TaskPlan::driver() const { return string_field(task, "Driver"); }
+std::string TaskPlan::driver() const {
+  return string_field(task, "Driver");
+}
 
 namespace {
 
@@ -62,8 +63,8 @@ void add_env_file(const std::string& text, EnvMap& env) {
   }
 }
 
-std::optional<SetupFailure> render_templates(const TaskPlan& plan, const SimConfig& config, const SimState& state,
-                                             EnvMap& env) {
+std::optional<SetupFailure> render_templates(const TaskPlan& plan, const SimConfig& config,
+                                             const SimState& state, EnvMap& env) {
   const json::array* templates = array_field(plan.task, "Templates");
   if (templates == nullptr) {
     return std::nullopt;

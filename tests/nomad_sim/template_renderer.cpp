@@ -86,9 +86,11 @@ nbs::Result<json::value> evaluate(std::string_view expr, const json::value& ctx,
     return json::value(it == data.env->end() ? "" : it->second);
   }
   if (auto path = call_arg(expr, "secret")) {
-    const json::value* secret = data.vault_secrets != nullptr ? data.vault_secrets->if_contains(*path) : nullptr;
+    const json::value* secret =
+        data.vault_secrets != nullptr ? data.vault_secrets->if_contains(*path) : nullptr;
     if (secret == nullptr) {
-      return nbs::make_error(nbs::ErrorKind::not_found, "vault.read(" + *path + "): no secret exists at " + *path);
+      return nbs::make_error(nbs::ErrorKind::not_found,
+                             "vault.read(" + *path + "): no secret exists at " + *path);
     }
     return json::value(json::object{{"Data", *secret}});
   }
@@ -192,7 +194,8 @@ nbs::Result<BlockEnd> render_block(const std::vector<Token>& toks, std::size_t i
         i = body->next;
       }
       if (body->terminator != "end") {
-        return nbs::make_error(nbs::ErrorKind::invalid_argument, "template: unexpected EOF, missing {{ end }}");
+        return nbs::make_error(nbs::ErrorKind::invalid_argument,
+                               "template: unexpected EOF, missing {{ end }}");
       }
       continue;
     }
@@ -220,7 +223,8 @@ nbs::Result<std::string> render_template(std::string_view text, const TemplateDa
     return end.error();
   }
   if (!end->terminator.empty()) {
-    return nbs::make_error(nbs::ErrorKind::invalid_argument, "template: unexpected {{ " + end->terminator + " }}");
+    return nbs::make_error(nbs::ErrorKind::invalid_argument,
+                           "template: unexpected {{ " + end->terminator + " }}");
   }
   return out;
 }

@@ -4,11 +4,12 @@
 // and the {{- -}} trim markers. Anything else is an error, so a job that needs more fails visibly.
 #pragma once
 
-#include <boost/json.hpp>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <boost/json.hpp>
 
 #include "common/error.hpp"
 #include "tests/nomad_sim/task_env.hpp"
@@ -17,7 +18,7 @@ namespace nbs::nomad_sim {
 
 struct TemplateData {
   const EnvMap* env = nullptr;
-  const boost::json::object* vault_secrets = nullptr;  // path → secret Data
+  const boost::json::object* vault_secrets = nullptr;                               // path → secret Data
   std::function<std::optional<boost::json::object>(const std::string&)> nomad_var;  // path → Items
   std::string left_delim = "{{";
   std::string right_delim = "}}";

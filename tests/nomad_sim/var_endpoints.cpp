@@ -38,7 +38,8 @@ std::string lock_id_of(const json::object& body) {
 }
 
 // Parses a lock duration field ("15s"); nullopt when the text is not a Go duration.
-std::optional<std::pair<std::string, std::int64_t>> lock_duration(const json::object* lock, std::string_view key) {
+std::optional<std::pair<std::string, std::int64_t>> lock_duration(const json::object* lock,
+                                                                  std::string_view key) {
   const std::string text = lock != nullptr ? string_field(*lock, key) : "";
   if (text.empty()) {
     return std::make_pair(std::string("15s"), k_default_lock_ns);

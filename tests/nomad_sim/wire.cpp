@@ -1,13 +1,13 @@
 #include "tests/nomad_sim/wire.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <stdexcept>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 namespace nbs::nomad_sim {
 
@@ -170,9 +170,9 @@ std::string format_go_duration(std::chrono::nanoseconds d) {
 
 std::string base64_encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -182,8 +182,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
     return std::nullopt;
   }
   std::string out(text.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  const int n =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   if (n < 0) {
     return std::nullopt;
   }

@@ -2,13 +2,14 @@
 // base64, go-multierror text, and small accessors for decoded JSON bodies.
 #pragma once
 
-#include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/json.hpp>
 
 namespace nbs::nomad_sim {
 

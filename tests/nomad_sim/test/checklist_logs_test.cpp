@@ -1,8 +1,8 @@
 // Checklist point 8: fs/logs plain and framed, origin/offset across rotation files, MaxFiles,
 // follow with {} heartbeats, error texts; and fs/cat.
-#include <gtest/gtest.h>
-
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "tests/nomad_sim/test/sim_client.hpp"
 #include "tests/nomad_sim/test/sim_process.hpp"
@@ -56,14 +56,16 @@ TEST_F(Logs, Checklist08_RotationNamesAndReadingAcrossFiles) {
     names.emplace_back(f.at("Name").as_string());
   }
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(names, (std::vector<std::string>{"t.stderr.0", "t.stdout.0", "t.stdout.1", "t.stdout.2", "t.stdout.3"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"t.stderr.0", "t.stdout.0", "t.stdout.1", "t.stdout.2", "t.stdout.3"}));
   EXPECT_EQ(logs(id, "type=stdout&plain=true"), expected);
   std::vector<json::object> frames;
   EXPECT_EQ(decode_frames(logs(id, "type=stdout"), &frames), expected);
   ASSERT_GE(frames.size(), 4u);
   EXPECT_EQ(frames.front().at("File").as_string(), "alloc/logs/t.stdout.0");
   EXPECT_EQ(frames.back().at("File").as_string(), "alloc/logs/t.stdout.3");
-  EXPECT_EQ(logs(id, "type=stdout&plain=true&origin=end&offset=1500"), expected.substr(expected.size() - 1500));
+  EXPECT_EQ(logs(id, "type=stdout&plain=true&origin=end&offset=1500"),
+            expected.substr(expected.size() - 1500));
   EXPECT_EQ(logs(id, "type=stdout&plain=true&offset=2500"), expected.substr(2500));
 }
 
@@ -78,15 +80,17 @@ TEST_F(Logs, Checklist08_MaxFilesRemovesOldestAndOffsetsShift) {
 TEST_F(Logs, Checklist08_FollowStreamsNewDataWithHeartbeats) {
   register_job(client_, batch_job("follow", {"/bin/sh", "-c", "echo first; sleep 2; echo second; sleep 30"}));
   const std::string id = wait_first_alloc(client_, "follow");
-  wait_alloc(client_, id, [](const json::object& a) { return a.at("ClientStatus").as_string() == "running"; });
+  wait_alloc(client_, id,
+             [](const json::object& a) { return a.at("ClientStatus").as_string() == "running"; });
   const std::string raw = client_.read_for("/v1/client/fs/logs/" + id + "?task=t&type=stdout&follow=true",
                                            std::chrono::milliseconds(3500));
   EXPECT_NE(raw.find("Transfer-Encoding: chunked"), std::string::npos) << raw;
   EXPECT_NE(raw.find("Zmlyc3QK"), std::string::npos) << raw;      // base64("first\n")
   EXPECT_NE(raw.find("c2Vjb25kCg=="), std::string::npos) << raw;  // base64("second\n")
   EXPECT_NE(raw.find("\r\n{}\r\n"), std::string::npos) << "no heartbeat frame in: " << raw;
-  const std::string plain = client_.read_for(
-      "/v1/client/fs/logs/" + id + "?task=t&type=stdout&follow=true&plain=true", std::chrono::milliseconds(800));
+  const std::string plain =
+      client_.read_for("/v1/client/fs/logs/" + id + "?task=t&type=stdout&follow=true&plain=true",
+                       std::chrono::milliseconds(800));
   EXPECT_NE(plain.find("first\nsecond\n"), std::string::npos) << plain;
   client_.del("/v1/job/follow");
 }
@@ -100,12 +104,14 @@ TEST_F(Logs, Checklist08_ErrorCases) {
   const HttpResult unknown_task = client_.get(base + "?task=x&type=stdout");
   EXPECT_EQ(unknown_task.status, 400u);
   EXPECT_EQ(unknown_task.body, "unknown task name \"x\"");
-  const HttpResult unknown_alloc = client_.get("/v1/client/fs/logs/0b5e0000-0000-4000-8000-000000000000?task=t&type=stdout");
+  const HttpResult unknown_alloc =
+      client_.get("/v1/client/fs/logs/0b5e0000-0000-4000-8000-000000000000?task=t&type=stdout");
   EXPECT_EQ(unknown_alloc.status, 404u);
   EXPECT_EQ(unknown_alloc.body, "Unknown allocation \"0b5e0000-0000-4000-8000-000000000000\"");
 
   auto body = batch_job("neverstarts", {"/bin/true"});
-  first_task(body)["Templates"] = json::array{json::object{{"EmbeddedTmpl", "{{ key \"x\" }}"}, {"DestPath", "local/x"}}};
+  first_task(body)["Templates"] =
+      json::array{json::object{{"EmbeddedTmpl", "{{ key \"x\" }}"}, {"DestPath", "local/x"}}};
   register_job(client_, body);
   const std::string never = wait_first_alloc(client_, "neverstarts");
   const json::object failed = wait_alloc(client_, never, alloc_terminal);
@@ -116,7 +122,8 @@ TEST_F(Logs, Checklist08_ErrorCases) {
 }
 
 TEST_F(Logs, FsCatReadsAllocFiles) {
-  const std::string id = run_to_end("cat", {"/bin/sh", "-c", "echo '{\"ok\":true}' > $NOMAD_ALLOC_DIR/out.json"});
+  const std::string id =
+      run_to_end("cat", {"/bin/sh", "-c", "echo '{\"ok\":true}' > $NOMAD_ALLOC_DIR/out.json"});
   const HttpResult cat = client_.get("/v1/client/fs/cat/" + id + "?path=alloc/out.json");
   EXPECT_EQ(cat.status, 200u);
   EXPECT_EQ(cat.body, "{\"ok\":true}\n");

@@ -1,10 +1,10 @@
 // Checklist points 1–6 and 11 of ref/nomad-api.md §6 (headers, blocking, errors, methods, wire types,
 // defaults, job ids with '/'), plus EnforceIndex, ACL tokens and TLS.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <future>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "tests/nomad_sim/test/sim_client.hpp"
 #include "tests/nomad_sim/test/sim_process.hpp"
@@ -43,7 +43,8 @@ TEST_F(Protocol, Checklist01_IndexHeadersOnEveryQueryAndWrite) {
   EXPECT_EQ(missing.header("x-nomad-knownleader"), "true");
   const HttpResult job = client_.get("/v1/job/idx");
   EXPECT_GE(std::stoull(job.header("x-nomad-index")), write_index);
-  EXPECT_EQ(job.header("x-nomad-index"), std::to_string(job.json().at("ModifyIndex").to_number<std::uint64_t>()));
+  EXPECT_EQ(job.header("x-nomad-index"),
+            std::to_string(job.json().at("ModifyIndex").to_number<std::uint64_t>()));
 }
 
 TEST_F(Protocol, Checklist02_BlockingQueryWakesOnChangeAndOtherwiseWaits) {
@@ -99,12 +100,16 @@ TEST_F(Protocol, Checklist03_ErrorsArePlainTextWithNomadCodesAndTexts) {
   EXPECT_EQ(invalid.status, 500u);
   EXPECT_EQ(invalid.body, "1 error occurred:\n\t* Missing job task groups\n\n");
   EXPECT_EQ(invalid.header("content-type"), "text/plain; charset=utf-8");
-  const HttpResult nested = client_.put("/v1/jobs", R"({"Job":{"ID":"x","Priority":200,"TaskGroups":[{"Name":"g","Tasks":[{"Name":"t"}]}]}})");
+  const HttpResult nested = client_.put(
+      "/v1/jobs", R"({"Job":{"ID":"x","Priority":200,"TaskGroups":[{"Name":"g","Tasks":[{"Name":"t"}]}]}})");
   EXPECT_EQ(nested.status, 500u);
-  EXPECT_EQ(nested.body,
-            "2 errors occurred:\n\t* Job priority must be between [1, 100]\n\t* Task group g validation failed: 1 error "
-            "occurred:\n\t* Task t validation failed: 1 error occurred:\n\t* Missing task driver\n\n\n\n\n\n");
-  const HttpResult ns = client_.put("/v1/jobs?namespace=ghost", json::serialize(batch_job("x", {"/bin/true"})));
+  EXPECT_EQ(
+      nested.body,
+      "2 errors occurred:\n\t* Job priority must be between [1, 100]\n\t* Task group g validation failed: 1 "
+      "error "
+      "occurred:\n\t* Task t validation failed: 1 error occurred:\n\t* Missing task driver\n\n\n\n\n\n");
+  const HttpResult ns =
+      client_.put("/v1/jobs?namespace=ghost", json::serialize(batch_job("x", {"/bin/true"})));
   EXPECT_EQ(ns.status, 500u);
   EXPECT_EQ(ns.body, "job \"x\" is in nonexistent namespace \"ghost\"");
 }
@@ -118,7 +123,8 @@ TEST_F(Protocol, Checklist04_PutAndPostWriteOtherMethodsAre405AndUnknownFieldsIg
   EXPECT_EQ(client_.put("/v1/job/q", json::serialize(body)).status, 200u);
   // Go's decoder matches keys case-insensitively.
   const HttpResult lower = client_.put(
-      "/v1/jobs", R"({"job":{"id":"lower","type":"batch","taskgroups":[{"name":"g","tasks":[{"name":"t","driver":"raw_exec","config":{"command":"/bin/true"}}]}]}})");
+      "/v1/jobs",
+      R"({"job":{"id":"lower","type":"batch","taskgroups":[{"name":"g","tasks":[{"name":"t","driver":"raw_exec","config":{"command":"/bin/true"}}]}]}})");
   EXPECT_EQ(lower.status, 200u) << lower.body;
   EXPECT_EQ(client_.get("/v1/job/lower").json().at("Type").as_string(), "batch");
 
@@ -144,14 +150,20 @@ TEST_F(Protocol, Checklist05_WireTypesNanosecondsRfc3339AndNulls) {
   const json::object alloc = wait_alloc(client_, alloc_id, alloc_terminal);
   const json::object& state = alloc.at("TaskStates").at("t").as_object();
   const std::string started(state.at("StartedAt").as_string());
-  EXPECT_EQ(started.size() >= 20 && started[4] == '-' && started[10] == 'T' && started.back() == 'Z', true) << started;
+  EXPECT_EQ(started.size() >= 20 && started[4] == '-' && started[10] == 'T' && started.back() == 'Z', true)
+      << started;
   EXPECT_EQ(state.at("LastRestart").as_string(), "0001-01-01T00:00:00Z");
-  EXPECT_GT(find_event(alloc, "t", "Started").at("Time").to_number<std::int64_t>(), 1'700'000'000'000'000'000);
+  EXPECT_GT(find_event(alloc, "t", "Started").at("Time").to_number<std::int64_t>(),
+            1'700'000'000'000'000'000);
   EXPECT_TRUE(alloc.at("RescheduleTracker").is_null());
 }
 
 TEST_F(Protocol, Checklist06_RegisterAppliesNomadDefaults) {
-  register_job(client_, json::parse(R"({"Job":{"ID":"svc","TaskGroups":[{"Name":"g","Tasks":[{"Name":"t","Driver":"raw_exec","Config":{"command":"/bin/true"}}]}]}})").as_object());
+  register_job(
+      client_,
+      json::parse(
+          R"({"Job":{"ID":"svc","TaskGroups":[{"Name":"g","Tasks":[{"Name":"t","Driver":"raw_exec","Config":{"command":"/bin/true"}}]}]}})")
+          .as_object());
   const json::object svc = client_.get("/v1/job/svc").json().as_object();
   EXPECT_EQ(svc.at("Type").as_string(), "service");
   EXPECT_EQ(svc.at("Priority").to_number<int>(), 50);
@@ -172,7 +184,11 @@ TEST_F(Protocol, Checklist06_RegisterAppliesNomadDefaults) {
   EXPECT_EQ(task.at("LogConfig").at("MaxFiles").to_number<int>(), 10);
   EXPECT_EQ(task.at("LogConfig").at("MaxFileSizeMB").to_number<int>(), 10);
 
-  register_job(client_, json::parse(R"({"Job":{"ID":"b","Type":"batch","TaskGroups":[{"Name":"g","Tasks":[{"Name":"t","Driver":"raw_exec","Config":{"command":"/bin/true"}}]}]}})").as_object());
+  register_job(
+      client_,
+      json::parse(
+          R"({"Job":{"ID":"b","Type":"batch","TaskGroups":[{"Name":"g","Tasks":[{"Name":"t","Driver":"raw_exec","Config":{"command":"/bin/true"}}]}]}})")
+          .as_object());
   const json::value b = client_.get("/v1/job/b").json();
   const json::object& bg = b.at("TaskGroups").at(0).as_object();
   EXPECT_EQ(bg.at("RestartPolicy").at("Attempts").to_number<int>(), 3);
@@ -197,8 +213,8 @@ TEST_F(Protocol, Checklist11_JobIdsWithSlashRawOrEscaped) {
 
 TEST_F(Protocol, Checklist10_DispatchParameterizedJob) {
   auto body = batch_job("param", {"/bin/sh", "-c", "cat local/input; echo \" $NOMAD_META_build\""});
-  body["Job"].as_object()["ParameterizedJob"] =
-      json::object{{"Payload", "required"}, {"MetaRequired", json::array{"build"}}, {"MetaOptional", json::array{"x"}}};
+  body["Job"].as_object()["ParameterizedJob"] = json::object{
+      {"Payload", "required"}, {"MetaRequired", json::array{"build"}}, {"MetaOptional", json::array{"x"}}};
   first_task(body)["DispatchPayload"] = json::object{{"File", "input"}};
   const json::object reg = register_job(client_, body);
   EXPECT_EQ(reg.at("EvalID").as_string(), "");  // parameterized parents get no evaluation
@@ -216,7 +232,8 @@ TEST_F(Protocol, Checklist10_DispatchParameterizedJob) {
   EXPECT_EQ(missing.status, 500u);
   EXPECT_EQ(missing.body, "parameterized job not found");
   register_job(client_, batch_job("plain", {"/bin/true"}));
-  EXPECT_EQ(client_.put("/v1/job/plain/dispatch", "{}").body, "Specified job \"plain\" is not a parameterized job");
+  EXPECT_EQ(client_.put("/v1/job/plain/dispatch", "{}").body,
+            "Specified job \"plain\" is not a parameterized job");
 
   const std::string ok_body = payload + R"(,"Meta":{"build":"7"}})";
   const HttpResult dispatched = client_.put("/v1/job/param/dispatch?idempotency_token=tok-1", ok_body);
@@ -232,7 +249,8 @@ TEST_F(Protocol, Checklist10_DispatchParameterizedJob) {
   EXPECT_EQ(job.at("Meta").at("build").as_string(), "7");
   const std::string alloc = wait_first_alloc(client_, child);
   EXPECT_EQ(wait_alloc(client_, alloc, alloc_terminal).at("ClientStatus").as_string(), "complete");
-  EXPECT_EQ(client_.get("/v1/client/fs/logs/" + alloc + "?task=t&type=stdout&plain=true").body, "payload-data 7\n");
+  EXPECT_EQ(client_.get("/v1/client/fs/logs/" + alloc + "?task=t&type=stdout&plain=true").body,
+            "payload-data 7\n");
 
   const HttpResult again = client_.put("/v1/job/param/dispatch?idempotency_token=tok-1", ok_body);
   EXPECT_EQ(again.json().at("DispatchedJobID").as_string(), child);
@@ -257,7 +275,8 @@ TEST_F(Protocol, EnforceIndexRegisteringTwiceCreatesOnce) {
   auto fresh = batch_job("fresh", {"/bin/true"});
   fresh["EnforceIndex"] = true;
   fresh["JobModifyIndex"] = 5;
-  EXPECT_EQ(client_.put("/v1/jobs", json::serialize(fresh)).body, "Enforcing job modify index 5: job does not exist");
+  EXPECT_EQ(client_.put("/v1/jobs", json::serialize(fresh)).body,
+            "Enforcing job modify index 5: job does not exist");
 
   ASSERT_FALSE(wait_first_alloc(client_, "once").empty());
   EXPECT_EQ(client_.get("/v1/job/once/allocations").json().as_array().size(), 1u);
@@ -299,8 +318,8 @@ TEST(ProtocolTls, Checklist12_TlsListener) {
   const auto dir = scratch.work_dir();
   const std::string cert = (dir / "cert.pem").string();
   const std::string key = (dir / "key.pem").string();
-  ASSERT_EQ(run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                         "-days", "1", "-subj", "/CN=server.global.nomad", "-addext",
+  ASSERT_EQ(run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
+                         cert, "-days", "1", "-subj", "/CN=server.global.nomad", "-addext",
                          "subjectAltName=DNS:server.global.nomad,DNS:localhost,IP:127.0.0.1"}),
             0)
       << "openssl is needed to make a test certificate";

@@ -1,11 +1,11 @@
 // Checklist point 7 (alloc/task state machine) and task execution: raw_exec argv, environment,
 // templates, host volumes, users, restarts, stop with KillSignal/KillTimeout, placement failures.
-#include <gtest/gtest.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <fstream>
 #include <thread>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
 
 #include "tests/nomad_sim/test/sim_client.hpp"
 #include "tests/nomad_sim/test/sim_process.hpp"
@@ -64,7 +64,8 @@ TEST_F(Tasks, Checklist07_SuccessfulBatchTaskCompletes) {
   const json::object alloc = wait_alloc(client_, id, alloc_terminal);
   EXPECT_EQ(alloc.at("ClientStatus").as_string(), "complete");
   EXPECT_EQ(alloc.at("TaskStates").at("t").at("Failed").as_bool(), false);
-  EXPECT_EQ(event_types(alloc, "t"), (std::vector<std::string>{"Received", "Task Setup", "Started", "Terminated"}));
+  EXPECT_EQ(event_types(alloc, "t"),
+            (std::vector<std::string>{"Received", "Task Setup", "Started", "Terminated"}));
   EXPECT_EQ(alloc.at("Name").as_string(), "ok.g[0]");
   EXPECT_EQ(alloc.at("Job").at("ID").as_string(), "ok");
   EXPECT_EQ(client_.get("/v1/job/ok").json().at("Status").as_string(), "dead");
@@ -78,8 +79,8 @@ TEST_F(Tasks, Checklist07_SuccessfulBatchTaskCompletes) {
 TEST_F(Tasks, Checklist07_RunningJobAndPendingToRunning) {
   register_job(client_, batch_job("runs", {"/bin/sh", "-c", "sleep 30"}));
   const std::string id = wait_first_alloc(client_, "runs");
-  const json::object alloc =
-      wait_alloc(client_, id, [](const json::object& a) { return a.at("ClientStatus").as_string() == "running"; });
+  const json::object alloc = wait_alloc(
+      client_, id, [](const json::object& a) { return a.at("ClientStatus").as_string() == "running"; });
   EXPECT_EQ(alloc.at("TaskStates").at("t").at("State").as_string(), "running");
   EXPECT_EQ(client_.get("/v1/job/runs").json().at("Status").as_string(), "running");
 }
@@ -104,7 +105,8 @@ TEST_F(Tasks, StopSendsKillSignalThenSigkillAfterKillTimeout) {
   first_task(body)["KillTimeout"] = 1'000'000'000;
   register_job(client_, body);
   const std::string id = wait_first_alloc(client_, "stubborn");
-  wait_alloc(client_, id, [](const json::object& a) { return a.at("ClientStatus").as_string() == "running"; });
+  wait_alloc(client_, id,
+             [](const json::object& a) { return a.at("ClientStatus").as_string() == "running"; });
   const HttpResult stop = client_.del("/v1/job/stubborn");
   ASSERT_EQ(stop.status, 200u);
   EXPECT_FALSE(stop.json().at("EvalID").as_string().empty());
@@ -112,12 +114,13 @@ TEST_F(Tasks, StopSendsKillSignalThenSigkillAfterKillTimeout) {
   EXPECT_EQ(alloc.at("DesiredStatus").as_string(), "stop");
   EXPECT_EQ(alloc.at("ClientStatus").as_string(), "complete");
   EXPECT_EQ(event_types(alloc, "t"), (std::vector<std::string>{"Received", "Task Setup", "Started", "Killing",
-                                                                "Terminated", "Killed"}));
+                                                               "Terminated", "Killed"}));
   const json::object killing = find_event(alloc, "t", "Killing");
   EXPECT_EQ(killing.at("KillTimeout").to_number<std::int64_t>(), 1'000'000'000);
   const json::object terminated = find_event(alloc, "t", "Terminated");
   EXPECT_EQ(terminated.at("Signal").to_number<int>(), 9);
-  const auto waited = terminated.at("Time").to_number<std::int64_t>() - killing.at("Time").to_number<std::int64_t>();
+  const auto waited =
+      terminated.at("Time").to_number<std::int64_t>() - killing.at("Time").to_number<std::int64_t>();
   EXPECT_GE(waited, 900'000'000);
   EXPECT_LT(waited, 3'000'000'000);
   const json::object job = client_.get("/v1/job/stubborn").json().as_object();
@@ -126,17 +129,19 @@ TEST_F(Tasks, StopSendsKillSignalThenSigkillAfterKillTimeout) {
 }
 
 TEST_F(Tasks, KillSignalIsHonoured) {
-  auto body = batch_job("graceful", {"/bin/sh", "-c", "trap 'echo got-term; exit 0' TERM; while true; do sleep 0.1; done"});
+  auto body = batch_job(
+      "graceful", {"/bin/sh", "-c", "trap 'echo got-term; exit 0' TERM; while true; do sleep 0.1; done"});
   first_task(body)["KillSignal"] = "SIGTERM";
   register_job(client_, body);
   const std::string id = wait_first_alloc(client_, "graceful");
-  wait_alloc(client_, id, [](const json::object& a) { return a.at("ClientStatus").as_string() == "running"; });
+  wait_alloc(client_, id,
+             [](const json::object& a) { return a.at("ClientStatus").as_string() == "running"; });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   client_.del("/v1/job/graceful?purge=true");
   const json::object alloc = wait_alloc(client_, id, alloc_terminal);
   EXPECT_EQ(find_event(alloc, "t", "Terminated").at("ExitCode").to_number<int>(), 0);
   EXPECT_EQ(plain_log(id), "got-term\n");
-  EXPECT_EQ(client_.get("/v1/job/graceful").status, 404u);  // purged
+  EXPECT_EQ(client_.get("/v1/job/graceful").status, 404u);                         // purged
   EXPECT_EQ(client_.del("/v1/job/graceful").json().at("EvalID").as_string(), "");  // deleting nothing is 200
 }
 
@@ -147,7 +152,8 @@ TEST(TasksEnv, TaskEnvironmentTemplatesAndVaultSecrets) {
   SimProcess sim({"--vault-secrets", secrets.string()});
   const SimClient client(sim.address());
   ASSERT_EQ(client.put("/v1/var/nomad/jobs/envjob", R"({"Items":{"k":"from-var"}})").status, 200u);
-  auto body = batch_job("envjob", {"/bin/sh", "-c", "env | sort; cat local/a.txt secrets/b.txt secrets/c.txt"});
+  auto body =
+      batch_job("envjob", {"/bin/sh", "-c", "env | sort; cat local/a.txt secrets/b.txt secrets/c.txt"});
   body["Job"].as_object()["Meta"] = json::object{{"owner", "me"}};
   json::object& task = first_task(body);
   task["Env"] = json::object{{"FOO", "bar-${NOMAD_JOB_ID}"}};
@@ -155,8 +161,9 @@ TEST(TasksEnv, TaskEnvironmentTemplatesAndVaultSecrets) {
       json::object{{"EmbeddedTmpl", "a={{ env \"FOO\" }}\n"}, {"DestPath", "local/a.txt"}},
       json::object{{"EmbeddedTmpl", "{{ with nomadVar \"nomad/jobs/envjob\" }}b={{ .k }}{{ end }}\n"},
                    {"DestPath", "secrets/b.txt"}},
-      json::object{{"EmbeddedTmpl", "{{ with secret \"kv/data/registry\" }}c={{ .Data.data.password }}{{ end }}\n"},
-                   {"DestPath", "secrets/c.txt"}},
+      json::object{
+          {"EmbeddedTmpl", "{{ with secret \"kv/data/registry\" }}c={{ .Data.data.password }}{{ end }}\n"},
+          {"DestPath", "secrets/c.txt"}},
   };
   register_job(client, body);
   const std::string id = wait_first_alloc(client, "envjob");
@@ -182,8 +189,10 @@ TEST(TasksVolumes, HostVolumeIsMappedToItsLocalDirectory) {
   const SimClient client(sim.address());
   auto body = batch_job("vol", {"/bin/sh", "-c", "echo stored > cache/file"});
   json::object& group = body["Job"].as_object()["TaskGroups"].as_array()[0].as_object();
-  group["Volumes"] = json::object{{"cache", json::object{{"Name", "cache"}, {"Type", "host"}, {"Source", "cache"}}}};
-  first_task(body)["VolumeMounts"] = json::array{json::object{{"Volume", "cache"}, {"Destination", "/cache"}}};
+  group["Volumes"] =
+      json::object{{"cache", json::object{{"Name", "cache"}, {"Type", "host"}, {"Source", "cache"}}}};
+  first_task(body)["VolumeMounts"] =
+      json::array{json::object{{"Volume", "cache"}, {"Destination", "/cache"}}};
   register_job(client, body);
   const std::string id = wait_first_alloc(client, "vol");
   EXPECT_EQ(wait_alloc(client, id, alloc_terminal).at("ClientStatus").as_string(), "complete");
@@ -194,7 +203,8 @@ TEST(TasksVolumes, HostVolumeIsMappedToItsLocalDirectory) {
 }
 
 TEST_F(Tasks, TaskUserIsHonouredWhenRoot) {
-  ASSERT_EQ(::geteuid(), 0u) << "this test needs root: the simulator only switches users when it runs as root";
+  ASSERT_EQ(::geteuid(), 0u)
+      << "this test needs root: the simulator only switches users when it runs as root";
   auto body = batch_job("user", {"/bin/sh", "-c", "id -u; echo x > $NOMAD_TASK_DIR/w"});
   first_task(body)["User"] = "nobody";
   register_job(client_, body);
@@ -207,23 +217,30 @@ TEST_F(Tasks, PlacementFailuresGiveBlockedEvalWithFailedTGAllocs) {
   auto body = batch_job("nodrv", {"/bin/true"});
   first_task(body)["Driver"] = "qemu";
   const json::object reg = register_job(client_, body);
-  const json::object eval = client_.get("/v1/evaluation/" + std::string(reg.at("EvalID").as_string())).json().as_object();
+  const json::object eval =
+      client_.get("/v1/evaluation/" + std::string(reg.at("EvalID").as_string())).json().as_object();
   EXPECT_EQ(eval.at("Status").as_string(), "complete");
-  EXPECT_EQ(eval.at("FailedTGAllocs").at("g").at("ConstraintFiltered").at("missing drivers").to_number<int>(), 1);
+  EXPECT_EQ(eval.at("FailedTGAllocs").at("g").at("ConstraintFiltered").at("missing drivers").to_number<int>(),
+            1);
   const std::string blocked_id(eval.at("BlockedEval").as_string());
   ASSERT_FALSE(blocked_id.empty());
   EXPECT_EQ(client_.get("/v1/evaluation/" + blocked_id).json().at("Status").as_string(), "blocked");
   EXPECT_EQ(client_.get("/v1/job/nodrv/allocations").body, "[]");
   EXPECT_EQ(client_.get("/v1/job/nodrv").json().at("Status").as_string(), "pending");
-  EXPECT_EQ(client_.get("/v1/job/nodrv/summary").json().at("Summary").at("g").at("Queued").to_number<int>(), 1);
+  EXPECT_EQ(client_.get("/v1/job/nodrv/summary").json().at("Summary").at("g").at("Queued").to_number<int>(),
+            1);
 
   auto vol = batch_job("novol", {"/bin/true"});
   vol["Job"].as_object()["TaskGroups"].as_array()[0].as_object()["Volumes"] =
       json::object{{"data", json::object{{"Type", "host"}, {"Source", "absent"}}}};
   const json::object reg2 = register_job(client_, vol);
-  const json::object eval2 = client_.get("/v1/evaluation/" + std::string(reg2.at("EvalID").as_string())).json().as_object();
-  EXPECT_TRUE(eval2.at("FailedTGAllocs").at("g").at("ConstraintFiltered").as_object().contains(
-      "missing compatible host volumes"));
+  const json::object eval2 =
+      client_.get("/v1/evaluation/" + std::string(reg2.at("EvalID").as_string())).json().as_object();
+  EXPECT_TRUE(eval2.at("FailedTGAllocs")
+                  .at("g")
+                  .at("ConstraintFiltered")
+                  .as_object()
+                  .contains("missing compatible host volumes"));
 }
 
 TEST_F(Tasks, MissingCommandIsFailedValidation) {

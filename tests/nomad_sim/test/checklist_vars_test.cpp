@@ -1,8 +1,8 @@
 // Checklist point 9: Variables CAS/409 bodies, 204 delete, locks with TTL/LockDelay strings.
-#include <gtest/gtest.h>
-
 #include <future>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "tests/nomad_sim/test/sim_client.hpp"
 #include "tests/nomad_sim/test/sim_process.hpp"
@@ -39,7 +39,8 @@ TEST_F(Vars, Checklist09_CasConflictIs409WithTheCurrentVariable) {
                                     R"({"Items":{"state":"BUILDING"}})");
   EXPECT_EQ(ok.status, 200u);
   EXPECT_GT(ok.json().at("ModifyIndex").to_number<std::uint64_t>(), index);
-  EXPECT_EQ(client_.get("/v1/var/nomad-build/jobs/j1").json().at("Items").at("state").as_string(), "BUILDING");
+  EXPECT_EQ(client_.get("/v1/var/nomad-build/jobs/j1").json().at("Items").at("state").as_string(),
+            "BUILDING");
   EXPECT_EQ(client_.put("/v1/var/nomad-build/jobs/j2?cas=0", R"({"Items":{"a":"b"}})").status, 200u);
 
   EXPECT_EQ(client_.put("/v1/var/x", R"({"Items":{}})").body, "variable missing required Items object");
@@ -62,7 +63,8 @@ TEST_F(Vars, Checklist09_DeleteIs204AndCasChecked) {
 }
 
 TEST_F(Vars, Checklist09_LockAcquireTwiceRenewRelease) {
-  const HttpResult first = client_.put("/v1/var/locks/leader?lock-acquire", R"({"Lock":{"TTL":"15s","LockDelay":"20s"}})");
+  const HttpResult first =
+      client_.put("/v1/var/locks/leader?lock-acquire", R"({"Lock":{"TTL":"15s","LockDelay":"20s"}})");
   ASSERT_EQ(first.status, 200u) << first.body;
   const json::object lock = first.json().at("Lock").as_object();
   EXPECT_EQ(lock.at("TTL").as_string(), "15s");
@@ -74,20 +76,28 @@ TEST_F(Vars, Checklist09_LockAcquireTwiceRenewRelease) {
   EXPECT_EQ(second.status, 409u);
   EXPECT_EQ(second.json().at("Lock").at("ID").as_string(), id);
 
-  EXPECT_EQ(client_.put("/v1/var/locks/leader", R"({"Items":{"a":"b"}})").status, 409u);  // locked, no lock ID
-  EXPECT_EQ(client_.put("/v1/var/locks/leader?lock-acquire&lock-release", "{}").body, "multiple lock operations");
-  EXPECT_EQ(client_.put("/v1/var/locks/leader?lock-renew&cas=3", "{}").body, "CAS can't be used with lock operations");
+  EXPECT_EQ(client_.put("/v1/var/locks/leader", R"({"Items":{"a":"b"}})").status,
+            409u);  // locked, no lock ID
+  EXPECT_EQ(client_.put("/v1/var/locks/leader?lock-acquire&lock-release", "{}").body,
+            "multiple lock operations");
+  EXPECT_EQ(client_.put("/v1/var/locks/leader?lock-renew&cas=3", "{}").body,
+            "CAS can't be used with lock operations");
 
-  const HttpResult renew = client_.put("/v1/var/locks/leader?lock-renew", R"({"Lock":{"ID":")" + id + R"("}})");
+  const HttpResult renew =
+      client_.put("/v1/var/locks/leader?lock-renew", R"({"Lock":{"ID":")" + id + R"("}})");
   EXPECT_EQ(renew.status, 200u);
   EXPECT_FALSE(renew.json().as_object().contains("Items"));
   EXPECT_EQ(client_.put("/v1/var/locks/leader?lock-renew", R"({"Lock":{"ID":"wrong"}})").status, 409u);
-  EXPECT_EQ(client_.put("/v1/var/locks/leader?lock-release", R"({"Items":{"a":"b"},"Lock":{"ID":")" + id + R"("}})").body,
-            "lock release operation doesn't take variable items");
-  const HttpResult released = client_.put("/v1/var/locks/leader?lock-release", R"({"Lock":{"ID":")" + id + R"("}})");
+  EXPECT_EQ(
+      client_.put("/v1/var/locks/leader?lock-release", R"({"Items":{"a":"b"},"Lock":{"ID":")" + id + R"("}})")
+          .body,
+      "lock release operation doesn't take variable items");
+  const HttpResult released =
+      client_.put("/v1/var/locks/leader?lock-release", R"({"Lock":{"ID":")" + id + R"("}})");
   EXPECT_EQ(released.status, 200u);
   EXPECT_FALSE(released.json().as_object().contains("Lock"));
-  const HttpResult unlocked = client_.put("/v1/var/locks/leader?lock-renew", R"({"Lock":{"ID":")" + id + R"("}})");
+  const HttpResult unlocked =
+      client_.put("/v1/var/locks/leader?lock-renew", R"({"Lock":{"ID":")" + id + R"("}})");
   EXPECT_EQ(unlocked.status, 409u);
   EXPECT_EQ(unlocked.body, "variable doesn't hold a lock");
   const HttpResult again = client_.put("/v1/var/locks/leader?lock-acquire", R"({"Lock":{"TTL":"1m"}})");
@@ -97,7 +107,8 @@ TEST_F(Vars, Checklist09_LockAcquireTwiceRenewRelease) {
 }
 
 TEST_F(Vars, BlockingReadOfVariableWakesOnWrite) {
-  const std::uint64_t index = client_.put("/v1/var/w", R"({"Items":{"n":"1"}})").json().at("ModifyIndex").to_number<std::uint64_t>();
+  const std::uint64_t index =
+      client_.put("/v1/var/w", R"({"Items":{"n":"1"}})").json().at("ModifyIndex").to_number<std::uint64_t>();
   auto blocked = std::async(std::launch::async, [&] {
     return client_.get("/v1/var/w?index=" + std::to_string(index) + "&wait=10s");
   });

@@ -1,10 +1,10 @@
 // The /sim/ control API: error windows, refused connections, latency, lost allocations, placement
 // failures with blocked evaluations, and per-endpoint request counts.
-#include <gtest/gtest.h>
-#include <signal.h>
-
 #include <chrono>
+#include <signal.h>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "tests/nomad_sim/test/sim_client.hpp"
 #include "tests/nomad_sim/test/sim_process.hpp"
@@ -20,7 +20,9 @@ class Faults : public ::testing::Test {
   SimProcess sim_;
   SimClient client_{sim_.address()};
 
-  void fault(const std::string& body) { ASSERT_EQ(client_.request("POST", "/sim/faults", body).status, 200u) << body; }
+  void fault(const std::string& body) {
+    ASSERT_EQ(client_.request("POST", "/sim/faults", body).status, 200u) << body;
+  }
 };
 
 TEST_F(Faults, Error500WindowThenRecovery) {
@@ -59,9 +61,11 @@ TEST_F(Faults, AddedLatency) {
 }
 
 TEST_F(Faults, LoseAllocationKillsItsProcessAndMarksItLost) {
-  register_job(client_, batch_job("lost", {"/bin/sh", "-c", "echo $$ > $NOMAD_ALLOC_DIR/pid; exec sleep 60"}));
+  register_job(client_,
+               batch_job("lost", {"/bin/sh", "-c", "echo $$ > $NOMAD_ALLOC_DIR/pid; exec sleep 60"}));
   const std::string id = wait_first_alloc(client_, "lost");
-  wait_alloc(client_, id, [](const json::object& a) { return a.at("ClientStatus").as_string() == "running"; });
+  wait_alloc(client_, id,
+             [](const json::object& a) { return a.at("ClientStatus").as_string() == "running"; });
   std::string pid_text;
   for (int i = 0; i < 100 && pid_text.empty(); ++i) {
     pid_text = client_.get("/v1/client/fs/cat/" + id + "?path=alloc/pid").body;
@@ -95,7 +99,8 @@ TEST_F(Faults, LoseAllocationKillsItsProcessAndMarksItLost) {
 TEST_F(Faults, FailPlacementGivesBlockedEvalUntilCleared) {
   fault(R"({"fail_placement":-1})");
   const json::object reg = register_job(client_, batch_job("blocked", {"/bin/true"}));
-  const json::object eval = client_.get("/v1/evaluation/" + std::string(reg.at("EvalID").as_string())).json().as_object();
+  const json::object eval =
+      client_.get("/v1/evaluation/" + std::string(reg.at("EvalID").as_string())).json().as_object();
   EXPECT_EQ(eval.at("FailedTGAllocs").at("g").at("NodesExhausted").to_number<int>(), 1);
   const std::string blocked_id(eval.at("BlockedEval").as_string());
   EXPECT_EQ(client_.get("/v1/evaluation/" + blocked_id).json().at("Status").as_string(), "blocked");
@@ -111,9 +116,15 @@ TEST_F(Faults, FailPlacementGivesBlockedEvalUntilCleared) {
 
   fault(R"({"fail_placement":1})");
   const json::object once = register_job(client_, batch_job("once-blocked", {"/bin/true"}));
-  EXPECT_FALSE(client_.get("/v1/evaluation/" + std::string(once.at("EvalID").as_string())).json().at("FailedTGAllocs").is_null());
+  EXPECT_FALSE(client_.get("/v1/evaluation/" + std::string(once.at("EvalID").as_string()))
+                   .json()
+                   .at("FailedTGAllocs")
+                   .is_null());
   const json::object next = register_job(client_, batch_job("placed", {"/bin/true"}));
-  EXPECT_TRUE(client_.get("/v1/evaluation/" + std::string(next.at("EvalID").as_string())).json().at("FailedTGAllocs").is_null());
+  EXPECT_TRUE(client_.get("/v1/evaluation/" + std::string(next.at("EvalID").as_string()))
+                  .json()
+                  .at("FailedTGAllocs")
+                  .is_null());
 }
 
 TEST_F(Faults, StatsCountRequestsPerEndpoint) {

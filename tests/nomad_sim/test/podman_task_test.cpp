@@ -14,10 +14,12 @@ constexpr const char* k_builder = "nomad-sim-bb-build";
 
 void build_busybox_image() {
   run_command({"buildah", "rm", k_builder});
-  ASSERT_EQ(run_command({"buildah", "from", "--name", k_builder, "scratch"}), 0) << "buildah from scratch failed";
+  ASSERT_EQ(run_command({"buildah", "from", "--name", k_builder, "scratch"}), 0)
+      << "buildah from scratch failed";
   ASSERT_EQ(run_command({"buildah", "copy", k_builder, "/bin/busybox", "/bin/busybox"}), 0)
       << "copying /bin/busybox (busybox-static) into the image failed";
-  ASSERT_EQ(run_command({"buildah", "commit", "-q", "--rm", k_builder, k_image}), 0) << "buildah commit failed";
+  ASSERT_EQ(run_command({"buildah", "commit", "-q", "--rm", k_builder, k_image}), 0)
+      << "buildah commit failed";
 }
 
 TEST(PodmanTask, DockerDriverTaskRunsInPodmanWithAllocDirsAndExitCode) {
@@ -30,7 +32,8 @@ TEST(PodmanTask, DockerDriverTaskRunsInPodmanWithAllocDirsAndExitCode) {
   task["Config"] = json::object{
       {"image", k_image},
       {"command", "/bin/busybox"},
-      {"args", json::array{"sh", "-c", "echo in-container $NOMAD_JOB_ID $NOMAD_TASK_DIR; cat /local/x; exit 4"}}};
+      {"args",
+       json::array{"sh", "-c", "echo in-container $NOMAD_JOB_ID $NOMAD_TASK_DIR; cat /local/x; exit 4"}}};
   task["Templates"] = json::array{json::object{{"EmbeddedTmpl", "templated\n"}, {"DestPath", "local/x"}}};
   register_job(client, body);
   const std::string id = wait_first_alloc(client, "ctr");

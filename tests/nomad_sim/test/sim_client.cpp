@@ -1,10 +1,11 @@
 #include "tests/nomad_sim/test/sim_client.hpp"
 
+#include <functional>
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
-#include <functional>
 
 namespace nbs::nomad_sim::test {
 
@@ -66,7 +67,8 @@ boost::json::value HttpResult::json() const {
   return ec ? boost::json::value(nullptr) : v;
 }
 
-SimClient::SimClient(std::string address, std::string token) : address_(std::move(address)), token_(std::move(token)) {}
+SimClient::SimClient(std::string address, std::string token)
+    : address_(std::move(address)), token_(std::move(token)) {}
 
 HttpResult SimClient::request(const std::string& method, const std::string& target, const std::string& body,
                               const std::map<std::string, std::string>& headers) const {

@@ -2,15 +2,16 @@
 // jobs/ Nomad client on purpose: the two share no code). One connection per request.
 #pragma once
 
-#include <boost/json.hpp>
 #include <chrono>
 #include <map>
 #include <string>
 
+#include <boost/json.hpp>
+
 namespace nbs::nomad_sim::test {
 
 struct HttpResult {
-  unsigned status = 0;  // 0: the connection failed (error in `body`)
+  unsigned status = 0;                         // 0: the connection failed (error in `body`)
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
 
@@ -25,7 +26,9 @@ class SimClient {
   HttpResult request(const std::string& method, const std::string& target, const std::string& body = "",
                      const std::map<std::string, std::string>& headers = {}) const;
   HttpResult get(const std::string& target) const { return request("GET", target); }
-  HttpResult put(const std::string& target, const std::string& body) const { return request("PUT", target, body); }
+  HttpResult put(const std::string& target, const std::string& body) const {
+    return request("PUT", target, body);
+  }
   HttpResult del(const std::string& target) const { return request("DELETE", target); }
 
   // Raw bytes of a streamed (chunked) response read for `duration`, then the client hangs up.

@@ -1,14 +1,13 @@
 #include "tests/nomad_sim/test/sim_process.hpp"
 
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <fstream>
+#include <signal.h>
 #include <stdexcept>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 namespace nbs::nomad_sim::test {
 
@@ -34,7 +33,8 @@ SimProcess::SimProcess(std::vector<std::string> extra_args) {
   // Tasks that run as another user must be able to reach their alloc dir below it.
   std::filesystem::permissions(work_dir_, std::filesystem::perms(0755));
   data_dir_ = work_dir_ / "data";
-  std::vector<std::string> args = {NOMAD_SIM_BINARY, "--listen", "127.0.0.1:0", "--data-dir", data_dir_.string()};
+  std::vector<std::string> args = {NOMAD_SIM_BINARY, "--listen", "127.0.0.1:0", "--data-dir",
+                                   data_dir_.string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   const std::string log = (work_dir_ / "sim.log").string();
   auto argv = c_argv(args);

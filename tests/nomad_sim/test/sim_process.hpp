@@ -2,10 +2,9 @@
 // SIGTERM + reap on destruction. The binary path comes from the NOMAD_SIM_BINARY compile definition.
 #pragma once
 
-#include <sys/types.h>
-
 #include <filesystem>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace nbs::nomad_sim::test {

@@ -1,9 +1,9 @@
 #include "tests/nomad_sim/test/test_util.hpp"
 
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
-
-#include <thread>
 
 namespace nbs::nomad_sim::test {
 
@@ -21,7 +21,8 @@ json::object batch_job(const std::string& id, const std::vector<std::string>& ar
                      {"RestartPolicy", json::object{{"Attempts", 0}, {"Mode", "fail"}}},
                      {"ReschedulePolicy", json::object{{"Attempts", 0}, {"Unlimited", false}}},
                      {"Tasks", json::array{std::move(task)}}};
-  return json::object{{"Job", json::object{{"ID", id}, {"Type", "batch"}, {"TaskGroups", json::array{std::move(group)}}}}};
+  return json::object{
+      {"Job", json::object{{"ID", id}, {"Type", "batch"}, {"TaskGroups", json::array{std::move(group)}}}}};
 }
 
 json::object& first_task(json::object& body) {
@@ -35,7 +36,8 @@ json::object register_job(const SimClient& client, const json::object& body) {
   return v.is_object() ? v.get_object() : json::object{};
 }
 
-std::string wait_first_alloc(const SimClient& client, const std::string& job_id, std::chrono::milliseconds timeout) {
+std::string wait_first_alloc(const SimClient& client, const std::string& job_id,
+                             std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     const json::value v = client.get("/v1/job/" + path_escape(job_id) + "/allocations").json();
@@ -48,7 +50,8 @@ std::string wait_first_alloc(const SimClient& client, const std::string& job_id,
 }
 
 json::object wait_alloc(const SimClient& client, const std::string& alloc_id,
-                        const std::function<bool(const json::object&)>& done, std::chrono::milliseconds timeout) {
+                        const std::function<bool(const json::object&)>& done,
+                        std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   json::object last;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -61,7 +64,8 @@ json::object wait_alloc(const SimClient& client, const std::string& alloc_id,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ADD_FAILURE() << "allocation " << alloc_id << " did not reach the expected state; last: " << json::serialize(last);
+  ADD_FAILURE() << "allocation " << alloc_id
+                << " did not reach the expected state; last: " << json::serialize(last);
   return last;
 }
 
@@ -131,8 +135,9 @@ std::string decode_frames(const std::string& body, std::vector<json::object>* fr
     if (const json::value* d = f.if_contains("Data")) {
       const std::string b64(d->as_string());
       std::string raw(b64.size(), '\0');
-      const int len = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(raw.data()),
-                                      reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
+      const int len =
+          EVP_DecodeBlock(reinterpret_cast<unsigned char*>(raw.data()),
+                          reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
       std::size_t pad = 0;
       for (auto it = b64.rbegin(); it != b64.rend() && *it == '='; ++it) {
         ++pad;

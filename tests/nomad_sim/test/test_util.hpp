@@ -1,11 +1,12 @@
 // Job bodies and waits shared by the simulator's tests.
 #pragma once
 
-#include <boost/json.hpp>
 #include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <boost/json.hpp>
 
 #include "tests/nomad_sim/test/sim_client.hpp"
 

@@ -1,9 +1,9 @@
 // The exported JSON Schema and the parser must describe the same fields: every schema property is a
 // field the parser reads, and every field the parser accepts is in the schema.
-#include <gtest/gtest.h>
+#include <set>
 
 #include <boost/json.hpp>
-#include <set>
+#include <gtest/gtest.h>
 
 #include "common/job_request_parser.hpp"
 
@@ -121,7 +121,8 @@ TEST(JobRequestSchemaTest, EveryFieldTheParserAcceptsIsInTheSchema) {
   // ...and every key in it, at every depth, is a schema property (maps' own keys excepted).
   std::set<std::string> request_paths;
   collect_paths(json::object{{"properties", json::object{}}}, "", request_paths);
-  std::function<void(const json::object&, const std::string&)> walk = [&](const json::object& o, const std::string& p) {
+  std::function<void(const json::object&, const std::string&)> walk = [&](const json::object& o,
+                                                                          const std::string& p) {
     for (const auto& kv : o) {
       const std::string path = p.empty() ? std::string(kv.key()) : p + "." + std::string(kv.key());
       EXPECT_TRUE(schema_paths.count(path)) << path << " is accepted but not in the schema";
@@ -129,7 +130,8 @@ TEST(JobRequestSchemaTest, EveryFieldTheParserAcceptsIsInTheSchema) {
                           path.ends_with("webhook_headers");
       if (kv.value().is_object() && !is_map) {
         walk(kv.value().as_object(), path);
-      } else if (kv.value().is_array() && !kv.value().as_array().empty() && kv.value().as_array()[0].is_object()) {
+      } else if (kv.value().is_array() && !kv.value().as_array().empty() &&
+                 kv.value().as_array()[0].is_object()) {
         walk(kv.value().as_array()[0].as_object(), path + "[0]");
       }
     }

@@ -8,13 +8,16 @@
 namespace nbs {
 namespace {
 
-SystemTime fixed_time() { return *parse_utc("2026-11-26T18:54:44.123Z"); }
+SystemTime fixed_time() {
+  return *parse_utc("2026-11-26T18:54:44.123Z");
+}
 
 // Collects what a writer prints.
 struct Captured {
   std::string text;
   PhaseLogWriter writer(LogFormat format) {
-    return PhaseLogWriter([this](std::string_view line) { text += line; }, "job-1", "build", format, fixed_time);
+    return PhaseLogWriter([this](std::string_view line) { text += line; }, "job-1", "build", format,
+                          fixed_time);
   }
 };
 

@@ -1,15 +1,19 @@
 // Each rule of jobs/nomad/alloc_state.hpp, with allocation JSON shaped like ref/nomad-api.md §2.5–2.7.
+#include "jobs/nomad/alloc_state.hpp"
+
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
-
-#include "jobs/nomad/alloc_state.hpp"
 
 namespace nbs::jobs::nomad {
 namespace {
 namespace json = boost::json;
 
-Allocation alloc(std::string_view text) { return allocation_from_json(json::parse(text).as_object()); }
-Evaluation eval(std::string_view text) { return evaluation_from_json(json::parse(text).as_object()); }
+Allocation alloc(std::string_view text) {
+  return allocation_from_json(json::parse(text).as_object());
+}
+Evaluation eval(std::string_view text) {
+  return evaluation_from_json(json::parse(text).as_object());
+}
 JobInfo job(std::string_view status, std::vector<std::string> groups, bool stop = false) {
   JobInfo j;
   j.id = "nbs-x-build";
@@ -59,7 +63,8 @@ TEST(AllocState, Rule3ExitCodeAndMessageOfTheFailingTask) {
 }
 
 TEST(AllocState, Rule3OomAndSignalAreReported) {
-  auto a = alloc(R"({"TaskGroup":"build","ClientStatus":"failed","TaskStates":{"runner":{"State":"dead","Failed":true,
+  auto a = alloc(
+      R"({"TaskGroup":"build","ClientStatus":"failed","TaskStates":{"runner":{"State":"dead","Failed":true,
     "Events":[{"Type":"Started"},{"Type":"Terminated","ExitCode":137,"Signal":9,
       "Details":{"exit_code":"137","signal":"9","oom_killed":"true"}}]}}})");
   auto obs = observe_phase({job("dead", {"build"}), {a}, {}});
@@ -67,7 +72,8 @@ TEST(AllocState, Rule3OomAndSignalAreReported) {
 }
 
 TEST(AllocState, Rule3DriverFailureWithoutExit) {
-  auto a = alloc(R"({"TaskGroup":"cmd-0","ClientStatus":"failed","TaskStates":{"cmd-0":{"State":"dead","Failed":true,
+  auto a = alloc(
+      R"({"TaskGroup":"cmd-0","ClientStatus":"failed","TaskStates":{"cmd-0":{"State":"dead","Failed":true,
     "Events":[{"Type":"Received"},{"Type":"Driver Failure","DisplayMessage":"Failed to pull `img`: not found",
       "Details":{"driver_error":"Failed to pull `img`: not found"}},
       {"Type":"Not Restarting","DisplayMessage":"Error was unrecoverable"}]}}})");
@@ -90,13 +96,15 @@ TEST(AllocState, Rule3AKilledTaskHasNotSucceeded) {
 }
 
 TEST(AllocState, Rule3RunningAndPending) {
-  auto running = alloc(R"({"TaskGroup":"build","ClientStatus":"running","TaskStates":{"runner":{"State":"running",
+  auto running =
+      alloc(R"({"TaskGroup":"build","ClientStatus":"running","TaskStates":{"runner":{"State":"running",
     "StartedAt":"2026-01-02T03:04:05Z","FinishedAt":"0001-01-01T00:00:00Z","Events":[{"Type":"Started","DisplayMessage":"Task started by client"}]}}})");
   auto obs = observe_phase({job("running", {"build"}), {running}, {}});
   EXPECT_EQ(obs.state, PhaseState::running);
   EXPECT_TRUE(obs.started_at);
   EXPECT_FALSE(obs.finished_at);
-  auto pending = alloc(R"({"TaskGroup":"build","ClientStatus":"pending","TaskStates":{"runner":{"State":"pending",
+  auto pending =
+      alloc(R"({"TaskGroup":"build","ClientStatus":"pending","TaskStates":{"runner":{"State":"pending",
     "Events":[{"Type":"Received"},{"Type":"Driver","DisplayMessage":"Downloading image"}]}}})");
   auto p = observe_phase({job("pending", {"build"}), {pending}, {}});
   EXPECT_EQ(p.state, PhaseState::pending);
@@ -113,7 +121,8 @@ TEST(AllocState, Rule2TheNewestAllocationOfAGroupDecides) {
 }
 
 TEST(AllocState, Rule4LostAllocationMakesUnfinishedTasksLost) {
-  auto a = alloc(R"({"TaskGroup":"build","ClientStatus":"lost","ClientDescription":"alloc is lost since its node is down",
+  auto a = alloc(
+      R"({"TaskGroup":"build","ClientStatus":"lost","ClientDescription":"alloc is lost since its node is down",
     "TaskStates":{"runner":{"State":"running","Events":[{"Type":"Started"}]}}})");
   auto obs = observe_phase({job("pending", {"build"}), {a}, {}});
   EXPECT_EQ(obs.state, PhaseState::lost);
@@ -130,7 +139,8 @@ TEST(AllocState, Rule4UnknownClientCountsAsRunning) {
 }
 
 TEST(AllocState, Rule5BlockedEvaluationMakesTheGroupUnplaceable) {
-  auto complete = eval(R"({"ID":"e1","Status":"complete","TriggeredBy":"job-register","BlockedEval":"e2","CreateIndex":5,
+  auto complete =
+      eval(R"({"ID":"e1","Status":"complete","TriggeredBy":"job-register","BlockedEval":"e2","CreateIndex":5,
     "FailedTGAllocs":{"build":{"NodesEvaluated":2,"NodesFiltered":2,"NodesAvailable":{"dc1":2},
       "ConstraintFiltered":{"missing drivers":1,"missing compatible host volumes":1},"NodesExhausted":0}}})");
   auto blocked = eval(R"({"ID":"e2","Status":"blocked","TriggeredBy":"queued-allocs","CreateIndex":6})");
@@ -161,10 +171,13 @@ TEST(AllocState, Rule6StoppedOrDeadWithoutAllocationsFailed) {
 }
 
 TEST(AllocState, Rule7TheWorstGroupDecides) {
-  auto ok = alloc(R"({"TaskGroup":"cmd-0","CreateIndex":3,"ClientStatus":"complete","TaskStates":{"cmd-0":{"State":"dead",
+  auto ok = alloc(
+      R"({"TaskGroup":"cmd-0","CreateIndex":3,"ClientStatus":"complete","TaskStates":{"cmd-0":{"State":"dead",
     "Events":[{"Type":"Terminated","ExitCode":0}]}}})");
-  auto running = alloc(R"({"TaskGroup":"cmd-1","CreateIndex":4,"ClientStatus":"running","TaskStates":{"cmd-1":{"State":"running"}}})");
-  auto failed = alloc(R"({"TaskGroup":"entry-point","CreateIndex":5,"ClientStatus":"failed","TaskStates":{"entry-point":{"State":"dead","Failed":true,
+  auto running = alloc(
+      R"({"TaskGroup":"cmd-1","CreateIndex":4,"ClientStatus":"running","TaskStates":{"cmd-1":{"State":"running"}}})");
+  auto failed = alloc(
+      R"({"TaskGroup":"entry-point","CreateIndex":5,"ClientStatus":"failed","TaskStates":{"entry-point":{"State":"dead","Failed":true,
     "Events":[{"Type":"Terminated","ExitCode":1}]}}})");
   auto j = job("running", {"cmd-0", "cmd-1", "entry-point"});
   EXPECT_EQ(observe_phase({j, {ok, running}, {}}).state, PhaseState::running);

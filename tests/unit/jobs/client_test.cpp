@@ -81,7 +81,8 @@ TEST(NomadConfig, BadValuesNameTheVariable) {
 }
 
 TEST(NomadRetry, BackoffDoublesUpToTheCap) {
-  RetryPolicy p{.max_attempts = 10, .initial_delay = std::chrono::milliseconds(100),
+  RetryPolicy p{.max_attempts = 10,
+                .initial_delay = std::chrono::milliseconds(100),
                 .max_delay = std::chrono::milliseconds(1000)};
   EXPECT_EQ(backoff_delay(p, 1).count(), 100);
   EXPECT_EQ(backoff_delay(p, 2).count(), 200);
@@ -96,7 +97,8 @@ TEST(NomadClient, RequestsCarryTokenNamespaceRegionAndBlockingParameters) {
   config.namespace_name = "builds";
   config.region = "eu";
   Harness h(config);
-  h.transport->answer(200, "[]", {{"X-Nomad-Index", "42"}, {"X-Nomad-KnownLeader", "true"}, {"X-Nomad-LastContact", "7"}});
+  h.transport->answer(
+      200, "[]", {{"X-Nomad-Index", "42"}, {"X-Nomad-KnownLeader", "true"}, {"X-Nomad-LastContact", "7"}});
   Jobs jobs(h.client);
   auto listed = jobs.list({.index = 41, .wait = std::chrono::seconds(5), .prefix = "nbs-a/b"});
   ASSERT_TRUE(listed) << listed.error().message;
@@ -106,7 +108,9 @@ TEST(NomadClient, RequestsCarryTokenNamespaceRegionAndBlockingParameters) {
   ASSERT_EQ(h.transport->requests.size(), 1u);
   const auto& r = h.transport->requests[0];
   EXPECT_EQ(r.method, "GET");
-  EXPECT_EQ(r.url, "http://127.0.0.1:4646/v1/jobs?meta=true&index=41&wait=5000ms&prefix=nbs-a%2Fb&namespace=builds&region=eu");
+  EXPECT_EQ(r.url,
+            "http://127.0.0.1:4646/v1/"
+            "jobs?meta=true&index=41&wait=5000ms&prefix=nbs-a%2Fb&namespace=builds&region=eu");
   ASSERT_EQ(r.headers.size(), 1u);
   EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>{"X-Nomad-Token", "tok"}));
   // A blocking query must outlast its wait (plus Nomad's jitter of wait/16).
@@ -188,7 +192,8 @@ TEST(NomadClient, EnforceRegisterSendsTheIndexAndReportsAClashAsConflict) {
 
 TEST(NomadClient, DeregisterWithPurge) {
   Harness h;
-  h.transport->answer(200, R"({"EvalID":"e1","EvalCreateIndex":9,"JobModifyIndex":9})", {{"X-Nomad-Index", "9"}});
+  h.transport->answer(200, R"({"EvalID":"e1","EvalCreateIndex":9,"JobModifyIndex":9})",
+                      {{"X-Nomad-Index", "9"}});
   Jobs jobs(h.client);
   auto r = jobs.deregister("j", Purge::yes);
   ASSERT_TRUE(r);
@@ -200,7 +205,8 @@ TEST(NomadClient, DeregisterWithPurge) {
 
 TEST(NomadVariables, CasConflictHandsBackTheCurrentValue) {
   Harness h;
-  h.transport->answer(409, R"({"Namespace":"default","Path":"nomad-build/jobs/a","ModifyIndex":12,"Items":{"k":"v2"}})");
+  h.transport->answer(
+      409, R"({"Namespace":"default","Path":"nomad-build/jobs/a","ModifyIndex":12,"Items":{"k":"v2"}})");
   Variables vars(h.client);
   std::optional<Variable> current;
   auto w = vars.write(Variable{.path = "nomad-build/jobs/a", .items = {{"k", "v3"}}}, 11, {}, &current);
@@ -221,7 +227,8 @@ TEST(NomadVariables, LockTtlsAreGoDurationStrings) {
   ASSERT_TRUE(v->lock);
   EXPECT_EQ(v->lock->id, "abc");
   EXPECT_EQ(h.transport->requests[0].url, "http://127.0.0.1:4646/v1/var/l?lock-acquire");
-  EXPECT_NE(h.transport->requests[0].body.find(R"("Lock":{"TTL":"15s","LockDelay":"10s"})"), std::string::npos);
+  EXPECT_NE(h.transport->requests[0].body.find(R"("Lock":{"TTL":"15s","LockDelay":"10s"})"),
+            std::string::npos);
 }
 
 TEST(Base64, RoundTripsEveryLength) {

@@ -1,7 +1,8 @@
+#include "jobs/nomad/frame_decoder.hpp"
+
 #include <gtest/gtest.h>
 
 #include "jobs/nomad/base64.hpp"
-#include "jobs/nomad/frame_decoder.hpp"
 #include "jobs/nomad/fs.hpp"
 #include "jobs/nomad/log_tail.hpp"
 #include "tests/unit/jobs/testutil.hpp"
@@ -17,8 +18,9 @@ std::string frame(std::int64_t offset, std::string_view data, std::string_view f
 // A stream with heartbeats, a rotation and a brace inside the data (base64 hides it, but the File
 // name and event text are plain strings).
 std::string sample_stream() {
-  return frame(6, "hello\n", "alloc/logs/t.stdout.0") + "{}" + frame(12, "{world\n", "alloc/logs/t.stdout.0") +
-         "{}{}" + R"({"File":"alloc/logs/t.stdout.0","FileEvent":"file deleted"})" +
+  return frame(6, "hello\n", "alloc/logs/t.stdout.0") + "{}" +
+         frame(12, "{world\n", "alloc/logs/t.stdout.0") + "{}{}" +
+         R"({"File":"alloc/logs/t.stdout.0","FileEvent":"file deleted"})" +
          frame(4, "end\n", "alloc/logs/t.stdout.1");
 }
 
@@ -72,10 +74,12 @@ TEST(FrameDecoder, ByteByByte) {
 
 TEST(FrameDecoder, CountsOffsetsFromTheRequestedStart) {
   LogPosition last;
-  FrameDecoder d([&](const StreamFrame&, const LogPosition& p) -> Status {
-    last = p;
-    return {};
-  }, 100);
+  FrameDecoder d(
+      [&](const StreamFrame&, const LogPosition& p) -> Status {
+        last = p;
+        return {};
+      },
+      100);
   ASSERT_TRUE(d.feed(frame(105, "abcde", "alloc/logs/t.stdout.0")));
   EXPECT_EQ(last.file_offset, 105u);
   EXPECT_EQ(last.total, 5u);
@@ -131,17 +135,19 @@ TEST(FsLogs, FramedLogsReachTheSinkWithTheRightParameters) {
   h.transport->answer(200, sample_stream());
   Fs fs(h.client);
   std::string got;
-  auto stats = fs.logs({.alloc_id = "a1", .task = "runner", .type = "stderr", .origin = LogOrigin::end, .offset = 10},
-                       [&](std::string_view b, const LogPosition&) {
-                         got += b;
-                         return true;
-                       });
+  auto stats =
+      fs.logs({.alloc_id = "a1", .task = "runner", .type = "stderr", .origin = LogOrigin::end, .offset = 10},
+              [&](std::string_view b, const LogPosition&) {
+                got += b;
+                return true;
+              });
   ASSERT_TRUE(stats) << stats.error().message;
   EXPECT_EQ(got, "hello\n{world\nend\n");
   EXPECT_EQ(stats->data_bytes, 17u);
   EXPECT_EQ(stats->body_bytes, sample_stream().size());
   EXPECT_EQ(h.transport->requests[0].url,
-            "http://127.0.0.1:4646/v1/client/fs/logs/a1?task=runner&type=stderr&origin=end&offset=10&follow=false&plain=false");
+            "http://127.0.0.1:4646/v1/client/fs/logs/"
+            "a1?task=runner&type=stderr&origin=end&offset=10&follow=false&plain=false");
 }
 
 TEST(FsLogs, TheReaderCanStopEarly) {
@@ -161,7 +167,8 @@ TEST(FsLogs, MissingTaskIsNotFound) {
   testing::Harness h;
   h.transport->answer(404, "task \"t\" not started yet. No logs available");
   Fs fs(h.client);
-  auto stats = fs.logs({.alloc_id = "a1", .task = "t"}, [](std::string_view, const LogPosition&) { return true; });
+  auto stats =
+      fs.logs({.alloc_id = "a1", .task = "t"}, [](std::string_view, const LogPosition&) { return true; });
   ASSERT_FALSE(stats);
   EXPECT_EQ(stats.error().kind, ErrorKind::not_found);
 }

@@ -1,14 +1,13 @@
 // The Nomad client against tests/nomad_sim: EnforceIndex, blocking queries, a 50 MB log tailed with a
 // bounded buffer, Variables CAS and locks, retries through a 500 window, timeouts, tokens, keep-alive,
 // and allocation state from real (simulated) runs.
-#include <gtest/gtest.h>
+#include <filesystem>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
-#include <filesystem>
-
-#include <thread>
+#include <gtest/gtest.h>
 
 #include "common/http_client.hpp"
 #include "jobs/nomad/alloc_state.hpp"
@@ -68,7 +67,8 @@ class NomadSim : public ::testing::Test {
   }
 
   // Blocks on the job's allocations until one is terminal.
-  static Allocation wait_for_terminal(Client& c, const std::string& job_id, std::chrono::seconds limit = 60s) {
+  static Allocation wait_for_terminal(Client& c, const std::string& job_id,
+                                      std::chrono::seconds limit = 60s) {
     Jobs jobs(c);
     std::uint64_t index = 0;
     const auto deadline = Clock::now() + limit;
@@ -200,7 +200,8 @@ TEST_F(NomadSim, LogsFramedAndPlainFromTheStart) {
   EXPECT_EQ(framed.substr(0, 4), "1\n2\n");
   EXPECT_EQ(f->position.total, framed.size());
   EXPECT_EQ(f->position.file, "alloc/logs/t.stdout.0");
-  auto missing = fs.logs({.alloc_id = alloc.id, .task = "nope"}, [](std::string_view, const LogPosition&) { return true; });
+  auto missing = fs.logs({.alloc_id = alloc.id, .task = "nope"},
+                         [](std::string_view, const LogPosition&) { return true; });
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().kind, ErrorKind::internal);
 }
@@ -346,7 +347,8 @@ TEST_F(NomadSim, BodyCapAndStreaming) {
   ASSERT_TRUE(jobs.register_job(raw_exec_job("nbs-cap-build", "/usr/bin/seq", {"1", "100000"})));
   const Allocation alloc = wait_for_terminal(c, "nbs-cap-build");
   auto http = BlockingHttpClient::create();
-  const std::string url = sim_->address() + "/v1/client/fs/logs/" + alloc.id + "?task=t&type=stdout&plain=true";
+  const std::string url =
+      sim_->address() + "/v1/client/fs/logs/" + alloc.id + "?task=t&type=stdout&plain=true";
   auto capped = (*http)->request({.url = url, .max_body = 1000});
   ASSERT_FALSE(capped);
   EXPECT_EQ(capped.error().kind, ErrorKind::internal);
@@ -384,7 +386,8 @@ TEST(NomadSimless, BadTlsFilesAreReportedAtConnect) {
   auto c = Client::connect(config);
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().kind, ErrorKind::invalid_argument);
-  EXPECT_EQ(c.error().message.rfind("tls.ca_file: cannot load /nonexistent/ca.pem", 0), 0u) << c.error().message;
+  EXPECT_EQ(c.error().message.rfind("tls.ca_file: cannot load /nonexistent/ca.pem", 0), 0u)
+      << c.error().message;
 }
 
 // Runs a command from an argv vector and waits; true when it exits 0.
@@ -411,13 +414,14 @@ class NomadSimTls : public NomadSim {
     dir_ = std::filesystem::temp_directory_path() / ("nbs-jobs-tls-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     const auto p = [&](const char* f) { return (dir_ / f).string(); };
-    ASSERT_TRUE(run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p("ca.key"), "-out",
-                     p("ca.pem"), "-days", "1", "-subj", "/CN=nbs test CA"}));
+    ASSERT_TRUE(run({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p("ca.key"),
+                     "-out", p("ca.pem"), "-days", "1", "-subj", "/CN=nbs test CA"}));
     ASSERT_TRUE(run({"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", p("server.key"), "-out",
                      p("server.csr"), "-subj", "/CN=server.global.nomad", "-addext",
                      "subjectAltName=DNS:server.global.nomad,DNS:localhost"}));
-    ASSERT_TRUE(run({"openssl", "x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
-                     "-CAcreateserial", "-out", p("server.pem"), "-days", "1", "-copy_extensions", "copyall"}));
+    ASSERT_TRUE(
+        run({"openssl", "x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
+             "-CAcreateserial", "-out", p("server.pem"), "-days", "1", "-copy_extensions", "copyall"}));
     start({"--tls-cert", p("server.pem"), "--tls-key", p("server.key")});
   }
   void TearDown() override {

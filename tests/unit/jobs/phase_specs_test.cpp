@@ -21,8 +21,9 @@ TEST(NomadJobId, RoundTripsEveryPhaseAndAttempt) {
 }
 
 TEST(NomadJobId, RejectsNamesThatAreNotPhases) {
-  for (const char* name : {"nbs-", "nbs-build", "nbs--build", "nbs-x-deploy", "nbs-x-build-1", "nbs-x-build-02",
-                           "nbs-x-build-y", "nbs-x-2", "web-x-build", "nbs-x-build/dispatch-1-ab", "nbs-other"}) {
+  for (const char* name :
+       {"nbs-", "nbs-build", "nbs--build", "nbs-x-deploy", "nbs-x-build-1", "nbs-x-build-02", "nbs-x-build-y",
+        "nbs-x-2", "web-x-build", "nbs-x-build/dispatch-1-ab", "nbs-other"}) {
     EXPECT_FALSE(parse_nomad_job_id(name)) << name;
   }
   const auto short_id = parse_nomad_job_id("nbs-x-build");

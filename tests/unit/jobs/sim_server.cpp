@@ -1,15 +1,14 @@
 #include "tests/unit/jobs/sim_server.hpp"
 
+#include <chrono>
+#include <cstdlib>
 #include <fcntl.h>
+#include <fstream>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <cstdlib>
-#include <fstream>
 #include <thread>
+#include <unistd.h>
 
 extern char** environ;  // NOLINT: the simulator inherits the test's environment
 
@@ -24,7 +23,8 @@ std::unique_ptr<SimServer> SimServer::start(const std::vector<std::string>& extr
     return nullptr;
   }
   s->dir_ = tmpl;
-  std::vector<std::string> args = {NOMAD_SIM, "--listen", "127.0.0.1:0", "--data-dir", (s->dir_ / "data").string()};
+  std::vector<std::string> args = {NOMAD_SIM, "--listen", "127.0.0.1:0", "--data-dir",
+                                   (s->dir_ / "data").string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   for (const auto& a : extra_args) {
     if (a == "--tls-cert") {

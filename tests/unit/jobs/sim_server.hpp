@@ -3,11 +3,10 @@
 // the simulator, as Nomad's api/ tests fork a real agent.
 #pragma once
 
-#include <sys/types.h>
-
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace nbs::jobs::nomad::testing {

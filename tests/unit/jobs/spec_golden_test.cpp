@@ -2,13 +2,13 @@
 // NBS_UPDATE_GOLDEN=1 rewrites them), and every key checked against the field names of Nomad's
 // OpenAPI document (golden/openapi_fields.txt, from extract_openapi_fields.py) plus the Nomad 1.10
 // fields that document lacks (ref/nomad-api.md §0, §3), and driver Config keys against ref §3.4.
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
 
 #include "common/job_request_parser.hpp"
 #include "jobs/specs/phase_specs.hpp"
@@ -20,23 +20,41 @@ namespace json = boost::json;
 const std::string k_golden = GOLDEN_DIR;
 
 // Fields of Nomad 1.10 missing from the stale OpenAPI document (ref/nomad-api.md §0 and §3.3).
-const std::set<std::string> k_additions = {
-    "Job.NodePool",           "Task.Identity",           "Task.Identities",        "Vault.Role",
-    "Vault.Cluster",          "Vault.DisableFile",       "Vault.AllowTokenExpiration", "Template.Once",
-    "Template.ErrMissingKey", "WorkloadIdentity.Name",   "WorkloadIdentity.Audience", "WorkloadIdentity.ChangeMode",
-    "WorkloadIdentity.ChangeSignal", "WorkloadIdentity.Env", "WorkloadIdentity.File", "WorkloadIdentity.Filepath",
-    "WorkloadIdentity.ServiceName", "WorkloadIdentity.TTL"};
+const std::set<std::string> k_additions = {"Job.NodePool",
+                                           "Task.Identity",
+                                           "Task.Identities",
+                                           "Vault.Role",
+                                           "Vault.Cluster",
+                                           "Vault.DisableFile",
+                                           "Vault.AllowTokenExpiration",
+                                           "Template.Once",
+                                           "Template.ErrMissingKey",
+                                           "WorkloadIdentity.Name",
+                                           "WorkloadIdentity.Audience",
+                                           "WorkloadIdentity.ChangeMode",
+                                           "WorkloadIdentity.ChangeSignal",
+                                           "WorkloadIdentity.Env",
+                                           "WorkloadIdentity.File",
+                                           "WorkloadIdentity.Filepath",
+                                           "WorkloadIdentity.ServiceName",
+                                           "WorkloadIdentity.TTL"};
 
 // Driver Config keys (ref/nomad-api.md §3.4), the subset a spec may use.
 const std::map<std::string, std::set<std::string>> k_driver_keys = {
     {"exec", {"command", "args", "pid_mode", "ipc_mode", "cap_add", "cap_drop", "work_dir"}},
-    {"raw_exec", {"command", "args", "work_dir", "cgroup_v1_override", "cgroup_v2_override", "oom_score_adj", "denied_envvars"}},
-    {"docker", {"image", "command", "args", "entrypoint", "work_dir", "network_mode", "auth", "auth_soft_fail", "force_pull",
-                "image_pull_timeout", "privileged", "volumes", "mount", "devices", "cap_add", "cap_drop", "labels",
-                "logging", "ports", "runtime", "shm_size", "ulimit", "security_opt", "hostname"}},
-    {"podman", {"image", "command", "args", "entrypoint", "working_dir", "volumes", "auth", "network_mode", "cap_add",
-                "cap_drop", "privileged", "devices", "tmpfs", "init", "labels", "force_pull", "image_pull_timeout",
-                "auth_soft_fail", "security_opt", "shm_size", "ulimit"}},
+    {"raw_exec",
+     {"command", "args", "work_dir", "cgroup_v1_override", "cgroup_v2_override", "oom_score_adj",
+      "denied_envvars"}},
+    {"docker", {"image",        "command", "args",           "entrypoint", "work_dir",
+                "network_mode", "auth",    "auth_soft_fail", "force_pull", "image_pull_timeout",
+                "privileged",   "volumes", "mount",          "devices",    "cap_add",
+                "cap_drop",     "labels",  "logging",        "ports",      "runtime",
+                "shm_size",     "ulimit",  "security_opt",   "hostname"}},
+    {"podman",
+     {"image",        "command",      "args",    "entrypoint", "working_dir",        "volumes",
+      "auth",         "network_mode", "cap_add", "cap_drop",   "privileged",         "devices",
+      "tmpfs",        "init",         "labels",  "force_pull", "image_pull_timeout", "auth_soft_fail",
+      "security_opt", "shm_size",     "ulimit"}},
 };
 const std::set<std::string> k_auth_keys = {"username", "password", "email", "server_address"};
 
@@ -54,9 +72,11 @@ std::set<std::string> openapi_fields() {
 
 // Schema of the objects under each key, where it differs from the key's own name.
 const std::map<std::string, std::string> k_child_schema = {
-    {"TaskGroups", "TaskGroup"}, {"Tasks", "Task"},          {"Constraints", "Constraint"},
-    {"Affinities", "Affinity"},  {"Devices", "RequestedDevice"}, {"Templates", "Template"},
-    {"Identities", "WorkloadIdentity"}, {"VolumeMounts", "VolumeMount"}, {"Volumes", "VolumeRequest"}};
+    {"TaskGroups", "TaskGroup"},        {"Tasks", "Task"},
+    {"Constraints", "Constraint"},      {"Affinities", "Affinity"},
+    {"Devices", "RequestedDevice"},     {"Templates", "Template"},
+    {"Identities", "WorkloadIdentity"}, {"VolumeMounts", "VolumeMount"},
+    {"Volumes", "VolumeRequest"}};
 const std::set<std::string> k_free_form = {"Meta", "Env"};
 
 void check_keys(const json::object& o, const std::string& schema, const std::set<std::string>& known,
@@ -238,13 +258,15 @@ TEST(SpecGolden, CleanupOnRawExecSecondAttempt) {
 
 TEST(SpecKeys, ATypoIsCaught) {
   std::vector<std::string> bad;
-  check_keys(json::parse(R"({"ID":"x","TaskGroups":[{"Name":"g","RestartPolicy":{"Attempt":0}}]})").as_object(), "Job",
-             openapi_fields(), bad);
+  check_keys(
+      json::parse(R"({"ID":"x","TaskGroups":[{"Name":"g","RestartPolicy":{"Attempt":0}}]})").as_object(),
+      "Job", openapi_fields(), bad);
   EXPECT_EQ(bad, std::vector<std::string>{"RestartPolicy.Attempt"});
   bad.clear();
-  check_keys(json::parse(R"({"Tasks":[{"Driver":"docker","Config":{"image":"x","work_dir":"/","workdir":"/"}}]})")
-                 .as_object(),
-             "TaskGroup", openapi_fields(), bad);
+  check_keys(
+      json::parse(R"({"Tasks":[{"Driver":"docker","Config":{"image":"x","work_dir":"/","workdir":"/"}}]})")
+          .as_object(),
+      "TaskGroup", openapi_fields(), bad);
   EXPECT_EQ(bad, std::vector<std::string>{"Config(docker).workdir"});
 }
 

@@ -20,7 +20,8 @@ class VariablesStoreSim : public ::testing::Test {
     store_ = open();
   }
 
-  std::unique_ptr<VariablesRecordStore> open(std::string root = std::string(VariablesRecordStore::k_default_root)) {
+  std::unique_ptr<VariablesRecordStore> open(
+      std::string root = std::string(VariablesRecordStore::k_default_root)) {
     auto s = VariablesRecordStore::from_env({{"NOMAD_ADDR", sim_->address()}}, std::move(root));
     EXPECT_TRUE(s) << s.error().message;
     return s ? std::move(*s) : nullptr;
@@ -50,7 +51,8 @@ TEST_F(VariablesStoreSim, CreateOnlyThenCheckAndSet) {
   auto twice = s.put("jobs/a", "x", 0);
   ASSERT_FALSE(twice);
   EXPECT_EQ(twice.error().kind, ErrorKind::conflict);
-  EXPECT_EQ(twice.error().message, "state store: jobs/a changed (index " + std::to_string(*created) + ", expected 0)");
+  EXPECT_EQ(twice.error().message,
+            "state store: jobs/a changed (index " + std::to_string(*created) + ", expected 0)");
 
   auto updated = s.put("jobs/a", R"({"status":"BUILDING"})", *created);
   ASSERT_TRUE(updated) << updated.error().message;
@@ -105,13 +107,15 @@ TEST_F(VariablesStoreSim, RejectsWhatNomadWouldRefuse) {
   auto dotted = s.put("jobs/a.json", "v", 0);
   ASSERT_FALSE(dotted);
   EXPECT_EQ(dotted.error().kind, ErrorKind::invalid_argument);
-  EXPECT_TRUE(dotted.error().message.starts_with("state store: invalid key 'jobs/a.json'")) << dotted.error().message;
+  EXPECT_TRUE(dotted.error().message.starts_with("state store: invalid key 'jobs/a.json'"))
+      << dotted.error().message;
   EXPECT_FALSE(s.get("/jobs/a"));
   EXPECT_FALSE(s.get("jobs//a"));
   EXPECT_FALSE(s.get(std::string(200, 'k')));
   auto big = s.put("jobs/big", std::string(64 * 1024, 'x'), 0);
   ASSERT_FALSE(big);
-  EXPECT_EQ(big.error().message, "state store: jobs/big: a record of 65536 bytes is over Nomad's 64 KiB variable limit");
+  EXPECT_EQ(big.error().message,
+            "state store: jobs/big: a record of 65536 bytes is over Nomad's 64 KiB variable limit");
   EXPECT_TRUE(s.put("jobs/fits", std::string(60 * 1024, 'x'), 0));
   auto bad_root = VariablesRecordStore::from_env({{"NOMAD_ADDR", sim_->address()}}, "no-slash");
   ASSERT_FALSE(bad_root);

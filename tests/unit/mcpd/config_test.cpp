@@ -2,8 +2,9 @@
 
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <map>
+
+#include <gtest/gtest.h>
 
 namespace nbs::mcpd {
 namespace {
@@ -30,7 +31,9 @@ std::string write_file(const std::string& name, const std::string& text) {
 }
 
 TEST(Config, DefaultsFileEnvironmentAndFlagsInThatOrder) {
-  auto file = write_file("order.yaml", "listen: 127.0.0.1:9000\nmax_body_bytes: 2048\nallowed_origins:\n  - https://a\n  - https://b\n");
+  auto file = write_file(
+      "order.yaml",
+      "listen: 127.0.0.1:9000\nmax_body_bytes: 2048\nallowed_origins:\n  - https://a\n  - https://b\n");
   Env env{{{"NBS_MAX_BODY_BYTES", "4096"}, {"NOMAD_ADDR", "http://nomad:4646"}}};
   auto c = load({"--config", file.c_str(), "--allowed-origin", "https://c"}, env);
   ASSERT_TRUE(c) << c.error().message;
@@ -53,11 +56,14 @@ TEST(Config, ErrorsNameTheKeyAndTheOrigin) {
   EXPECT_EQ(load({"--config", bad_value.c_str()}).error().message,
             bad_value + ":2: header_timeout: expected a duration such as 250ms, 15s, 2m or 1h, got 'soon'");
   Env env{{{"NBS_MAX_BODY_BYTES", "12x"}}};
-  EXPECT_EQ(load({}, env).error().message, "NBS_MAX_BODY_BYTES: max_body_bytes: expected a whole number, got '12x'");
-  EXPECT_EQ(load({"--listen", "nohost"}).error().message, "--listen: listen: expected HOST:PORT, got 'nohost'");
+  EXPECT_EQ(load({}, env).error().message,
+            "NBS_MAX_BODY_BYTES: max_body_bytes: expected a whole number, got '12x'");
+  EXPECT_EQ(load({"--listen", "nohost"}).error().message,
+            "--listen: listen: expected HOST:PORT, got 'nohost'");
   EXPECT_EQ(load({"--listen", "0.0.0.0:8080"}).error().message,
             "token_file: required when listen (0.0.0.0:8080, set by --listen) is not a loopback address");
-  EXPECT_EQ(load({"--tls-cert", "c.pem"}).error().message, "tls_key: required together with tls_cert (set by --tls-cert)");
+  EXPECT_EQ(load({"--tls-cert", "c.pem"}).error().message,
+            "tls_key: required together with tls_cert (set by --tls-cert)");
   EXPECT_TRUE(load({"--listen", "0.0.0.0:8080", "--token-file", "t"}));
   EXPECT_TRUE(load({"--listen", "0.0.0.0:8080", "--stdio"}));
 }
@@ -87,13 +93,15 @@ TEST(Config, HttpOptionsFollowTheConfig) {
 }
 
 TEST(TokenStore, ParsesAndAuthenticates) {
-  auto store = TokenStore::parse("# comment\n\nalice aaaaaaaaaaaaaaaaaaaa\nbbbbbbbbbbbbbbbbbbbbbbbb\n", "tokens.txt");
+  auto store =
+      TokenStore::parse("# comment\n\nalice aaaaaaaaaaaaaaaaaaaa\nbbbbbbbbbbbbbbbbbbbbbbbb\n", "tokens.txt");
   ASSERT_TRUE(store);
   EXPECT_EQ(store->authenticate("aaaaaaaaaaaaaaaaaaaa"), "alice");
   EXPECT_EQ(store->authenticate("bbbbbbbbbbbbbbbbbbbbbbbb"), "token-4");
   EXPECT_FALSE(store->authenticate("aaaaaaaaaaaaaaaaaaab"));
   EXPECT_FALSE(store->authenticate(""));
-  EXPECT_EQ(TokenStore::parse("short\n", "t").error().message, "t:1: a token must have at least 16 characters");
+  EXPECT_EQ(TokenStore::parse("short\n", "t").error().message,
+            "t:1: a token must have at least 16 characters");
   EXPECT_EQ(TokenStore::parse("# none\n", "t").error().message, "t: no token in the file");
   EXPECT_EQ(bearer_token("Bearer abc"), "abc");
   EXPECT_FALSE(bearer_token("Basic abc"));

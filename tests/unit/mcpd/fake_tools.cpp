@@ -1,9 +1,10 @@
 #include "tests/unit/mcpd/fake_tools.hpp"
 
+#include <stdexcept>
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <stdexcept>
 
 namespace nbs::mcpd::testing {
 namespace json = boost::json;
@@ -11,7 +12,9 @@ namespace asio = boost::asio;
 
 namespace {
 
-json::object schema(std::string_view text) { return json::parse(text).as_object(); }
+json::object schema(std::string_view text) {
+  return json::parse(text).as_object();
+}
 
 std::string string_arg(const json::object& args, std::string_view key) {
   auto it = args.find(key);
@@ -132,8 +135,10 @@ void register_fake_tools(ToolRegistry& registry, std::shared_ptr<FakeToolState> 
   echo_tool.name = "echo";
   echo_tool.title = "Echo";
   echo_tool.description = "Returns its text.";
-  echo_tool.input_schema = schema(R"({"type":"object","properties":{"text":{"type":"string"}},"required":["text"]})");
-  echo_tool.output_schema = schema(R"({"type":"object","properties":{"text":{"type":"string"}},"required":["text"]})");
+  echo_tool.input_schema =
+      schema(R"({"type":"object","properties":{"text":{"type":"string"}},"required":["text"]})");
+  echo_tool.output_schema =
+      schema(R"({"type":"object","properties":{"text":{"type":"string"}},"required":["text"]})");
   echo_tool.annotations.read_only_hint = true;
   echo_tool.handler = bind<echo>(state);
   must(registry.add(std::move(echo_tool)));

@@ -2,12 +2,12 @@
 // canned behaviour, so the protocol layer can be tested without the orchestrator.
 #pragma once
 
-#include "mcpd/tool_registry.hpp"
-
 #include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
+
+#include "mcpd/tool_registry.hpp"
 
 namespace nbs::mcpd::testing {
 
@@ -25,7 +25,8 @@ struct FakeToolState {
 //  submitJob {owner, image_name,...} → {job_id:"job-1", status:"queued"}; every missing required field is
 //                                      an invalid_argument field error; REST body {"job_config":{...}}
 //  getStatus {job_id, wait_seconds}  → job "missing" is not_found; sends 3 progress notifications, then
-//                                      waits wait_seconds (cancellable): {job_id, status, finished, cancelled}
+//                                      waits wait_seconds (cancellable): {job_id, status, finished,
+//                                      cancelled}
 //  getLogs {job_id, phase, mode, tail_lines, cursor, ...} → {arguments: <what it got>}
 //  slow {ms}                          → waits ms (cancellable): {completed}
 void register_fake_tools(ToolRegistry& registry, std::shared_ptr<FakeToolState> state);

@@ -1,15 +1,15 @@
 // Slow, huge and malformed clients never block a normal one; disconnects cancel waits; shutdown is graceful.
-#include "tests/unit/mcpd/test_server.hpp"
+#include <atomic>
+#include <sys/socket.h>
+#include <thread>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
-#include <sys/socket.h>
 
-#include <atomic>
-#include <thread>
-#include <vector>
+#include "tests/unit/mcpd/test_server.hpp"
 
 namespace nbs::mcpd::testing {
 namespace {
@@ -18,7 +18,8 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 const std::string k_health = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-const std::string k_echo = R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}})";
+const std::string k_echo =
+    R"({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}})";
 
 tcp::socket connect_to(asio::io_context& io, unsigned short port) {
   tcp::socket socket(io);
@@ -28,7 +29,8 @@ tcp::socket connect_to(asio::io_context& io, unsigned short port) {
 
 // A normal client is served at once: /health and an MCP tools/call, each within `limit`.
 // (The limit is generous for a loaded CI machine; a blocked server would wait out a timeout of seconds.)
-void expect_others_served(unsigned short port, std::chrono::milliseconds limit = std::chrono::milliseconds(1000)) {
+void expect_others_served(unsigned short port,
+                          std::chrono::milliseconds limit = std::chrono::milliseconds(1000)) {
   auto start = Clock::now();
   EXPECT_EQ(status_of(raw_exchange(port, k_health)), 200);
   std::string echo = raw_exchange(port, post_mcp(k_echo));
@@ -39,7 +41,8 @@ void expect_others_served(unsigned short port, std::chrono::milliseconds limit =
 
 // True if the server closed `socket` within `limit`.
 bool closed_by_server(tcp::socket& socket, std::chrono::milliseconds limit) {
-  timeval tv{static_cast<time_t>(limit.count() / 1000), static_cast<suseconds_t>((limit.count() % 1000) * 1000)};
+  timeval tv{static_cast<time_t>(limit.count() / 1000),
+             static_cast<suseconds_t>((limit.count() % 1000) * 1000)};
   ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   char buf[4096];
   for (;;) {
@@ -76,7 +79,8 @@ TEST(HttpRobustness, HugeAndMalformedRequestsAreRejectedWithoutHarm) {
   HttpOptions options;
   options.header_limit_bytes = 2048;
   TestServer server(options);
-  std::string huge = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(8192, 'b') + "\r\n\r\n";
+  std::string huge =
+      "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(8192, 'b') + "\r\n\r\n";
   EXPECT_EQ(status_of(raw_exchange(server.port(), huge)), 431);
   EXPECT_EQ(status_of(raw_exchange(server.port(), "GARBAGE\x01\x02 / HTTP/9\r\n\r\n")), 400);
   EXPECT_EQ(status_of(raw_exchange(server.port(), "\r\n\r\n\r\n")), 400);
@@ -92,8 +96,9 @@ TEST(HttpRobustness, SlowBodyDoesNotBlockOthersAndIsCutOff) {
   asio::io_context io;
   tcp::socket slow = connect_to(io, server.port());
   // A complete header announcing a body that arrives one byte at a time.
-  slow.send(asio::buffer(std::string("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                                     "Content-Length: 500\r\n\r\n{")));
+  slow.send(
+      asio::buffer(std::string("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                               "Content-Length: 500\r\n\r\n{")));
   auto start = Clock::now();
   for (int i = 0; i < 3; ++i) {
     boost::system::error_code ec;
@@ -115,7 +120,8 @@ TEST(HttpRobustness, ManySlowClientsAtOnceDoNotBlockOthers) {
   for (int i = 0; i < 100; ++i) {
     slow.push_back(connect_to(io, server.port()));
     // Half stop inside the request line, half inside the headers.
-    slow.back().send(asio::buffer(std::string(i % 2 == 0 ? "POS" : "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: ")));
+    slow.back().send(
+        asio::buffer(std::string(i % 2 == 0 ? "POS" : "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: ")));
   }
   for (int i = 0; i < 3; ++i) {
     expect_others_served(server.port());
@@ -132,8 +138,10 @@ TEST(HttpRobustness, HugeBodyBeingSentDoesNotBlockOthers) {
   TestServer server(options);
   // A 6 MB tools/call whose body arrives in pieces over about a second.
   const std::string text(6 * 1024 * 1024, 'x');
-  const std::string request = post_mcp(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo",)"
-                                       R"("arguments":{"text":")" + text + R"("}}})");
+  const std::string request =
+      post_mcp(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo",)"
+               R"("arguments":{"text":")" +
+               text + R"("}}})");
   std::string response;
   std::thread big([&] {
     asio::io_context io;
@@ -186,8 +194,9 @@ TEST(HttpRobustness, MalformedJsonRpcIsAnsweredAndHarmsNobody) {
     EXPECT_NE(body_of(response).find(R"("jsonrpc":"2.0")"), std::string::npos) << body.substr(0, 80);
     EXPECT_NE(body_of(response).find(R"("error")"), std::string::npos) << body.substr(0, 80);
     // The REST mirror parses the same bytes.
-    std::string rest = "POST /mcp/submitJob HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: " +
-                       std::to_string(body.size()) + "\r\n\r\n" + body;
+    std::string rest =
+        "POST /mcp/submitJob HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
     EXPECT_EQ(status_of(raw_exchange(server.port(), rest)), 400) << body.substr(0, 80);
   }
   expect_others_served(server.port());
@@ -200,12 +209,14 @@ TEST(HttpRobustness, AnswersQuotingTheRequestStayValidJson) {
   const std::string bad = "x\xFF\xC0y";
   const std::string requests[] = {
       post_mcp(k_echo, "MCP-Protocol-Version: " + bad + "\r\n"),  // legacy: unsupported version
-      post_mcp(R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{)"
-               R"("io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}})",
-               "MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: " + bad + "\r\n"),  // modern: header mismatch
+      post_mcp(
+          R"({"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{)"
+          R"("io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}})",
+          "MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: " + bad + "\r\n"),  // modern: header mismatch
       "POST /mcp HTTP/1.1\r\nHost: " + bad + "\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}",
-      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://" + bad + "\r\nConnection: close\r\n"
-      "Content-Length: 2\r\n\r\n{}",
+      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://" + bad +
+          "\r\nConnection: close\r\n"
+          "Content-Length: 2\r\n\r\n{}",
       "POST /mcp/%FF%C0 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}",
       "GET /mcp/job/j/logs?tail_lines=%FF HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
   };
@@ -230,8 +241,9 @@ TEST(HttpRobustness, AClientThatNeverReadsIsCutOffWithoutBlockingOthers) {
   greedy.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
   // Pipelined 1 MB echoes whose answers are never read: the server's writes fill every buffer.
   const std::string one = "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
-  std::string body = R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":")" +
-                     std::string(1024 * 1024, 'y') + R"("}}})";
+  std::string body =
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":")" +
+      std::string(1024 * 1024, 'y') + R"("}}})";
   std::string request = one + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   std::atomic<bool> sender_done{false};
   std::thread sender([&] {
@@ -267,7 +279,8 @@ TEST(HttpRobustness, AClientThatNeverReadsIsCutOffWithoutBlockingOthers) {
 
 TEST(HttpRobustness, LongPollsDoNotBlockOtherClients) {
   TestServer server;
-  std::string call = R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow","arguments":{"ms":1500}}})";
+  std::string call =
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow","arguments":{"ms":1500}}})";
   std::string slow_response;
   std::thread slow_client([&] { slow_response = raw_exchange(server.port(), post_mcp(call)); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -306,7 +319,9 @@ TEST(HttpRobustness, ShutdownFinishesInFlightRequestsAndStopsAccepting) {
   std::string response;
   std::thread client([&] {
     response = raw_exchange(
-        port, post_mcp(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow","arguments":{"ms":20000}}})"));
+        port,
+        post_mcp(
+            R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow","arguments":{"ms":20000}}})"));
   });
   // An idle keep-alive connection is closed at once.
   asio::io_context io;

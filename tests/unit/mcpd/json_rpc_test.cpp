@@ -15,7 +15,8 @@ TEST(JsonRpc, ParsesRequestAndNotification) {
   EXPECT_EQ(*request.id, json::value(7));
   EXPECT_EQ(request.params.at("cursor"), "x");
 
-  auto note = std::get<Request>(parse_frame(R"({"jsonrpc":"2.0","method":"notifications/initialized"})").messages[0]);
+  auto note =
+      std::get<Request>(parse_frame(R"({"jsonrpc":"2.0","method":"notifications/initialized"})").messages[0]);
   EXPECT_TRUE(note.is_notification());
   EXPECT_TRUE(note.params.empty());
 }
@@ -35,7 +36,8 @@ TEST(JsonRpc, ParseErrorAndInvalidRequests) {
 }
 
 TEST(JsonRpc, BatchesAndPeerResponses) {
-  auto frame = parse_frame(R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"result":{}}])");
+  auto frame =
+      parse_frame(R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"result":{}}])");
   EXPECT_TRUE(frame.is_batch);
   ASSERT_EQ(frame.messages.size(), 2u);
   EXPECT_TRUE(std::holds_alternative<Request>(frame.messages[0]));
@@ -59,12 +61,13 @@ TEST(JsonRpc, SerializesResponsesExactly) {
 TEST(JsonRpc, ValidUtf8KeepsGoodSequencesAndReplacesTheRest) {
   const std::string r = "\xEF\xBF\xBD";  // U+FFFD
   EXPECT_EQ(valid_utf8("plain ascii\t\x01"), "plain ascii\t\x01");
-  EXPECT_EQ(valid_utf8("m\xC3\xBCller \xE2\x82\xAC \xF0\x9D\x84\x9E"), "m\xC3\xBCller \xE2\x82\xAC \xF0\x9D\x84\x9E");
+  EXPECT_EQ(valid_utf8("m\xC3\xBCller \xE2\x82\xAC \xF0\x9D\x84\x9E"),
+            "m\xC3\xBCller \xE2\x82\xAC \xF0\x9D\x84\x9E");
   EXPECT_EQ(valid_utf8("x\xFFy"), "x" + r + "y");
-  EXPECT_EQ(valid_utf8("\xE2\x82"), r + r);                      // truncated
-  EXPECT_EQ(valid_utf8("\xC0\xAF"), r + r);                      // overlong
-  EXPECT_EQ(valid_utf8("\xED\xA0\x80"), r + r + r);             // a surrogate
-  EXPECT_EQ(valid_utf8("\xF4\x90\x80\x80"), r + r + r + r);    // above U+10FFFF
+  EXPECT_EQ(valid_utf8("\xE2\x82"), r + r);                  // truncated
+  EXPECT_EQ(valid_utf8("\xC0\xAF"), r + r);                  // overlong
+  EXPECT_EQ(valid_utf8("\xED\xA0\x80"), r + r + r);          // a surrogate
+  EXPECT_EQ(valid_utf8("\xF4\x90\x80\x80"), r + r + r + r);  // above U+10FFFF
   EXPECT_EQ(valid_utf8(std::string("a\0b", 3)), std::string("a\0b", 3));
 }
 

@@ -1,11 +1,12 @@
 // The protocol layer without HTTP: era routing, version negotiation, errors, sessions, tool results.
 #include "mcpd/mcp_server.hpp"
-#include "tests/unit/mcpd/fake_tools.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
+
+#include "tests/unit/mcpd/fake_tools.hpp"
 
 namespace nbs::mcpd {
 namespace {
@@ -29,8 +30,8 @@ class McpServerTest : public ::testing::Test {
   Reply handle(const std::string& frame, const Envelope& envelope, NotificationSink sink = {},
                std::shared_ptr<Cancellation> cancel = nullptr) {
     asio::io_context io;
-    auto future = asio::co_spawn(io, server_->handle_frame(frame, envelope, std::move(sink), std::move(cancel)),
-                                 asio::use_future);
+    auto future = asio::co_spawn(
+        io, server_->handle_frame(frame, envelope, std::move(sink), std::move(cancel)), asio::use_future);
     io.run();
     return future.get();
   }
@@ -42,12 +43,14 @@ class McpServerTest : public ::testing::Test {
   }
 
   // A modern HTTP request with matching headers.
-  Reply modern(const std::string& method, const std::string& params_rest = "", std::optional<std::string> name = {}) {
+  Reply modern(const std::string& method, const std::string& params_rest = "",
+               std::optional<std::string> name = {}) {
     Envelope e;
     e.protocol_version_header = "2026-07-28";
     e.method_header = method;
     e.name_header = std::move(name);
-    std::string params = std::string("{") + k_modern_meta + (params_rest.empty() ? "" : "," + params_rest) + "}";
+    std::string params =
+        std::string("{") + k_modern_meta + (params_rest.empty() ? "" : "," + params_rest) + "}";
     return handle(R"({"jsonrpc":"2.0","id":1,"method":")" + method + R"(","params":)" + params + "}", e);
   }
 
@@ -73,7 +76,8 @@ TEST_F(McpServerTest, InitializeEchoesASupportedVersionElseAnswersLatestLegacy) 
   EXPECT_EQ(result(r).at("serverInfo").at("name"), "nbs-mcpd");
   EXPECT_TRUE(result(r).at("capabilities").as_object().contains("tools"));
 
-  auto old = legacy(R"({"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":"2024-11-05"}})");
+  auto old =
+      legacy(R"({"jsonrpc":"2.0","id":2,"method":"initialize","params":{"protocolVersion":"2024-11-05"}})");
   EXPECT_EQ(result(old).at("protocolVersion"), "2025-11-25");
   auto bad = legacy(R"({"jsonrpc":"2.0","id":3,"method":"initialize","params":{}})");
   EXPECT_EQ(code(bad), -32602);
@@ -82,11 +86,13 @@ TEST_F(McpServerTest, InitializeEchoesASupportedVersionElseAnswersLatestLegacy) 
 TEST_F(McpServerTest, StdioInitializeHasNoSessionIdAndScopesTheVersion) {
   Envelope e;
   e.transport = Transport::stdio;
-  auto r = handle(R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26"}})", e);
+  auto r = handle(
+      R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-03-26"}})", e);
   EXPECT_FALSE(r.session_id.has_value());
   EXPECT_EQ(sessions_.size(), 0u);
   // The negotiated 2025-03-26 allows batches on this stdio "session".
-  auto batch = handle(R"([{"jsonrpc":"2.0","id":2,"method":"ping"},{"jsonrpc":"2.0","id":3,"method":"ping"}])", e);
+  auto batch =
+      handle(R"([{"jsonrpc":"2.0","id":2,"method":"ping"},{"jsonrpc":"2.0","id":3,"method":"ping"}])", e);
   ASSERT_TRUE(batch.body->is_array());
   EXPECT_EQ(batch.body->as_array().size(), 2u);
 }
@@ -107,16 +113,17 @@ TEST_F(McpServerTest, ModernRequestsAreValidatedPerRequest) {
       e);
   EXPECT_EQ(unsupported.http_status, 400);
   EXPECT_EQ(code(unsupported), -32022);
-  EXPECT_EQ(json::serialize(body(unsupported).at("error").at("data")),
-            R"({"supported":["2026-07-28","2025-11-25","2025-06-18","2025-03-26"],"requested":"2099-01-01"})");
+  EXPECT_EQ(
+      json::serialize(body(unsupported).at("error").at("data")),
+      R"({"supported":["2026-07-28","2025-11-25","2025-06-18","2025-03-26"],"requested":"2099-01-01"})");
 }
 
 TEST_F(McpServerTest, ModernHeadersMustMatchTheBody) {
   Envelope e;
   e.protocol_version_header = "2026-07-28";
   e.method_header = "tools/call";
-  std::string call = std::string(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{)") + k_modern_meta +
-                     R"(,"name":"echo","arguments":{"text":"hi"}}})";
+  std::string call = std::string(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{)") +
+                     k_modern_meta + R"(,"name":"echo","arguments":{"text":"hi"}}})";
   auto missing_name = handle(call, e);
   EXPECT_EQ(missing_name.http_status, 400);
   EXPECT_EQ(code(missing_name), -32020);
@@ -196,46 +203,57 @@ TEST_F(McpServerTest, PromptsAndResourcesAreEmptyLists) {
 }
 
 TEST_F(McpServerTest, ToolFailuresAreIsErrorResultsNamingEveryField) {
-  auto r = legacy(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"submitJob","arguments":{"owner":"me"}}})");
+  auto r = legacy(
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"submitJob","arguments":{"owner":"me"}}})");
   auto res = result(r);
   EXPECT_EQ(res.at("isError"), true);
-  EXPECT_EQ(json::serialize(res.at("structuredContent")),
-            R"({"error":"repo_url: is required; image_name: is required; registry_url: is required",)"
-            R"("code":"invalid_argument","details":[{"field":"repo_url","reason":"is required"},)"
-            R"({"field":"image_name","reason":"is required"},{"field":"registry_url","reason":"is required"}]})");
+  EXPECT_EQ(
+      json::serialize(res.at("structuredContent")),
+      R"({"error":"repo_url: is required; image_name: is required; registry_url: is required",)"
+      R"("code":"invalid_argument","details":[{"field":"repo_url","reason":"is required"},)"
+      R"({"field":"image_name","reason":"is required"},{"field":"registry_url","reason":"is required"}]})");
   EXPECT_EQ(res.at("content").as_array()[0].at("text"),
             "invalid_argument: repo_url: is required; image_name: is required; registry_url: is required\n"
             "repo_url: is required\nimage_name: is required\nregistry_url: is required");
 
-  auto missing = legacy(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"getStatus","arguments":{"job_id":"missing"}}})");
+  auto missing = legacy(
+      R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"getStatus","arguments":{"job_id":"missing"}}})");
   EXPECT_EQ(result(missing).at("structuredContent").at("code"), "not_found");
-  auto thrown = legacy(R"({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"getStatus","arguments":{"job_id":"throw"}}})");
+  auto thrown = legacy(
+      R"({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"getStatus","arguments":{"job_id":"throw"}}})");
   EXPECT_EQ(result(thrown).at("structuredContent").at("code"), "internal");
   EXPECT_EQ(result(thrown).at("structuredContent").at("error"), "getStatus: boom");
 }
 
 TEST_F(McpServerTest, ProtocolErrorsStayJsonRpcErrors) {
-  EXPECT_EQ(code(legacy(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope"}})")), -32602);
-  EXPECT_EQ(code(legacy(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":[1]}})")),
+  EXPECT_EQ(code(legacy(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"nope"}})")),
             -32602);
+  EXPECT_EQ(
+      code(legacy(
+          R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":[1]}})")),
+      -32602);
   auto parse = legacy("{");
   EXPECT_EQ(parse.http_status, 400);
-  EXPECT_EQ(to_wire(*parse.body).substr(0, 63), R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Pa)");
+  EXPECT_EQ(to_wire(*parse.body).substr(0, 63),
+            R"({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Pa)");
   auto invalid = legacy(R"({"jsonrpc":"2.0","id":1,"method":5})");
   EXPECT_EQ(invalid.http_status, 400);
   EXPECT_EQ(code(invalid), -32600);
 }
 
 TEST_F(McpServerTest, SuccessCarriesStructuredContentAndItsTextMirror) {
-  auto r = legacy(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"a\"b"}}})");
-  EXPECT_EQ(json::serialize(result(r)),
-            R"({"content":[{"type":"text","text":"{\"text\":\"a\\\"b\"}"}],"structuredContent":{"text":"a\"b"}})");
+  auto r = legacy(
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"a\"b"}}})");
+  EXPECT_EQ(
+      json::serialize(result(r)),
+      R"({"content":[{"type":"text","text":"{\"text\":\"a\\\"b\"}"}],"structuredContent":{"text":"a\"b"}})");
 }
 
 TEST_F(McpServerTest, SessionsAreCheckedAndBoundToThePrincipal) {
   Envelope e;
   e.principal = "alice";
-  auto init = handle(R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}})", e);
+  auto init = handle(
+      R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}})", e);
   e.session_id = init.session_id;
   EXPECT_EQ(handle(R"({"jsonrpc":"2.0","method":"notifications/initialized"})", e).http_status, 202);
   EXPECT_TRUE(sessions_.touch(*init.session_id, "alice")->initialized);
@@ -250,8 +268,9 @@ TEST_F(McpServerTest, SessionsAreCheckedAndBoundToThePrincipal) {
 
 TEST_F(McpServerTest, LegacyHeaderVersionDefaultsTo20250326AndRejectsUnknown) {
   // No header: 2025-03-26, which allows batches.
-  auto batch = legacy(R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/x"}])",
-                      std::nullopt);
+  auto batch =
+      legacy(R"([{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/x"}])",
+             std::nullopt);
   EXPECT_EQ(to_wire(*batch.body), R"([{"jsonrpc":"2.0","id":1,"result":{}}])");
   auto notifications_only = legacy(R"([{"jsonrpc":"2.0","method":"notifications/x"}])", "2025-03-26");
   EXPECT_EQ(notifications_only.http_status, 202);
@@ -270,12 +289,14 @@ TEST_F(McpServerTest, ProgressIsSentOnlyWithATokenAndIncreases) {
       "arguments":{"job_id":"j"},"_meta":{"progressToken":"p1"}}})",
                   e, sink);
   ASSERT_EQ(notes.size(), 3u);
-  EXPECT_EQ(json::serialize(notes[0]),
-            R"({"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"p1","progress":1,"total":3,"message":"step 1"}})");
+  EXPECT_EQ(
+      json::serialize(notes[0]),
+      R"({"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"p1","progress":1,"total":3,"message":"step 1"}})");
   EXPECT_EQ(notes[2].at("params").at("progress"), 3);
   notes.clear();
-  handle(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"getStatus","arguments":{"job_id":"j"}}})",
-         e, sink);
+  handle(
+      R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"getStatus","arguments":{"job_id":"j"}}})",
+      e, sink);
   EXPECT_TRUE(notes.empty());
 }
 
@@ -286,21 +307,26 @@ TEST_F(McpServerTest, NotificationsCancelledCancelsTheWaitOfThatRequest) {
   auto cancel = std::make_shared<Cancellation>();
   auto future = asio::co_spawn(
       io,
-      server_->handle_frame(R"({"jsonrpc":"2.0","id":"w1","method":"tools/call","params":{"name":"slow","arguments":{"ms":60000}}})",
-                            e, {}, cancel),
+      server_->handle_frame(
+          R"({"jsonrpc":"2.0","id":"w1","method":"tools/call","params":{"name":"slow","arguments":{"ms":60000}}})",
+          e, {}, cancel),
       asio::use_future);
   io.run_for(std::chrono::milliseconds(50));
   // Another id does nothing; the right one ends the wait.
-  auto other = asio::co_spawn(io,
-                              server_->handle_frame(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"w2"}})",
-                                                    e, {}, nullptr),
-                              asio::use_future);
+  auto other = asio::co_spawn(
+      io,
+      server_->handle_frame(
+          R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"w2"}})", e, {},
+          nullptr),
+      asio::use_future);
   io.run_for(std::chrono::milliseconds(50));
   EXPECT_FALSE(cancel->cancelled());
-  auto done = asio::co_spawn(io,
-                             server_->handle_frame(R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"w1","reason":"user"}})",
-                                                   e, {}, nullptr),
-                             asio::use_future);
+  auto done = asio::co_spawn(
+      io,
+      server_->handle_frame(
+          R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"w1","reason":"user"}})",
+          e, {}, nullptr),
+      asio::use_future);
   io.run();
   EXPECT_EQ(done.get().http_status, 202);
   auto reply = future.get();
@@ -313,7 +339,8 @@ TEST_F(McpServerTest, CountsMethodsInMetrics) {
   legacy(R"({"jsonrpc":"2.0","id":1,"method":"ping"})");
   modern("tools/list");
   EXPECT_EQ(metrics_.counter("nbs_mcp_requests_total", "", {"era", "method"}).value({"legacy", "ping"}), 1.0);
-  EXPECT_EQ(metrics_.counter("nbs_mcp_requests_total", "", {"era", "method"}).value({"modern", "tools/list"}), 1.0);
+  EXPECT_EQ(metrics_.counter("nbs_mcp_requests_total", "", {"era", "method"}).value({"modern", "tools/list"}),
+            1.0);
 }
 
 }  // namespace

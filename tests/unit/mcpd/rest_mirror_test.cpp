@@ -1,9 +1,10 @@
 // The REST mirror: mapping of requests to the same tool handlers, error bodies and statuses.
 #include "mcpd/rest_mirror.hpp"
-#include "tests/unit/mcpd/test_server.hpp"
 
 #include <boost/url/parse.hpp>
 #include <gtest/gtest.h>
+
+#include "tests/unit/mcpd/test_server.hpp"
 
 namespace nbs::mcpd::testing {
 namespace {
@@ -14,7 +15,8 @@ std::string get(const std::string& target) {
 }
 
 std::string post(const std::string& target, const std::string& body) {
-  return "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\n"
+  return "POST " + target +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: close\r\n"
          "Content-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body;
 }
@@ -28,12 +30,14 @@ TEST(RestMirror, JobRoutesMapQueryParametersByTheInputSchema) {
   EXPECT_EQ(call->tool->name, "getLogs");
   EXPECT_EQ(json::serialize(call->arguments),
             R"({"job_id":"j1","phase":"build","mode":"tail","tail_lines":5,"cursor":"c1"})");
-  auto bad = rest_job_call(tools, "j1", "logs", boost::urls::parse_origin_form("/x?tail=abc&max_bytes=1k")->params());
+  auto bad = rest_job_call(tools, "j1", "logs",
+                           boost::urls::parse_origin_form("/x?tail=abc&max_bytes=1k")->params());
   ASSERT_FALSE(bad);
   ASSERT_EQ(bad.error().fields.size(), 2u);
   EXPECT_EQ(bad.error().fields[0], (FieldError{"tail_lines", "must be an integer, got 'abc'"}));
   EXPECT_EQ(bad.error().fields[1], (FieldError{"max_bytes", "must be an integer, got '1k'"}));
-  auto status = rest_job_call(tools, "j2", "status", boost::urls::parse_origin_form("/x?wait_seconds=3")->params());
+  auto status =
+      rest_job_call(tools, "j2", "status", boost::urls::parse_origin_form("/x?wait_seconds=3")->params());
   EXPECT_EQ(json::serialize(status->arguments), R"({"job_id":"j2","wait_seconds":3})");
 }
 
@@ -50,16 +54,20 @@ TEST(RestMirror, ToolBodiesGoThroughThePerToolHook) {
 
 TEST(RestMirror, OverHttpCallsTheSameHandlers) {
   TestServer server;
-  auto ok = raw_exchange(server.port(), post("/mcp/submitJob",
-                                             R"({"job_config":{"owner":"o","repo_url":"r","image_name":"i","registry_url":"g"}})"));
+  auto ok = raw_exchange(
+      server.port(),
+      post("/mcp/submitJob",
+           R"({"job_config":{"owner":"o","repo_url":"r","image_name":"i","registry_url":"g"}})"));
   EXPECT_EQ(status_of(ok), 200);
   EXPECT_EQ(body_of(ok), R"({"job_id":"job-1","status":"queued"})");
-  auto invalid = raw_exchange(server.port(), post("/json/submitJob", R"({"job_config":{"owner":"o","git_ref":5}})"));
+  auto invalid =
+      raw_exchange(server.port(), post("/json/submitJob", R"({"job_config":{"owner":"o","git_ref":5}})"));
   EXPECT_EQ(status_of(invalid), 400);
-  EXPECT_EQ(body_of(invalid),
-            R"({"error":"repo_url: is required; image_name: is required; registry_url: is required; git_ref: must be a string",)"
-            R"("code":"invalid_argument","details":[{"field":"repo_url","reason":"is required"},{"field":"image_name","reason":"is required"},)"
-            R"({"field":"registry_url","reason":"is required"},{"field":"git_ref","reason":"must be a string"}]})");
+  EXPECT_EQ(
+      body_of(invalid),
+      R"({"error":"repo_url: is required; image_name: is required; registry_url: is required; git_ref: must be a string",)"
+      R"("code":"invalid_argument","details":[{"field":"repo_url","reason":"is required"},{"field":"image_name","reason":"is required"},)"
+      R"({"field":"registry_url","reason":"is required"},{"field":"git_ref","reason":"must be a string"}]})");
   auto missing = raw_exchange(server.port(), get("/json/job/missing/status"));
   EXPECT_EQ(status_of(missing), 404);
   EXPECT_EQ(body_of(missing), R"({"error":"job_id: no job 'missing'","code":"not_found","details":[]})");
@@ -78,8 +86,9 @@ TEST(RestMirror, McpAndRestReportTheSameFieldErrors) {
                                             R"({"git_ref":1,"image_name":"i"})"};
   for (const auto& config : configs) {
     auto rest = raw_exchange(server.port(), post("/mcp/submitJob", R"({"job_config":)" + config + "}"));
-    std::string call = R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"submitJob","arguments":)" +
-                       config + "}}";
+    std::string call =
+        R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"submitJob","arguments":)" +
+        config + "}}";
     auto mcp = json::parse(body_of(raw_exchange(server.port(), post_mcp(call))));
     EXPECT_EQ(json::parse(body_of(rest)), mcp.at("result").at("structuredContent")) << config;
     EXPECT_EQ(mcp.at("result").at("isError"), true);

@@ -1,11 +1,13 @@
 // MCP over stdio with pipes: newline framing, concurrent calls, oversized lines, EOF.
 #include "mcpd/stdio_transport.hpp"
-#include "tests/unit/mcpd/fake_tools.hpp"
+
+#include <thread>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
-#include <thread>
-#include <unistd.h>
+
+#include "tests/unit/mcpd/fake_tools.hpp"
 
 namespace nbs::mcpd {
 namespace {
@@ -88,8 +90,11 @@ TEST(StdioTransport, AnswersEachLineAndStreamsProgress) {
 
 TEST(StdioTransport, OversizedLinesAreRejectedAndReadingGoesOn) {
   auto state = std::make_shared<testing::FakeToolState>();
-  std::string big = R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":")" + std::string(10000, 'x') + "\"}}\n";
-  auto lines = run_stdio(big + R"({"jsonrpc":"2.0","id":2,"method":"ping"})" "\n", state, 1024);
+  std::string big =
+      R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":")" + std::string(10000, 'x') + "\"}}\n";
+  auto lines = run_stdio(big + R"({"jsonrpc":"2.0","id":2,"method":"ping"})"
+                               "\n",
+                         state, 1024);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].at("error").at("code"), -32600);
   EXPECT_EQ(json::serialize(lines[1]), R"({"jsonrpc":"2.0","id":2,"result":{}})");
@@ -99,7 +104,9 @@ TEST(StdioTransport, EofCancelsWaitsAndExits) {
   auto state = std::make_shared<testing::FakeToolState>();
   auto start = std::chrono::steady_clock::now();
   auto lines = run_stdio(
-      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow","arguments":{"ms":60000}}})" "\n", state);
+      R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"slow","arguments":{"ms":60000}}})"
+      "\n",
+      state);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   EXPECT_EQ(state->cancelled.load(), 1);
   ASSERT_EQ(lines.size(), 1u);

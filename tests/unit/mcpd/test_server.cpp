@@ -1,12 +1,13 @@
 #include "tests/unit/mcpd/test_server.hpp"
 
+#include <stdexcept>
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <stdexcept>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 namespace nbs::mcpd::testing {
 namespace asio = boost::asio;
@@ -55,7 +56,8 @@ std::string raw_exchange(unsigned short port, const std::string& request, std::c
   asio::io_context io;
   tcp::socket socket(io);
   socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+  timeval tv{static_cast<time_t>(timeout.count() / 1000),
+             static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
   ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   asio::write(socket, asio::buffer(request));
   std::string out;

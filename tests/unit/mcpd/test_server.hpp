@@ -2,17 +2,18 @@
 // and a raw-bytes HTTP client for byte-level transcripts.
 #pragma once
 
-#include "mcpd/http_server.hpp"
-#include "mcpd/mcp_server.hpp"
-#include "tests/unit/mcpd/fake_tools.hpp"
-
-#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+
+#include <boost/asio/io_context.hpp>
+
+#include "mcpd/http_server.hpp"
+#include "mcpd/mcp_server.hpp"
+#include "tests/unit/mcpd/fake_tools.hpp"
 
 namespace nbs::mcpd::testing {
 

@@ -90,7 +90,8 @@ TEST_F(BuildLockTest, AnExpiredLeaseIsTakenOverAndItsOldHolderLeavesTheNewOneAlo
   BuildLock daemon_a(*files_), daemon_b(*files_);
   ASSERT_TRUE(daemon_a.acquire(key_, "job-1", now_, 60s));
   const SystemTime later = now_ + 61s;
-  ASSERT_EQ(daemon_b.acquire(key_, "job-2", later, 60s)->state, LockState::ours) << "an expired lease counts as free";
+  ASSERT_EQ(daemon_b.acquire(key_, "job-2", later, 60s)->state, LockState::ours)
+      << "an expired lease counts as free";
   // Daemon A's memory says its lease ran out, so it asks the store and sees the new holder.
   auto seen_by_a = daemon_a.view(key_, "job-1", later);
   EXPECT_EQ(seen_by_a->state, LockState::other);

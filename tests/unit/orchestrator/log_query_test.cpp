@@ -1,9 +1,9 @@
 #include "mcpd/orchestrator/log_query.hpp"
 
-#include <gtest/gtest.h>
+#include <map>
 
 #include <boost/json.hpp>
-#include <map>
+#include <gtest/gtest.h>
 
 namespace nbs::mcpd {
 namespace {
@@ -25,7 +25,9 @@ class LogOnlyExecutor : public jobs::Executor {
     }
     return o;
   }
-  Result<jobs::Changes> wait_for_change(std::uint64_t, std::chrono::milliseconds) override { return jobs::Changes{}; }
+  Result<jobs::Changes> wait_for_change(std::uint64_t, std::chrono::milliseconds) override {
+    return jobs::Changes{};
+  }
   void interrupt_waits() override {}
   Result<jobs::LogChunk> read_log(const jobs::PhaseId&, const std::string& task, jobs::LogOrigin origin,
                                   std::uint64_t offset, std::size_t max_bytes) override {
@@ -43,7 +45,9 @@ class LogOnlyExecutor : public jobs::Executor {
   }
   Result<std::string> read_result(const jobs::PhaseId&) override { return std::string(); }
   Status stop(const jobs::PhaseId&, std::chrono::seconds) override { return {}; }
-  Result<std::vector<jobs::PhaseId>> list(const std::string&) override { return std::vector<jobs::PhaseId>{}; }
+  Result<std::vector<jobs::PhaseId>> list(const std::string&) override {
+    return std::vector<jobs::PhaseId>{};
+  }
   Status purge(const jobs::PhaseId&) override { return {}; }
   Status ready() override { return {}; }
 };
@@ -74,8 +78,9 @@ TEST(LogQueryTest, TailReturnsTheLastLinesAndCountsThemFromSequenceNumbers) {
   e.logs["runner"] = runner_log(1000);
   auto page = read_logs(e, k_build, query(R"({"tail_lines": 3})"));
   ASSERT_TRUE(page) << page.error().message;
-  EXPECT_EQ(page->lines, (std::vector<std::string>{"12:00:00.000 build | line 997", "12:00:00.000 build | line 998",
-                                                   "12:00:00.000 build stderr| line 999"}));
+  EXPECT_EQ(page->lines,
+            (std::vector<std::string>{"12:00:00.000 build | line 997", "12:00:00.000 build | line 998",
+                                      "12:00:00.000 build stderr| line 999"}));
   EXPECT_EQ(page->total_lines, 1000u);
   EXPECT_FALSE(page->truncated);
   EXPECT_EQ(page->next_cursor, "0:" + std::to_string(e.logs["runner"].size()));
@@ -126,12 +131,13 @@ TEST(LogQueryTest, ARunningPhaseKeepsACursorToFollowAndHoldsBackAnUnfinishedLine
 TEST(LogQueryTest, GrepFindsMatchesWithContext) {
   LogOnlyExecutor e;
   e.logs["runner"] = runner_log(30);
-  auto page = read_logs(e, k_build, query(R"({"mode": "grep", "pattern": "line (5|20)$", "context_lines": 1})"));
+  auto page =
+      read_logs(e, k_build, query(R"({"mode": "grep", "pattern": "line (5|20)$", "context_lines": 1})"));
   ASSERT_TRUE(page);
   EXPECT_EQ(page->lines, (std::vector<std::string>{
-                             "12:00:00.000 build | line 4", "12:00:00.000 build | line 5", "12:00:00.000 build | line 6",
-                             "--", "12:00:00.000 build stderr| line 19", "12:00:00.000 build | line 20",
-                             "12:00:00.000 build | line 21"}));
+                             "12:00:00.000 build | line 4", "12:00:00.000 build | line 5",
+                             "12:00:00.000 build | line 6", "--", "12:00:00.000 build stderr| line 19",
+                             "12:00:00.000 build | line 20", "12:00:00.000 build | line 21"}));
 }
 
 TEST(LogQueryTest, StreamFilterAndByteBudget) {
@@ -151,7 +157,8 @@ TEST(LogQueryTest, TestPhaseTasksArePrefixedAndPlainOutputIsKept) {
   e.logs["cmd-1"] = "FAIL: expected 3\n";
   auto page = read_logs(e, {"j", Phase::test, 1}, query(R"({"mode": "range"})"));
   ASSERT_TRUE(page);
-  EXPECT_EQ(page->lines, (std::vector<std::string>{"[cmd-0] ok 1", "[cmd-0] ok 2", "[cmd-1] FAIL: expected 3"}));
+  EXPECT_EQ(page->lines,
+            (std::vector<std::string>{"[cmd-0] ok 1", "[cmd-0] ok 2", "[cmd-1] FAIL: expected 3"}));
   EXPECT_EQ(page->tasks, (std::vector<std::string>{"cmd-0", "cmd-1"}));
   auto one = read_logs(e, {"j", Phase::test, 1}, query(R"({"task": "cmd-1"})"));
   EXPECT_EQ(one->lines, std::vector<std::string>{"FAIL: expected 3"});
@@ -160,7 +167,8 @@ TEST(LogQueryTest, TestPhaseTasksArePrefixedAndPlainOutputIsKept) {
 
 TEST(LogQueryTest, BadArgumentsNameTheirField) {
   auto q = parse_log_query(json::parse(R"({"phase": "deploy", "mode": "all", "tail_lines": -1, "pattern": "(",
-                                          "cursor": "x", "stream": 3})").as_object(),
+                                          "cursor": "x", "stream": 3})")
+                               .as_object(),
                            Phase::build);
   ASSERT_FALSE(q);
   std::vector<std::string> paths;
@@ -168,8 +176,9 @@ TEST(LogQueryTest, BadArgumentsNameTheirField) {
     paths.push_back(f.path);
   }
   EXPECT_EQ(paths, (std::vector<std::string>{"phase", "stream", "mode", "cursor", "pattern", "tail_lines"}));
-  EXPECT_EQ(parse_log_query(json::parse(R"({"mode": "grep"})").as_object(), Phase::build).error().fields[0].path,
-            "pattern");
+  EXPECT_EQ(
+      parse_log_query(json::parse(R"({"mode": "grep"})").as_object(), Phase::build).error().fields[0].path,
+      "pattern");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
+#include "runner/buildah.hpp"
+
 #include <gtest/gtest.h>
 
-#include "runner/buildah.hpp"
 #include "runner/buildah_output.hpp"
 #include "runner/push.hpp"
 
@@ -8,19 +9,48 @@ namespace nbs::runner {
 namespace {
 
 BuildahSetup setup() {
-  return BuildahSetup{.storage_root = "/cache/storage", .run_root = "/work/run", .driver = StorageDriver::overlay,
-                      .registries_conf = "/etc/nbs/registries.conf", .home = "/home/build", .tmp_dir = "/work/tmp"};
+  return BuildahSetup{.storage_root = "/cache/storage",
+                      .run_root = "/work/run",
+                      .driver = StorageDriver::overlay,
+                      .registries_conf = "/etc/nbs/registries.conf",
+                      .home = "/home/build",
+                      .tmp_dir = "/work/tmp"};
 }
 
 TEST(BuildahArgvTest, BudIsAnArgvWithEveryOption) {
-  BudOptions o{.dockerfile = "/w/src/docker/Dockerfile", .context = "/w/src/.",
-               .build_args = {{"B", "two words; $(rm -rf /)"}, {"A", "1"}}, .target = "test",
-               .platform = "linux/arm64", .iid_file = "/w/iid", .tag = "localhost/nbs/j:build"};
-  std::vector<std::string> expected{
-      "buildah", "--root", "/cache/storage", "--runroot", "/work/run", "--storage-driver", "overlay",
-      "bud", "--layers", "--isolation", "chroot", "--file", "/w/src/docker/Dockerfile",
-      "--build-arg", "A=1", "--build-arg", "B=two words; $(rm -rf /)", "--target", "test",
-      "--platform", "linux/arm64", "--iidfile", "/w/iid", "-t", "localhost/nbs/j:build", "/w/src/."};
+  BudOptions o{.dockerfile = "/w/src/docker/Dockerfile",
+               .context = "/w/src/.",
+               .build_args = {{"B", "two words; $(rm -rf /)"}, {"A", "1"}},
+               .target = "test",
+               .platform = "linux/arm64",
+               .iid_file = "/w/iid",
+               .tag = "localhost/nbs/j:build"};
+  std::vector<std::string> expected{"buildah",
+                                    "--root",
+                                    "/cache/storage",
+                                    "--runroot",
+                                    "/work/run",
+                                    "--storage-driver",
+                                    "overlay",
+                                    "bud",
+                                    "--layers",
+                                    "--isolation",
+                                    "chroot",
+                                    "--file",
+                                    "/w/src/docker/Dockerfile",
+                                    "--build-arg",
+                                    "A=1",
+                                    "--build-arg",
+                                    "B=two words; $(rm -rf /)",
+                                    "--target",
+                                    "test",
+                                    "--platform",
+                                    "linux/arm64",
+                                    "--iidfile",
+                                    "/w/iid",
+                                    "-t",
+                                    "localhost/nbs/j:build",
+                                    "/w/src/."};
   EXPECT_EQ(bud_argv(setup(), o), expected);
 }
 
@@ -28,18 +58,32 @@ TEST(BuildahArgvTest, OptionalFlagsAreLeftOut) {
   auto s = setup();
   s.driver = StorageDriver::vfs;
   auto argv = bud_argv(s, {.dockerfile = "D", .context = "C", .iid_file = "I", .tag = "T"});
-  std::vector<std::string> expected{"buildah", "--root", "/cache/storage", "--runroot", "/work/run",
-                                    "--storage-driver", "vfs", "bud", "--layers", "--isolation", "chroot",
-                                    "--file", "D", "--iidfile", "I", "-t", "T", "C"};
+  std::vector<std::string> expected{"buildah",     "--root",    "/cache/storage",
+                                    "--runroot",   "/work/run", "--storage-driver",
+                                    "vfs",         "bud",       "--layers",
+                                    "--isolation", "chroot",    "--file",
+                                    "D",           "--iidfile", "I",
+                                    "-t",          "T",         "C"};
   EXPECT_EQ(argv, expected);
 }
 
 TEST(BuildahArgvTest, PushUsesDigestFileAndAuthFile) {
   auto s = setup();
   s.auth_file = "/work/auth.json";
-  std::vector<std::string> expected{"buildah", "--root", "/cache/storage", "--runroot", "/work/run",
-                                    "--storage-driver", "overlay", "push", "--authfile", "/work/auth.json",
-                                    "--digestfile", "/w/d", "img", "docker://127.0.0.1:5000/a/b:t"};
+  std::vector<std::string> expected{"buildah",
+                                    "--root",
+                                    "/cache/storage",
+                                    "--runroot",
+                                    "/work/run",
+                                    "--storage-driver",
+                                    "overlay",
+                                    "push",
+                                    "--authfile",
+                                    "/work/auth.json",
+                                    "--digestfile",
+                                    "/w/d",
+                                    "img",
+                                    "docker://127.0.0.1:5000/a/b:t"};
   EXPECT_EQ(push_argv(s, "img", "127.0.0.1:5000/a/b:t", "/w/d"), expected);
 }
 
@@ -90,7 +134,8 @@ TEST(StepParsingTest, TrackerCountsCacheHitsAndQuotesTheFailingStep) {
 TEST(StepParsingTest, ExcerptKeepsOnlyTheLastLines) {
   BuildOutputTracker t;
   t.feed(LogStream::out, "STEP 1/1: RUN noisy");
-  for (int i = 0; i < 100; ++i) t.feed(LogStream::out, "line " + std::to_string(i));
+  for (int i = 0; i < 100; ++i)
+    t.feed(LogStream::out, "line " + std::to_string(i));
   auto excerpt = t.failure_excerpt();
   EXPECT_EQ(excerpt.rfind("STEP 1/1: RUN noisy\nline 70\n", 0), 0u) << excerpt;
   EXPECT_TRUE(excerpt.ends_with("line 99"));
@@ -99,7 +144,8 @@ TEST(StepParsingTest, ExcerptKeepsOnlyTheLastLines) {
 }
 
 TEST(PushRetryTest, TransientErrorsAreRecognised) {
-  EXPECT_TRUE(is_transient_registry_error("pinging container registry r: dial tcp 127.0.0.1:5000: connect: connection refused"));
+  EXPECT_TRUE(is_transient_registry_error(
+      "pinging container registry r: dial tcp 127.0.0.1:5000: connect: connection refused"));
   EXPECT_TRUE(is_transient_registry_error("received unexpected HTTP status: 503 Service Unavailable"));
   EXPECT_TRUE(is_transient_registry_error("writing blob: Patch \"http://r/v2/...\": EOF"));
   EXPECT_TRUE(is_transient_registry_error("toomanyrequests: 429 Too Many Requests"));

@@ -15,9 +15,10 @@ TEST(DoctorTest, SubordinateRangeMatchesNameOrUid) {
 }
 
 TEST(DoctorTest, ReportPrintsFixesAndVerdict) {
-  std::vector<DoctorCheck> checks{{"buildah", CheckLevel::ok, "buildah version 1.28.2", ""},
-                                  {"/usr/bin/newuidmap", CheckLevel::fail, "not setuid root", "chmod u+s /usr/bin/newuidmap"},
-                                  {"/dev/fuse", CheckLevel::warn, "missing", "chmod 666 /dev/fuse"}};
+  std::vector<DoctorCheck> checks{
+      {"buildah", CheckLevel::ok, "buildah version 1.28.2", ""},
+      {"/usr/bin/newuidmap", CheckLevel::fail, "not setuid root", "chmod u+s /usr/bin/newuidmap"},
+      {"/dev/fuse", CheckLevel::warn, "missing", "chmod 666 /dev/fuse"}};
   EXPECT_FALSE(build_can_run(checks));
   EXPECT_EQ(format_doctor_report(checks),
             "[ ok ] buildah: buildah version 1.28.2\n"
@@ -31,9 +32,9 @@ TEST(DoctorTest, ReportPrintsFixesAndVerdict) {
 }
 
 TEST(RunCommandTest, PodmanTestArgvRunsTheCommandWithShInsideTheImage) {
-  std::vector<std::string> expected{"podman", "--root", "/c/podman", "--runroot", "/w/run", "run", "--rm",
-                                    "--runtime", "runc", "--network", "host", "r/a:tmp", "sh", "-c",
-                                    "make test; echo $HOME"};
+  std::vector<std::string> expected{"podman", "--root",  "/c/podman", "--runroot", "/w/run",
+                                    "run",    "--rm",    "--runtime", "runc",      "--network",
+                                    "host",   "r/a:tmp", "sh",        "-c",        "make test; echo $HOME"};
   EXPECT_EQ(podman_test_argv("podman", "/c/podman", "/w/run", "r/a:tmp", "make test; echo $HOME"), expected);
   EXPECT_EQ(podman_test_argv("podman", "/c/podman", "/w/run", "r/a:tmp", "").back(), "r/a:tmp");
 }

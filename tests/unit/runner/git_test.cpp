@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "common/process.hpp"
 #include "runner/git_checkout.hpp"
@@ -14,13 +14,21 @@ namespace fs = std::filesystem;
 
 // Runs the git CLI in `dir` to make source repositories; the code under test uses only libgit2.
 std::string git(const fs::path& dir, std::vector<std::string> args) {
-  std::vector<std::string> argv{"git", "-c", "user.name=t", "-c", "user.email=t@example.com",
-                                "-c", "init.defaultBranch=main", "-c", "protocol.file.allow=always"};
+  std::vector<std::string> argv{"git",
+                                "-c",
+                                "user.name=t",
+                                "-c",
+                                "user.email=t@example.com",
+                                "-c",
+                                "init.defaultBranch=main",
+                                "-c",
+                                "protocol.file.allow=always"};
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = capture_process(Command{.argv = argv, .working_dir = dir.string()});
   EXPECT_TRUE(r && r->status.success()) << format_argv(argv) << ": " << (r ? r->err : r.error().message);
   std::string out = r ? r->out : "";
-  while (!out.empty() && out.back() == '\n') out.pop_back();
+  while (!out.empty() && out.back() == '\n')
+    out.pop_back();
   return out;
 }
 
@@ -65,7 +73,8 @@ class GitTest : public ::testing::Test {
 
 TEST_F(GitTest, MirrorPathIsTheSha256OfTheUrl) {
   // sha256("https://example.com/r.git"), as `printf %s URL | sha256sum` prints it.
-  auto expected = capture_process(Command{.argv = {"/bin/sh", "-c", "printf %s https://example.com/r.git | sha256sum"}});
+  auto expected =
+      capture_process(Command{.argv = {"/bin/sh", "-c", "printf %s https://example.com/r.git | sha256sum"}});
   ASSERT_TRUE(expected);
   EXPECT_EQ(mirror_path("/c", "https://example.com/r.git"), "/c/git/" + expected->out.substr(0, 64) + ".git");
   EXPECT_NE(mirror_path("/c", "https://example.com/r.git"), mirror_path("/c", "https://example.com/r2.git"));

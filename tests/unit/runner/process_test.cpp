@@ -1,11 +1,11 @@
 #include "common/process.hpp"
 
-#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
-#include <thread>
+#include <gtest/gtest.h>
 
 #include "common/process_spawn.hpp"
 #include "tests/unit/runner/testutil.hpp"
@@ -21,13 +21,21 @@ struct Line {
   friend bool operator==(const Line&, const Line&) = default;
 };
 
-Command sh(std::string script) { return Command{.argv = {"/bin/sh", "-c", std::move(script)}}; }
+Command sh(std::string script) {
+  return Command{.argv = {"/bin/sh", "-c", std::move(script)}};
+}
 
 std::vector<Line> run_lines(const Command& c, RunResult* result = nullptr, const RunOptions& o = {}) {
   std::vector<Line> lines;
-  auto r = run_process(c, [&](LogStream s, std::string_view t) { lines.push_back({s, std::string(t)}); }, o);
+  auto r = run_process(
+      c,
+      [&](LogStream s, std::string_view t) {
+        lines.push_back({s, std::string(t)});
+      },
+      o);
   EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-  if (r && result != nullptr) *result = *r;
+  if (r && result != nullptr)
+    *result = *r;
   return lines;
 }
 
@@ -36,7 +44,9 @@ TEST(ProcessTest, KeepsArrivalOrderAndStreamTags) {
   auto lines = run_lines(sh("echo one; sleep 0.05; echo two >&2; sleep 0.05; echo three; sleep 0.05; "
                             "printf 'no newline' >&2"),
                          &result);
-  std::vector<Line> expected{{LogStream::out, "one"}, {LogStream::err, "two"}, {LogStream::out, "three"},
+  std::vector<Line> expected{{LogStream::out, "one"},
+                             {LogStream::err, "two"},
+                             {LogStream::out, "three"},
                              {LogStream::err, "no newline"}};
   EXPECT_EQ(lines, expected);
   EXPECT_TRUE(result.status.success());
@@ -112,7 +122,8 @@ TEST(ProcessTest, ChildRunsInItsOwnProcessGroupWithDefaultSignals) {
   ::signal(SIGUSR1, SIG_IGN);
   // The masks are read by `exec grep` of its own status: the shell itself blocks every signal for a
   // moment while it forks a child, so reading the shell's status from a child raced with that.
-  auto r = capture_process(sh("echo $$; cut -d' ' -f5 /proc/$$/stat; exec grep -E '^Sig(Ign|Blk)' /proc/self/status"));
+  auto r = capture_process(
+      sh("echo $$; cut -d' ' -f5 /proc/$$/stat; exec grep -E '^Sig(Ign|Blk)' /proc/self/status"));
   ::signal(SIGUSR1, SIG_DFL);
   ASSERT_TRUE(r);
   std::istringstream in(r->out);

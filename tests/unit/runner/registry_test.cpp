@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include <deque>
+
+#include <gtest/gtest.h>
 
 #include "runner/exit_code.hpp"
 #include "runner/registry/auth_file.hpp"
@@ -26,7 +26,8 @@ TEST(WwwAuthenticateTest, ParsesBearerAndBasicChallenges) {
   ASSERT_TRUE(b);
   EXPECT_EQ(b->scheme, "basic");
   EXPECT_EQ(b->param("realm"), "basic-realm");
-  auto spaced = parse_www_authenticate(R"(  bearer  Realm = "https://ghcr.io/token" , service=ghcr.io , scope="a\"b")");
+  auto spaced =
+      parse_www_authenticate(R"(  bearer  Realm = "https://ghcr.io/token" , service=ghcr.io , scope="a\"b")");
   ASSERT_TRUE(spaced);
   EXPECT_EQ(spaced->param("realm"), "https://ghcr.io/token");
   EXPECT_EQ(spaced->param("service"), "ghcr.io");
@@ -109,11 +110,13 @@ class FakeTransport : public HttpTransport {
 
   Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink) override {
     sent.push_back(request);
-    if (answers.empty()) return make_error(ErrorKind::unavailable, "no scripted answer");
+    if (answers.empty())
+      return make_error(ErrorKind::unavailable, "no scripted answer");
     auto r = answers.front();
     answers.pop_front();
     if (sink != nullptr && r.status / 100 == 2) {
-      if (auto s = (*sink)(r.body); !s) return s.error();
+      if (auto s = (*sink)(r.body); !s)
+        return s.error();
       r.body.clear();
     }
     return r;
@@ -122,15 +125,18 @@ class FakeTransport : public HttpTransport {
 
 std::string auth_header(const HttpRequest& r) {
   for (const auto& [k, v] : r.headers) {
-    if (k == "Authorization") return v;
+    if (k == "Authorization")
+      return v;
   }
   return "";
 }
 
 TEST(RegistryClientTest, BearerChallengeFetchesATokenWithBasicCredentialsAndRetries) {
   FakeTransport http;
-  std::string body = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"digest":"sha256:c","size":2},"layers":[{"digest":"sha256:l","size":40}]})";
-  http.answers.push_back({401, {{"WWW-Authenticate", R"(Bearer realm="https://auth.example.com/token",service="reg")"}}, ""});
+  std::string body =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"digest":"sha256:c","size":2},"layers":[{"digest":"sha256:l","size":40}]})";
+  http.answers.push_back(
+      {401, {{"WWW-Authenticate", R"(Bearer realm="https://auth.example.com/token",service="reg")"}}, ""});
   http.answers.push_back({200, {}, R"({"token":"tok-1"})"});
   http.answers.push_back({200, {{"Content-Type", "application/vnd.oci.image.manifest.v1+json"}}, body});
   auto auth = AuthFile::parse(R"({"auths":{"reg.example.com":{"auth":"dTpw"}}})", "a");
@@ -140,7 +146,8 @@ TEST(RegistryClientTest, BearerChallengeFetchesATokenWithBasicCredentialsAndRetr
   EXPECT_EQ(m->digest, sha256_digest(body));
   ASSERT_EQ(http.sent.size(), 3u);
   EXPECT_EQ(http.sent[0].url, "https://reg.example.com/v2/team/app/manifests/1");
-  EXPECT_EQ(http.sent[1].url, "https://auth.example.com/token?service=reg&scope=repository%3Ateam%2Fapp%3Apull");
+  EXPECT_EQ(http.sent[1].url,
+            "https://auth.example.com/token?service=reg&scope=repository%3Ateam%2Fapp%3Apull");
   EXPECT_EQ(auth_header(http.sent[1]), "Basic dTpw");
   EXPECT_EQ(auth_header(http.sent[2]), "Bearer tok-1");
   auto blobs = m->blobs();
@@ -160,7 +167,8 @@ TEST(RegistryClientTest, MountUsesInsecureHttpAndFallsBackWhenDeclined) {
   ASSERT_TRUE(mounted);
   EXPECT_TRUE(*mounted);
   EXPECT_EQ(http.sent[0].method, "POST");
-  EXPECT_EQ(http.sent[0].url, "http://127.0.0.1:5000/v2/to/repo/blobs/uploads/?mount=sha256%3Aabc&from=from%2Frepo");
+  EXPECT_EQ(http.sent[0].url,
+            "http://127.0.0.1:5000/v2/to/repo/blobs/uploads/?mount=sha256%3Aabc&from=from%2Frepo");
   auto declined = client.mount_blob("127.0.0.1:5000", "to", "from", "sha256:abc");
   ASSERT_TRUE(declined);
   EXPECT_FALSE(*declined);
@@ -218,18 +226,31 @@ TEST(ExitCodeTest, TaxonomyIsStable) {
 
 TEST(ResultFileTest, WritesAtomicallyAndReadsBack) {
   testing::TempDir dir;
-  PhaseResult r{.job_id = "j", .phase = "build", .code = ExitCode::build_failed, .error = "RUN failed\nline",
-                .digest = "sha256:d", .size = 1234, .tags = {"r/a:1"}, .commit = "abc", .git_ref = "main",
-                .ref_kind = "branch", .steps = 4, .cached_steps = 2, .git_received_objects = 3,
-                .git_received_bytes = 900, .timings_ms = {{"git", 10}, {"build", 20}}};
+  PhaseResult r{.job_id = "j",
+                .phase = "build",
+                .code = ExitCode::build_failed,
+                .error = "RUN failed\nline",
+                .digest = "sha256:d",
+                .size = 1234,
+                .tags = {"r/a:1"},
+                .commit = "abc",
+                .git_ref = "main",
+                .ref_kind = "branch",
+                .steps = 4,
+                .cached_steps = 2,
+                .git_received_objects = 3,
+                .git_received_bytes = 900,
+                .timings_ms = {{"git", 10}, {"build", 20}}};
   auto path = (dir.path() / "nbs" / "result-build.json").string();
   ASSERT_TRUE(write_result_file(path, r));
   auto text = testing::read_file(path);
-  EXPECT_NE(text.find(R"("status":"failed","exit_code":11,"reason":"build_failed")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("status":"failed","exit_code":11,"reason":"build_failed")"), std::string::npos)
+      << text;
   auto back = parse_phase_result(text);
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(*back, r);
-  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path() / "nbs"), {}), 1);  // no temp file left
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path() / "nbs"), {}),
+            1);  // no temp file left
 }
 
 }  // namespace

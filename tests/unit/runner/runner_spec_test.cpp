@@ -1,8 +1,7 @@
 #include "common/runner_spec.hpp"
 
-#include <gtest/gtest.h>
-
 #include <boost/json/serialize.hpp>
+#include <gtest/gtest.h>
 
 #include "common/job_request_parser.hpp"
 

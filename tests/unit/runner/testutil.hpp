@@ -3,9 +3,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <string>
-
 #include <stdlib.h>
+#include <string>
 
 namespace nbs::testing {
 
