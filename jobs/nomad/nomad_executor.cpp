@@ -279,15 +279,8 @@ NomadExecutor::JobFingerprint NomadExecutor::JobFingerprint::of(const nomad::Job
 
 Changes NomadExecutor::diff(std::uint64_t index, std::uint64_t new_index,
                             const std::vector<nomad::JobListStub>& jobs) {
-  std::map<std::string, JobFingerprint> now;
-  std::map<std::string, std::uint64_t> modify_index;
-  for (const auto& stub : jobs) {
-    if (specs::parse_nomad_job_id(stub.id)) {
-      now[stub.id] = JobFingerprint::of(stub);
-      modify_index[stub.id] = stub.modify_index;
-    }
-  }
   Changes out{.index = new_index};
+  std::map<std::string, JobFingerprint> now;
   std::set<std::string> changed;  // Nomad job ids
   std::lock_guard lock(mutex_);
   // The last answer describes the state at `index` only if it was taken at that index; otherwise
@@ -295,13 +288,18 @@ Changes NomadExecutor::diff(std::uint64_t index, std::uint64_t new_index,
   // nothing to compare with and everything may have changed.
   const bool comparable = index > 0 && seen_index_ == index && new_index >= index;
   out.everything = !comparable;
-  for (const auto& [id, fingerprint] : now) {
-    auto it = seen_.find(id);
-    const bool moved = comparable ? !(fingerprint == (it == seen_.end() ? JobFingerprint{} : it->second))
-                                  : modify_index[id] > index;
-    if (moved) {
-      changed.insert(id);
+  for (const auto& stub : jobs) {
+    if (!specs::parse_nomad_job_id(stub.id)) {
+      continue;
     }
+    const JobFingerprint fingerprint = JobFingerprint::of(stub);
+    auto it = seen_.find(stub.id);
+    const bool moved = comparable ? !(fingerprint == (it == seen_.end() ? JobFingerprint{} : it->second))
+                                  : stub.modify_index > index;
+    if (moved) {
+      changed.insert(stub.id);
+    }
+    now[stub.id] = fingerprint;
   }
   if (comparable) {
     for (const auto& [id, fingerprint] : seen_) {
