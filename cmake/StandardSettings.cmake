@@ -18,3 +18,13 @@ if(NBS_SANITIZE)
                                                 -fno-sanitize-recover=undefined)
   target_link_options(nbs_settings INTERFACE -fsanitize=address,undefined)
 endif()
+
+# ccache when it is installed (scripts/install-deps installs it): a second build tree of the same sources
+# (a sanitizer tree, a helper's tree) and a rebuild after switching branches reuse the objects. Paths are
+# hashed relative to the source tree, so trees in other directories share the cache.
+option(NBS_CCACHE "Compile through ccache when it is installed" ON)
+find_program(NBS_CCACHE_EXE ccache)
+if(NBS_CCACHE AND NBS_CCACHE_EXE)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env CCACHE_BASEDIR=${PROJECT_SOURCE_DIR}
+                                  CCACHE_NOHASHDIR=1 ${NBS_CCACHE_EXE})
+endif()
