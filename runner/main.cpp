@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   build->add_option("--spec", spec_path, "the runner spec")->required();
   auto* publish = app.add_subcommand("publish", "copy the temp image to every final tag inside the registry");
   publish->add_option("--spec", spec_path, "the runner spec")->required();
-  auto* cleanup = app.add_subcommand("cleanup", "delete the job's temp image by digest");
+  auto* cleanup = app.add_subcommand("cleanup", "remove the job's temp tag (never other tags of its image)");
   cleanup->add_option("--spec", spec_path, "the runner spec")->required();
 
   DoctorOptions doctor_options;

@@ -178,12 +178,9 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
                    "publish: " + dst.str() + " -> " + *digest + " (" + counts_text(counts) + ")");
   }
 
-  bool shares_repository = std::any_of(dsts->begin(), dsts->end(), [&](const ImageRef& d) {
-    return d.registry == src->registry && d.repository == src->repository;
-  });
-  // Deleting the digest would take final tags of the same repository along; then only the tag goes.
-  auto deleted = shares_repository ? client.delete_tag(*src, ctx.spec().job_id)
-                                   : client.delete_manifest(src->registry, src->repository, top->digest);
+  // Only the tag goes, never the digest: a registry deletes a digest with every tag pointing at it, and
+  // another job (an identical build, a fully cached one) may have published the same digest.
+  auto deleted = client.delete_tag(*src, ctx.spec().job_id);
   if (!deleted) {
     ctx.log().line(LogStream::none, "publish: could not delete the temp image: " + deleted.error().message);
   } else {
@@ -215,26 +212,14 @@ PhaseOutcome run_cleanup_phase(const PhaseContext& ctx, PhaseResult& result) {
   if (!m)
     return fail(ctx, ExitCode::cleanup_failed, m.error().message);
   result.digest = m->digest;
-  // A digest that a final tag of the same repository points at is not deleted (the tag would go too):
-  // only the temp tag is removed then.
-  for (const auto& final_ref : ctx.spec().final_images) {
-    auto f = ImageRef::parse(final_ref);
-    if (!f || f->registry != src->registry || f->repository != src->repository)
-      continue;
-    auto fm = client.get_manifest(*f);
-    if (fm && fm->digest == m->digest) {
-      if (auto s = client.delete_tag(*src, ctx.spec().job_id); !s)
-        return fail(ctx, ExitCode::cleanup_failed, s.error().message);
-      ctx.log().line(LogStream::none,
-                     "cleanup: removed the tag " + src->str() + "; " + f->str() + " keeps the image");
-      return {ExitCode::ok, "deleted the temp tag"};
-    }
-  }
-  if (auto s = client.delete_manifest(src->registry, src->repository, m->digest); !s) {
+  // Only the tag goes, never the digest: deleting a digest takes every tag pointing at it along, and
+  // other jobs may have published (or be testing) the very same image. The untagged manifest is left
+  // to the registry's garbage collection.
+  if (auto s = client.delete_tag(*src, ctx.spec().job_id); !s) {
     return fail(ctx, ExitCode::cleanup_failed, s.error().message);
   }
-  ctx.log().line(LogStream::none, "cleanup: deleted " + src->str() + "@" + m->digest);
-  return {ExitCode::ok, "deleted " + m->digest};
+  ctx.log().line(LogStream::none, "cleanup: removed the tag " + src->str() + " (" + m->digest + ")");
+  return {ExitCode::ok, "deleted the temp tag"};
 }
 
 }  // namespace nbs::runner

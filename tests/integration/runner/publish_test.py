@@ -1,8 +1,10 @@
 """nbs-runner publish and cleanup against a real registry: registry-side copy with cross-repository
 mounts (no layer blob uploaded), streamed copy to a second registry, temp image deletion (issue 3)."""
+import json
 import os
 import re
 import subprocess
+import urllib.request
 
 from harness import LIB, check, main, sh
 
@@ -43,7 +45,9 @@ def test_publish_to_two_tags_of_another_repository_mounts_every_blob(fx):
     run = fx.run("publish", publish_spec(build_spec, finals))
     check(run.code == 0, run.describe())
     log = fx.registry_log()[before:]
-    check(blob_uploads(log) == [], f"blob data was uploaded: {blob_uploads(log)}")
+    # Removing the temp tag puts a 2-byte config into the temp repository; nothing reaches the final one.
+    uploads = [u for u in blob_uploads(log) if "/v2/it/released/" in u]
+    check(uploads == [], f"blob data was uploaded: {uploads}")
     check(len(mounts(log)) >= 4, f"expected mounts of config and layers, got {mounts(log)}")
     for ref in finals:
         status, got, _ = fx.manifest(ref)
@@ -99,6 +103,31 @@ def test_cleanup_deletes_the_temp_image_once(fx):
     check(again.code == 0 and any("already gone" in t for t in again.texts()), again.describe())
 
 
+def put_manifest(fx, ref, media_type, body):
+    host, rest = ref.split("/", 1)
+    repo, tag = rest.rsplit(":", 1)
+    req = urllib.request.Request(f"http://{host}/v2/{repo}/manifests/{tag}", data=body, method="PUT",
+                                 headers={"Content-Type": media_type})
+    with urllib.request.urlopen(req) as resp:
+        check(resp.status == 201, f"PUT {ref}: {resp.status}")
+
+
+def test_removing_a_temp_tag_keeps_other_tags_of_the_same_image(fx):
+    """Two jobs that build the same image get the same digest: removing one job's temp image (its test
+    failed) must not take the other job's published tag along, as a delete by digest would."""
+    build_spec, digest = build_temp(fx, "twin", f"FROM {fx.base}\nRUN echo twin > /s\n")
+    status, _, body = fx.manifest(build_spec["temp_image"])
+    check(status == 200, status)
+    media_type = json.loads(body).get("mediaType", "application/vnd.oci.image.manifest.v1+json")
+    published = f"{fx.registry}/it/twin:published-by-another-job"
+    put_manifest(fx, published, media_type, body)
+    run = fx.run("cleanup", publish_spec(build_spec, [], phase="cleanup"))
+    check(run.code == 0, run.describe())
+    check(fx.manifest(build_spec["temp_image"])[0] == 404, "the temp tag is still there")
+    status, got, _ = fx.manifest(published)
+    check(status == 200 and got == digest, f"another job's tag of the same image went too: {status} {got}")
+
+
 def test_publish_of_a_missing_temp_image_fails(fx):
     build_spec = fx.spec("pub", tests=True)
     run = fx.run("publish", publish_spec(build_spec, [f"{fx.registry}/it/released:never"]))
@@ -111,4 +140,5 @@ if __name__ == "__main__":
                      test_publish_within_the_temp_repository_removes_only_the_temp_tag,
                      test_publish_to_another_registry_streams_blobs,
                      test_cleanup_deletes_the_temp_image_once,
+                     test_removing_a_temp_tag_keeps_other_tags_of_the_same_image,
                      test_publish_of_a_missing_temp_image_fails])
