@@ -10,6 +10,14 @@ std::string PhaseId::name() const {
   return out;
 }
 
+bool reports_missing_shell(std::string_view runtime_error) {
+  const bool runc_or_docker = runtime_error.find("exec: \"/bin/sh\"") != std::string_view::npos &&
+                              (runtime_error.find("no such file") != std::string_view::npos ||
+                               runtime_error.find("not found") != std::string_view::npos);
+  const bool crun = runtime_error.find("`/bin/sh` not found") != std::string_view::npos;
+  return runc_or_docker || crun;
+}
+
 std::string_view to_string(PhaseState state) {
   switch (state) {
     case PhaseState::absent:

@@ -79,6 +79,14 @@ struct Changes {
   bool everything = false;
 };
 
+// A test command runs as `/bin/sh -c <command>`. When the container runtime reports that /bin/sh does not
+// exist in the image (podman's and runc's "exec: \"/bin/sh\": ... no such file", crun's "executable file
+// `/bin/sh` not found", Docker's driver failure), the test could not run at all: this says so.
+bool reports_missing_shell(std::string_view runtime_error);
+inline constexpr std::string_view k_missing_shell_message =
+    "the image has no /bin/sh, and test.commands run as `/bin/sh -c <command>`: add a shell to the image, or "
+    "drop test.commands and set test.entry_point: true to run the image's own ENTRYPOINT and CMD";
+
 class Executor {
  public:
   virtual ~Executor() = default;
@@ -117,6 +125,14 @@ class Executor {
 
   // Whether the executor can take work (Nomad has a leader; the state directory is writable).
   virtual Status ready() = 0;
+
+  // What of `request` this executor cannot honour, one field error each (Vault secrets without Vault,
+  // …): such a job is refused at submit, never accepted and then run without what it asked for.
+  virtual std::vector<FieldError> unsupported(const JobRequest& request) const = 0;
+
+  // Removes what no running phase accounts for (the local executor's test containers, left by a daemon
+  // killed at the wrong moment). Returns a line per thing actually removed.
+  virtual Result<std::vector<std::string>> sweep() = 0;
 };
 
 }  // namespace nbs::jobs

@@ -61,6 +61,10 @@ Error io_error(const fs::path& path, const std::string& what) {
 Result<std::unique_ptr<FileRecordStore>> FileRecordStore::open(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
+  if (!ec) {
+    // Records hold whole requests (webhook secrets, test env values): the daemon's eyes only.
+    fs::permissions(dir, fs::perms::owner_all, ec);
+  }
   if (ec) {
     return make_error(ErrorKind::unavailable,
                       "state store: cannot create " + dir.string() + ": " + ec.message());

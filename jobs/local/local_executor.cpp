@@ -1,17 +1,22 @@
 #include "jobs/local/local_executor.hpp"
 
+#include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <poll.h>
 #include <signal.h>
 #include <sstream>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <tuple>
 #include <unistd.h>
 
 #include <boost/json.hpp>
+
+#include "jobs/local/test_container.hpp"
 
 namespace nbs::jobs {
 
@@ -34,6 +39,8 @@ struct LocalExecutor::Task {
   std::optional<Clock::time_point> kill_at;  // SIGKILL then, if still running
   bool stop_requested = false;
   std::string launch_error;  // why it could not start (this process only; the log keeps it too)
+  std::string diagnosis;     // what its exit means, when the exit code alone misleads (no /bin/sh)
+  std::vector<std::string> process_env;  // test tasks: multi-line env values, named by `--env NAME`
 };
 
 struct LocalExecutor::PhaseRun {
@@ -43,22 +50,47 @@ struct LocalExecutor::PhaseRun {
   std::vector<Task> tasks;
   std::optional<SystemTime> started_at;
   std::optional<SystemTime> finished_at;
+  std::string test_image;  // test phases: the image podman pulled, removed when the phase ends
+  bool image_removal_started = false;
 };
 
 namespace {
 
-bool write_file(const fs::path& path, const std::string& content) {
+// Written whole or not at all (a temporary file renamed), readable only by its owner: phase files hold
+// the request (webhook secret, build args) and test env values. `owner` is the user that reads it.
+bool write_file(const fs::path& path, const std::string& content,
+                const std::optional<UserIdentity>& owner = std::nullopt) {
   const fs::path tmp = fs::path(path).concat(".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out.flush()) {
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) {
+    return false;
+  }
+  std::string_view rest = content;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
       return false;
     }
+    rest.remove_prefix(static_cast<std::size_t>(n));
   }
+  if (owner && ::fchown(fd.get(), owner->uid, owner->gid) != 0) {
+    return false;
+  }
+  fd.reset();
   std::error_code ec;
   fs::rename(tmp, path, ec);
   return !ec;
+}
+
+// A directory only `owner` (or the daemon) may enter.
+bool make_private_dir(const fs::path& dir, const std::optional<UserIdentity>& owner) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  return !ec && ::chmod(dir.c_str(), 0700) == 0 &&
+         (!owner || ::chown(dir.c_str(), owner->uid, owner->gid) == 0);
 }
 
 std::optional<std::string> read_file(const fs::path& path) {
@@ -121,6 +153,10 @@ Result<std::unique_ptr<LocalExecutor>> LocalExecutor::create(LocalExecutorConfig
     executor->user_ = std::move(*user);
   }
   executor->recover();
+  // Containers a killed daemon left behind: nothing would ever stop them.
+  if (auto swept = executor->sweep(); !swept) {
+    return make_error(swept.error().kind, "local executor: " + swept.error().message);
+  }
   executor->monitor_ = std::thread([e = executor.get()] { e->monitor_loop(); });
   return executor;
 }
@@ -168,6 +204,9 @@ void LocalExecutor::recover() {
     if (const auto* started = launch.as_object().if_contains("started_at"); started && started->is_string()) {
       phase->started_at = parse_utc(started->get_string());
     }
+    if (const auto* image = launch.as_object().if_contains("image"); image && image->is_string()) {
+      phase->test_image = std::string(image->get_string());
+    }
     for (const auto& t : launch.at("tasks").as_array()) {
       Task task;
       task.name = json::value_to<std::string>(t.at("name"));
@@ -178,6 +217,9 @@ void LocalExecutor::recover() {
         std::istringstream in(*pids);
         in >> task.supervisor >> task.pid;
         task.state = PhaseState::running;  // poll_tasks() settles it from the exit file or liveness
+      } else if (auto env = read_file(task.dir / "process-env")) {
+        boost::system::error_code env_ec;
+        task.process_env = to_strings(json::parse(*env, env_ec));
       }
       phase->tasks.push_back(std::move(task));
     }
@@ -192,46 +234,60 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
   if (phases_.count(name)) {
     return {};
   }
+  if (auto refused = unsupported(launch.request); !refused.empty()) {
+    return make_field_errors(std::move(refused));
+  }
   auto phase = std::make_unique<PhaseRun>();
   phase->id = launch.id;
   phase->sequence = generation_;
   phase->dir = phase_dir(launch.id);
   const fs::path work = phase->dir / "work";
-  std::error_code ec;
-  fs::create_directories(work, ec);
-  if (ec) {
+  // The runner writes its result and work tree as the build user; nobody else reads the phase's files.
+  if (!make_private_dir(phase->dir, user_) || !make_private_dir(work, user_)) {
     return make_error(ErrorKind::unavailable,
-                      "local executor: cannot create " + work.string() + ": " + ec.message());
+                      "local executor: cannot create " + work.string() + ": " + std::strerror(errno));
   }
 
   if (launch.id.phase == Phase::test) {
     if (!launch.request.test) {
       return make_error(ErrorKind::invalid_argument, "local executor: a test phase needs test commands");
     }
-    if (!launch.request.test->vault_secrets.empty()) {
-      return make_error(
-          ErrorKind::invalid_argument,
-          "test.vault_secrets: Vault secrets need the Nomad executor; the local executor has no Vault");
-    }
-    auto container = [&](const std::string& task_name, const std::optional<std::string>& command) {
-      std::vector<std::string> argv{config_.podman_path.string(), "run", "--rm", "--pull=always"};
-      argv.insert(argv.end(), config_.podman_args.begin(), config_.podman_args.end());
-      argv.insert(argv.end(), {"--name", name + "-" + task_name});
-      for (const auto& [k, v] : launch.request.test->env) {
-        argv.insert(argv.end(), {"--env", k + "=" + v});
+    phase->test_image = launch.test_image;
+    auto add = [&](const std::string& task_name, const std::optional<std::string>& command) {
+      const fs::path task_dir = phase->dir / "tasks" / task_name;
+      TestContainer container = test_container(TestContainerSpec{.podman = config_.podman_path,
+                                                                 .podman_args = config_.podman_args,
+                                                                 .phase = launch.id,
+                                                                 .task = task_name,
+                                                                 .image = launch.test_image,
+                                                                 .command = command,
+                                                                 .env = launch.request.test->env,
+                                                                 .env_file = task_dir / "env"});
+      Task task{.name = task_name, .argv = std::move(container.argv)};
+      task.process_env = std::move(container.process_env);
+      if (!container.env_file.empty() &&
+          (!make_private_dir(task_dir, user_) || !write_file(task_dir / "env", container.env_file, user_))) {
+        return false;
       }
-      argv.push_back(launch.test_image);
-      if (command) {
-        argv.insert(argv.end(), {"sh", "-c", *command});
+      if (!task.process_env.empty() &&
+          !write_file(task_dir / "process-env",
+                      json::serialize(json::array(task.process_env.begin(), task.process_env.end())))) {
+        return false;
       }
-      return Task{.name = task_name, .argv = std::move(argv)};
+      phase->tasks.push_back(std::move(task));
+      return true;
     };
     const auto& commands = launch.request.test->commands;
+    bool written = true;
     for (std::size_t i = 0; i < commands.size(); ++i) {
-      phase->tasks.push_back(container("cmd-" + std::to_string(i), commands[i]));
+      written = written && add("cmd-" + std::to_string(i), commands[i]);
     }
     if (launch.request.test->entry_point) {
-      phase->tasks.push_back(container("entry-point", std::nullopt));
+      written = written && add("entry-point", std::nullopt);
+    }
+    if (!written) {
+      return make_error(ErrorKind::unavailable,
+                        "local executor: cannot write the test environment under " + phase->dir.string());
     }
   } else {
     // The runner finds its result path and work directory in the spec.
@@ -242,7 +298,7 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
     }
     spec.as_object()["result_path"] = (phase->dir / "result.json").string();
     spec.as_object()["work_dir"] = work.string();
-    if (!write_file(phase->dir / "spec.json", json::serialize(spec))) {
+    if (!write_file(phase->dir / "spec.json", json::serialize(spec), user_)) {
       return make_error(ErrorKind::unavailable,
                         "local executor: cannot write " + (phase->dir / "spec.json").string());
     }
@@ -251,26 +307,24 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
              .argv = {config_.runner_path.string(), std::string(to_string(launch.id.phase)), "--spec",
                       (phase->dir / "spec.json").string(), "--log-format", "json"}});
   }
-  if (user_) {
-    // The runner writes its result and work tree as the build user.
-    for (const auto& p : {phase->dir, work}) {
-      ::chown(p.c_str(), user_->uid, user_->gid);
-    }
-  }
 
   json::array tasks;
   for (auto& task : phase->tasks) {
     task.dir = phase->dir / "tasks" / task.name;
+    std::error_code ec;
     fs::create_directories(task.dir, ec);
     tasks.push_back(
         json::object{{"name", task.name}, {"argv", json::array(task.argv.begin(), task.argv.end())}});
   }
   phase->started_at = now_utc();
-  const json::object record{{"job_id", launch.id.job_id},
-                            {"phase", to_string(launch.id.phase)},
-                            {"attempt", launch.id.attempt},
-                            {"started_at", format_utc(*phase->started_at)},
-                            {"tasks", std::move(tasks)}};
+  json::object record{{"job_id", launch.id.job_id},
+                      {"phase", to_string(launch.id.phase)},
+                      {"attempt", launch.id.attempt},
+                      {"started_at", format_utc(*phase->started_at)},
+                      {"tasks", std::move(tasks)}};
+  if (!phase->test_image.empty()) {
+    record["image"] = phase->test_image;
+  }
   // launch.json makes the phase exist; written last, so a crash before it leaves nothing half-started.
   if (!write_file(phase->dir / "launch.json", json::serialize(record))) {
     return make_error(ErrorKind::unavailable,
@@ -281,21 +335,69 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
   return {};
 }
 
-Status LocalExecutor::launch_task(PhaseRun& phase, Task& task) {
+std::vector<FieldError> LocalExecutor::unsupported(const JobRequest& request) const {
+  std::vector<FieldError> out;
+  auto refuse = [&](std::string path, std::string reason) {
+    out.push_back({std::move(path), std::move(reason)});
+  };
+  if (!request.git_credentials_path.empty()) {
+    refuse(
+        "git_credentials_path",
+        "is a Vault path, and the local executor has no Vault: build from a repository it can fetch without "
+        "credentials, or use the Nomad executor");
+  }
+  if (!request.registry_credentials_path.empty()) {
+    refuse("registry_credentials_path",
+           "is a Vault path, and the local executor has no Vault: it pushes with the daemon's registry auth "
+           "file (registry_auth_file); leave this field out");
+  }
+  if (request.test) {
+    if (!request.test->vault_secrets.empty()) {
+      refuse(
+          "test.vault_secrets",
+          "needs Vault, and the local executor has none: pass values in test.env, or use the Nomad executor");
+    }
+    if (request.test->gpu_count > 0) {
+      refuse("test.gpu_count", "the local executor has no GPUs to give to tests; leave it out or use Nomad");
+    }
+    if (!request.test->constraints.empty()) {
+      refuse("test.constraints", "are Nomad placement constraints; the local executor runs on one machine");
+    }
+    for (const auto& [name, value] : request.test->env) {
+      if (value.find_first_of("\r\n") != std::string::npos && reserved_for_podman(name)) {
+        refuse("test.env." + name,
+               "a multi-line value cannot be given to this variable on the local executor (podman itself "
+               "runs with it); use a single line or another name");
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> LocalExecutor::task_environment(const PhaseId& id) const {
   std::vector<std::string> env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                               "LANG=C.UTF-8", "NBS_JOB_ID=" + phase.id.job_id,
-                               "NBS_PHASE=" + std::string(to_string(phase.id.phase))};
+                               "LANG=C.UTF-8", "NBS_JOB_ID=" + id.job_id,
+                               "NBS_PHASE=" + std::string(to_string(id.phase))};
   env.push_back("HOME=" + (user_ ? user_->home : std::string(getenv("HOME") ? getenv("HOME") : "/")));
   if (user_) {
     env.push_back("USER=" + config_.build_user);
   }
   env.insert(env.end(), config_.task_env.begin(), config_.task_env.end());
+  return env;
+}
+
+Status LocalExecutor::launch_task(PhaseRun& phase, Task& task) {
+  std::vector<std::string> env = task_environment(phase.id);
+  env.insert(env.end(), task.process_env.begin(), task.process_env.end());
   auto spawned = spawn_supervised(TaskSpawn{.argv = task.argv,
                                             .env = std::move(env),
                                             .work_dir = phase.dir / "work",
                                             .log_path = task.dir / "output.log",
                                             .exit_path = task.dir / "exit",
-                                            .user = user_});
+                                            .user = user_,
+                                            // nbs-runner starts Buildah in groups of its own: a killed
+                                            // runner must not leave them running.
+                                            .kill_descendants = phase.test_image.empty()});
   if (!spawned) {
     return spawned.error();
   }
@@ -307,7 +409,44 @@ Status LocalExecutor::launch_task(PhaseRun& phase, Task& task) {
   task.supervisor_exit = Fd(static_cast<int>(::syscall(SYS_pidfd_open, task.supervisor, 0)));
   task.state = PhaseState::running;
   write_file(task.dir / "pids", std::to_string(task.supervisor) + " " + std::to_string(task.pid) + "\n");
+  std::error_code ec;
+  fs::remove(task.dir / "process-env", ec);  // the values live on in podman's environment only
   return {};
+}
+
+void LocalExecutor::settle(PhaseRun& phase, Task& task) {
+  std::error_code ec;
+  fs::remove(task.dir / "env", ec);
+  fs::remove(task.dir / "process-env", ec);
+  if (!phase.test_image.empty() && task.name != "entry-point" && task.exit && task.exit->code == 127) {
+    // 127 is also a shell's "command not found"; the runtime's own message tells the two apart.
+    std::ifstream log(task.dir / "output.log", std::ios::binary);
+    std::string head(8192, '\0');
+    log.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(log.gcount()));
+    if (reports_missing_shell(head)) {
+      task.diagnosis = std::string(k_missing_shell_message);
+    }
+  }
+}
+
+void LocalExecutor::run_podman(const PhaseRun& phase, const std::string& what,
+                               std::vector<std::string> argv) {
+  auto spawned = spawn_supervised(TaskSpawn{.argv = std::move(argv),
+                                            .env = task_environment(phase.id),
+                                            .work_dir = phase.dir,
+                                            .log_path = phase.dir / (what + ".log"),
+                                            .exit_path = phase.dir / (what + ".exit"),
+                                            .user = user_});
+  if (spawned) {
+    helpers_.push_back(spawned->supervisor);
+  } else {
+    std::ofstream(phase.dir / (what + ".log"), std::ios::app) << "nbs: " << spawned.error().message << "\n";
+  }
+}
+
+void LocalExecutor::reap_helpers() {
+  std::erase_if(helpers_, [](pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
 }
 
 void LocalExecutor::note_change(const std::string& job_id) {
@@ -321,6 +460,7 @@ void LocalExecutor::note_change(const std::string& job_id) {
 }
 
 bool LocalExecutor::poll_tasks() {
+  reap_helpers();
   bool changed = false;
   unsigned running = 0;
   // Queued tasks start in the order their phases were started.
@@ -362,6 +502,7 @@ bool LocalExecutor::poll_tasks() {
         if (auto exit = read_exit_file(task.dir / "exit")) {
           task.exit = exit;
           task.state = exit->code == 0 ? PhaseState::succeeded : PhaseState::failed;
+          settle(*phase, task);
           if (task.supervisor_is_child) {
             ::waitpid(task.supervisor, nullptr, 0);  // it exits right after writing the file
             task.supervisor_is_child = false;
@@ -374,6 +515,7 @@ bool LocalExecutor::poll_tasks() {
             continue;  // written between the two checks; settled on the next poll
           }
           task.state = PhaseState::lost;
+          settle(*phase, task);
           --running;
           changed_here = true;
         } else if (task.kill_at && Clock::now() >= *task.kill_at) {
@@ -385,6 +527,13 @@ bool LocalExecutor::poll_tasks() {
     }
     if (all_done && !phase->finished_at) {
       phase->finished_at = now_utc();
+    }
+    if (all_done && !phase->test_image.empty() && !fs::exists(phase->dir / "image-removal.exit") &&
+        !phase->image_removal_started) {
+      // Whatever container of the phase is left (its client was killed, its task lost) goes with the
+      // image the phase pulled.
+      phase->image_removal_started = true;
+      run_podman(*phase, "image-removal", remove_image_argv(config_.podman_path, phase->test_image));
     }
     if (changed_here) {
       note_change(phase->id.job_id);
@@ -433,6 +582,8 @@ PhaseObservation LocalExecutor::observe_locked(const PhaseRun& phase) const {
     TaskObservation t{task.name, task.state, task.exit ? task.exit->code : std::nullopt, ""};
     if (!task.launch_error.empty()) {
       t.message = "could not start: " + task.launch_error;
+    } else if (!task.diagnosis.empty()) {
+      t.message = task.diagnosis;
     } else if (task.exit) {
       t.message = task.stop_requested ? "stopped (" + task.exit->describe() + ")" : task.exit->describe();
     } else if (task.state == PhaseState::lost) {
@@ -546,6 +697,7 @@ Status LocalExecutor::stop(const PhaseId& id, std::chrono::seconds grace) {
   if (it == phases_.end()) {
     return {};
   }
+  bool stopping = false;
   for (auto& task : it->second->tasks) {
     if (task.stop_requested) {
       continue;
@@ -555,7 +707,13 @@ Status LocalExecutor::stop(const PhaseId& id, std::chrono::seconds grace) {
     if (task.state == PhaseState::running) {
       ::kill(-task.pid, SIGTERM);
       task.kill_at = Clock::now() + grace;
+      stopping = true;
     }
+  }
+  if (stopping && !it->second->test_image.empty()) {
+    // Stopping `podman run` leaves its container running: stop and remove the containers themselves.
+    run_podman(*it->second, "container-removal",
+               remove_phase_containers_argv(config_.podman_path, id.name(), grace));
   }
   note_change(id.job_id);
   return {};
@@ -573,21 +731,100 @@ Result<std::vector<PhaseId>> LocalExecutor::list(const std::string& job_id) {
 }
 
 Status LocalExecutor::purge(const PhaseId& id) {
+  std::string image;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = phases_.find(id.name());
+    if (it == phases_.end()) {
+      return {};
+    }
+    for (const auto& task : it->second->tasks) {
+      if (task.state == PhaseState::running || task.state == PhaseState::pending) {
+        return make_error(ErrorKind::conflict, "purge: " + id.name() + " is still running; stop it first");
+      }
+    }
+    image = it->second->test_image;
+  }
+  if (!image.empty()) {
+    // Nothing of the phase may outlive its record: its containers and its image go first (podman runs
+    // without the lock held).
+    for (auto argv : {remove_phase_containers_argv(config_.podman_path, id.name(), std::chrono::seconds(0)),
+                      remove_image_argv(config_.podman_path, image)}) {
+      auto done = podman(argv);
+      if (!done || !done->status.success()) {
+        return make_error(
+            ErrorKind::unavailable,
+            "purge: " + id.name() + ": " + format_argv(argv) + " failed: " +
+                (done ? done->status.describe() + ": " + done->err.substr(0, 500) : done.error().message));
+      }
+    }
+  }
   std::lock_guard lock(mutex_);
   auto it = phases_.find(id.name());
   if (it == phases_.end()) {
     return {};
   }
-  for (const auto& task : it->second->tasks) {
-    if (task.state == PhaseState::running || task.state == PhaseState::pending) {
-      return make_error(ErrorKind::conflict, "purge: " + id.name() + " is still running; stop it first");
-    }
-  }
   std::error_code ec;
   fs::remove_all(it->second->dir, ec);
+  if (ec) {
+    return make_error(ErrorKind::unavailable,
+                      "purge: cannot remove " + it->second->dir.string() + ": " + ec.message());
+  }
   phases_.erase(it);
   note_change(id.job_id);
   return {};
+}
+
+Result<Captured> LocalExecutor::podman(std::vector<std::string> argv) const {
+  return capture_process(Command{.argv = std::move(argv),
+                                 .env = task_environment(PhaseId{}),
+                                 .working_dir = config_.state_dir.string(),
+                                 .run_as = user_},
+                         RunOptions{.deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2)});
+}
+
+Result<std::vector<std::string>> LocalExecutor::sweep() {
+  auto listed = podman(list_containers_argv(config_.podman_path));
+  if (!listed) {
+    return listed.error();
+  }
+  if (!listed->status.success()) {
+    return make_error(ErrorKind::unavailable,
+                      "podman ps failed (" + listed->status.describe() + "): " + listed->err.substr(0, 500));
+  }
+  std::vector<std::string> doomed;
+  {
+    std::lock_guard lock(mutex_);
+    std::istringstream lines(listed->out);
+    std::string name, phase_name;
+    while (lines >> name >> phase_name) {
+      auto it = phases_.find(phase_name);
+      const bool live = it != phases_.end() &&
+                        std::any_of(it->second->tasks.begin(), it->second->tasks.end(), [](const Task& t) {
+                          return t.state == PhaseState::running || t.state == PhaseState::pending;
+                        });
+      if (!live) {
+        doomed.push_back(name);
+      }
+    }
+  }
+  if (doomed.empty()) {
+    return doomed;
+  }
+  std::vector<std::string> argv{config_.podman_path.string(), "rm", "--force", "--ignore", "--time", "0"};
+  argv.insert(argv.end(), doomed.begin(), doomed.end());
+  auto removed = podman(std::move(argv));
+  if (!removed) {
+    return removed.error();
+  }
+  if (!removed->status.success()) {
+    return make_error(ErrorKind::unavailable, "podman rm failed (" + removed->status.describe() +
+                                                  "): " + removed->err.substr(0, 500));
+  }
+  for (auto& name : doomed) {
+    name = "container " + name;
+  }
+  return doomed;
 }
 
 Status LocalExecutor::ready() {

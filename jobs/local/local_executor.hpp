@@ -46,6 +46,8 @@ class LocalExecutor : public Executor {
   Result<std::vector<PhaseId>> list(const std::string& job_id) override;
   Status purge(const PhaseId& id) override;
   Status ready() override;
+  std::vector<FieldError> unsupported(const JobRequest& request) const override;
+  Result<std::vector<std::string>> sweep() override;
 
  private:
   struct Task;
@@ -58,6 +60,12 @@ class LocalExecutor : public Executor {
   void note_change(const std::string& job_id);  // under mutex_
   void wake_monitor();
   Status launch_task(PhaseRun& phase, Task& task);
+  std::vector<std::string> task_environment(const PhaseId& id) const;
+  void settle(PhaseRun& phase, Task& task);  // a task just ended: its env files go, its exit is explained
+  // Starts a podman command for a phase in the background, as the tasks run (it outlives the daemon).
+  void run_podman(const PhaseRun& phase, const std::string& what, std::vector<std::string> argv);
+  void reap_helpers();  // waits for the run_podman commands that ended
+  Result<Captured> podman(std::vector<std::string> argv) const;  // runs one to its end
   std::filesystem::path phase_dir(const PhaseId& id) const;
   PhaseObservation observe_locked(const PhaseRun& phase) const;
 
@@ -70,7 +78,8 @@ class LocalExecutor : public Executor {
   std::map<std::string, std::unique_ptr<PhaseRun>> phases_;   // by PhaseId::name()
   bool stopping_ = false;
   std::uint64_t interruptions_ = 0;
-  Fd monitor_wake_;  // an eventfd: ends the monitor's sleep
+  std::vector<pid_t> helpers_;  // supervisors of run_podman commands, not yet waited for
+  Fd monitor_wake_;             // an eventfd: ends the monitor's sleep
   std::thread monitor_;
 };
 

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <grp.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,26 +33,36 @@ void write_all(int fd, const char* data, std::size_t size) {
   }
 }
 
-// Formats "<word> <n>\n" into buf without snprintf (which is not async-signal-safe).
-std::size_t format_status(char* buf, const char* word, int n) {
-  std::size_t len = 0;
-  for (const char* w = word; *w; ++w) {
-    buf[len++] = *w;
-  }
-  buf[len++] = ' ';
+// Appends the decimal digits of `value` to buf (no snprintf: it is not async-signal-safe).
+std::size_t format_number(char* buf, unsigned value) {
   char digits[16];
   std::size_t d = 0;
-  unsigned value = n < 0 ? static_cast<unsigned>(-n) : static_cast<unsigned>(n);
   do {
     digits[d++] = static_cast<char>('0' + value % 10);
     value /= 10;
   } while (value != 0);
-  if (n < 0) {
-    buf[len++] = '-';
-  }
+  std::size_t len = 0;
   while (d > 0) {
     buf[len++] = digits[--d];
   }
+  return len;
+}
+
+std::size_t append(char* buf, std::size_t len, const char* text) {
+  for (const char* c = text; *c; ++c) {
+    buf[len++] = *c;
+  }
+  return len;
+}
+
+// Formats "<word> <n>\n" into buf.
+std::size_t format_status(char* buf, const char* word, int n) {
+  std::size_t len = append(buf, 0, word);
+  buf[len++] = ' ';
+  if (n < 0) {
+    buf[len++] = '-';
+  }
+  len += format_number(buf + len, n < 0 ? static_cast<unsigned>(-n) : static_cast<unsigned>(n));
   buf[len++] = '\n';
   return len;
 }
@@ -81,10 +92,61 @@ std::size_t format_status(char* buf, const char* word, int n) {
   ::_exit(127);
 }
 
+// Calls `each` with every child of this (single-threaded) process, as /proc lists them; false for none.
+template <class F>
+bool for_each_child(F each) {
+  char path[64];
+  std::size_t len = append(path, 0, "/proc/self/task/");
+  len += format_number(path + len, static_cast<unsigned>(::getpid()));  // single-threaded: its one task
+  len = append(path, len, "/children");
+  path[len] = '\0';
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  char buf[4096];
+  const ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  bool any = false;
+  pid_t pid = 0;
+  for (ssize_t i = 0; i < n; ++i) {
+    if (buf[i] >= '0' && buf[i] <= '9') {
+      pid = pid * 10 + (buf[i] - '0');
+    } else if (pid > 0) {
+      each(pid);
+      any = true;
+      pid = 0;
+    }
+  }
+  return any;
+}
+
+// Kills every process still descending from the supervisor (it is their subreaper), round after round:
+// a killed process's own children are re-parented to us and handled in the next round.
+void kill_descendants() {
+  for (int round = 0; round < 10000; ++round) {
+    const bool any = for_each_child([](pid_t pid) {
+      ::kill(-pid, SIGKILL);  // its process group, when it leads one
+      ::kill(pid, SIGKILL);
+    });
+    int status = 0;
+    if (!any) {
+      while (::waitpid(-1, &status, WNOHANG) > 0) {
+      }
+      return;
+    }
+    while (::waitpid(-1, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
 [[noreturn]] void supervise(char* const* argv, char* const* envp, const char* work_dir,
                             const UserIdentity* user, int null_fd, int log_fd, int pid_pipe,
-                            const char* exit_path, const char* exit_tmp) {
+                            const char* exit_path, const char* exit_tmp, bool reap_descendants) {
   ::setsid();  // out of the daemon's session: its terminal and its process group signals do not reach us
+  if (reap_descendants) {
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  }
   ::dup2(null_fd, 0);
   ::dup2(log_fd, 1);
   ::dup2(log_fd, 2);
@@ -112,6 +174,9 @@ std::size_t format_status(char* buf, const char* word, int n) {
     }
     len = WIFSIGNALED(status) ? format_status(buf, "signal", WTERMSIG(status))
                               : format_status(buf, "exit", WEXITSTATUS(status));
+    if (reap_descendants) {
+      kill_descendants();  // before the exit file: once it exists, nothing of the task runs
+    }
   }
   const int fd = ::open(exit_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd >= 0) {
@@ -167,7 +232,7 @@ Result<SupervisedTask> spawn_supervised(const TaskSpawn& spawn) {
   if (supervisor == 0) {
     ::close(pipe_fds[0]);
     supervise(argv.data(), envp.data(), work_dir.c_str(), spawn.user ? &*spawn.user : nullptr, null_fd,
-              log_fd, pipe_fds[1], exit_path.c_str(), exit_tmp.c_str());
+              log_fd, pipe_fds[1], exit_path.c_str(), exit_tmp.c_str(), spawn.kill_descendants);
   }
   ::close(pipe_fds[1]);
   ::close(null_fd);

@@ -22,6 +22,10 @@ struct TaskSpawn {
   std::filesystem::path log_path;    // stdout and stderr, appended in arrival order
   std::filesystem::path exit_path;   // "exit <code>\n" or "signal <n>\n", written when the task ends
   std::optional<UserIdentity> user;  // switch to this user before exec (needs root)
+  // When the task ends, however it ends, kill whatever it started that still runs. The supervisor is
+  // the subreaper of the task's descendants, so children that left the task's process group (Buildah
+  // under nbs-runner) come back to it instead of init when their parent dies.
+  bool kill_descendants = false;
 };
 
 struct SupervisedTask {

@@ -193,6 +193,9 @@ TaskObservation observe_task(const std::string& name, const TaskState& state) {
     if (t.state == PhaseState::failed) {
       const TaskEvent* why = killed != nullptr ? killed : telling_event(state);
       t.message = why == nullptr ? "task failed" : describe_event(*why);
+      if (name.starts_with("cmd-") && reports_missing_shell(t.message)) {
+        t.message = std::string(k_missing_shell_message) + " (" + t.message + ")";
+      }
     }
     return t;
   }

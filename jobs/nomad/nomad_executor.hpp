@@ -67,6 +67,10 @@ class NomadExecutor : public Executor {
   Result<std::vector<PhaseId>> list(const std::string& job_id) override;
   Status purge(const PhaseId& id) override;
   Status ready() override;
+  // Nomad has Vault, devices and placement: every field of a request can be honoured.
+  std::vector<FieldError> unsupported(const JobRequest&) const override { return {}; }
+  // A task's container stops with the task (the driver's job): nothing is left to sweep.
+  Result<std::vector<std::string>> sweep() override { return std::vector<std::string>{}; }
 
  private:
   // What wait_for_change compares between two answers to tell which of our jobs changed: what an

@@ -1,7 +1,7 @@
-// The test phase: one group per test (each command as `sh -c <command>`, the entry point with no
-// command), the temporary image run by the docker or podman driver, pulled with the registry
-// credentials, with the request's env, Vault secrets, constraints and GPUs, and a soft preference for
-// nodes other than the one that built the image.
+// The test phase: one group per test (each command as `/bin/sh -c <command>` with the image's ENTRYPOINT
+// overridden, the entry point test with the image's own ENTRYPOINT and CMD), the temporary image run by the
+// docker or podman driver, pulled with the registry credentials, with the request's env, Vault secrets,
+// constraints and GPUs, and a soft preference for nodes other than the one that built the image.
 #include <algorithm>
 #include <cctype>
 
@@ -52,12 +52,15 @@ nomad::Task test_task(const std::string& name, const std::optional<std::string>&
   nomad::Task task;
   task.name = name;
   task.driver = std::string(to_string(config.test_driver));
-  task.config = json::object{{"image", launch.test_image}};
+  task.config =
+      json::object{{"image", launch.test_image},
+                   {"labels", json::object{{"nbs.job", launch.id.job_id}, {"nbs.phase", launch.id.name()}}}};
   if (command) {
-    // stderr joins stdout, so the task's log (getLogs, the failure excerpt) holds both in their order,
-    // as on the local executor. The command itself stays one argument, untouched.
-    task.config["command"] = "sh";
-    task.config["args"] = json::array{"-c", "exec 2>&1\n" + *command};
+    // The drivers' `command` only replaces the image's CMD: with an ENTRYPOINT the command would become
+    // its arguments. stderr joins stdout, so the task's log (getLogs, the failure excerpt) holds both in
+    // their order, as on the local executor. The command itself stays one argument, untouched.
+    task.config["entrypoint"] = json::array{"/bin/sh", "-c"};
+    task.config["args"] = json::array{"exec 2>&1\n" + *command};
   }
   task.env = test.env;
   add_secrets(task, launch.request);

@@ -77,11 +77,14 @@ nbs::Result<DriverLaunch> podman_launch(const DriverInput& in, const EnvMap& env
   out.container_name = "nomad-sim-" + id.task + "-" + id.alloc_id;
   auto& a = out.spec.argv;
   const bool root = ::geteuid() == 0;
-  a = {in.podman};
-  if (root) {  // the working root set-up of buildah-registry-notes §5
-    a.insert(a.end(), {"--cgroup-manager", "cgroupfs", "--events-backend", "file"});
-  }
+  a = podman_command(in.podman);
   a.insert(a.end(), {"run", "--rm", "--name", out.container_name});
+  if (const json::object* labels = object_field(in.config, "labels")) {
+    for (const auto& [k, v] : *labels) {
+      a.insert(a.end(),
+               {"--label", std::string(k) + "=" + (v.is_string() ? std::string(v.get_string()) : "")});
+    }
+  }
   if (root) {
     a.insert(a.end(),
              {"--runtime", "runc", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"});
@@ -142,6 +145,14 @@ nbs::Result<DriverLaunch> podman_launch(const DriverInput& in, const EnvMap& env
 }
 
 }  // namespace
+
+std::vector<std::string> podman_command(const std::string& podman) {
+  std::vector<std::string> argv{podman};
+  if (::geteuid() == 0) {  // the working root set-up of buildah-registry-notes §5
+    argv.insert(argv.end(), {"--cgroup-manager", "cgroupfs", "--events-backend", "file"});
+  }
+  return argv;
+}
 
 bool driver_supported(const std::string& driver) {
   return driver == "raw_exec" || driver == "exec" || is_container(driver) || driver == "mock_driver";

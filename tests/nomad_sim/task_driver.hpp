@@ -42,6 +42,10 @@ bool driver_supported(const std::string& driver);
 // The directories as the task sees them (host paths, or /alloc, /local, /secrets in a container).
 TaskDirs task_dirs_for(const DriverInput& in);
 
+// `podman` with the global flags every call needs (as root: cgroupfs, file events): the same for the
+// `podman run` of a task and for stopping or removing its container.
+std::vector<std::string> podman_command(const std::string& podman);
+
 // The process to start. Errors are the task's "Failed Validation" text (e.g. a missing command).
 nbs::Result<DriverLaunch> build_launch(const DriverInput& in, const EnvMap& env);
 

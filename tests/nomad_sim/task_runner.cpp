@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 #include <variant>
 
@@ -30,15 +31,32 @@ int signal_number(const std::string& name, int fallback) {
   return it == k_signals.end() ? fallback : it->second;
 }
 
-// Reads what is available from `fd` into `log`; false at EOF or error.
-bool pump(int fd, LogRotator& log) {
+// Reads what is available from `fd` into `log`, keeping the first bytes in `head`; false at EOF or error.
+bool pump(int fd, LogRotator& log, std::string& head) {
   std::array<char, 65536> buf{};
   const ssize_t n = ::read(fd, buf.data(), buf.size());
   if (n > 0) {
-    log.write(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    const std::string_view got(buf.data(), static_cast<std::size_t>(n));
+    log.write(got);
+    head.append(got.substr(0, std::min(got.size(), 4096 - std::min<std::size_t>(head.size(), 4096))));
     return true;
   }
   return n < 0 && (errno == EINTR || errno == EAGAIN);
+}
+
+// Runs a podman command to its end (container housekeeping, as the real drivers do through their API).
+void run_podman(const std::string& podman, std::vector<std::string> args) {
+  std::vector<std::string> argv = podman_command(podman);
+  argv.insert(argv.end(), args.begin(), args.end());
+  LaunchSpec spec{std::move(argv), {}, {}, std::nullopt};
+  spec.env.push_back("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
+  if (auto p = launch_process(spec)) {
+    ::close(p->out_fd);
+    ::close(p->err_fd);
+    int status = 0;
+    while (::waitpid(p->pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
 }
 
 std::string not_restarting_reason(std::int64_t attempts, std::int64_t interval_ns, const std::string& mode) {
@@ -143,11 +161,15 @@ TaskRunner::Outcome TaskRunner::supervise(const ChildProcess& child, const Drive
   bool killed = false;
   bool sigkilled = false;
   std::optional<ExitStatus> exit;
+  std::string out_head, err_head;
+  std::optional<std::thread> container_stop;
+  const bool container = !launch.container_name.empty();
   while (fds[0].fd >= 0 || fds[1].fd >= 0 || !exit) {
     ::poll(fds.data(), fds.size(), 100);
     for (auto& p : fds) {
+      const bool is_out = p.fd == child.out_fd;
       if (p.fd >= 0 && (p.revents & (POLLIN | POLLHUP | POLLERR)) != 0 &&
-          !pump(p.fd, p.fd == child.out_fd ? out : err)) {
+          !pump(p.fd, is_out ? out : err, is_out ? out_head : err_head)) {
         ::close(p.fd);
         p.fd = -1;
       }
@@ -158,8 +180,19 @@ TaskRunner::Outcome TaskRunner::supervise(const ChildProcess& child, const Drive
       sigkilled = true;
     } else if (kill_requested() && !killed) {
       killed = true;
-      ::kill(-child.pid, begin_kill());
-      force_at = Clock::now() + timeout;
+      const int sig = begin_kill();
+      if (container) {
+        // The drivers stop the container itself (docker's ContainerStop with the kill timeout): the
+        // client process is not the container, and a signal to it need not reach the container's PID 1.
+        const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout).count();
+        container_stop.emplace([podman = config_.podman, name = launch.container_name, seconds] {
+          run_podman(podman, {"stop", "--time", std::to_string(seconds), name});
+        });
+      } else {
+        ::kill(-child.pid, sig);
+      }
+      // A container's stop has the timeout itself; the client gets a little longer to see it end.
+      force_at = Clock::now() + timeout + (container ? std::chrono::seconds(5) : std::chrono::seconds(0));
     } else if (force_at && !sigkilled && Clock::now() >= *force_at) {
       ::kill(-child.pid, SIGKILL);
       sigkilled = true;
@@ -179,17 +212,23 @@ TaskRunner::Outcome TaskRunner::supervise(const ChildProcess& child, const Drive
       ::close(fd);
     }
   }
-  if (sigkilled && !launch.container_name.empty()) {
-    LaunchSpec rm{{config_.podman, "rm", "-f", launch.container_name}, {}, {}, std::nullopt};
-    rm.env.push_back("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
-    if (auto p = launch_process(rm)) {
-      ::close(p->out_fd);
-      ::close(p->err_fd);
-      int status = 0;
-      ::waitpid(p->pid, &status, 0);
-    }
+  if (container_stop) {
+    container_stop->join();
   }
-  return {exit.value_or(ExitStatus{}), killed};
+  if (container && (killed || sigkilled)) {
+    // A stopped or lost task's container goes with it, as the drivers remove theirs.
+    run_podman(config_.podman, {"rm", "--force", "--ignore", launch.container_name});
+  }
+  Outcome outcome{exit.value_or(ExitStatus{}), killed};
+  // The runtime could not start the container's process (a missing entry point, /bin/sh in an image
+  // without one): Docker's and podman's drivers report that as a Driver Failure, not as an exit.
+  const std::string& runtime_said = err_head.empty() ? out_head : err_head;
+  if (container && !killed && (outcome.exit.code == 126 || outcome.exit.code == 127) &&
+      runtime_said.find("OCI runtime") != std::string::npos) {
+    const auto line_end = runtime_said.find('\n');
+    outcome.driver_error = runtime_said.substr(0, line_end);
+  }
+  return outcome;
 }
 
 TaskRunner::Outcome TaskRunner::run_mock() {
@@ -257,6 +296,11 @@ void TaskRunner::run() {
     const Outcome outcome = mock ? run_mock() : supervise(*child, launch);
     if (lost_) {
       return;
+    }
+    if (!outcome.driver_error.empty()) {
+      emit(event_driver_failure("failed to start task: " + outcome.driver_error));
+      emit(event_not_restarting("Error was unrecoverable"));
+      return finish(true);
     }
     emit(event_terminated(outcome.exit.code, outcome.exit.signal));
     if (outcome.killed) {

@@ -36,6 +36,7 @@ class TaskRunner {
   struct Outcome {
     ExitStatus exit;
     bool killed = false;
+    std::string driver_error;  // the container runtime refused to start the process
   };
 
   void update(const std::function<void(TaskState&)>& change);

@@ -99,4 +99,32 @@ int run_command(const std::vector<std::string>& argv_in) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+std::string command_output(const std::vector<std::string>& argv_in) {
+  std::vector<std::string> args = argv_in;
+  auto argv = c_argv(args);
+  int fds[2];
+  if (::pipe(fds) != 0) {
+    return "";
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n = 0;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) {
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return out;
+}
+
 }  // namespace nbs::nomad_sim::test

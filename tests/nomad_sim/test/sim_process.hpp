@@ -32,4 +32,7 @@ class SimProcess {
 // Runs argv to completion (no shell); returns the exit code, or -1 when it cannot start.
 int run_command(const std::vector<std::string>& argv);
 
+// Runs argv to completion (no shell); returns what it printed on stdout.
+std::string command_output(const std::vector<std::string>& argv);
+
 }  // namespace nbs::nomad_sim::test

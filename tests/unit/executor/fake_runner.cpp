@@ -1,12 +1,16 @@
 // Stands in for nbs-runner (and podman) in the executor's and orchestrator's tests. As a runner it reads
 // its spec (`<phase> --spec FILE ...`) and acts out spec.fake: {"lines": [...], "sleep_ms": N, "exit": N,
 // "ignore_term": bool}, or the same from the request's build_args FAKE_<PHASE>_EXIT / FAKE_<PHASE>_SLEEP_MS
-// (and FAKE_<PHASE>_STEP "n/m text": one Buildah step event);
+// (and FAKE_<PHASE>_STEP "n/m text": one Buildah step event); "orphan_pid_file": PATH forks a child in
+// its own process group that ignores SIGTERM and writes its pid there;
 // then writes {"digest": ...} to spec.result_path. As podman (first argument "run") it prints its
 // arguments, one per line, and exits 0, or 7 when the last argument contains "fail", or sleeps 30 s
-// when it contains "hang".
+// when it contains "hang", or prints a runtime's "no /bin/sh" error and exits 127 when it contains
+// "noshell". Other podman commands (ps, rm, rmi, stop) append their arguments as one line to $FAKE_PODMAN_LOG
+// (when set); `ps` prints the lines of $FAKE_PODMAN_PS.
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <signal.h>
@@ -20,15 +24,36 @@
 namespace json = boost::json;
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::string(argv[1]) == "run") {
+  const std::string command = argc > 1 ? argv[1] : "";
+  if (command == "run") {
     for (int i = 1; i < argc; ++i) {
       std::cout << argv[i] << "\n";
     }
+    std::cout.flush();
     const std::string last = argv[argc - 1];
     if (last.find("hang") != std::string::npos) {
       std::this_thread::sleep_for(std::chrono::seconds(30));
     }
+    if (last.find("noshell") != std::string::npos) {
+      std::cerr << "Error: runc: runc create failed: unable to start container process: exec: \"/bin/sh\": "
+                   "stat /bin/sh: no such file or directory: OCI runtime attempted to invoke a command that "
+                   "was not found\n";
+      return 127;
+    }
     return last.find("fail") != std::string::npos ? 7 : 0;
+  }
+  if (command == "ps" || command == "rm" || command == "rmi" || command == "stop") {
+    if (const char* log = std::getenv("FAKE_PODMAN_LOG")) {
+      std::ofstream out(log, std::ios::app);
+      for (int i = 1; i < argc; ++i) {
+        out << (i > 1 ? " " : "") << argv[i];
+      }
+      out << "\n";
+    }
+    if (const char* listed = std::getenv("FAKE_PODMAN_PS"); listed && command == "ps") {
+      std::cout << listed;
+    }
+    return 0;
   }
   if (argc < 4) {
     std::cerr << "fake runner: usage: PHASE --spec FILE\n";
@@ -65,6 +90,18 @@ int main(int argc, char** argv) {
   }
   if (fake.contains("ignore_term") && fake.at("ignore_term").as_bool()) {
     ::signal(SIGTERM, SIG_IGN);
+  }
+  if (const auto* file = fake.if_contains("orphan_pid_file")) {
+    // Like Buildah under the runner: a child in a process group of its own, which outlives a killed
+    // parent unless someone kills it.
+    const pid_t child = ::fork();
+    if (child == 0) {
+      ::setpgid(0, 0);
+      ::signal(SIGTERM, SIG_IGN);
+      std::this_thread::sleep_for(std::chrono::seconds(120));
+      ::_exit(0);
+    }
+    std::ofstream(std::string(file->as_string())) << child << "\n";
   }
   std::cout << "{\"ts\":\"2026-11-26T00:00:00.000Z\",\"kind\":\"phase_start\",\"phase\":\"" << argv[1]
             << "\"}" << std::endl;

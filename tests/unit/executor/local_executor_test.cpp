@@ -5,6 +5,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "common/job_request_parser.hpp"
@@ -14,6 +15,7 @@ namespace nbs::jobs {
 namespace {
 
 namespace fs = std::filesystem;
+namespace json = boost::json;
 using namespace std::chrono_literals;
 
 class LocalExecutorTest : public ::testing::Test {
@@ -21,15 +23,22 @@ class LocalExecutorTest : public ::testing::Test {
   void SetUp() override { dir_ = nbs::test_support::fresh_test_dir("nbs-executor-test"); }
   void TearDown() override {
     executor_.reset();
-    fs::remove_all(dir_);
+    // Background podman calls (container and image removal) may still be writing their exit files.
+    std::error_code ec;
+    for (int i = 0; i < 500 && (fs::remove_all(dir_, ec), ec); ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
   }
 
-  LocalExecutor& make(unsigned max_tasks = 4, std::chrono::milliseconds poll_interval = 20ms) {
+  LocalExecutor& make(unsigned max_tasks = 4, std::chrono::milliseconds poll_interval = 20ms,
+                      std::vector<std::string> task_env = {}) {
     executor_.reset();
+    task_env.push_back("FAKE_PODMAN_LOG=" + podman_log().string());
     auto e = LocalExecutor::create(LocalExecutorConfig{.state_dir = dir_,
                                                        .runner_path = FAKE_RUNNER,
                                                        .podman_path = FAKE_RUNNER,
                                                        .podman_args = {"--network", "host"},
+                                                       .task_env = std::move(task_env),
                                                        .max_running_tasks = max_tasks,
                                                        .poll_interval = poll_interval});
     EXPECT_TRUE(e) << e.error().message;
@@ -69,6 +78,38 @@ class LocalExecutorTest : public ::testing::Test {
     auto chunk = executor_->read_log(id, task, LogOrigin::start, 0, 1 << 20);
     EXPECT_TRUE(chunk);
     return chunk ? chunk->bytes : "";
+  }
+
+  fs::path podman_log() const { return dir_ / "podman.log"; }
+
+  // The podman commands (other than run) the executor has issued so far, one per line.
+  std::string podman_calls() const {
+    std::ifstream in(podman_log());
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  }
+
+  // Waits until a podman call containing `text` was made (they run in the background).
+  bool wait_for_podman_call(const std::string& text, std::chrono::milliseconds limit = 10s) const {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (podman_calls().find(text) != std::string::npos) {
+        return true;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return false;
+  }
+
+  static PhaseLaunch test_launch(const std::string& job, std::vector<std::string> commands,
+                                 bool entry_point = false, std::string env = R"({"A": "b c"})") {
+    json::array list(commands.begin(), commands.end());
+    auto request = parse_job_request_json(
+        R"({"owner": "t", "repo_url": "https://h/r.git", "image_name": "r", "registry_url": "h:5000",
+            "test": {"commands": )" +
+        json::serialize(list) + R"(, "entry_point": )" + (entry_point ? "true" : "false") + R"(, "env": )" +
+        env + "}}");
+    EXPECT_TRUE(request) << request.error().describe();
+    return PhaseLaunch{.id = {job, Phase::test}, .request = *request, .test_image = "h:5000/tmp:" + job};
   }
 
   fs::path dir_;
@@ -156,6 +197,25 @@ TEST_F(LocalExecutorTest, StopTerminatesThenKillsAfterTheGrace) {
   EXPECT_EQ(s.tasks[0].message, "stopped (killed by signal 9 (Killed))");
 }
 
+TEST_F(LocalExecutorTest, AStoppedRunnerTakesWhatItStartedWithIt) {
+  auto& e = make();
+  const fs::path pid_file = dir_ / "orphan.pid";
+  auto launch = build_launch("jtree", R"({"sleep_ms": 30000, "ignore_term": true, "orphan_pid_file": ")" +
+                                          pid_file.string() + "\"}");
+  ASSERT_TRUE(e.start(launch));
+  wait_for(launch.id, PhaseState::running);
+  pid_t orphan = 0;
+  for (int i = 0; i < 500 && !(std::ifstream(pid_file) >> orphan); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_GT(orphan, 0);
+  // The runner ignores SIGTERM and is SIGKILLed after the grace; its child, in another process group,
+  // would be re-parented to init and run on.
+  ASSERT_TRUE(e.stop(launch.id, 1s));
+  wait_for(launch.id, PhaseState::failed, 10s);
+  EXPECT_NE(::kill(orphan, 0), 0) << "process " << orphan << " outlived its task";
+}
+
 TEST_F(LocalExecutorTest, ARestartedExecutorFindsRunningAndFinishedPhases) {
   auto& first = make();
   auto running = build_launch("j6", R"({"sleep_ms": 1500})");
@@ -211,14 +271,149 @@ TEST_F(LocalExecutorTest, TestPhaseRunsOneContainerPerCommandAndTheEntryPoint) {
   ASSERT_EQ(o.tasks.size(), 3u);
   EXPECT_EQ(o.tasks[0].name, "cmd-0");
   EXPECT_EQ(o.tasks[2].name, "entry-point");
-  // Each argument reached podman verbatim: no shell in between.
+  // Each argument reached podman verbatim: no shell in between. A command runs through /bin/sh with the
+  // image's ENTRYPOINT replaced; the entry point test runs the image as it is. Env values never appear
+  // in the argv (every user sees it in ps): they come from a file.
+  const std::string env_file = (dir_ / "phases" / "nbs-j11-test" / "tasks" / "cmd-1" / "env").string();
   EXPECT_EQ(whole_log(launch.id, "cmd-1"),
-            "run\n--rm\n--pull=always\n--network\nhost\n--name\nnbs-j11-test-cmd-1\n--env\nA=b "
-            "c\nh:5000/tmp:j11\nsh\n-c\n"
-            "echo $HOME; exit 3\n");
+            "run\n--rm\n--pull=always\n--network\nhost\n--name\nnbs-j11-test-cmd-1\n--label\nnbs.job=j11\n"
+            "--label\nnbs.phase=nbs-j11-test\n--env-file\n" +
+                env_file + "\n--entrypoint\n/bin/sh\nh:5000/tmp:j11\n-c\necho $HOME; exit 3\n");
+  const std::string entry_env = (dir_ / "phases" / "nbs-j11-test" / "tasks" / "entry-point" / "env").string();
   EXPECT_EQ(whole_log(launch.id, "entry-point"),
-            "run\n--rm\n--pull=always\n--network\nhost\n--name\nnbs-j11-test-entry-point\n--env\nA=b "
-            "c\nh:5000/tmp:j11\n");
+            "run\n--rm\n--pull=always\n--network\nhost\n--name\nnbs-j11-test-entry-point\n--label\n"
+            "nbs.job=j11\n--label\nnbs.phase=nbs-j11-test\n--env-file\n" +
+                entry_env + "\nh:5000/tmp:j11\n");
+}
+
+TEST_F(LocalExecutorTest, TestEnvValuesStayOutOfArgvAndFilesGoWhenTheTaskEnds) {
+  auto& e = make();
+  auto launch = test_launch("jenv", {"hang"}, false, R"({"TOKEN": "s3cret", "PEM": "line1\nline2"})");
+  ASSERT_TRUE(e.start(launch));
+  wait_for(launch.id, PhaseState::running);
+  for (int i = 0; i < 500 && whole_log(launch.id, "cmd-0").find("hang") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  const fs::path task = dir_ / "phases" / "nbs-jenv-test" / "tasks" / "cmd-0";
+  std::ifstream env(task / "env");
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(env)), {}), "TOKEN=s3cret\n");
+  EXPECT_EQ(fs::status(task / "env").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  // A multi-line value cannot go in an env file: podman takes it from its own environment by name.
+  const std::string argv = whole_log(launch.id, "cmd-0");
+  EXPECT_EQ(argv.find("s3cret"), std::string::npos) << argv;
+  EXPECT_EQ(argv.find("line1"), std::string::npos) << argv;
+  EXPECT_NE(argv.find("--env\nPEM\n"), std::string::npos) << argv;
+  EXPECT_FALSE(fs::exists(task / "process-env"));  // in podman's environment now, nowhere on disk
+  for (const auto& name : {"launch.json"}) {
+    EXPECT_EQ(fs::status(dir_ / "phases" / "nbs-jenv-test" / name).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write);
+  }
+  ASSERT_TRUE(e.stop(launch.id, 1s));
+  wait_for(launch.id, PhaseState::failed);
+  EXPECT_FALSE(fs::exists(task / "env"));
+}
+
+TEST_F(LocalExecutorTest, AnImageWithoutAShellFailsItsTestCommandsSayingSo) {
+  auto& e = make();
+  auto launch = test_launch("jnosh", {"noshell"});
+  ASSERT_TRUE(e.start(launch));
+  auto o = wait_for(launch.id, PhaseState::failed);
+  ASSERT_EQ(o.tasks.size(), 1u);
+  EXPECT_EQ(o.tasks[0].exit_code, 127);
+  EXPECT_EQ(o.tasks[0].message, std::string(k_missing_shell_message));
+  EXPECT_NE(o.message.find("test.entry_point"), std::string::npos) << o.message;
+}
+
+TEST_F(LocalExecutorTest, AShellsCommandNotFoundIsNotMistakenForAMissingShell) {
+  auto& e = make();
+  auto launch = test_launch("jnf", {"fail"});
+  ASSERT_TRUE(e.start(launch));
+  auto o = wait_for(launch.id, PhaseState::failed);
+  EXPECT_EQ(o.tasks[0].message, "exit code 7");
+}
+
+TEST_F(LocalExecutorTest, StoppingATestPhaseStopsAndRemovesItsContainers) {
+  auto& e = make();
+  auto launch = test_launch("jstop", {"hang", "hang"});
+  ASSERT_TRUE(e.start(launch));
+  wait_for(launch.id, PhaseState::running);
+  ASSERT_TRUE(e.stop(launch.id, 7s));
+  // The containers themselves are stopped with the grace and removed (killing `podman run` would not).
+  EXPECT_TRUE(wait_for_podman_call("rm --force --time 7 --filter label=nbs.phase=nbs-jstop-test"))
+      << podman_calls();
+  ASSERT_TRUE(e.stop(launch.id, 7s));  // a second stop issues nothing new
+  wait_for(launch.id, PhaseState::failed);
+  // At the phase's end the pulled image goes, with any container still using it.
+  EXPECT_TRUE(wait_for_podman_call("rmi --force --ignore h:5000/tmp:jstop")) << podman_calls();
+  const std::string calls = podman_calls();
+  EXPECT_EQ(calls.find("--filter label=nbs.phase"), calls.rfind("--filter label=nbs.phase")) << calls;
+}
+
+TEST_F(LocalExecutorTest, AFinishedTestPhaseRemovesItsImage) {
+  auto& e = make();
+  auto launch = test_launch("jimg", {"true"});
+  ASSERT_TRUE(e.start(launch));
+  wait_for(launch.id, PhaseState::succeeded);
+  EXPECT_TRUE(wait_for_podman_call("rmi --force --ignore h:5000/tmp:jimg")) << podman_calls();
+  EXPECT_EQ(podman_calls().find("rm --force --time"), std::string::npos) << podman_calls();
+}
+
+TEST_F(LocalExecutorTest, PurgeRemovesContainersAndImageBeforeReportingSuccess) {
+  auto& e = make();
+  auto launch = test_launch("jpurge", {"true"});
+  ASSERT_TRUE(e.start(launch));
+  wait_for(launch.id, PhaseState::succeeded);
+  ASSERT_TRUE(e.purge(launch.id));
+  const std::string calls = podman_calls();
+  EXPECT_NE(calls.find("rm --force --time 0 --filter label=nbs.phase=nbs-jpurge-test"), std::string::npos)
+      << calls;
+  EXPECT_FALSE(fs::exists(dir_ / "phases" / "nbs-jpurge-test"));
+}
+
+TEST_F(LocalExecutorTest, StartUpSweepsContainersNoRunningPhaseAccountsFor) {
+  auto& first = make();
+  auto running = test_launch("jlive", {"hang"});
+  ASSERT_TRUE(first.start(running));
+  wait_for(running.id, PhaseState::running);
+  // podman reports a container of the running phase and one of a phase nobody knows (a daemon killed
+  // after its job's record was removed).
+  auto& second = make(
+      4, 20ms, {"FAKE_PODMAN_PS=nbs-jlive-test-cmd-0 nbs-jlive-test\nnbs-jgone-test-cmd-0 nbs-jgone-test\n"});
+  const std::string calls = podman_calls();
+  EXPECT_NE(calls.find("ps --all --filter label=nbs.job"), std::string::npos) << calls;
+  EXPECT_NE(calls.find("rm --force --ignore --time 0 nbs-jgone-test-cmd-0"), std::string::npos) << calls;
+  EXPECT_EQ(calls.find("nbs-jlive-test-cmd-0\n"), std::string::npos) << calls;
+  auto swept = second.sweep();
+  ASSERT_TRUE(swept);
+  EXPECT_EQ(*swept, std::vector<std::string>{"container nbs-jgone-test-cmd-0"});
+  ASSERT_TRUE(second.stop(running.id, 1s));
+  wait_for(running.id, PhaseState::failed);
+}
+
+TEST_F(LocalExecutorTest, RefusesWhatItCannotHonour) {
+  auto& e = make();
+  auto request = parse_job_request_json(
+      R"({"owner": "t", "repo_url": "https://h/r.git", "image_name": "r", "registry_url": "h:5000",
+          "git_credentials_path": "secret/data/git", "registry_credentials_path": "secret/data/reg",
+          "test": {"commands": ["true"], "gpu_count": 1, "env": {"PATH": "a\nb", "OK": "a\nb"},
+                   "vault_secrets": [{"path": "secret/data/x", "fields": {"k": "K"}}],
+                   "constraints": [{"attribute": "${attr.kernel.name}", "value": "linux"}]}})");
+  ASSERT_TRUE(request) << request.error().describe();
+  std::vector<std::string> paths;
+  for (const auto& f : e.unsupported(*request)) {
+    paths.push_back(f.path);
+    EXPECT_FALSE(f.reason.empty());
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{"git_credentials_path", "registry_credentials_path",
+                                             "test.vault_secrets", "test.gpu_count", "test.constraints",
+                                             "test.env.PATH"}));
+  // start() refuses it too (a record written before the daemon knew better).
+  PhaseLaunch launch{.id = {"jno", Phase::build}, .request = *request, .runner_spec_json = "{}"};
+  auto started = e.start(launch);
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error().kind, ErrorKind::invalid_argument);
+  EXPECT_FALSE(fs::exists(dir_ / "phases" / "nbs-jno-build"));
 }
 
 TEST_F(LocalExecutorTest, LogsReadFromTheEndAndByOffset) {

@@ -260,7 +260,10 @@ TEST_F(NomadExecutorSim, ATestPhaseRunsOneTaskPerCommandAndTheEntryPoint) {
   EXPECT_EQ(tasks["entry-point"].state, PhaseState::succeeded);
   auto log = e.read_log(l.id, "cmd-1", LogOrigin::start, 0, 4096);
   ASSERT_TRUE(log);
-  EXPECT_NE(log->bytes.find("h:5000/tmp:" + k_job_a + "\nsh\n-c\nexec 2>&1\nfail now\n"), std::string::npos)
+  // The command runs through /bin/sh with the image's ENTRYPOINT replaced, as one argument.
+  EXPECT_NE(
+      log->bytes.find("--entrypoint=[\"/bin/sh\",\"-c\"]\nh:5000/tmp:" + k_job_a + "\nexec 2>&1\nfail now\n"),
+      std::string::npos)
       << log->bytes;
   auto unknown = e.read_log(l.id, "cmd-9", LogOrigin::start, 0, 10);
   ASSERT_FALSE(unknown);
