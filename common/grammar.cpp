@@ -108,6 +108,9 @@ Reason repo_url(std::string_view s) {
     if (user.find(':') != std::string_view::npos) {
       return "must not embed a password; give credentials with git_credentials_path";
     }
+    if (host.starts_with("-") || user.starts_with("-")) {
+      return "must not have a user or host starting with '-' (ssh would read it as an option)";
+    }
     if (host.empty() || registry_host(host)) {
       return "has an invalid host " + quoted(host);
     }
@@ -127,6 +130,9 @@ Reason repo_url(std::string_view s) {
   }
   if (scheme != "file" && url->encoded_host().empty()) {
     return "must name a host";
+  }
+  if (url->encoded_host().starts_with("-") || url->encoded_user().starts_with("-")) {
+    return "must not have a user or host starting with '-' (ssh would read it as an option)";
   }
   if (url->encoded_path().empty() || url->encoded_path() == "/") {
     return "must name a repository path";

@@ -55,8 +55,9 @@ struct Constraint {
 };
 
 struct TestConfig {
-  std::vector<std::string> commands;  // each runs as `sh -c <command>` inside the built image
-  bool entry_point = false;           // also run the image's own ENTRYPOINT/CMD; it must exit 0
+  // Each runs as `/bin/sh -c <command>` in the built image with its ENTRYPOINT replaced (docs/tests.md).
+  std::vector<std::string> commands;
+  bool entry_point = false;  // also run the image's own ENTRYPOINT and CMD, unchanged; it must exit 0
   std::map<std::string, std::string> env;
   std::chrono::seconds timeout{std::chrono::minutes(15)};
   Resources resource_limits;  // beats resource_limits.test

@@ -115,11 +115,13 @@ template <class V>
 void describe(V& v, TestConfig& t) {
   v.string_list(
       "commands", t.commands,
-      ListRule{"Shell commands run inside the built image, each as `sh -c <command>` in its own task, "
-               "in parallel. The image needs a shell.",
+      ListRule{"Commands run in the built image, each in its own task, in parallel, as `/bin/sh -c "
+               "<command>` with the image's ENTRYPOINT replaced, in its WORKDIR, as its USER. Needs /bin/sh "
+               "in the image (docs/tests.md).",
                StringRule{"", nullptr, 8192, false, true}, 64});
   v.boolean("entry_point", t.entry_point,
-            "Also run the image's own ENTRYPOINT/CMD as a test; it must exit 0 before test.timeout.");
+            "Also run the image's own ENTRYPOINT and CMD, unchanged, as a test; it must exit 0. Needs no "
+            "shell.");
   v.string_map("env", t.env,
                MapRule{"Environment variables for every test task.", grammar::env_name,
                        "^[A-Za-z_][A-Za-z0-9_]*$", StringRule{"", nullptr, 32768, false, true}, 128});

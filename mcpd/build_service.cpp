@@ -8,14 +8,17 @@ extern char** environ;  // NOMAD_* variables for the Nomad client
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "common/process.hpp"
+#include "common/user_access.hpp"
 #include "jobs/local/file_record_store.hpp"
 #include "jobs/local/local_executor.hpp"
 #include "jobs/nomad/nomad_executor.hpp"
 #include "jobs/nomad/variables_record_store.hpp"
 #include "mcpd/job_metrics.hpp"
+#include "mcpd/submit_policy.hpp"
 #include "mcpd/tools/job_tools.hpp"
 #include "mcpd/webhooks/webhook_metrics.hpp"
 
@@ -77,9 +80,56 @@ namespace {
 struct Backend {
   std::unique_ptr<jobs::RecordStore> store;
   std::unique_ptr<jobs::Executor> executor;
-  std::string cache_dir;  // as the runner sees it
-  std::string summary;    // for the start-up log line
+  std::string cache_dir;               // as the runner sees it
+  std::vector<fs::path> private_dirs;  // on this machine, never a repository to build (state, cache)
+  std::string summary;                 // for the start-up log line
 };
+
+// Every path a local task uses, checked as the user the task runs as, so that a daemon that cannot work
+// refuses to start with the path and the fix instead of failing every job.
+Status check_local_paths(const Config& config, const fs::path& state_dir, const fs::path& cache_dir,
+                         const fs::path& runner, const std::optional<UserIdentity>& user) {
+  const std::string task_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  auto on_path = [&](const std::string& program) -> std::optional<fs::path> {
+    std::string_view rest = task_path;
+    while (!rest.empty()) {
+      const auto colon = rest.find(':');
+      const fs::path candidate = fs::path(rest.substr(0, colon)) / program;
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        return candidate;
+      }
+      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+    }
+    return std::nullopt;
+  };
+  for (const char* program : {"buildah", "podman"}) {
+    if (!on_path(program)) {
+      return config_error("local executor",
+                          std::string(program) + " is not installed (looked in " + task_path +
+                              "); install it (scripts/install-deps) or use the Nomad executor");
+    }
+  }
+  struct Need {
+    std::string key;
+    fs::path path;
+    Access access;
+  };
+  std::vector<Need> needs{{"state_dir", state_dir / "phases", Access::execute},
+                          {"cache_dir", cache_dir, Access::read_write},
+                          {"runner_path", runner, Access::execute}};
+  if (!config.registries_conf.empty()) {
+    needs.push_back({"registries_conf", config.registries_conf, Access::read});
+  }
+  if (!config.registry_auth_file.empty()) {
+    needs.push_back({"registry_auth_file", config.registry_auth_file, Access::read});
+  }
+  for (const auto& need : needs) {
+    if (auto ok = check_access(need.path, need.access, user); !ok) {
+      return config_error(need.key, ok.error().message);
+    }
+  }
+  return {};
+}
 
 Result<Backend> open_local(const Config& config) {
   // Absolute paths: tasks run in their own working directories, and a restarted daemon may start elsewhere.
@@ -103,7 +153,15 @@ Result<Backend> open_local(const Config& config) {
   if (auto prepared = prepare_cache_dir(cache_dir, build_user); !prepared) {
     return prepared.error();
   }
-
+  std::error_code ec;
+  fs::create_directories(state_dir / "phases", ec);
+  if (ec) {
+    return config_error("state_dir",
+                        "cannot create " + (state_dir / "phases").string() + ": " + ec.message());
+  }
+  if (auto usable = check_local_paths(config, state_dir, cache_dir, runner, build_user); !usable) {
+    return usable.error();
+  }
   Backend backend;
   auto store = jobs::FileRecordStore::open(state_dir / "records");
   if (!store) {
@@ -133,13 +191,16 @@ Result<Backend> open_local(const Config& config) {
   }
   backend.executor = std::move(*executor);
   backend.cache_dir = cache_dir.string();
+  backend.private_dirs = {state_dir, cache_dir};
   backend.summary = "local executor, state in " + state_dir.string() + ", cache in " + cache_dir.string() +
                     ", runner " + runner.string();
   return backend;
 }
 
-// NOMAD_TOKEN, NOMAD_NAMESPACE, NOMAD_CACERT, ... as the nomad CLI reads them; the address from the config.
-jobs::nomad::EnvMap nomad_env(const Config& config) {
+// What the Nomad client reads: the NOMAD_* variables the nomad CLI reads (NOMAD_TOKEN, NOMAD_HTTP_AUTH,
+// NOMAD_SKIP_VERIFY, …), overridden by the configuration's nomad_* keys (which fall back to the same
+// variables themselves).
+Result<jobs::nomad::EnvMap> nomad_env(const Config& config) {
   jobs::nomad::EnvMap env;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string_view entry(*e);
@@ -149,6 +210,31 @@ jobs::nomad::EnvMap nomad_env(const Config& config) {
     }
   }
   env["NOMAD_ADDR"] = config.nomad_addr;
+  const std::pair<const std::string*, const char*> settings[] = {
+      {&config.nomad_namespace, "NOMAD_NAMESPACE"},   {&config.nomad_region, "NOMAD_REGION"},
+      {&config.nomad_ca_cert, "NOMAD_CACERT"},        {&config.nomad_client_cert, "NOMAD_CLIENT_CERT"},
+      {&config.nomad_client_key, "NOMAD_CLIENT_KEY"},
+  };
+  for (const auto& [value, name] : settings) {
+    if (!value->empty()) {
+      env[name] = *value;
+    }
+  }
+  for (const char* file : {"NOMAD_CACERT", "NOMAD_CLIENT_CERT", "NOMAD_CLIENT_KEY"}) {
+    if (auto it = env.find(file); it != env.end() && !it->second.empty()) {
+      if (auto readable = check_access(it->second, Access::read); !readable) {
+        return config_error(file, readable.error().message);
+      }
+    }
+  }
+  if (!config.nomad_token_file.empty()) {
+    std::ifstream in(config.nomad_token_file);
+    std::string token;
+    if (!(in >> token)) {
+      return config_error("nomad_token_file", "cannot read a token from " + config.nomad_token_file);
+    }
+    env["NOMAD_TOKEN"] = token;
+  }
   return env;
 }
 
@@ -171,15 +257,18 @@ Result<Backend> open_nomad(const Config& config) {
   }
   specs.kill_timeout = std::chrono::duration_cast<std::chrono::seconds>(config.stop_grace);
 
-  const auto env = nomad_env(config);
+  auto env = nomad_env(config);
+  if (!env) {
+    return env.error();
+  }
   Backend backend;
   backend.cache_dir = specs.cache_dir;
-  auto store = jobs::VariablesRecordStore::from_env(env);
+  auto store = jobs::VariablesRecordStore::from_env(*env);
   if (!store) {
     return store.error();
   }
   backend.store = std::move(*store);
-  auto executor = jobs::NomadExecutor::from_env(env, std::move(specs));
+  auto executor = jobs::NomadExecutor::from_env(*env, std::move(specs));
   if (!executor) {
     return executor.error();
   }
@@ -219,6 +308,16 @@ Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config,
   orchestration.registries_conf = config.registries_conf;
   orchestration.registry_auth_file = config.registry_auth_file;
   orchestration.history_limit = config.history_limit;
+  SubmitPolicy policy{
+      .webhook_targets = config.webhook_allow_private ? PrivateTargets::allow : PrivateTargets::refuse,
+      .private_dirs = backend->private_dirs};
+  for (const auto& dir : config.allow_file_repos) {
+    policy.file_repo_roots.push_back(fs::absolute(dir));
+  }
+  orchestration.admit = [policy = std::move(policy)](const JobRequest& request,
+                                                     const std::string& principal) {
+    return check_submit(request, principal, policy);
+  };
   service->orchestrator_ =
       std::make_unique<Orchestrator>(*service->executor_, *service->store_, std::move(orchestration),
                                      [&metrics, webhooks = service->webhooks_.get()](const JobEvent& event) {

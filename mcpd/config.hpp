@@ -21,6 +21,13 @@ struct Config {
   bool stdio = false;
   std::string state_dir;
   std::string nomad_addr;
+  // How to reach Nomad beyond its address; each falls back to the nomad CLI's NOMAD_* variable.
+  std::string nomad_token_file;
+  std::string nomad_namespace;
+  std::string nomad_region;
+  std::string nomad_ca_cert;
+  std::string nomad_client_cert;
+  std::string nomad_client_key;
   // Where and as whom phases run (see mcpd/build_service.hpp for the defaults of empty values).
   std::string runner_path;           // "": nbs-runner next to nbs-mcpd
   std::string build_user = "build";  // local tasks run as this user when the daemon is root
@@ -40,7 +47,8 @@ struct Config {
   std::string nomad_runner_image;
   std::string nomad_test_driver = "docker";
   std::string nomad_cache_volume = "nbs-cache";
-  bool webhook_allow_private = false;  // let webhooks reach loopback and private addresses
+  bool webhook_allow_private = false;         // let webhooks reach loopback and private addresses
+  std::vector<std::string> allow_file_repos;  // file:// repositories only from under these; none by default
   std::string token_file;
   std::vector<std::string> allowed_origins;
   std::vector<std::string> allowed_hosts;

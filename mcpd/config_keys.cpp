@@ -235,6 +235,23 @@ std::vector<ConfigKey> make_keys() {
   keys.push_back(string_key("nomad_addr", "--nomad-addr", {"NBS_NOMAD_ADDR", "NOMAD_ADDR"},
                             "Nomad HTTP API address, e.g. http://127.0.0.1:4646 (Nomad executor)",
                             &Config::nomad_addr));
+  keys.push_back(string_key("nomad_token_file", "--nomad-token-file", {"NBS_NOMAD_TOKEN_FILE"},
+                            "file holding the Nomad ACL token (default: the NOMAD_TOKEN variable)",
+                            &Config::nomad_token_file));
+  keys.push_back(
+      string_key("nomad_namespace", "--nomad-namespace", {"NBS_NOMAD_NAMESPACE", "NOMAD_NAMESPACE"},
+                 "Nomad namespace of the phase jobs (default: default)", &Config::nomad_namespace));
+  keys.push_back(string_key("nomad_region", "--nomad-region", {"NBS_NOMAD_REGION", "NOMAD_REGION"},
+                            "Nomad region (default: the agent's)", &Config::nomad_region));
+  keys.push_back(string_key("nomad_ca_cert", "--nomad-ca-cert", {"NBS_NOMAD_CA_CERT", "NOMAD_CACERT"},
+                            "CA certificate (PEM) that signed the Nomad API's TLS certificate",
+                            &Config::nomad_ca_cert));
+  keys.push_back(string_key("nomad_client_cert", "--nomad-client-cert",
+                            {"NBS_NOMAD_CLIENT_CERT", "NOMAD_CLIENT_CERT"},
+                            "client certificate (PEM) for Nomad's mutual TLS", &Config::nomad_client_cert));
+  keys.push_back(string_key("nomad_client_key", "--nomad-client-key",
+                            {"NBS_NOMAD_CLIENT_KEY", "NOMAD_CLIENT_KEY"},
+                            "client key (PEM) for Nomad's mutual TLS", &Config::nomad_client_key));
   keys.push_back(string_key("runner_path", "--runner", {"NBS_RUNNER"},
                             "the nbs-runner binary of the local executor (default: next to nbs-mcpd)",
                             &Config::runner_path));
@@ -300,6 +317,9 @@ std::vector<ConfigKey> make_keys() {
                   return {};
                 },
                 [](const Config& c) { return std::string(c.webhook_allow_private ? "true" : "false"); }});
+  keys.push_back(list_key("allow_file_repos", "--allow-file-repos", {"NBS_ALLOW_FILE_REPOS"},
+                          "directory whose file:// repositories jobs may build (repeatable; default: none)",
+                          &Config::allow_file_repos));
   keys.push_back(string_key("token_file", "--token-file", {"NBS_TOKEN_FILE"},
                             "file of bearer tokens ('<principal> <token>' per line); required off loopback",
                             &Config::token_file));

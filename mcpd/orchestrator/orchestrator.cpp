@@ -69,10 +69,14 @@ Result<JobRecord> Orchestrator::submit(const json::value& job_config, const std:
   if (!request) {
     return request.error();
   }
-  if (request->test && !request->test->vault_secrets.empty()) {
-    if (auto ready = executor_.ready(); !ready) {
-      return ready.error();
-    }
+  // What this daemon will not run, however well-formed: refused now, not failed (or dropped) later.
+  std::vector<FieldError> refused = executor_.unsupported(*request);
+  if (config_.admit) {
+    auto more = config_.admit(*request, token_id);
+    refused.insert(refused.end(), more.begin(), more.end());
+  }
+  if (!refused.empty()) {
+    return make_field_errors(std::move(refused));
   }
   JobRecord record;
   record.id = new_job_id();
@@ -659,6 +663,9 @@ Result<std::string> Orchestrator::runner_spec(const JobRecord& record, Phase pha
   spec.job_id = record.id;
   spec.phase = phase;
   spec.request = record.request;
+  // The runner sends no webhooks: their secret and headers (an Authorization, say) stay off its disk.
+  spec.request.webhook_secret.clear();
+  spec.request.webhook_headers.clear();
   spec.temp_image = temp_image_reference(record.request, record.id);
   spec.final_images = final_image_references(record.request, record.id);
   spec.cache_dir = config_.cache_dir;
@@ -784,6 +791,8 @@ Result<Orchestrator::CleanupReport> Orchestrator::cleanup(const std::string& job
   for (const auto& phase : *phases) {
     if (auto purged = executor_.purge(phase); purged) {
       report.removed.push_back(phase.name());
+    } else {
+      report.failed.push_back(purged.error().message);
     }
   }
   return report;
@@ -809,14 +818,22 @@ Result<Orchestrator::CleanupReport> Orchestrator::cleanup_all() {
     // An orphan: a phase with no record, or whose record is settled.
     if (!record || record->settled) {
       (void)executor_.stop(phase, config_.stop_grace);
-      if (executor_.purge(phase)) {
+      if (auto purged = executor_.purge(phase); purged) {
         report.removed.push_back(phase.name());
         if (std::find(report.jobs.begin(), report.jobs.end(), phase.job_id) == report.jobs.end()) {
           report.jobs.push_back(phase.job_id);
         }
+      } else {
+        report.failed.push_back(purged.error().message);
       }
     }
   }
+  // Containers and images no running phase accounts for (a daemon killed between a stop and its effect).
+  auto swept = executor_.sweep();
+  if (!swept) {
+    return swept.error();
+  }
+  report.removed.insert(report.removed.end(), swept->begin(), swept->end());
   // History beyond its limit: the oldest finished records go.
   auto page = history("", SIZE_MAX, 0);
   if (page && page->jobs.size() > config_.history_limit) {

@@ -42,6 +42,10 @@ struct OrchestratorConfig {
   std::string registries_conf;
   std::string registry_auth_file;  // containers auth.json for the registries jobs push to
   std::size_t history_limit = 1000;
+  // Checked at submit after the request's own grammar and the executor's capabilities: field errors for
+  // what this daemon will not run for this caller (mcpd/submit_policy.hpp), e.g. a webhook into the
+  // daemon's own network. The second argument is the caller's principal ("" without tokens).
+  std::function<std::vector<FieldError>(const JobRequest&, const std::string&)> admit;
   // A running build's latest Buildah step is read from its log at most this often, however many
   // clients poll (on Nomad a log read is a request).
   std::chrono::milliseconds progress_refresh{std::chrono::seconds(1)};
@@ -115,8 +119,9 @@ class Orchestrator {
 
   // Removes a finished job's phases from the executor (kills it first if it still runs).
   struct CleanupReport {
-    std::vector<std::string> removed;  // phase names
+    std::vector<std::string> removed;  // phase names, "container <name>": only what is really gone
     std::vector<std::string> jobs;     // job ids touched
+    std::vector<std::string> failed;   // what could not be removed, and why
   };
   Result<CleanupReport> cleanup(const std::string& job_id, const std::string& token_id = {});
   // Phases of ours without a record (orphans), and records beyond the history limit.

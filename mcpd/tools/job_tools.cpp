@@ -113,6 +113,7 @@ Result<ToolResult> status_result(Orchestrator& orchestrator, const JobRecord& r)
 
 json::object cleanup_json(const Orchestrator::CleanupReport& report) {
   return {{"removed", json::array(report.removed.begin(), report.removed.end())},
+          {"failed", json::array(report.failed.begin(), report.failed.end())},
           {"jobs", json::array(report.jobs.begin(), report.jobs.end())}};
 }
 
@@ -311,7 +312,13 @@ Result<ToolResult> cleanup_call(Orchestrator& o, const json::object& args, ToolC
   if (!report) {
     return report.error();
   }
-  std::string text = "Removed " + std::to_string(report->removed.size()) + " phase(s).";
+  std::string text = report->removed.empty() ? "Nothing to remove." : "Removed:";
+  for (const auto& what : report->removed) {
+    text += " " + what;
+  }
+  for (const auto& why : report->failed) {
+    text += "\nNot removed: " + why;
+  }
   return ToolResult{json::value(cleanup_json(*report)), std::move(text), {}};
 }
 
@@ -603,9 +610,11 @@ Tool cleanup(Orchestrator& o) {
                      {{"job_id", string_property("A finished job.")},
                       {"all", {{"type", "boolean"}, {"description", "Remove every orphan instead."}}}}},
                     {"additionalProperties", false}};
-  t.output_schema = {{"type", "object"},
-                     {"properties", {{"removed", {{"type", "array"}}}, {"jobs", {{"type", "array"}}}}},
-                     {"required", json::array{"removed", "jobs"}}};
+  t.output_schema = {
+      {"type", "object"},
+      {"properties",
+       {{"removed", {{"type", "array"}}}, {"jobs", {{"type", "array"}}}, {"failed", {{"type", "array"}}}}},
+      {"required", json::array{"removed", "jobs"}}};
   t.annotations = {
       .read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
   t.handler = once_settled_handler<cleanup_call>(o);
@@ -640,9 +649,11 @@ Tool purge_failed_job(Orchestrator& o) {
   t.description =
       "Removes the phase jobs of a FAILED or KILLED job from the executor (its record stays in history).";
   t.input_schema = job_id_schema();
-  t.output_schema = {{"type", "object"},
-                     {"properties", {{"removed", {{"type", "array"}}}, {"jobs", {{"type", "array"}}}}},
-                     {"required", json::array{"removed", "jobs"}}};
+  t.output_schema = {
+      {"type", "object"},
+      {"properties",
+       {{"removed", {{"type", "array"}}}, {"jobs", {{"type", "array"}}}, {"failed", {{"type", "array"}}}}},
+      {"required", json::array{"removed", "jobs"}}};
   t.annotations = {
       .read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
   t.handler = once_settled_handler<purge_failed_job_call>(o);

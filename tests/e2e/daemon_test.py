@@ -101,6 +101,42 @@ class DaemonFixture(harness.Fixture):
             return ""
         return " ".join(a["ID"] for a in allocs if a["ClientStatus"] in ("pending", "running"))
 
+    def job_containers(self, job_id):
+        """Every container (running or stopped) of the job, or of any job with an empty id: on the local
+        executor podman's as the build user, on Nomad the simulated node's (podman as root)."""
+        label = f"nbs.job={job_id}" if job_id else "nbs.job"
+        if self.executor == "local":
+            argv = ["runuser", "-u", "build", "--", "podman", "ps", "-a", "--filter", f"label={label}"]
+        else:
+            argv = ["podman", "--cgroup-manager", "cgroupfs", "--events-backend", "file", "ps", "-a",
+                    "--filter", f"label={label}"]
+        out = subprocess.run(argv + ["--format", "{{.Names}} {{.Status}}"], capture_output=True, text=True)
+        check(out.returncode == 0, f"podman ps failed: {out.stderr}")
+        return out.stdout.strip()
+
+    def job_processes(self, job_id):
+        """Processes whose command line names the job (a runner's spec path, a container's name)."""
+        found = []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if job_id in cmdline:
+                found.append(f"{pid}: {cmdline[:200]}")
+        return found
+
+    def check_nothing_left(self, job_id, timeout=60):
+        """No container (running or stopped) and no process of the job remain."""
+        end = time.time() + timeout
+        while time.time() < end and (self.job_containers(job_id) or self.job_processes(job_id)):
+            time.sleep(1)
+        check(not self.job_containers(job_id), f"containers of {job_id} left: {self.job_containers(job_id)}")
+        check(not self.job_processes(job_id), f"processes of {job_id} left: {self.job_processes(job_id)}")
+
     def start_daemon(self):
         self.port = int(harness.sh("python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); "
                                    "print(s.getsockname()[1])"))
@@ -253,6 +289,45 @@ class DaemonFixture(harness.Fixture):
         return body
 
 
+def test_refuses_at_submit_what_cannot_be_honoured(f):
+    _, before = f.call("POST", "/mcp/getHistory", {"limit": 100})
+    cases = [
+        ({"webhook_url": "http://169.254.169.254/latest"}, "webhook_url"),
+        ({"webhook_url": "http://localhost:9/hook"}, "webhook_url"),
+        ({"repo_url": "file://" + f.cache + "/git/x.git"}, "repo_url"),
+        ({"repo_url": "file:///etc"}, "repo_url"),
+        ({"repo_url": "ssh://-oProxyCommand=touch%20x/repo.git"}, "repo_url"),
+    ]
+    if f.executor == "local":
+        cases += [
+            ({"git_credentials_path": "secret/data/git"}, "git_credentials_path"),
+            ({"registry_credentials_path": "secret/data/reg"}, "registry_credentials_path"),
+            ({"test": {"commands": ["true"], "vault_secrets": [{"path": "secret/data/x", "fields": {"k": "K"}}]}},
+             "test.vault_secrets"),
+            ({"test": {"commands": ["true"], "gpu_count": 1}}, "test.gpu_count"),
+        ]
+    for overrides, field in cases:
+        status, body = f.call("POST", "/mcp/submitJob", {"job_config": f.job("hello-world", **overrides)})
+        check(status == 400, f"{overrides}: expected 400, got {status}: {body}")
+        check(field in json.dumps(body), f"{overrides}: {field} is not named: {body}")
+    _, after = f.call("POST", "/mcp/getHistory", {"limit": 100})
+    check(after["total"] == before["total"], "a refused job left a record")
+    check(not os.path.exists(os.path.join(f.dir, "x")), "a refused repo_url ran something")
+
+
+def test_refuses_to_start_when_the_build_user_cannot_reach_the_state_dir(f):
+    if f.executor != "local":
+        return
+    closed = os.path.join(f.dir, "closed")
+    os.makedirs(closed, mode=0o700)
+    os.chmod(closed, 0o700)
+    r = subprocess.run([f.mcpd, "--listen", "127.0.0.1:0", "--state-dir", os.path.join(closed, "state"),
+                        "--runner", os.path.abspath(f.runner), "--registries-conf", f.registries_conf,
+                        "--cache-dir", f.cache], capture_output=True, text=True, timeout=30)
+    check(r.returncode != 0, f"nbs-mcpd started with a state dir the build user cannot enter: {r.stderr}")
+    check(closed in r.stderr and "cannot enter" in r.stderr, f"the refusal does not name the path: {r.stderr}")
+
+
 def test_failing_build_reports_the_failing_step(f):
     job_id = f.submit(f.job("failing-build"))
     body = f.wait_final(job_id)
@@ -330,11 +405,9 @@ def test_kill_a_running_job(f):
     while f.manifest(f"{f.registry}/examples/tests-and-args:tmp-{job_id}")[0] != 404 and time.time() < end:
         time.sleep(1)
     check(f.manifest(f"{f.registry}/examples/tests-and-args:tmp-{job_id}")[0] == 404, "killed job left its temp tag")
-    end = time.time() + 30
-    while f.test_containers(job_id) and time.time() < end:
-        time.sleep(1)
-    containers = f.test_containers(job_id)
-    check(containers == "", f"test containers still running: {containers}")
+    # The container of `sleep 300` ignores SIGTERM (PID 1 without a handler): it must still be stopped
+    # and removed, not only the `podman run` client that started it.
+    f.check_nothing_left(job_id)
 
 
 def test_daemon_restart_mid_job(f):
@@ -388,6 +461,51 @@ def test_test_deadline_fails_the_job(f):
     check(final["status"] == "FAILED" and final["failed_phase"] == "test", final)
     check("deadline" in final["error"] or "timed out" in final["error"] or "timeout" in final["error"], final)
     f.check_clean(job_id, f"{f.registry}/examples/tests-and-args")
+    f.check_nothing_left(job_id)
+
+
+def test_a_failed_sibling_test_stops_the_others(f):
+    config = f.job("tests-and-args", target="app", build_args={"BASE_IMAGE": f.base, "GREETING": "sibling"},
+                   test={"commands": ["sleep 300", "sleep 1; echo SIBLING-FAILED >&2; exit 4"]})
+    job_id = f.submit(config)
+    final = f.wait_final(job_id, timeout=300)
+    check(final["status"] == "FAILED" and final["failed_phase"] == "test", final)
+    check("cmd-1" in final["error"], f"the failing task is not named: {final}")
+    check(any("SIBLING-FAILED" in line for line in final.get("excerpt", [])), final)
+    f.check_clean(job_id, f"{f.registry}/examples/tests-and-args")
+    f.check_nothing_left(job_id)
+
+
+def test_daemon_sigkilled_mid_test_then_killed(f):
+    """A daemon killed while tests run leaves them running; the next daemon kills the job and nothing of
+    it remains."""
+    config = f.job("tests-and-args", target="app", build_args={"BASE_IMAGE": f.base, "GREETING": "sigkill"},
+                   test={"commands": ["sleep 300"]})
+    job_id = f.submit(config)
+    f.wait_status(job_id, ("TESTING",))
+    time.sleep(2)
+    f.stop_daemon(signal.SIGKILL)
+    f.start_daemon()
+    status, body = f.call("POST", "/mcp/killJob", {"job_id": job_id})
+    check(status == 200, body)
+    final = f.wait_final(job_id, timeout=120)
+    check(final["status"] == "KILLED", final)
+    f.check_clean(job_id, f"{f.registry}/examples/tests-and-args")
+    f.check_nothing_left(job_id)
+
+
+def test_daemon_sigkilled_mid_test_then_finishes(f):
+    config = f.job("tests-and-args", target="app", build_args={"BASE_IMAGE": f.base, "GREETING": "resume"},
+                   test={"commands": ["sleep 6 && echo slept through"]})
+    job_id = f.submit(config)
+    f.wait_status(job_id, ("TESTING",))
+    time.sleep(1)
+    f.stop_daemon(signal.SIGKILL)
+    f.start_daemon()
+    final = f.wait_final(job_id)
+    check(final["status"] == "SUCCEEDED", f"after SIGKILL during tests: {final}\n{f.daemon_log()}")
+    f.check_clean(job_id, f"{f.registry}/examples/tests-and-args")
+    f.check_nothing_left(job_id)
 
 
 def test_same_branch_serializes_other_branch_runs_in_parallel(f):
@@ -451,6 +569,8 @@ if __name__ == "__main__":
     DaemonFixture.executor = sys.argv[sys.argv.index("--executor") + 1] if "--executor" in sys.argv else "local"
     harness.main(f"e2e-{DaemonFixture.executor}", [
         test_invalid_job_names_every_field_and_records_nothing,
+        test_refuses_at_submit_what_cannot_be_honoured,
+        test_refuses_to_start_when_the_build_user_cannot_reach_the_state_dir,
         test_failing_build_reports_the_failing_step,
         test_build_args_target_and_parallel_tests,
         test_failing_test_command_names_the_task,
@@ -460,6 +580,9 @@ if __name__ == "__main__":
         test_no_tests_publishes_directly,
         test_kill_during_build,
         test_test_deadline_fails_the_job,
+        test_a_failed_sibling_test_stops_the_others,
+        test_daemon_sigkilled_mid_test_then_killed,
+        test_daemon_sigkilled_mid_test_then_finishes,
         test_same_branch_serializes_other_branch_runs_in_parallel,
         test_daemon_sigkilled_mid_build,
         test_nomad_errors_for_ten_seconds_mid_job,

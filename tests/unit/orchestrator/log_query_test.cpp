@@ -50,6 +50,8 @@ class LogOnlyExecutor : public jobs::Executor {
   }
   Status purge(const jobs::PhaseId&) override { return {}; }
   Status ready() override { return {}; }
+  std::vector<FieldError> unsupported(const JobRequest&) const override { return {}; }
+  Result<std::vector<std::string>> sweep() override { return std::vector<std::string>{}; }
 };
 
 std::string event(std::uint64_t seq, const std::string& text, const char* stream = "stdout") {

@@ -322,6 +322,33 @@ TEST_F(OrchestratorTest, AnInvalidRequestIsRefusedAndLeavesNothing) {
   EXPECT_EQ(orchestrator_->get("3f2b0000-0000-4000-8000-000000000009").error().kind, ErrorKind::not_found);
 }
 
+TEST_F(OrchestratorTest, WhatTheExecutorOrThePolicyRefusesIsAFieldErrorAtSubmit) {
+  // The local executor has no Vault; the daemon's policy (here: a stand-in) refuses this owner.
+  shut_down();
+  store_ = std::move(*jobs::FileRecordStore::open(dir_ / "records"));
+  executor_ = std::move(*jobs::LocalExecutor::create(jobs::LocalExecutorConfig{
+      .state_dir = dir_, .runner_path = FAKE_RUNNER, .podman_path = FAKE_RUNNER, .poll_interval = 20ms}));
+  OrchestratorConfig config;
+  config.admit = [](const JobRequest& request, const std::string& principal) {
+    return request.owner == principal ? std::vector<FieldError>{}
+                                      : std::vector<FieldError>{{"owner", "must be " + principal}};
+  };
+  orchestrator_ = std::make_unique<Orchestrator>(*executor_, *store_, config);
+  orchestrator_->start();
+  auto r = orchestrator_->submit(
+      job(R"(, "test": {"commands": ["true"], "vault_secrets": [{"path": "kv/data/x", "fields": {"k": "K"}}]})"),
+      "alice");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::invalid_argument);
+  ASSERT_EQ(r.error().fields.size(), 2u) << r.error().describe();
+  EXPECT_EQ(r.error().fields[0].path, "test.vault_secrets");
+  EXPECT_EQ(r.error().fields[1].path, "owner");
+  EXPECT_TRUE(store_->list("")->empty());
+  EXPECT_TRUE(orchestrator_->submit(json::parse(R"({"owner": "alice", "repo_url": "https://h/r.git",
+                                                   "registry_url": "reg:5000", "image_name": "a"})"),
+                                    "alice"));
+}
+
 TEST_F(OrchestratorTest, HistoryListsFinishedJobsNewestFirst) {
   const JobRecord a = settle(submit(job("", "one")).id);
   const JobRecord b = settle(submit(job("", "two")).id);
