@@ -123,7 +123,8 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
                      .target = request.target,
                      .platform = request.platform,
                      .iid_file = paths.iid_file,
-                     .tag = "localhost/nbs/" + ctx.spec().job_id + ":build"};
+                     .tag = "localhost/nbs/" + ctx.spec().job_id + ":build",
+                     .no_cache = request.clear_cache};
   if (!fs::is_regular_file(options.dockerfile)) {
     return fail(ctx, ExitCode::build_failed,
                 "dockerfile_path: " + request.dockerfile_path + " is not a file in the repository at " +

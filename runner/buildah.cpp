@@ -15,7 +15,11 @@ std::vector<std::string> buildah_base_argv(const BuildahSetup& setup) {
 std::vector<std::string> bud_argv(const BuildahSetup& setup, const BudOptions& options) {
   auto argv = buildah_base_argv(setup);
   // chroot isolation needs no cgroup or network set-up, which is what works rootless in a task.
-  argv.insert(argv.end(), {"bud", "--layers", "--isolation", "chroot", "--file", options.dockerfile});
+  argv.insert(argv.end(), {"bud", "--layers"});
+  if (options.no_cache) {
+    argv.emplace_back("--no-cache");  // the layers it builds still go into the cache for later builds
+  }
+  argv.insert(argv.end(), {"--isolation", "chroot", "--file", options.dockerfile});
   for (const auto& [key, value] : options.build_args) {
     argv.insert(argv.end(), {"--build-arg", key + "=" + value});
   }

@@ -29,14 +29,15 @@ struct BudOptions {
   std::string target;
   std::string platform;
   std::string iid_file;
-  std::string tag;  // -t
+  std::string tag;        // -t
+  bool no_cache = false;  // --no-cache: every step runs again (the job's clear_cache)
 };
 
 // `buildah --root R --runroot RR --storage-driver D`.
 std::vector<std::string> buildah_base_argv(const BuildahSetup& setup);
 
-// `… bud --layers --isolation chroot --file F [--build-arg K=V]… [--target T] [--platform P]
-//  --iidfile I -t TAG CONTEXT`.
+// `… bud --layers [--no-cache] --isolation chroot --file F [--build-arg K=V]… [--target T]
+//  [--platform P] --iidfile I -t TAG CONTEXT`.
 std::vector<std::string> bud_argv(const BuildahSetup& setup, const BudOptions& options);
 
 // `… push [--authfile A] --digestfile D IMAGE docker://DESTINATION`.

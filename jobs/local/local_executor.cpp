@@ -259,6 +259,7 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
                                                                  .podman_args = config_.podman_args,
                                                                  .phase = launch.id,
                                                                  .task = task_name,
+                                                                 .state_dir = config_.state_dir.string(),
                                                                  .image = launch.test_image,
                                                                  .command = command,
                                                                  .env = launch.request.test->env,
@@ -784,7 +785,7 @@ Result<Captured> LocalExecutor::podman(std::vector<std::string> argv) const {
 }
 
 Result<std::vector<std::string>> LocalExecutor::sweep() {
-  auto listed = podman(list_containers_argv(config_.podman_path));
+  auto listed = podman(list_containers_argv(config_.podman_path, config_.state_dir.string()));
   if (!listed) {
     return listed.error();
   }

@@ -29,7 +29,8 @@ TestContainer test_container(const TestContainerSpec& spec) {
   a = {spec.podman.string(), "run", "--rm", "--pull=always"};
   a.insert(a.end(), spec.podman_args.begin(), spec.podman_args.end());
   a.insert(a.end(), {"--name", out.name, "--label", std::string(k_job_label) + "=" + spec.phase.job_id,
-                     "--label", std::string(k_phase_label) + "=" + spec.phase.name()});
+                     "--label", std::string(k_phase_label) + "=" + spec.phase.name(), "--label",
+                     std::string(k_state_label) + "=" + spec.state_dir});
   for (const auto& [name, value] : spec.env) {
     if (multi_line(value)) {
       out.process_env.push_back(name + "=" + value);
@@ -67,12 +68,13 @@ std::vector<std::string> remove_image_argv(const std::filesystem::path& podman, 
   return {podman.string(), "rmi", "--force", "--ignore", image};
 }
 
-std::vector<std::string> list_containers_argv(const std::filesystem::path& podman) {
+std::vector<std::string> list_containers_argv(const std::filesystem::path& podman,
+                                              const std::string& state_dir) {
   return {podman.string(),
           "ps",
           "--all",
           "--filter",
-          "label=" + std::string(k_job_label),
+          "label=" + std::string(k_state_label) + "=" + state_dir,
           "--format",
           "{{.Names}} {{index .Labels \"" + std::string(k_phase_label) + "\"}}"};
 }

@@ -17,13 +17,17 @@ namespace nbs::jobs {
 
 inline constexpr std::string_view k_job_label = "nbs.job";
 inline constexpr std::string_view k_phase_label = "nbs.phase";
+// The state directory of the daemon that started the container: two daemons on one machine sharing a
+// build user each sweep only their own containers.
+inline constexpr std::string_view k_state_label = "nbs.state";
 
 struct TestContainerSpec {
   std::filesystem::path podman;
   std::vector<std::string> podman_args;  // inserted after `podman run`
   PhaseId phase;
-  std::string task;   // "cmd-0", …, "entry-point"
-  std::string image;  // the job's temporary image
+  std::string task;       // "cmd-0", …, "entry-point"
+  std::string state_dir;  // k_state_label
+  std::string image;      // the job's temporary image
   std::optional<std::string>
       command;  // run through /bin/sh -c with the ENTRYPOINT overridden; none: the image's own
   std::map<std::string, std::string> env;
@@ -52,7 +56,8 @@ std::vector<std::string> remove_phase_containers_argv(const std::filesystem::pat
 // Removes a pulled test image and any container still using it.
 std::vector<std::string> remove_image_argv(const std::filesystem::path& podman, const std::string& image);
 
-// Lists every container of ours: one "<name> <phase name>" line each.
-std::vector<std::string> list_containers_argv(const std::filesystem::path& podman);
+// Lists every container started for `state_dir`: one "<name> <phase name>" line each.
+std::vector<std::string> list_containers_argv(const std::filesystem::path& podman,
+                                              const std::string& state_dir);
 
 }  // namespace nbs::jobs

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/grammar.hpp"
 #include "common/job_request_parser.hpp"
 #include "common/phase_log.hpp"
 #include "mcpd/orchestrator/log_query.hpp"
@@ -346,6 +347,8 @@ Result<ToolResult> get_history_call(Orchestrator& o, const json::object& args, T
   if (const json::value* v = args.if_contains("owner")) {
     if (!v->is_string()) {
       errors.push_back({"owner", "must be a string"});
+    } else if (auto reason = grammar::owner(v->get_string())) {
+      errors.push_back({"owner", *reason});  // the grammar submitJob holds owners to
     } else {
       owner = std::string(v->get_string());
     }

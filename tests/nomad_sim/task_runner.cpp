@@ -223,10 +223,12 @@ TaskRunner::Outcome TaskRunner::supervise(const ChildProcess& child, const Drive
   // The runtime could not start the container's process (a missing entry point, /bin/sh in an image
   // without one): Docker's and podman's drivers report that as a Driver Failure, not as an exit.
   const std::string& runtime_said = err_head.empty() ? out_head : err_head;
-  if (container && !killed && (outcome.exit.code == 126 || outcome.exit.code == 127) &&
-      runtime_said.find("OCI runtime") != std::string::npos) {
-    const auto line_end = runtime_said.find('\n');
-    outcome.driver_error = runtime_said.substr(0, line_end);
+  if (const auto at = runtime_said.find("OCI runtime");
+      container && !killed && (outcome.exit.code == 126 || outcome.exit.code == 127) &&
+      at != std::string::npos) {
+    const auto line_start = runtime_said.rfind('\n', at);
+    const auto from = line_start == std::string::npos ? 0 : line_start + 1;
+    outcome.driver_error = runtime_said.substr(from, runtime_said.find('\n', at) - from);
   }
   return outcome;
 }

@@ -65,6 +65,18 @@ def test_second_build_fetches_only_new_objects_and_hits_the_cache(fx):
     check(any(t == "version=v2" for t in second.texts()), "the changed file was not built")
 
 
+def test_clear_cache_runs_every_step_again(fx):
+    fx.make_repo("uncached", {"Dockerfile": dockerfile(fx.base), "app.txt": "v1\n"})
+    first = fx.run("build", fx.spec("uncached"))
+    check(first.code == 0, first.describe())
+    again = fx.spec("uncached")
+    again["request"]["clear_cache"] = True
+    second = fx.run("build", again)
+    check(second.code == 0, second.describe())
+    hits = [t for t in second.texts() if t.startswith("--> Using cache")]
+    check(hits == [] and second.result()["cached_steps"] == 0, f"clear_cache used the cache: {hits}")
+
+
 def test_checkout_of_branch_tags_and_shas(fx):
     df = f"FROM {fx.base}\nCOPY version.txt /v.txt\nRUN echo \"built=$(cat /v.txt)\"\n"
     src = fx.make_repo("refs", {"Dockerfile": df, "version.txt": "main-1\n"})
@@ -129,6 +141,7 @@ def test_refuses_root_buildah_without_allow_root(fx):
 if __name__ == "__main__":
     main("build", [test_multi_step_build_pushes_and_digest_matches_registry,
                    test_second_build_fetches_only_new_objects_and_hits_the_cache,
+                   test_clear_cache_runs_every_step_again,
                    test_checkout_of_branch_tags_and_shas,
                    test_failing_run_step_reports_exit_code_and_lines,
                    test_invalid_spec_and_missing_ref,

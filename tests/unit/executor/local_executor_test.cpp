@@ -275,15 +275,16 @@ TEST_F(LocalExecutorTest, TestPhaseRunsOneContainerPerCommandAndTheEntryPoint) {
   // image's ENTRYPOINT replaced; the entry point test runs the image as it is. Env values never appear
   // in the argv (every user sees it in ps): they come from a file.
   const std::string env_file = (dir_ / "phases" / "nbs-j11-test" / "tasks" / "cmd-1" / "env").string();
+  const std::string labels =
+      "--label\nnbs.job=j11\n--label\nnbs.phase=nbs-j11-test\n--label\nnbs.state=" + dir_.string() + "\n";
   EXPECT_EQ(whole_log(launch.id, "cmd-1"),
-            "run\n--rm\n--pull=always\n--network\nhost\n--name\nnbs-j11-test-cmd-1\n--label\nnbs.job=j11\n"
-            "--label\nnbs.phase=nbs-j11-test\n--env-file\n" +
-                env_file + "\n--entrypoint\n/bin/sh\nh:5000/tmp:j11\n-c\necho $HOME; exit 3\n");
+            "run\n--rm\n--pull=always\n--network\nhost\n--name\nnbs-j11-test-cmd-1\n" + labels +
+                "--env-file\n" + env_file +
+                "\n--entrypoint\n/bin/sh\nh:5000/tmp:j11\n-c\necho $HOME; exit 3\n");
   const std::string entry_env = (dir_ / "phases" / "nbs-j11-test" / "tasks" / "entry-point" / "env").string();
   EXPECT_EQ(whole_log(launch.id, "entry-point"),
-            "run\n--rm\n--pull=always\n--network\nhost\n--name\nnbs-j11-test-entry-point\n--label\n"
-            "nbs.job=j11\n--label\nnbs.phase=nbs-j11-test\n--env-file\n" +
-                entry_env + "\nh:5000/tmp:j11\n");
+            "run\n--rm\n--pull=always\n--network\nhost\n--name\nnbs-j11-test-entry-point\n" + labels +
+                "--env-file\n" + entry_env + "\nh:5000/tmp:j11\n");
 }
 
 TEST_F(LocalExecutorTest, TestEnvValuesStayOutOfArgvAndFilesGoWhenTheTaskEnds) {
@@ -381,7 +382,7 @@ TEST_F(LocalExecutorTest, StartUpSweepsContainersNoRunningPhaseAccountsFor) {
   auto& second = make(
       4, 20ms, {"FAKE_PODMAN_PS=nbs-jlive-test-cmd-0 nbs-jlive-test\nnbs-jgone-test-cmd-0 nbs-jgone-test\n"});
   const std::string calls = podman_calls();
-  EXPECT_NE(calls.find("ps --all --filter label=nbs.job"), std::string::npos) << calls;
+  EXPECT_NE(calls.find("ps --all --filter label=nbs.state=" + dir_.string()), std::string::npos) << calls;
   EXPECT_NE(calls.find("rm --force --ignore --time 0 nbs-jgone-test-cmd-0"), std::string::npos) << calls;
   EXPECT_EQ(calls.find("nbs-jlive-test-cmd-0\n"), std::string::npos) << calls;
   auto swept = second.sweep();

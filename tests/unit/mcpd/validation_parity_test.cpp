@@ -231,6 +231,42 @@ TEST_F(ValidationParity, McpAndRestReportTheValidatorsFieldErrorsAndRecordNothin
   EXPECT_GE(record_files(), 1u);  // the record, and whatever else the orchestrator keeps for a job
 }
 
+// What a well-formed job asks for that this daemon will not run (its executor, its policy) is refused
+// at submit through every entry point, naming the field: never accepted and then dropped or failed late.
+TEST_F(ValidationParity, WhatThisDaemonWillNotRunIsRefusedThroughMcpAndRestAlike) {
+  const std::pair<const char*, json::value> refused[] = {
+      {"webhook_url", "http://169.254.169.254/latest"},
+      {"git_credentials_path", "secret/data/git"},
+      {"registry_credentials_path", "secret/data/registry"},
+      {"repo_url", "file:///etc/repo.git"},
+      {"test", json::object{{"commands", json::array{"true"}},
+                            {"vault_secrets", json::array{json::object{{"path", "secret/data/x"},
+                                                                      {"fields", json::object{{"k", "K"}}}}}}}},
+  };
+  for (const auto& [field, value] : refused) {
+    SCOPED_TRACE(field);
+    json::object job = valid_job();
+    job[field] = value;
+    for (const char* path : {"/mcp/submitJob", "/json/submitJob"}) {
+      json::object rest = rest_call(path, job);
+      EXPECT_EQ(rest.at("code"), "invalid_argument") << path;
+      const std::string named(rest.at("details").at(0).at("field").as_string());
+      EXPECT_TRUE(named.starts_with(field)) << named;
+    }
+    for (bool modern : {false, true}) {
+      json::object result = mcp_call(job, modern);
+      EXPECT_EQ(result.at("isError"), true);
+      const std::string named(result.at("structuredContent").at("details").at(0).at("field").as_string());
+      EXPECT_TRUE(named.starts_with(field)) << named;
+    }
+  }
+  EXPECT_EQ(record_files(), 0u);
+  // getHistory's owner filter follows the owner grammar of submitJob.
+  json::object history = call_tool("getHistory", json::object{{"owner", std::string("a\0b", 3)}});
+  EXPECT_EQ(history.at("isError"), true);
+  EXPECT_EQ(history.at("structuredContent").at("details").at(0).at("field"), "owner");
+}
+
 TEST_F(ValidationParity, TheRestWrapperIsCheckedBeforeTheJob) {
   // Only REST has the {"job_config": ...} wrapper; its own mistakes name the wrapper's fields.
   auto missing = exchange(http_post("/mcp/submitJob", R"({"owner":"x"})"), 400);

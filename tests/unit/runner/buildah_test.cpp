@@ -1,5 +1,7 @@
 #include "runner/buildah.hpp"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "runner/buildah_output.hpp"
@@ -65,6 +67,14 @@ TEST(BuildahArgvTest, OptionalFlagsAreLeftOut) {
                                     "D",           "--iidfile", "I",
                                     "-t",          "T",         "C"};
   EXPECT_EQ(argv, expected);
+}
+
+TEST(BuildahArgvTest, ClearCacheRunsEveryStepAgain) {
+  auto argv = bud_argv(setup(), {.dockerfile = "D", .context = "C", .iid_file = "I", .tag = "T", .no_cache = true});
+  const auto bud = std::find(argv.begin(), argv.end(), "bud");
+  ASSERT_NE(bud, argv.end());
+  EXPECT_EQ(*(bud + 1), "--layers");
+  EXPECT_EQ(*(bud + 2), "--no-cache");
 }
 
 TEST(BuildahArgvTest, PushUsesDigestFileAndAuthFile) {
