@@ -1,5 +1,5 @@
 """Shared pieces of the daemon benchmarks: figures and their targets, /proc readings, and nbs-mcpd (local
-or Nomad executor, usually with tests/unit/executor/fake_runner as its runner) and nomad-sim started on
+or Nomad executor, usually with tests/unit/testutil/fake_runner as its runner) and nomad-sim started on
 free ports in a temporary directory. Everything started here is stopped by its owner's stop().
 
 Output convention (as tests/bench/runner): one line per figure, `name: value vs baseline b, ratio r`;

@@ -2,7 +2,7 @@
 """Stands in for nbs-runner in the getLogs benchmark: `<phase> --spec FILE ...` writes phase-log events
 (common/phase_log's JSON lines, Buildah-like text) on stdout until the job's build_args BENCH_LOG_MB
 megabytes (10^6 bytes) are written, then the result file at spec.result_path, as
-tests/unit/executor/fake_runner does. /usr/bin/python3 on purpose: tasks run as the build user with a
+tests/unit/testutil/fake_runner does. /usr/bin/python3 on purpose: tasks run as the build user with a
 minimal PATH."""
 import json
 import sys

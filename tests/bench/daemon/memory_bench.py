@@ -1,5 +1,5 @@
 """Measure 7, memory: nbs-mcpd's resident set (VmRSS from /proc) idle, then with 1,000 finished jobs in its
-history and 50 running, on the local executor with tests/unit/executor/fake_runner as the runner (finished
+history and 50 running, on the local executor with tests/unit/testutil/fake_runner as the runner (finished
 jobs: no sleep; running jobs: FAKE_BUILD_SLEEP_MS of ten minutes). The baseline of the loaded figure is the
 idle one, measured in the same run. Targets: idle <= 15 MB, loaded <= 40 MB.
 --quick: 50 finished and 5 running."""

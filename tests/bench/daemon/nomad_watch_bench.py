@@ -1,5 +1,5 @@
 """Measure 8, scale of watching: Nomad API requests per job, counted by nomad-sim (GET/DELETE /sim/stats),
-for a build of 10 s and one of 60 s (tests/unit/executor/fake_runner sleeping, run by raw_exec; build only,
+for a build of 10 s and one of 60 s (tests/unit/testutil/fake_runner sleeping, run by raw_exec; build only,
 so build pushes straight to the final tags), each
   a. with no client calling (what watching the job costs; completion is read from /metrics, which asks
      Nomad nothing), and

@@ -1,5 +1,5 @@
 """nbs against a live nbs-mcpd: every command, --json output parsed, exit codes, flags before and after
-the positional arguments. The daemon runs the local executor with tests/unit/executor/fake_runner as its
+the positional arguments. The daemon runs the local executor with tests/unit/testutil/fake_runner as its
 runner (it succeeds, fails or sleeps as the job's build_args FAKE_BUILD_EXIT / FAKE_BUILD_SLEEP_MS say),
 so this takes seconds and needs no Buildah or registry. Binaries come from ctest's ENVIRONMENT: NBS,
 NBS_MCPD, FAKE_RUNNER."""

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/test_dir.hpp"
+#include "tests/unit/testutil/test_dir.hpp"
 
 namespace nbs {
 namespace {

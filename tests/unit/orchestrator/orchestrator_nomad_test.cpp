@@ -15,12 +15,12 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "jobs/nomad/nomad_executor.hpp"
+#include "jobs/nomad_executor/nomad_executor.hpp"
 #include "jobs/nomad/variables.hpp"
-#include "jobs/nomad/variables_record_store.hpp"
+#include "jobs/nomad_executor/variables_record_store.hpp"
 #include "mcpd/orchestrator/orchestrator.hpp"
-#include "tests/unit/jobs/sim_server.hpp"
-#include "tests/unit/test_dir.hpp"
+#include "tests/unit/jobs/nomad/sim_server.hpp"
+#include "tests/unit/testutil/test_dir.hpp"
 
 namespace nbs::mcpd {
 namespace {

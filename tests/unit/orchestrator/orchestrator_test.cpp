@@ -12,7 +12,7 @@
 
 #include "jobs/local/file_record_store.hpp"
 #include "jobs/local/local_executor.hpp"
-#include "tests/unit/test_dir.hpp"
+#include "tests/unit/testutil/test_dir.hpp"
 
 namespace nbs::mcpd {
 namespace {

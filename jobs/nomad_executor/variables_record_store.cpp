@@ -1,4 +1,4 @@
-#include "jobs/nomad/variables_record_store.hpp"
+#include "jobs/nomad_executor/variables_record_store.hpp"
 
 #include <algorithm>
 

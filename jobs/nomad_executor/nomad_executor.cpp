@@ -1,10 +1,10 @@
-#include "jobs/nomad/nomad_executor.hpp"
+#include "jobs/nomad_executor/nomad_executor.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <set>
 
-#include "jobs/nomad/alloc_state.hpp"
+#include "jobs/nomad_executor/alloc_state.hpp"
 #include "jobs/nomad/fs.hpp"
 #include "jobs/nomad/status.hpp"
 #include "jobs/specs/phase_specs.hpp"

@@ -1,4 +1,4 @@
-#include "tests/unit/jobs/sim_server.hpp"
+#include "tests/unit/jobs/nomad/sim_server.hpp"
 
 #include <chrono>
 #include <cstdlib>

@@ -1,9 +1,9 @@
 // The Nomad executor against tests/nomad_sim, which runs the phase jobs for real: raw_exec runs
-// tests/unit/executor/fake_runner as nbs-runner, and a small script stands in for podman. Covers
+// tests/unit/testutil/fake_runner as nbs-runner, and a small script stands in for podman. Covers
 // idempotent start, phase states, logs by offset on a 22 MB log with bounded reading, the result file,
 // stop, list, purge, the blocking watch with its timeout and interruption, and how many API requests
 // watching a job costs.
-#include "jobs/nomad/nomad_executor.hpp"
+#include "jobs/nomad_executor/nomad_executor.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -16,8 +16,8 @@
 
 #include "common/http_client.hpp"
 #include "common/job_request_parser.hpp"
-#include "tests/unit/jobs/sim_server.hpp"
-#include "tests/unit/test_dir.hpp"
+#include "tests/unit/jobs/nomad/sim_server.hpp"
+#include "tests/unit/testutil/test_dir.hpp"
 
 namespace nbs::jobs {
 namespace {
@@ -623,7 +623,10 @@ TEST_F(NomadExecutorSim, ARepeatedLogReadCostsOneRequestOnceTheTaskFinished) {
   auto running = e.read_log(l.id, "runner", LogOrigin::end, 0, 4096);
   ASSERT_TRUE(running) << running.error().message;
   auto [total, requests] = stats();
-  EXPECT_EQ(total, 2u) << json::serialize(requests);  // the log grows: its size, then the bytes
+  // Its size, then the bytes if it grew since the last read (on a loaded machine the task may have
+  // written everything before the first read): never the allocations again.
+  EXPECT_GE(total, 1u) << json::serialize(requests);
+  EXPECT_LE(total, 2u) << json::serialize(requests);
   EXPECT_EQ(count(requests, "GET /v1/job/:id/allocations"), 0u);
   follow(l.id, PhaseState::succeeded);
   auto first = e.read_log(l.id, "runner", LogOrigin::end, 0, 4096);  // takes the final size

@@ -7,7 +7,7 @@
 #include "jobs/nomad/retry.hpp"
 #include "jobs/nomad/status.hpp"
 #include "jobs/nomad/variables.hpp"
-#include "tests/unit/jobs/testutil.hpp"
+#include "tests/unit/jobs/nomad/testutil.hpp"
 
 namespace nbs::jobs::nomad {
 namespace {

@@ -1,4 +1,4 @@
-#include "jobs/nomad/phase_memory.hpp"
+#include "jobs/nomad_executor/phase_memory.hpp"
 
 #include <algorithm>
 

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "common/job_request_parser.hpp"
-#include "tests/unit/test_dir.hpp"
+#include "tests/unit/testutil/test_dir.hpp"
 
 namespace nbs::jobs {
 namespace {

@@ -1,5 +1,5 @@
 // Each rule of jobs/nomad/alloc_state.hpp, with allocation JSON shaped like ref/nomad-api.md §2.5–2.7.
-#include "jobs/nomad/alloc_state.hpp"
+#include "jobs/nomad_executor/alloc_state.hpp"
 
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>

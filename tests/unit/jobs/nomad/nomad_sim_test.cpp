@@ -1,6 +1,5 @@
 // The Nomad client against tests/nomad_sim: EnforceIndex, blocking queries, a 50 MB log tailed with a
-// bounded buffer, Variables CAS and locks, retries through a 500 window, timeouts, tokens, keep-alive,
-// and allocation state from real (simulated) runs.
+// bounded buffer, Variables CAS and locks, retries through a 500 window, timeouts, tokens, keep-alive.
 #include <filesystem>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -10,13 +9,12 @@
 #include <gtest/gtest.h>
 
 #include "common/http_client.hpp"
-#include "jobs/nomad/alloc_state.hpp"
 #include "jobs/nomad/fs.hpp"
 #include "jobs/nomad/jobs.hpp"
 #include "jobs/nomad/log_tail.hpp"
 #include "jobs/nomad/status.hpp"
 #include "jobs/nomad/variables.hpp"
-#include "tests/unit/jobs/sim_server.hpp"
+#include "tests/unit/jobs/nomad/sim_server.hpp"
 
 extern char** environ;  // NOLINT: openssl inherits the test environment
 
@@ -25,72 +23,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-class NomadSim : public ::testing::Test {
- protected:
-  void SetUp() override { start({}); }
-
-  void start(const std::vector<std::string>& args) {
-    std::string why;
-    sim_ = testing::SimServer::start(args, why);
-    ASSERT_TRUE(sim_) << why;  // a test that cannot run fails loudly
-  }
-
-  Client client(Config config = {}) {
-    config.address = sim_->address();
-    auto c = Client::connect(std::move(config));
-    EXPECT_TRUE(c) << c.error().message;
-    return std::move(*c);
-  }
-
-  Status post_fault(const std::string& body) {
-    auto http = BlockingHttpClient::create();
-    auto r = (*http)->request({.method = "POST", .url = sim_->address() + "/sim/faults", .body = body});
-    if (!r) {
-      return r.error();
-    }
-    if (r->status != 200) {
-      return make_error(ErrorKind::internal, "faults: " + r->body);
-    }
-    return {};
-  }
-
-  static Job raw_exec_job(const std::string& id, const std::string& command, std::vector<std::string> args) {
-    Job job{.id = id};
-    TaskGroup g{.name = "g"};
-    g.restart_policy = RestartPolicy{.attempts = 0, .interval = 24h, .delay = 15s, .mode = "fail"};
-    g.reschedule_policy = ReschedulePolicy{.attempts = 0, .delay = 5s};
-    Task t{.name = "t", .driver = "raw_exec"};
-    t.config = {{"command", command}, {"args", boost::json::array(args.begin(), args.end())}};
-    g.tasks.push_back(std::move(t));
-    job.task_groups.push_back(std::move(g));
-    return job;
-  }
-
-  // Blocks on the job's allocations until one is terminal.
-  static Allocation wait_for_terminal(Client& c, const std::string& job_id,
-                                      std::chrono::seconds limit = 60s) {
-    Jobs jobs(c);
-    std::uint64_t index = 0;
-    const auto deadline = Clock::now() + limit;
-    while (Clock::now() < deadline) {
-      auto allocs = jobs.allocations(job_id, {.index = index, .wait = 5s});
-      if (!allocs) {
-        ADD_FAILURE() << allocs.error().message;
-        return {};
-      }
-      for (const auto& a : allocs->value) {
-        if (a.client_status == "complete" || a.client_status == "failed" || a.client_status == "lost") {
-          return a;
-        }
-      }
-      index = allocs->meta.last_index;
-    }
-    ADD_FAILURE() << "job " << job_id << " did not finish";
-    return {};
-  }
-
-  std::unique_ptr<testing::SimServer> sim_;
-};
+using NomadSim = testing::NomadSimTest;
 
 TEST_F(NomadSim, EnforceIndexTwiceCreatesOnce) {
   auto c = client();
@@ -204,34 +137,6 @@ TEST_F(NomadSim, LogsFramedAndPlainFromTheStart) {
                          [](std::string_view, const LogPosition&) { return true; });
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().kind, ErrorKind::internal);
-}
-
-TEST_F(NomadSim, FailedTaskGivesExitCodeInThePhaseState) {
-  auto c = client();
-  Jobs jobs(c);
-  ASSERT_TRUE(jobs.register_job(raw_exec_job("nbs-fail-build", "/bin/sh", {"-c", "echo boom >&2; exit 3"})));
-  wait_for_terminal(c, "nbs-fail-build");
-  PhaseSnapshot snap;
-  snap.job = jobs.info("nbs-fail-build")->value;
-  snap.allocations = jobs.allocations("nbs-fail-build")->value;
-  snap.evaluations = jobs.evaluations("nbs-fail-build")->value;
-  auto obs = observe_phase(snap);
-  EXPECT_EQ(obs.state, PhaseState::failed);
-  ASSERT_EQ(obs.tasks.size(), 1u);
-  EXPECT_EQ(obs.tasks[0].exit_code, 3);
-  EXPECT_EQ(obs.message, "task t: exit code 3");
-}
-
-TEST_F(NomadSim, UnplaceableJobIsReported) {
-  auto c = client();
-  Jobs jobs(c);
-  ASSERT_TRUE(post_fault(R"({"fail_placement":1})"));
-  ASSERT_TRUE(jobs.register_job(raw_exec_job("nbs-np-build", "/bin/true", {})));
-  PhaseSnapshot snap;
-  snap.job = jobs.info("nbs-np-build")->value;
-  snap.allocations = jobs.allocations("nbs-np-build")->value;
-  snap.evaluations = jobs.evaluations("nbs-np-build")->value;
-  EXPECT_EQ(observe_phase(snap).state, PhaseState::unplaceable) << observe_phase(snap).message;
 }
 
 TEST_F(NomadSim, StopAndPurge) {

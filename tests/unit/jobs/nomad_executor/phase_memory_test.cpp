@@ -1,5 +1,5 @@
 // PhaseMemory: what the Nomad executor remembers per phase, its bound and when it forgets.
-#include "jobs/nomad/phase_memory.hpp"
+#include "jobs/nomad_executor/phase_memory.hpp"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 #include "jobs/nomad/base64.hpp"
 #include "jobs/nomad/fs.hpp"
 #include "jobs/nomad/log_tail.hpp"
-#include "tests/unit/jobs/testutil.hpp"
+#include "tests/unit/jobs/nomad/testutil.hpp"
 
 namespace nbs::jobs::nomad {
 namespace {

@@ -1,12 +1,12 @@
 // The record store over Nomad Variables against tests/nomad_sim: the RecordStore contract (create
 // only with index 0, conflict on a stale index, remove with check-and-set, sorted lists by prefix) and
 // Nomad's own limits (path characters, 64 KiB).
-#include "jobs/nomad/variables_record_store.hpp"
+#include "jobs/nomad_executor/variables_record_store.hpp"
 
 #include <gtest/gtest.h>
 
 #include "jobs/nomad/variables.hpp"
-#include "tests/unit/jobs/sim_server.hpp"
+#include "tests/unit/jobs/nomad/sim_server.hpp"
 
 namespace nbs::jobs {
 namespace {

@@ -2,7 +2,7 @@
 // cancellation slot; interrupt() emits terminal cancellation on them, which aborts the pending socket
 // operation and drops the connection. Epoch checks and the table of calls in flight live on the
 // io_context's one thread, so a call is either refused or registered before the cancellation runs.
-#include "jobs/nomad/cancellable_transport.hpp"
+#include "jobs/nomad_executor/cancellable_transport.hpp"
 
 #include <atomic>
 #include <future>

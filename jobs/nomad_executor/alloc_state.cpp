@@ -1,4 +1,4 @@
-#include "jobs/nomad/alloc_state.hpp"
+#include "jobs/nomad_executor/alloc_state.hpp"
 
 #include <algorithm>
 #include <array>
