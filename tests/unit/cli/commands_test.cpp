@@ -1,10 +1,10 @@
 // The commands against a scripted daemon: what they send, print and return, including the watch
 // loop (submit --watch, status --wait) and logs --follow.
-#include "mcpd/cli/commands.hpp"
+#include "cli/commands.hpp"
 
 #include <gtest/gtest.h>
 
-#include "mcpd/cli/logs_command.hpp"
+#include "cli/logs_command.hpp"
 #include "tests/unit/cli/testutil.hpp"
 
 namespace nbs::cli {

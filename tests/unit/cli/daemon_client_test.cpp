@@ -1,5 +1,5 @@
 // The REST calls: URLs, headers, timeouts, and how answers and failures become values and Errors.
-#include "mcpd/cli/daemon_client.hpp"
+#include "cli/daemon_client.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,11 +1,11 @@
 // Errors as a person reads them (one line per field) and as a script reads them (--json), and the
 // exit code of each kind of error and of each final job status.
-#include "mcpd/cli/error_report.hpp"
+#include "cli/error_report.hpp"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "mcpd/cli/exit_code.hpp"
+#include "cli/exit_code.hpp"
 
 namespace nbs::cli {
 namespace {

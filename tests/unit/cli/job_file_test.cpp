@@ -1,6 +1,6 @@
 // Reading and merging job files: YAML and JSON, --global defaults under the job, --image-tags, and
 // errors that name the file and the line.
-#include "mcpd/cli/job_file.hpp"
+#include "cli/job_file.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,13 +1,13 @@
 // The live progress line, the plain lines, and the summaries of finished jobs.
-#include "mcpd/cli/progress_display.hpp"
+#include "cli/progress_display.hpp"
 
 #include <sstream>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "mcpd/cli/history_table.hpp"
-#include "mcpd/cli/status_report.hpp"
+#include "cli/history_table.hpp"
+#include "cli/status_report.hpp"
 
 namespace nbs::cli {
 namespace {

@@ -14,8 +14,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "mcpd/cli/console.hpp"
-#include "mcpd/cli/daemon_client.hpp"
+#include "cli/console.hpp"
+#include "cli/daemon_client.hpp"
 
 namespace nbs::cli::testing {
 

@@ -1,4 +1,4 @@
-// The exit codes of `nbs` (listed in `nbs --help` and mcpd/cli/README.md): the outcome of the job for
+// The exit codes of `nbs` (listed in `nbs --help` and cli/README.md): the outcome of the job for
 // the commands that wait for one, otherwise whether the command worked, and why not.
 #pragma once
 

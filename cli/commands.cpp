@@ -1,11 +1,11 @@
-#include "mcpd/cli/commands.hpp"
+#include "cli/commands.hpp"
 
 #include <boost/json/serialize.hpp>
 
-#include "mcpd/cli/error_report.hpp"
-#include "mcpd/cli/history_table.hpp"
-#include "mcpd/cli/json_fields.hpp"
-#include "mcpd/cli/status_report.hpp"
+#include "cli/error_report.hpp"
+#include "cli/history_table.hpp"
+#include "cli/json_fields.hpp"
+#include "cli/status_report.hpp"
 
 namespace nbs::cli {
 

@@ -8,8 +8,8 @@
 
 #include <boost/json/object.hpp>
 
-#include "mcpd/cli/console.hpp"
-#include "mcpd/cli/daemon_client.hpp"
+#include "cli/console.hpp"
+#include "cli/daemon_client.hpp"
 
 namespace nbs::cli {
 

@@ -1,8 +1,8 @@
-#include "mcpd/cli/logs_command.hpp"
+#include "cli/logs_command.hpp"
 
 #include <boost/json/serialize.hpp>
 
-#include "mcpd/cli/json_fields.hpp"
+#include "cli/json_fields.hpp"
 
 namespace nbs::cli {
 

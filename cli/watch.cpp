@@ -1,4 +1,4 @@
-#include "mcpd/cli/watch.hpp"
+#include "cli/watch.hpp"
 
 #include <condition_variable>
 #include <mutex>

@@ -1,4 +1,4 @@
-// nbs: the command-line client of nbs-mcpd's REST mirror. See mcpd/cli/README.md for the commands and
+// nbs: the command-line client of nbs-mcpd's REST mirror. See cli/README.md for the commands and
 // the exit codes; this file only wires the command line to them.
 #include <cstdlib>
 #include <iostream>
@@ -8,8 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "mcpd/cli/commands.hpp"
-#include "mcpd/cli/logs_command.hpp"
+#include "cli/commands.hpp"
+#include "cli/logs_command.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "mcpd/cli/job_file.hpp"
+#include "cli/job_file.hpp"
 
 #include <algorithm>
 #include <cerrno>

@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "mcpd/cli/console.hpp"
-#include "mcpd/cli/daemon_client.hpp"
+#include "cli/console.hpp"
+#include "cli/daemon_client.hpp"
 
 namespace nbs::cli {
 

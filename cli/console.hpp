@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "common/error.hpp"
-#include "mcpd/cli/exit_code.hpp"
-#include "mcpd/cli/progress_display.hpp"
+#include "cli/exit_code.hpp"
+#include "cli/progress_display.hpp"
 
 namespace nbs::cli {
 

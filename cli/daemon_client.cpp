@@ -1,4 +1,4 @@
-#include "mcpd/cli/daemon_client.hpp"
+#include "cli/daemon_client.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

@@ -1,8 +1,8 @@
-#include "mcpd/cli/status_report.hpp"
+#include "cli/status_report.hpp"
 
-#include "mcpd/cli/exit_code.hpp"
-#include "mcpd/cli/json_fields.hpp"
-#include "mcpd/cli/progress_display.hpp"
+#include "cli/exit_code.hpp"
+#include "cli/json_fields.hpp"
+#include "cli/progress_display.hpp"
 
 namespace nbs::cli {
 

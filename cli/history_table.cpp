@@ -1,9 +1,9 @@
-#include "mcpd/cli/history_table.hpp"
+#include "cli/history_table.hpp"
 
 #include <array>
 #include <vector>
 
-#include "mcpd/cli/json_fields.hpp"
+#include "cli/json_fields.hpp"
 
 namespace nbs::cli {
 

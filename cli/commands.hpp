@@ -5,10 +5,10 @@
 #include <optional>
 #include <string>
 
-#include "mcpd/cli/console.hpp"
-#include "mcpd/cli/daemon_client.hpp"
-#include "mcpd/cli/job_file.hpp"
-#include "mcpd/cli/watch.hpp"
+#include "cli/console.hpp"
+#include "cli/daemon_client.hpp"
+#include "cli/job_file.hpp"
+#include "cli/watch.hpp"
 
 namespace nbs::cli {
 

@@ -1,4 +1,4 @@
-#include "mcpd/cli/exit_code.hpp"
+#include "cli/exit_code.hpp"
 
 namespace nbs::cli {
 

@@ -1,8 +1,8 @@
-#include "mcpd/cli/console.hpp"
+#include "cli/console.hpp"
 
 #include <boost/json/serialize.hpp>
 
-#include "mcpd/cli/error_report.hpp"
+#include "cli/error_report.hpp"
 
 namespace nbs::cli {
 

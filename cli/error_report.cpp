@@ -1,4 +1,4 @@
-#include "mcpd/cli/error_report.hpp"
+#include "cli/error_report.hpp"
 
 #include <boost/json/array.hpp>
 

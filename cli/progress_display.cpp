@@ -1,7 +1,7 @@
-#include "mcpd/cli/progress_display.hpp"
+#include "cli/progress_display.hpp"
 
-#include "mcpd/cli/exit_code.hpp"
-#include "mcpd/cli/json_fields.hpp"
+#include "cli/exit_code.hpp"
+#include "cli/json_fields.hpp"
 
 namespace nbs::cli {
 
