@@ -8,9 +8,9 @@
 #include <iostream>
 #include <thread>
 
-#include "common/error.hpp"
 #include "cli/exit_code.hpp"
 #include "cli/progress_display.hpp"
+#include "common/error.hpp"
 
 namespace nbs::cli {
 

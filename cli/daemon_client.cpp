@@ -5,6 +5,7 @@
 
 #include "common/http_client.hpp"
 #include "common/http_url.hpp"
+#include "common/text.hpp"
 
 namespace nbs::cli {
 
@@ -12,31 +13,6 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-ErrorKind kind_for_status(int status) {
-  switch (status) {
-    case 400:
-    case 405:
-    case 413:
-    case 422:
-      return ErrorKind::invalid_argument;
-    case 401:
-    case 403:
-      return ErrorKind::unauthorized;
-    case 404:
-      return ErrorKind::not_found;
-    case 409:
-      return ErrorKind::conflict;
-    case 429:
-      return ErrorKind::rate_limited;
-    case 503:
-      return ErrorKind::unavailable;
-    case 504:
-      return ErrorKind::timeout;
-    default:
-      return ErrorKind::internal;
-  }
-}
 
 std::optional<ErrorKind> kind_for_code(std::string_view code) {
   for (auto kind :
@@ -57,7 +33,7 @@ std::string string_field(const json::object& object, std::string_view key) {
 // The daemon's error body: {"error", "code", "details": [{"field", "reason"}]}.
 Error error_from_body(const json::object& body, int status) {
   Error error;
-  error.kind = kind_for_code(string_field(body, "code")).value_or(kind_for_status(status));
+  error.kind = kind_for_code(string_field(body, "code")).value_or(error_kind_of_status(status));
   error.message = string_field(body, "error");
   if (const json::value* details = body.if_contains("details"); details != nullptr && details->is_array()) {
     for (const auto& d : details->get_array()) {
@@ -79,21 +55,6 @@ std::string trimmed_base(std::string url) {
 
 }  // namespace
 
-std::string url_encode(std::string_view text) {
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += k_hex[c >> 4];
-      out += k_hex[c & 15];
-    }
-  }
-  return out;
-}
-
 Result<json::value> interpret_response(const HttpResponse& response, std::string_view what) {
   boost::system::error_code ec;
   json::value body = json::parse(response.body, ec);
@@ -113,7 +74,7 @@ Result<json::value> interpret_response(const HttpResponse& response, std::string
   }
   std::string text = response.body.substr(0, 200);
   return make_error(
-      kind_for_status(response.status),
+      error_kind_of_status(response.status),
       std::string(what) + ": HTTP " + std::to_string(response.status) + (text.empty() ? "" : ": " + text));
 }
 

@@ -56,9 +56,6 @@ class DaemonClient {
   HttpTransport transport_;
 };
 
-// Percent-encodes everything but the unreserved characters (RFC 3986 §2.3).
-std::string url_encode(std::string_view text);
-
 // A response as the CLI sees it: a 2xx JSON body is the answer; any other status becomes an Error with
 // the daemon's message, kind (from its "code", else from the status) and field details. `what` names
 // the request in messages ("POST /mcp/submitJob").

@@ -18,6 +18,10 @@ namespace nbs {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
+// What an HTTP error status from a server we call means for us: the one mapping of every client in the
+// tree (a client may refine it with what only its server's bodies say, as the Nomad client does for 500).
+ErrorKind error_kind_of_status(int status);
+
 // Every call has all three; a blocking query raises `read` above its server-side wait.
 struct HttpTimeouts {
   std::chrono::milliseconds connect{std::chrono::seconds(10)};  // resolve, TCP connect, TLS handshake

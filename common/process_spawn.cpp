@@ -23,8 +23,8 @@ struct ChildFailure {
   int error = 0;
 };
 
-constexpr const char* k_steps[] = {"setpgid",   "signals", "stdin",  "stdout", "stderr", "close_range",
-                                   "setgroups", "setgid",  "setuid", "chdir",  "exec"};
+constexpr const char* k_steps[] = {"setpgid",   "stdin",  "stdout", "stderr", "close_range",
+                                   "setgroups", "setgid", "setuid", "chdir",  "exec"};
 
 std::vector<char*> c_strings(const std::vector<std::string>& items) {
   std::vector<char*> out;
@@ -47,16 +47,6 @@ std::vector<char*> c_strings(const std::vector<std::string>& items) {
   };
   // A new group, so that a stop reaches the child's own children too (buildah forks runtimes).
   if (::setpgid(0, 0) != 0)
-    fail(step);
-  ++step;
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for SIGKILL, SIGSTOP and reserved signals
-  }
-  sigset_t empty;
-  ::sigemptyset(&empty);
-  if (::sigprocmask(SIG_SETMASK, &empty, nullptr) != 0)
     fail(step);
   ++step;
   if (::dup2(dev_null, 0) < 0)
@@ -162,6 +152,29 @@ Result<std::string> find_program(const std::string& name,
   return make_error(ErrorKind::not_found, name + ": program not found in PATH");
 }
 
+pid_t fork_clean() {
+  sigset_t all;
+  sigset_t old;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) {
+      ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for SIGKILL, SIGSTOP and reserved signals
+    }
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    return 0;
+  }
+  const int fork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = fork_errno;
+  return pid;
+}
+
 Result<SpawnedChild> spawn_child(const Command& command) {
   if (command.argv.empty()) {
     return make_error(ErrorKind::invalid_argument, "argv: empty command");
@@ -187,17 +200,12 @@ Result<SpawnedChild> spawn_child(const Command& command) {
   auto envp = command.env ? c_strings(*command.env) : std::vector<char*>{};
   char* const* env_ptr = command.env ? envp.data() : environ;
 
-  // Signals stay blocked across fork so that no handler of ours runs in the child before it resets them.
-  sigset_t all, old;
-  ::sigfillset(&all);
-  ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  pid_t pid = ::fork();
+  const pid_t pid = fork_clean();
   if (pid == 0) {
     child_main(path->c_str(), argv.data(), env_ptr, command, dev_null.get(), out_w.get(), err_w.get(),
                report_w.get());
   }
-  int fork_errno = errno;
-  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  const int fork_errno = errno;
   if (pid < 0) {
     return make_error(ErrorKind::internal, std::string("process: fork: ") + std::strerror(fork_errno));
   }

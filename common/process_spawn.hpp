@@ -16,6 +16,12 @@ struct SpawnedChild {
   Fd err;
 };
 
+// fork(2) for a multi-threaded process with signal handlers: signals stay blocked across the fork and
+// the child starts with every handler at its default and nothing blocked. Without this a signal meant
+// for the child (a stop sent right after spawn) could run one of the parent's handlers in the child,
+// such as the daemon's shutdown handler. Returns -1 with errno set on failure, 0 in the child.
+pid_t fork_clean();
+
 // Starts the child; see run_process() for what can fail.
 Result<SpawnedChild> spawn_child(const Command& command);
 

@@ -2,21 +2,11 @@
 
 #include <algorithm>
 
+#include "common/text.hpp"
+
 namespace nbs {
 
-namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void SecretMasker::add(std::string_view secret) {
   auto add_one = [this](std::string_view s) {

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/process_spawn.hpp"
+
 namespace nbs {
 
 namespace fs = std::filesystem;
@@ -46,7 +48,7 @@ int access_as(const std::string& path, int mode, const std::optional<UserIdentit
   if (!user) {
     return ::access(path.c_str(), mode) == 0 ? 0 : errno;
   }
-  const pid_t child = ::fork();
+  const pid_t child = fork_clean();
   if (child < 0) {
     return errno;
   }

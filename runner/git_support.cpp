@@ -6,17 +6,12 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "common/text.hpp"
+
 namespace nbs::runner {
 namespace {
 
 constexpr std::string_view k_default_token_user = "x-access-token";
-
-std::string trim(std::string s) {
-  auto not_space = [](unsigned char c) { return !std::isspace(c); };
-  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
-  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
-  return s;
-}
 
 Result<std::string> read_secret_file(const std::string& path, std::string_view field) {
   std::ifstream in(path, std::ios::binary);
@@ -76,7 +71,7 @@ Result<GitCredentials> load_git_credentials(const RunnerCredentials& files) {
     auto token = read_secret_file(files.git_token_file, "credentials.git_token_file");
     if (!token)
       return token.error();
-    c.token = trim(*token);
+    c.token = std::string(trim(*token));
     if (c.token.empty()) {
       return make_error(ErrorKind::invalid_argument, "credentials.git_token_file: the file is empty");
     }

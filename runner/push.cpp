@@ -8,14 +8,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/text.hpp"
+
 namespace nbs::runner {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::string read_trimmed(const std::string& path) {
   std::ifstream in(path);

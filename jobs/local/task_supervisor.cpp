@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/process_spawn.hpp"
+
 namespace nbs::jobs {
 
 namespace {
@@ -69,15 +71,7 @@ std::size_t format_status(char* buf, const char* word, int n) {
 
 [[noreturn]] void exec_task(char* const* argv, char* const* envp, const char* work_dir,
                             const UserIdentity* user) {
-  ::setpgid(0, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; ++s) {
-    ::sigaction(s, &dfl, nullptr);
-  }
+  ::setpgid(0, 0);  // signal dispositions are already the defaults: the supervisor began with fork_clean()
   const char* failed = nullptr;
   if (::chdir(work_dir) != 0) {
     failed = "nbs: cannot enter the task's work directory\n";
@@ -228,7 +222,7 @@ Result<SupervisedTask> spawn_supervised(const TaskSpawn& spawn) {
   if (spawn.user) {
     ::fchown(log_fd, spawn.user->uid, spawn.user->gid);
   }
-  const pid_t supervisor = ::fork();
+  const pid_t supervisor = fork_clean();
   if (supervisor == 0) {
     ::close(pipe_fds[0]);
     supervise(argv.data(), envp.data(), work_dir.c_str(), spawn.user ? &*spawn.user : nullptr, null_fd,

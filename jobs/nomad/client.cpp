@@ -6,7 +6,7 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
-#include "jobs/nomad/base64.hpp"
+#include "common/base64.hpp"
 #include "jobs/nomad/errors.hpp"
 
 namespace nbs::jobs::nomad {

@@ -3,6 +3,8 @@
 #include <array>
 #include <string>
 
+#include "common/http_types.hpp"
+
 namespace nbs::jobs::nomad {
 namespace {
 
@@ -36,33 +38,17 @@ bool cluster_trouble(std::string_view text) {
 }
 
 ErrorKind kind_of(int status, std::string_view body, std::string_view method) {
-  switch (status) {
-    case 400:
-      return ErrorKind::invalid_argument;
-    case 401:
-    case 403:
-      return ErrorKind::unauthorized;
-    case 404:
-      return ErrorKind::not_found;
-    case 409:
-      return ErrorKind::conflict;
-    case 429:
-      return ErrorKind::unavailable;
-    case 500:
-      if (body.find("Enforcing job modify index") != std::string_view::npos) {
-        return ErrorKind::conflict;
-      }
-      if (method != "GET" && !cluster_trouble(body)) {
-        return ErrorKind::invalid_argument;
-      }
-      return ErrorKind::unavailable;
-    default:
-      break;
+  if (status != 500) {
+    return error_kind_of_status(status);
   }
-  if (status >= 500) {
-    return ErrorKind::unavailable;
+  // Nomad answers 500 for a lost check-and-set, for an invalid job, and for trouble in the cluster.
+  if (body.find("Enforcing job modify index") != std::string_view::npos) {
+    return ErrorKind::conflict;
   }
-  return status >= 400 ? ErrorKind::invalid_argument : ErrorKind::internal;
+  if (method != "GET" && !cluster_trouble(body)) {
+    return ErrorKind::invalid_argument;
+  }
+  return ErrorKind::unavailable;
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 
 #include <boost/json/parse.hpp>
 
-#include "jobs/nomad/base64.hpp"
+#include "common/base64.hpp"
 #include "jobs/nomad/json_fields.hpp"
 
 namespace nbs::jobs::nomad {

@@ -1,5 +1,8 @@
 #include "jobs/nomad/json_fields.hpp"
 
+#include <algorithm>
+#include <limits>
+
 #include <boost/json/parse.hpp>
 
 namespace nbs::jobs::nomad::fields {
@@ -24,11 +27,20 @@ std::int64_t i64(const json::object& o, std::string_view key) {
   if (v->is_int64()) {
     return v->as_int64();
   }
+  using limits = std::numeric_limits<std::int64_t>;
   if (v->is_uint64()) {
-    return static_cast<std::int64_t>(v->as_uint64());
+    return static_cast<std::int64_t>(std::min<std::uint64_t>(v->as_uint64(), limits::max()));
   }
   if (v->is_double()) {
-    return static_cast<std::int64_t>(v->as_double());
+    // Converting a double outside int64 is undefined behaviour: such a value reads as the nearest end.
+    const double d = v->as_double();
+    if (d >= static_cast<double>(limits::max())) {
+      return limits::max();
+    }
+    if (d <= static_cast<double>(limits::min())) {
+      return limits::min();
+    }
+    return static_cast<std::int64_t>(d);
   }
   return 0;
 }

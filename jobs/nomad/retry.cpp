@@ -13,7 +13,8 @@ std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int attempt) 
 }
 
 bool is_retryable(const Error& error) {
-  return error.kind == ErrorKind::unavailable || error.kind == ErrorKind::timeout;
+  return error.kind == ErrorKind::unavailable || error.kind == ErrorKind::timeout ||
+         error.kind == ErrorKind::rate_limited;
 }
 
 }  // namespace nbs::jobs::nomad

@@ -4,9 +4,9 @@
 #include <charconv>
 #include <set>
 
-#include "jobs/nomad_executor/alloc_state.hpp"
 #include "jobs/nomad/fs.hpp"
 #include "jobs/nomad/status.hpp"
+#include "jobs/nomad_executor/alloc_state.hpp"
 #include "jobs/specs/phase_specs.hpp"
 
 namespace nbs::jobs {

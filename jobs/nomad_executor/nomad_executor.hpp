@@ -29,10 +29,10 @@
 #include <mutex>
 
 #include "jobs/executor.hpp"
-#include "jobs/nomad_executor/cancellable_transport.hpp"
 #include "jobs/nomad/client.hpp"
 #include "jobs/nomad/config.hpp"
 #include "jobs/nomad/jobs.hpp"
+#include "jobs/nomad_executor/cancellable_transport.hpp"
 #include "jobs/nomad_executor/phase_memory.hpp"
 #include "jobs/specs/spec_config.hpp"
 

@@ -6,6 +6,8 @@
 
 #include <openssl/evp.h>
 
+#include "common/text.hpp"
+
 namespace nbs::mcpd {
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
@@ -34,12 +36,6 @@ std::string webhook_signature(std::string_view secret, std::string_view body) {
 }
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 bool is_token(std::string_view name) {
   constexpr std::string_view k_extra = "!#$%&'*+-.^_`|~";

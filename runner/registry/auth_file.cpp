@@ -6,25 +6,12 @@
 #include <boost/json/parse.hpp>
 #include <openssl/evp.h>
 
+#include "common/base64.hpp"
+
 namespace nbs::runner::registry {
 namespace {
 
 namespace json = boost::json;
-
-std::optional<std::string> base64_decode(std::string_view in) {
-  if (in.size() % 4 != 0)
-    return std::nullopt;
-  std::string out(in.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0)
-    return std::nullopt;
-  std::size_t padding = 0;
-  for (auto it = in.rbegin(); it != in.rend() && *it == '='; ++it)
-    ++padding;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
-}
 
 Result<RegistryCredential> parse_entry(const json::value& v, const std::string& where) {
   if (!v.is_object())

@@ -4,6 +4,8 @@
 #include <boost/json/serialize.hpp>
 #include <openssl/evp.h>
 
+#include "common/base64.hpp"
+#include "common/text.hpp"
 #include "runner/registry/www_authenticate.hpp"
 
 namespace nbs::runner::registry {
@@ -13,29 +15,6 @@ namespace json = boost::json;
 
 const char* const k_oci_index = "application/vnd.oci.image.index.v1+json";
 const char* const k_docker_list = "application/vnd.docker.distribution.manifest.list.v2+json";
-
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::string url_encode(std::string_view s) {
-  static constexpr char k_hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += k_hex[c >> 4];
-      out += k_hex[c & 15];
-    }
-  }
-  return out;
-}
 
 std::string join(const std::vector<std::string>& items, char sep) {
   std::string out;
@@ -149,7 +128,8 @@ Result<std::string> RegistryClient::authorize(HttpTransport& http, const std::st
     return make_error(ErrorKind::unauthorized, registry + ": 401 without a usable WWW-Authenticate");
   std::string repo = scopes.empty() ? "" : scopes.front().substr(11, scopes.front().rfind(':') - 11);
   auto credential = auth_.find(registry, repo);
-  std::string basic = credential ? "Basic " + base64(credential->username + ":" + credential->password) : "";
+  std::string basic =
+      credential ? "Basic " + base64_encode(credential->username + ":" + credential->password) : "";
   if (challenge->scheme == "basic") {
     if (!credential)
       return make_error(ErrorKind::unauthorized, registry + ": credentials required, none in the auth file");

@@ -2,19 +2,14 @@
 
 #include <cctype>
 
+#include "common/text.hpp"
+
 namespace nbs::runner::registry {
 namespace {
 
 void skip_spaces(std::string_view& s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
     s.remove_prefix(1);
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 bool is_token_char(char c) {

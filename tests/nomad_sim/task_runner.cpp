@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <variant>
 
+#include "common/process.hpp"
 #include "tests/nomad_sim/log_rotator.hpp"
 #include "tests/nomad_sim/task_events.hpp"
 #include "tests/nomad_sim/task_process.hpp"
@@ -45,18 +46,17 @@ bool pump(int fd, LogRotator& log, std::string& head) {
 }
 
 // Runs a podman command to its end (container housekeeping, as the real drivers do through their API).
-void run_podman(const std::string& podman, std::vector<std::string> args) {
+// Its output is read to the end: podman is a Go program, and a write to a closed stdout or stderr
+// (a "resorting to SIGKILL" warning in the middle of a stop) would kill it with SIGPIPE half-way,
+// leaving the container in state "stopping".
+bool run_podman(const std::string& podman, std::vector<std::string> args) {
   std::vector<std::string> argv = podman_command(podman);
   argv.insert(argv.end(), args.begin(), args.end());
-  LaunchSpec spec{std::move(argv), {}, {}, std::nullopt};
-  spec.env.push_back("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
-  if (auto p = launch_process(spec)) {
-    ::close(p->out_fd);
-    ::close(p->err_fd);
-    int status = 0;
-    while (::waitpid(p->pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
+  const nbs::Command command{
+      .argv = std::move(argv),
+      .env = std::vector<std::string>{"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}};
+  const auto done = nbs::capture_process(command);
+  return done && done->status.success();
 }
 
 std::string not_restarting_reason(std::int64_t attempts, std::int64_t interval_ns, const std::string& mode) {
@@ -217,7 +217,12 @@ TaskRunner::Outcome TaskRunner::supervise(const ChildProcess& child, const Drive
   }
   if (container && (killed || sigkilled)) {
     // A stopped or lost task's container goes with it, as the drivers remove theirs.
-    run_podman(config_.podman, {"rm", "--force", "--ignore", launch.container_name});
+    // Docker's driver retries a removal that fails while the engine is still busy with the container.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      if (run_podman(config_.podman, {"rm", "--force", "--ignore", launch.container_name})) {
+        break;
+      }
+    }
   }
   Outcome outcome{exit.value_or(ExitStatus{}), killed};
   // The runtime could not start the container's process (a missing entry point, /bin/sh in an image

@@ -6,7 +6,6 @@
 #include <ctime>
 #include <stdexcept>
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 namespace nbs::nomad_sim {
@@ -166,34 +165,6 @@ std::string format_go_duration(std::chrono::nanoseconds d) {
     out += std::to_string(minutes) + "m";
   }
   return out + fixed_trimmed(ns, 9) + "s";
-}
-
-std::string base64_encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) {
-    return std::nullopt;
-  }
-  std::string out(text.size() / 4 * 3, '\0');
-  const int n =
-      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) {
-    return std::nullopt;
-  }
-  std::size_t pad = 0;
-  for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) {
-    ++pad;
-  }
-  out.resize(static_cast<std::size_t>(n) - pad);
-  return out;
 }
 
 std::string multierror_text(const std::vector<std::string>& errors) {

@@ -1,5 +1,5 @@
 // Nomad's wire conventions (ref §1): Unix-nanosecond and RFC3339 times, Go duration strings, UUIDs,
-// base64, go-multierror text, and small accessors for decoded JSON bodies.
+// go-multierror text, and small accessors for decoded JSON bodies (base64: common/base64.hpp).
 #pragma once
 
 #include <chrono>
@@ -10,6 +10,8 @@
 #include <vector>
 
 #include <boost/json.hpp>
+
+#include "common/base64.hpp"
 
 namespace nbs::nomad_sim {
 
@@ -29,10 +31,6 @@ std::optional<std::chrono::nanoseconds> parse_go_duration(std::string_view text)
 
 // Go's time.Duration.String() ("15s", "1m0s", "500ms").
 std::string format_go_duration(std::chrono::nanoseconds d);
-
-std::string base64_encode(std::string_view bytes);
-// Standard base64 with padding; nullopt when `text` is not valid base64.
-std::optional<std::string> base64_decode(std::string_view text);
 
 // go-multierror's ListFormatFunc: "1 error occurred:\n\t* x\n\n" or "N errors occurred:\n\t* a\n\t* b\n\n".
 std::string multierror_text(const std::vector<std::string>& errors);

@@ -81,7 +81,7 @@ TEST(InterpretResponse, TheCodeOrElseTheStatusGivesTheKind) {
   EXPECT_EQ(unready.error().kind, ErrorKind::unavailable);
   EXPECT_EQ(unready.error().message, "state dir gone");
   auto proxy = interpret_response({502, {}, "<html>bad gateway</html>"}, "GET /health");
-  EXPECT_EQ(proxy.error().kind, ErrorKind::internal);
+  EXPECT_EQ(proxy.error().kind, ErrorKind::unavailable);
   EXPECT_EQ(proxy.error().message, "GET /health: HTTP 502: <html>bad gateway</html>");
   auto denied = interpret_response(
       {401, {}, R"({"error": "Unauthorized: bearer token required", "code": "unauthorized", "details": []})"},

@@ -239,9 +239,10 @@ TEST_F(ValidationParity, WhatThisDaemonWillNotRunIsRefusedThroughMcpAndRestAlike
       {"git_credentials_path", "secret/data/git"},
       {"registry_credentials_path", "secret/data/registry"},
       {"repo_url", "file:///etc/repo.git"},
-      {"test", json::object{{"commands", json::array{"true"}},
-                            {"vault_secrets", json::array{json::object{{"path", "secret/data/x"},
-                                                                      {"fields", json::object{{"k", "K"}}}}}}}},
+      {"test",
+       json::object{{"commands", json::array{"true"}},
+                    {"vault_secrets", json::array{json::object{{"path", "secret/data/x"},
+                                                               {"fields", json::object{{"k", "K"}}}}}}}},
   };
   for (const auto& [field, value] : refused) {
     SCOPED_TRACE(field);

@@ -15,8 +15,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "jobs/nomad_executor/nomad_executor.hpp"
 #include "jobs/nomad/variables.hpp"
+#include "jobs/nomad_executor/nomad_executor.hpp"
 #include "jobs/nomad_executor/variables_record_store.hpp"
 #include "mcpd/orchestrator/orchestrator.hpp"
 #include "tests/unit/jobs/nomad/sim_server.hpp"

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "jobs/nomad/base64.hpp"
+#include "common/base64.hpp"
 #include "jobs/nomad/config.hpp"
 #include "jobs/nomad/errors.hpp"
 #include "jobs/nomad/jobs.hpp"

@@ -1,8 +1,10 @@
 #include "jobs/nomad/frame_decoder.hpp"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 
-#include "jobs/nomad/base64.hpp"
+#include "common/base64.hpp"
 #include "jobs/nomad/fs.hpp"
 #include "jobs/nomad/log_tail.hpp"
 #include "tests/unit/jobs/nomad/testutil.hpp"
@@ -96,6 +98,20 @@ TEST(FrameDecoder, FromTheEndTheFirstOffsetComesFromNomad) {
   });
   ASSERT_TRUE(d.feed(frame(1000, "0123456789", "alloc/logs/t.stdout.3")));
   EXPECT_EQ(last.file_offset, 1000u);
+}
+
+// Found by tests/fuzz/frame_decoder_fuzzer: an Offset written as a double outside int64 was converted
+// directly, which is undefined behaviour.
+TEST(FrameDecoder, AnOffsetBeyondInt64ReadsAsTheNearestEnd) {
+  std::vector<std::int64_t> offsets;
+  FrameDecoder d([&](const StreamFrame& f, const LogPosition&) -> Status {
+    offsets.push_back(f.offset);
+    return {};
+  });
+  ASSERT_TRUE(
+      d.feed(R"({"Offset":1e300,"Data":"YQ=="}{"Offset":-1e300,"Data":"Yg=="}{"Offset":2.5,"Data":""})"));
+  EXPECT_EQ(offsets, (std::vector<std::int64_t>{std::numeric_limits<std::int64_t>::max(),
+                                                std::numeric_limits<std::int64_t>::min(), 2}));
 }
 
 TEST(FrameDecoder, RejectsGarbageOversizedFramesAndTruncation) {
