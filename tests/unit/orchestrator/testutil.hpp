@@ -145,9 +145,14 @@ inline std::vector<std::string> build_log_lines(std::size_t lines) {
   std::vector<std::string> out;
   out.reserve(lines);
   for (std::size_t i = 0; i < lines; ++i) {
-    std::string line = templates[i % std::size(templates)];
-    for (std::size_t at = line.find('#'); at != std::string::npos; at = line.find('#', at)) {
-      line.replace(at, 1, std::to_string(i % 97));
+    const std::string number = std::to_string(i % 97);
+    std::string line;
+    for (const char* c = templates[i % std::size(templates)]; *c != '\0'; ++c) {
+      if (*c == '#') {
+        line += number;
+      } else {
+        line += *c;
+      }
     }
     out.push_back(std::move(line));
   }
