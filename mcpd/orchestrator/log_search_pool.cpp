@@ -33,9 +33,11 @@ asio::awaitable<Result<LogPage>> LogSearchPool::search(jobs::Executor& executor,
                    handler = std::move(handler), work = std::move(work)]() mutable {
           Result<LogPage> page = run(executor, id, query, stop);
           admitted_.fetch_sub(1);
-          asio::post(work.get_executor(), [handler = std::move(handler), page = std::move(page)]() mutable {
-            std::move(handler)(std::move(page));
-          });
+          // The guard goes along: released on the caller's thread, never here after the caller's
+          // io_context may have finished and gone.
+          const auto caller = work.get_executor();
+          asio::post(caller, [handler = std::move(handler), page = std::move(page),
+                              work = std::move(work)]() mutable { std::move(handler)(std::move(page)); });
         });
   };
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Result<LogPage>)>(
