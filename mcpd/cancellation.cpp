@@ -25,6 +25,7 @@ void Cancellation::cancel(std::string reason) {
     reason_ = std::move(reason);
     to_run.swap(callbacks_);
   }
+  stop_.request_stop();
   // Outside the lock: a callback may call remove() or cancelled().
   for (auto& [handle, fn] : to_run) {
     fn();

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <stop_token>
 #include <string>
 
 namespace nbs::mcpd {
@@ -24,7 +25,12 @@ class Cancellation {
   std::uint64_t on_cancel(std::function<void()> fn);
   void remove(std::uint64_t handle);
 
+  // Requested when cancel() is called: for work on other threads that polls instead of being woken
+  // (a log search checks it between lines). Stays valid after this object is gone.
+  std::stop_token stop_token() const { return stop_.get_token(); }
+
  private:
+  std::stop_source stop_;
   mutable std::mutex mutex_;
   bool cancelled_ = false;
   std::string reason_;

@@ -55,6 +55,8 @@ class ToolContext {
                        std::string_view message = {});
 
   bool cancelled() const { return cancellation_->cancelled(); }
+  // For work handed to another thread: requested when the call is cancelled.
+  std::stop_token stop_token() const { return cancellation_->stop_token(); }
   Cancellation& cancellation() { return *cancellation_; }
   std::shared_ptr<Cancellation> cancellation_ptr() const { return cancellation_; }
 

@@ -1,7 +1,7 @@
 #include "mcpd/orchestrator/log_query.hpp"
 
 #include <deque>
-#include <regex>
+#include <re2/re2.h>
 
 #include <boost/json.hpp>
 
@@ -15,7 +15,9 @@ namespace {
 
 constexpr std::size_t k_chunk = 64 * 1024;
 constexpr std::size_t k_tail_read_limit = 4 * 1024 * 1024;
-constexpr std::size_t k_grep_line_prefix = 4096;  // std::regex recurses per character: bound the input
+// Reading the clock costs more than matching a short line: the deadline is checked once this much
+// input has been matched since the last look (RE2's time is linear, so this bounds the time between).
+constexpr std::size_t k_deadline_check_bytes = 16 * 1024;
 
 struct Cursor {
   std::size_t task = 0;
@@ -41,6 +43,24 @@ std::optional<Cursor> parse_cursor(const std::string& text) {
 
 std::string format_cursor(Cursor c) {
   return std::to_string(c.task) + ":" + std::to_string(c.offset);
+}
+
+// Compiles a grep pattern for matching whole lines (UTF-8, case-sensitive unless (?i)).
+Result<std::unique_ptr<const re2::RE2>> compile_pattern(const std::string& pattern) {
+  re2::RE2::Options options;
+  options.set_max_mem(LogQuery::k_pattern_memory);
+  options.set_log_errors(false);
+  auto regex = std::make_unique<const re2::RE2>(pattern, options);
+  if (!regex->ok()) {
+    return make_field_errors({{"pattern", "is not a valid regular expression: " + regex->error()}});
+  }
+  if (regex->ProgramSize() > LogQuery::k_max_pattern_program) {
+    return make_field_errors(
+        {{"pattern", "is too complex for a log search: it compiles to " +
+                         std::to_string(regex->ProgramSize()) + " RE2 instructions, at most " +
+                         std::to_string(LogQuery::k_max_pattern_program)}});
+  }
+  return regex;
 }
 
 // Turns raw log lines into the lines an agent reads, applying the stream filter.
@@ -82,17 +102,104 @@ class LineRenderer {
   std::optional<std::uint64_t> last_seq_;
 };
 
-// Adds `line` if the page has room; false when a limit was reached.
-bool add_line(LogPage& page, std::size_t& bytes, std::string line, const LogQuery& query,
-              std::size_t max_lines) {
-  if (page.lines.size() >= max_lines || bytes + line.size() + 1 > query.max_bytes) {
-    page.truncated = true;
-    return false;
+// The lines of one answer within the query's line and byte limits.
+class PageWriter {
+ public:
+  PageWriter(LogPage& page, std::size_t max_lines, std::size_t max_bytes)
+      : page_(page), max_lines_(max_lines), max_bytes_(max_bytes) {}
+
+  // Adds `line` if the page has room; false (and the page marked truncated) when a limit was reached.
+  bool add(std::string line) {
+    if (page_.lines.size() >= max_lines_ || bytes_ + line.size() + 1 > max_bytes_) {
+      page_.truncated = true;
+      return false;
+    }
+    bytes_ += line.size() + 1;
+    page_.lines.push_back(std::move(line));
+    return true;
   }
-  bytes += line.size() + 1;
-  page.lines.push_back(std::move(line));
-  return true;
-}
+  bool empty() const { return page_.lines.empty(); }
+  bool full() const { return page_.lines.size() >= max_lines_; }
+
+ private:
+  LogPage& page_;
+  std::size_t max_lines_;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;
+};
+
+// Grep's answer: each matching line with up to context_lines before and after it, and "--" between
+// groups that are not adjacent.
+class GrepFilter {
+ public:
+  GrepFilter(const re2::RE2& regex, std::size_t context_lines)
+      : regex_(regex), context_lines_(context_lines) {}
+
+  // Takes the next line; false when the page has no room for a matching line.
+  bool take(std::string line, PageWriter& out) {
+    if (re2::RE2::PartialMatch(line, regex_)) {
+      if (gap_ && !out.empty()) {
+        out.add("--");
+      }
+      gap_ = false;
+      for (auto& b : before_) {
+        out.add(std::move(b));
+      }
+      before_.clear();
+      after_ = context_lines_;
+      return out.add(std::move(line));
+    }
+    if (after_ > 0) {
+      --after_;
+      out.add(std::move(line));
+    } else if (context_lines_ > 0) {
+      before_.push_back(std::move(line));
+      if (before_.size() > context_lines_) {
+        before_.pop_front();
+        gap_ = true;
+      }
+    } else {
+      gap_ = true;
+    }
+    return true;
+  }
+
+  // A new task starts: context does not reach across tasks.
+  void next_task() { before_.clear(); }
+
+ private:
+  const re2::RE2& regex_;
+  std::size_t context_lines_;
+  std::deque<std::string> before_;  // context before a match
+  std::size_t after_ = 0;           // context lines still to print after a match
+  bool gap_ = false;
+};
+
+// Whether a forward read must stop before the next line: the stop token at every line, the deadline
+// every k_deadline_check_bytes.
+class LimitWatch {
+ public:
+  explicit LimitWatch(const SearchLimits& limits) : limits_(limits) {}
+
+  std::optional<SearchStop> after_line(std::size_t bytes) {
+    if (limits_.stop.stop_requested()) {
+      return SearchStop::cancelled;
+    }
+    unchecked_bytes_ += bytes;
+    if (unchecked_bytes_ >= k_deadline_check_bytes) {
+      unchecked_bytes_ = 0;
+      if (limits_.deadline != std::chrono::steady_clock::time_point::max() &&
+          std::chrono::steady_clock::now() >= limits_.deadline) {
+        return SearchStop::deadline;
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const SearchLimits& limits_;
+  std::size_t unchecked_bytes_ = 0;
+};
 
 Result<LogPage> tail(jobs::Executor& executor, const jobs::PhaseId& id, const std::vector<std::string>& tasks,
                      const LogQuery& query) {
@@ -167,18 +274,21 @@ Result<LogPage> tail(jobs::Executor& executor, const jobs::PhaseId& id, const st
 
 Result<LogPage> forward(jobs::Executor& executor, const jobs::PhaseId& id,
                         const std::vector<std::string>& tasks, const LogQuery& query, Cursor cursor,
-                        bool phase_finished) {
+                        bool phase_finished, const SearchLimits& limits) {
   LogPage page;
-  std::size_t bytes = 0;
-  std::optional<std::regex> pattern;
+  std::unique_ptr<const re2::RE2> regex;
+  std::optional<GrepFilter> grep;
   if (query.mode == LogMode::grep) {
-    pattern.emplace(query.pattern, std::regex::ECMAScript | std::regex::optimize);
+    auto compiled = compile_pattern(query.pattern);
+    if (!compiled) {
+      return compiled.error();
+    }
+    regex = std::move(*compiled);
+    grep.emplace(*regex, query.context_lines);
   }
+  PageWriter out(page, grep ? LogQuery::k_max_lines : query.limit_lines, query.max_bytes);
+  LimitWatch watch(limits);
   std::uint64_t scanned = 0;
-  const std::size_t max_lines = query.mode == LogMode::grep ? LogQuery::k_max_lines : query.limit_lines;
-  std::deque<std::string> before;  // grep context before a match
-  std::size_t after = 0;           // grep context lines still to print after a match
-  bool gap = false;
   while (cursor.task < tasks.size()) {
     LineRenderer renderer(query, tasks[cursor.task], tasks.size() > 1);
     auto chunk = executor.read_log(id, tasks[cursor.task], jobs::LogOrigin::start, cursor.offset, k_chunk);
@@ -197,64 +307,43 @@ Result<LogPage> forward(jobs::Executor& executor, const jobs::PhaseId& id,
         }
         nl = bytes_view.size();
       }
-      auto rendered = renderer.render(bytes_view.substr(consumed, nl - consumed));
-      if (rendered) {
-        if (!pattern) {
-          if (!add_line(page, bytes, std::move(*rendered), query, max_lines)) {
-            full = true;
-            break;
-          }
-        } else {
-          const std::string_view head = std::string_view(*rendered).substr(0, k_grep_line_prefix);
-          if (std::regex_search(head.begin(), head.end(), *pattern)) {
-            if (gap && !page.lines.empty()) {
-              add_line(page, bytes, "--", query, max_lines);
-            }
-            gap = false;
-            for (auto& b : before) {
-              add_line(page, bytes, std::move(b), query, max_lines);
-            }
-            before.clear();
-            if (!add_line(page, bytes, std::move(*rendered), query, max_lines)) {
-              full = true;
-              break;
-            }
-            after = query.context_lines;
-          } else if (after > 0) {
-            --after;
-            add_line(page, bytes, std::move(*rendered), query, max_lines);
-          } else if (query.context_lines > 0) {
-            before.push_back(std::move(*rendered));
-            if (before.size() > query.context_lines) {
-              before.pop_front();
-              gap = true;
-            }
-          } else {
-            gap = true;
-          }
-        }
+      if (auto rendered = renderer.render(bytes_view.substr(consumed, nl - consumed))) {
+        full = grep ? !grep->take(std::move(*rendered), out) : !out.add(std::move(*rendered));
       }
-      consumed = std::min(nl + 1, bytes_view.size());
+      if (full) {
+        break;
+      }
+      const std::size_t line_end = std::min(nl + 1, bytes_view.size());
+      const std::size_t line_bytes = line_end - consumed;
+      consumed = line_end;
+      // After the line, so every call makes progress however early it is stopped.
+      if (auto stop = watch.after_line(line_bytes)) {
+        page.stopped = *stop;
+        page.truncated = true;
+        break;
+      }
     }
     cursor.offset += consumed;
     scanned += consumed;
-    if (full) {
+    if (full || page.stopped != SearchStop::none) {
       break;
     }
     const bool task_done = cursor.offset >= chunk->total_size;
     if (task_done && phase_finished && cursor.task + 1 < tasks.size()) {
       cursor = Cursor{cursor.task + 1, 0};
-      before.clear();
+      if (grep) {
+        grep->next_task();
+      }
       continue;
     }
     if (task_done || consumed == 0) {
       break;  // the end of what exists now
     }
-    if (pattern && scanned >= LogQuery::k_grep_scan_bytes) {
+    if (grep && scanned >= LogQuery::k_grep_scan_bytes) {
       page.truncated = true;  // scanned enough for one call; continue from next_cursor
       break;
     }
-    if (!pattern && page.lines.size() >= max_lines) {
+    if (!grep && out.full()) {
       break;
     }
   }
@@ -334,15 +423,11 @@ Result<LogQuery> parse_log_query(const json::object& args, Phase default_phase) 
     }
   }
   if (auto pattern = text("pattern")) {
-    if (pattern->empty() || pattern->size() > 256) {
-      errors.push_back({"pattern", "must be 1–256 characters"});
+    if (pattern->empty() || pattern->size() > LogQuery::k_max_pattern_bytes) {
+      errors.push_back(
+          {"pattern", "must be 1 to " + std::to_string(LogQuery::k_max_pattern_bytes) + " bytes long"});
     } else {
-      try {
-        std::regex check(*pattern, std::regex::ECMAScript);
-        q.pattern = *pattern;
-      } catch (const std::regex_error& e) {
-        errors.push_back({"pattern", std::string("is not a valid regular expression: ") + e.what()});
-      }
+      q.pattern = *pattern;
     }
   }
   if (q.mode == LogMode::grep && q.pattern.empty() && !args.contains("pattern")) {
@@ -358,7 +443,16 @@ Result<LogQuery> parse_log_query(const json::object& args, Phase default_phase) 
   return q;
 }
 
-Result<LogPage> read_logs(jobs::Executor& executor, const jobs::PhaseId& id, const LogQuery& query) {
+Result<LogPage> read_logs(jobs::Executor& executor, const jobs::PhaseId& id, const LogQuery& query,
+                          const SearchLimits& limits) {
+  if (limits.stop.stop_requested()) {
+    // Nobody waits for the answer any more (a search that waited for a worker): read nothing.
+    LogPage page;
+    page.next_cursor = format_cursor(*parse_cursor(query.cursor));
+    page.truncated = true;
+    page.stopped = SearchStop::cancelled;
+    return page;
+  }
   auto seen = executor.observe(id);
   if (!seen) {
     return seen.error();
@@ -379,9 +473,9 @@ Result<LogPage> read_logs(jobs::Executor& executor, const jobs::PhaseId& id, con
         {{"task", "no task '" + query.task + "' in the " + std::string(to_string(id.phase)) + " phase"}});
   }
   const bool finished = seen->state != jobs::PhaseState::running && seen->state != jobs::PhaseState::pending;
-  Result<LogPage> page = query.mode == LogMode::tail
-                             ? tail(executor, id, tasks, query)
-                             : forward(executor, id, tasks, query, *parse_cursor(query.cursor), finished);
+  Result<LogPage> page = query.mode == LogMode::tail ? tail(executor, id, tasks, query)
+                                                     : forward(executor, id, tasks, query,
+                                                               *parse_cursor(query.cursor), finished, limits);
   if (page) {
     for (const auto& t : seen->tasks) {
       page->tasks.push_back(t.name);

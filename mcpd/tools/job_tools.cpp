@@ -6,6 +6,14 @@
 #include "common/job_request_parser.hpp"
 #include "common/phase_log.hpp"
 #include "mcpd/orchestrator/log_query.hpp"
+#include "mcpd/orchestrator/log_search_pool.hpp"
+
+// GCC reports a false -Wmismatched-new-delete for an Asio awaitable frame when it inlines the frame's
+// allocation and its release into one function (GCC PR 109224). Which coroutine it inlines changes
+// with any edit anywhere in this file, so the warning is off for the file, not around one function.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 
 namespace nbs::mcpd {
 
@@ -228,7 +236,13 @@ asio::awaitable<Result<ToolResult>> get_status_call(Orchestrator& o, const json:
   co_return status_result(o, *record);
 }
 
-Result<ToolResult> get_logs_call(Orchestrator& o, const json::object& args, ToolContext& ctx) {
+// A getLogs call once its arguments are checked: which phase attempt to read, and how.
+struct LogsRequest {
+  jobs::PhaseId phase;
+  LogQuery query;
+};
+
+Result<LogsRequest> parse_logs_request(Orchestrator& o, const json::object& args, ToolContext& ctx) {
   if (auto known = known_arguments(args, {"job_id", "phase", "task", "stream", "mode", "tail_lines", "cursor",
                                           "limit_lines", "pattern", "context_lines", "max_bytes"});
       !known) {
@@ -248,13 +262,18 @@ Result<ToolResult> get_logs_call(Orchestrator& o, const json::object& args, Tool
     return query.error();
   }
   const int attempt = query->phase == record->active_phase ? record->attempt : 1;
-  auto page = read_logs(o.executor(), {record->id, query->phase, attempt}, *query);
+  return LogsRequest{{record->id, query->phase, attempt}, std::move(*query)};
+}
+
+// The answer, and its text: the lines, then why the page ended early if it did.
+Result<ToolResult> logs_result(const LogsRequest& request, const Result<LogPage>& page,
+                               std::chrono::milliseconds search_time_limit) {
   if (!page) {
     return page.error();
   }
   json::object out{
-      {"job_id", record->id},
-      {"phase", to_string(query->phase)},
+      {"job_id", request.phase.job_id},
+      {"phase", to_string(request.phase.phase)},
       {"lines", json::array(page->lines.begin(), page->lines.end())},
       {"next_cursor", page->next_cursor},
       {"total_lines", page->total_lines ? json::value(*page->total_lines) : json::value(nullptr)},
@@ -264,10 +283,42 @@ Result<ToolResult> get_logs_call(Orchestrator& o, const json::object& args, Tool
   for (const auto& line : page->lines) {
     text += line + "\n";
   }
-  if (page->truncated) {
+  if (page->stopped == SearchStop::deadline) {
+    text += "[the search stopped at its " + std::to_string(search_time_limit.count() / 1000) +
+            " s limit: continue with cursor " + page->next_cursor + "]\n";
+  } else if (page->stopped == SearchStop::cancelled) {
+    text += "[the search was cancelled: continue with cursor " + page->next_cursor + "]\n";
+  } else if (page->truncated) {
     text += "[truncated: continue with cursor " + page->next_cursor + "]\n";
   }
   return ToolResult{json::value(std::move(out)), std::move(text), {}};
+}
+
+// Tail and range read bounded slices, at once. A grep runs on the search pool, beside the I/O threads,
+// until its time limit or until the call is cancelled (the client went away, the daemon is stopping).
+asio::awaitable<Result<ToolResult>> get_logs_call(Orchestrator& o, LogSearchPool& searches,
+                                                  const json::object& args, ToolContext& ctx) {
+  auto request = parse_logs_request(o, args, ctx);
+  if (!request) {
+    co_return request.error();
+  }
+  const auto time_limit = searches.limits().time_limit;
+  if (request->query.mode != LogMode::grep) {
+    co_return logs_result(*request, read_logs(o.executor(), request->phase, request->query), time_limit);
+  }
+  Result<LogPage> page =
+      co_await searches.search(o.executor(), request->phase, request->query, ctx.stop_token());
+  if (!page && page.error().kind == ErrorKind::unavailable) {
+    ctx.set_retry_after(1s);
+  }
+  co_return logs_result(*request, page, time_limit);
+}
+
+// The pool is shared by every copy of the handler and stops with the last of them.
+ToolHandler logs_handler(Orchestrator& o, std::shared_ptr<LogSearchPool> searches) {
+  return [&o, searches](const json::object& args, ToolContext& ctx) {
+    return get_logs_call(o, *searches, args, ctx);
+  };
 }
 
 Result<ToolResult> kill_job_call(Orchestrator& o, const json::object& args, ToolContext& ctx) {
@@ -538,8 +589,8 @@ Tool get_logs(Orchestrator& o) {
       "phase). "
       "mode=tail (default) returns the last tail_lines; mode=range returns lines from cursor on (pass "
       "next_cursor back "
-      "to continue, or to follow a running phase); mode=grep searches with a regular expression and "
-      "context_lines. "
+      "to continue, or to follow a running phase); mode=grep searches with an RE2 regular expression and "
+      "context_lines (each call scans up to 8 MiB for at most 5 s; continue with next_cursor). "
       "Answers are capped (default 200 lines / 32 KiB; truncated says so). Test phases have one task per "
       "command "
       "(cmd-0, cmd-1, …, entry-point); pick one with task.";
@@ -554,7 +605,9 @@ Tool get_logs(Orchestrator& o) {
       {"cursor", string_property("next_cursor of a previous answer.")},
       {"limit_lines",
        {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_lines}, {"default", 200}}},
-      {"pattern", string_property("ECMAScript regular expression (grep mode).")},
+      {"pattern",
+       string_property("Grep mode: an RE2 regular expression of at most 256 bytes (ECMAScript-like "
+                       "without backreferences or lookaround; (?i) ignores case).")},
       {"context_lines", {{"type", "integer"}, {"minimum", 0}, {"maximum", 10}, {"default", 0}}},
       {"max_bytes",
        {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_bytes}, {"default", 32768}}}};
@@ -571,7 +624,7 @@ Tool get_logs(Orchestrator& o) {
                      {"required", json::array{"lines", "next_cursor", "truncated"}}};
   t.annotations = {
       .read_only_hint = true, .destructive_hint = false, .idempotent_hint = true, .open_world_hint = false};
-  t.handler = sync_handler<get_logs_call>(o);
+  t.handler = logs_handler(o, std::make_shared<LogSearchPool>(LogSearchPool::Limits{}));
   return t;
 }
 

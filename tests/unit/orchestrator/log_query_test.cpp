@@ -1,63 +1,23 @@
 #include "mcpd/orchestrator/log_query.hpp"
 
-#include <map>
+#include <future>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
+
+#include "tests/unit/orchestrator/testutil.hpp"
 
 namespace nbs::mcpd {
 namespace {
 
 namespace json = boost::json;
-
-// An executor that only has logs: each task's log is a string; it counts the bytes it hands out.
-class LogOnlyExecutor : public jobs::Executor {
- public:
-  std::map<std::string, std::string> logs;  // task → content
-  jobs::PhaseState state = jobs::PhaseState::succeeded;
-  std::uint64_t bytes_read = 0;
-
-  Status start(const jobs::PhaseLaunch&) override { return {}; }
-  Result<jobs::PhaseObservation> observe(const jobs::PhaseId&) override {
-    jobs::PhaseObservation o{.state = state};
-    for (const auto& [name, content] : logs) {
-      o.tasks.push_back({name, state, 0, ""});
-    }
-    return o;
-  }
-  Result<jobs::Changes> wait_for_change(std::uint64_t, std::chrono::milliseconds) override {
-    return jobs::Changes{};
-  }
-  void interrupt_waits() override {}
-  Result<jobs::LogChunk> read_log(const jobs::PhaseId&, const std::string& task, jobs::LogOrigin origin,
-                                  std::uint64_t offset, std::size_t max_bytes) override {
-    const std::string& all = logs.at(task);
-    std::uint64_t begin, end;
-    if (origin == jobs::LogOrigin::end) {
-      end = offset >= all.size() ? 0 : all.size() - offset;
-      begin = end > max_bytes ? end - max_bytes : 0;
-    } else {
-      begin = std::min<std::uint64_t>(offset, all.size());
-      end = std::min<std::uint64_t>(all.size(), begin + max_bytes);
-    }
-    bytes_read += end - begin;
-    return jobs::LogChunk{all.substr(begin, end - begin), begin, all.size()};
-  }
-  Result<std::string> read_result(const jobs::PhaseId&) override { return std::string(); }
-  Status stop(const jobs::PhaseId&, std::chrono::seconds) override { return {}; }
-  Result<std::vector<jobs::PhaseId>> list(const std::string&) override {
-    return std::vector<jobs::PhaseId>{};
-  }
-  Status purge(const jobs::PhaseId&) override { return {}; }
-  Status ready() override { return {}; }
-  std::vector<FieldError> unsupported(const JobRequest&) const override { return {}; }
-  Result<std::vector<std::string>> sweep() override { return std::vector<std::string>{}; }
-};
-
-std::string event(std::uint64_t seq, const std::string& text, const char* stream = "stdout") {
-  return R"({"ts":"2026-11-26T12:00:00.000Z","job":"j","phase":"build","seq":)" + std::to_string(seq) +
-         R"(,"kind":"line","stream":")" + stream + R"(","text":")" + text + "\"}\n";
-}
+using namespace std::chrono_literals;
+using testing::build_log;
+using testing::build_log_lines;
+using testing::event;
+using testing::LogOnlyExecutor;
+using testing::rendered;
 
 std::string runner_log(std::uint64_t lines) {
   std::string out;
@@ -74,6 +34,19 @@ LogQuery query(const std::string& args_json) {
 }
 
 const jobs::PhaseId k_build{"j", Phase::build, 1};
+
+// Runs `fn` on a thread of its own and waits for it at most `limit`, so a search that hangs fails the
+// test loudly instead of hanging it (the thread is left behind; `fn` owns what it uses).
+template <class T>
+std::optional<T> finished_within(std::chrono::seconds limit, std::function<T()> fn) {
+  auto done = std::make_shared<std::promise<T>>();
+  auto result = done->get_future();
+  std::thread([done, fn = std::move(fn)] { done->set_value(fn()); }).detach();
+  if (result.wait_for(limit) != std::future_status::ready) {
+    return std::nullopt;
+  }
+  return result.get();
+}
 
 TEST(LogQueryTest, TailReturnsTheLastLinesAndCountsThemFromSequenceNumbers) {
   LogOnlyExecutor e;
@@ -96,7 +69,7 @@ TEST(LogQueryTest, TailOfAHugeLogReadsOnlyItsEnd) {
   ASSERT_TRUE(page);
   EXPECT_EQ(page->lines.size(), 200u);
   EXPECT_EQ(page->lines.back(), "12:00:00.000 build stderr| line 199999");
-  EXPECT_LT(e.bytes_read, 128u * 1024) << "tail read far more than it returned";
+  EXPECT_LT(e.bytes_read.load(), 128u * 1024) << "tail read far more than it returned";
 }
 
 TEST(LogQueryTest, RangePagesForwardWithCursors) {
@@ -142,6 +115,102 @@ TEST(LogQueryTest, GrepFindsMatchesWithContext) {
                              "12:00:00.000 build | line 20", "12:00:00.000 build | line 21"}));
 }
 
+TEST(LogQueryTest, GrepWithABacktrackingPatternOnABuildLogFinishesWithEveryMatch) {
+  auto e = std::make_shared<LogOnlyExecutor>();
+  e->logs["runner"] = build_log(1300);
+  std::vector<std::string> log_lines;
+  for (const auto& line : build_log_lines(1300)) {
+    log_lines.push_back(rendered(line));
+  }
+  const auto expected = testing::expected_grep(log_lines, testing::twelve_as_then_x);
+  ASSERT_EQ(expected.size(), 199u);  // 100 matches, one line in 13, with "--" between
+  const LogQuery q = query(R"({"mode": "grep", "pattern": "(.*a){12}x", "max_bytes": 262144})");
+  auto page = finished_within<Result<LogPage>>(30s, [e, q] { return read_logs(*e, k_build, q); });
+  ASSERT_TRUE(page) << "the search did not finish within 30 s";
+  ASSERT_TRUE(*page) << page->error().message;
+  EXPECT_EQ((*page)->lines, expected);
+  EXPECT_FALSE((*page)->truncated);
+  EXPECT_EQ((*page)->next_cursor, "");
+}
+
+TEST(LogQueryTest, PatternsTheLinearEngineCannotRunAreFieldErrorsWithItsReason) {
+  LogOnlyExecutor e;
+  e.logs["runner"] = runner_log(3);
+  auto reason = [&](const std::string& pattern) -> std::string {
+    auto q = parse_log_query(json::object{{"mode", "grep"}, {"pattern", pattern}}, Phase::build);
+    Result<LogPage> page = q ? read_logs(e, k_build, *q) : Result<LogPage>(q.error());
+    if (page) {
+      return "accepted";
+    }
+    EXPECT_EQ(page.error().kind, ErrorKind::invalid_argument);
+    EXPECT_EQ(page.error().fields.size(), 1u);
+    EXPECT_EQ(page.error().fields.at(0).path, "pattern");
+    return page.error().fields.at(0).reason;
+  };
+  EXPECT_EQ(reason("(a)\\1"), "is not a valid regular expression: invalid escape sequence: \\1");
+  EXPECT_EQ(reason("error(?=:)"), "is not a valid regular expression: invalid perl operator: (?=");
+  EXPECT_EQ(reason("(a"), "is not a valid regular expression: missing ): (a");
+  EXPECT_EQ(reason("\\pL{1000}"), "is not a valid regular expression: pattern too large - compile failed");
+  EXPECT_EQ(reason("\\pL{100}"),
+            "is too complex for a log search: it compiles to 119304 RE2 instructions, at most 4096");
+  EXPECT_EQ(reason(std::string(257, 'a')), "must be 1 to 256 bytes long");
+  EXPECT_EQ(reason(""), "must be 1 to 256 bytes long");
+  EXPECT_EQ(reason("(?i)LINE \\d$"), "accepted");
+}
+
+TEST(LogQueryTest, AGrepPastItsDeadlineAnswersWithWhatItFoundAndACursorToContinue) {
+  LogOnlyExecutor e;
+  e.logs["runner"] = runner_log(20000);  // about 2 MB
+  const LogQuery q = query(R"({"mode": "grep", "pattern": "line \\d*7$"})");
+  SearchLimits limits;
+  limits.deadline = std::chrono::steady_clock::now();  // already passed: it stops at its first look
+  auto page = read_logs(e, k_build, q, limits);
+  ASSERT_TRUE(page) << page.error().message;
+  EXPECT_EQ(page->stopped, SearchStop::deadline);
+  EXPECT_TRUE(page->truncated);
+  ASSERT_FALSE(page->lines.empty());
+  EXPECT_EQ(page->lines.front(), "12:00:00.000 build | line 7");
+  // It continues where it stopped, and the pages add up to the whole answer.
+  std::vector<std::string> all = page->lines;
+  std::string cursor = page->next_cursor;
+  for (int pages = 0; !cursor.empty() && pages < 1000; ++pages) {
+    auto next = read_logs(
+        e, k_build, query(R"({"mode": "grep", "pattern": "line \\d*7$", "cursor": ")" + cursor + "\"}"));
+    ASSERT_TRUE(next);
+    all.insert(all.end(), next->lines.begin(), next->lines.end());
+    cursor = next->next_cursor;
+  }
+  std::erase(all, "--");  // between matches; a page does not start with one
+  EXPECT_EQ(all.size(), 2000u);
+  EXPECT_EQ(all.back(), "12:00:00.000 build | line 19997");
+}
+
+TEST(LogQueryTest, AStoppedGrepEndsAtTheNextLineWithItsPageSoFar) {
+  LogOnlyExecutor e;
+  e.logs["runner"] = runner_log(20000);
+  std::stop_source stop;
+  e.before_read = [&](std::size_t read) {
+    if (read == 3) {
+      stop.request_stop();  // the client goes away while the third slice is being read
+    }
+  };
+  SearchLimits limits;
+  limits.stop = stop.get_token();
+  auto page =
+      read_logs(e, k_build, query(R"({"mode": "grep", "pattern": "line", "max_bytes": 262144})"), limits);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->stopped, SearchStop::cancelled);
+  EXPECT_TRUE(page->truncated);
+  EXPECT_EQ(e.reads.load(), 3u) << "it read on after the stop";
+  // Every line matches: the page is every line up to the one after the stop, and the cursor follows it.
+  ASSERT_FALSE(page->lines.empty());
+  const std::size_t last = page->lines.size() - 1;
+  EXPECT_EQ(page->lines.back(),
+            (last % 10 == 9 ? "12:00:00.000 build stderr| line " : "12:00:00.000 build | line ") +
+                std::to_string(last));
+  EXPECT_EQ(page->next_cursor, "0:" + std::to_string(runner_log(page->lines.size()).size()));
+}
+
 TEST(LogQueryTest, StreamFilterAndByteBudget) {
   LogOnlyExecutor e;
   e.logs["runner"] = runner_log(100);
@@ -168,7 +237,7 @@ TEST(LogQueryTest, TestPhaseTasksArePrefixedAndPlainOutputIsKept) {
 }
 
 TEST(LogQueryTest, BadArgumentsNameTheirField) {
-  auto q = parse_log_query(json::parse(R"({"phase": "deploy", "mode": "all", "tail_lines": -1, "pattern": "(",
+  auto q = parse_log_query(json::parse(R"({"phase": "deploy", "mode": "all", "tail_lines": -1, "pattern": "",
                                           "cursor": "x", "stream": 3})")
                                .as_object(),
                            Phase::build);
