@@ -107,21 +107,5 @@ TEST(TokenStore, ParsesAndAuthenticates) {
   EXPECT_FALSE(bearer_token("Basic abc"));
 }
 
-TEST(HttpChecks, OriginAndHost) {
-  EXPECT_TRUE(origin_allowed("http://localhost:3000", {}));
-  EXPECT_TRUE(origin_allowed("http://127.0.0.1", {}));
-  EXPECT_TRUE(origin_allowed("http://[::1]:8080", {}));
-  EXPECT_FALSE(origin_allowed("http://evil.example", {}));
-  EXPECT_FALSE(origin_allowed("null", {}));
-  EXPECT_TRUE(origin_allowed("HTTPS://App.Example", {"https://app.example"}));
-  EXPECT_FALSE(origin_allowed("http://localhost:3000", {"https://app.example"}));
-  EXPECT_TRUE(host_allowed("localhost:8080", {}, true));
-  EXPECT_TRUE(host_allowed("[::1]:8080", {}, true));
-  EXPECT_FALSE(host_allowed("evil.example", {}, true));
-  EXPECT_TRUE(host_allowed("build.internal:8080", {}, false));
-  EXPECT_FALSE(host_allowed("evil.example", {"build.internal"}, false));
-  EXPECT_EQ(origin_host("http://evil.example:80/x"), "evil.example");
-}
-
 }  // namespace
 }  // namespace nbs::mcpd
