@@ -155,6 +155,9 @@ Result<ConfigLoad> load_config(int argc, const char* const* argv, const EnvLooku
 
   CLI::App app{"nbs-mcpd: the Nomad Build Service daemon (MCP over HTTP or stdio, REST mirror, metrics)",
                "nbs-mcpd"};
+  // Wide enough for the longest flag (--max-connections-per-principal TEXT) and its help on one line,
+  // as tests/deploy/config_doc_test.py reads them.
+  app.get_formatter()->column_width(40);
   std::string config_file;
   bool show_version = false;
   bool show_config = false;

@@ -124,11 +124,19 @@ std::optional<HttpResponse> check_header(const http::request_parser<http::string
                                          const RouteMatch& route, const HttpOptions& options,
                                          const HttpServices& services, std::string& principal) {
   unsigned version = header.version();
+  // Two Host or Origin headers: a proxy in front may read the other one than we check (RFC 9112 §3.2).
+  if (header.count(http::field::host) > 1) {
+    return rest_error_response(make_error(ErrorKind::invalid_argument, "host: more than one Host header"),
+                               version, false);
+  }
   std::string_view host = header[http::field::host];
   if (!host_allowed(host, options.allowed_hosts, bound_to_loopback(options))) {
     return forbidden(route, "Invalid Host: " + std::string(host), version);
   }
   if (auto origin = header.find(http::field::origin); origin != header.end()) {
+    if (header.count(http::field::origin) > 1) {
+      return forbidden(route, "Invalid Origin: more than one Origin header", version);
+    }
     if (!origin_allowed(origin->value(), options.allowed_origins)) {
       return forbidden(route, "Invalid Origin: " + origin_host(origin->value()), version);
     }

@@ -90,6 +90,17 @@ TEST(Config, HttpOptionsFollowTheConfig) {
   EXPECT_EQ(o.port, 0);
   EXPECT_EQ(o.max_body_bytes, 2048u);
   EXPECT_EQ(o.shutdown_grace, std::chrono::milliseconds(2000));
+  EXPECT_EQ(o.max_connections_per_address, 64u);
+  EXPECT_EQ(o.max_connections_per_principal, 128u);
+  EXPECT_EQ(c->config.max_sessions_per_client, 100u);
+  Env env{{{"NBS_MAX_CONNECTIONS_PER_ADDRESS", "0"}, {"NBS_MAX_SESSIONS_PER_CLIENT", "5"}}};
+  auto caps = load({"--max-connections-per-principal", "7"}, env);
+  ASSERT_TRUE(caps) << caps.error().message;
+  EXPECT_EQ(http_options(caps->config).max_connections_per_address, 0u);  // no cap, e.g. behind a proxy
+  EXPECT_EQ(http_options(caps->config).max_connections_per_principal, 7u);
+  EXPECT_EQ(caps->config.max_sessions_per_client, 5u);
+  EXPECT_EQ(load({"--max-sessions-per-client", "0"}).error().message,
+            "--max-sessions-per-client: max_sessions_per_client: must be between 1 and 10000000, got 0");
 }
 
 TEST(TokenStore, ParsesAndAuthenticates) {

@@ -80,6 +80,8 @@ TEST(HttpFairness, OneAddressCannotTakeEveryConnection) {
   auto held = hold_idle(io, "127.0.0.1", server.port(), 100);
   expect_served("127.0.0.2", server.port());
   expect_served("127.0.0.3", server.port());
+  // 64 in the pool, 2 in the reserve; the other 34 were closed at once, and counted.
+  EXPECT_EQ(server.metrics.counter("nbs_http_connections_refused_total", "", {}).value({}), 34.0);
 }
 
 // Past its cap an address still gets /health (from a small reserve), and a clear 429 for anything else.

@@ -283,6 +283,22 @@ TEST(HttpSecurity, ForbiddenHostOrOriginOnRestSaysForbidden) {
             R"({"error":"Invalid Origin: 127.0.0.1.evil.example","code":"forbidden","details":[]})");
 }
 
+// Two Host or Origin headers: which one a proxy in front reads is anyone's guess, so neither is trusted.
+TEST(HttpSecurity, RepeatedHostOrOriginIsRefused) {
+  TestServer server;
+  EXPECT_EQ(
+      raw_exchange(server.port(),
+                   "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n"
+                   "Connection: close\r\n\r\n"),
+      json_response(400, "Bad Request",
+                    R"({"error":"host: more than one Host header","code":"invalid_argument","details":[]})"));
+  EXPECT_EQ(
+      body_of(raw_exchange(server.port(),
+                           post_mcp(R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
+                                    "Origin: http://localhost\r\nOrigin: http://evil.example\r\n"))),
+      R"({"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Invalid Origin: more than one Origin header"}})");
+}
+
 // A POST body is JSON: anything else (a form, text/plain) is what a cross-site page can send without a
 // CORS preflight, so it is refused before the body is read.
 TEST(HttpSecurity, PostsMustBeApplicationJson) {
