@@ -62,6 +62,14 @@ std::vector<tcp::socket> hold_idle(asio::io_context& io, const std::string& sour
   return held;
 }
 
+// Options under which idle connections stay open for the whole test.
+HttpOptions holding(std::size_t max_connections = 1024) {
+  HttpOptions options;
+  options.max_connections = max_connections;
+  options.header_timeout = std::chrono::seconds(30);
+  return options;
+}
+
 void expect_served(const std::string& source, unsigned short port) {
   EXPECT_EQ(status_of(raw_exchange_from(source, port, get("/health"))), 200) << source;
   std::string echo = raw_exchange_from(source, port, post_mcp(k_echo));
@@ -72,10 +80,7 @@ void expect_served(const std::string& source, unsigned short port) {
 // Issue 13: 1,024 idle sockets from one client refused everyone. One address now holds at most
 // max_connections_per_address (64 by default) of the pool.
 TEST(HttpFairness, OneAddressCannotTakeEveryConnection) {
-  HttpOptions options;
-  options.max_connections = 100;
-  options.header_timeout = std::chrono::seconds(30);
-  TestServer server(options);
+  TestServer server(holding(100));
   asio::io_context io;
   auto held = hold_idle(io, "127.0.0.1", server.port(), 100);
   expect_served("127.0.0.2", server.port());
@@ -86,9 +91,7 @@ TEST(HttpFairness, OneAddressCannotTakeEveryConnection) {
 
 // Past its cap an address still gets /health (from a small reserve), and a clear 429 for anything else.
 TEST(HttpFairness, AnAddressOverItsCapGetsHealthAnd429) {
-  HttpOptions options;
-  options.header_timeout = std::chrono::seconds(30);
-  TestServer server(options);
+  TestServer server(holding());
   asio::io_context io;
   auto held = hold_idle(io, "127.0.0.1", server.port(), 64);
   EXPECT_EQ(status_of(raw_exchange_from("127.0.0.1", server.port(), get("/health"))), 200);
@@ -117,10 +120,7 @@ TEST(HttpFairness, AnAddressOverItsCapGetsHealthAnd429) {
 
 // When the whole pool is taken, /health and /ready still answer; everything else gets a clear 503.
 TEST(HttpFairness, HealthAndReadyAnswerWhenThePoolIsFull) {
-  HttpOptions options;
-  options.max_connections = 8;
-  options.header_timeout = std::chrono::seconds(30);
-  TestServer server(options);
+  TestServer server(holding(8));
   asio::io_context io;
   auto held = hold_idle(io, "127.0.0.1", server.port(), 8);
   EXPECT_EQ(status_of(raw_exchange_from("127.0.0.2", server.port(), get("/health"))), 200);
@@ -140,10 +140,7 @@ TEST(HttpFairness, HealthAndReadyAnswerWhenThePoolIsFull) {
 TEST(HttpFairness, OnePrincipalCannotTakeEveryConnection) {
   auto tokens = TokenStore::parse("alice 0123456789abcdef0123\nbob 0123456789abcdef0456\n", "tokens");
   ASSERT_TRUE(tokens);
-  HttpOptions options;
-  options.max_connections = 130;
-  options.header_timeout = std::chrono::seconds(30);
-  TestServer server(options, std::move(*tokens));
+  TestServer server(holding(130), std::move(*tokens));
   asio::io_context io;
   std::vector<tcp::socket> alice;
   for (int i = 0; i < 128; ++i) {
