@@ -99,8 +99,8 @@ std::unique_ptr<ConnectionTicket> ConnectionLimits::admit(const boost::asio::ip:
                                    " open connections, the limit per address (max_connections_per_address)")
                   : make_error(ErrorKind::unavailable,
                                "connections: all " + std::to_string(caps.max_connections) +
-                                   " connections are in use (max_connections); only /health and /ready are "
-                                   "served");
+                                   " connections are in use (max_connections); only /health, /ready and "
+                                   "/metrics are served");
   return std::make_unique<ConnectionTicket>(state_, std::move(key), std::move(why));
 }
 

@@ -1,7 +1,7 @@
 // How many HTTP connections each client may hold, so that no client starves the others: the pool
 // (max_connections), a share of it per address (IPv6: per /64) and per principal, and a small reserve
-// beyond every cap whose connections serve only /health and /ready, so a full pool still answers its
-// health checks. Thread-safe; a ticket gives its slot back when destroyed.
+// beyond every cap whose connections serve only /health, /ready and /metrics, so a full pool still
+// answers its health checks and can be watched. Thread-safe; a ticket gives its slot back when destroyed.
 #pragma once
 
 #include <cstddef>
@@ -19,7 +19,7 @@ struct ConnectionCaps {
   std::size_t max_connections = 1024;
   std::size_t per_address = 64;     // 0: no cap
   std::size_t per_principal = 128;  // 0: no cap
-  std::size_t reserve = 16;         // health-only connections beyond the caps
+  std::size_t reserve = 16;         // connections beyond the caps, for health checks and metrics
   std::size_t reserve_per_address = 2;
 };
 
@@ -32,7 +32,7 @@ class ConnectionTicket {
   ConnectionTicket(const ConnectionTicket&) = delete;
   ConnectionTicket& operator=(const ConnectionTicket&) = delete;
 
-  // Set for a reserve connection: why it may serve only /health and /ready (rate_limited when its
+  // Set for a reserve connection: why it may serve only /health, /ready and /metrics (rate_limited when its
   // address is over its cap, unavailable when the pool is full).
   const std::optional<Error>& limited() const { return limited_; }
 

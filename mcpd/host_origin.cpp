@@ -64,11 +64,13 @@ Result<HostPort> host_of(std::string_view host) {
     if (!v6) {
       return bad_host();
     }
+    // Asio's text (inet_ntop) is the canonical form: Boost.URL writes some addresses differently
+    // ("::7.0.0.1" for ::700:1), and is_loopback() reads the text back with Asio.
     out.kind = HostPort::Kind::ipv6;
-    out.host = v6->to_string();
+    out.host = asio::ip::address_v6(v6->to_bytes()).to_string();
   } else if (auto v4 = boost::urls::parse_ipv4_address(host)) {
     out.kind = HostPort::Kind::ipv4;
-    out.host = v4->to_string();
+    out.host = asio::ip::address_v4(v4->to_uint()).to_string();
   } else if (is_dns_name(host)) {
     out.host = lower(host);
   } else {

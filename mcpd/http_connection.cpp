@@ -276,14 +276,15 @@ class Connection {
 
   bool limited() const { return control_.ticket && control_.ticket->limited(); }
 
-  // A reserve connection answers only /health and /ready; a full one counts against its principal.
+  // A reserve connection answers only /health, /ready and /metrics; a full one counts against its
+  // principal.
   std::optional<HttpResponse> check_limits(const RouteMatch& route, const std::string& principal,
                                            unsigned version) {
     if (!control_.ticket) {
       return std::nullopt;
     }
     if (const auto& why = control_.ticket->limited()) {
-      if (route.route == Route::health || route.route == Route::ready) {
+      if (route.route == Route::health || route.route == Route::ready || route.route == Route::metrics) {
         return std::nullopt;
       }
       return limit_response(*why, route, version);

@@ -1,5 +1,5 @@
-// The connection caps without sockets: pool, per address (IPv6 by /64), per principal, the health-only
-// reserve, and slots given back by tickets.
+// The connection caps without sockets: pool, per address (IPv6 by /64), per principal, the reserve for
+// health checks, and slots given back by tickets.
 #include "mcpd/connection_limits.hpp"
 
 #include <vector>
@@ -71,7 +71,8 @@ TEST(ConnectionLimits, AFullPoolLeavesOnlyTheReserve) {
   EXPECT_EQ(c->limited()->kind, ErrorKind::unavailable);
   EXPECT_EQ(
       c->limited()->message,
-      "connections: all 2 connections are in use (max_connections); only /health and /ready are served");
+      "connections: all 2 connections are in use (max_connections); only /health, /ready and /metrics are "
+      "served");
   auto d = limits.admit(ip("10.0.0.4"));
   auto e = limits.admit(ip("10.0.0.5"));
   ASSERT_TRUE(d && e);

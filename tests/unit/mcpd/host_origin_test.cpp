@@ -206,6 +206,10 @@ TEST(HostOrigin, ParsesIntoCanonicalParts) {
   EXPECT_EQ(*parse_host("[0:0:0:0:0:0:0:1]"), (HostPort{HostPort::Kind::ipv6, "::1", std::nullopt}));
   EXPECT_EQ(*parse_host("[::FFFF:7F00:1]:1"), (HostPort{HostPort::Kind::ipv6, "::ffff:127.0.0.1", 1}));
   EXPECT_EQ(*parse_host("10.0.0.1:"), (HostPort{HostPort::Kind::ipv4, "10.0.0.1", std::nullopt}));
+  // Found by host_origin_fuzzer: the canonical text is Asio's (inet_ntop), which is_loopback() reads
+  // back; Boost.URL writes this address "::700:1".
+  EXPECT_EQ(parse_host("[::700:1]")->host, "::7.0.0.1");
+  EXPECT_EQ(parse_host("[::7.0.0.1]")->host, "::7.0.0.1");
   auto origin = parse_origin("HTTPS://Build.Example");
   ASSERT_TRUE(origin);
   EXPECT_EQ(origin->scheme, "https");

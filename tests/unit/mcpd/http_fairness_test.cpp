@@ -1,5 +1,5 @@
 // Fairness between clients: one address or one principal holding its share of connections cannot starve
-// another, and /health and /ready answer even when every connection is taken.
+// another, and /health, /ready and /metrics answer even when every connection is taken.
 #include <chrono>
 #include <vector>
 
@@ -118,19 +118,21 @@ TEST(HttpFairness, AnAddressOverItsCapGetsHealthAnd429) {
   EXPECT_EQ(status, 200);
 }
 
-// When the whole pool is taken, /health and /ready still answer; everything else gets a clear 503.
+// When the whole pool is taken, /health, /ready and /metrics still answer; everything else gets a clear
+// 503.
 TEST(HttpFairness, HealthAndReadyAnswerWhenThePoolIsFull) {
   TestServer server(holding(8));
   asio::io_context io;
   auto held = hold_idle(io, "127.0.0.1", server.port(), 8);
   EXPECT_EQ(status_of(raw_exchange_from("127.0.0.2", server.port(), get("/health"))), 200);
   EXPECT_EQ(status_of(raw_exchange_from("127.0.0.3", server.port(), get("/ready"))), 200);
+  EXPECT_EQ(status_of(raw_exchange_from("127.0.0.3", server.port(), get("/metrics"))), 200);
   std::string busy = raw_exchange_from("127.0.0.2", server.port(), get("/mcp/job/j1/status"));
   EXPECT_EQ(status_of(busy), 503) << busy;
   EXPECT_NE(busy.find("Retry-After: 1\r\n"), std::string::npos) << busy;
   EXPECT_EQ(
       body_of(busy),
-      R"({"error":"connections: all 8 connections are in use (max_connections); only /health and /ready are served","code":"unavailable","details":[]})");
+      R"({"error":"connections: all 8 connections are in use (max_connections); only /health, /ready and /metrics are served","code":"unavailable","details":[]})");
   EXPECT_EQ(status_of(raw_exchange_from("127.0.0.2", server.port(), post_mcp(k_ping))), 503);
   EXPECT_EQ(server.state->calls.load(), 0);
 }
