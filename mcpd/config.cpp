@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 
-#include "mcpd/http_auth.hpp"
+#include "mcpd/host_origin.hpp"
 // yaml-cpp 0.7's node headers trip GCC 12's -Wdangling-pointer false positive (clang has no such warning).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
@@ -155,6 +155,9 @@ Result<ConfigLoad> load_config(int argc, const char* const* argv, const EnvLooku
 
   CLI::App app{"nbs-mcpd: the Nomad Build Service daemon (MCP over HTTP or stdio, REST mirror, metrics)",
                "nbs-mcpd"};
+  // Wide enough for the longest flag (--max-connections-per-principal TEXT) and its help on one line,
+  // as tests/deploy/config_doc_test.py reads them.
+  app.get_formatter()->column_width(40);
   std::string config_file;
   bool show_version = false;
   bool show_config = false;
@@ -269,6 +272,8 @@ HttpOptions http_options(const Config& config) {
   o.heartbeat_interval = config.heartbeat_interval;
   o.shutdown_grace = config.shutdown_grace;
   o.max_connections = config.max_connections;
+  o.max_connections_per_address = config.max_connections_per_address;
+  o.max_connections_per_principal = config.max_connections_per_principal;
   o.allowed_origins = config.allowed_origins;
   o.allowed_hosts = config.allowed_hosts;
   o.tls_cert_file = config.tls_cert;

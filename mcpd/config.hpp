@@ -63,7 +63,10 @@ struct Config {
   std::chrono::milliseconds shutdown_grace{10'000};
   std::chrono::milliseconds session_ttl{3'600'000};
   std::size_t max_sessions = 10'000;
+  std::size_t max_sessions_per_client = 100;  // per principal, or per address without tokens
   std::size_t max_connections = 1024;
+  std::size_t max_connections_per_address = 64;  // 0: no cap
+  std::size_t max_connections_per_principal = 128;
   // Per-client rate limit on submitJob (by principal, or by address without tokens): a token bucket
   // refilling submit_rate a minute up to submit_burst. 0 turns it off.
   std::size_t submit_rate = 60;

@@ -352,10 +352,20 @@ std::vector<ConfigKey> make_keys() {
   keys.push_back(duration_key("session_ttl", "--session-ttl", "idle lifetime of a legacy MCP session",
                               &Config::session_ttl));
   keys.push_back(size_key("max_sessions", "--max-sessions",
-                          "legacy MCP sessions kept (least recently used evicted)", &Config::max_sessions, 1,
-                          10'000'000));
+                          "legacy MCP sessions kept (when full, the client holding the most loses one)",
+                          &Config::max_sessions, 1, 10'000'000));
+  keys.push_back(size_key("max_sessions_per_client", "--max-sessions-per-client",
+                          "legacy MCP sessions per principal (per address without tokens); its least "
+                          "recently used is evicted",
+                          &Config::max_sessions_per_client, 1, 10'000'000));
   keys.push_back(size_key("max_connections", "--max-connections", "concurrent HTTP connections",
                           &Config::max_connections, 1, 1'000'000));
+  keys.push_back(size_key("max_connections_per_address", "--max-connections-per-address",
+                          "concurrent HTTP connections per client address (IPv6: per /64); 0: no cap",
+                          &Config::max_connections_per_address, 0, 1'000'000));
+  keys.push_back(size_key("max_connections_per_principal", "--max-connections-per-principal",
+                          "concurrent HTTP connections per principal (with token_file); 0: no cap",
+                          &Config::max_connections_per_principal, 0, 1'000'000));
   keys.push_back(
       size_key("submit_rate", "--submit-rate",
                "submitJob calls a minute per client (principal, or address without tokens); 0: no limit",

@@ -90,7 +90,7 @@ int daemon_main(int argc, const char* const* argv, const DaemonSetup& setup) {
     (void)parts.tools.limit("submitJob", std::make_shared<RateLimiter>(
                                              static_cast<double>(config.submit_rate), config.submit_burst));
   }
-  SessionStore sessions(config.session_ttl, config.max_sessions);
+  SessionStore sessions(config.session_ttl, config.max_sessions, config.max_sessions_per_client);
   McpServer mcp(parts.tools, sessions, McpOptions{parts.server_info}, &metrics);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);

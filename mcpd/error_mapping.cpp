@@ -47,6 +47,10 @@ json::object error_body(const Error& error) {
       {"error", valid_utf8(error.message)}, {"code", to_string(error.kind)}, {"details", std::move(details)}};
 }
 
+json::object forbidden_body(std::string_view message) {
+  return json::object{{"error", valid_utf8(message)}, {"code", "forbidden"}, {"details", json::array()}};
+}
+
 json::object error_body_schema() {
   return json::parse(R"({"type":"object","properties":{
     "error":{"type":"string"},"code":{"type":"string"},

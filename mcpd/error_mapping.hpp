@@ -19,6 +19,10 @@ int jsonrpc_code(ErrorKind kind);
 // structuredContent of an isError tool result.
 boost::json::object error_body(const Error& error);
 
+// The REST body of a request refused for where it comes from (HTTP 403: its Host or Origin is not
+// allowed): error_body() with code "forbidden". No ErrorKind names it: no tool ever answers 403.
+boost::json::object forbidden_body(std::string_view message);
+
 // A JSON Schema for error_body().
 boost::json::object error_body_schema();
 

@@ -34,20 +34,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// "host:port", "[::1]:port" or "host" → host, lower case, brackets removed.
-std::string host_name(std::string_view host_port) {
-  host_port = trim(host_port);
-  if (host_port.starts_with('[')) {
-    auto close = host_port.find(']');
-    return lower(host_port.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
-  }
-  auto colon = host_port.rfind(':');
-  if (colon != std::string_view::npos && host_port.find(':') == colon) {
-    host_port = host_port.substr(0, colon);
-  }
-  return lower(host_port);
-}
-
 }  // namespace
 
 Result<TokenStore> TokenStore::parse(std::string_view text, const std::string& origin) {
@@ -120,44 +106,6 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
     return std::nullopt;
   }
   return token;
-}
-
-bool is_loopback_host(std::string_view host) {
-  std::string h = host_name(host);
-  return h == "localhost" || h == "::1" || h.starts_with("127.");
-}
-
-bool host_allowed(std::string_view host_header, const std::vector<std::string>& allowed_hosts,
-                  bool bound_to_loopback) {
-  std::string name = host_name(host_header);
-  if (name.empty()) {
-    return false;
-  }
-  if (!allowed_hosts.empty()) {
-    return std::any_of(allowed_hosts.begin(), allowed_hosts.end(),
-                       [&](const std::string& allowed) { return host_name(allowed) == name; });
-  }
-  return !bound_to_loopback || is_loopback_host(name);
-}
-
-std::string origin_host(std::string_view origin) {
-  auto scheme_end = origin.find("://");
-  std::string_view rest = scheme_end == std::string_view::npos ? origin : origin.substr(scheme_end + 3);
-  rest = rest.substr(0, rest.find('/'));
-  return host_name(rest);
-}
-
-bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed_origins) {
-  origin = trim(origin);
-  if (!allowed_origins.empty()) {
-    std::string o = lower(origin);
-    return std::any_of(allowed_origins.begin(), allowed_origins.end(),
-                       [&](const std::string& allowed) { return lower(trim(allowed)) == o; });
-  }
-  if (!(origin.starts_with("http://") || origin.starts_with("https://"))) {
-    return false;  // includes the opaque origin "null"
-  }
-  return is_loopback_host(origin_host(origin));
 }
 
 }  // namespace nbs::mcpd

@@ -1,5 +1,5 @@
-// HTTP access control: bearer tokens from a token file (compared in constant time), and the Origin and
-// Host checks that stop DNS-rebinding and cross-site requests.
+// HTTP authentication: bearer tokens from a token file, compared in constant time. (The Host and Origin
+// checks are in mcpd/host_origin.hpp.)
 #pragma once
 
 #include <optional>
@@ -35,20 +35,5 @@ class TokenStore {
 
 // The token of an "Authorization: Bearer <token>" header value, or nullopt.
 std::optional<std::string_view> bearer_token(std::string_view authorization);
-
-// True for 127.0.0.0/8, ::1 and "localhost".
-bool is_loopback_host(std::string_view host);
-
-// Host header check: with an explicit allow-list, the host name (port ignored) must be in it; without
-// one, a daemon bound to loopback accepts only loopback names and any other bind accepts every host.
-bool host_allowed(std::string_view host_header, const std::vector<std::string>& allowed_hosts,
-                  bool bound_to_loopback);
-
-// Origin check: a request without Origin passes; otherwise the origin must be in the allow-list
-// (scheme://host[:port], case-insensitive), or, with an empty list, be a loopback origin.
-bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed_origins);
-
-// The host part of an Origin ("http://evil.example:80" → "evil.example"), for error messages.
-std::string origin_host(std::string_view origin);
 
 }  // namespace nbs::mcpd

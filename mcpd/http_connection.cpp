@@ -31,6 +31,7 @@ namespace json = boost::json;
 using tcp = asio::ip::tcp;
 using asio::use_awaitable;
 constexpr auto k_tuple = asio::as_tuple(use_awaitable);
+constexpr std::chrono::milliseconds k_reserve_header_timeout{5'000};
 
 namespace {
 
@@ -212,7 +213,9 @@ class Connection {
     // with the sizes); the configured limit applies from the body on.
     parser.body_limit(boost::none);
     control_.phase = ConnectionControl::Phase::idle;
-    beast::get_lowest_layer(stream_).expires_after(options_.header_timeout);
+    // A reserve connection gets less time: the reserve is small, and health checks ask at once.
+    beast::get_lowest_layer(stream_).expires_after(
+        limited() ? std::min(options_.header_timeout, k_reserve_header_timeout) : options_.header_timeout);
     auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, k_tuple);
     control_.phase = ConnectionControl::Phase::busy;
     started_ = std::chrono::steady_clock::now();
@@ -232,6 +235,11 @@ class Connection {
     std::string principal;
     if (auto denied = check_header(header, route, options_, services_, principal)) {
       co_await write(std::move(*denied));
+      record(route.label);
+      co_return false;
+    }
+    if (auto refused = check_limits(route, principal, header.version())) {
+      co_await write(std::move(*refused));
       record(route.label);
       co_return false;
     }
@@ -260,10 +268,34 @@ class Connection {
       co_return false;
     }
     HttpRequest req = parser.release();
-    bool keep_alive = req.keep_alive() && !control_.stopping;
+    bool keep_alive = req.keep_alive() && !control_.stopping && !limited();
     bool ok = co_await dispatch(req, route, principal, keep_alive);
     record(route.label);
     co_return ok&& keep_alive;
+  }
+
+  bool limited() const { return control_.ticket && control_.ticket->limited(); }
+
+  // A reserve connection answers only /health, /ready and /metrics; a full one counts against its
+  // principal.
+  std::optional<HttpResponse> check_limits(const RouteMatch& route, const std::string& principal,
+                                           unsigned version) {
+    if (!control_.ticket) {
+      return std::nullopt;
+    }
+    if (const auto& why = control_.ticket->limited()) {
+      if (route.route == Route::health || route.route == Route::ready || route.route == Route::metrics) {
+        return std::nullopt;
+      }
+      return limit_response(*why, route, version);
+    }
+    if (principal.empty()) {
+      return std::nullopt;
+    }
+    if (auto claimed = control_.ticket->claim(principal); !claimed) {
+      return limit_response(claimed.error(), route, version);
+    }
+    return std::nullopt;
   }
 
   void record(const std::string& route) {
@@ -567,6 +599,7 @@ asio::awaitable<void> serve_plain(tcp::socket socket, std::shared_ptr<Connection
     spdlog::warn("http connection: {}", e.what());
   }
   control->close = {};
+  control->ticket.reset();  // before the client can see the close and connect again
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
@@ -585,6 +618,7 @@ asio::awaitable<void> serve_tls(tcp::socket socket, asio::ssl::context& tls,
     if (!ec) {
       Connection<beast::ssl_stream<beast::tcp_stream>> connection(stream, *control, options, services);
       co_await connection.run();
+      control->ticket.reset();
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
       co_await stream.async_shutdown(k_tuple);  // stream_truncated from the peer is normal
     }
@@ -592,6 +626,7 @@ asio::awaitable<void> serve_tls(tcp::socket socket, asio::ssl::context& tls,
     spdlog::warn("https connection: {}", e.what());
   }
   control->close = {};
+  control->ticket.reset();
 }
 
 }  // namespace nbs::mcpd

@@ -10,6 +10,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "mcpd/cancellation.hpp"
+#include "mcpd/connection_limits.hpp"
 #include "mcpd/http_context.hpp"
 
 namespace nbs::mcpd {
@@ -22,6 +23,7 @@ struct ConnectionControl {
   std::atomic<bool> stopping{false};
   std::function<void()> close;                 // closes the socket; run on the strand
   std::shared_ptr<Cancellation> current_call;  // the running call, cancelled on shutdown
+  std::unique_ptr<ConnectionTicket> ticket;    // its slot; given back before the socket closes
 };
 
 // Serves a plain TCP connection until the client leaves, an error, or shutdown. Runs on the socket's

@@ -28,6 +28,10 @@ struct HttpOptions {
   std::chrono::milliseconds heartbeat_interval{15'000};  // SSE keep-alive comments
   std::chrono::milliseconds shutdown_grace{10'000};
   std::size_t max_connections = 1024;
+  std::size_t max_connections_per_address = 64;     // IPv6: per /64; 0: no cap
+  std::size_t max_connections_per_principal = 128;  // with tokens; 0: no cap
+  // Connections beyond the caps that serve only /health, /ready and /metrics (2 per address).
+  std::size_t reserve_connections = 16;
   std::vector<std::string> allowed_origins;  // empty: loopback origins only
   std::vector<std::string> allowed_hosts;    // empty: loopback names when bound to loopback, else any
   std::string tls_cert_file;                 // both set: serve HTTPS

@@ -2,9 +2,12 @@
 
 #include <charconv>
 
+#include <boost/algorithm/string/case_conv.hpp>
+#include <boost/algorithm/string/trim.hpp>
 #include <boost/url/parse.hpp>
 
 #include "mcpd/error_mapping.hpp"
+#include "mcpd/host_origin.hpp"
 #include "mcpd/json_rpc.hpp"
 
 namespace nbs::mcpd {
@@ -12,16 +15,42 @@ namespace json = boost::json;
 
 namespace {
 
-// 403/401 bodies: JSON-RPC shaped on /mcp (clients parse them as such), REST shaped elsewhere.
-HttpResponse denial(unsigned status, const RouteMatch& route, ErrorKind kind, const std::string& message,
-                    unsigned version) {
+// A request refused from its header alone: a JSON-RPC error on /mcp (clients parse it as such),
+// `rest_body` elsewhere. Never kept alive, since a body that is not read may follow.
+HttpResponse refusal(unsigned status, const RouteMatch& route, const json::object& rest_body,
+                     const std::string& rpc_message, unsigned version) {
   if (route.route == Route::mcp) {
-    // The message quotes header values (Host, Origin); error_body() makes the REST one valid UTF-8.
-    return json_response(status, make_error_response(nullptr, rpc_code::k_server_error, valid_utf8(message)),
+    // The message may quote header values (Host, Origin); error_body() makes the REST one valid UTF-8.
+    return json_response(status,
+                         make_error_response(nullptr, rpc_code::k_server_error, valid_utf8(rpc_message)),
                          version, false);
   }
-  HttpResponse res = json_response(status, error_body(make_error(kind, message)), version, false);
-  return res;
+  return json_response(status, rest_body, version, false);
+}
+
+HttpResponse forbidden(const RouteMatch& route, const std::string& message, unsigned version) {
+  return refusal(403, route, forbidden_body(message), message, version);
+}
+
+// "Application/JSON; charset=utf-8" → "application/json".
+std::string media_type(std::string_view content_type) {
+  content_type = content_type.substr(0, content_type.find(';'));
+  return boost::algorithm::to_lower_copy(boost::algorithm::trim_copy(std::string(content_type)));
+}
+
+// POST bodies are JSON. Anything else (a form, text/plain) is what a page on another site may send
+// without a CORS preflight.
+std::optional<HttpResponse> check_content_type(
+    const http::request_parser<http::string_body>::value_type& header, const RouteMatch& route) {
+  auto field = header.find(http::field::content_type);
+  if (field != header.end() && media_type(field->value()) == "application/json") {
+    return std::nullopt;
+  }
+  std::string got = field == header.end() ? "" : ", got '" + std::string(field->value()) + "'";
+  std::string reason =
+      field == header.end() ? "is required and must be application/json" : "must be application/json" + got;
+  return refusal(415, route, error_body(make_field_errors({{"content-type", reason}})),
+                 "Unsupported Media Type: Content-Type must be application/json" + got, header.version());
 }
 
 bool method_allowed(Route route, http::verb method, std::string& allow) {
@@ -95,23 +124,31 @@ std::optional<HttpResponse> check_header(const http::request_parser<http::string
                                          const RouteMatch& route, const HttpOptions& options,
                                          const HttpServices& services, std::string& principal) {
   unsigned version = header.version();
+  // Two Host or Origin headers: a proxy in front may read the other one than we check (RFC 9112 §3.2).
+  if (header.count(http::field::host) > 1) {
+    return rest_error_response(make_error(ErrorKind::invalid_argument, "host: more than one Host header"),
+                               version, false);
+  }
   std::string_view host = header[http::field::host];
   if (!host_allowed(host, options.allowed_hosts, bound_to_loopback(options))) {
-    return denial(403, route, ErrorKind::unauthorized, "Invalid Host: " + std::string(host), version);
+    return forbidden(route, "Invalid Host: " + std::string(host), version);
   }
   if (auto origin = header.find(http::field::origin); origin != header.end()) {
+    if (header.count(http::field::origin) > 1) {
+      return forbidden(route, "Invalid Origin: more than one Origin header", version);
+    }
     if (!origin_allowed(origin->value(), options.allowed_origins)) {
-      return denial(403, route, ErrorKind::unauthorized, "Invalid Origin: " + origin_host(origin->value()),
-                    version);
+      return forbidden(route, "Invalid Origin: " + origin_host(origin->value()), version);
     }
   }
   if (services.tokens != nullptr && route.route != Route::health && route.route != Route::well_known) {
     auto token = bearer_token(header[http::field::authorization]);
     auto who = token ? services.tokens->authenticate(*token) : std::nullopt;
     if (!who) {
-      HttpResponse res = denial(
-          401, route, ErrorKind::unauthorized,
-          token ? "Unauthorized: invalid bearer token" : "Unauthorized: bearer token required", version);
+      const std::string message =
+          token ? "Unauthorized: invalid bearer token" : "Unauthorized: bearer token required";
+      HttpResponse res =
+          refusal(401, route, error_body(make_error(ErrorKind::unauthorized, message)), message, version);
       res.set(http::field::www_authenticate,
               token ? "Bearer realm=\"nbs-mcpd\", error=\"invalid_token\"" : "Bearer realm=\"nbs-mcpd\"");
       return res;
@@ -150,6 +187,9 @@ std::optional<HttpResponse> check_header(const http::request_parser<http::string
       return res;
     }
   }
+  if (header.method() == http::verb::post) {
+    return check_content_type(header, route);
+  }
   return std::nullopt;
 }
 
@@ -167,6 +207,13 @@ HttpResponse text_response(unsigned status, std::string body, std::string_view c
 
 HttpResponse json_response(unsigned status, const json::value& body, unsigned version, bool keep_alive) {
   return text_response(status, json::serialize(body), "application/json", version, keep_alive);
+}
+
+HttpResponse limit_response(const Error& error, const RouteMatch& route, unsigned version) {
+  HttpResponse res = refusal(static_cast<unsigned>(http_status(error.kind)), route, error_body(error),
+                             error.message, version);
+  res.set(http::field::retry_after, "1");
+  return res;
 }
 
 HttpResponse rest_error_response(const Error& error, unsigned version, bool keep_alive) {

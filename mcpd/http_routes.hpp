@@ -30,8 +30,9 @@ struct RouteMatch {
 // Classifies a request target ("/mcp", "/json/getStatus", "/mcp/job/abc/logs?tail=5", ...).
 RouteMatch match_route(std::string_view target, const ToolRegistry& tools);
 
-// Everything decided from the header alone. Returns a response to send (after which the connection is
-// closed if a body was announced) or nullopt to go on; `principal` receives the authenticated caller.
+// Everything decided from the header alone: Host, Origin, token, route, method, Content-Type of a POST
+// (application/json, else 415) and Content-Length. Returns a response to send (after which the connection
+// is closed) or nullopt to go on; `principal` receives the authenticated caller.
 std::optional<HttpResponse> check_header(const http::request_parser<http::string_body>::value_type& header,
                                          const RouteMatch& route, const HttpOptions& options,
                                          const HttpServices& services, std::string& principal);
@@ -41,6 +42,10 @@ HttpResponse json_response(unsigned status, const boost::json::value& body, unsi
                            bool keep_alive);
 HttpResponse text_response(unsigned status, std::string body, std::string_view content_type, unsigned version,
                            bool keep_alive);
+
+// A connection refused by a limit (rate_limited 429, unavailable 503): the error as a JSON-RPC error on
+// /mcp or an error body elsewhere, with Retry-After, not kept alive.
+HttpResponse limit_response(const Error& error, const RouteMatch& route, unsigned version);
 
 // A REST-style error body {"error","code","details"} with the status from error_mapping.
 HttpResponse rest_error_response(const Error& error, unsigned version, bool keep_alive);

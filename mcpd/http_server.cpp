@@ -8,6 +8,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "mcpd/host_origin.hpp"
+
 namespace nbs::mcpd {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -18,13 +20,18 @@ HttpServer::HttpServer(asio::io_context& io, HttpOptions options, HttpServices s
       services_(std::move(services)),
       strand_(asio::make_strand(io)),
       acceptor_(strand_),
-      grace_timer_(strand_) {}
+      grace_timer_(strand_),
+      limits_(ConnectionCaps{options_.max_connections, options_.max_connections_per_address,
+                             options_.max_connections_per_principal, options_.reserve_connections}) {}
 
 Status HttpServer::start() {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(options_.host, ec);
   if (ec) {
     return make_error(ErrorKind::invalid_argument, "listen: '" + options_.host + "' is not an IP address");
+  }
+  if (auto status = check_allow_lists(options_.allowed_hosts, options_.allowed_origins); !status) {
+    return status;
   }
   if (!options_.tls_cert_file.empty()) {
     tls_ = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
@@ -80,12 +87,24 @@ asio::awaitable<void> HttpServer::accept_loop() {
 
 void HttpServer::spawn_connection(tcp::socket socket) {
   auto control = std::make_shared<ConnectionControl>();
+  boost::system::error_code ec;
+  auto peer = socket.remote_endpoint(ec);
+  if (!ec) {
+    control->ticket = limits_.admit(peer.address());
+  }
   std::uint64_t id = 0;
   {
     std::lock_guard lock(mutex_);
-    if (stopping_ || connections_.size() >= options_.max_connections) {
-      boost::system::error_code ignored;
-      socket.close(ignored);
+    if (stopping_ || !control->ticket) {
+      if (!stopping_ && !ec) {
+        services_.metrics
+            .counter(
+                "nbs_http_connections_refused_total",
+                "Connections closed unanswered: the pool, the address's share and the reserve were taken.",
+                {})
+            .inc({});
+      }
+      socket.close(ec);
       return;
     }
     id = next_id_++;

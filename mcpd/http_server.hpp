@@ -14,6 +14,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "common/error.hpp"
+#include "mcpd/connection_limits.hpp"
 #include "mcpd/http_connection.hpp"
 #include "mcpd/http_context.hpp"
 
@@ -24,7 +25,8 @@ class HttpServer {
   HttpServer(boost::asio::io_context& io, HttpOptions options, HttpServices services);
 
   // Binds and starts accepting. Fails (unavailable) if the address cannot be bound, or
-  // (invalid_argument) if the TLS files cannot be loaded.
+  // (invalid_argument) if the TLS files cannot be loaded or an allowed_hosts/allowed_origins entry is
+  // malformed.
   Status start();
 
   // The bound port (useful with port 0).
@@ -45,6 +47,7 @@ class HttpServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
   boost::asio::steady_timer grace_timer_;
+  ConnectionLimits limits_;
   unsigned short port_ = 0;
 
   std::mutex mutex_;

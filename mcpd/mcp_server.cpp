@@ -5,6 +5,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "mcpd/client_key.hpp"
+
 namespace nbs::mcpd {
 namespace json = boost::json;
 namespace asio = boost::asio;
@@ -236,7 +238,10 @@ Prepared McpServer::initialize(const Request& request, const Envelope& envelope)
     std::lock_guard lock(mutex_);
     stdio_session_ = SessionInfo{"stdio", version, envelope.principal, capabilities, false};
   } else {
-    reply.session_id = sessions_.create(version, envelope.principal, capabilities).id;
+    reply.session_id =
+        sessions_
+            .create(version, envelope.principal, client_key(envelope.principal, envelope.peer), capabilities)
+            .id;
   }
   return reply;
 }
@@ -430,11 +435,28 @@ asio::awaitable<Reply> McpServer::handle_frame(std::string_view bytes, const Env
                           "Invalid Request: JSON-RPC batches are not supported in protocol version " +
                               (version.empty() ? std::string("(none negotiated)") : version));
   }
+  if (frame.messages.size() > options_.max_batch) {
+    co_return error_reply(400, nullptr, rpc_code::k_invalid_request,
+                          "Invalid Request: a batch may hold at most " + std::to_string(options_.max_batch) +
+                              " messages, this one has " + std::to_string(frame.messages.size()));
+  }
+  // (Inline rather than a coroutine of its own: GCC 12 reports a false mismatched-new-delete for the
+  // awaitable frame of a member coroutine inlined here.)
   json::array responses;
+  std::size_t answer_bytes = 0;
   for (const auto& message : frame.messages) {
-    if (const auto* request = std::get_if<Request>(&message); request && request->method == "initialize") {
+    const auto* request = std::get_if<Request>(&message);
+    if (request && request->method == "initialize") {
       responses.push_back(make_error_response(request->id.value_or(nullptr), rpc_code::k_invalid_request,
                                               "Invalid Request: initialize must not be part of a batch"));
+      continue;
+    }
+    // Notifications answer nothing, so they still run once the answer is full.
+    if (answer_bytes >= options_.max_batch_answer_bytes && request && !request->is_notification()) {
+      responses.push_back(make_error_response(*request->id, rpc_code::k_server_error,
+                                              "Not run: the batch's answer reached its limit of " +
+                                                  std::to_string(options_.max_batch_answer_bytes) +
+                                                  " bytes; send this request again"));
       continue;
     }
     Prepared prepared = prepare(message, envelope);
@@ -445,6 +467,7 @@ asio::awaitable<Reply> McpServer::handle_frame(std::string_view bytes, const Env
       reply = co_await run(std::move(std::get<PendingCall>(prepared)), NotificationSink{}, nullptr);
     }
     if (reply.body) {
+      answer_bytes += to_wire(*reply.body).size();
       responses.push_back(std::move(*reply.body));
     }
   }

@@ -57,6 +57,11 @@ using Prepared = std::variant<Reply, PendingCall>;
 struct McpOptions {
   ServerInfo server_info;
   std::size_t page_size = 100;  // tools per tools/list page
+  // A 2025-03-26 batch: longer ones are refused whole; once the answers reach max_batch_answer_bytes,
+  // the requests left are not run but answered with an error (so one body cannot make the daemon build
+  // an answer of any size).
+  std::size_t max_batch = 32;
+  std::size_t max_batch_answer_bytes = 4 * 1024 * 1024;
 };
 
 class McpServer {
@@ -72,7 +77,8 @@ class McpServer {
   boost::asio::awaitable<Reply> run(PendingCall call, NotificationSink sink,
                                     std::shared_ptr<Cancellation> cancel);
 
-  // A whole frame: parse errors, batches (2025-03-26 only), and single messages with calls run inline.
+  // A whole frame: parse errors, batches (2025-03-26 only, within the McpOptions limits), and single
+  // messages with calls run inline.
   boost::asio::awaitable<Reply> handle_frame(std::string_view bytes, const Envelope& envelope,
                                              NotificationSink sink, std::shared_ptr<Cancellation> cancel);
 

@@ -23,27 +23,59 @@ std::string random_hex_id() {
   return out;
 }
 
-SessionStore::SessionStore(Clock::duration idle_ttl, std::size_t max_sessions)
-    : idle_ttl_(idle_ttl), max_sessions_(std::max<std::size_t>(1, max_sessions)) {}
+SessionStore::SessionStore(Clock::duration idle_ttl, std::size_t max_sessions,
+                           std::size_t max_sessions_per_client)
+    : idle_ttl_(idle_ttl),
+      max_sessions_(std::max<std::size_t>(1, max_sessions)),
+      max_per_client_(std::max<std::size_t>(1, max_sessions_per_client)) {}
 
-void SessionStore::expire_locked(Clock::time_point now) {
-  std::erase_if(sessions_, [&](const auto& kv) { return now - kv.second.last_used > idle_ttl_; });
+// `id` by value: callers pass ids that live in the nodes this erases.
+void SessionStore::erase_locked(std::string id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) {
+    return;
+  }
+  Use use{it->second.last_used, id};
+  by_use_.erase(use);
+  auto client = by_client_.find(it->second.client);
+  client->second.erase(use);
+  if (client->second.empty()) {
+    by_client_.erase(client);
+  }
+  sessions_.erase(it);
 }
 
-SessionInfo SessionStore::create(std::string protocol_version, std::string principal,
+void SessionStore::evict_locked(std::string client) {
+  auto it = by_client_.find(client);
+  if (it != by_client_.end()) {
+    erase_locked(it->second.begin()->second);
+  }
+}
+
+void SessionStore::expire_locked(Clock::time_point now) {
+  while (!by_use_.empty() && now - by_use_.begin()->first > idle_ttl_) {
+    erase_locked(by_use_.begin()->second);
+  }
+}
+
+SessionInfo SessionStore::create(std::string protocol_version, std::string principal, std::string client,
                                  boost::json::object client_capabilities) {
   SessionInfo info{random_hex_id(), std::move(protocol_version), std::move(principal),
                    std::move(client_capabilities), false};
   auto now = Clock::now();
   std::lock_guard lock(mutex_);
   expire_locked(now);
-  if (sessions_.size() >= max_sessions_) {
-    auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
-      return a.second.last_used < b.second.last_used;
+  if (auto own = by_client_.find(client); own != by_client_.end() && own->second.size() >= max_per_client_) {
+    evict_locked(client);
+  } else if (sessions_.size() >= max_sessions_) {
+    auto largest = std::max_element(by_client_.begin(), by_client_.end(), [](const auto& a, const auto& b) {
+      return a.second.size() < b.second.size();
     });
-    sessions_.erase(oldest);
+    evict_locked(largest->first);
   }
-  sessions_[info.id] = Entry{info, now};
+  by_use_.emplace(now, info.id);
+  by_client_[client].emplace(now, info.id);
+  sessions_[info.id] = Entry{info, std::move(client), now};
   return info;
 }
 
@@ -54,15 +86,21 @@ std::optional<SessionInfo> SessionStore::touch(const std::string& id, const std:
   if (it == sessions_.end()) {
     return std::nullopt;
   }
-  if (now - it->second.last_used > idle_ttl_) {
-    sessions_.erase(it);
+  Entry& entry = it->second;
+  if (now - entry.last_used > idle_ttl_) {
+    erase_locked(id);
     return std::nullopt;
   }
-  if (it->second.info.principal != principal) {
+  if (entry.info.principal != principal) {
     return std::nullopt;
   }
-  it->second.last_used = now;
-  return it->second.info;
+  auto& own = by_client_[entry.client];
+  by_use_.erase(Use{entry.last_used, id});
+  own.erase(Use{entry.last_used, id});
+  entry.last_used = now;
+  by_use_.emplace(now, id);
+  own.emplace(now, id);
+  return entry.info;
 }
 
 void SessionStore::mark_initialized(const std::string& id) {
@@ -74,7 +112,9 @@ void SessionStore::mark_initialized(const std::string& id) {
 
 bool SessionStore::erase(const std::string& id) {
   std::lock_guard lock(mutex_);
-  return sessions_.erase(id) > 0;
+  bool existed = sessions_.contains(id);
+  erase_locked(id);
+  return existed;
 }
 
 std::size_t SessionStore::size() const {

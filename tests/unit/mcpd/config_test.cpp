@@ -90,6 +90,17 @@ TEST(Config, HttpOptionsFollowTheConfig) {
   EXPECT_EQ(o.port, 0);
   EXPECT_EQ(o.max_body_bytes, 2048u);
   EXPECT_EQ(o.shutdown_grace, std::chrono::milliseconds(2000));
+  EXPECT_EQ(o.max_connections_per_address, 64u);
+  EXPECT_EQ(o.max_connections_per_principal, 128u);
+  EXPECT_EQ(c->config.max_sessions_per_client, 100u);
+  Env env{{{"NBS_MAX_CONNECTIONS_PER_ADDRESS", "0"}, {"NBS_MAX_SESSIONS_PER_CLIENT", "5"}}};
+  auto caps = load({"--max-connections-per-principal", "7"}, env);
+  ASSERT_TRUE(caps) << caps.error().message;
+  EXPECT_EQ(http_options(caps->config).max_connections_per_address, 0u);  // no cap, e.g. behind a proxy
+  EXPECT_EQ(http_options(caps->config).max_connections_per_principal, 7u);
+  EXPECT_EQ(caps->config.max_sessions_per_client, 5u);
+  EXPECT_EQ(load({"--max-sessions-per-client", "0"}).error().message,
+            "--max-sessions-per-client: max_sessions_per_client: must be between 1 and 10000000, got 0");
 }
 
 TEST(TokenStore, ParsesAndAuthenticates) {
@@ -105,22 +116,6 @@ TEST(TokenStore, ParsesAndAuthenticates) {
   EXPECT_EQ(TokenStore::parse("# none\n", "t").error().message, "t: no token in the file");
   EXPECT_EQ(bearer_token("Bearer abc"), "abc");
   EXPECT_FALSE(bearer_token("Basic abc"));
-}
-
-TEST(HttpChecks, OriginAndHost) {
-  EXPECT_TRUE(origin_allowed("http://localhost:3000", {}));
-  EXPECT_TRUE(origin_allowed("http://127.0.0.1", {}));
-  EXPECT_TRUE(origin_allowed("http://[::1]:8080", {}));
-  EXPECT_FALSE(origin_allowed("http://evil.example", {}));
-  EXPECT_FALSE(origin_allowed("null", {}));
-  EXPECT_TRUE(origin_allowed("HTTPS://App.Example", {"https://app.example"}));
-  EXPECT_FALSE(origin_allowed("http://localhost:3000", {"https://app.example"}));
-  EXPECT_TRUE(host_allowed("localhost:8080", {}, true));
-  EXPECT_TRUE(host_allowed("[::1]:8080", {}, true));
-  EXPECT_FALSE(host_allowed("evil.example", {}, true));
-  EXPECT_TRUE(host_allowed("build.internal:8080", {}, false));
-  EXPECT_FALSE(host_allowed("evil.example", {"build.internal"}, false));
-  EXPECT_EQ(origin_host("http://evil.example:80/x"), "evil.example");
 }
 
 }  // namespace

@@ -118,7 +118,8 @@ TEST(HttpRobustness, ManySlowClientsAtOnceDoNotBlockOthers) {
   asio::io_context io;
   std::vector<tcp::socket> slow;
   for (int i = 0; i < 100; ++i) {
-    slow.push_back(connect_to(io, server.port()));
+    // From two addresses of their own, each within max_connections_per_address.
+    slow.push_back(connect_from(io, i < 50 ? "127.0.0.10" : "127.0.0.11", server.port()));
     // Half stop inside the request line, half inside the headers.
     slow.back().send(
         asio::buffer(std::string(i % 2 == 0 ? "POS" : "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: ")));
@@ -195,7 +196,8 @@ TEST(HttpRobustness, MalformedJsonRpcIsAnsweredAndHarmsNobody) {
     EXPECT_NE(body_of(response).find(R"("error")"), std::string::npos) << body.substr(0, 80);
     // The REST mirror parses the same bytes.
     std::string rest =
-        "POST /mcp/submitJob HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: " +
+        "POST /mcp/submitJob HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: "
+        "close\r\nContent-Length: " +
         std::to_string(body.size()) + "\r\n\r\n" + body;
     EXPECT_EQ(status_of(raw_exchange(server.port(), rest)), 400) << body.substr(0, 80);
   }
@@ -217,7 +219,9 @@ TEST(HttpRobustness, AnswersQuotingTheRequestStayValidJson) {
       "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://" + bad +
           "\r\nConnection: close\r\n"
           "Content-Length: 2\r\n\r\n{}",
-      "POST /mcp/%FF%C0 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}",
+      "POST /mcp/%FF%C0 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: "
+      "close\r\n"
+      "Content-Length: 2\r\n\r\n{}",
       "GET /mcp/job/j/logs?tail_lines=%FF HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
   };
   for (const auto& request : requests) {

@@ -1,6 +1,7 @@
 // Byte-level HTTP transcripts of both protocol eras (after ref/mcp.md §2.4) against an in-process server.
 #include <regex>
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "tests/unit/mcpd/test_server.hpp"
@@ -253,9 +254,149 @@ TEST(HttpSecurity, OversizedBodiesAre413BeforeTheBodyIsRead) {
       R"({"error":"body: is 5000 bytes, more than the limit of 1024","code":"invalid_argument","details":[{"field":"body","reason":"is 5000 bytes, more than the limit of 1024"}]})");
   // A chunked body without Content-Length is cut off by the parser's body limit.
   std::string chunk(2000, 'x');
-  std::string chunked = "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n" +
-                        chunk + "\r\n0\r\n\r\n";
+  std::string chunked =
+      "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n7d0\r\n" +
+      chunk + "\r\n0\r\n\r\n";
   EXPECT_EQ(status_of(raw_exchange(server.port(), chunked)), 413);
+}
+
+// A 403 names its reason as "forbidden" (not "unauthorized", which is the 401 of a missing token).
+TEST(HttpSecurity, ForbiddenHostOrOriginOnRestSaysForbidden) {
+  TestServer server;
+  EXPECT_EQ(
+      raw_exchange(server.port(),
+                   "GET /mcp/job/j1/status HTTP/1.1\r\nHost: 127.0.0.1.evil.example\r\nConnection: "
+                   "close\r\n\r\n"),
+      json_response(403, "Forbidden",
+                    R"({"error":"Invalid Host: 127.0.0.1.evil.example","code":"forbidden","details":[]})"));
+  EXPECT_EQ(raw_exchange(server.port(),
+                         "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://[::1].evil.example\r\n"
+                         "Connection: close\r\n\r\n"),
+            json_response(
+                403, "Forbidden",
+                R"({"error":"Invalid Origin: http://[::1].evil.example","code":"forbidden","details":[]})"));
+  // A well-formed origin is named by its host, as MCP's reference servers do.
+  EXPECT_EQ(body_of(raw_exchange(server.port(),
+                                 "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: "
+                                 "http://127.0.0.1.evil.example:8080\r\nConnection: close\r\n\r\n")),
+            R"({"error":"Invalid Origin: 127.0.0.1.evil.example","code":"forbidden","details":[]})");
+}
+
+// Two Host or Origin headers: which one a proxy in front reads is anyone's guess, so neither is trusted.
+TEST(HttpSecurity, RepeatedHostOrOriginIsRefused) {
+  TestServer server;
+  EXPECT_EQ(
+      raw_exchange(server.port(),
+                   "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n"
+                   "Connection: close\r\n\r\n"),
+      json_response(400, "Bad Request",
+                    R"({"error":"host: more than one Host header","code":"invalid_argument","details":[]})"));
+  EXPECT_EQ(
+      body_of(raw_exchange(server.port(),
+                           post_mcp(R"({"jsonrpc":"2.0","id":1,"method":"ping"})",
+                                    "Origin: http://localhost\r\nOrigin: http://evil.example\r\n"))),
+      R"({"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Invalid Origin: more than one Origin header"}})");
+}
+
+// A POST body is JSON: anything else (a form, text/plain) is what a cross-site page can send without a
+// CORS preflight, so it is refused before the body is read.
+TEST(HttpSecurity, PostsMustBeApplicationJson) {
+  TestServer server;
+  const std::string ping = R"({"jsonrpc":"2.0","id":1,"method":"ping"})";
+  const std::string job =
+      R"({"job_config":{"owner":"o","repo_url":"r","image_name":"i","registry_url":"g"}})";
+  auto request = [](const std::string& target, const std::string& content_type, const std::string& body) {
+    return "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+           (content_type.empty() ? std::string() : "Content-Type: " + content_type + "\r\n") +
+           "Accept: application/json, text/event-stream\r\nConnection: close\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  EXPECT_EQ(
+      raw_exchange(server.port(), request("/mcp", "text/plain", ping)),
+      json_response(
+          415, "Unsupported Media Type",
+          R"({"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Unsupported Media Type: Content-Type must be application/json, got 'text/plain'"}})"));
+  EXPECT_EQ(
+      raw_exchange(server.port(), request("/mcp/submitJob", "text/plain;charset=UTF-8", job)),
+      json_response(
+          415, "Unsupported Media Type",
+          R"({"error":"content-type: must be application/json, got 'text/plain;charset=UTF-8'","code":"invalid_argument",)"
+          R"("details":[{"field":"content-type","reason":"must be application/json, got 'text/plain;charset=UTF-8'"}]})"));
+  EXPECT_EQ(body_of(raw_exchange(server.port(), request("/json/submitJob", "", job))),
+            R"({"error":"content-type: is required and must be application/json","code":"invalid_argument",)"
+            R"("details":[{"field":"content-type","reason":"is required and must be application/json"}]})");
+  for (const std::string bad : {"", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                                "text/plain", "application/jsonx", "application/json-patch+json",
+                                "application/json+evil", "json", "application/ json", "text/json"}) {
+    EXPECT_EQ(status_of(raw_exchange(server.port(), request("/mcp", bad, ping))), 415) << bad;
+    EXPECT_EQ(status_of(raw_exchange(server.port(), request("/mcp/submitJob", bad, job))), 415) << bad;
+  }
+  EXPECT_EQ(server.state->calls.load(), 0);
+  for (const std::string good : {"application/json", "application/json; charset=utf-8", "Application/JSON",
+                                 "application/json;charset=\"utf-8\"", " application/json "}) {
+    EXPECT_EQ(status_of(raw_exchange(server.port(), request("/mcp", good, ping))), 200) << good;
+    EXPECT_EQ(status_of(raw_exchange(server.port(), request("/mcp/submitJob", good, job))), 200) << good;
+  }
+  // GET, DELETE and the other routes carry no body and need no Content-Type.
+  EXPECT_EQ(
+      status_of(raw_exchange(
+          server.port(), "GET /mcp/job/j1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")),
+      200);
+}
+
+// The batch of issue 13: thousands of tools/list in one 2025-03-26 batch. Refused as a whole, naming the
+// limit, before any entry runs.
+TEST(HttpSecurity, LongBatchesAreRefused) {
+  TestServer server;
+  std::string batch = "[";
+  for (int i = 0; i < 5000; ++i) {
+    batch += (i == 0 ? "" : ",") + std::string(R"({"jsonrpc":"2.0","id":)") + std::to_string(i) +
+             R"(,"method":"tools/call","params":{"name":"echo","arguments":{"text":"x"}}})";
+  }
+  batch += "]";
+  std::string response = raw_exchange(server.port(), post_mcp(batch));
+  EXPECT_EQ(status_of(response), 400);
+  EXPECT_EQ(
+      body_of(response),
+      R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request: a batch may hold at most 32 messages, this one has 5000"}})");
+  EXPECT_EQ(server.state->calls.load(), 0);
+}
+
+// Up to 32 calls may each answer a lot: once the answer has reached its limit, the entries left are not
+// run but answered with an error that says so (so a client knows which to send again).
+TEST(HttpSecurity, BatchAnswersAreBounded) {
+  TestServer server;
+  constexpr std::size_t k_answer_limit = 4 * 1024 * 1024;
+  const std::string text(100 * 1024, 'x');
+  std::string batch = "[";
+  for (int i = 0; i < 32; ++i) {
+    batch += (i == 0 ? "" : ",") + std::string(R"({"jsonrpc":"2.0","id":)") + std::to_string(i) +
+             R"(,"method":"tools/call","params":{"name":"echo","arguments":{"text":")" + text + R"("}}})";
+  }
+  batch += "]";
+  std::string response = raw_exchange(server.port(), post_mcp(batch));
+  ASSERT_EQ(status_of(response), 200);
+  const std::string body = body_of(response);
+  EXPECT_LT(body.size(),
+            k_answer_limit + 300 * 1024);  // the limit and at most the one answer that crossed it
+  const auto answers = boost::json::parse(body).as_array();
+  ASSERT_EQ(answers.size(), 32u);
+  const auto ran = static_cast<std::size_t>(server.state->calls.load());
+  EXPECT_GT(ran, 0u);
+  EXPECT_LT(ran, 32u);
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    const auto& answer = answers[i].as_object();
+    EXPECT_EQ(answer.at("id").as_int64(), static_cast<std::int64_t>(i));
+    if (i < ran) {
+      EXPECT_TRUE(answer.contains("result")) << i;
+    } else {
+      EXPECT_EQ(
+          boost::json::serialize(answer.at("error")),
+          R"({"code":-32000,"message":"Not run: the batch's answer reached its limit of 4194304 bytes; send this request again"})")
+          << i;
+    }
+  }
 }
 
 }  // namespace

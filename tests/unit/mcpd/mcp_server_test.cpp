@@ -1,6 +1,8 @@
 // The protocol layer without HTTP: era routing, version negotiation, errors, sessions, tool results.
 #include "mcpd/mcp_server.hpp"
 
+#include <vector>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -341,6 +343,47 @@ TEST_F(McpServerTest, CountsMethodsInMetrics) {
   EXPECT_EQ(metrics_.counter("nbs_mcp_requests_total", "", {"era", "method"}).value({"legacy", "ping"}), 1.0);
   EXPECT_EQ(metrics_.counter("nbs_mcp_requests_total", "", {"era", "method"}).value({"modern", "tools/list"}),
             1.0);
+}
+
+// Issue 13: legacy sessions were one LRU, so one principal creating more sessions than max_sessions
+// evicted everyone else's. A client (its principal, or its address without tokens) now evicts only its
+// own sessions, and a full store evicts from the client holding the most.
+TEST_F(McpServerTest, OneClientCannotEvictAnothersSessions) {
+  SessionStore sessions{std::chrono::hours(1), 200};
+  McpServer server(tools_, sessions, McpOptions{}, nullptr);
+  auto initialize = [&](const std::string& principal, const std::string& peer) {
+    Envelope e;
+    e.principal = principal;
+    e.peer = peer;
+    asio::io_context io;
+    auto future = asio::co_spawn(
+        io,
+        server.handle_frame(
+            R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}})", e,
+            {}, nullptr),
+        asio::use_future);
+    io.run();
+    return future.get().session_id.value_or("");
+  };
+  const std::string alice = initialize("alice", "10.0.0.1");
+  const std::string anonymous = initialize("", "10.0.0.2");
+  std::vector<std::string> mallory;
+  for (int i = 0; i < 300; ++i) {
+    mallory.push_back(initialize("mallory", "10.0.0.3"));
+  }
+  EXPECT_TRUE(sessions.touch(alice, "alice"));
+  EXPECT_TRUE(sessions.touch(anonymous, ""));
+  EXPECT_FALSE(sessions.touch(mallory.front(), "mallory"));  // her least recently used, evicted by her own
+  EXPECT_TRUE(sessions.touch(mallory.back(), "mallory"));
+  EXPECT_EQ(sessions.size(), 102u);
+  // Without tokens the address is the client: another address cannot evict 10.0.0.2's session either,
+  // not even once the store is full.
+  for (int i = 0; i < 300; ++i) {
+    initialize("", "10.0.0.9");
+  }
+  EXPECT_TRUE(sessions.touch(anonymous, ""));
+  EXPECT_TRUE(sessions.touch(alice, "alice"));
+  EXPECT_EQ(sessions.size(), 200u);
 }
 
 }  // namespace

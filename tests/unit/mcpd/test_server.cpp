@@ -52,14 +52,27 @@ TestServer::~TestServer() {
   }
 }
 
-std::string raw_exchange(unsigned short port, const std::string& request, std::chrono::milliseconds timeout) {
-  asio::io_context io;
+tcp::socket connect_from(asio::io_context& io, const std::string& source, unsigned short port) {
   tcp::socket socket(io);
+  socket.open(tcp::v4());
+  socket.bind(tcp::endpoint(asio::ip::make_address(source), 0));
   socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  return socket;
+}
+
+std::string raw_exchange(unsigned short port, const std::string& request, std::chrono::milliseconds timeout) {
+  return raw_exchange_from("127.0.0.1", port, request, timeout);
+}
+
+std::string raw_exchange_from(const std::string& source, unsigned short port, const std::string& request,
+                              std::chrono::milliseconds timeout) {
+  asio::io_context io;
+  tcp::socket socket = connect_from(io, source, port);
   timeval tv{static_cast<time_t>(timeout.count() / 1000),
              static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
   ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  asio::write(socket, asio::buffer(request));
+  boost::system::error_code ec;
+  asio::write(socket, asio::buffer(request), ec);  // a server that closed at once leaves `out` empty
   std::string out;
   char buf[4096];
   // Plain recv: SO_RCVTIMEO bounds each read (Asio's synchronous reads would poll without a limit).

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "mcpd/http_server.hpp"
 #include "mcpd/mcp_server.hpp"
@@ -50,6 +51,12 @@ class TestServer {
 // `timeout` passes. Send "Connection: close" to get exactly one response.
 std::string raw_exchange(unsigned short port, const std::string& request,
                          std::chrono::milliseconds timeout = std::chrono::seconds(5));
+// The same from another loopback source address (e.g. "127.0.0.2"): another client as the server sees it.
+std::string raw_exchange_from(const std::string& source, unsigned short port, const std::string& request,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(5));
+// A connected socket from `source` (a loopback address) to the test server.
+boost::asio::ip::tcp::socket connect_from(boost::asio::io_context& io, const std::string& source,
+                                          unsigned short port);
 
 // A POST /mcp request with a JSON body, "Connection: close", and extra header lines ("Name: value\r\n").
 std::string post_mcp(const std::string& body, const std::string& extra_headers = "");
