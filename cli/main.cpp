@@ -97,8 +97,9 @@ int main(int argc, char** argv) {
   logs_cmd->add_option("--task", logs.task, "one task of the phase, e.g. cmd-1 or entry-point");
   auto* tail_option =
       logs_cmd->add_option("--tail", tail, "the last N lines (default 200)")->check(CLI::Range(0, 2000));
-  auto* grep_option =
-      logs_cmd->add_option("--grep", logs.grep, "lines matching this ECMAScript regular expression");
+  auto* grep_option = logs_cmd->add_option(
+      "--grep", logs.grep,
+      "lines matching this RE2 regular expression (linear time; no backreferences or lookaround)");
   logs_cmd->add_option("--context", context, "with --grep: lines of context around each match")
       ->check(CLI::Range(0, 10))
       ->needs(grep_option);

@@ -25,17 +25,34 @@ std::vector<std::string> strings_at(const json::object& o, std::string_view key)
 std::string failure_summary(const json::object& answer, const std::string& elapsed) {
   const std::string id = string_at(answer, "job_id");
   const std::string phase = string_at(answer, "failed_phase");
+  const json::value* failure_value = answer.if_contains("failure");
+  const json::object* failure =
+      failure_value != nullptr && failure_value->is_object() ? &failure_value->get_object() : nullptr;
   std::string out = "FAILED";
+  if (failure != nullptr) {
+    out += " (" + string_at(*failure, "class") + ")";
+  }
   if (!phase.empty()) {
     out += " in the " + phase + " phase";
   }
   out += " after " + elapsed;
-  if (const std::string error = string_at(answer, "error"); !error.empty()) {
-    out += ": " + error;
+  // The failure's one-line summary says more than the phase's error; older daemons send only the latter.
+  const std::string summary =
+      failure != nullptr ? string_at(*failure, "summary") : string_at(answer, "error");
+  if (!summary.empty()) {
+    out += ": " + summary;
+  }
+  if (const std::string location = failure != nullptr ? string_at(*failure, "location") : "";
+      !location.empty()) {
+    out += " [" + location + "]";
   }
   out += "\n";
-  for (const auto& line : strings_at(answer, "excerpt")) {
+  for (const auto& line :
+       failure != nullptr ? strings_at(*failure, "evidence") : strings_at(answer, "excerpt")) {
     out += "  | " + line + "\n";
+  }
+  if (const std::string next = string_at(answer, "next_step"); failure != nullptr && !next.empty()) {
+    out += "Next: " + next + "\n";
   }
   out += "The whole log: nbs logs " + id + (phase.empty() ? "" : " --phase " + phase) + "\n";
   return out;

@@ -6,6 +6,8 @@
 
 #include <boost/url/parse.hpp>
 
+#include "common/text.hpp"
+
 namespace nbs::grammar {
 
 namespace {
@@ -421,11 +423,9 @@ Reason webhook_header_name(std::string_view s) {
   if (!all_of(s, 128, tchar)) {
     return "must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)";
   }
-  std::string lower(s);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
   static constexpr std::array<std::string_view, 6> k_reserved{
       "host", "content-length", "content-type", "transfer-encoding", "connection", "x-webhook-signature"};
-  if (std::find(k_reserved.begin(), k_reserved.end(), lower) != k_reserved.end()) {
+  if (std::find(k_reserved.begin(), k_reserved.end(), lower(s)) != k_reserved.end()) {
     return "is set by the service itself and cannot be overridden";
   }
   return std::nullopt;

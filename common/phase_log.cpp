@@ -72,6 +72,12 @@ std::string to_json_line(const PhaseEvent& e) {
   if (e.duration_ms) {
     o["duration_ms"] = *e.duration_ms;
   }
+  if (!e.failure_class.empty()) {
+    o["class"] = e.failure_class;
+  }
+  if (!e.location.empty()) {
+    o["location"] = e.location;
+  }
   return json::serialize(o);
 }
 
@@ -145,6 +151,8 @@ Result<PhaseEvent> parse_phase_event(std::string_view line) {
   r.string("stream", stream, false);
   r.string("text", e.text, false);
   r.string("digest", e.digest, false);
+  r.string("class", e.failure_class, false);
+  r.string("location", e.location, false);
   if (auto seq = r.integer("seq"); seq && *seq >= 0) {
     e.seq = static_cast<std::uint64_t>(*seq);
   } else if (seq) {

@@ -31,6 +31,8 @@ struct PhaseEvent {
   std::optional<int> exit_code;             // error and phase_end events
   std::string digest;                       // result events
   std::optional<std::int64_t> duration_ms;  // phase_end events
+  std::string failure_class;                // error events: the FailureClass (common/failure.hpp)
+  std::string location;                     // error events: "Dockerfile:3" when the cause has a place
 
   friend bool operator==(const PhaseEvent&, const PhaseEvent&) = default;
 };

@@ -35,8 +35,13 @@ void PhaseLogWriter::step(int step, int steps, std::string_view text) {
   emit({.kind = EventKind::step, .text = std::string(text), .step = step, .steps = steps});
 }
 
-void PhaseLogWriter::error(std::string_view text, std::optional<int> exit_code) {
-  emit({.kind = EventKind::error, .text = std::string(text), .exit_code = exit_code});
+void PhaseLogWriter::error(std::string_view text, std::optional<int> exit_code,
+                           std::string_view failure_class, std::string_view location) {
+  emit({.kind = EventKind::error,
+        .text = std::string(text),
+        .exit_code = exit_code,
+        .failure_class = std::string(failure_class),
+        .location = std::string(location)});
 }
 
 void PhaseLogWriter::result(std::string_view digest, std::string_view text) {

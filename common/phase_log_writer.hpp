@@ -29,7 +29,9 @@ class PhaseLogWriter {
   void phase_start(std::string_view text = {});
   void line(LogStream stream, std::string_view text);
   void step(int step, int steps, std::string_view text);
-  void error(std::string_view text, std::optional<int> exit_code = std::nullopt);
+  // `failure_class` and `location` tag the error that ends the phase (see common/failure.hpp).
+  void error(std::string_view text, std::optional<int> exit_code = std::nullopt,
+             std::string_view failure_class = {}, std::string_view location = {});
   void result(std::string_view digest, std::string_view text);
   void phase_end(int exit_code, std::string_view text, std::int64_t duration_ms);
 

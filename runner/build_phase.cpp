@@ -7,6 +7,7 @@
 #include "runner/build_user.hpp"
 #include "runner/buildah.hpp"
 #include "runner/buildah_output.hpp"
+#include "runner/failure_classes.hpp"
 #include "runner/git_checkout.hpp"
 #include "runner/git_mirror.hpp"
 #include "runner/publish_phase.hpp"
@@ -22,13 +23,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 std::int64_t ms_since(SteadyClock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
-}
-
-PhaseOutcome fail(const PhaseContext& ctx, ExitCode code, const std::string& message,
-                  std::optional<int> exit_code = std::nullopt) {
-  code = ctx.failure_code(code);
-  ctx.log().error(message, exit_code);
-  return {code, message};
 }
 
 // Secrets from the credential files are masked in every event from here on.
@@ -55,7 +49,7 @@ PhaseOutcome fetch_source(const PhaseContext& ctx, const GitCredentials& creds, 
   ctx.log().line(LogStream::none, "git: fetching " + request.repo_url + " into the mirror cache");
   auto sync = sync_mirror(ctx.spec().cache_dir, request.repo_url, request.git_ref, control);
   if (!sync)
-    return fail(ctx, ExitCode::git_failed, sync.error().message);
+    return ctx.fail(ExitCode::git_failed, git_failure_class(sync.error()), sync.error().message);
   const auto& s = sync->stats;
   result.git_received_objects = s.received_objects;
   result.git_received_bytes = s.received_bytes;
@@ -70,7 +64,7 @@ PhaseOutcome fetch_source(const PhaseContext& ctx, const GitCredentials& creds, 
                         ctx.log().line(LogStream::none, "git: submodule " + path + " from " + url);
                       });
   if (!checkout)
-    return fail(ctx, ExitCode::git_failed, checkout.error().message);
+    return ctx.fail(ExitCode::git_failed, git_failure_class(checkout.error()), checkout.error().message);
   result.commit = sync->ref.commit;
   result.ref_kind = sync->ref.kind;
   ctx.log().line(LogStream::none,
@@ -126,13 +120,13 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
                      .tag = "localhost/nbs/" + ctx.spec().job_id + ":build",
                      .no_cache = request.clear_cache};
   if (!fs::is_regular_file(options.dockerfile)) {
-    return fail(ctx, ExitCode::build_failed,
-                "dockerfile_path: " + request.dockerfile_path + " is not a file in the repository at " +
-                    result.commit);
+    return ctx.fail(ExitCode::build_failed, FailureClass::dockerfile_syntax,
+                    "dockerfile_path: " + request.dockerfile_path + " is not a file in the repository at " +
+                        result.commit);
   }
   if (!fs::is_directory(options.context)) {
-    return fail(
-        ctx, ExitCode::build_failed,
+    return ctx.fail(
+        ExitCode::build_failed, FailureClass::dockerfile_syntax,
         "dockerfile_context: " + request.dockerfile_context + " is not a directory in the repository");
   }
   Command command{.argv = bud_argv(setup, options), .env = buildah_env(setup), .run_as = identity.run_as};
@@ -153,16 +147,23 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
   result.steps = tracker.steps_seen();
   result.cached_steps = tracker.cached_steps();
   if (!r)
-    return fail(ctx, ExitCode::not_ready, "buildah: " + r.error().message);
+    return ctx.fail(ExitCode::not_ready, FailureClass::internal, "buildah: " + r.error().message);
   if (r->stopped != StopCause::none) {
-    return fail(ctx, ExitCode::build_failed, "buildah bud stopped: " + r->status.describe());
+    return ctx.fail(ExitCode::build_failed, FailureClass::internal,
+                    "buildah bud stopped: " + r->status.describe());
   }
   if (!r->status.success()) {
     auto status = tracker.failed_exit_status();
     if (!status)
       status = r->status.code;
-    return fail(ctx, ExitCode::build_failed,
-                "buildah bud failed (" + r->status.describe() + "):\n" + tracker.failure_excerpt(), status);
+    const std::string excerpt = tracker.failure_excerpt();
+    // Buildah's own last "Error: …" line says the most in one line; the step's lines follow it.
+    std::string headline = buildah_error_line(excerpt);
+    if (headline.empty()) {
+      headline = "buildah bud failed (" + r->status.describe() + ")";
+    }
+    return ctx.fail(ExitCode::build_failed, bud_failure_class(tracker.current_step(), excerpt),
+                    headline + "\n" + excerpt, status);
   }
   std::ifstream iid(paths.iid_file);
   std::getline(iid, result.image_id);
@@ -206,10 +207,10 @@ PhaseOutcome run_build_phase(const PhaseContext& ctx, PhaseResult& result) {
   result.git_ref = spec.request.git_ref;
   auto creds = load_secrets(ctx);
   if (!creds)
-    return fail(ctx, ExitCode::spec_invalid, creds.error().message);
+    return ctx.fail(ExitCode::spec_invalid, FailureClass::internal, creds.error().message);
   auto identity = choose_build_identity(spec.build_user, ctx.options().allow_root);
   if (!identity)
-    return fail(ctx, ExitCode::not_ready, identity.error().message);
+    return ctx.fail(ExitCode::not_ready, FailureClass::internal, identity.error().message);
   auto paths = build_paths(spec);
   // A Nomad task inherits the client agent's HOME (often /root), which the task user cannot read;
   // Buildah then fails on its config lookup. It gets a home of its own in the work dir instead.
@@ -226,7 +227,7 @@ PhaseOutcome run_build_phase(const PhaseContext& ctx, PhaseResult& result) {
 
   auto setup = prepare_buildah(ctx, *identity, paths);
   if (!setup)
-    return fail(ctx, ExitCode::internal, setup.error().message);
+    return ctx.fail(ExitCode::internal, FailureClass::internal, setup.error().message);
   start = SteadyClock::now();
   auto built = run_bud(ctx, *setup, *identity, paths, result);
   result.timings_ms["build"] = ms_since(start);
@@ -240,7 +241,7 @@ PhaseOutcome run_build_phase(const PhaseContext& ctx, PhaseResult& result) {
   result.tags = pushed.pushed;
   result.timings_ms["total"] = ms_since(total_start);
   if (pushed.code != ExitCode::ok)
-    return fail(ctx, pushed.code, pushed.message);
+    return ctx.fail(pushed.code, pushed.failure_class, pushed.message);
   record_size(ctx, result);
   ctx.log().result(result.digest, "pushed " + std::to_string(result.tags.size()) + " tag(s)");
   return {ExitCode::ok, "pushed " + result.digest};

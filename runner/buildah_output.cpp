@@ -62,6 +62,15 @@ std::optional<int> parse_failed_exit_status(std::string_view line) {
   return status;
 }
 
+std::string buildah_error_line(std::string_view output) {
+  const auto at = output.rfind("Error: ");
+  if (at == std::string_view::npos) {
+    return {};
+  }
+  const auto start = at + 7;
+  return std::string(output.substr(start, output.find('\n', start) - start));
+}
+
 std::optional<StepLine> BuildOutputTracker::feed(LogStream, std::string_view line) {
   if (auto step = parse_step_line(line)) {
     ++steps_seen_;

@@ -28,6 +28,9 @@ bool is_cache_hit(std::string_view line);  // "--> Using cache <id>"
 // The exit status named by Buildah's final error line (`Error: building at STEP "RUN …": exit status 3`).
 std::optional<int> parse_failed_exit_status(std::string_view line);
 
+// What follows Buildah's last "Error: " in `output`, up to the end of that line; empty if none.
+std::string buildah_error_line(std::string_view output);
+
 class BuildOutputTracker {
  public:
   static constexpr std::size_t k_max_excerpt_lines = 30;
@@ -39,6 +42,8 @@ class BuildOutputTracker {
   int steps_seen() const { return steps_seen_; }
   // The failing step's header and its last lines (at most k_max_excerpt_lines), one per line.
   std::string failure_excerpt() const;
+  // The header of the step that ran last ("STEP 2/3: COPY app /app"), empty before the first.
+  const std::string& current_step() const { return current_step_; }
   // The RUN exit status from the error line, if Buildah printed one.
   std::optional<int> failed_exit_status() const { return failed_status_; }
 

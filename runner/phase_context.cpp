@@ -27,6 +27,18 @@ ExitCode PhaseContext::failure_code(ExitCode failure) const {
   return failure;
 }
 
+PhaseOutcome PhaseContext::fail(ExitCode code, FailureClass failure_class, const std::string& message,
+                                std::optional<int> exit_status, std::string_view location) const {
+  code = failure_code(code);
+  if (code == ExitCode::killed) {
+    failure_class = FailureClass::killed;
+  } else if (code == ExitCode::deadline) {
+    failure_class = FailureClass::deadline;
+  }
+  log_.error(message, exit_status, to_string(failure_class), location);
+  return {code, message};
+}
+
 RunOptions PhaseContext::run_options(std::chrono::milliseconds stop_delay) const {
   return RunOptions{
       .deadline = deadline_, .stop = &stop_, .stop_delay = stop_delay, .kill_grace = options_.kill_grace};

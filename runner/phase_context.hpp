@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "common/failure.hpp"
 #include "common/phase_log_writer.hpp"
 #include "common/process.hpp"
 #include "common/process_stop.hpp"
@@ -32,6 +33,11 @@ struct RunnerOptions {
   std::chrono::milliseconds kill_grace{10000};
 };
 
+struct PhaseOutcome {
+  ExitCode code = ExitCode::ok;
+  std::string message;  // phase_end text after the code's name
+};
+
 class PhaseContext {
  public:
   PhaseContext(const RunnerSpec& spec, PhaseLogWriter& log, const ProcessStop& stop, RunnerOptions options);
@@ -46,6 +52,10 @@ class PhaseContext {
   bool deadline_passed() const;
   // killed or deadline when either applies, else `failure`.
   ExitCode failure_code(ExitCode failure) const;
+  // Ends the phase in failure: logs the error event tagged with its class (killed or deadline when a
+  // stop or the deadline is the reason) and the place it concerns, and returns the outcome.
+  PhaseOutcome fail(ExitCode code, FailureClass failure_class, const std::string& message,
+                    std::optional<int> exit_status = std::nullopt, std::string_view location = {}) const;
   // Options for a child: the deadline, the stop request, and the grace before SIGKILL.
   RunOptions run_options(std::chrono::milliseconds stop_delay = std::chrono::milliseconds(0)) const;
   // Sleeps up to `d`; false when a stop or the deadline cut it short.
@@ -57,11 +67,6 @@ class PhaseContext {
   const ProcessStop& stop_;
   RunnerOptions options_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
-};
-
-struct PhaseOutcome {
-  ExitCode code = ExitCode::ok;
-  std::string message;  // phase_end text after the code's name
 };
 
 }  // namespace nbs::runner

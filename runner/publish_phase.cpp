@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "runner/failure_classes.hpp"
 #include "runner/registry/registry_session.hpp"
 
 namespace nbs::runner {
@@ -11,12 +12,6 @@ using registry::ImageRef;
 using registry::Manifest;
 using registry::RegistryClient;
 using SteadyClock = std::chrono::steady_clock;
-
-PhaseOutcome fail(const PhaseContext& ctx, ExitCode code, const std::string& message) {
-  code = ctx.failure_code(code);
-  ctx.log().error(message);
-  return {code, message};
-}
 
 struct CopyCounts {
   int present = 0;
@@ -123,19 +118,21 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
   auto start = SteadyClock::now();
   auto session = open_session(ctx);
   if (!session)
-    return fail(ctx, ExitCode::spec_invalid, session.error().message);
+    return ctx.fail(ExitCode::spec_invalid, registry_failure_class(session.error()), session.error().message);
   auto& client = (*session)->client();
   auto src = ImageRef::parse(ctx.spec().temp_image);
   auto dsts = parse_refs(ctx.spec().final_images);
   if (!src || !dsts)
-    return fail(ctx, ExitCode::spec_invalid, (!src ? src.error() : dsts.error()).message);
+    return ctx.fail(ExitCode::spec_invalid, FailureClass::internal,
+                    (!src ? src.error() : dsts.error()).message);
 
   auto top = client.get_manifest(*src);
   if (!top)
-    return fail(ctx, ExitCode::publish_failed, top.error().message);
+    return ctx.fail(ExitCode::publish_failed, registry_failure_class(top.error()), top.error().message);
   auto manifests = image_manifests(client, *src, *top);
   if (!manifests)
-    return fail(ctx, ExitCode::publish_failed, manifests.error().message);
+    return ctx.fail(ExitCode::publish_failed, registry_failure_class(manifests.error()),
+                    manifests.error().message);
   ctx.log().line(LogStream::none, "publish: " + src->str() + " is " + top->media_type + " " + top->digest);
   result.digest = top->digest;
 
@@ -148,30 +145,35 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
   };
   for (const auto& dst : *dsts) {
     if (ctx.stop_requested() || must_stop()) {
-      return fail(ctx, ExitCode::publish_failed, "stopped before publishing " + dst.str());
+      return ctx.fail(ExitCode::publish_failed, FailureClass::killed,
+                      "stopped before publishing " + dst.str());
     }
     CopyCounts counts;
     bool same_repository = dst.registry == src->registry && dst.repository == src->repository;
     if (!same_repository) {
       if (auto s = copy_blobs(client, *src, dst, *manifests, counts); !s) {
-        return fail(ctx, ExitCode::publish_failed, dst.str() + ": " + s.error().message);
+        return ctx.fail(ExitCode::publish_failed, registry_failure_class(s.error()),
+                        dst.str() + ": " + s.error().message);
       }
       if (top->is_index()) {
         for (const auto& child : *manifests) {
           if (auto put = client.put_manifest(dst, child.digest, child); !put) {
-            return fail(ctx, ExitCode::publish_failed, put.error().message);
+            return ctx.fail(ExitCode::publish_failed, registry_failure_class(put.error()),
+                            put.error().message);
           }
         }
       }
     }
     if (must_stop())
-      return fail(ctx, ExitCode::publish_failed, "stopped before the manifest of " + dst.str());
+      return ctx.fail(ExitCode::publish_failed, FailureClass::killed,
+                      "stopped before the manifest of " + dst.str());
     auto digest = client.put_manifest(dst, dst.tag, *top);
     if (!digest)
-      return fail(ctx, ExitCode::publish_failed, digest.error().message);
+      return ctx.fail(ExitCode::publish_failed, registry_failure_class(digest.error()),
+                      digest.error().message);
     if (*digest != top->digest) {
-      return fail(ctx, ExitCode::publish_failed,
-                  dst.str() + ": the registry stored digest " + *digest + ", not " + top->digest);
+      return ctx.fail(ExitCode::publish_failed, FailureClass::internal,
+                      dst.str() + ": the registry stored digest " + *digest + ", not " + top->digest);
     }
     result.tags.push_back(dst.str());
     ctx.log().line(LogStream::none,
@@ -199,24 +201,24 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
 PhaseOutcome run_cleanup_phase(const PhaseContext& ctx, PhaseResult& result) {
   auto session = open_session(ctx);
   if (!session)
-    return fail(ctx, ExitCode::spec_invalid, session.error().message);
+    return ctx.fail(ExitCode::spec_invalid, registry_failure_class(session.error()), session.error().message);
   auto& client = (*session)->client();
   auto src = ImageRef::parse(ctx.spec().temp_image);
   if (!src)
-    return fail(ctx, ExitCode::spec_invalid, src.error().message);
+    return ctx.fail(ExitCode::spec_invalid, registry_failure_class(src.error()), src.error().message);
   auto m = client.get_manifest(*src);
   if (!m && m.error().kind == ErrorKind::not_found) {
     ctx.log().line(LogStream::none, "cleanup: " + src->str() + " is already gone");
     return {ExitCode::ok, "nothing to delete"};
   }
   if (!m)
-    return fail(ctx, ExitCode::cleanup_failed, m.error().message);
+    return ctx.fail(ExitCode::cleanup_failed, registry_failure_class(m.error()), m.error().message);
   result.digest = m->digest;
   // Only the tag goes, never the digest: deleting a digest takes every tag pointing at it along, and
   // other jobs may have published (or be testing) the very same image. The untagged manifest is left
   // to the registry's garbage collection.
   if (auto s = client.delete_tag(*src, ctx.spec().job_id); !s) {
-    return fail(ctx, ExitCode::cleanup_failed, s.error().message);
+    return ctx.fail(ExitCode::cleanup_failed, registry_failure_class(s.error()), s.error().message);
   }
   ctx.log().line(LogStream::none, "cleanup: removed the tag " + src->str() + " (" + m->digest + ")");
   return {ExitCode::ok, "deleted the temp tag"};

@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "common/text.hpp"
+#include "runner/buildah_output.hpp"
+#include "runner/failure_classes.hpp"
 
 namespace nbs::runner {
 namespace {
@@ -44,7 +46,7 @@ class Tail {
 struct Attempt {
   ExitCode code = ExitCode::ok;
   std::string output;
-  bool transient = false;
+  FailureClass failure_class = FailureClass::internal;
 };
 
 Attempt push_once(const PhaseContext& ctx, const Command& command) {
@@ -57,45 +59,24 @@ Attempt push_once(const PhaseContext& ctx, const Command& command) {
       },
       ctx.run_options(ctx.options().push_stop_grace));
   if (!r)
-    return {ExitCode::push_failed, r.error().message, false};
+    return {ExitCode::push_failed, r.error().message, FailureClass::internal};
   if (r->stopped != StopCause::none && !r->status.success()) {
     return {r->stopped == StopCause::deadline ? ExitCode::deadline : ExitCode::killed, "push interrupted"};
   }
   if (r->status.success())
     return {};
   auto output = tail.text();
-  return {ExitCode::push_failed, "buildah push: " + r->status.describe() + "\n" + output,
-          is_transient_registry_error(output)};
+  const std::string headline = buildah_error_line(output);
+  return {ExitCode::push_failed,
+          (headline.empty() ? "buildah push: " + r->status.describe() : "buildah push: " + headline) + "\n" +
+              output,
+          registry_failure_class(output)};
 }
 
 }  // namespace
 
 bool is_transient_registry_error(std::string_view output) {
-  auto text = lower(output);
-  static constexpr std::array<std::string_view, 4> k_permanent = {"unauthorized", "authentication required",
-                                                                  "denied", "manifest invalid"};
-  for (auto p : k_permanent) {
-    if (text.find(p) != std::string::npos)
-      return false;
-  }
-  static constexpr std::array<std::string_view, 16> k_transient = {"connection refused",
-                                                                   "connection reset",
-                                                                   "i/o timeout",
-                                                                   "tls handshake timeout",
-                                                                   "timeout awaiting",
-                                                                   "unexpected eof",
-                                                                   ": eof",
-                                                                   "broken pipe",
-                                                                   "no route to host",
-                                                                   "too many requests",
-                                                                   "429",
-                                                                   "500 internal server error",
-                                                                   "502 bad gateway",
-                                                                   "503 service unavailable",
-                                                                   "504 gateway timeout",
-                                                                   "server misbehaving"};
-  return std::any_of(k_transient.begin(), k_transient.end(),
-                     [&](std::string_view t) { return text.find(t) != std::string::npos; });
+  return registry_failure_class(output) == FailureClass::registry_unreachable;
 }
 
 PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup,
@@ -118,7 +99,8 @@ PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup,
       std::filesystem::remove(digest_file);
       ctx.log().line(LogStream::none, "$ " + format_argv(command.argv));
       attempt = push_once(ctx, command);
-      if (attempt.code == ExitCode::ok || !attempt.transient || n == policy.attempts)
+      if (attempt.code == ExitCode::ok || attempt.failure_class != FailureClass::registry_unreachable ||
+          n == policy.attempts)
         break;
       ctx.log().line(LogStream::none, "push: transient registry error, retrying in " +
                                           std::to_string(delay.count()) + " ms (attempt " +
@@ -131,7 +113,7 @@ PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup,
       delay = std::min(delay * 2, policy.max);
     }
     if (attempt.code != ExitCode::ok) {
-      return {attempt.code, attempt.output, outcome.digest, outcome.pushed};
+      return {attempt.code, attempt.output, outcome.digest, outcome.pushed, attempt.failure_class};
     }
     std::string digest = read_trimmed(digest_file);
     if (digest.rfind("sha256:", 0) != 0) {

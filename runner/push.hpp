@@ -15,6 +15,7 @@ namespace nbs::runner {
 
 // True for output that names a failure worth retrying (connection refused or reset, timeouts, 5xx,
 // 429 Too Many Requests); false for authentication, not found, and malformed requests.
+// Whether a failed push is worth another try: the registry did not answer (registry_unreachable).
 bool is_transient_registry_error(std::string_view output);
 
 struct PushOutcome {
@@ -22,6 +23,7 @@ struct PushOutcome {
   std::string message;
   std::string digest;  // the same for every target
   std::vector<std::string> pushed;
+  FailureClass failure_class = FailureClass::internal;  // of a failed push
 };
 
 // Pushes `image` (a local name or id) to every target, in order, stopping at the first failure.

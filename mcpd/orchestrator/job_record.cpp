@@ -136,6 +136,9 @@ json::object to_json(const JobRecord& r) {
   if (!r.images.empty()) {
     o["images"] = json::array(r.images.begin(), r.images.end());
   }
+  if (r.failure) {
+    o["failure"] = to_json(*r.failure);
+  }
   return o;
 }
 
@@ -199,6 +202,9 @@ Result<JobRecord> parse_job_record(std::string_view text) {
         }
       }
     }
+  }
+  if (const auto* f = o.if_contains("failure"); f && f->is_object()) {
+    r.failure = parse_failure(f->get_object());
   }
   return r;
 }

@@ -13,6 +13,7 @@
 
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "common/failure.hpp"
 #include "common/job_request.hpp"
 
 namespace nbs::mcpd {
@@ -38,8 +39,6 @@ struct PhaseTimes {
 };
 
 struct JobRecord {
-  static constexpr std::size_t k_max_excerpt_lines = 100;
-
   std::string id;
   JobRequest request;
   JobStatus status = JobStatus::pending;
@@ -49,7 +48,8 @@ struct JobRecord {
   std::string waiting_reason;  // PENDING: what the job waits for
   std::optional<Phase> failed_phase;
   std::string error;                 // FAILED or KILLED: one line saying why
-  std::vector<std::string> excerpt;  // FAILED: the last lines of the failing phase's log
+  std::vector<std::string> excerpt;  // FAILED: the failure's evidence (kept for older clients)
+  std::optional<Failure> failure;    // FAILED: why, as an agent acts on it
   std::string digest;                // of the built image
   std::uint64_t image_size = 0;
   std::string commit;               // the commit that was built

@@ -1,9 +1,9 @@
 #include "mcpd/orchestrator/log_query.hpp"
 
 #include <deque>
-#include <re2/re2.h>
 
 #include <boost/json.hpp>
+#include <re2/re2.h>
 
 #include "common/phase_log_reader.hpp"
 

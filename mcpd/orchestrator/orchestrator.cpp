@@ -1,5 +1,8 @@
 #include "mcpd/orchestrator/orchestrator.hpp"
 
+#include <algorithm>
+#include <charconv>
+
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -569,8 +572,8 @@ void Orchestrator::reconcile(const std::string& job_id) {
   }
   bool ended = false;
   if (decision.record) {
-    if (decision.capture_excerpt) {
-      decision.record->excerpt = excerpt(*decision.record, *decision.capture_excerpt);
+    if (decision.explain_failure) {
+      explain_failure(*decision.record, *decision.explain_failure);
     }
     auto put = store_.put(record_key(job_id), json::serialize(to_json(*decision.record)), state.index);
     if (!put) {
@@ -677,20 +680,48 @@ Result<std::string> Orchestrator::runner_spec(const JobRecord& record, Phase pha
   return json::serialize(to_json(spec));
 }
 
-std::vector<std::string> Orchestrator::excerpt(const JobRecord& record, Phase phase) {
+namespace {
+
+// The command a test task ran ("cmd-2" runs test.commands[2]); empty for the entry-point task.
+std::string test_command_of(const JobRequest& request, std::string_view task) {
+  std::size_t index = 0;
+  if (!request.test || !task.starts_with("cmd-") ||
+      std::from_chars(task.data() + 4, task.data() + task.size(), index).ec != std::errc() ||
+      index >= request.test->commands.size()) {
+    return {};
+  }
+  return request.test->commands[index];
+}
+
+}  // namespace
+
+void Orchestrator::explain_failure(JobRecord& record, Phase phase) {
+  Failure failure =
+      record.failure.value_or(Failure{.phase = std::string(to_string(phase)), .summary = record.error});
   const jobs::PhaseId id{record.id, phase, record.attempt};
   auto seen = executor_.observe(id);
   if (!seen || seen->tasks.empty()) {
-    return {};
+    record.failure = std::move(failure);
+    return;
   }
   // The first task that failed (tests run in parallel; one is enough to act on).
   auto task = std::find_if(seen->tasks.begin(), seen->tasks.end(), [](const jobs::TaskObservation& t) {
     return t.state == jobs::PhaseState::failed || t.state == jobs::PhaseState::lost;
   });
-  const std::string name = task == seen->tasks.end() ? seen->tasks.front().name : task->name;
-  auto chunk = executor_.read_log(id, name, jobs::LogOrigin::end, 0, 64 * 1024);
+  if (task == seen->tasks.end()) {
+    task = seen->tasks.begin();
+  }
+  failure.task = task->name;
+  const bool runner = task->name == "runner";
+  if (!runner && failure.failure_class == FailureClass::test_failed) {
+    const std::string command = test_command_of(record.request, task->name);
+    failure.summary = "test task " + task->name + (command.empty() ? "" : " (`" + command + "`)") +
+                      " failed" + (task->message.empty() ? "" : ": " + task->message);
+  }
+  auto chunk = executor_.read_log(id, task->name, jobs::LogOrigin::end, 0, 64 * 1024);
   if (!chunk) {
-    return {};
+    record.failure = std::move(failure);
+    return;
   }
   PhaseLogReader reader(
       PhaseEvent{.job = record.id, .phase = std::string(to_string(phase)), .stream = LogStream::out});
@@ -702,19 +733,34 @@ std::vector<std::string> Orchestrator::excerpt(const JobRecord& record, Phase ph
   auto last = reader.finish();
   events.insert(events.end(), last.begin(), last.end());
   std::vector<std::string> lines;
-  // Step events are left out: the runner also logs Buildah's own "STEP n/m:" line, once is enough.
+  std::vector<std::string> error_lines;  // of the error that ended the phase, after its first line
   for (const auto& e : events) {
-    if (e.kind == EventKind::line || e.kind == EventKind::error) {
-      lines.push_back(e.kind == EventKind::error ? "ERROR: " + e.text : e.text);
+    if (e.kind == EventKind::line && e.stream != LogStream::none) {  // none: the runner's narration
+      lines.push_back(e.text);
+    } else if (e.kind == EventKind::error && runner) {
+      // The runner tags the error that ends its phase with the class (common/failure.hpp).
+      const std::string first = e.text.substr(0, e.text.find('\n'));
+      if (auto parsed = parse_failure_class(e.failure_class)) {
+        failure.failure_class = *parsed;
+        failure.summary = first;
+        failure.location = e.location;
+      } else if (failure.summary.empty()) {
+        failure.summary = first;
+      }
+      error_lines.clear();
+      for (std::size_t at = e.text.find('\n'); at != std::string::npos;) {
+        const auto next = e.text.find('\n', at + 1);
+        error_lines.push_back(e.text.substr(at + 1, next == std::string::npos ? next : next - at - 1));
+        at = next;
+      }
     }
   }
-  if (lines.size() > JobRecord::k_max_excerpt_lines) {
-    lines.erase(lines.begin(), lines.end() - JobRecord::k_max_excerpt_lines);
+  failure.evidence = pick_evidence(lines);
+  if (failure.evidence.empty()) {
+    failure.evidence = pick_evidence(error_lines);  // the step's lines, when the log lost them
   }
-  if (name != "runner") {
-    lines.insert(lines.begin(), "[" + name + "]");
-  }
-  return lines;
+  record.excerpt = failure.evidence;
+  record.failure = std::move(failure);
 }
 
 void Orchestrator::publish_events(const JobRecord& before, const JobRecord& after) {

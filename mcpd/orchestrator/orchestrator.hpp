@@ -143,7 +143,8 @@ class Orchestrator {
   Result<Observation> observe(const JobRecord& record);
   Status act(const JobRecord& record, const Action& action);
   Result<std::string> runner_spec(const JobRecord& record, Phase phase);
-  std::vector<std::string> excerpt(const JobRecord& record, Phase phase);
+  // Fills record.failure (task, class, summary, location, evidence) from the failing task's log.
+  void explain_failure(JobRecord& record, Phase phase);
   std::optional<BuildStep> latest_build_step(const JobRecord& record);
   void publish_events(const JobRecord& before, const JobRecord& after);
   void mark_dirty(const std::string& job_id);

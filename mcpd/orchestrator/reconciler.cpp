@@ -106,7 +106,8 @@ class Transition {
     const jobs::PhaseObservation none;
     const jobs::PhaseObservation& seen = o_.active ? *o_.active : none;
     if (!o_.start_error.empty() && seen.state == PhaseState::absent) {
-      fail(phase, "the " + std::string(to_string(phase)) + " phase could not start: " + o_.start_error);
+      fail(phase, FailureClass::internal,
+           "the " + std::string(to_string(phase)) + " phase could not start: " + o_.start_error);
       return;
     }
     const auto started = next_.times.start_of(phase).value_or(o_.now);
@@ -119,16 +120,18 @@ class Transition {
       case PhaseState::unplaceable:
         if (o_.now - started > config_.placement_timeout) {
           act(ActionKind::stop_phase, phase, next_.attempt);
-          fail(phase, "the " + std::string(to_string(phase)) + " phase could not be placed within " +
-                          grammar::format_duration(config_.placement_timeout) +
-                          (seen.message.empty() ? "" : ": " + seen.message));
+          fail(phase, FailureClass::placement,
+               "the " + std::string(to_string(phase)) + " phase could not be placed within " +
+                   grammar::format_duration(config_.placement_timeout) +
+                   (seen.message.empty() ? "" : ": " + seen.message));
         }
         break;
       case PhaseState::running:
         if (o_.now - started > phase_timeout(next_, phase, config_)) {
           act(ActionKind::stop_phase, phase, next_.attempt);
-          fail(phase, "the " + std::string(to_string(phase)) + " phase passed its deadline of " +
-                          grammar::format_duration(phase_timeout(next_, phase, config_)));
+          fail(phase, FailureClass::deadline,
+               "the " + std::string(to_string(phase)) + " phase passed its deadline of " +
+                   grammar::format_duration(phase_timeout(next_, phase, config_)));
         }
         break;
       case PhaseState::succeeded:
@@ -137,17 +140,23 @@ class Transition {
       case PhaseState::failed:
         // Other tasks of the phase (parallel tests) may still run: stop them.
         act(ActionKind::stop_phase, phase, next_.attempt);
-        fail(phase, "the " + std::string(to_string(phase)) + " phase failed" +
-                        (seen.message.empty() ? "" : ": " + seen.message));
+        // The class is refined from the failing task's log (the runner tags its error event).
+        fail(phase,
+             phase != Phase::test ? FailureClass::internal
+             : seen.message.find(jobs::k_missing_shell_message) != std::string::npos
+                 ? FailureClass::test_no_shell
+                 : FailureClass::test_failed,
+             "the " + std::string(to_string(phase)) + " phase failed" +
+                 (seen.message.empty() ? "" : ": " + seen.message));
         break;
       case PhaseState::lost:
         if (next_.attempt < config_.max_attempts) {
           ++next_.attempt;
           act(ActionKind::start_phase, phase, next_.attempt);
         } else {
-          fail(phase, "the " + std::string(to_string(phase)) +
-                          " phase was lost (its node or process vanished) " + std::to_string(next_.attempt) +
-                          " times");
+          fail(phase, FailureClass::internal,
+               "the " + std::string(to_string(phase)) + " phase was lost (its node or process vanished) " +
+                   std::to_string(next_.attempt) + " times");
         }
         break;
     }
@@ -158,7 +167,7 @@ class Transition {
     if (phase == Phase::build) {
       if (!o_.result) {
         act(ActionKind::stop_phase, phase, next_.attempt);
-        fail(phase, "the build phase succeeded but wrote no result (digest)");
+        fail(phase, FailureClass::internal, "the build phase succeeded but wrote no result (digest)");
         return;
       }
       next_.digest = o_.result->digest;
@@ -229,9 +238,11 @@ class Transition {
     act(ActionKind::start_phase, phase, 1);
   }
 
-  void fail(Phase phase, std::string error) {
+  void fail(Phase phase, FailureClass failure_class, std::string error) {
+    next_.failure =
+        Failure{.failure_class = failure_class, .phase = std::string(to_string(phase)), .summary = error};
     end(JobStatus::failed, phase, std::move(error));
-    decision_.capture_excerpt = phase;
+    decision_.explain_failure = phase;
     tidy_up();
   }
 

@@ -53,7 +53,7 @@ struct Action {
 struct Decision {
   std::optional<JobRecord> record;  // write this (check-and-set) before taking the actions
   std::vector<Action> actions;
-  std::optional<Phase> capture_excerpt;  // the loop adds this phase's last log lines to the record
+  std::optional<Phase> explain_failure;  // the loop explains the failure from this phase's log
 };
 
 Decision decide(const JobRecord& record, const Observation& observation, const ReconcileConfig& config);

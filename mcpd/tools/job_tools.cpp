@@ -90,6 +90,9 @@ std::string next_step(const JobRecord& r) {
     case JobStatus::succeeded:
       return "Done: the image is published under every reference in images.";
     case JobStatus::failed:
+      if (r.failure) {
+        return next_step_for(*r.failure);
+      }
       return "Read excerpt (or getLogs with phase=" +
              std::string(to_string(r.failed_phase.value_or(Phase::build))) +
              "), fix the cause in the repository or the job config, and submit again.";
@@ -572,6 +575,15 @@ Tool get_status(Orchestrator& o) {
                        {"status", {{"type", "string"}}},
                        {"phase", {{"type", {"string", "null"}}}},
                        {"excerpt", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+                       {"failure",
+                        {{"type", "object"},
+                         {"properties",
+                          {{"class", {{"type", "string"}}},
+                           {"phase", {{"type", "string"}}},
+                           {"task", {{"type", "string"}}},
+                           {"summary", {{"type", "string"}}},
+                           {"location", {{"type", "string"}}},
+                           {"evidence", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}}},
                        {"images", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
                      {"required", json::array{"job_id", "status"}}};
   t.annotations = {
@@ -737,6 +749,9 @@ json::object status_json(const JobRecord& r) {
   }
   if (!r.excerpt.empty()) {
     out["excerpt"] = json::array(r.excerpt.begin(), r.excerpt.end());
+  }
+  if (r.failure) {
+    out["failure"] = to_json(*r.failure);
   }
   if (!r.digest.empty()) {
     out["digest"] = r.digest;

@@ -1,10 +1,10 @@
 // getLogs grep throughput: RE2 (what read_logs runs) against std::regex (what it ran before) on the
 // lines of a build log, the whole read_logs grep path, and one log line that makes std::regex backtrack.
 // Each engine pair runs in the same process, so a loaded machine slows both.
-#include <re2/re2.h>
 #include <regex>
 
 #include <benchmark/benchmark.h>
+#include <re2/re2.h>
 
 #include "mcpd/orchestrator/log_query.hpp"
 #include "tests/unit/orchestrator/testutil.hpp"

@@ -162,8 +162,10 @@ class CommandsTest(NbsTestCase):
         code, out, err = self.nbs("submit", job, "--watch", "--global", glob)
         self.assertEqual(code, 1, out + err)
         job_id = re.search(rf"^job ({UUID})$", out, re.M).group(1)
-        self.assertIn("FAILED in the build phase after ", out)
-        self.assertRegex(out, r"\n  \| .*RUN make: exit status 3\n")
+        self.assertIn("FAILED (build_step_failed) in the build phase after ", out)
+        self.assertIn(": RUN make: exit status 3 [Dockerfile:3]\n", out)
+        self.assertIn("\n  | make: *** [all] Error 3\n", out)
+        self.assertIn("\nNext: A build step failed (Dockerfile:3)", out)
         self.assertIn(f"The whole log: nbs logs {job_id} --phase build\n", out)
         # status of the finished job: 0 without --wait, the outcome with it
         code, out, _ = self.nbs("status", job_id)

@@ -195,9 +195,17 @@ TEST_F(OrchestratorNomadTest, ABuildFailureKeepsThePhaseAndTheFailingLines) {
   EXPECT_EQ(done.status, JobStatus::failed);
   EXPECT_EQ(done.failed_phase, Phase::build);
   EXPECT_EQ(done.error, "the build phase failed: task runner: exit code 3");
-  ASSERT_FALSE(done.excerpt.empty());
-  EXPECT_EQ(done.excerpt.back(), "ERROR: RUN make: exit status 3");
-  EXPECT_EQ(std::count(done.excerpt.begin(), done.excerpt.end(), "STEP 1/1: RUN make"), 1);
+  ASSERT_TRUE(done.failure);
+  EXPECT_EQ(done.failure->failure_class, FailureClass::build_step_failed);
+  EXPECT_EQ(done.failure->task, "runner");
+  EXPECT_EQ(done.failure->summary, "RUN make: exit status 3");
+  EXPECT_EQ(done.failure->location, "Dockerfile:3");
+  // The step's own output is evidence; the runner's command line and Buildah's STEP echo are not.
+  const auto& evidence = done.failure->evidence;
+  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "make: *** [all] Error 3"), 1);
+  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "STEP 1/1: RUN make"), 0);
+  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "$ buildah bud --layers ."), 0);
+  EXPECT_EQ(done.excerpt, evidence);
   EXPECT_TRUE(store_->list("locks/")->empty());
 }
 
@@ -205,9 +213,12 @@ TEST_F(OrchestratorNomadTest, AFailingTestFailsTheJob) {
   const JobRecord done = settle(submit(job(R"(, "test": {"commands": ["true", "make fail"]})")).id);
   EXPECT_EQ(done.status, JobStatus::failed);
   EXPECT_EQ(done.failed_phase, Phase::test);
-  ASSERT_FALSE(done.excerpt.empty());
-  EXPECT_EQ(done.excerpt.front(), "[cmd-1]");
-  EXPECT_EQ(done.excerpt.back(), "make fail");
+  ASSERT_TRUE(done.failure);
+  EXPECT_EQ(done.failure->failure_class, FailureClass::test_failed);
+  EXPECT_EQ(done.failure->task, "cmd-1");
+  EXPECT_EQ(done.failure->summary, "test task cmd-1 (`make fail`) failed: exit code 7");
+  ASSERT_FALSE(done.failure->evidence.empty());
+  EXPECT_EQ(done.failure->evidence.back(), "make fail");
   EXPECT_TRUE(done.temp_cleaned);
 }
 

@@ -204,9 +204,17 @@ TEST_F(OrchestratorTest, ABuildFailureKeepsThePhaseAndTheFailingLines) {
   EXPECT_EQ(done.status, JobStatus::failed);
   EXPECT_EQ(done.failed_phase, Phase::build);
   EXPECT_EQ(done.error, "the build phase failed: runner: exit code 3");
-  ASSERT_FALSE(done.excerpt.empty());
-  EXPECT_EQ(done.excerpt.back(), "ERROR: RUN make: exit status 3");
-  EXPECT_EQ(std::count(done.excerpt.begin(), done.excerpt.end(), "STEP 1/1: RUN make"), 1);
+  ASSERT_TRUE(done.failure);
+  EXPECT_EQ(done.failure->failure_class, FailureClass::build_step_failed);
+  EXPECT_EQ(done.failure->task, "runner");
+  EXPECT_EQ(done.failure->summary, "RUN make: exit status 3");
+  EXPECT_EQ(done.failure->location, "Dockerfile:3");
+  // The step's own output is evidence; the runner's command line and Buildah's STEP echo are not.
+  const auto& evidence = done.failure->evidence;
+  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "make: *** [all] Error 3"), 1);
+  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "STEP 1/1: RUN make"), 0);
+  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "$ buildah bud --layers ."), 0);
+  EXPECT_EQ(done.excerpt, evidence);
   EXPECT_EQ(events_for(done.id), (std::vector<std::string>{"build.started", "build.failed", "job.failed"}));
   EXPECT_TRUE(store_->list("locks/")->empty());
 }
@@ -216,9 +224,12 @@ TEST_F(OrchestratorTest, AFailingTestFailsTheJobAndRemovesTheTempImage) {
   EXPECT_EQ(done.status, JobStatus::failed);
   EXPECT_EQ(done.failed_phase, Phase::test);
   EXPECT_EQ(done.error, "the test phase failed: cmd-1: exit code 7");
-  ASSERT_FALSE(done.excerpt.empty());
-  EXPECT_EQ(done.excerpt.front(), "[cmd-1]");
-  EXPECT_EQ(done.excerpt.back(), "make fail");
+  ASSERT_TRUE(done.failure);
+  EXPECT_EQ(done.failure->failure_class, FailureClass::test_failed);
+  EXPECT_EQ(done.failure->task, "cmd-1");
+  EXPECT_EQ(done.failure->summary, "test task cmd-1 (`make fail`) failed: exit code 7");
+  ASSERT_FALSE(done.failure->evidence.empty());
+  EXPECT_EQ(done.failure->evidence.back(), "make fail");
   EXPECT_TRUE(done.temp_cleaned);
   EXPECT_TRUE(done.cleanup_error.empty()) << done.cleanup_error;
   EXPECT_EQ(orchestrator_->executor().observe({done.id, Phase::cleanup, 1})->state,

@@ -94,7 +94,7 @@ TEST(ReconcilerTest, APhasePastItsDeadlineFailsAndIsStopped) {
   EXPECT_EQ(d.record->status, JobStatus::failed);
   EXPECT_EQ(d.record->failed_phase, Phase::build);
   EXPECT_EQ(d.record->error, "the build phase passed its deadline of 30m");
-  EXPECT_EQ(d.capture_excerpt, Phase::build);
+  EXPECT_EQ(d.explain_failure, Phase::build);
   EXPECT_EQ(d.record->times.job_end, k_now);
   EXPECT_NE(std::find(d.actions.begin(), d.actions.end(), Action{ActionKind::stop_phase, Phase::build, 1}),
             d.actions.end());
@@ -178,7 +178,7 @@ TEST(ReconcilerTest, AFailingTestStopsTheOthersThenCleansTheTempImage) {
   EXPECT_EQ(d.record->failed_phase, Phase::test);
   EXPECT_EQ(d.record->error, "the test phase failed: cmd-0: exit code 2");
   EXPECT_EQ(d.record->cleanup_for, Phase::test);
-  EXPECT_EQ(d.capture_excerpt, Phase::test);
+  EXPECT_EQ(d.explain_failure, Phase::test);
   EXPECT_NE(std::find(d.actions.begin(), d.actions.end(), Action{ActionKind::stop_phase, Phase::test, 1}),
             d.actions.end());
   // The failed observation has no running task, so cleanup starts at once.

@@ -125,8 +125,15 @@ int main(int argc, char** argv) {
         << "\n"
         << R"({"ts":"2026-11-26T00:00:01.000Z","kind":"line","stream":"stdout","text":"STEP 1/1: RUN make"})"
         << std::endl;
-    std::cout << R"({"ts":"2026-11-26T00:00:01.000Z","kind":"error","text":"RUN make: exit status )" << code
-              << R"("})" << std::endl;
+    // The runner's narration (no stream), the step's own output, and the error tagged with its class.
+    std::cout
+        << R"({"ts":"2026-11-26T00:00:01.000Z","kind":"line","text":"$ buildah bud --layers ."})"
+        << "\n"
+        << R"({"ts":"2026-11-26T00:00:01.000Z","kind":"line","stream":"stdout","text":"make: *** [all] Error )"
+        << code << R"("})"
+        << "\n"
+        << R"({"ts":"2026-11-26T00:00:01.000Z","kind":"error","class":"build_step_failed",)"
+        << R"("location":"Dockerfile:3","text":"RUN make: exit status )" << code << R"("})" << std::endl;
   }
   return code;
 }

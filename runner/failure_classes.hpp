@@ -1,0 +1,29 @@
+// The failure class of each way a runner phase can fail (common/failure.hpp). Where a structured
+// signal exists (libgit2's codes as ErrorKind, the registry client's HTTP statuses) it decides; Buildah
+// reports only text, so for its pulls, pushes and builds the text does.
+#pragma once
+
+#include <string_view>
+
+#include "common/error.hpp"
+#include "common/failure.hpp"
+
+namespace nbs::runner {
+
+// A fetch or checkout error (runner/git_support.cpp gives auth failures ErrorKind::unauthorized and
+// unknown refs ErrorKind::not_found with the field git_ref).
+FailureClass git_failure_class(const Error& error);
+
+// A registry error as Buildah or podman print it: TLS trouble, refused credentials, or (the only
+// transient kind, worth a retry) no answer; base_image_not_found for "manifest unknown" and the like;
+// internal when the text says none of these.
+FailureClass registry_failure_class(std::string_view output);
+
+// An error of the registry client (registry-side publish), from its ErrorKind.
+FailureClass registry_failure_class(const Error& error);
+
+// A failed `buildah bud`: `failing_step` is the header of the step that was running ("STEP 2/3: COPY
+// app.txt /app/", empty before the first), `output` the last lines Buildah printed.
+FailureClass bud_failure_class(std::string_view failing_step, std::string_view output);
+
+}  // namespace nbs::runner

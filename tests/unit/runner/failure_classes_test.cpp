@@ -1,0 +1,84 @@
+#include "runner/failure_classes.hpp"
+
+#include <gtest/gtest.h>
+
+#include "runner/push.hpp"
+
+namespace nbs::runner {
+namespace {
+
+// Buildah 1.28's own words (Debian 12), as the e2e failure corpus sees them.
+constexpr std::string_view k_manifest_unknown =
+    "Error: creating build container: initializing source docker://127.0.0.1:5000/nope:1: reading manifest 1 "
+    "in 127.0.0.1:5000/nope: manifest unknown: manifest unknown";
+constexpr std::string_view k_pull_unauthorized =
+    "Error: creating build container: initializing source docker://127.0.0.1:5000/private/base:1: reading "
+    "manifest 1 in 127.0.0.1:5000/private/base: unauthorized: authentication required";
+constexpr std::string_view k_plain_http =
+    "pinging container registry 127.0.0.1:42911: Get \"https://127.0.0.1:42911/v2/\": http: server gave HTTP "
+    "response to HTTPS client";
+
+TEST(BudFailureClass, TheBaseImagesTroubleBySymptom) {
+  EXPECT_EQ(bud_failure_class("STEP 1/2: FROM 127.0.0.1:5000/nope:1", k_manifest_unknown),
+            FailureClass::base_image_not_found);
+  EXPECT_EQ(
+      bud_failure_class("[1/2] STEP 1/3: FROM 127.0.0.1:5000/private/base:1 AS base", k_pull_unauthorized),
+      FailureClass::base_image_auth);
+  EXPECT_EQ(bud_failure_class("STEP 1/2: FROM 127.0.0.1:42911/x:1",
+                              "Error: creating build container: initializing source docker://x: " +
+                                  std::string(k_plain_http)),
+            FailureClass::registry_tls);
+}
+
+TEST(BudFailureClass, CopySourcesSyntaxAndSteps) {
+  EXPECT_EQ(bud_failure_class("STEP 2/3: COPY app.txt /app/",
+                              "Error: building at STEP \"COPY app.txt /app/\": checking on sources under "
+                              "\"/w/src\": copier: stat: \"/app.txt\": no such file or directory"),
+            FailureClass::copy_source_missing);
+  EXPECT_EQ(bud_failure_class("", "Error: no FROM statement found"), FailureClass::dockerfile_syntax);
+  EXPECT_EQ(bud_failure_class("STEP 3/3: RUN exit 3",
+                              "Error: building at STEP \"RUN exit 3\": while running runtime: exit status 3"),
+            FailureClass::build_step_failed);
+  // A RUN whose own output mentions a missing file is still the step's failure, not a COPY source.
+  EXPECT_EQ(bud_failure_class("STEP 2/2: RUN cat /nope",
+                              "cat: /nope: No such file or directory\nError: "
+                              "building at STEP \"RUN cat /nope\": exit status 1"),
+            FailureClass::build_step_failed);
+}
+
+TEST(RegistryFailureClass, TlsAuthAndUnreachable) {
+  EXPECT_EQ(registry_failure_class(k_plain_http), FailureClass::registry_tls);
+  EXPECT_EQ(registry_failure_class("x509: certificate signed by unknown authority"),
+            FailureClass::registry_tls);
+  EXPECT_EQ(registry_failure_class("denied: requested access to the resource is denied"),
+            FailureClass::registry_auth);
+  EXPECT_EQ(registry_failure_class("dial tcp 127.0.0.1:5000: connect: connection refused"),
+            FailureClass::registry_unreachable);
+  EXPECT_EQ(registry_failure_class("Error: invalid reference format"), FailureClass::internal);
+  EXPECT_EQ(registry_failure_class(make_error(ErrorKind::unauthorized, "HTTP 401")),
+            FailureClass::registry_auth);
+  EXPECT_EQ(registry_failure_class(make_error(ErrorKind::unavailable, "HTTP 503")),
+            FailureClass::registry_unreachable);
+}
+
+// The defect issue 15 reports: a plain-HTTP registry not marked insecure was "transient" (a port or a
+// digest holding "429" matched) and pushed three times.
+TEST(PushRetryTest, APlainHttpRegistryIsNotRetried) {
+  EXPECT_FALSE(is_transient_registry_error(k_plain_http));
+  EXPECT_FALSE(is_transient_registry_error("manifest sha256:4291aa… unknown to 127.0.0.1:5000"));
+}
+
+TEST(GitFailureClass, FromTheErrorKind) {
+  EXPECT_EQ(git_failure_class(make_error(ErrorKind::unauthorized, "fetch: authentication failed")),
+            FailureClass::git_auth);
+  EXPECT_EQ(git_failure_class(make_error(ErrorKind::not_found, "git_ref: nope is no branch, tag or commit")),
+            FailureClass::git_ref_not_found);
+  EXPECT_EQ(git_failure_class(make_error(ErrorKind::unavailable, "fetch: unexpected http status code: 404")),
+            FailureClass::git_unreachable);
+  EXPECT_EQ(
+      git_failure_class(make_error(ErrorKind::unavailable, "fetch: failed to connect: Connection refused")),
+      FailureClass::git_unreachable);
+}
+
+}  // namespace
+}  // namespace nbs::runner
