@@ -44,7 +44,8 @@ class MemoryStore : public jobs::RecordStore {
   Result<std::vector<std::string>> list(const std::string& prefix) override {
     std::lock_guard guard(mutex_);
     std::vector<std::string> keys;
-    for (auto it = records_.lower_bound(prefix); it != records_.end() && it->first.starts_with(prefix); ++it) {
+    for (auto it = records_.lower_bound(prefix); it != records_.end() && it->first.starts_with(prefix);
+         ++it) {
       keys.push_back(it->first);
     }
     return keys;
