@@ -4,6 +4,7 @@
 
 #include <boost/multi_index/composite_key.hpp>
 #include <boost/multi_index/hashed_index.hpp>
+#include <boost/multi_index/member.hpp>
 #include <boost/multi_index/ranked_index.hpp>
 #include <boost/multi_index/tag.hpp>
 #include <boost/multi_index_container.hpp>
@@ -15,34 +16,63 @@ namespace mi = boost::multi_index;
 
 namespace {
 
+// What a history page shows of a job, and nothing else: a few hundred bytes, where the whole record (the
+// request with its tests, env and args, the log excerpt, the images) takes kilobytes.
 struct Entry {
-  std::shared_ptr<const JobRecord> record;  // shared: a page copies it outside the lock
-  SystemTime end;
+  std::string id;
+  std::string owner;
+  std::string token_id;
+  std::string repo_url;
+  std::string git_ref;
+  std::string registry_url;
+  std::string image_name;
+  std::string digest;
+  std::string error;
+  JobStatus status = JobStatus::succeeded;
+  std::optional<SystemTime> job_start;
+  std::optional<SystemTime> job_end;
+  SystemTime end;             // job_end, or the epoch without one: the order
   std::uint64_t version = 0;  // the store's index of the record
   std::uint64_t touched = 0;  // JobHistory::sequence_ when last put
-};
 
-// Keys read through the record, so that an entry holds no copies of its strings.
-struct IdOf {
-  using result_type = std::string;
-  const std::string& operator()(const Entry& e) const { return e.record->id; }
-};
-struct OwnerOf {
-  using result_type = std::string;
-  const std::string& operator()(const Entry& e) const { return e.record->request.owner; }
-};
-struct TokenOf {
-  using result_type = std::string;
-  const std::string& operator()(const Entry& e) const { return e.record->token_id; }
-};
-struct EndOf {
-  using result_type = SystemTime;
-  SystemTime operator()(const Entry& e) const { return e.end; }
+  Entry(const JobRecord& r, std::uint64_t version_, std::uint64_t touched_)
+      : id(r.id),
+        owner(r.request.owner),
+        token_id(r.token_id),
+        repo_url(r.request.repo_url),
+        git_ref(r.request.git_ref),
+        registry_url(r.request.registry_url),
+        image_name(r.request.image_name),
+        digest(r.digest),
+        error(r.error),
+        status(r.status),
+        job_start(r.times.job_start),
+        job_end(r.times.job_end),
+        end(r.times.job_end.value_or(SystemTime{})),
+        version(version_),
+        touched(touched_) {}
+
+  JobRecord record() const {
+    JobRecord r;
+    r.id = id;
+    r.token_id = token_id;
+    r.request.owner = owner;
+    r.request.repo_url = repo_url;
+    r.request.git_ref = git_ref;
+    r.request.registry_url = registry_url;
+    r.request.image_name = image_name;
+    r.digest = digest;
+    r.error = error;
+    r.status = status;
+    r.times.job_start = job_start;
+    r.times.job_end = job_end;
+    return r;
+  }
 };
 
 // Newest first; the id decides between equal ends, so every order is total and pages never overlap.
 bool before(const Entry& a, const Entry& b) {
-  return a.end != b.end ? a.end > b.end : a.record->id < b.record->id;
+  return a.end != b.end ? a.end > b.end : a.id < b.id;
 }
 
 struct by_id {};
@@ -50,6 +80,10 @@ struct by_end {};
 struct by_token {};
 struct by_owner {};
 
+using IdOf = mi::member<Entry, std::string, &Entry::id>;
+using OwnerOf = mi::member<Entry, std::string, &Entry::owner>;
+using TokenOf = mi::member<Entry, std::string, &Entry::token_id>;
+using EndOf = mi::member<Entry, SystemTime, &Entry::end>;
 using Newest = std::greater<SystemTime>;
 using Container = mi::multi_index_container<
     Entry,
@@ -79,12 +113,12 @@ Run<Index> run_of(const Index& index, const Key& key) {
   return Run<Index>{&index, first, index.rank(to) - first};
 }
 
-// Entries [offset, offset + limit) of the merge of two runs, each in newest-first order. The split of
-// the first `offset` between the runs is found by bisection (O(log² n)), then the page is merged.
+// Entries [offset, offset + limit) of the merge of two runs, each in newest-first order. How the first
+// `offset` split between the runs is found by bisection (O(log² n)), then the page is merged.
 template <class Index>
-std::vector<std::shared_ptr<const JobRecord>> merged_page(const Run<Index>& a, const Run<Index>& b,
-                                                          std::size_t limit, std::size_t offset) {
-  std::vector<std::shared_ptr<const JobRecord>> out;
+std::vector<JobRecord> merged_page(const Run<Index>& a, const Run<Index>& b, std::size_t limit,
+                                   std::size_t offset) {
+  std::vector<JobRecord> out;
   if (offset >= a.count + b.count) {
     return out;
   }
@@ -105,11 +139,11 @@ std::vector<std::shared_ptr<const JobRecord>> merged_page(const Run<Index>& a, c
   auto itb = ib < b.count ? b.at(ib) : b.index->end();
   while (out.size() < limit && (ia < a.count || ib < b.count)) {
     if (ib == b.count || (ia < a.count && before(*ita, *itb))) {
-      out.push_back(ita->record);
+      out.push_back(ita->record());
       ++ita;
       ++ia;
     } else {
-      out.push_back(itb->record);
+      out.push_back(itb->record());
       ++itb;
       ++ib;
     }
@@ -139,9 +173,7 @@ void JobHistory::put(const JobRecord& record, std::uint64_t version) {
     }
     return;
   }
-  auto kept = std::make_shared<JobRecord>(record);
-  kept->excerpt.clear();  // up to 100 log lines no history page shows
-  Entry entry{std::move(kept), record.times.job_end.value_or(SystemTime{}), version, ++sequence_};
+  Entry entry(record, version, ++sequence_);
   if (it == ids.end()) {
     ids.insert(std::move(entry));
   } else {
@@ -156,29 +188,22 @@ void JobHistory::remove(const std::string& job_id) {
 
 JobHistory::Page JobHistory::page(const std::string& owner, const std::string& token_id, std::size_t limit,
                                   std::size_t offset) const {
-  std::vector<std::shared_ptr<const JobRecord>> records;
+  std::shared_lock guard(mutex_);
   Page page;
-  {
-    std::shared_lock guard(mutex_);
-    // What the token may see is two runs of an index, the unbound jobs' and its own (the same run
-    // twice, once empty, without a token).
-    auto visible = [&](const auto& index, const auto& unbound, const auto& own) {
-      auto a = run_of(index, unbound);
-      auto b = token_id.empty() ? decltype(a){&index, 0, 0} : run_of(index, own);
-      page.total = a.count + b.count;
-      records = merged_page(a, b, limit, offset);
-    };
-    if (owner.empty()) {
-      visible(entries_->container.get<by_token>(), boost::make_tuple(std::string()),
-              boost::make_tuple(token_id));
-    } else {
-      visible(entries_->container.get<by_owner>(), boost::make_tuple(owner, std::string()),
-              boost::make_tuple(owner, token_id));
-    }
-  }
-  page.jobs.reserve(records.size());
-  for (const auto& r : records) {
-    page.jobs.push_back(*r);
+  // What the token may see is two runs of one index, the unbound jobs' and its own (the second one
+  // empty without a token).
+  auto visible = [&](const auto& index, const auto& unbound, const auto& own) {
+    auto a = run_of(index, unbound);
+    auto b = token_id.empty() ? decltype(a){&index, 0, 0} : run_of(index, own);
+    page.total = a.count + b.count;
+    page.jobs = merged_page(a, b, limit, offset);
+  };
+  if (owner.empty()) {
+    visible(entries_->container.get<by_token>(), boost::make_tuple(std::string()),
+            boost::make_tuple(token_id));
+  } else {
+    visible(entries_->container.get<by_owner>(), boost::make_tuple(owner, std::string()),
+            boost::make_tuple(owner, token_id));
   }
   return page;
 }
@@ -188,7 +213,7 @@ std::vector<std::string> JobHistory::beyond(std::size_t keep) const {
   const auto& ordered = entries_->container.get<by_end>();
   std::vector<std::string> ids;
   for (auto it = ordered.nth(std::min(keep, ordered.size())); it != ordered.end(); ++it) {
-    ids.push_back(it->record->id);
+    ids.push_back(it->id);
   }
   return ids;
 }
@@ -212,7 +237,7 @@ void JobHistory::retain(const std::set<std::string>& job_ids, std::uint64_t mark
   std::lock_guard guard(mutex_);
   auto& ids = entries_->container.get<by_id>();
   for (auto it = ids.begin(); it != ids.end();) {
-    if (it->touched <= mark && !job_ids.contains(it->record->id)) {
+    if (it->touched <= mark && !job_ids.contains(it->id)) {
       it = ids.erase(it);
     } else {
       ++it;

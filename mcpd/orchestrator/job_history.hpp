@@ -25,7 +25,10 @@ namespace nbs::mcpd {
 class JobHistory {
  public:
   struct Page {
-    std::vector<JobRecord> jobs;  // without their log excerpts (getStatus has them)
+    // Each with what a page shows of it, the rest left empty (getStatus has it): id, status, token_id,
+    // times.job_start and job_end, digest, error, and of the request owner, repo_url, git_ref,
+    // registry_url and image_name. Kept so, an entry costs a few hundred bytes.
+    std::vector<JobRecord> jobs;
     std::size_t total = 0;
   };
 

@@ -67,7 +67,6 @@ class JobHistoryTest : public ::testing::Test {
     page.total = visible.size();
     for (std::size_t i = offset; i < visible.size() && page.jobs.size() < limit; ++i) {
       page.jobs.push_back(visible[i]);
-      page.jobs.back().excerpt.clear();
     }
     return page;
   }
@@ -105,13 +104,31 @@ TEST_F(JobHistoryTest, EveryPageIsTheSlowWaysPage) {
   }
 }
 
-TEST_F(JobHistoryTest, APageIsNewestFirstAndCarriesNoExcerpt) {
+TEST_F(JobHistoryTest, APageIsNewestFirstAndCarriesWhatAPageShows) {
   const auto page = history_.page("", "tok-a", 100, 0);
   ASSERT_EQ(page.jobs.size(), 100u);
   for (std::size_t i = 1; i < page.jobs.size(); ++i) {
     EXPECT_GE(page.jobs[i - 1].times.job_end, page.jobs[i].times.job_end);
   }
-  EXPECT_TRUE(page.jobs[0].excerpt.empty());
+  JobRecord full = record(30000, "zed", "tok-a", k_epoch + 20000s, JobStatus::failed);
+  full.request.repo_url = "https://git.example/zed/app.git";
+  full.request.git_ref = "feature";
+  full.request.registry_url = "reg.example:5000";
+  full.request.image_name = "zed/app";
+  full.request.build_args = {{"A", "1"}};
+  full.times.job_start = k_epoch;
+  full.digest = "sha256:feed";
+  full.error = "build: exit 1";
+  history_.put(full, 1);
+  JobRecord shown = full;
+  shown.request = JobRequest{};  // what a page leaves out
+  shown.excerpt.clear();
+  shown.request.owner = full.request.owner;
+  shown.request.repo_url = full.request.repo_url;
+  shown.request.git_ref = full.request.git_ref;
+  shown.request.registry_url = full.request.registry_url;
+  shown.request.image_name = full.request.image_name;
+  EXPECT_EQ(history_.page("zed", "tok-a", 1, 0).jobs.at(0), shown);
 }
 
 TEST_F(JobHistoryTest, AJobBoundToATokenIsSeenOnlyWithIt) {
