@@ -17,7 +17,8 @@ loopback source addresses, 127.0.0.2 upwards, within the default cap instead.
 Targets (issue 13): 0 errors; p99 <= 50 ms for each call that does not wait; /health <= 10 ms throughout
 (its slowest sample); RSS bounded (its last 20 s no higher than 10 % above the 20 s before them); getHistory
 with 10,000 records within 1.5x its cost with 26.
---quick: 100 clients for 10 s, 1,000 records, 5 builds, wait_seconds=2."""
+--quick: 100 clients for 10 s, 1,000 records, 5 builds, wait_seconds=2. --mix, --build-ms, --seconds and the
+other options change the load to find what costs (e.g. --mix submit=0 --build-ms 120000: almost no task starts)."""
 import argparse
 import asyncio
 import collections
@@ -147,7 +148,7 @@ class Worker:
         await conn.open()
         # Clients arrive over the first second, not all in the same millisecond.
         await asyncio.sleep(max(0.0, start + self.random.random() - time.time()))
-        kinds, weights = zip(*MIX)
+        kinds, weights = zip(*self.args.mix)
         while time.time() < end:
             kind = self.random.choices(kinds, weights)[0]
             began = time.perf_counter()
@@ -313,11 +314,24 @@ def options(argv):
     parser.add_argument("--quick", action="store_true")
     for name in ("clients", "seconds", "records", "builds", "build-ms", "wait-seconds", "workers", "calls"):
         parser.add_argument(f"--{name}", type=int)
+    parser.add_argument("--mix", type=parse_mix, default=MIX,
+                        help="weights of the calls, e.g. status_wait=70,status=20,logs=5,history=5,submit=0 "
+                             "(to take a kind out when looking for what costs)")
     parser.add_argument("--addresses", type=int, default=0,
                         help="loopback source addresses 127.0.0.2 upwards, each within the daemon's default "
                              "max_connections_per_address; 0 (default): every client from 127.0.0.1, with that "
                              "cap raised in the daemon's config file")
     return parser.parse_args(argv)
+
+
+def parse_mix(text):
+    weights = dict(MIX)
+    for item in text.split(","):
+        kind, _, weight = item.partition("=")
+        if kind not in weights or not weight.isdigit():
+            raise argparse.ArgumentTypeError(f"{item!r}: expected KIND=WEIGHT with KIND one of {', '.join(weights)}")
+        weights[kind] = int(weight)
+    return list(weights.items())
 
 
 def with_defaults(args, quick):
@@ -428,7 +442,8 @@ def main(quick, args):
         report.note(f"{args.clients} clients ({args.workers} worker processes, connections from "
                     f"{len(sources)} source address(es)), {args.seconds} s, {args.records} records, "
                     f"{args.builds} builds of {args.build_ms / 1000:.0f} s kept running, long-poll "
-                    f"wait_seconds={args.wait_seconds}; load average at the end {load:.2f}")
+                    f"wait_seconds={args.wait_seconds}; load average at the end {load:.2f}"
+                    + ("" if args.mix == MIX else "; mix " + ", ".join(f"{k} {w}" for k, w in args.mix)))
         samples = {kind: [s for r in results for s in r["samples"][kind]] for kind, _ in MIX}
         errors = {kind: sum(r["errors"][kind] for r in results) for kind, _ in MIX}
         total_errors = sum(errors.values())
@@ -439,7 +454,9 @@ def main(quick, args):
         report.figure("errors", total_errors, "", target="== 0", ok=total_errors == 0)
         for text in [t for r in results for t in r["error_texts"]][:5]:
             report.note(text)
-        for kind, _ in MIX:
+        for kind, weight in args.mix:
+            if weight == 0:
+                continue
             label = LABELS[kind]
             if kind in WAITING:
                 report.figure(f"{label}: p99", percentile(samples[kind], 99) * 1000 if samples[kind] else 0, " ms")
