@@ -13,7 +13,7 @@
 #include "mcpd/tools/job_tools.hpp"
 #include "tests/unit/mcpd/test_server.hpp"
 #include "tests/unit/orchestrator/testutil.hpp"
-#include "tests/unit/test_dir.hpp"
+#include "tests/unit/testutil/test_dir.hpp"
 
 namespace nbs::mcpd::testing {
 namespace {
