@@ -336,7 +336,7 @@ def parse_mix(text):
 
 def with_defaults(args, quick):
     defaults = {"clients": (100, 1000), "seconds": (10, 60), "records": (1000, 10000), "builds": (5, 20),
-                "build_ms": (5000, 5000), "wait_seconds": (2, 5), "workers": (2, 4), "calls": (100, 500)}
+                "build_ms": (5000, 5000), "wait_seconds": (2, 5), "workers": (2, 4), "calls": (50, 500)}
     for name, (small, full) in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
@@ -408,7 +408,7 @@ def main(quick, args):
         rss_before = proc_status_kb(daemon.pid, "VmRSS")
         args.host, args.port = "127.0.0.1", int(daemon.url.rsplit(":", 1)[1])
         finished_ids = cloned[:2000] + real
-        start = time.time() + 3 + args.clients / 500  # every client connects first
+        start = time.time() + 1 + args.clients / 250  # every client connects first
         stop = start + args.seconds
         out = multiprocessing.get_context("fork").Queue()
         procs = []
