@@ -43,7 +43,7 @@ Orchestrator::~Orchestrator() {
     executor_.interrupt_waits();
     std::this_thread::sleep_for(20ms);
   }
-  for (auto* t : {&watcher_, &executor_watcher_}) {
+  for (auto* t : {&watcher_, &executor_watcher_, &history_sync_}) {
     if (t->joinable()) {
       t->join();
     }
@@ -65,6 +65,7 @@ void Orchestrator::start() {
   }
   watcher_ = std::thread([this] { watch_loop(); });
   executor_watcher_ = std::thread([this] { executor_watch_loop(); });
+  history_sync_ = std::thread([this] { history_loop(); });
 }
 
 Result<JobRecord> Orchestrator::submit(const json::value& job_config, const std::string& token_id) {
@@ -147,6 +148,7 @@ Result<JobRecord> Orchestrator::get(const std::string& job_id, const std::string
 }
 
 void Orchestrator::remember(const JobRecord& record, std::uint64_t index) {
+  history_.put(record, index);  // every record this daemon writes or reads passes here
   std::lock_guard guard(mutex_);
   if (!record.settled) {
     auto& entry = cache_[record.id];
@@ -789,32 +791,47 @@ void Orchestrator::publish_events(const JobRecord& before, const JobRecord& afte
 
 Result<Orchestrator::HistoryPage> Orchestrator::history(const std::string& owner, std::size_t limit,
                                                         std::size_t offset, const std::string& token_id) {
-  auto keys = store_.list("jobs/");
-  if (!keys) {
-    return keys.error();
+  if (!history_.wait_loaded(config_.history_load_wait)) {
+    return make_error(ErrorKind::unavailable,
+                      "history: still reading the job records after the daemon's start (" +
+                          std::to_string(history_.size()) + " finished so far); try again in a few seconds");
   }
-  std::vector<JobRecord> finished;
-  for (const auto& key : *keys) {
-    auto stored = store_.get(key);
-    if (!stored || !*stored) {
-      continue;
+  return history_.page(owner, token_id, limit, offset);
+}
+
+void Orchestrator::history_loop() {
+  auto stopping = [this] {
+    std::lock_guard guard(mutex_);
+    return stopping_;
+  };
+  // The jobs this daemon drives are handed in as it writes them (remember()).
+  auto ours = [this](const std::string& job_id) {
+    std::lock_guard guard(mutex_);
+    return cache_.contains(job_id);
+  };
+  bool loaded = false;
+  while (!stopping()) {
+    const auto began = SteadyClock::now();
+    auto synced = sync_history(store_, history_, ours, stopping);
+    if (!synced) {
+      spdlog::warn("orchestrator: history: cannot list job records: {}", synced.error().message);
+    } else if (!stopping()) {
+      for (const auto& why : synced->unreadable) {
+        // Said once at start; a record that stays unreadable is read again at every resync.
+        spdlog::log(loaded ? spdlog::level::debug : spdlog::level::warn, "orchestrator: history: {}", why);
+      }
+      if (!loaded) {
+        loaded = true;
+        history_.set_loaded();
+        spdlog::info(
+            "orchestrator: history: {} finished jobs from {} records in {} ms", history_.size(), synced->read,
+            std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - began).count());
+      }
     }
-    auto record = parse_job_record((*stored)->value);
-    if (!record || !is_terminal(record->status) || (!owner.empty() && record->request.owner != owner) ||
-        (!record->token_id.empty() && record->token_id != token_id)) {
-      continue;
-    }
-    finished.push_back(std::move(*record));
+    std::unique_lock guard(mutex_);
+    wake_.wait_for(guard, loaded ? config_.history_resync : std::chrono::milliseconds(1s),
+                   [this] { return stopping_; });
   }
-  std::sort(finished.begin(), finished.end(), [](const JobRecord& a, const JobRecord& b) {
-    return a.times.job_end.value_or(SystemTime{}) > b.times.job_end.value_or(SystemTime{});
-  });
-  HistoryPage page;
-  page.total = finished.size();
-  for (std::size_t i = offset; i < finished.size() && page.jobs.size() < limit; ++i) {
-    page.jobs.push_back(std::move(finished[i]));
-  }
-  return page;
 }
 
 Result<Orchestrator::CleanupReport> Orchestrator::cleanup(const std::string& job_id,
@@ -880,18 +897,27 @@ Result<Orchestrator::CleanupReport> Orchestrator::cleanup_all() {
     return swept.error();
   }
   report.removed.insert(report.removed.end(), swept->begin(), swept->end());
-  // History beyond its limit: the oldest finished records go.
-  auto page = history("", SIZE_MAX, 0);
-  if (page && page->jobs.size() > config_.history_limit) {
-    for (std::size_t i = config_.history_limit; i < page->jobs.size(); ++i) {
-      const JobRecord& old = page->jobs[i];
-      if (auto stored = store_.get(record_key(old.id)); stored && *stored && old.settled) {
-        if (store_.remove(record_key(old.id), (*stored)->index)) {
-          std::lock_guard guard(mutex_);
-          settled_.erase(old.id);
-          report.jobs.push_back(old.id);
-        }
-      }
+  // History beyond its limit: the oldest finished records go, whoever they belong to.
+  if (!history_.wait_loaded(config_.history_load_wait)) {
+    report.failed.push_back("history: not trimmed: still reading the job records after the daemon's start");
+    return report;
+  }
+  for (const auto& id : history_.beyond(config_.history_limit)) {
+    auto stored = store_.get(record_key(id));
+    if (!stored) {
+      report.failed.push_back(stored.error().message);
+      continue;
+    }
+    if (!*stored) {
+      history_.remove(id);  // trimmed by another replica
+      continue;
+    }
+    auto record = parse_job_record((*stored)->value);
+    if (record && record->settled && store_.remove(record_key(id), (*stored)->index)) {
+      history_.remove(id);
+      std::lock_guard guard(mutex_);
+      settled_.erase(id);
+      report.jobs.push_back(id);
     }
   }
   return report;

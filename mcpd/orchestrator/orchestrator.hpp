@@ -21,6 +21,7 @@
 #include "jobs/executor.hpp"
 #include "jobs/record_store.hpp"
 #include "mcpd/orchestrator/build_lock.hpp"
+#include "mcpd/orchestrator/job_history.hpp"
 #include "mcpd/orchestrator/job_record.hpp"
 #include "mcpd/orchestrator/reconciler.hpp"
 
@@ -42,6 +43,12 @@ struct OrchestratorConfig {
   std::string registries_conf;
   std::string registry_auth_file;  // containers auth.json for the registries jobs push to
   std::size_t history_limit = 1000;
+  // getHistory is answered from an index built from the store at start; it takes in what other replicas
+  // wrote or trimmed at least this often.
+  std::chrono::milliseconds history_resync{std::chrono::minutes(1)};
+  // A getHistory call right after a start waits this long for the index before answering unavailable
+  // (it blocks its thread meanwhile: short, and only until the index is read).
+  std::chrono::milliseconds history_load_wait{std::chrono::seconds(1)};
   // Checked at submit after the request's own grammar and the executor's capabilities: field errors for
   // what this daemon will not run for this caller (mcpd/submit_policy.hpp), e.g. a webhook into the
   // daemon's own network. The second argument is the caller's principal ("" without tokens).
@@ -109,11 +116,9 @@ class Orchestrator {
   // Records the intent to kill; the watcher stops the running phase (gracefully) and marks it KILLED.
   Result<JobRecord> kill(const std::string& job_id, const std::string& token_id = {});
 
-  // Finished jobs, newest first.
-  struct HistoryPage {
-    std::vector<JobRecord> jobs;
-    std::size_t total = 0;
-  };
+  // Finished jobs, newest first, from memory (job_history.hpp). Errors: unavailable while the index is
+  // still being read from the store after a start.
+  using HistoryPage = JobHistory::Page;
   Result<HistoryPage> history(const std::string& owner, std::size_t limit, std::size_t offset,
                               const std::string& token_id = {});
 
@@ -139,6 +144,7 @@ class Orchestrator {
 
   void watch_loop();
   void executor_watch_loop();
+  void history_loop();  // builds history_ from the store, then keeps it in line with other replicas
   void reconcile(const std::string& job_id);
   Result<Observation> observe(const JobRecord& record);
   Status act(const JobRecord& record, const Action& action);
@@ -169,6 +175,7 @@ class Orchestrator {
   OrchestratorConfig config_;
   EventSink on_event_;
   BuildLock lock_;
+  JobHistory history_;
 
   std::mutex mutex_;
   std::condition_variable wake_;             // the watch loop sleeps on it
@@ -199,6 +206,7 @@ class Orchestrator {
   std::atomic<bool> executor_watcher_done_ = false;
   std::thread watcher_;
   std::thread executor_watcher_;
+  std::thread history_sync_;
 };
 
 }  // namespace nbs::mcpd

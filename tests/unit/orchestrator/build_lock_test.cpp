@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "jobs/local/file_record_store.hpp"
+#include "tests/unit/orchestrator/record_stores.hpp"
 #include "tests/unit/testutil/test_dir.hpp"
 
 namespace nbs::mcpd {
@@ -15,30 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// Counts the calls that would be Nomad Variables requests on a cluster.
-class CountingStore : public jobs::RecordStore {
- public:
-  explicit CountingStore(jobs::RecordStore& inner) : inner_(inner) {}
-  Result<std::optional<jobs::StoredRecord>> get(const std::string& key) override {
-    ++gets;
-    return inner_.get(key);
-  }
-  Result<std::uint64_t> put(const std::string& key, const std::string& value, std::uint64_t cas) override {
-    ++puts;
-    return inner_.put(key, value, cas);
-  }
-  Status remove(const std::string& key, std::uint64_t cas) override {
-    ++removes;
-    return inner_.remove(key, cas);
-  }
-  Result<std::vector<std::string>> list(const std::string& prefix) override { return inner_.list(prefix); }
-  int calls() const { return gets + puts + removes; }
-
-  int gets = 0, puts = 0, removes = 0;
-
- private:
-  jobs::RecordStore& inner_;
-};
+using test_support::CountingStore;
 
 class BuildLockTest : public ::testing::Test {
  protected:
@@ -75,14 +53,14 @@ TEST_F(BuildLockTest, OwnLeaseCostsOneWriteToTakeRenewAndGiveBack) {
   CountingStore store(*files_);
   BuildLock lock(store);
   ASSERT_EQ(lock.acquire(key_, "job-1", now_, 60s)->state, LockState::ours);
-  EXPECT_EQ(store.calls(), 1) << "taking a free lock";
+  EXPECT_EQ(store.mine().calls(), 1) << "taking a free lock";
   ASSERT_EQ(lock.acquire(key_, "job-1", now_ + 10s, 60s)->state, LockState::ours);
-  EXPECT_EQ(store.calls(), 2) << "renewing";
+  EXPECT_EQ(store.mine().calls(), 2) << "renewing";
   EXPECT_EQ(lock.view(key_, "job-1", now_ + 20s)->state, LockState::ours);
-  EXPECT_EQ(store.calls(), 2) << "looking at our own lease";
+  EXPECT_EQ(store.mine().calls(), 2) << "looking at our own lease";
   ASSERT_TRUE(lock.release(key_, "job-1"));
-  EXPECT_EQ(store.calls(), 3) << "giving it back";
-  EXPECT_EQ(store.gets, 0);
+  EXPECT_EQ(store.mine().calls(), 3) << "giving it back";
+  EXPECT_EQ(store.mine().gets, 0);
   EXPECT_FALSE(*files_->get(key_)) << "the lease is gone from the store";
 }
 
