@@ -145,7 +145,8 @@ class SchemaVisitor {
     return ref;
   }
 
-  // Defines `name` on first use; every field naming it describes the same shape.
+  // Defines `name` on first use. Every field naming it must describe the same shape: one that did not
+  // would be validated as the first, which the golden test of the schema's validation keywords catches.
   void share(std::string_view name, json::object shape) {
     if (!defs_.contains(name)) {
       defs_[name] = std::move(shape);
