@@ -1,4 +1,7 @@
-// JSON Schema (draft 2020-12) of the job request, generated from the field definitions.
+// JSON Schema (draft 2020-12) of the job request, generated from the field definitions. A shape that
+// several fields share (the resources of a phase, a duration) is defined once under "$defs", and the
+// fields refer to it with "$ref" beside their own description: the schema is also submitJob's
+// inputSchema, which every agent reads before its first call.
 #include "common/job_request_fields.hpp"
 #include "common/job_request_parser.hpp"
 
@@ -8,6 +11,8 @@ namespace json = boost::json;
 using namespace fields;
 
 namespace {
+
+constexpr std::string_view k_duration_pattern = "^([0-9]+h)?([0-9]+m)?([0-9]+s)?$|^[0-9]+$";
 
 json::object string_schema(const StringRule& rule) {
   json::object s{{"type", "string"}, {"maxLength", rule.max_length}};
@@ -22,8 +27,8 @@ json::object string_schema(const StringRule& rule) {
 
 class SchemaVisitor {
  public:
-  json::object& properties() { return properties_; }
-  json::array& required() { return required_; }
+  // `defs` collects the shared shapes of the whole schema, for this visitor and its children.
+  explicit SchemaVisitor(json::object& defs) : defs_(defs) {}
 
   void string(std::string_view name, const std::string& value, const StringRule& rule) {
     json::object s = string_schema(rule);
@@ -47,16 +52,15 @@ class SchemaVisitor {
   template <class Int>
   void integer(std::string_view name, const Int&, const IntRule& rule) {
     properties_[name] = {
-        {"type", "integer"},
-        {"description", std::string(rule.description) + " A string of digits is also accepted."},
-        {"minimum", rule.min},
-        {"maximum", rule.max}};
+        {"type", "integer"}, {"description", rule.description}, {"minimum", rule.min}, {"maximum", rule.max}};
   }
 
   void duration(std::string_view name, std::chrono::seconds value, const DurationRule& rule) {
-    properties_[name] = {{"type", "string"},
+    share("duration", {{"type", "string"},
+                       {"description", "e.g. 1h30m, 15m, 90s, or seconds."},
+                       {"pattern", k_duration_pattern}});
+    properties_[name] = {{"$ref", "#/$defs/duration"},
                          {"description", rule.description},
-                         {"pattern", "^([0-9]+h)?([0-9]+m)?([0-9]+s)?$|^[0-9]+$"},
                          {"default", grammar::format_duration(value)}};
   }
 
@@ -87,37 +91,25 @@ class SchemaVisitor {
 
   template <class T, class Describe>
   void object(std::string_view name, T&, const ObjectRule& rule, Describe&& describe_child) {
-    properties_[name] = child_schema<T>(rule.description, describe_child);
+    properties_[name] = object_property<T>(rule, describe_child);
   }
 
   template <class T, class Describe>
   void object(std::string_view name, std::optional<T>&, const ObjectRule& rule, Describe&& describe_child) {
-    properties_[name] = child_schema<T>(rule.description, describe_child);
+    properties_[name] = object_property<T>(rule, describe_child);
   }
 
   template <class T, class Describe>
   void object_list(std::string_view name, std::vector<T>&, const ObjectRule& rule,
                    Describe&& describe_child) {
-    json::object items = child_schema<T>("", describe_child);
-    items.erase("description");
     properties_[name] = {{"type", "array"},
                          {"description", rule.description},
-                         {"items", std::move(items)},
+                         {"items", child_schema<T>("", describe_child)},
                          {"maxItems", rule.max_items}};
   }
 
   void removed(std::string_view, std::string_view) {}
 
- private:
-  template <class T, class Describe>
-  static json::object child_schema(std::string_view description, Describe& describe_child) {
-    SchemaVisitor child;
-    T sample{};
-    describe_child(child, sample);
-    return child.as_object_schema(description);
-  }
-
- public:
   json::object as_object_schema(std::string_view description) {
     json::object s{
         {"type", "object"}, {"properties", std::move(properties_)}, {"additionalProperties", false}};
@@ -131,6 +123,37 @@ class SchemaVisitor {
   }
 
  private:
+  template <class T, class Describe>
+  json::object child_schema(std::string_view description, Describe& describe_child) {
+    SchemaVisitor child(defs_);
+    T sample{};
+    describe_child(child, sample);
+    return child.as_object_schema(description);
+  }
+
+  // The object inline, or a reference to its shared shape with the field's own description.
+  template <class T, class Describe>
+  json::object object_property(const ObjectRule& rule, Describe& describe_child) {
+    if (rule.shared_as.empty()) {
+      return child_schema<T>(rule.description, describe_child);
+    }
+    share(rule.shared_as, child_schema<T>("", describe_child));
+    json::object ref{{"$ref", "#/$defs/" + std::string(rule.shared_as)}};
+    if (!rule.description.empty()) {
+      ref["description"] = rule.description;
+    }
+    return ref;
+  }
+
+  // Defines `name` on first use. Every field naming it must describe the same shape: one that did not
+  // would be validated as the first, which the golden test of the schema's validation keywords catches.
+  void share(std::string_view name, json::object shape) {
+    if (!defs_.contains(name)) {
+      defs_[name] = std::move(shape);
+    }
+  }
+
+  json::object& defs_;
   json::object properties_;
   json::array required_;
 };
@@ -138,17 +161,19 @@ class SchemaVisitor {
 }  // namespace
 
 json::object job_request_schema() {
-  SchemaVisitor visitor;
+  json::object defs;
+  SchemaVisitor visitor(defs);
   JobRequest defaults;
   LegacyAliases aliases;
   describe(visitor, defaults, aliases);
   json::object schema = visitor.as_object_schema(
-      "A request to build a Git ref into a container image, optionally test it inside the image, and publish "
-      "it to a registry. Unknown fields are rejected.");
+      "A request to build a Git ref into a container image, test it inside the image, and publish it to a "
+      "registry. Unknown fields are rejected; integers may also be strings of digits.");
   json::object out{{"$schema", "https://json-schema.org/draft/2020-12/schema"}, {"title", "JobRequest"}};
   for (auto& kv : schema) {
     out[kv.key()] = std::move(kv.value());
   }
+  out["$defs"] = std::move(defs);
   return out;
 }
 

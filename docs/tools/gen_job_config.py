@@ -27,7 +27,8 @@ A job is the `job_config` object of `POST /mcp/submitJob`, the arguments of the 
 `submitJob`, or a YAML/JSON file for `nbs submit`. Every entry point uses the same validator:
 unknown fields are errors, every error names its field (`test.commands[2]: …`), all errors come back
 at once, and the defaults below are applied in one place. Numbers may also be given as strings of
-digits; durations as `1h30m`, `15m`, `90s` or a number of seconds.
+digits; durations as `1h30m`, `15m`, `90s` or a number of seconds. What each field's one-line
+description leaves out is in [agent-guide.md](agent-guide.md#the-job-fields-what-the-one-line-descriptions-leave-out).
 
 Required: {required}.
 
@@ -152,7 +153,22 @@ def render_object(path, schema, out):
         render_object(full, prop, out)
 
 
+def resolve(node, defs):
+    """`node` with every {"$ref": "#/$defs/<name>", ...} replaced by the definition, the referring field's
+    own keywords (its description, its default) taking precedence."""
+    if isinstance(node, list):
+        return [resolve(x, defs) for x in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        merged = dict(defs[node["$ref"].removeprefix("#/$defs/")])
+        merged.update({k: v for k, v in node.items() if k != "$ref"})
+        return resolve(merged, defs)
+    return {k: resolve(v, defs) for k, v in node.items() if k != "$defs"}
+
+
 def render(schema):
+    schema = resolve(schema, schema.get("$defs", {}))
     out = [HEADER.format(description=schema.get("description", ""),
                          required=", ".join(code(r) for r in schema.get("required", [])))]
     out.append("## Top-level fields")

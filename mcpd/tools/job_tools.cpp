@@ -123,6 +123,15 @@ Result<ToolResult> status_result(Orchestrator& orchestrator, const JobRecord& r)
   return ToolResult{json::value(std::move(out)), std::move(text), {}};
 }
 
+// What cleanup and purgeFailedJob answer: cleanup_json().
+json::object cleanup_output_schema() {
+  return {
+      {"type", "object"},
+      {"properties",
+       {{"removed", {{"type", "array"}}}, {"jobs", {{"type", "array"}}}, {"failed", {{"type", "array"}}}}},
+      {"required", json::array{"removed", "jobs"}}};
+}
+
 json::object cleanup_json(const Orchestrator::CleanupReport& report) {
   return {{"removed", json::array(report.removed.begin(), report.removed.end())},
           {"failed", json::array(report.failed.begin(), report.failed.end())},
@@ -509,17 +518,15 @@ Tool submit_job(Orchestrator& o) {
   t.name = "submitJob";
   t.title = "Build, test and publish a container image";
   t.description =
-      "Builds a Git ref into a container image with rootless Buildah, optionally runs tests inside it, and "
-      "publishes "
-      "it to a registry. Returns a job_id at once (status PENDING); then call getStatus with wait_seconds=30 "
-      "until "
-      "the status is SUCCEEDED (images lists the published references), FAILED (excerpt shows the failing "
-      "lines; "
-      "fix and resubmit) or KILLED. A typical build takes 1–10 minutes. Every invalid field is reported at "
-      "once.";
+      "Builds a Git ref into a container image with rootless Buildah, runs the tests inside it and "
+      "publishes it. Answers a job_id at once: then call getStatus with wait_seconds=30 until SUCCEEDED, "
+      "FAILED or KILLED (builds take 1-10 min). Every invalid field is reported at once. Guide: "
+      "docs/agent-guide.md.";
   t.input_schema = job_request_schema();
-  t.input_schema.erase("$schema");
-  t.input_schema.erase("title");
+  // The tool's description says what the schema's root description does.
+  for (const char* key : {"$schema", "title", "description"}) {
+    t.input_schema.erase(key);
+  }
   t.output_schema = {{"type", "object"},
                      {"properties",
                       {{"job_id", {{"type", "string"}}},
@@ -553,22 +560,17 @@ Tool get_status(Orchestrator& o) {
   t.name = "getStatus";
   t.title = "Status of a job";
   t.description =
-      "Returns a job's status (PENDING, BUILDING, TESTING, PUBLISHING, SUCCEEDED, FAILED, KILLED), the "
-      "current phase, "
-      "phase timestamps, and: on success the image digest and published references; on failure the failed "
-      "phase, the "
-      "reason and the last lines of its log. With wait_seconds (up to 45) it waits until the status changes, "
-      "sending "
-      "progress notifications (phase, Buildah step n/m) meanwhile when the request has a progressToken, else "
-      "also "
-      "answering at each new build step: poll with wait_seconds=30 instead of sleeping.";
+      "A job's status (PENDING, BUILDING, TESTING, PUBLISHING, SUCCEEDED, FAILED, KILLED), phase and times; "
+      "on success the published images, on failure the failed phase, error and log excerpt; next_step says "
+      "what to do. wait_seconds waits for a change (or a new build step), sending progress notifications: "
+      "poll with 30 instead of sleeping.";
   t.input_schema = job_id_schema();
   t.input_schema["properties"].as_object()["wait_seconds"] = {
       {"type", "integer"},
       {"minimum", 0},
       {"maximum", k_max_wait_seconds},
       {"default", 0},
-      {"description", "Wait up to this long for the status to change before answering."}};
+      {"description", "Seconds to wait for a change before answering."}};
   t.output_schema = {{"type", "object"},
                      {"properties",
                       {{"job_id", {{"type", "string"}}},
@@ -597,15 +599,10 @@ Tool get_logs(Orchestrator& o) {
   t.name = "getLogs";
   t.title = "Logs of a job's phase";
   t.description =
-      "Pages through the logs of one phase (build, test, publish, cleanup; default: the failed or current "
-      "phase). "
-      "mode=tail (default) returns the last tail_lines; mode=range returns lines from cursor on (pass "
-      "next_cursor back "
-      "to continue, or to follow a running phase); mode=grep searches with an RE2 regular expression and "
-      "context_lines (each call scans up to 8 MiB for at most 5 s; continue with next_cursor). "
-      "Answers are capped (default 200 lines / 32 KiB; truncated says so). Test phases have one task per "
-      "command "
-      "(cmd-0, cmd-1, …, entry-point); pick one with task.";
+      "Pages one phase's log (default: the failed or current phase). mode tail: the last tail_lines; range: "
+      "from cursor on (pass next_cursor back, also to follow a running phase); grep: lines matching pattern, "
+      "with context_lines (continue with next_cursor). Capped by max_bytes and the line limits; truncated "
+      "says so. Test phases have a task per command: cmd-0, cmd-1, ..., entry-point.";
   json::object props{
       {"job_id", string_property("The job id.")},
       {"phase", {{"type", "string"}, {"enum", {"build", "test", "publish", "cleanup"}}}},
@@ -618,8 +615,8 @@ Tool get_logs(Orchestrator& o) {
       {"limit_lines",
        {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_lines}, {"default", 200}}},
       {"pattern",
-       string_property("Grep mode: an RE2 regular expression of at most 256 bytes (ECMAScript-like "
-                       "without backreferences or lookaround; (?i) ignores case).")},
+       string_property("RE2 regular expression, at most 256 bytes: no backreferences or lookaround; (?i) "
+                       "ignores case.")},
       {"context_lines", {{"type", "integer"}, {"minimum", 0}, {"maximum", 10}, {"default", 0}}},
       {"max_bytes",
        {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_bytes}, {"default", 32768}}}};
@@ -645,11 +642,8 @@ Tool kill_job(Orchestrator& o) {
   t.name = "killJob";
   t.title = "Stop a job";
   t.description =
-      "Stops a job gracefully: the running phase gets SIGTERM (a push in progress finishes its current "
-      "step), the "
-      "status becomes KILLED, the temporary image is removed and the build lock released. Killing a finished "
-      "job "
-      "changes nothing. Follow with getStatus to see KILLED.";
+      "Stops a job: its running phase gets SIGTERM, the status becomes KILLED, the temporary image is "
+      "removed. A finished job is left as it is.";
   t.input_schema = job_id_schema();
   t.output_schema = {{"type", "object"},
                      {"properties",
@@ -668,21 +662,15 @@ Tool cleanup(Orchestrator& o) {
   t.name = "cleanup";
   t.title = "Remove a finished job's phases, or every orphan";
   t.description =
-      "With job_id: removes the finished job's phase jobs and logs from the executor (its record and status "
-      "stay). "
-      "With all=true: removes the phases and logs of every finished job and of phases with no job record "
-      "(the "
-      "records stay), then the oldest records beyond the history limit.";
+      "With job_id: removes a finished job's phases and logs from the executor (its record stays). With "
+      "all=true: the same for every finished job and orphaned phase, then the records beyond the history "
+      "limit.";
   t.input_schema = {{"type", "object"},
                     {"properties",
                      {{"job_id", string_property("A finished job.")},
                       {"all", {{"type", "boolean"}, {"description", "Remove every orphan instead."}}}}},
                     {"additionalProperties", false}};
-  t.output_schema = {
-      {"type", "object"},
-      {"properties",
-       {{"removed", {{"type", "array"}}}, {"jobs", {{"type", "array"}}}, {"failed", {{"type", "array"}}}}},
-      {"required", json::array{"removed", "jobs"}}};
+  t.output_schema = cleanup_output_schema();
   t.annotations = {
       .read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
   t.handler = once_settled_handler<cleanup_call>(o);
@@ -717,11 +705,7 @@ Tool purge_failed_job(Orchestrator& o) {
   t.description =
       "Removes the phase jobs of a FAILED or KILLED job from the executor (its record stays in history).";
   t.input_schema = job_id_schema();
-  t.output_schema = {
-      {"type", "object"},
-      {"properties",
-       {{"removed", {{"type", "array"}}}, {"jobs", {{"type", "array"}}}, {"failed", {{"type", "array"}}}}},
-      {"required", json::array{"removed", "jobs"}}};
+  t.output_schema = cleanup_output_schema();
   t.annotations = {
       .read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
   t.handler = once_settled_handler<purge_failed_job_call>(o);

@@ -1,11 +1,18 @@
 // The exported JSON Schema and the parser must describe the same fields: every schema property is a
-// field the parser reads, and every field the parser accepts is in the schema.
+// field the parser reads, and every field the parser accepts is in the schema. And what the schema
+// accepts is pinned: its validation keywords, with shared definitions inlined, must equal the checked-in
+// golden/job_request_schema_validation.json (NBS_UPDATE_GOLDEN=1 rewrites it), so shortening
+// descriptions or sharing $defs can never make it accept more or less.
+#include <cstdlib>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "common/job_request_parser.hpp"
+#include "tests/unit/testutil/pretty_json.hpp"
 
 namespace nbs {
 namespace {
@@ -64,6 +71,84 @@ void set_path(json::object& request, const std::string& path, json::value value)
   }
 }
 
+// Keywords that only annotate: they never change whether an instance validates.
+bool is_annotation(std::string_view key) {
+  return key == "description" || key == "title" || key == "default" || key == "deprecated" ||
+         key == "examples" || key == "$comment";
+}
+
+// The schema as a validator sees it: every {"$ref": "#/$defs/<name>"} replaced by that definition,
+// annotations, "$defs" and "$schema" dropped. A $ref beside a validation keyword is refused, so the
+// inlining is exact.
+json::value validation_keywords(const json::value& node, const json::object& defs);
+
+json::object schema_map(const json::object& map, const json::object& defs) {
+  json::object out;
+  for (const auto& kv : map) {
+    out[kv.key()] = validation_keywords(kv.value(), defs);
+  }
+  return out;
+}
+
+json::value validation_keywords(const json::value& node, const json::object& defs) {
+  if (!node.is_object()) {
+    return node;  // true / false schemas
+  }
+  const json::object& schema = node.as_object();
+  if (const json::value* ref = schema.if_contains("$ref")) {
+    const std::string target(ref->as_string());
+    EXPECT_TRUE(target.starts_with("#/$defs/")) << target;
+    for (const auto& kv : schema) {
+      EXPECT_TRUE(kv.key() == "$ref" || is_annotation(kv.key())) << kv.key() << " beside $ref " << target;
+    }
+    const json::value* def = defs.if_contains(target.substr(std::string_view("#/$defs/").size()));
+    EXPECT_NE(def, nullptr) << target;
+    return def == nullptr ? json::value() : validation_keywords(*def, defs);
+  }
+  json::object out;
+  for (const auto& kv : schema) {
+    const std::string_view key = kv.key();
+    if (is_annotation(key) || key == "$defs" || key == "$schema") {
+      continue;
+    }
+    if (key == "properties" || key == "patternProperties") {
+      out[key] = schema_map(kv.value().as_object(), defs);
+    } else if (key == "items" || key == "additionalProperties" || key == "propertyNames" || key == "not") {
+      out[key] = validation_keywords(kv.value(), defs);
+    } else if (key == "anyOf" || key == "allOf" || key == "oneOf") {
+      json::array all;
+      for (const auto& sub : kv.value().as_array()) {
+        all.push_back(validation_keywords(sub, defs));
+      }
+      out[key] = std::move(all);
+    } else {
+      out[key] = kv.value();
+    }
+  }
+  return out;
+}
+
+json::value validation_keywords(const json::object& schema) {
+  const json::value* defs = schema.if_contains("$defs");
+  return validation_keywords(json::value(schema), defs ? defs->as_object() : json::object{});
+}
+
+TEST(JobRequestSchemaTest, AcceptsExactlyWhatTheGoldenValidationKeywordsAccept) {
+  const json::value actual = validation_keywords(job_request_schema());
+  const std::string path = std::string(GOLDEN_DIR) + "/job_request_schema_validation.json";
+  if (std::getenv("NBS_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path) << test_support::pretty_json(actual);
+  }
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << "missing golden file " << path << " (run with NBS_UPDATE_GOLDEN=1)";
+  std::stringstream expected;
+  expected << in.rdbuf();
+  // Compared as JSON values: the order of an object's members does not matter, that of arrays does.
+  EXPECT_EQ(actual, json::parse(expected.str()))
+      << "the schema now accepts something else than " << path << ":\n"
+      << test_support::pretty_json(actual);
+}
+
 TEST(JobRequestSchemaTest, IsADraft202012ObjectSchemaWithTheRequiredFields) {
   const json::object schema = job_request_schema();
   EXPECT_EQ(schema.at("$schema"), "https://json-schema.org/draft/2020-12/schema");
@@ -76,7 +161,7 @@ TEST(JobRequestSchemaTest, IsADraft202012ObjectSchemaWithTheRequiredFields) {
 
 TEST(JobRequestSchemaTest, EverySchemaPropertyIsAFieldTheParserReads) {
   std::set<std::string> paths;
-  collect_paths(job_request_schema(), "", paths);
+  collect_paths(validation_keywords(job_request_schema()).as_object(), "", paths);
   ASSERT_GT(paths.size(), 40u);
   for (const auto& path : paths) {
     json::object request = valid_request();
@@ -117,7 +202,7 @@ TEST(JobRequestSchemaTest, EveryFieldTheParserAcceptsIsInTheSchema) {
   ASSERT_TRUE(parsed) << parsed.error().describe();
 
   std::set<std::string> schema_paths;
-  collect_paths(job_request_schema(), "", schema_paths);
+  collect_paths(validation_keywords(job_request_schema()).as_object(), "", schema_paths);
   // ...and every key in it, at every depth, is a schema property (maps' own keys excepted).
   std::set<std::string> request_paths;
   collect_paths(json::object{{"properties", json::object{}}}, "", request_paths);

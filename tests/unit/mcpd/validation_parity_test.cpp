@@ -4,14 +4,12 @@
 // the one validator (common/job_request_parser) reports: REST as a 400 {"error","code","details"}, MCP
 // as an isError result whose structuredContent and text name every field. Nothing may be recorded.
 #include <filesystem>
-#include <random>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "common/job_request_parser.hpp"
-#include "mcpd/build_service.hpp"
-#include "tests/unit/mcpd/test_server.hpp"
+#include "tests/unit/mcpd/job_tools_server.hpp"
 
 namespace nbs::mcpd::testing {
 namespace {
@@ -107,36 +105,10 @@ std::string http_post(const std::string& path, const std::string& body, const st
 
 class ValidationParity : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("nbs-parity-" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-    Config config;
-    config.state_dir = dir_ / "state";
-    config.cache_dir = dir_ / "cache";
-    config.runner_path = "/bin/true";  // no job of these tests gets to run a phase
-    config.build_user.clear();
-    auto service = BuildService::create(config, metrics_);
-    ASSERT_TRUE(service) << service.error().describe();
-    service_ = std::move(*service);
-    server_ = std::make_unique<TestServer>(HttpOptions{}, std::nullopt, ReadinessCheck{},
-                                           [this](ToolRegistry& tools) {
-                                             DaemonParts parts;
-                                             ASSERT_TRUE(service_->attach(parts));
-                                             for (const auto& tool : parts.tools.tools()) {
-                                               ASSERT_TRUE(tools.add(tool));
-                                             }
-                                           });
-  }
-
-  void TearDown() override {
-    server_.reset();
-    service_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  void SetUp() override { ASSERT_NE(tools_.server(), nullptr); }
 
   json::value exchange(const std::string& request, int expected_status) {
-    std::string response = raw_exchange(server_->port(), request);
+    std::string response = raw_exchange(tools_.server()->port(), request);
     EXPECT_EQ(status_of(response), expected_status) << response.substr(0, 400);
     return json::parse(body_of(response));
   }
@@ -175,16 +147,13 @@ class ValidationParity : public ::testing::Test {
 
   std::size_t record_files() {
     std::size_t n = 0;
-    for (const auto& entry : fs::recursive_directory_iterator(dir_ / "state" / "records")) {
+    for (const auto& entry : fs::recursive_directory_iterator(tools_.dir() / "state" / "records")) {
       n += entry.is_regular_file() ? 1 : 0;
     }
     return n;
   }
 
-  fs::path dir_;
-  MetricsRegistry metrics_;
-  std::unique_ptr<BuildService> service_;
-  std::unique_ptr<TestServer> server_;
+  JobToolsServer tools_;
 };
 
 TEST_F(ValidationParity, McpAndRestReportTheValidatorsFieldErrorsAndRecordNothing) {

@@ -12,6 +12,7 @@
 
 #include "common/job_request_parser.hpp"
 #include "jobs/specs/phase_specs.hpp"
+#include "tests/unit/testutil/pretty_json.hpp"
 
 namespace nbs::jobs::specs {
 namespace {
@@ -125,38 +126,6 @@ void check_keys(const json::object& o, const std::string& schema, const std::set
   }
 }
 
-void pretty(std::ostream& os, const json::value& v, int indent) {
-  const std::string pad(static_cast<std::size_t>(indent + 2), ' ');
-  if (v.is_object() && !v.as_object().empty()) {
-    os << "{\n";
-    bool first = true;
-    for (const auto& [k, x] : v.as_object()) {
-      os << (first ? "" : ",\n") << pad << json::serialize(json::value(k)) << ": ";
-      pretty(os, x, indent + 2);
-      first = false;
-    }
-    os << "\n" << std::string(static_cast<std::size_t>(indent), ' ') << "}";
-  } else if (v.is_array() && !v.as_array().empty()) {
-    os << "[\n";
-    bool first = true;
-    for (const auto& x : v.as_array()) {
-      os << (first ? "" : ",\n") << pad;
-      pretty(os, x, indent + 2);
-      first = false;
-    }
-    os << "\n" << std::string(static_cast<std::size_t>(indent), ' ') << "]";
-  } else {
-    os << json::serialize(v);
-  }
-}
-
-std::string pretty(const json::value& v) {
-  std::ostringstream os;
-  pretty(os, v, 0);
-  os << "\n";
-  return os.str();
-}
-
 JobRequest request(std::string_view text) {
   auto r = parse_job_request_json(text);
   EXPECT_TRUE(r) << r.error().describe();
@@ -174,7 +143,7 @@ void check_golden(const std::string& name, const Result<nomad::Job>& job) {
   std::vector<std::string> bad;
   check_keys(body.as_object().at("Job").as_object(), "Job", openapi_fields(), bad);
   EXPECT_TRUE(bad.empty()) << "unknown Nomad fields: " << ::testing::PrintToString(bad);
-  const std::string text = pretty(body);
+  const std::string text = test_support::pretty_json(body);
   const std::string path = k_golden + "/" + name + ".json";
   if (std::getenv("NBS_UPDATE_GOLDEN") != nullptr) {
     std::ofstream(path) << text;
