@@ -1,0 +1,97 @@
+#include "runner/dockerfile/preflight.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <iterator>
+
+#include "runner/dockerfile/checker.hpp"
+#include "runner/dockerfile/dockerignore.hpp"
+#include "runner/dockerfile/stages.hpp"
+
+namespace nbs::runner::dockerfile {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Buildah reads heredocs and the syntax directive from 1.33 on.
+constexpr int k_heredoc_major = 1;
+constexpr int k_heredoc_minor = 33;
+
+std::string context_label(const std::string& context_path) {
+  auto cleaned = fs::path(context_path).lexically_normal().generic_string();
+  while (!cleaned.empty() && cleaned.back() == '/') {
+    cleaned.pop_back();
+  }
+  if (cleaned.empty() || cleaned == ".") {
+    return "the repository root";
+  }
+  return cleaned + "/";
+}
+
+}  // namespace
+
+PreflightReport check_dockerfile(std::string_view text, const PreflightOptions& options,
+                                 const BuildContext& context) {
+  auto file = parse(text, options.dialect);
+  auto graph = build_stage_graph(file, options.target);
+  PreflightReport report;
+  report.findings = Checker(file, graph, options, context).run();
+  report.plan = plan_steps(graph);
+  return report;
+}
+
+bool dialect_matters(std::string_view text) {
+  if (text.find("<<") != std::string_view::npos) {
+    return true;
+  }
+  std::string lower(text.substr(0, 4096));  // directives live at the top
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  return lower.find("escape") != std::string::npos;
+}
+
+std::optional<Dialect> dialect_of_buildah(std::string_view output) {
+  constexpr std::string_view k_prefix = "version ";
+  auto at = output.find(k_prefix);
+  if (at == std::string_view::npos) {
+    return std::nullopt;
+  }
+  auto rest = output.substr(at + k_prefix.size());
+  int major = 0;
+  int minor = 0;
+  auto r1 = std::from_chars(rest.data(), rest.data() + rest.size(), major);
+  if (r1.ec != std::errc() || r1.ptr == rest.data() + rest.size() || *r1.ptr != '.') {
+    return std::nullopt;
+  }
+  auto r2 = std::from_chars(r1.ptr + 1, rest.data() + rest.size(), minor);
+  if (r2.ec != std::errc()) {
+    return std::nullopt;
+  }
+  const bool heredocs = major > k_heredoc_major || (major == k_heredoc_major && minor >= k_heredoc_minor);
+  return heredocs ? Dialect::heredoc : Dialect::classic;
+}
+
+Result<PreflightReport> run_preflight(const PreflightInput& input) {
+  const auto dockerfile = input.repository / input.dockerfile_path;
+  const auto context_dir = input.repository / input.context_path;
+  std::ifstream in(dockerfile, std::ios::binary);
+  if (!in.is_open()) {
+    return make_error(ErrorKind::invalid_argument,
+                      "dockerfile_path: cannot read " + input.dockerfile_path + " in the repository");
+  }
+  auto ignore = load_ignore_file(dockerfile, context_dir);
+  PreflightOptions options{
+      .build_args = input.build_args,
+      .target = input.target,
+      .context_label = context_label(input.context_path),
+      .ignore_file_label = ignore.path.lexically_relative(input.repository).generic_string()};
+  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (input.dialect && dialect_matters(content)) {
+    options.dialect = input.dialect();
+  }
+  BuildContext context(context_dir, std::move(ignore.rules));
+  return check_dockerfile(content, options, context);
+}
+
+}  // namespace nbs::runner::dockerfile

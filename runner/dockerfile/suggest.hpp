@@ -1,0 +1,20 @@
+// "Did you mean …?": the candidate closest to a misspelt word (an instruction, a stage name).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nbs::runner::dockerfile {
+
+bool equal_ignoring_case(std::string_view a, std::string_view b);
+
+// Edits (insert, delete, replace, swap two neighbours) that turn `a` into `b`.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidate `word` is most likely a typo of, case ignored: at most one edit away for words of up
+// to four letters, two for longer ones; nullopt when none is that close.
+std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace nbs::runner::dockerfile
