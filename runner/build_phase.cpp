@@ -7,6 +7,7 @@
 #include "runner/build_user.hpp"
 #include "runner/buildah.hpp"
 #include "runner/buildah_output.hpp"
+#include "runner/dockerfile/preflight.hpp"
 #include "runner/failure_classes.hpp"
 #include "runner/git_checkout.hpp"
 #include "runner/git_mirror.hpp"
@@ -108,6 +109,54 @@ Result<BuildahSetup> prepare_buildah(const PhaseContext& ctx, const BuildIdentit
   return setup;
 }
 
+// The dialect of the node's Buildah (whether it reads heredocs); when it cannot be asked, the newer
+// one, which reports less.
+dockerfile::Dialect buildah_dialect(const BuildahSetup& setup) {
+  auto r = capture_process(Command{.argv = {setup.program, "--version"}, .env = buildah_env(setup)});
+  if (r && r->status.success()) {
+    if (auto dialect = dockerfile::dialect_of_buildah(r->out)) {
+      return *dialect;
+    }
+  }
+  return dockerfile::Dialect::heredoc;
+}
+
+// Checks the Dockerfile before Buildah starts (runner/dockerfile/): a finding fails the phase, each
+// line of the error starting with its class; otherwise `plan` counts the steps Buildah will run.
+PhaseOutcome preflight(const PhaseContext& ctx, const BuildahSetup& setup, const BuildPaths& paths,
+                       dockerfile::StepPlan& plan) {
+  constexpr std::size_t k_max_findings = 20;
+  const auto& request = ctx.spec().request;
+  const auto start = SteadyClock::now();
+  auto report = dockerfile::run_preflight({.repository = paths.source,
+                                           .dockerfile_path = request.dockerfile_path,
+                                           .context_path = request.dockerfile_context,
+                                           .build_args = request.build_args,
+                                           .target = request.target,
+                                           .dialect = [&] { return buildah_dialect(setup); }});
+  if (!report) {
+    return fail(ctx, ExitCode::build_failed, report.error().message);
+  }
+  const auto& findings = report->findings;
+  if (!findings.empty()) {
+    std::string message;
+    for (std::size_t i = 0; i < findings.size() && i < k_max_findings; ++i) {
+      message += (i > 0 ? "\n" : "") + std::string(to_string(findings[i].kind)) + ": " +
+                 dockerfile::describe(findings[i], request.dockerfile_path);
+    }
+    if (findings.size() > k_max_findings) {
+      message += "\n(and " + std::to_string(findings.size() - k_max_findings) + " more)";
+    }
+    return fail(ctx, ExitCode::build_failed, message);
+  }
+  plan = std::move(report->plan);
+  ctx.log().line(LogStream::none, "preflight: " + request.dockerfile_path + " ok, " +
+                                      std::to_string(plan.total_steps) + " steps in " +
+                                      std::to_string(plan.stages.size()) + " stage(s), " +
+                                      std::to_string(ms_since(start)) + " ms");
+  return {};
+}
+
 PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const BuildIdentity& identity,
                      const BuildPaths& paths, PhaseResult& result) {
   const auto& request = ctx.spec().request;
@@ -129,17 +178,18 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
         ExitCode::build_failed, FailureClass::dockerfile_syntax,
         "dockerfile_context: " + request.dockerfile_context + " is not a directory in the repository");
   }
+  dockerfile::StepPlan plan;
+  if (auto checked = preflight(ctx, setup, paths, plan); checked.code != ExitCode::ok) {
+    return checked;
+  }
   Command command{.argv = bud_argv(setup, options), .env = buildah_env(setup), .run_as = identity.run_as};
   ctx.log().line(LogStream::none, "$ " + format_argv(command.argv));
-  BuildOutputTracker tracker;
+  BuildOutputTracker tracker(std::move(plan));
   auto r = run_process(
       command,
       [&](LogStream stream, std::string_view line) {
         if (auto step = tracker.feed(stream, line)) {
-          std::string stage =
-              step->stages > 0 ? "[" + std::to_string(step->stage) + "/" + std::to_string(step->stages) + "] "
-                               : "";
-          ctx.log().step(step->step, step->steps, stage + step->instruction);
+          ctx.log().step(step->overall_step, step->overall_steps, step_event_text(*step));
         }
         ctx.log().line(stream, line);
       },

@@ -48,13 +48,7 @@ std::optional<std::string> component_regex(std::string_view pattern) {
 // The source's path components, or nullopt when it leaves the context or uses escapes.
 std::optional<std::vector<std::string>> components(std::string_view source) {
   std::vector<std::string> parts;
-  while (!source.empty()) {
-    auto slash = source.find('/');
-    auto part = source.substr(0, slash);
-    source.remove_prefix(slash == std::string_view::npos ? source.size() : slash + 1);
-    if (part.empty() || part == ".") {
-      continue;
-    }
+  for (auto part : path_components(source)) {
     if (part == ".." || part.find('\\') != std::string_view::npos) {
       return std::nullopt;
     }

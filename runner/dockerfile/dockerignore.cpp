@@ -22,13 +22,7 @@ std::string_view trim(std::string_view s) {
 std::string clean_path(std::string_view path) {
   const bool rooted = !path.empty() && path.front() == '/';
   std::vector<std::string_view> parts;
-  while (!path.empty()) {
-    auto slash = path.find('/');
-    auto part = path.substr(0, slash);
-    path.remove_prefix(slash == std::string_view::npos ? path.size() : slash + 1);
-    if (part.empty() || part == ".") {
-      continue;
-    }
+  for (auto part : path_components(path)) {
     if (part == ".." && !parts.empty() && parts.back() != "..") {
       parts.pop_back();
     } else if (part != ".." || !rooted) {
@@ -86,6 +80,19 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 }  // namespace
+
+std::vector<std::string_view> path_components(std::string_view path) {
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    auto slash = path.find('/');
+    auto part = path.substr(0, slash);
+    path.remove_prefix(slash == std::string_view::npos ? path.size() : slash + 1);
+    if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+  }
+  return parts;
+}
 
 IgnoreRules::IgnoreRules() = default;
 IgnoreRules::IgnoreRules(IgnoreRules&&) noexcept = default;

@@ -42,6 +42,9 @@ class IgnoreRules {
   bool has_exceptions_ = false;
 };
 
+// The parts of a slash-separated path, without empty and "." parts ("/a/./b/" gives a, b).
+std::vector<std::string_view> path_components(std::string_view path);
+
 // The ignore file of a build, as Buildah 1.28 picks it: `<Dockerfile>.dockerignore` beside the
 // Dockerfile, else `.containerignore`, else `.dockerignore` in the context directory.
 struct IgnoreFile {

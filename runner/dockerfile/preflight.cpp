@@ -73,19 +73,19 @@ std::optional<Dialect> dialect_of_buildah(std::string_view output) {
 }
 
 Result<PreflightReport> run_preflight(const PreflightInput& input) {
-  const auto dockerfile = input.repository / input.dockerfile_path;
-  const auto context_dir = input.repository / input.context_path;
+  const auto repository = input.repository.lexically_normal();
+  const auto dockerfile = (repository / input.dockerfile_path).lexically_normal();
+  const auto context_dir = (repository / input.context_path).lexically_normal();
   std::ifstream in(dockerfile, std::ios::binary);
   if (!in.is_open()) {
     return make_error(ErrorKind::invalid_argument,
                       "dockerfile_path: cannot read " + input.dockerfile_path + " in the repository");
   }
   auto ignore = load_ignore_file(dockerfile, context_dir);
-  PreflightOptions options{
-      .build_args = input.build_args,
-      .target = input.target,
-      .context_label = context_label(input.context_path),
-      .ignore_file_label = ignore.path.lexically_relative(input.repository).generic_string()};
+  PreflightOptions options{.build_args = input.build_args,
+                           .target = input.target,
+                           .context_label = context_label(input.context_path),
+                           .ignore_file_label = ignore.path.lexically_relative(repository).generic_string()};
   const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (input.dialect && dialect_matters(content)) {
     options.dialect = input.dialect();

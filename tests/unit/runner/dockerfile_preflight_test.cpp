@@ -267,6 +267,18 @@ TEST_F(PreflightTest, ContextInASubdirectory) {
                    "docker/Dockerfile:3: COPY source a.txt is not in the build context (context: web/)"}));
 }
 
+TEST_F(PreflightTest, TheIgnoreFileOfTheRepositoryRootIsNamedPlainly) {
+  dir_.write("Dockerfile", "FROM scratch\nCOPY a.txt /a\n");
+  dir_.write(".dockerignore", "a.txt\n");
+  auto report =
+      run_preflight({.repository = dir_.path(), .dockerfile_path = "Dockerfile", .context_path = "."});
+  ASSERT_TRUE(report);
+  ASSERT_EQ(report->findings.size(), 1u);
+  EXPECT_EQ(report->findings[0].message,
+            "COPY source a.txt is not in the build context (context: the repository root; .dockerignore "
+            "excludes it)");
+}
+
 TEST_F(PreflightTest, RunPreflightAsksForTheDialectOnlyWhenItMatters) {
   dir_.write("Dockerfile", "FROM scratch\nCOPY a.txt /a\n");
   int asked = 0;
