@@ -45,6 +45,9 @@ std::optional<std::size_t> find_target(const StageGraph& graph, std::string_view
 }
 
 void mark_built(const Dockerfile& file, StageGraph& graph) {
+  if (graph.stages[*graph.target].preamble) {
+    return;  // `--target 0` naming the lines before FROM: nothing the preflight can plan
+  }
   std::vector<std::size_t> pending{*graph.target};
   graph.stages[*graph.target].built = true;
   while (!pending.empty()) {

@@ -11,10 +11,13 @@ bool is_name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
 
+// Nested `${A:-${B:-…}}` deeper than this has no known value (and cannot exhaust the stack).
+constexpr int k_max_nesting = 16;
+
 class Expander {
  public:
-  Expander(std::string_view word, const Variables& vars, char escape)
-      : word_(word), vars_(vars), escape_(escape) {}
+  Expander(std::string_view word, const Variables& vars, char escape, int depth = 0)
+      : word_(word), vars_(vars), escape_(escape), depth_(depth) {}
 
   std::optional<std::string> run() {
     std::string out;
@@ -121,7 +124,10 @@ class Expander {
       out += modifier[1] == '-' ? *value : "";
       return true;
     }
-    auto alternative = Expander(modifier.substr(2), vars_, escape_).run();
+    if (depth_ >= k_max_nesting) {
+      return false;
+    }
+    auto alternative = Expander(modifier.substr(2), vars_, escape_, depth_ + 1).run();
     if (!alternative) {
       return false;
     }
@@ -144,6 +150,7 @@ class Expander {
   std::string_view word_;
   const Variables& vars_;
   char escape_;
+  int depth_;
   std::size_t at_ = 0;
 };
 
