@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <unistd.h>
 
 #include "runner/build_user.hpp"
@@ -122,9 +123,10 @@ dockerfile::Dialect buildah_dialect(const BuildahSetup& setup) {
 }
 
 // Checks the Dockerfile before Buildah starts (runner/dockerfile/): a finding fails the phase, each
-// line of the error starting with its class; otherwise `plan` counts the steps Buildah will run.
+// line of the error starting with its class; otherwise `plan` counts the steps Buildah will run (none
+// when the preflight did not look).
 PhaseOutcome preflight(const PhaseContext& ctx, const BuildahSetup& setup, const BuildPaths& paths,
-                       dockerfile::StepPlan& plan) {
+                       std::optional<dockerfile::StepPlan>& plan) {
   constexpr std::size_t k_max_findings = 20;
   const auto& request = ctx.spec().request;
   const auto start = SteadyClock::now();
@@ -136,6 +138,10 @@ PhaseOutcome preflight(const PhaseContext& ctx, const BuildahSetup& setup, const
                                            .dialect = [&] { return buildah_dialect(setup); }});
   if (!report) {
     return fail(ctx, ExitCode::build_failed, report.error().message);
+  }
+  if (!report->skipped.empty()) {
+    ctx.log().line(LogStream::none, "preflight: skipped, " + report->skipped);
+    return {};
   }
   const auto& findings = report->findings;
   if (!findings.empty()) {
@@ -151,8 +157,8 @@ PhaseOutcome preflight(const PhaseContext& ctx, const BuildahSetup& setup, const
   }
   plan = std::move(report->plan);
   ctx.log().line(LogStream::none, "preflight: " + request.dockerfile_path + " ok, " +
-                                      std::to_string(plan.total_steps) + " steps in " +
-                                      std::to_string(plan.stages.size()) + " stage(s), " +
+                                      std::to_string(plan->total_steps) + " steps in " +
+                                      std::to_string(plan->stages.size()) + " stage(s), " +
                                       std::to_string(ms_since(start)) + " ms");
   return {};
 }
@@ -178,13 +184,13 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
         ExitCode::build_failed, FailureClass::dockerfile_syntax,
         "dockerfile_context: " + request.dockerfile_context + " is not a directory in the repository");
   }
-  dockerfile::StepPlan plan;
+  std::optional<dockerfile::StepPlan> plan;
   if (auto checked = preflight(ctx, setup, paths, plan); checked.code != ExitCode::ok) {
     return checked;
   }
   Command command{.argv = bud_argv(setup, options), .env = buildah_env(setup), .run_as = identity.run_as};
   ctx.log().line(LogStream::none, "$ " + format_argv(command.argv));
-  BuildOutputTracker tracker(std::move(plan));
+  BuildOutputTracker tracker = plan ? BuildOutputTracker(std::move(*plan)) : BuildOutputTracker();
   auto r = run_process(
       command,
       [&](LogStream stream, std::string_view line) {

@@ -1,5 +1,6 @@
 #include "runner/dockerfile/build_context.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <re2/re2.h>
 #include <vector>
@@ -62,6 +63,11 @@ bool path_exists(const fs::path& p) {
   return fs::exists(fs::symlink_status(p, ec));
 }
 
+bool is_link(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_symlink(fs::symlink_status(p, ec));
+}
+
 }  // namespace
 
 BuildContext::BuildContext(std::filesystem::path root, IgnoreRules rules)
@@ -80,6 +86,7 @@ SourceLookup BuildContext::find(std::string_view source) const {
   }
   // Expand component by component: (full path, path relative to the context).
   std::vector<std::pair<fs::path, std::string>> matches{{root_, ""}};
+  bool through_link = false;
   for (std::size_t i = 0; i < parts->size() && !matches.empty(); ++i) {
     const auto& part = (*parts)[i];
     std::vector<std::pair<fs::path, std::string>> next;
@@ -110,17 +117,25 @@ SourceLookup BuildContext::find(std::string_view source) const {
         }
       }
     }
+    // Buildah resolves a link inside the context, as if the context were the root; the preflight does
+    // not follow one (nor look outside the context through it), and cannot judge what lies behind it.
+    if (i + 1 < parts->size()) {
+      const auto links =
+          std::remove_if(next.begin(), next.end(), [](const auto& m) { return is_link(m.first); });
+      through_link = through_link || links != next.end();
+      next.erase(links, next.end());
+    }
     matches = std::move(next);
   }
   if (matches.empty()) {
-    return SourceLookup::absent;
+    return through_link ? SourceLookup::unknown : SourceLookup::absent;
   }
   for (const auto& [full, rel] : matches) {
     if (included(full, rel)) {
       return SourceLookup::present;
     }
   }
-  return SourceLookup::ignored;
+  return through_link ? SourceLookup::unknown : SourceLookup::ignored;
 }
 
 bool BuildContext::included(const fs::path& full, const std::string& relative) const {

@@ -14,7 +14,7 @@ enum class SourceLookup {
   present,
   absent,   // nothing in the context has that name
   ignored,  // only paths the ignore file excludes have it
-  unknown,  // the preflight cannot tell (a path leaving the context, an escape in a glob)
+  unknown,  // the preflight cannot tell (a path leaving the context or through a link, an escape in a glob)
 };
 
 class BuildContext {

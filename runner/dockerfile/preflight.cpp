@@ -30,6 +30,19 @@ std::string context_label(const std::string& context_path) {
   return cleaned + "/";
 }
 
+// True unless `path`, its links followed, is `root` or below it. The runner may run as root and
+// Buildah as the build user: what the repository links to outside itself is not the preflight's to
+// read (its messages quote the Dockerfile), and Buildah resolves the context's links differently.
+bool links_out(const fs::path& root, const fs::path& path) {
+  std::error_code ec;
+  auto real = fs::weakly_canonical(path, ec);
+  if (ec) {
+    return true;
+  }
+  auto relative = real.lexically_relative(root);
+  return relative.empty() || *relative.begin() == "..";
+}
+
 }  // namespace
 
 PreflightReport check_dockerfile(std::string_view text, const PreflightOptions& options,
@@ -76,12 +89,25 @@ Result<PreflightReport> run_preflight(const PreflightInput& input) {
   const auto repository = input.repository.lexically_normal();
   const auto dockerfile = (repository / input.dockerfile_path).lexically_normal();
   const auto context_dir = (repository / input.context_path).lexically_normal();
+  std::error_code ec;
+  const auto root = fs::weakly_canonical(repository, ec);
+  if (links_out(root, dockerfile)) {
+    return PreflightReport{.skipped = input.dockerfile_path + " links out of the repository"};
+  }
+  if (links_out(root, context_dir)) {
+    return PreflightReport{.skipped = "the context " + fs::path(input.context_path).generic_string() +
+                                      " links out of the repository"};
+  }
   std::ifstream in(dockerfile, std::ios::binary);
   if (!in.is_open()) {
     return make_error(ErrorKind::invalid_argument,
                       "dockerfile_path: cannot read " + input.dockerfile_path + " in the repository");
   }
   auto ignore = load_ignore_file(dockerfile, context_dir);
+  if (!ignore.path.empty() && links_out(root, ignore.path)) {
+    return PreflightReport{.skipped = ignore.path.lexically_relative(repository).generic_string() +
+                                      " links out of the repository"};
+  }
   PreflightOptions options{.build_args = input.build_args,
                            .target = input.target,
                            .context_label = context_label(input.context_path),

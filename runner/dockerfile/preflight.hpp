@@ -32,6 +32,9 @@ struct PreflightOptions {
 struct PreflightReport {
   std::vector<Finding> findings;  // by line; empty when Buildah may start
   StepPlan plan;                  // empty when there is no stage to build
+  // Why the preflight did not look, when it did not ("Dockerfile links out of the repository"): no
+  // findings, no plan, and Buildah decides.
+  std::string skipped;
 };
 
 // Checks a Dockerfile's text against a build context.

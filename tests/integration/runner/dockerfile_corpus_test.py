@@ -148,6 +148,25 @@ def test_a_missing_copy_source_names_the_dockerignore(fx):
           "the build context (context: the repository root; .dockerignore excludes it)", run.end())
 
 
+def test_a_dockerfile_linking_out_of_the_repository_is_left_to_buildah(fx):
+    """The runner may run as root: a Dockerfile outside the repository is read by Buildah as the build
+    user, never by the preflight (whose messages would quote it)."""
+    outside = os.path.join(fx.dir, "outside")
+    os.makedirs(outside)
+    with open(os.path.join(outside, "Dockerfile"), "w") as f:
+        f.write("FROM scratch\nCOPY a.txt /a\n")
+    for path in (outside, os.path.join(outside, "Dockerfile")):
+        os.chmod(path, 0o755)
+    src = fx.make_repo("linked", {"a.txt": "a\n"})
+    os.symlink(os.path.join(outside, "Dockerfile"), os.path.join(src, "Dockerfile"))
+    fx.commit(src, {}, "a Dockerfile linking out")
+    fx.push(src, "main")
+    run = fx.run("build", fx.spec("linked"))
+    check(run.code == 0, run.describe())
+    check("preflight: skipped, Dockerfile links out of the repository" in run.texts(), run.describe())
+    check([(e["step"], e["steps"]) for e in run.kind("step")] == [(1, 2), (2, 2)], run.kind("step"))
+
+
 def test_step_events_count_across_stages(fx):
     stages = next(c for c in VALID if c["name"] == "transitive_stages")
     fx.make_repo("stages", {"Dockerfile": stages["dockerfile"], "a.txt": "a\n"})
@@ -188,6 +207,7 @@ if __name__ == "__main__":
         test_invalid_dockerfiles_are_reported_on_their_line_and_fail_in_buildah,
         test_a_preflight_failure_fails_the_phase_without_buildah,
         test_a_missing_copy_source_names_the_dockerignore,
+        test_a_dockerfile_linking_out_of_the_repository_is_left_to_buildah,
         test_step_events_count_across_stages,
         test_preflight_time_on_a_large_context,
     ], CorpusFixture)

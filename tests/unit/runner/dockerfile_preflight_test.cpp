@@ -279,6 +279,41 @@ TEST_F(PreflightTest, TheIgnoreFileOfTheRepositoryRootIsNamedPlainly) {
             "excludes it)");
 }
 
+// The runner may run as root while Buildah runs as the build user: a file the repository links to
+// outside itself is Buildah's to read (or not), never the preflight's, whose messages quote the text.
+TEST_F(PreflightTest, FilesLinkingOutOfTheRepositoryAreNotRead) {
+  nbs::testing::TempDir outside;
+  const auto secret = outside.write("secret", "root:SECRET-HASH:19000\n");
+  const auto repo = dir_.path() / "repo";
+  std::filesystem::create_directories(repo / "web");
+  std::filesystem::create_symlink(secret, repo / "Dockerfile");
+  auto report = run_preflight({.repository = repo, .dockerfile_path = "Dockerfile", .context_path = "."});
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->findings.size(), 0u);
+  EXPECT_EQ(report->skipped, "Dockerfile links out of the repository");
+  EXPECT_EQ(report->plan.total_steps, 0);
+
+  dir_.write("repo/Dockerfile.real", "FROM scratch\nCOPY a.txt /a\n");
+  std::filesystem::remove(repo / "Dockerfile");
+  std::filesystem::create_symlink("Dockerfile.real", repo / "Dockerfile");  // inside: read
+  std::filesystem::create_symlink(secret, repo / ".dockerignore");
+  report = run_preflight({.repository = repo, .dockerfile_path = "Dockerfile", .context_path = "."});
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->skipped, ".dockerignore links out of the repository");
+
+  std::filesystem::remove(repo / ".dockerignore");
+  std::filesystem::create_symlink(outside.path(), repo / "ctx");
+  report = run_preflight({.repository = repo, .dockerfile_path = "Dockerfile", .context_path = "ctx"});
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->skipped, "the context ctx links out of the repository");
+
+  report = run_preflight({.repository = repo, .dockerfile_path = "Dockerfile", .context_path = "."});
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->skipped, "");
+  ASSERT_EQ(report->findings.size(), 1u);  // a.txt is not in repo/
+  EXPECT_EQ(report->plan.total_steps, 2);
+}
+
 TEST_F(PreflightTest, RunPreflightAsksForTheDialectOnlyWhenItMatters) {
   dir_.write("Dockerfile", "FROM scratch\nCOPY a.txt /a\n");
   int asked = 0;

@@ -86,6 +86,21 @@ TEST_F(BuildContextTest, WildcardsMatchPerComponent) {
   EXPECT_EQ(find("", "[a-"), SourceLookup::unknown);
 }
 
+// Buildah resolves links inside the context (as if it were the root), the preflight does not follow
+// them: through a link, a source is not judged (nor is anything outside the context looked at).
+TEST_F(BuildContextTest, SourcesThroughALinkAreNotJudged) {
+  nbs::testing::TempDir outside;
+  outside.write("present.key", "x");
+  std::filesystem::create_symlink(outside.path(), dir_.path() / "out");
+  std::filesystem::create_symlink("sub", dir_.path() / "insub");
+  EXPECT_EQ(find("", "out/nothere"), SourceLookup::unknown);
+  EXPECT_EQ(find("", "out/*.key"), SourceLookup::unknown);
+  EXPECT_EQ(find("", "o*/*.key"), SourceLookup::unknown);
+  EXPECT_EQ(find("", "insub/f"), SourceLookup::unknown);
+  EXPECT_EQ(find("", "out"), SourceLookup::present);  // the link itself is in the context
+  EXPECT_EQ(find("", "*/x/*.go"), SourceLookup::present);
+}
+
 TEST_F(BuildContextTest, IgnoredSourcesAreReportedAsSuch) {
   EXPECT_EQ(find("a.txt\n", "a.txt"), SourceLookup::ignored);
   EXPECT_EQ(find("*.txt\n", "*.txt"), SourceLookup::ignored);
