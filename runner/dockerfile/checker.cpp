@@ -9,14 +9,6 @@
 namespace nbs::runner::dockerfile {
 namespace {
 
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    out += (out.empty() ? "" : std::string(separator)) + item;
-  }
-  return out;
-}
-
 bool is_remote(std::string_view source) {
   return source.find("://") != std::string_view::npos || source.rfind("git@", 0) == 0;
 }
@@ -28,7 +20,7 @@ bool is_heredoc_word(std::string_view word) {
 
 // The source as written, and what it expands to when that differs.
 std::string shown(std::string_view written, const std::string& expanded) {
-  return written == expanded ? expanded : std::string(written) + " (= " + expanded + ")";
+  return written == expanded ? clip(expanded) : clip(written) + " (= " + clip(expanded) + ")";
 }
 
 }  // namespace
@@ -36,6 +28,12 @@ std::string shown(std::string_view written, const std::string& expanded) {
 Checker::Checker(const Dockerfile& file, const StageGraph& graph, const PreflightOptions& options,
                  const BuildContext& context)
     : file_(file), graph_(graph), options_(options), context_(context) {
+  for (const auto& stage : graph_.stages) {
+    if (!stage.name.empty()) {
+      names_.push_back(stage.name);
+      named_index_.push_back(stage.index);
+    }
+  }
   for (auto i : graph_.global_args) {
     apply(file_.instructions[i], globals_);
   }
@@ -44,7 +42,7 @@ Checker::Checker(const Dockerfile& file, const StageGraph& graph, const Prefligh
     for (auto i = stage.begin + 1; i < stage.end && !stage.preamble; ++i) {
       apply(file_.instructions[i], vars);
     }
-    stage_end_.push_back(std::move(vars));
+    stage_env_.push_back(vars.env_only());
   }
 }
 
@@ -98,26 +96,29 @@ void Checker::check_target() {
       names.push_back(s.label());
     }
   }
-  std::string hint = "stages: " + join(names, ", ");
-  if (auto near = closest(options_.target, names)) {
+  constexpr std::size_t k_max_names = 10;
+  auto near = closest(options_.target, names);
+  std::string hint = "stages: ";
+  for (std::size_t i = 0; i < names.size() && i < k_max_names; ++i) {
+    hint += (i > 0 ? ", " : "") + clip(names[i]);
+  }
+  if (names.size() > k_max_names) {
+    hint += " and " + std::to_string(names.size() - k_max_names) + " more";
+  }
+  if (near) {
     hint += "; did you mean '" + *near + "'?";
   }
   add(FindingClass::dockerfile_syntax, 0,
-      "target: stage '" + options_.target + "' is not defined (" + hint + ")");
+      "target: stage '" + clip(options_.target) + "' is not defined (" + hint + ")");
 }
 
 std::size_t Checker::stage_count() const {
   return graph_.target ? *graph_.target + 1 : graph_.stages.size();
 }
 
-std::vector<std::string> Checker::stage_names(std::size_t before) const {
-  std::vector<std::string> names;
-  for (std::size_t i = 0; i < before && i < graph_.stages.size(); ++i) {
-    if (!graph_.stages[i].name.empty()) {
-      names.push_back(graph_.stages[i].name);
-    }
-  }
-  return names;
+std::span<const std::string> Checker::stage_names(std::size_t before) const {
+  const auto end = std::lower_bound(named_index_.begin(), named_index_.end(), before);
+  return std::span<const std::string>(names_).first(static_cast<std::size_t>(end - named_index_.begin()));
 }
 
 void Checker::check_from_indexes() {
@@ -130,8 +131,8 @@ void Checker::check_from_indexes() {
       auto index = from ? stage_index(*from) : std::nullopt;
       if (index && *index >= stage_count()) {
         add(FindingClass::dockerfile_syntax, ins.line,
-            "COPY --from=" + *from + ": there is no stage " + *from + " (stages are numbered 0 to " +
-                std::to_string(stage_count() - 1) + ")");
+            "COPY --from=" + clip(*from) + ": there is no stage " + clip(*from) +
+                " (stages are numbered 0 to " + std::to_string(stage_count() - 1) + ")");
       }
     }
   }
@@ -143,8 +144,8 @@ Variables Checker::stage_variables_at_start(const Stage& stage) {
   }
   auto words = argument_words(file_.instructions[stage.begin]);
   if (!words.empty()) {
-    if (auto base = find_stage(graph_, words.front(), stage.index); base && *base < stage_end_.size()) {
-      return stage_end_[*base].env_only();
+    if (auto base = find_stage(graph_, words.front(), stage.index); base && *base < stage_env_.size()) {
+      return Variables(stage_env_[*base]);
     }
   }
   return {};
@@ -215,7 +216,7 @@ void Checker::check_unknown(const Instruction& ins) {
   if (is_known_instruction(ins.keyword)) {
     return;
   }
-  std::string message = "unknown instruction " + ins.keyword;
+  std::string message = "unknown instruction " + clip(ins.keyword);
   if (auto near = closest(ins.keyword, known_instructions())) {
     message += " (did you mean " + *near + "?)";
   }
@@ -223,39 +224,47 @@ void Checker::check_unknown(const Instruction& ins) {
 }
 
 void Checker::check_copy_from(const Stage& stage, const Instruction& ins, const std::string& from) {
-  const std::string what = "COPY --from=" + from + ": ";
+  const auto shown_from = clip(from);
+  const std::string what = "COPY --from=" + shown_from + ": ";
   const std::string rule = " (a stage can only copy from an earlier one)";
   if (from.empty() || from.find('$') != std::string::npos || find_stage(graph_, from, stage.index)) {
     return;
   }
   if (auto index = stage_index(from)) {
     if (*index == stage.index) {
-      add(FindingClass::dockerfile_syntax, ins.line, what + "stage " + from + " is this stage itself" + rule);
+      add(FindingClass::dockerfile_syntax, ins.line,
+          what + "stage " + shown_from + " is this stage itself" + rule);
     } else if (*index < stage_count()) {
       add(FindingClass::dockerfile_syntax, ins.line,
-          what + "stage " + from + " is defined later, on line " +
+          what + "stage " + shown_from + " is defined later, on line " +
               std::to_string(file_.instructions[graph_.stages[*index].begin].line) + rule);
     }
     return;  // out of range: check_from_indexes()
   }
-  for (const auto& other : graph_.stages) {
-    if (other.name == from) {
-      add(FindingClass::dockerfile_syntax, ins.line,
-          what +
-              (other.index == stage.index ? "'" + from + "' is this stage itself"
-                                          : "stage '" + from + "' is defined later, on line " +
-                                                std::to_string(file_.instructions[other.begin].line)) +
-              rule);
-      return;
-    }
+  if (auto named = graph_.first_named.find(from); named != graph_.first_named.end()) {
+    const auto& other = graph_.stages[named->second];
+    add(FindingClass::dockerfile_syntax, ins.line,
+        what +
+            (other.index == stage.index ? "'" + shown_from + "' is this stage itself"
+                                        : "stage '" + shown_from + "' is defined later, on line " +
+                                              std::to_string(file_.instructions[other.begin].line)) +
+            rule);
+    return;
   }
   // Anything else may be an image; a near miss of a stage name most likely is not.
   if (from.find_first_of("/:@") != std::string::npos) {
     return;
   }
-  if (auto near = closest(from, stage_names(stage.index))) {
+  // Each near-miss search compares with every earlier stage name: a Dockerfile of 20,000 stages each
+  // copying from a misspelt one took a minute. Past a budget of comparisons, no more suggestions.
+  const auto names = stage_names(stage.index);
+  if (names.size() > comparisons_left_) {
+    return;
+  }
+  comparisons_left_ -= names.size();
+  if (auto near = closest(from, names)) {
     add(FindingClass::dockerfile_syntax, ins.line,
-        what + "no stage '" + from + "' (did you mean stage '" + *near + "'?" +
+        what + "no stage '" + shown_from + "' (did you mean stage '" + *near + "'?" +
             (equal_ignoring_case(*near, from) ? " stage names are case-sensitive)" : ")"));
   }
 }
@@ -283,7 +292,7 @@ bool Checker::check_classic_heredoc(const Stage& stage, std::size_t at, const Va
     return false;
   }
   add(FindingClass::dockerfile_syntax, ins.line,
-      ins.keyword + " <<" + ins.heredocs.front().delimiter +
+      ins.keyword + " <<" + clip(ins.heredocs.front().delimiter) +
           ": the node's Buildah reads no heredocs (Buildah 1.33 and later do) and would take lines " +
           std::to_string(ins.heredocs.front().first_line) + "-" +
           (last.last_line == 0 ? std::string("end") : std::to_string(last.last_line)) +

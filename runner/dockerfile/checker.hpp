@@ -3,6 +3,8 @@
 // `--from=` out of range is checked everywhere, because Buildah crashes on it before any step.
 #pragma once
 
+#include <span>
+#include <string>
 #include <vector>
 
 #include "runner/dockerfile/build_context.hpp"
@@ -30,7 +32,8 @@ class Checker {
   void check_sources(const Instruction& ins, const Variables& vars);
   bool check_classic_heredoc(const Stage& stage, std::size_t at, const Variables& vars);
 
-  std::vector<std::string> stage_names(std::size_t before) const;
+  // The names of the named stages before stage `before`.
+  std::span<const std::string> stage_names(std::size_t before) const;
   std::size_t stage_count() const;
   Variables stage_variables_at_start(const Stage& stage);
   void apply(const Instruction& ins, Variables& vars) const;
@@ -40,8 +43,12 @@ class Checker {
   const StageGraph& graph_;
   const PreflightOptions& options_;
   const BuildContext& context_;
+  std::vector<std::string> names_;        // the named stages' names, in order
+  std::vector<std::size_t> named_index_;  // and their indexes
+  static constexpr std::size_t k_max_comparisons = 100'000;
+  std::size_t comparisons_left_ = k_max_comparisons;  // of a `--from=` with stage names, for near misses
   Variables globals_;
-  std::vector<Variables> stage_end_;  // each stage's variables after its last instruction
+  std::vector<std::shared_ptr<const Variables>> stage_env_;  // each stage's ENV values at its end
   std::vector<Finding> findings_;
 };
 

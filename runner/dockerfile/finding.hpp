@@ -22,6 +22,10 @@ struct Finding {
   friend bool operator==(const Finding&, const Finding&) = default;
 };
 
+// Something the Dockerfile (or the job) says, as a message quotes it: at most 80 bytes, cut at a UTF-8
+// character and marked "..." when longer. A finding is one line an agent reads, not a copy of the file.
+std::string clip(std::string_view text);
+
 // "Dockerfile:3: COPY source …" (the file name as the job names it), or the message alone for line 0.
 std::string describe(const Finding& finding, std::string_view file_name);
 

@@ -129,8 +129,8 @@ char read_directives(const std::vector<std::string_view>& lines, Dialect dialect
     }
     const int line = static_cast<int>(i) + 1;
     if (std::find(seen.begin(), seen.end(), d->key) != seen.end()) {
-      problems.push_back(
-          {FindingClass::dockerfile_syntax, line, "only one " + d->key + " parser directive can be used"});
+      problems.push_back({FindingClass::dockerfile_syntax, line,
+                          "only one " + clip(d->key) + " parser directive can be used"});
       continue;
     }
     seen.push_back(d->key);
@@ -139,7 +139,7 @@ char read_directives(const std::vector<std::string_view>& lines, Dialect dialect
     }
     if (d->value != "\\" && d->value != "`") {
       problems.push_back({FindingClass::dockerfile_syntax, line,
-                          "invalid escape directive '" + d->value + "': must be ` or \\"});
+                          "invalid escape directive '" + clip(d->value) + "': must be ` or \\"});
       continue;
     }
     escape = d->value.front();
@@ -402,8 +402,8 @@ Dockerfile parse(std::string_view text, Dialect dialect) {
       if (dialect == Dialect::heredoc) {
         if (!after) {
           file.problems.push_back({FindingClass::dockerfile_syntax, ins.line,
-                                   "unterminated heredoc: no line '" + ins.heredocs.back().delimiter +
-                                       "' ends the heredoc <<" + ins.heredocs.back().delimiter});
+                                   "unterminated heredoc: no line '" + clip(ins.heredocs.back().delimiter) +
+                                       "' ends the heredoc <<" + clip(ins.heredocs.back().delimiter)});
           after = lines.size();
         }
         next = *after;

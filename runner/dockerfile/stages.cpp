@@ -74,9 +74,9 @@ std::optional<std::size_t> stage_index(std::string_view ref) {
 
 std::optional<std::size_t> find_stage(const StageGraph& graph, std::string_view ref, std::size_t before) {
   before = std::min(before, graph.stages.size());
-  for (std::size_t i = 0; i < before; ++i) {
-    if (!graph.stages[i].name.empty() && graph.stages[i].name == ref) {
-      return i;
+  if (auto named = graph.first_named.find(std::string(ref)); named != graph.first_named.end()) {
+    if (named->second < before) {
+      return named->second;
     }
   }
   if (auto index = stage_index(ref); index && *index < before) {
@@ -139,6 +139,9 @@ StageGraph build_stage_graph(const Dockerfile& file, std::string_view target) {
     }
     graph.stages.push_back(
         {.index = graph.stages.size(), .name = stage_name(ins[i]), .begin = i, .end = ins.size()});
+    if (!graph.stages.back().name.empty()) {
+      graph.first_named.emplace(graph.stages.back().name, graph.stages.back().index);
+    }
   }
   if (first_from == ins.size()) {
     return graph;

@@ -39,12 +39,22 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return previous[b.size()];
 }
 
-std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& candidates) {
+std::optional<std::string> closest(std::string_view word, std::span<const std::string> candidates) {
+  // The table is quadratic in the lengths, and the words come from the Dockerfile: a word longer than
+  // any instruction or sensible stage name gets no suggestion, a candidate whose length is more edits
+  // away than allowed is not compared.
+  constexpr std::size_t k_max_word = 64;
+  if (word.size() > k_max_word) {
+    return std::nullopt;
+  }
   const auto w = lower(word);
   const std::size_t allowed = w.size() <= 4 ? 1 : 2;
   std::optional<std::string> best;
   std::size_t best_distance = allowed + 1;
   for (const auto& c : candidates) {
+    if (c.size() > w.size() + allowed || w.size() > c.size() + allowed) {
+      continue;
+    }
     const auto d = edit_distance(w, lower(c));
     if (d < best_distance && d < w.size()) {
       best = c;

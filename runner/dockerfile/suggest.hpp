@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,7 +15,7 @@ bool equal_ignoring_case(std::string_view a, std::string_view b);
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate `word` is most likely a typo of, case ignored: at most one edit away for words of up
-// to four letters, two for longer ones; nullopt when none is that close.
-std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& candidates);
+// to four letters, two for longer ones; nullopt when none is that close or `word` is over 64 bytes.
+std::optional<std::string> closest(std::string_view word, std::span<const std::string> candidates);
 
 }  // namespace nbs::runner::dockerfile

@@ -156,6 +156,19 @@ class Expander {
 
 }  // namespace
 
+Variables::Variables(std::shared_ptr<const Variables> base) {
+  if (!base) {
+    return;
+  }
+  if (base->depth_ >= k_max_depth) {
+    cut_ = true;  // and no link: the chain (and the destructors' recursion) stays bounded
+    return;
+  }
+  depth_ = base->depth_ + 1;
+  cut_ = base->cut_;
+  base_ = std::move(base);
+}
+
 void Variables::set_env(const std::string& name, std::optional<std::string> value) {
   env_[name] = std::move(value);
 }
@@ -165,8 +178,13 @@ void Variables::set_arg(const std::string& name, std::optional<std::string> valu
 }
 
 std::optional<std::string> Variables::get(std::string_view name) const {
-  if (auto e = env_.find(name); e != env_.end()) {
-    return e->second;
+  for (const auto* vars = this; vars != nullptr; vars = vars->base_.get()) {
+    if (auto e = vars->env_.find(name); e != vars->env_.end()) {
+      return e->second;
+    }
+  }
+  if (cut_) {
+    return std::nullopt;  // an ENV further up may set it
   }
   if (auto a = args_.find(name); a != args_.end()) {
     return a->second;
@@ -174,9 +192,12 @@ std::optional<std::string> Variables::get(std::string_view name) const {
   return std::nullopt;
 }
 
-Variables Variables::env_only() const {
-  Variables v;
-  v.env_ = env_;
+std::shared_ptr<const Variables> Variables::env_only() const {
+  auto v = std::make_shared<Variables>();
+  v->env_ = env_;
+  v->base_ = base_;
+  v->depth_ = depth_;
+  v->cut_ = cut_;
   return v;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,19 +13,30 @@
 
 namespace nbs::runner::dockerfile {
 
-// The variables of one stage at one instruction. ENV wins over ARG, as in Buildah.
+// The variables of one stage at one instruction. ENV wins over ARG, as in Buildah. A stage built FROM
+// another starts with that stage's ENV values, shared rather than copied (a chain of stages would
+// otherwise hold each ENV value once per later stage), up to 64 stages up: further up they are unknown.
 class Variables {
  public:
+  Variables() = default;
+  // A stage built FROM the stage whose ENV values `base` holds (see env_only()).
+  explicit Variables(std::shared_ptr<const Variables> base);
+
   void set_env(const std::string& name, std::optional<std::string> value);
   void set_arg(const std::string& name, std::optional<std::string> value);
   // The value, or nullopt when it is unknown (undefined here, or defined from something unknown).
   std::optional<std::string> get(std::string_view name) const;
   // What a stage built FROM this one starts with: the ENV values, not the ARGs.
-  Variables env_only() const;
+  std::shared_ptr<const Variables> env_only() const;
 
  private:
+  static constexpr int k_max_depth = 64;
+
   std::map<std::string, std::optional<std::string>, std::less<>> env_;
   std::map<std::string, std::optional<std::string>, std::less<>> args_;
+  std::shared_ptr<const Variables> base_;  // the ENV values of the stage this one is built FROM
+  int depth_ = 0;                          // how many stages up `base_` reaches
+  bool cut_ = false;                       // stages further up than k_max_depth were left out
 };
 
 // Words split at blanks outside quotes, quotes and escapes kept.

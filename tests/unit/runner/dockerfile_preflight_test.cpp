@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "runner/dockerfile/preflight.hpp"
+#include "runner/dockerfile/suggest.hpp"
 #include "tests/unit/runner/testutil.hpp"
 
 namespace nbs::runner::dockerfile {
@@ -157,6 +158,21 @@ TEST_F(PreflightTest, EnvIsInheritedFromABaseStageButArgIsNot) {
           "the repository root)"});
 }
 
+TEST_F(PreflightTest, EnvIsInheritedAlongAChainOfStages) {
+  std::string chain = "FROM scratch AS s0\nENV E=gone\n";
+  for (int i = 1; i < 64; ++i) {
+    chain += "FROM s" + std::to_string(i - 1) + " AS s" + std::to_string(i) + "\n";
+  }
+  // s0 is 64 stages up; the inherited ENV wins over the stage's ARG.
+  const std::string copy = "ARG E=a.txt\nENV F=$E\nCOPY $F /f\n";
+  EXPECT_EQ(check(chain + "FROM s63\n" + copy),
+            Lines{"copy_source_missing: Dockerfile:69: COPY source $F (= gone) is not in the build context "
+                  "(context: the repository root)"});
+  // Further up, the inherited values are unknown: each stage's ENV is shared with the stages built
+  // FROM it, not copied (a chain of 5,000 stages took 2.7 GB), and the chain is bounded.
+  EXPECT_EQ(check(chain + "FROM s63 AS s64\nFROM s64\n" + copy), Lines{});
+}
+
 TEST_F(PreflightTest, CopyNeedsASourceAndADestination) {
   EXPECT_EQ(check("FROM scratch\nCOPY a.txt\n"),
             Lines{"dockerfile_syntax: Dockerfile:2: COPY needs a source and a destination: COPY <source>... "
@@ -200,6 +216,23 @@ TEST_F(PreflightTest, FromNearAStageNameButNotAnImage) {
           "stage names are case-sensitive)"}));
 }
 
+TEST_F(PreflightTest, NearMissesOfStageNamesWithinABudget) {
+  // 400 stage names to compare each misspelt `--from=` with: 250 searches fit in 100,000 comparisons.
+  std::string text;
+  for (int i = 0; i < 400; ++i) {
+    text += "FROM scratch AS s" + std::to_string(i) + "\n";
+  }
+  text += "FROM scratch\n";
+  for (int i = 0; i < 300; ++i) {
+    text += "COPY --from=s0x /a /b\n";
+  }
+  auto lines = check(text);
+  ASSERT_EQ(lines.size(), 250u);
+  EXPECT_EQ(lines.back(),
+            "dockerfile_syntax: Dockerfile:651: COPY --from=s0x: no stage 's0x' (did you mean stage "
+            "'s0'?)");
+}
+
 TEST_F(PreflightTest, TargetNotDefined) {
   constexpr std::string_view k_text = "FROM scratch AS build\nFROM scratch AS app\n";
   EXPECT_EQ(check(k_text, {.target = "prod"}),
@@ -210,6 +243,26 @@ TEST_F(PreflightTest, TargetNotDefined) {
           "dockerfile_syntax: target: stage 'ap' is not defined (stages: build, app; did you mean 'app'?)"});
   EXPECT_EQ(check(k_text, {.target = "build"}), Lines{});
   EXPECT_EQ(check(k_text, {.target = "1"}), Lines{});
+}
+
+// A message quotes at most 80 bytes of any one thing the Dockerfile says (cut at a character) and
+// names at most 10 stages: a finding is one line an agent reads, not a copy of the Dockerfile.
+TEST_F(PreflightTest, MessagesQuoteShortParts) {
+  const std::string long_word = std::string(76, 'X') + "\xC3\xA9" + std::string(1000, 'Y');
+  EXPECT_EQ(check(long_word + " scratch\n"),
+            (Lines{"dockerfile_syntax: Dockerfile:1: unknown instruction " + std::string(76, 'X') + "...",
+                   "dockerfile_syntax: Dockerfile:1: no FROM instruction: a build stage starts with FROM "
+                   "<image>"}));
+  EXPECT_EQ(check("FROM scratch\nCOPY " + std::string(200, 'a') + " /a\n"),
+            Lines{"copy_source_missing: Dockerfile:2: COPY source " + std::string(77, 'a') +
+                  "... is not in the build context (context: the repository root)"});
+  std::string stages;
+  for (int i = 0; i < 12; ++i) {
+    stages += "FROM scratch AS s" + std::to_string(i) + "\n";
+  }
+  EXPECT_EQ(check(stages, {.target = std::string(100, 't')}),
+            Lines{"dockerfile_syntax: target: stage '" + std::string(77, 't') +
+                  "...' is not defined (stages: s0, s1, s2, s3, s4, s5, s6, s7, s8, s9 and 2 more)"});
 }
 
 TEST_F(PreflightTest, TheTargetDecidesWhichStagesAreChecked) {
@@ -344,6 +397,18 @@ TEST(BuildahDialectTest, FromTheVersionOutput) {
   EXPECT_TRUE(dialect_matters("FROM x\nRUN cat <<EOF\n"));
   EXPECT_TRUE(dialect_matters("# Escape=`\nFROM x\n"));
   EXPECT_FALSE(dialect_matters("FROM x\nRUN make\n"));
+}
+
+TEST(SuggestTest, NearMissesOfShortWordsOnly) {
+  EXPECT_EQ(closest("FROMM", known_instructions()), "FROM");
+  EXPECT_EQ(closest("buidler", Lines{"build", "builder"}), "builder");
+  EXPECT_EQ(closest("RUNN", Lines{"RUN", "COPY"}), "RUN");
+  EXPECT_EQ(closest("xyz", Lines{"RUN", "COPY"}), std::nullopt);
+  // The table is quadratic in the lengths: a Dockerfile of a few hundred long stage names took the
+  // preflight 13 s. Names that long get no suggestion (nor does a candidate of a length too far off).
+  const std::string name(100, 's');
+  EXPECT_EQ(closest(name + "x", Lines{name + "y"}), std::nullopt);
+  EXPECT_EQ(closest("builder", Lines{"builder" + name}), std::nullopt);
 }
 
 TEST(StepPlanTest, StepsOfTheStagesBuildahBuilds) {
