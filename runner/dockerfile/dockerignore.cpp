@@ -5,18 +5,10 @@
 #include <re2/re2.h>
 #include <sstream>
 
+#include "runner/dockerfile/words.hpp"
+
 namespace nbs::runner::dockerfile {
 namespace {
-
-constexpr std::string_view k_space = " \t\n\v\f\r";
-
-std::string_view trim(std::string_view s) {
-  auto first = s.find_first_not_of(k_space);
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  return s.substr(first, s.find_last_not_of(k_space) - first + 1);
-}
 
 // Go's filepath.Clean for a slash-separated path ("" becomes ".").
 std::string clean_path(std::string_view path) {
@@ -113,10 +105,10 @@ IgnoreRules IgnoreRules::parse(std::string_view text) {
     if (!line.empty() && line.front() == '#') {
       continue;
     }
-    auto pattern = trim(line);
+    auto pattern = trim_blanks(line);
     const bool exception = !pattern.empty() && pattern.front() == '!';
     if (exception) {
-      pattern = trim(pattern.substr(1));
+      pattern = trim_blanks(pattern.substr(1));
     }
     if (pattern.empty()) {
       continue;  // Buildah refuses a lone "!"; nothing to match either way

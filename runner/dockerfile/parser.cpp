@@ -5,13 +5,13 @@
 
 #include <boost/json.hpp>
 
+#include "common/text.hpp"
 #include "runner/dockerfile/words.hpp"
 
 namespace nbs::runner::dockerfile {
 namespace {
 
 constexpr std::string_view k_bom = "\xEF\xBB\xBF";
-constexpr std::string_view k_space = " \t\n\v\f\r";
 
 std::string upper(std::string_view s) {
   std::string out(s);
@@ -19,18 +19,8 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-std::string_view trim_left(std::string_view s) {
-  auto at = s.find_first_not_of(k_space);
-  return at == std::string_view::npos ? std::string_view() : s.substr(at);
-}
-
-std::string_view trim(std::string_view s) {
-  s = trim_left(s);
-  return s.substr(0, s.find_last_not_of(k_space) + 1);
-}
-
 bool is_comment(std::string_view line) {
-  line = trim_left(line);
+  line = trim_left_blanks(line);
   return !line.empty() && line.front() == '#';
 }
 
@@ -77,7 +67,7 @@ struct Directive {
 // `# key=value` at the top of the file. The classic parser knows only `escape`, takes the first
 // character after `=` and stops at any other line; BuildKit knows escape, syntax and check.
 std::optional<Directive> read_directive(std::string_view line, Dialect dialect) {
-  line = trim_left(line);
+  line = trim_left_blanks(line);
   if (line.empty() || line.front() != '#') {
     return std::nullopt;
   }
@@ -89,8 +79,7 @@ std::optional<Directive> read_directive(std::string_view line, Dialect dialect) 
   if (key_end == at || !std::isalpha(static_cast<unsigned char>(line[at]))) {
     return std::nullopt;
   }
-  std::string key(line.substr(at, key_end - at));
-  std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+  const auto key = lower(line.substr(at, key_end - at));
   at = skip_blanks(line, key_end);
   if (at >= line.size() || line[at] != '=') {
     return std::nullopt;
@@ -110,7 +99,7 @@ std::optional<Directive> read_directive(std::string_view line, Dialect dialect) 
     }
     return Directive{key, std::string(line.substr(value_at, 1))};
   }
-  auto value = trim(line.substr(value_at));
+  auto value = trim_blanks(line.substr(value_at));
   if (value.empty() || (key != "escape" && key != "syntax" && key != "check")) {
     return std::nullopt;
   }
@@ -153,7 +142,7 @@ std::pair<std::vector<std::string>, std::string_view> split_flags(std::string_vi
   std::vector<std::string> flags;
   std::size_t at = 0;
   while (true) {
-    at = text.find_first_not_of(k_space, at);
+    at = text.find_first_not_of(k_blanks, at);
     if (at == std::string_view::npos) {
       return {flags, {}};
     }
@@ -166,7 +155,7 @@ std::pair<std::vector<std::string>, std::string_view> split_flags(std::string_vi
     std::size_t pos = at;
     for (; pos < text.size(); ++pos) {
       char c = text[pos];
-      if (quote == 0 && k_space.find(c) != std::string_view::npos) {
+      if (quote == 0 && k_blanks.find(c) != std::string_view::npos) {
         break;
       }
       if (quote == 0 && (c == '\'' || c == '"')) {
@@ -187,7 +176,7 @@ std::pair<std::vector<std::string>, std::string_view> split_flags(std::string_vi
       word += c;
     }
     if (word == "--") {
-      return {flags, trim_left(text.substr(pos))};
+      return {flags, trim_left_blanks(text.substr(pos))};
     }
     if (quoted_blank_ok || !word.empty()) {
       flags.push_back(std::move(word));
@@ -309,13 +298,13 @@ Instruction make_instruction(std::string_view line, int start, int end) {
   Instruction ins;
   ins.line = start;
   ins.end_line = end;
-  line = trim(line);
+  line = trim_blanks(line);
   auto split = line.find_first_of(" \t\v\f\r");
   ins.keyword = upper(line.substr(0, split));
   if (split != std::string_view::npos) {
     auto [flags, rest] = split_flags(line.substr(split));
     ins.flags = std::move(flags);
-    ins.args = std::string(trim(rest));
+    ins.args = std::string(trim_blanks(rest));
   }
   if (takes_json(ins.keyword)) {
     ins.json = parse_json_strings(ins.args);
@@ -378,7 +367,7 @@ Dockerfile parse(std::string_view text, Dialect dialect) {
   file.escape = read_directives(lines, dialect, file.problems);
   std::size_t next = 0;
   while (next < lines.size()) {
-    std::string line(is_comment(lines[next]) ? std::string_view() : trim_left(lines[next]));
+    std::string line(is_comment(lines[next]) ? std::string_view() : trim_left_blanks(lines[next]));
     ++next;
     const int start = static_cast<int>(next);
     bool continues = strip_continuation(line, file.escape);
@@ -388,7 +377,7 @@ Dockerfile parse(std::string_view text, Dialect dialect) {
     // Comment lines and blank lines inside a continuation are skipped (Buildah warns about the latter).
     while (continues && next < lines.size()) {
       auto raw = lines[next++];
-      if (is_comment(raw) || trim_left(raw).empty()) {
+      if (is_comment(raw) || trim_left_blanks(raw).empty()) {
         continue;
       }
       std::string part(raw);

@@ -1,11 +1,10 @@
 #include "runner/dockerfile/preflight.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <iterator>
 
+#include "common/text.hpp"
 #include "runner/dockerfile/checker.hpp"
 #include "runner/dockerfile/dockerignore.hpp"
 #include "runner/dockerfile/stages.hpp"
@@ -59,9 +58,7 @@ bool dialect_matters(std::string_view text) {
   if (text.find("<<") != std::string_view::npos) {
     return true;
   }
-  std::string lower(text.substr(0, 4096));  // directives live at the top
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  return lower.find("escape") != std::string::npos;
+  return lower(text.substr(0, 4096)).find("escape") != std::string::npos;  // directives live at the top
 }
 
 std::optional<Dialect> dialect_of_buildah(std::string_view output) {

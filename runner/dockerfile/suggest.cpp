@@ -1,18 +1,10 @@
 #include "runner/dockerfile/suggest.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "common/text.hpp"
 
 namespace nbs::runner::dockerfile {
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
-}  // namespace
 
 bool equal_ignoring_case(std::string_view a, std::string_view b) {
   return a.size() == b.size() && lower(a) == lower(b);

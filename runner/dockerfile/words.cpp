@@ -5,8 +5,6 @@
 namespace nbs::runner::dockerfile {
 namespace {
 
-constexpr std::string_view k_space = " \t\n\v\f\r";
-
 bool is_name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
@@ -201,11 +199,21 @@ std::shared_ptr<const Variables> Variables::env_only() const {
   return v;
 }
 
+std::string_view trim_left_blanks(std::string_view text) {
+  auto at = text.find_first_not_of(k_blanks);
+  return at == std::string_view::npos ? std::string_view() : text.substr(at);
+}
+
+std::string_view trim_blanks(std::string_view text) {
+  text = trim_left_blanks(text);
+  return text.substr(0, text.find_last_not_of(k_blanks) + 1);
+}
+
 std::vector<std::string_view> split_words(std::string_view text, char escape) {
   std::vector<std::string_view> words;
   std::size_t i = 0;
   while (i < text.size()) {
-    if (k_space.find(text[i]) != std::string_view::npos) {
+    if (k_blanks.find(text[i]) != std::string_view::npos) {
       ++i;
       continue;
     }
@@ -213,7 +221,7 @@ std::vector<std::string_view> split_words(std::string_view text, char escape) {
     char quote = 0;
     while (i < text.size()) {
       const char c = text[i];
-      if (quote == 0 && k_space.find(c) != std::string_view::npos) {
+      if (quote == 0 && k_blanks.find(c) != std::string_view::npos) {
         break;
       }
       if (quote != 0) {
@@ -242,7 +250,7 @@ std::vector<Assignment> parse_assignments(std::string_view keyword, std::string_
   // The old form `ENV NAME the rest of the line`.
   if (keyword == "ENV" && !words.empty() && words.front().find('=') == std::string_view::npos) {
     auto rest = args.substr(words.front().size());
-    rest.remove_prefix(std::min(rest.find_first_not_of(k_space), rest.size()));
+    rest.remove_prefix(std::min(rest.find_first_not_of(k_blanks), rest.size()));
     out.push_back({std::string(words.front()), expand_word(rest, vars, escape), true});
     return out;
   }

@@ -39,6 +39,12 @@ class Variables {
   bool cut_ = false;                       // stages further up than k_max_depth were left out
 };
 
+// White space as Buildah sees it (Go's unicode.IsSpace, in ASCII): common/text's trim() keeps \v and
+// \f, which Buildah strips from a line (a `!a.txt\v` exception in .dockerignore is `!a.txt` to it).
+inline constexpr std::string_view k_blanks = " \t\n\v\f\r";
+std::string_view trim_blanks(std::string_view text);
+std::string_view trim_left_blanks(std::string_view text);
+
 // Words split at blanks outside quotes, quotes and escapes kept.
 std::vector<std::string_view> split_words(std::string_view text, char escape = '\\');
 
