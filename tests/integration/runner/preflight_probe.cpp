@@ -3,7 +3,8 @@
 //   nbs-preflight-probe --repository DIR --dockerfile REL --context REL [--target T]
 //                       [--build-arg K=V]... [--dialect classic|heredoc]
 // {"findings":[{"class","line","text"}],"plan":{"stage_count","total_steps","stages":[{"number",
-// "label","steps"}]},"ms":…}; exit 0 when the report was made (findings or not), 2 on bad usage.
+// "label","steps"}]},"skipped":"<why, when the preflight did not look>","ms":…}; exit 0 when the report was
+// made (findings or not), 2 on bad usage.
 #include <chrono>
 #include <iostream>
 
@@ -30,6 +31,7 @@ boost::json::object to_json(const PreflightReport& report, const std::string& do
            {{"stage_count", report.plan.stage_count},
             {"total_steps", report.plan.total_steps},
             {"stages", stages}}},
+          {"skipped", report.skipped},
           {"ms", ms}};
 }
 

@@ -46,6 +46,13 @@ TEST(DockerignoreTest, CommentsBlanksAndSlashesAreCleaned) {
   EXPECT_FALSE(rules.excluded("d"));
 }
 
+TEST(DockerignoreTest, BlanksAreGoBlanks) {
+  // Buildah trims each line with Go's strings.TrimSpace, which takes \v and \f too.
+  auto rules = IgnoreRules::parse("*.txt\f\n!a.txt\v\n");
+  EXPECT_TRUE(rules.excluded("b.txt"));
+  EXPECT_FALSE(rules.excluded("a.txt"));
+}
+
 TEST(DockerignoreTest, AnUnusablePatternMatchesNothing) {
   auto rules = IgnoreRules::parse("[\nok\n");
   EXPECT_FALSE(rules.excluded("["));
