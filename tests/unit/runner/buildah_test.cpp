@@ -70,7 +70,8 @@ TEST(BuildahArgvTest, OptionalFlagsAreLeftOut) {
 }
 
 TEST(BuildahArgvTest, ClearCacheRunsEveryStepAgain) {
-  auto argv = bud_argv(setup(), {.dockerfile = "D", .context = "C", .iid_file = "I", .tag = "T", .no_cache = true});
+  auto argv =
+      bud_argv(setup(), {.dockerfile = "D", .context = "C", .iid_file = "I", .tag = "T", .no_cache = true});
   const auto bud = std::find(argv.begin(), argv.end(), "bud");
   ASSERT_NE(bud, argv.end());
   EXPECT_EQ(*(bud + 1), "--layers");
