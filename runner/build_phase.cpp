@@ -122,9 +122,14 @@ dockerfile::Dialect buildah_dialect(const BuildahSetup& setup) {
   return dockerfile::Dialect::heredoc;
 }
 
-// Checks the Dockerfile before Buildah starts (runner/dockerfile/): a finding fails the phase, each
-// line of the error starting with its class; otherwise `plan` counts the steps Buildah will run (none
-// when the preflight did not look).
+FailureClass failure_class_of(dockerfile::FindingClass kind) {
+  return kind == dockerfile::FindingClass::copy_source_missing ? FailureClass::copy_source_missing
+                                                               : FailureClass::dockerfile_syntax;
+}
+
+// Checks the Dockerfile before Buildah starts (runner/dockerfile/): findings fail the phase, one line
+// each, with the class and the place of the first; otherwise `plan` counts the steps Buildah will run
+// (none when the preflight did not look).
 PhaseOutcome preflight(const PhaseContext& ctx, const BuildahSetup& setup, const BuildPaths& paths,
                        std::optional<dockerfile::StepPlan>& plan) {
   constexpr std::size_t k_max_findings = 20;
@@ -137,7 +142,7 @@ PhaseOutcome preflight(const PhaseContext& ctx, const BuildahSetup& setup, const
                                            .target = request.target,
                                            .dialect = [&] { return buildah_dialect(setup); }});
   if (!report) {
-    return fail(ctx, ExitCode::build_failed, report.error().message);
+    return ctx.fail(ExitCode::build_failed, FailureClass::dockerfile_syntax, report.error().message);
   }
   if (!report->skipped.empty()) {
     ctx.log().line(LogStream::none, "preflight: skipped, " + report->skipped);
@@ -147,13 +152,15 @@ PhaseOutcome preflight(const PhaseContext& ctx, const BuildahSetup& setup, const
   if (!findings.empty()) {
     std::string message;
     for (std::size_t i = 0; i < findings.size() && i < k_max_findings; ++i) {
-      message += (i > 0 ? "\n" : "") + std::string(to_string(findings[i].kind)) + ": " +
-                 dockerfile::describe(findings[i], request.dockerfile_path);
+      message += (i > 0 ? "\n" : "") + dockerfile::describe(findings[i], request.dockerfile_path);
     }
     if (findings.size() > k_max_findings) {
       message += "\n(and " + std::to_string(findings.size() - k_max_findings) + " more)";
     }
-    return fail(ctx, ExitCode::build_failed, message);
+    const auto& first = findings.front();
+    const std::string location =
+        first.line > 0 ? request.dockerfile_path + ":" + std::to_string(first.line) : std::string();
+    return ctx.fail(ExitCode::build_failed, failure_class_of(first.kind), message, std::nullopt, location);
   }
   plan = std::move(report->plan);
   ctx.log().line(LogStream::none, "preflight: " + request.dockerfile_path + " ok, " +

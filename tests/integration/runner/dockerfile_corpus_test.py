@@ -132,9 +132,10 @@ def test_a_preflight_failure_fails_the_phase_without_buildah(fx):
     fx.make_repo("fromm", {"Dockerfile": "FROMM scratch\n"})
     run = fx.run("build", fx.spec("fromm"))
     check(run.code == 11, run.describe())
-    message = "dockerfile_syntax: Dockerfile:1: unknown instruction FROMM (did you mean FROM?)"
+    message = "Dockerfile:1: unknown instruction FROMM (did you mean FROM?)"
     check(run.end()["text"] == "build_failed: " + message, run.end())
-    check([e["text"] for e in run.kind("error")] == [message], run.describe())
+    errors = [(e["text"], e.get("class"), e.get("location")) for e in run.kind("error")]
+    check(errors == [(message, "dockerfile_syntax", "Dockerfile:1")], errors)
     check(not any(t.startswith("$ ") and "buildah" in t for t in run.texts()), "Buildah was started")
     check(run.result()["reason"] == "build_failed", run.result())
 
@@ -144,8 +145,10 @@ def test_a_missing_copy_source_names_the_dockerignore(fx):
                              ".dockerignore": "*.txt\n"})
     run = fx.run("build", fx.spec("ignored"))
     check(run.code == 11, run.describe())
-    check(run.end()["text"] == "build_failed: copy_source_missing: Dockerfile:3: COPY source app.txt is not in "
-          "the build context (context: the repository root; .dockerignore excludes it)", run.end())
+    check(run.end()["text"] == "build_failed: Dockerfile:3: COPY source app.txt is not in the build context "
+          "(context: the repository root; .dockerignore excludes it)", run.end())
+    errors = [(e.get("class"), e.get("location")) for e in run.kind("error")]
+    check(errors == [("copy_source_missing", "Dockerfile:3")], errors)
 
 
 def test_a_dockerfile_linking_out_of_the_repository_is_left_to_buildah(fx):
