@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <optional>
-#include <re2/re2.h>
 #include <vector>
+
+#include <re2/re2.h>
 
 namespace nbs::runner::dockerfile {
 namespace {

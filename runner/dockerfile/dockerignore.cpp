@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <fstream>
-#include <re2/re2.h>
 #include <sstream>
+
+#include <re2/re2.h>
 
 #include "runner/dockerfile/words.hpp"
 
