@@ -2,11 +2,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <unistd.h>
 
 #include "runner/build_user.hpp"
 #include "runner/buildah.hpp"
 #include "runner/buildah_output.hpp"
+#include "runner/dockerfile/preflight.hpp"
 #include "runner/failure_classes.hpp"
 #include "runner/git_checkout.hpp"
 #include "runner/git_mirror.hpp"
@@ -108,6 +110,66 @@ Result<BuildahSetup> prepare_buildah(const PhaseContext& ctx, const BuildIdentit
   return setup;
 }
 
+// The dialect of the node's Buildah (whether it reads heredocs); when it cannot be asked, the newer
+// one, which reports less.
+dockerfile::Dialect buildah_dialect(const BuildahSetup& setup) {
+  auto r = capture_process(Command{.argv = {setup.program, "--version"}, .env = buildah_env(setup)});
+  if (r && r->status.success()) {
+    if (auto dialect = dockerfile::dialect_of_buildah(r->out)) {
+      return *dialect;
+    }
+  }
+  return dockerfile::Dialect::heredoc;
+}
+
+FailureClass failure_class_of(dockerfile::FindingClass kind) {
+  return kind == dockerfile::FindingClass::copy_source_missing ? FailureClass::copy_source_missing
+                                                               : FailureClass::dockerfile_syntax;
+}
+
+// Checks the Dockerfile before Buildah starts (runner/dockerfile/): findings fail the phase, one line
+// each, with the class and the place of the first; otherwise `plan` counts the steps Buildah will run
+// (none when the preflight did not look).
+PhaseOutcome preflight(const PhaseContext& ctx, const BuildahSetup& setup, const BuildPaths& paths,
+                       std::optional<dockerfile::StepPlan>& plan) {
+  constexpr std::size_t k_max_findings = 20;
+  const auto& request = ctx.spec().request;
+  const auto start = SteadyClock::now();
+  auto report = dockerfile::run_preflight({.repository = paths.source,
+                                           .dockerfile_path = request.dockerfile_path,
+                                           .context_path = request.dockerfile_context,
+                                           .build_args = request.build_args,
+                                           .target = request.target,
+                                           .dialect = [&] { return buildah_dialect(setup); }});
+  if (!report) {
+    return ctx.fail(ExitCode::build_failed, FailureClass::dockerfile_syntax, report.error().message);
+  }
+  if (!report->skipped.empty()) {
+    ctx.log().line(LogStream::none, "preflight: skipped, " + report->skipped);
+    return {};
+  }
+  const auto& findings = report->findings;
+  if (!findings.empty()) {
+    std::string message;
+    for (std::size_t i = 0; i < findings.size() && i < k_max_findings; ++i) {
+      message += (i > 0 ? "\n" : "") + dockerfile::describe(findings[i], request.dockerfile_path);
+    }
+    if (findings.size() > k_max_findings) {
+      message += "\n(and " + std::to_string(findings.size() - k_max_findings) + " more)";
+    }
+    const auto& first = findings.front();
+    const std::string location =
+        first.line > 0 ? request.dockerfile_path + ":" + std::to_string(first.line) : std::string();
+    return ctx.fail(ExitCode::build_failed, failure_class_of(first.kind), message, std::nullopt, location);
+  }
+  plan = std::move(report->plan);
+  ctx.log().line(LogStream::none, "preflight: " + request.dockerfile_path + " ok, " +
+                                      std::to_string(plan->total_steps) + " steps in " +
+                                      std::to_string(plan->stages.size()) + " stage(s), " +
+                                      std::to_string(ms_since(start)) + " ms");
+  return {};
+}
+
 PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const BuildIdentity& identity,
                      const BuildPaths& paths, PhaseResult& result) {
   const auto& request = ctx.spec().request;
@@ -129,17 +191,18 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
         ExitCode::build_failed, FailureClass::dockerfile_syntax,
         "dockerfile_context: " + request.dockerfile_context + " is not a directory in the repository");
   }
+  std::optional<dockerfile::StepPlan> plan;
+  if (auto checked = preflight(ctx, setup, paths, plan); checked.code != ExitCode::ok) {
+    return checked;
+  }
   Command command{.argv = bud_argv(setup, options), .env = buildah_env(setup), .run_as = identity.run_as};
   ctx.log().line(LogStream::none, "$ " + format_argv(command.argv));
-  BuildOutputTracker tracker;
+  BuildOutputTracker tracker = plan ? BuildOutputTracker(std::move(*plan)) : BuildOutputTracker();
   auto r = run_process(
       command,
       [&](LogStream stream, std::string_view line) {
         if (auto step = tracker.feed(stream, line)) {
-          std::string stage =
-              step->stages > 0 ? "[" + std::to_string(step->stage) + "/" + std::to_string(step->stages) + "] "
-                               : "";
-          ctx.log().step(step->step, step->steps, stage + step->instruction);
+          ctx.log().step(step->overall_step, step->overall_steps, step_event_text(*step));
         }
         ctx.log().line(stream, line);
       },

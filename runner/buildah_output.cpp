@@ -1,5 +1,6 @@
 #include "runner/buildah_output.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace nbs::runner {
@@ -71,9 +72,30 @@ std::string buildah_error_line(std::string_view output) {
   return std::string(output.substr(start, output.find('\n', start) - start));
 }
 
+std::string step_event_text(const StepLine& step) {
+  if (!step.stage_label.empty()) {
+    return "[" + step.stage_label + "] " + step.instruction;
+  }
+  if (step.stages > 0) {
+    return "[" + std::to_string(step.stage) + "/" + std::to_string(step.stages) + "] " + step.instruction;
+  }
+  return step.instruction;
+}
+
 std::optional<StepLine> BuildOutputTracker::feed(LogStream, std::string_view line) {
   if (auto step = parse_step_line(line)) {
     ++steps_seen_;
+    step->overall_step = step->step;
+    step->overall_steps = step->steps;
+    if (plan_) {
+      // Buildah prints each step's header once, whatever order it builds the stages in.
+      step->overall_step = steps_seen_;
+      step->overall_steps = std::max(plan_->total_steps, steps_seen_);
+      if (const auto* stage = plan_->find(step->stage)) {
+        const bool show = stage->named || step->stages > 0;
+        step->stage_label = show ? stage->label : "";
+      }
+    }
     current_step_ = std::string(line);
     step_lines_.clear();
     return step;

@@ -1,6 +1,7 @@
 // Reads Buildah's output as it streams: `STEP n/m:` lines (`[i/k] STEP n/m:` in multi-stage builds)
 // become progress steps, `--> Using cache` lines are counted, and the lines of the current step are
-// kept so that a failure can quote them.
+// kept so that a failure can quote them. With the preflight's step plan, each step also gets its
+// number across the whole build (Buildah counts per stage) and its stage's name.
 #pragma once
 
 #include <deque>
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "common/phase_log.hpp"
+#include "runner/dockerfile/step_plan.hpp"
 
 namespace nbs::runner {
 
@@ -18,7 +20,15 @@ struct StepLine {
   int stage = 0;  // 0 in a single-stage build
   int stages = 0;
   std::string instruction;  // "RUN make"
+  // Across the build: step k of n and the stage's label ("builder", or "2" for an unnamed stage).
+  // Without a plan, Buildah's own numbers and no label.
+  int overall_step = 0;
+  int overall_steps = 0;
+  std::string stage_label;
 };
+
+// The text of a step event: "[builder] RUN make"; without a label, Buildah's "[2/3] RUN make".
+std::string step_event_text(const StepLine& step);
 
 // nullopt unless the line is a step header.
 std::optional<StepLine> parse_step_line(std::string_view line);
@@ -35,6 +45,9 @@ class BuildOutputTracker {
  public:
   static constexpr std::size_t k_max_excerpt_lines = 30;
 
+  BuildOutputTracker() = default;
+  explicit BuildOutputTracker(dockerfile::StepPlan plan) : plan_(std::move(plan)) {}
+
   // Returns the step when `line` starts one.
   std::optional<StepLine> feed(LogStream stream, std::string_view line);
 
@@ -48,6 +61,7 @@ class BuildOutputTracker {
   std::optional<int> failed_exit_status() const { return failed_status_; }
 
  private:
+  std::optional<dockerfile::StepPlan> plan_;
   int cached_ = 0;
   int steps_seen_ = 0;
   std::string current_step_;
