@@ -33,9 +33,9 @@ class OrchestratorTest : public ::testing::Test {
   }
 
   void boot() {
-    store_ = std::move(*jobs::FileRecordStore::open(dir_ / "records"));
-    executor_ = std::move(*jobs::LocalExecutor::create(jobs::LocalExecutorConfig{
-        .state_dir = dir_, .runner_path = FAKE_RUNNER, .podman_path = FAKE_RUNNER, .poll_interval = 20ms}));
+    store_ = *jobs::FileRecordStore::open(dir_ / "records");
+    executor_ = *jobs::LocalExecutor::create(jobs::LocalExecutorConfig{
+        .state_dir = dir_, .runner_path = FAKE_RUNNER, .podman_path = FAKE_RUNNER, .poll_interval = 20ms});
     OrchestratorConfig config;
     config.cache_dir = (dir_ / "cache").string();
     config.stop_grace = 2s;
@@ -336,9 +336,9 @@ TEST_F(OrchestratorTest, AnInvalidRequestIsRefusedAndLeavesNothing) {
 TEST_F(OrchestratorTest, WhatTheExecutorOrThePolicyRefusesIsAFieldErrorAtSubmit) {
   // The local executor has no Vault; the daemon's policy (here: a stand-in) refuses this owner.
   shut_down();
-  store_ = std::move(*jobs::FileRecordStore::open(dir_ / "records"));
-  executor_ = std::move(*jobs::LocalExecutor::create(jobs::LocalExecutorConfig{
-      .state_dir = dir_, .runner_path = FAKE_RUNNER, .podman_path = FAKE_RUNNER, .poll_interval = 20ms}));
+  store_ = *jobs::FileRecordStore::open(dir_ / "records");
+  executor_ = *jobs::LocalExecutor::create(jobs::LocalExecutorConfig{
+      .state_dir = dir_, .runner_path = FAKE_RUNNER, .podman_path = FAKE_RUNNER, .poll_interval = 20ms});
   OrchestratorConfig config;
   config.admit = [](const JobRequest& request, const std::string& principal) {
     return request.owner == principal ? std::vector<FieldError>{}

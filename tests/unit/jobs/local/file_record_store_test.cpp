@@ -14,7 +14,7 @@ class FileRecordStoreTest : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("nbs-store-test-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
-    store_ = std::move(*FileRecordStore::open(dir_));
+    store_ = *FileRecordStore::open(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
   fs::path dir_;

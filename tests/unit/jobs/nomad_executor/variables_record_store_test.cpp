@@ -30,7 +30,7 @@ class VariablesStoreSim : public ::testing::Test {
   nomad::Client client() {
     nomad::Config config;
     config.address = sim_->address();
-    return std::move(*nomad::Client::connect(config));
+    return *nomad::Client::connect(config);
   }
 
   std::unique_ptr<nomad::testing::SimServer> sim_;
