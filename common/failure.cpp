@@ -113,8 +113,8 @@ std::string next_step_for(const Failure& f) {
              "(Nomad) or ask the operator for the registry's auth file, or use a public base image.";
     case FailureClass::build_step_failed:
       return "A build step failed" + where(f) +
-             ": read evidence for its output, fix the step or what it "
-             "runs, commit, and submit again.";
+             ": read evidence (more with getLogs phase=build), fix the step or what it runs, commit, and "
+             "submit again.";
     case FailureClass::test_failed:
       return "Test task " + f.task + " failed: read evidence (or getLogs phase=test task=" + f.task +
              "), fix the code or the test, and submit again.";

@@ -531,10 +531,10 @@ bool LocalExecutor::poll_tasks() {
     }
     if (all_done && !phase->test_image.empty() && !fs::exists(phase->dir / "image-removal.exit") &&
         !phase->image_removal_started) {
-      // Whatever container of the phase is left (its client was killed, its task lost) goes with the
-      // image the phase pulled.
+      // Only the name goes now; the layers, which another phase's pull may be sharing this moment, go
+      // when sweep() prunes with no phase running.
       phase->image_removal_started = true;
-      run_podman(*phase, "image-removal", remove_image_argv(config_.podman_path, phase->test_image));
+      run_podman(*phase, "image-removal", untag_image_argv(config_.podman_path, phase->test_image));
     }
     if (changed_here) {
       note_change(phase->id.job_id);
@@ -794,8 +794,14 @@ Result<std::vector<std::string>> LocalExecutor::sweep() {
                       "podman ps failed (" + listed->status.describe() + "): " + listed->err.substr(0, 500));
   }
   std::vector<std::string> doomed;
+  bool any_live = false;
   {
     std::lock_guard lock(mutex_);
+    for (const auto& [name, phase] : phases_) {
+      any_live = any_live || std::any_of(phase->tasks.begin(), phase->tasks.end(), [](const Task& t) {
+                   return t.state == PhaseState::running || t.state == PhaseState::pending;
+                 });
+    }
     std::istringstream lines(listed->out);
     std::string name, phase_name;
     while (lines >> name >> phase_name) {
@@ -809,23 +815,33 @@ Result<std::vector<std::string>> LocalExecutor::sweep() {
       }
     }
   }
-  if (doomed.empty()) {
-    return doomed;
+  std::vector<std::string> removed_lines;
+  if (!doomed.empty()) {
+    std::vector<std::string> argv{config_.podman_path.string(), "rm", "--force", "--ignore", "--time", "0"};
+    argv.insert(argv.end(), doomed.begin(), doomed.end());
+    auto removed = podman(std::move(argv));
+    if (!removed) {
+      return removed.error();
+    }
+    if (!removed->status.success()) {
+      return make_error(ErrorKind::unavailable, "podman rm failed (" + removed->status.describe() +
+                                                    "): " + removed->err.substr(0, 500));
+    }
+    for (const auto& name : doomed) {
+      removed_lines.push_back("container " + name);
+    }
   }
-  std::vector<std::string> argv{config_.podman_path.string(), "rm", "--force", "--ignore", "--time", "0"};
-  argv.insert(argv.end(), doomed.begin(), doomed.end());
-  auto removed = podman(std::move(argv));
-  if (!removed) {
-    return removed.error();
+  // The layers of untagged test images, only while no pull of ours can be sharing them.
+  if (!any_live) {
+    auto pruned = podman(prune_images_argv(config_.podman_path));
+    if (pruned && pruned->status.success()) {
+      std::istringstream ids(pruned->out);
+      for (std::string id; ids >> id;) {
+        removed_lines.push_back("image " + id);
+      }
+    }
   }
-  if (!removed->status.success()) {
-    return make_error(ErrorKind::unavailable, "podman rm failed (" + removed->status.describe() +
-                                                  "): " + removed->err.substr(0, 500));
-  }
-  for (auto& name : doomed) {
-    name = "container " + name;
-  }
-  return doomed;
+  return removed_lines;
 }
 
 Status LocalExecutor::ready() {

@@ -68,6 +68,14 @@ std::vector<std::string> remove_image_argv(const std::filesystem::path& podman, 
   return {podman.string(), "rmi", "--force", "--ignore", image};
 }
 
+std::vector<std::string> untag_image_argv(const std::filesystem::path& podman, const std::string& image) {
+  return {podman.string(), "untag", image};
+}
+
+std::vector<std::string> prune_images_argv(const std::filesystem::path& podman) {
+  return {podman.string(), "image", "prune", "--force"};
+}
+
 std::vector<std::string> list_containers_argv(const std::filesystem::path& podman,
                                               const std::string& state_dir) {
   return {podman.string(),

@@ -56,6 +56,14 @@ std::vector<std::string> remove_phase_containers_argv(const std::filesystem::pat
 // Removes a pulled test image and any container still using it.
 std::vector<std::string> remove_image_argv(const std::filesystem::path& podman, const std::string& image);
 
+// Takes the name off a pulled test image at its phase's end, leaving its layers: deleting layers while
+// another phase pulls an image that shares one makes that pull fail ("layer not known"), so they go in
+// prune_images_argv() once no phase runs.
+std::vector<std::string> untag_image_argv(const std::filesystem::path& podman, const std::string& image);
+
+// Removes the images no name and no container refers to any more (the untagged test images).
+std::vector<std::string> prune_images_argv(const std::filesystem::path& podman);
+
 // Lists every container started for `state_dir`: one "<name> <phase name>" line each.
 std::vector<std::string> list_containers_argv(const std::filesystem::path& podman,
                                               const std::string& state_dir);

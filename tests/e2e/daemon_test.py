@@ -336,6 +336,14 @@ def test_failing_build_reports_the_failing_step(f):
     excerpt = "\n".join(body.get("excerpt", []))
     check("ap.sh" in excerpt, f"the excerpt does not show the failing RUN step's error:\n{excerpt}")
     check("getLogs" in body["next_step"], body["next_step"])
+    failure = body.get("failure") or {}
+    check(failure.get("class") == "build_step_failed" and failure.get("task") == "runner", body)
+    check("ap.sh" in failure.get("summary", ""), f"the summary does not name the failing step: {failure}")
+    check(not any(line.startswith(("$ ", "STEP ", "git: ")) for line in failure.get("evidence", [])),
+          f"tool narration in the evidence: {failure}")
+    size = len(json.dumps(body, separators=(",", ":")))
+    print(f"failing build: getStatus {size} bytes, {len(failure.get('evidence', []))} evidence lines")
+    check(size <= 2048, f"getStatus of a failed build is {size} bytes: {body}")
     grep = f.logs(job_id, "phase=build&mode=grep&pattern=ap%5C.sh")
     check(any("ap.sh" in line for line in grep["lines"]), f"grep found nothing: {grep}")
     # The temporary image never existed; nothing was published.

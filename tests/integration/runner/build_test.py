@@ -109,9 +109,12 @@ def test_failing_run_step_reports_exit_code_and_lines(fx):
     run = fx.run("build", fx.spec("broken", tags=()))
     check(run.code == 11, run.describe())
     end = run.end()
-    check(end["exit_code"] == 11 and end["text"].startswith("build_failed: buildah bud failed (exit code 3)"), end)
+    # phase_end leads with Buildah's own error line, the one line that says the most.
+    check(end["exit_code"] == 11 and end["text"].startswith(
+        'build_failed: building at STEP "RUN echo about-to-fail && echo oops >&2 && exit 3"'), end)
     errors = run.kind("error")
     check(len(errors) == 1 and errors[0]["exit_code"] == 3, errors)
+    check(errors[0].get("class") == "build_step_failed", errors)
     text = errors[0]["text"]
     for expected in ("STEP 3/4: RUN echo about-to-fail", "about-to-fail", "oops", "exit status 3"):
         check(expected in text, f"{expected!r} missing from the error: {text}")

@@ -6,8 +6,8 @@
 // then writes {"digest": ...} to spec.result_path. As podman (first argument "run") it prints its
 // arguments, one per line, and exits 0, or 7 when the last argument contains "fail", or sleeps 30 s
 // when it contains "hang", or prints a runtime's "no /bin/sh" error and exits 127 when it contains
-// "noshell". Other podman commands (ps, rm, rmi, stop) append their arguments as one line to $FAKE_PODMAN_LOG
-// (when set); `ps` prints the lines of $FAKE_PODMAN_PS.
+// "noshell". Other podman commands (ps, rm, rmi, stop, untag, image) append their arguments as one line to
+// $FAKE_PODMAN_LOG (when set); `ps` prints the lines of $FAKE_PODMAN_PS.
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
     }
     return last.find("fail") != std::string::npos ? 7 : 0;
   }
-  if (command == "ps" || command == "rm" || command == "rmi" || command == "stop") {
+  if (command == "ps" || command == "rm" || command == "rmi" || command == "stop" || command == "untag" ||
+      command == "image") {
     if (const char* log = std::getenv("FAKE_PODMAN_LOG")) {
       std::ofstream out(log, std::ios::app);
       for (int i = 1; i < argc; ++i) {
