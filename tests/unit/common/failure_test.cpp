@@ -92,5 +92,15 @@ TEST(NextStep, NamesWhatToChangeForTheClass) {
   EXPECT_NE(next_step_for(f).find("not your repository"), std::string::npos);
 }
 
+// The deadline's advice names the job field that sets the phase's timeout, as the job schema spells it.
+TEST(NextStep, DeadlineNamesTheTimeoutFieldOfThePhase) {
+  Failure f{.failure_class = FailureClass::deadline, .phase = "build"};
+  EXPECT_NE(next_step_for(f).find("build_timeout"), std::string::npos) << next_step_for(f);
+  EXPECT_EQ(next_step_for(f).find("test.timeout"), std::string::npos) << next_step_for(f);
+  f.phase = "test";
+  EXPECT_NE(next_step_for(f).find("test.timeout"), std::string::npos) << next_step_for(f);
+  EXPECT_EQ(next_step_for(f).find("build_timeout"), std::string::npos) << next_step_for(f);
+}
+
 }  // namespace
 }  // namespace nbs
