@@ -106,11 +106,13 @@ FailureClass registry_failure_class(const Error& error) {
 
 FailureClass bud_failure_class(std::string_view failing_step, std::string_view output) {
   const std::string text = lower(output);
-  static constexpr std::array<std::string_view, 7> k_syntax{"no from statement found",
+  // "... was not found in the provided Dockerfile" is Buildah 1.28's word for an undefined target.
+  static constexpr std::array<std::string_view, 8> k_syntax{"no from statement found",
                                                             "unknown instruction",
                                                             "dockerfile parse error",
                                                             "parse error on line",
                                                             "could not be found in the dockerfile",
+                                                            "was not found in the provided dockerfile",
                                                             "unknown flag",
                                                             "empty continuation line"};
   if (contains_any(text, k_syntax)) {

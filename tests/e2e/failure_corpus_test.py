@@ -73,15 +73,17 @@ class Kind:
     """One seeded failure: the repository it builds, the job's overrides, what getStatus must say."""
 
     def __init__(self, name, files=None, status="FAILED", klass=None, phase="build", marker=None,
-                 task=None, action=None, printed=None, **job):
+                 task=None, action=None, output=None, **job):
         self.name, self.files, self.status, self.klass = name, files, status, klass
         self.phase, self.marker, self.task, self.action, self.job = phase, marker, task, action, job
-        self.printed = printed  # what the slow RUN step prints once it runs
+        # What a RUN step or test prints (`$((6*7))` in the command prints 42, so that the output is told
+        # from the command's text); evidence must show it.
+        self.output = output
 
 
 def kinds(f):
     base_auth = f"{f.auth_registry}/corpus/base:1"
-    slow = HEAD + "RUN echo {marker} && sleep 300\n"
+    slow = HEAD + "RUN echo {marker}-$((6*7)) && sleep 300\n"
     return [
         Kind("git-auth", {"Dockerfile": HEAD}, klass="git_auth", repo="private/corpus-auth",
              marker="private/corpus-auth"),
@@ -99,11 +101,11 @@ def kinds(f):
              klass="base_image_not_found", marker="no-such-base-b3n6"),
         Kind("base-image-auth", {"Dockerfile": f"FROM {base_auth}\nRUN true\n"}, klass="base_image_auth",
              marker=base_auth),
-        Kind("build-step-failed", {"Dockerfile": HEAD + "RUN echo MARKER-step-r2d4; exit 3\n"},
-             klass="build_step_failed", marker="MARKER-step-r2d4"),
+        Kind("build-step-failed", {"Dockerfile": HEAD + "RUN echo MARKER-step-r2d4-$((6*7)); exit 3\n"},
+             klass="build_step_failed", output="MARKER-step-r2d4-42"),
         Kind("test-failed-entrypoint", {"Dockerfile": HEAD + 'ENTRYPOINT ["/bin/echo", "entry"]\n'},
-             klass="test_failed", phase="test", task="cmd-0", marker="MARKER-test-t6y8",
-             test={"commands": ["echo MARKER-test-t6y8 >&2; exit 4"]}),
+             klass="test_failed", phase="test", task="cmd-0", output="MARKER-test-t6y8-42",
+             test={"commands": ["echo MARKER-test-t6y8-$((6*7)) >&2; exit 4"]}),
         Kind("test-no-shell", {"Dockerfile": "ARG BASE_IMAGE\nFROM ${BASE_IMAGE} AS tools\nFROM scratch\n"
                                              "COPY --from=tools /bin/busybox /busybox\n"
                                              'ENTRYPOINT ["/busybox", "echo", "static"]\n'},
@@ -112,12 +114,12 @@ def kinds(f):
              phase=("build", "publish"), registry_url=f.auth_registry, marker=f.auth_registry),
         Kind("registry-tls", {"Dockerfile": HEAD + "RUN echo built\n"}, klass="registry_tls",
              phase=("build", "publish"), registry_url=f.tls_registry, marker=f.tls_registry),
-        Kind("deadline", {"Dockerfile": slow.format(marker="MARKER-deadline-d1e5")}, klass="deadline",
-             marker="MARKER-deadline-d1e5", build_timeout="30s"),
-        Kind("killed", {"Dockerfile": slow.format(marker="MARKER-killed-k9l0")}, status="KILLED",
-             klass="killed", action="kill", printed="MARKER-killed-k9l0"),
-        Kind("runner-sigkilled", {"Dockerfile": slow.format(marker="MARKER-sigkill-s3g7")}, klass="internal",
-             action="sigkill-runner", printed="MARKER-sigkill-s3g7"),
+        Kind("deadline", {"Dockerfile": slow.replace("{marker}", "MARKER-deadline-d1e5")}, klass="deadline",
+             output="MARKER-deadline-d1e5-42", build_timeout="30s"),
+        Kind("killed", {"Dockerfile": slow.replace("{marker}", "MARKER-killed-k9l0")}, status="KILLED",
+             klass="killed", action="kill", output="MARKER-killed-k9l0-42"),
+        Kind("runner-sigkilled", {"Dockerfile": slow.replace("{marker}", "MARKER-sigkill-s3g7")}, klass="internal",
+             action="sigkill-runner", output="MARKER-sigkill-s3g7-42"),
     ]
 
 
@@ -134,11 +136,11 @@ def submit(f, kind):
 def act(f, kind, job_id):
     """Kills the job, or its runner, once its RUN step runs."""
     f.wait_status(job_id, ("BUILDING",), timeout=300)
-    query = "phase=build&mode=grep&pattern=" + urllib.parse.quote(kind.printed)
+    query = "phase=build&mode=grep&pattern=" + urllib.parse.quote(kind.output)
     end = time.time() + 120
     while time.time() < end and not f.logs(job_id, query)["lines"]:
         time.sleep(0.5)
-    check(f.logs(job_id, query)["lines"], f"{kind.name}: the slow RUN step never printed {kind.printed}")
+    check(f.logs(job_id, query)["lines"], f"{kind.name}: the slow RUN step never printed {kind.output}")
     if kind.action == "kill":
         status, body = f.call("POST", "/mcp/killJob", {"job_id": job_id})
         check(status == 200, f"killJob answered {status}: {body}")
@@ -161,7 +163,9 @@ def judge(f, kind, job_id):
             problems.append(f"{kind.name}: {message}")
 
     want(body["status"] == kind.status, f"status {body['status']}, expected {kind.status}")
-    want(failure.get("class") == kind.klass, f"class {failure.get('class')}, expected {kind.klass}")
+    # A killed job is not a failure: KILLED says it all, and a `failure` it carries must say killed.
+    klass = failure.get("class") or ("killed" if body["status"] == "KILLED" else None)
+    want(klass == kind.klass, f"class {klass}, expected {kind.klass}")
     phases = kind.phase if isinstance(kind.phase, tuple) else (kind.phase,)
     if kind.action != "kill":
         want(failure.get("phase") in phases, f"phase {failure.get('phase')}, expected {kind.phase}")
@@ -170,6 +174,8 @@ def judge(f, kind, job_id):
     if kind.marker:
         text = (failure.get("summary") or "") + "\n" + "\n".join(evidence)
         want(kind.marker in text, f"{kind.marker!r} is in neither summary nor evidence")
+    if kind.output and not kind.action:
+        want(any(kind.output in line for line in evidence), f"the output {kind.output!r} is not in the evidence")
     want(size <= MAX_STATUS_BYTES, f"getStatus is {size} bytes (> {MAX_STATUS_BYTES})")
     want(len(evidence) <= 20, f"{len(evidence)} evidence lines")
     noisy = [line for line in evidence if line.startswith(NOISE_PREFIXES)]
@@ -180,7 +186,7 @@ def judge(f, kind, job_id):
              f"next_step blames the repository: {step}")
     if problems:
         problems.append(f"{kind.name}: getStatus was {json.dumps(body)}")
-    row = (kind.name, failure.get("class") or "-", size, len(evidence), failure.get("class") == kind.klass)
+    row = (kind.name, klass or "-", size, len(evidence), klass == kind.klass)
     return row, problems
 
 

@@ -36,6 +36,10 @@ TEST(BudFailureClass, CopySourcesSyntaxAndSteps) {
                               "\"/w/src\": copier: stat: \"/app.txt\": no such file or directory"),
             FailureClass::copy_source_missing);
   EXPECT_EQ(bud_failure_class("", "Error: no FROM statement found"), FailureClass::dockerfile_syntax);
+  // An undefined `target`, in Buildah 1.28's words (the e2e failure corpus).
+  EXPECT_EQ(
+      bud_failure_class("", "Error: The target \"no-such-stage\" was not found in the provided Dockerfile"),
+      FailureClass::dockerfile_syntax);
   EXPECT_EQ(bud_failure_class("STEP 3/3: RUN exit 3",
                               "Error: building at STEP \"RUN exit 3\": while running runtime: exit status 3"),
             FailureClass::build_step_failed);
