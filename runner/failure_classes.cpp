@@ -21,6 +21,16 @@ std::string step_instruction(std::string_view header) {
   return lower(colon == std::string_view::npos ? header : header.substr(colon + 2));
 }
 
+// What follows the first URL of "git fetch http://host:port/path.git: <libgit2's message>", or all of it.
+std::string_view after_url(std::string_view message) {
+  const auto scheme = message.find("://");
+  if (scheme == std::string_view::npos) {
+    return message;
+  }
+  const auto end = message.find(": ", scheme);
+  return end == std::string_view::npos ? message : message.substr(end + 2);
+}
+
 }  // namespace
 
 FailureClass git_failure_class(const Error& error) {
@@ -38,10 +48,12 @@ FailureClass git_failure_class(const Error& error) {
     default:
       break;
   }
-  const std::string text = lower(error.message);
   // libgit2 over HTTP: a private repository answers 401/403 (some hosts 404) to a client without
-  // credentials.
-  if (contains_any(text, std::array<std::string_view, 4>{"401", "403", "authentication", "credentials"})) {
+  // credentials. Only libgit2's words count: the message starts with the repository URL, whose port or
+  // path may hold "403" or "credentials".
+  const std::string text = lower(after_url(error.message));
+  if (contains_any(text, std::array<std::string_view, 4>{"status code: 401", "status code: 403",
+                                                         "authentication", "credentials"})) {
     return FailureClass::git_auth;
   }
   return FailureClass::git_unreachable;

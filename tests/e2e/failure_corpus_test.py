@@ -118,8 +118,8 @@ def kinds(f):
              output="MARKER-deadline-d1e5-42", build_timeout="30s"),
         Kind("killed", {"Dockerfile": slow.replace("{marker}", "MARKER-killed-k9l0")}, status="KILLED",
              klass="killed", action="kill", output="MARKER-killed-k9l0-42"),
-        Kind("runner-sigkilled", {"Dockerfile": slow.replace("{marker}", "MARKER-sigkill-s3g7")}, klass="internal",
-             action="sigkill-runner", output="MARKER-sigkill-s3g7-42"),
+        Kind("runner-sigkilled", {"Dockerfile": slow.replace("{marker}", "MARKER-sigkill-s3g7")},
+             klass="internal", action="sigkill-runner", output="MARKER-sigkill-s3g7-42"),
     ]
 
 
@@ -186,6 +186,7 @@ def judge(f, kind, job_id):
              f"next_step blames the repository: {step}")
     if problems:
         problems.append(f"{kind.name}: getStatus was {json.dumps(body)}")
+    print(f"{kind.name}: {json.dumps(failure)}", flush=True)
     row = (kind.name, klass or "-", size, len(evidence), klass == kind.klass)
     return row, problems
 

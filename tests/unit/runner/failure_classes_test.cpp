@@ -84,5 +84,22 @@ TEST(GitFailureClass, FromTheErrorKind) {
       FailureClass::git_unreachable);
 }
 
+// The repository URL is part of the message; a port like 45403 in it is no HTTP 403 (the e2e failure
+// corpus met this: a missing repository came out git_auth on some ports).
+TEST(GitFailureClass, TheUrlInTheMessageIsNotTheStatus) {
+  EXPECT_EQ(git_failure_class(make_error(ErrorKind::unavailable,
+                                         "git fetch http://127.0.0.1:45403/cgi-bin/git/no-such-repo.git: no "
+                                         "content-type header in response")),
+            FailureClass::git_unreachable);
+  EXPECT_EQ(git_failure_class(make_error(ErrorKind::unavailable,
+                                         "git fetch https://example.com/credentials-401.git: failed to "
+                                         "connect: Connection refused")),
+            FailureClass::git_unreachable);
+  EXPECT_EQ(
+      git_failure_class(make_error(
+          ErrorKind::unavailable, "git fetch http://127.0.0.1:8080/x.git: unexpected http status code: 403")),
+      FailureClass::git_auth);
+}
+
 }  // namespace
 }  // namespace nbs::runner
