@@ -135,9 +135,9 @@ std::string next_step_for(const Failure& f) {
              "then "
              "submit again.";
     case FailureClass::deadline:
-      return "The " + f.phase +
-             " phase ran out of time: make it faster or raise its timeout in the job "
-             "(build.timeout / test.timeout), and submit again.";
+      // Named as the job schema spells them: build_timeout at the top, timeout inside test.
+      return "The " + f.phase + " phase ran out of time: make it faster or raise " +
+             (f.phase == "test" ? "test.timeout" : "build_timeout") + " in the job, and submit again.";
     case FailureClass::placement:
       return "The cluster could not place the " + f.phase +
              " phase: lower its resources (cpu, memory, gpu) or "
@@ -230,6 +230,20 @@ std::vector<std::string> pick_evidence(const std::vector<std::string>& lines) {
     picked.push_back(std::move(line));
   }
   return {picked.rbegin(), picked.rend()};
+}
+
+std::vector<std::string> pick_evidence(const std::vector<std::string>& lines, std::string_view summary) {
+  static constexpr std::string_view k_error = "Error: ";
+  std::vector<std::string> kept;
+  kept.reserve(lines.size());
+  for (const auto& line : lines) {
+    const bool quoted = line.starts_with(k_error) && line.size() > k_error.size() &&
+                        summary.find(std::string_view(line).substr(k_error.size())) != std::string_view::npos;
+    if (!quoted) {
+      kept.push_back(line);
+    }
+  }
+  return pick_evidence(kept);
 }
 
 }  // namespace nbs

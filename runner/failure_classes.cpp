@@ -21,6 +21,16 @@ std::string step_instruction(std::string_view header) {
   return lower(colon == std::string_view::npos ? header : header.substr(colon + 2));
 }
 
+// What follows the first URL of "git fetch http://host:port/path.git: <libgit2's message>", or all of it.
+std::string_view after_url(std::string_view message) {
+  const auto scheme = message.find("://");
+  if (scheme == std::string_view::npos) {
+    return message;
+  }
+  const auto end = message.find(": ", scheme);
+  return end == std::string_view::npos ? message : message.substr(end + 2);
+}
+
 }  // namespace
 
 FailureClass git_failure_class(const Error& error) {
@@ -38,10 +48,12 @@ FailureClass git_failure_class(const Error& error) {
     default:
       break;
   }
-  const std::string text = lower(error.message);
   // libgit2 over HTTP: a private repository answers 401/403 (some hosts 404) to a client without
-  // credentials.
-  if (contains_any(text, std::array<std::string_view, 4>{"401", "403", "authentication", "credentials"})) {
+  // credentials. Only libgit2's words count: the message starts with the repository URL, whose port or
+  // path may hold "403" or "credentials".
+  const std::string text = lower(after_url(error.message));
+  if (contains_any(text, std::array<std::string_view, 4>{"status code: 401", "status code: 403",
+                                                         "authentication", "credentials"})) {
     return FailureClass::git_auth;
   }
   return FailureClass::git_unreachable;
@@ -106,11 +118,13 @@ FailureClass registry_failure_class(const Error& error) {
 
 FailureClass bud_failure_class(std::string_view failing_step, std::string_view output) {
   const std::string text = lower(output);
-  static constexpr std::array<std::string_view, 7> k_syntax{"no from statement found",
+  // "... was not found in the provided Dockerfile" is Buildah 1.28's word for an undefined target.
+  static constexpr std::array<std::string_view, 8> k_syntax{"no from statement found",
                                                             "unknown instruction",
                                                             "dockerfile parse error",
                                                             "parse error on line",
                                                             "could not be found in the dockerfile",
+                                                            "was not found in the provided dockerfile",
                                                             "unknown flag",
                                                             "empty continuation line"};
   if (contains_any(text, k_syntax)) {

@@ -757,9 +757,10 @@ void Orchestrator::explain_failure(JobRecord& record, Phase phase) {
       }
     }
   }
-  failure.evidence = pick_evidence(lines);
+  failure.evidence = pick_evidence(lines, failure.summary);
   if (failure.evidence.empty()) {
-    failure.evidence = pick_evidence(error_lines);  // the step's lines, when the log lost them
+    failure.evidence =
+        pick_evidence(error_lines, failure.summary);  // the step's lines, when the log lost them
   }
   record.excerpt = failure.evidence;
   record.failure = std::move(failure);

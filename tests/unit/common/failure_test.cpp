@@ -42,6 +42,20 @@ TEST(Evidence, KeepsTheLastLinesThatAreNotNoiseInOrder) {
   EXPECT_EQ(pick_evidence(lines), (std::vector<std::string>{"first", "second", "third"}));
 }
 
+// A tool's final "Error: …" line that the summary already quotes is not repeated: for a refused push
+// (Buildah 1.28, the e2e failure corpus) the two copies alone made getStatus exceed 2 KiB. The user's own
+// lines stay even when the summary mentions their words.
+TEST(Evidence, DropsTheErrorLineTheSummaryAlreadyQuotes) {
+  const std::string error =
+      "pushing image \"localhost/nbs/j:build\" to \"docker://127.0.0.1:5000/corpus/a:j\": trying to reuse "
+      "blob sha256:5e91 at destination: checking whether a blob sha256:5e91 exists in "
+      "127.0.0.1:5000/corpus/a: unauthorized: authentication required";
+  const std::vector<std::string> lines{"built", "Error: " + error};
+  EXPECT_EQ(pick_evidence(lines, "buildah push: " + error), (std::vector<std::string>{"built"}));
+  EXPECT_EQ(pick_evidence(lines, "buildah push: something else"), lines);
+  EXPECT_EQ(pick_evidence({"built", "done"}, "built and done"), (std::vector<std::string>{"built", "done"}));
+}
+
 TEST(Evidence, IsBoundedInLinesAndBytesAndCutsOnlyBetweenCharacters) {
   std::vector<std::string> many;
   for (int i = 0; i < 100; ++i) {
@@ -90,6 +104,16 @@ TEST(NextStep, NamesWhatToChangeForTheClass) {
   EXPECT_NE(next_step_for(f).find("task=cmd-2"), std::string::npos);
   f = {.failure_class = FailureClass::internal};
   EXPECT_NE(next_step_for(f).find("not your repository"), std::string::npos);
+}
+
+// The deadline's advice names the job field that sets the phase's timeout, as the job schema spells it.
+TEST(NextStep, DeadlineNamesTheTimeoutFieldOfThePhase) {
+  Failure f{.failure_class = FailureClass::deadline, .phase = "build"};
+  EXPECT_NE(next_step_for(f).find("build_timeout"), std::string::npos) << next_step_for(f);
+  EXPECT_EQ(next_step_for(f).find("test.timeout"), std::string::npos) << next_step_for(f);
+  f.phase = "test";
+  EXPECT_NE(next_step_for(f).find("test.timeout"), std::string::npos) << next_step_for(f);
+  EXPECT_EQ(next_step_for(f).find("build_timeout"), std::string::npos) << next_step_for(f);
 }
 
 }  // namespace

@@ -36,6 +36,10 @@ TEST(BudFailureClass, CopySourcesSyntaxAndSteps) {
                               "\"/w/src\": copier: stat: \"/app.txt\": no such file or directory"),
             FailureClass::copy_source_missing);
   EXPECT_EQ(bud_failure_class("", "Error: no FROM statement found"), FailureClass::dockerfile_syntax);
+  // An undefined `target`, in Buildah 1.28's words (the e2e failure corpus).
+  EXPECT_EQ(
+      bud_failure_class("", "Error: The target \"no-such-stage\" was not found in the provided Dockerfile"),
+      FailureClass::dockerfile_syntax);
   EXPECT_EQ(bud_failure_class("STEP 3/3: RUN exit 3",
                               "Error: building at STEP \"RUN exit 3\": while running runtime: exit status 3"),
             FailureClass::build_step_failed);
@@ -78,6 +82,23 @@ TEST(GitFailureClass, FromTheErrorKind) {
   EXPECT_EQ(
       git_failure_class(make_error(ErrorKind::unavailable, "fetch: failed to connect: Connection refused")),
       FailureClass::git_unreachable);
+}
+
+// The repository URL is part of the message; a port like 45403 in it is no HTTP 403 (the e2e failure
+// corpus met this: a missing repository came out git_auth on some ports).
+TEST(GitFailureClass, TheUrlInTheMessageIsNotTheStatus) {
+  EXPECT_EQ(git_failure_class(make_error(ErrorKind::unavailable,
+                                         "git fetch http://127.0.0.1:45403/cgi-bin/git/no-such-repo.git: no "
+                                         "content-type header in response")),
+            FailureClass::git_unreachable);
+  EXPECT_EQ(git_failure_class(make_error(ErrorKind::unavailable,
+                                         "git fetch https://example.com/credentials-401.git: failed to "
+                                         "connect: Connection refused")),
+            FailureClass::git_unreachable);
+  EXPECT_EQ(
+      git_failure_class(make_error(
+          ErrorKind::unavailable, "git fetch http://127.0.0.1:8080/x.git: unexpected http status code: 403")),
+      FailureClass::git_auth);
 }
 
 }  // namespace
