@@ -148,10 +148,7 @@ Result<std::unique_ptr<LocalExecutor>> LocalExecutor::create(LocalExecutorConfig
         ErrorKind::unavailable,
         "local executor: cannot create " + (config.state_dir / "phases").string() + ": " + ec.message());
   }
-  if (config.supervisor_path.empty()) {
-    config.supervisor_path = supervisor_beside_self();
-  }
-  if (::access(config.supervisor_path.c_str(), X_OK) != 0) {
+  if (config.supervisor_path.empty() || ::access(config.supervisor_path.c_str(), X_OK) != 0) {
     return make_error(ErrorKind::unavailable, "local executor: " + config.supervisor_path.string() +
                                                   " is not an executable file (nbs-task-supervisor is "
                                                   "installed beside nbs-mcpd)");

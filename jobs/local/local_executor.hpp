@@ -22,7 +22,7 @@ namespace nbs::jobs {
 struct LocalExecutorConfig {
   std::filesystem::path state_dir;  // phases live in <state_dir>/phases/<nbs-id-phase>/
   std::filesystem::path runner_path;
-  std::filesystem::path supervisor_path;  // nbs-task-supervisor; "" = beside the running program
+  std::filesystem::path supervisor_path;  // nbs-task-supervisor (the daemon finds it beside itself)
   std::filesystem::path podman_path = "/usr/bin/podman";
   std::string build_user;                // tasks run as this user when the daemon is root; "" = as the daemon
   std::vector<std::string> podman_args;  // inserted after `podman run`, e.g. --runtime runc --network host
@@ -55,8 +55,8 @@ class LocalExecutor : public Executor {
   struct PhaseRun;
 
   explicit LocalExecutor(LocalExecutorConfig config);
-  void recover();
   struct Launch;
+  void recover();
   void monitor_loop();
   // Settles what ended and picks the pending tasks that may start now (marked `launching`; only when
   // `launches` is given); true when something changed. Under mutex_.

@@ -101,12 +101,6 @@ class SpawnSetup {
 
 }  // namespace
 
-std::filesystem::path supervisor_beside_self() {
-  std::error_code ec;
-  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::filesystem::path("nbs-task-supervisor") : self.parent_path() / "nbs-task-supervisor";
-}
-
 Result<SupervisedTask> spawn_supervised(const std::filesystem::path& supervisor, const TaskSpawn& spawn) {
   if (spawn.argv.empty() || spawn.argv[0].empty() || spawn.argv[0][0] != '/') {
     return make_error(ErrorKind::internal, "local executor: the task's program must be an absolute path");

@@ -29,9 +29,6 @@ struct TaskSpawn {
   bool kill_descendants = false;
 };
 
-// The supervisor beside the running program (nbs-mcpd), where the build tree and the package put it.
-std::filesystem::path supervisor_beside_self();
-
 struct SupervisedTask {
   pid_t supervisor = 0;  // the daemon's child; reap it with waitpid once the exit file exists
   pid_t task = 0;        // also the task's process group id
