@@ -1,5 +1,6 @@
-# The Debian package (cpack -G DEB in a build tree, after building): nbs-mcpd, nbs-runner and nbs in
-# /usr/bin (their install() rules are in mcpd/, runner/ and cli/), the default configuration
+# The Debian package (cpack -G DEB in a build tree, after building): nbs-mcpd, nbs-runner, nbs and
+# nbs-task-supervisor in /usr/bin (their install() rules are in mcpd/, runner/, cli/ and jobs/local/), the
+# default configuration
 # /etc/nbs/nbs-mcpd.yaml (a conffile), the systemd unit nbs-mcpd.service, the documentation and the
 # deployment files. Depends: the shared libraries as dpkg-shlibdeps finds them (libgit2-1.5,
 # libboost-json1.81.0, libyaml-cpp0.7, libspdlog1.10-fmt9, ...), plus the programs the runner and the local

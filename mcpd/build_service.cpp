@@ -33,11 +33,12 @@ std::string home_dir() {
   return home != nullptr && *home != '\0' ? home : "/";
 }
 
-// nbs-runner is installed beside nbs-mcpd (the build tree and the .deb both put it there).
-fs::path runner_beside_daemon() {
+// nbs-runner and nbs-task-supervisor are installed beside nbs-mcpd (the build tree and the .deb both put
+// them there).
+fs::path beside_daemon(const std::string& program) {
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path("nbs-runner") : self.parent_path() / "nbs-runner";
+  return ec ? fs::path(program) : self.parent_path() / program;
 }
 
 Error config_error(const std::string& key, const std::string& reason) {
@@ -137,9 +138,15 @@ Result<Backend> open_local(const Config& config) {
       fs::absolute(config.state_dir.empty() ? fs::path(default_state_dir()) : fs::path(config.state_dir));
   const fs::path cache_dir = config.cache_dir.empty() ? state_dir / "cache" : fs::absolute(config.cache_dir);
   const fs::path runner =
-      fs::absolute(config.runner_path.empty() ? runner_beside_daemon() : fs::path(config.runner_path));
+      fs::absolute(config.runner_path.empty() ? beside_daemon("nbs-runner") : fs::path(config.runner_path));
   if (::access(runner.c_str(), X_OK) != 0) {
     return config_error("runner_path", runner.string() + " is not an executable file");
+  }
+  const fs::path supervisor =
+      fs::absolute(config.task_supervisor_path.empty() ? beside_daemon("nbs-task-supervisor")
+                                                       : fs::path(config.task_supervisor_path));
+  if (::access(supervisor.c_str(), X_OK) != 0) {
+    return config_error("task_supervisor_path", supervisor.string() + " is not an executable file");
   }
   std::optional<UserIdentity> build_user;
   const bool as_build_user = ::geteuid() == 0 && !config.build_user.empty();
@@ -172,6 +179,7 @@ Result<Backend> open_local(const Config& config) {
   jobs::LocalExecutorConfig local;
   local.state_dir = state_dir;
   local.runner_path = runner;
+  local.supervisor_path = supervisor;
   local.build_user = as_build_user ? config.build_user : "";
   // runc and the host network: what works for rootless podman on these nodes (crun fails on hybrid
   // cgroups, slirp4netns needs /dev/net/tun).

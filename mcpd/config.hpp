@@ -30,6 +30,7 @@ struct Config {
   std::string nomad_client_key;
   // Where and as whom phases run (see mcpd/build_service.hpp for the defaults of empty values).
   std::string runner_path;           // "": nbs-runner next to nbs-mcpd
+  std::string task_supervisor_path;  // "": nbs-task-supervisor next to nbs-mcpd
   std::string build_user = "build";  // local tasks run as this user when the daemon is root
   std::string cache_dir;             // "": <state_dir>/cache (local); the node's host volume path (Nomad)
   std::string storage_driver = "overlay";

@@ -255,6 +255,10 @@ std::vector<ConfigKey> make_keys() {
   keys.push_back(string_key("runner_path", "--runner", {"NBS_RUNNER"},
                             "the nbs-runner binary of the local executor (default: next to nbs-mcpd)",
                             &Config::runner_path));
+  keys.push_back(string_key("task_supervisor_path", "--task-supervisor", {"NBS_TASK_SUPERVISOR"},
+                            "the nbs-task-supervisor binary that starts the local executor's tasks "
+                            "(default: next to nbs-mcpd)",
+                            &Config::task_supervisor_path));
   keys.push_back(string_key("build_user", "--build-user", {"NBS_BUILD_USER"},
                             "unprivileged user that runs Buildah and test containers when the daemon is root",
                             &Config::build_user));

@@ -33,7 +33,8 @@ struct LocalExecutor::Task {
   pid_t supervisor = 0;
   pid_t pid = 0;  // also its process group
   bool supervisor_is_child = false;
-  Fd supervisor_exit;  // pidfd of a child supervisor: readable when it exits, which wakes the monitor
+  bool launching = false;  // picked to start: the monitor is starting it without the lock
+  Fd supervisor_exit;      // pidfd of a child supervisor: readable when it exits, which wakes the monitor
   PhaseState state = PhaseState::pending;
   std::optional<ExitStatus> exit;
   std::optional<Clock::time_point> kill_at;  // SIGKILL then, if still running
@@ -52,6 +53,13 @@ struct LocalExecutor::PhaseRun {
   std::optional<SystemTime> finished_at;
   std::string test_image;  // test phases: the image podman pulled, removed when the phase ends
   bool image_removal_started = false;
+};
+
+// A task the monitor is about to start: what poll_tasks() picked, prepared under the lock.
+struct LocalExecutor::Launch {
+  std::string phase;  // PhaseId::name(); a phase with a launching task cannot be purged
+  std::size_t task_index = 0;
+  TaskSpawn spawn;
 };
 
 namespace {
@@ -140,6 +148,11 @@ Result<std::unique_ptr<LocalExecutor>> LocalExecutor::create(LocalExecutorConfig
         ErrorKind::unavailable,
         "local executor: cannot create " + (config.state_dir / "phases").string() + ": " + ec.message());
   }
+  if (config.supervisor_path.empty() || ::access(config.supervisor_path.c_str(), X_OK) != 0) {
+    return make_error(ErrorKind::unavailable, "local executor: " + config.supervisor_path.string() +
+                                                  " is not an executable file (nbs-task-supervisor is "
+                                                  "installed beside nbs-mcpd)");
+  }
   std::unique_ptr<LocalExecutor> executor(new LocalExecutor(std::move(config)));
   if (!executor->monitor_wake_) {
     return make_error(ErrorKind::unavailable,
@@ -225,7 +238,7 @@ void LocalExecutor::recover() {
     }
     phases_[phase->id.name()] = std::move(phase);
   }
-  poll_tasks();
+  poll_tasks(nullptr);  // pending tasks start on the monitor's first round
 }
 
 Status LocalExecutor::start(const PhaseLaunch& launch) {
@@ -387,20 +400,63 @@ std::vector<std::string> LocalExecutor::task_environment(const PhaseId& id) cons
   return env;
 }
 
-Status LocalExecutor::launch_task(PhaseRun& phase, Task& task) {
+LocalExecutor::Launch LocalExecutor::prepare_launch(const PhaseRun& phase, std::size_t task_index) const {
+  const Task& task = phase.tasks[task_index];
   std::vector<std::string> env = task_environment(phase.id);
   env.insert(env.end(), task.process_env.begin(), task.process_env.end());
-  auto spawned = spawn_supervised(TaskSpawn{.argv = task.argv,
-                                            .env = std::move(env),
-                                            .work_dir = phase.dir / "work",
-                                            .log_path = task.dir / "output.log",
-                                            .exit_path = task.dir / "exit",
-                                            .user = user_,
-                                            // nbs-runner starts Buildah in groups of its own: a killed
-                                            // runner must not leave them running.
-                                            .kill_descendants = phase.test_image.empty()});
+  return Launch{.phase = phase.id.name(),
+                .task_index = task_index,
+                .spawn = TaskSpawn{.argv = task.argv,
+                                   .env = std::move(env),
+                                   .work_dir = phase.dir / "work",
+                                   .log_path = task.dir / "output.log",
+                                   .exit_path = task.dir / "exit",
+                                   .user = user_,
+                                   // nbs-runner starts Buildah in groups of its own: a killed runner
+                                   // must not leave them running.
+                                   .kill_descendants = phase.test_image.empty()}};
+}
+
+void LocalExecutor::launch_unlocked(std::unique_lock<std::mutex>& lock, std::vector<Launch> launches) {
+  std::vector<TaskSpawn> helpers;
+  helpers.swap(helper_queue_);
+  lock.unlock();
+  std::vector<Result<SupervisedTask>> started;
+  for (const auto& launch : launches) {
+    started.push_back(spawn_supervised(config_.supervisor_path, launch.spawn));
+  }
+  std::vector<Result<SupervisedTask>> helpers_started;
+  for (const auto& helper : helpers) {
+    helpers_started.push_back(spawn_supervised(config_.supervisor_path, helper));
+  }
+  lock.lock();
+  for (std::size_t i = 0; i < launches.size(); ++i) {
+    auto it = phases_.find(launches[i].phase);
+    if (it == phases_.end()) {
+      continue;  // cannot happen: purge refuses a phase with a pending task
+    }
+    record_launch(it->second->tasks[launches[i].task_index], started[i]);
+    note_change(it->second->id.job_id);
+  }
+  for (std::size_t i = 0; i < helpers.size(); ++i) {
+    if (helpers_started[i]) {
+      helpers_.push_back(helpers_started[i]->supervisor);
+    } else {
+      std::ofstream(fs::path(helpers[i].log_path), std::ios::app)
+          << "nbs: " << helpers_started[i].error().message << "\n";
+    }
+  }
+}
+
+void LocalExecutor::record_launch(Task& task, const Result<SupervisedTask>& spawned) {
+  task.launching = false;
   if (!spawned) {
-    return spawned.error();
+    task.state = PhaseState::failed;
+    task.exit = ExitStatus{127, std::nullopt};
+    task.launch_error = spawned.error().message;
+    write_file(task.dir / "exit", "exit 127\n");
+    std::ofstream(task.dir / "output.log", std::ios::app) << "nbs: " << spawned.error().message << "\n";
+    return;
   }
   task.supervisor = spawned->supervisor;
   task.pid = spawned->task;
@@ -412,7 +468,9 @@ Status LocalExecutor::launch_task(PhaseRun& phase, Task& task) {
   write_file(task.dir / "pids", std::to_string(task.supervisor) + " " + std::to_string(task.pid) + "\n");
   std::error_code ec;
   fs::remove(task.dir / "process-env", ec);  // the values live on in podman's environment only
-  return {};
+  if (task.stop_requested) {
+    ::kill(-task.pid, SIGTERM);  // stopped while it was starting; stop() set kill_at
+  }
 }
 
 void LocalExecutor::settle(PhaseRun& phase, Task& task) {
@@ -433,17 +491,13 @@ void LocalExecutor::settle(PhaseRun& phase, Task& task) {
 
 void LocalExecutor::run_podman(const PhaseRun& phase, const std::string& what,
                                std::vector<std::string> argv) {
-  auto spawned = spawn_supervised(TaskSpawn{.argv = std::move(argv),
-                                            .env = task_environment(phase.id),
-                                            .work_dir = phase.dir,
-                                            .log_path = phase.dir / (what + ".log"),
-                                            .exit_path = phase.dir / (what + ".exit"),
-                                            .user = user_});
-  if (spawned) {
-    helpers_.push_back(spawned->supervisor);
-  } else {
-    std::ofstream(phase.dir / (what + ".log"), std::ios::app) << "nbs: " << spawned.error().message << "\n";
-  }
+  helper_queue_.push_back(TaskSpawn{.argv = std::move(argv),
+                                    .env = task_environment(phase.id),
+                                    .work_dir = phase.dir,
+                                    .log_path = phase.dir / (what + ".log"),
+                                    .exit_path = phase.dir / (what + ".exit"),
+                                    .user = user_});
+  wake_monitor();
 }
 
 void LocalExecutor::reap_helpers() {
@@ -460,7 +514,7 @@ void LocalExecutor::note_change(const std::string& job_id) {
   wake_monitor();
 }
 
-bool LocalExecutor::poll_tasks() {
+bool LocalExecutor::poll_tasks(std::vector<Launch>* launches) {
   reap_helpers();
   bool changed = false;
   unsigned running = 0;
@@ -469,7 +523,7 @@ bool LocalExecutor::poll_tasks() {
   for (auto& [name, phase] : phases_) {
     ordered.push_back(phase.get());
     for (auto& task : phase->tasks) {
-      running += task.state == PhaseState::running;
+      running += task.state == PhaseState::running || task.launching;
     }
   }
   std::sort(ordered.begin(), ordered.end(), [](const PhaseRun* a, const PhaseRun* b) {
@@ -478,19 +532,21 @@ bool LocalExecutor::poll_tasks() {
   for (PhaseRun* phase : ordered) {
     bool all_done = true;
     bool changed_here = false;
-    for (auto& task : phase->tasks) {
-      if (task.state == PhaseState::pending && !task.stop_requested && running < config_.max_running_tasks) {
-        if (auto started = launch_task(*phase, task); !started) {
-          task.state = PhaseState::failed;
-          task.exit = ExitStatus{127, std::nullopt};
-          task.launch_error = started.error().message;
-          write_file(task.dir / "exit", "exit 127\n");
-          std::ofstream(task.dir / "output.log", std::ios::app) << "nbs: " << started.error().message << "\n";
-        } else {
-          ++running;
-        }
-        changed_here = true;
-      } else if (task.state == PhaseState::pending && task.stop_requested) {
+    for (std::size_t i = 0; i < phase->tasks.size(); ++i) {
+      Task& task = phase->tasks[i];
+      if (task.launching) {
+        all_done = false;
+        continue;  // the monitor records its start
+      }
+      if (task.state == PhaseState::pending && !task.stop_requested && running < config_.max_running_tasks &&
+          launches != nullptr) {
+        task.launching = true;
+        launches->push_back(prepare_launch(*phase, i));
+        ++running;
+        all_done = false;
+        continue;
+      }
+      if (task.state == PhaseState::pending && task.stop_requested) {
         task.state = PhaseState::failed;
         task.exit = ExitStatus{std::nullopt, SIGTERM};
         changed_here = true;
@@ -550,7 +606,12 @@ void LocalExecutor::monitor_loop() {
   std::unique_lock lock(mutex_);
   std::vector<pollfd> fds;
   while (!stopping_) {
-    poll_tasks();
+    std::vector<Launch> launches;
+    poll_tasks(&launches);
+    if (!launches.empty() || !helper_queue_.empty()) {
+      launch_unlocked(lock, std::move(launches));
+      continue;  // settle and pick again before sleeping: the new supervisors' pidfds join the poll
+    }
     fds.assign(1, pollfd{.fd = monitor_wake_.get(), .events = POLLIN, .revents = 0});
     for (const auto& [name, phase] : phases_) {
       for (const auto& task : phase->tasks) {
@@ -705,8 +766,10 @@ Status LocalExecutor::stop(const PhaseId& id, std::chrono::seconds grace) {
     }
     task.stop_requested = true;
     write_file(task.dir / "stop", format_utc(now_utc()) + "\n");
-    if (task.state == PhaseState::running) {
-      ::kill(-task.pid, SIGTERM);
+    if (task.state == PhaseState::running || task.launching) {
+      if (!task.launching) {
+        ::kill(-task.pid, SIGTERM);  // a launching task gets it once its start is recorded
+      }
       task.kill_at = Clock::now() + grace;
       stopping = true;
     }

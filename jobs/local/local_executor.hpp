@@ -22,6 +22,7 @@ namespace nbs::jobs {
 struct LocalExecutorConfig {
   std::filesystem::path state_dir;  // phases live in <state_dir>/phases/<nbs-id-phase>/
   std::filesystem::path runner_path;
+  std::filesystem::path supervisor_path;  // nbs-task-supervisor (the daemon finds it beside itself)
   std::filesystem::path podman_path = "/usr/bin/podman";
   std::string build_user;                // tasks run as this user when the daemon is root; "" = as the daemon
   std::vector<std::string> podman_args;  // inserted after `podman run`, e.g. --runtime runc --network host
@@ -54,15 +55,23 @@ class LocalExecutor : public Executor {
   struct PhaseRun;
 
   explicit LocalExecutor(LocalExecutorConfig config);
+  struct Launch;
   void recover();
   void monitor_loop();
-  bool poll_tasks();                            // true when something changed
+  // Settles what ended and picks the pending tasks that may start now (marked `launching`; only when
+  // `launches` is given); true when something changed. Under mutex_.
+  bool poll_tasks(std::vector<Launch>* launches);
   void note_change(const std::string& job_id);  // under mutex_
   void wake_monitor();
-  Status launch_task(PhaseRun& phase, Task& task);
+  Launch prepare_launch(const PhaseRun& phase, std::size_t task_index) const;  // under mutex_
+  // Starts the picked tasks and queued helpers without mutex_ (held by `lock` on entry and on return):
+  // a start waits for a new process, which observe, read_log and start must not wait for.
+  void launch_unlocked(std::unique_lock<std::mutex>& lock, std::vector<Launch> launches);
+  void record_launch(Task& task, const Result<SupervisedTask>& spawned);  // under mutex_
   std::vector<std::string> task_environment(const PhaseId& id) const;
   void settle(PhaseRun& phase, Task& task);  // a task just ended: its env files go, its exit is explained
-  // Starts a podman command for a phase in the background, as the tasks run (it outlives the daemon).
+  // Queues a podman command for a phase to run in the background, as the tasks run (it outlives the
+  // daemon); the monitor starts it outside mutex_. Under mutex_.
   void run_podman(const PhaseRun& phase, const std::string& what, std::vector<std::string> argv);
   void reap_helpers();  // waits for the run_podman commands that ended
   Result<Captured> podman(std::vector<std::string> argv) const;  // runs one to its end
@@ -78,8 +87,9 @@ class LocalExecutor : public Executor {
   std::map<std::string, std::unique_ptr<PhaseRun>> phases_;   // by PhaseId::name()
   bool stopping_ = false;
   std::uint64_t interruptions_ = 0;
-  std::vector<pid_t> helpers_;  // supervisors of run_podman commands, not yet waited for
-  Fd monitor_wake_;             // an eventfd: ends the monitor's sleep
+  std::vector<pid_t> helpers_;           // supervisors of run_podman commands, not yet waited for
+  std::vector<TaskSpawn> helper_queue_;  // run_podman commands not started yet
+  Fd monitor_wake_;                      // an eventfd: ends the monitor's sleep
   std::thread monitor_;
 };
 

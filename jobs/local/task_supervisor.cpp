@@ -5,240 +5,157 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
-#include <grp.h>
-#include <signal.h>
-#include <sys/prctl.h>
+#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "common/process_spawn.hpp"
+#include "common/fd.hpp"
 
 namespace nbs::jobs {
 
 namespace {
 
-// Between fork and exec (and in the supervisor, which never execs) only async-signal-safe calls are
-// allowed: the daemon is multi-threaded. Everything is prepared before fork; these helpers use only
-// write/open/close/rename.
+Error sys_error(const std::string& what, int error = errno) {
+  return make_error(ErrorKind::internal, "local executor: " + what + ": " + std::strerror(error));
+}
 
-void write_all(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
+// The supervisor's descriptors 0 to 4 are placed with dup2 in the child: a source below 5 could be
+// overwritten by an earlier dup2 (or, equal to its target, keep its close-on-exec flag), so it moves up.
+Fd above_targets(Fd fd) {
+  if (!fd || fd.get() > 4) {
+    return fd;
+  }
+  return Fd(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 5));
+}
+
+// The task's environment as the supervisor reads it on descriptor 4: NUL-terminated strings in a memfd
+// (not on argv, which every user can read in /proc/<pid>/cmdline; test env values may be secrets).
+Fd environment_file(const std::vector<std::string>& env) {
+  Fd fd(::memfd_create("nbs-task-env", MFD_CLOEXEC));
+  if (!fd) {
+    return fd;
+  }
+  std::string all;
+  for (const auto& entry : env) {
+    all.append(entry).push_back('\0');
+  }
+  std::string_view rest = all;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
     if (n < 0 && errno == EINTR) {
       continue;
     }
     if (n <= 0) {
-      return;
+      return Fd();
     }
-    data += n;
-    size -= static_cast<std::size_t>(n);
+    rest.remove_prefix(static_cast<std::size_t>(n));
   }
+  if (::lseek(fd.get(), 0, SEEK_SET) != 0) {
+    return Fd();
+  }
+  return fd;
 }
 
-// Appends the decimal digits of `value` to buf (no snprintf: it is not async-signal-safe).
-std::size_t format_number(char* buf, unsigned value) {
-  char digits[16];
-  std::size_t d = 0;
-  do {
-    digits[d++] = static_cast<char>('0' + value % 10);
-    value /= 10;
-  } while (value != 0);
-  std::size_t len = 0;
-  while (d > 0) {
-    buf[len++] = digits[--d];
-  }
-  return len;
-}
-
-std::size_t append(char* buf, std::size_t len, const char* text) {
-  for (const char* c = text; *c; ++c) {
-    buf[len++] = *c;
-  }
-  return len;
-}
-
-// Formats "<word> <n>\n" into buf.
-std::size_t format_status(char* buf, const char* word, int n) {
-  std::size_t len = append(buf, 0, word);
-  buf[len++] = ' ';
-  if (n < 0) {
-    buf[len++] = '-';
-  }
-  len += format_number(buf + len, n < 0 ? static_cast<unsigned>(-n) : static_cast<unsigned>(n));
-  buf[len++] = '\n';
-  return len;
-}
-
-[[noreturn]] void exec_task(char* const* argv, char* const* envp, const char* work_dir,
-                            const UserIdentity* user) {
-  ::setpgid(0, 0);  // signal dispositions are already the defaults: the supervisor began with fork_clean()
-  const char* failed = nullptr;
-  if (::chdir(work_dir) != 0) {
-    failed = "nbs: cannot enter the task's work directory\n";
-  } else if (user != nullptr && (::setgroups(user->groups.size(), user->groups.data()) != 0 ||
-                                 ::setgid(user->gid) != 0 || ::setuid(user->uid) != 0)) {
-    failed = "nbs: cannot switch to the task's user\n";
-  } else {
-    ::execve(argv[0], argv, envp);
-    failed = "nbs: cannot execute the task's program\n";
-  }
-  write_all(2, failed, std::strlen(failed));
-  ::_exit(127);
-}
-
-// Calls `each` with every child of this (single-threaded) process, as /proc lists them; false for none.
-template <class F>
-bool for_each_child(F each) {
-  char path[64];
-  std::size_t len = append(path, 0, "/proc/self/task/");
-  len += format_number(path + len, static_cast<unsigned>(::getpid()));  // single-threaded: its one task
-  len = append(path, len, "/children");
-  path[len] = '\0';
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return false;
-  }
-  char buf[4096];
-  const ssize_t n = ::read(fd, buf, sizeof buf);
-  ::close(fd);
-  bool any = false;
-  pid_t pid = 0;
-  for (ssize_t i = 0; i < n; ++i) {
-    if (buf[i] >= '0' && buf[i] <= '9') {
-      pid = pid * 10 + (buf[i] - '0');
-    } else if (pid > 0) {
-      each(pid);
-      any = true;
-      pid = 0;
+std::vector<std::string> supervisor_argv(const std::filesystem::path& supervisor, const TaskSpawn& spawn) {
+  std::vector<std::string> argv{supervisor.string(), "--exit-file", spawn.exit_path.string(), "--work-dir",
+                                spawn.work_dir.string()};
+  if (spawn.user) {
+    std::string user = std::to_string(spawn.user->uid) + ":" + std::to_string(spawn.user->gid) + ":";
+    for (std::size_t i = 0; i < spawn.user->groups.size(); ++i) {
+      user += (i > 0 ? "," : "") + std::to_string(spawn.user->groups[i]);
     }
+    if (spawn.user->groups.empty()) {
+      user.pop_back();  // no supplementary groups: "UID:GID", and setgroups gets an empty list
+    }
+    argv.insert(argv.end(), {"--user", user});
   }
-  return any;
+  if (spawn.kill_descendants) {
+    argv.emplace_back("--kill-descendants");
+  }
+  argv.emplace_back("--");
+  argv.insert(argv.end(), spawn.argv.begin(), spawn.argv.end());
+  return argv;
 }
 
-// Kills every process still descending from the supervisor (it is their subreaper), round after round:
-// a killed process's own children are re-parented to us and handled in the next round.
-void kill_descendants() {
-  for (int round = 0; round < 10000; ++round) {
-    const bool any = for_each_child([](pid_t pid) {
-      ::kill(-pid, SIGKILL);  // its process group, when it leads one
-      ::kill(pid, SIGKILL);
-    });
-    int status = 0;
-    if (!any) {
-      while (::waitpid(-1, &status, WNOHANG) > 0) {
-      }
-      return;
-    }
-    while (::waitpid(-1, &status, 0) < 0 && errno == EINTR) {
-    }
+// posix_spawn's attributes and file actions, destroyed however the spawn ends.
+class SpawnSetup {
+ public:
+  SpawnSetup() {
+    ::posix_spawnattr_init(&attr_);
+    ::posix_spawn_file_actions_init(&actions_);
   }
-}
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+  ~SpawnSetup() {
+    ::posix_spawn_file_actions_destroy(&actions_);
+    ::posix_spawnattr_destroy(&attr_);
+  }
+  posix_spawnattr_t* attr() { return &attr_; }
+  posix_spawn_file_actions_t* actions() { return &actions_; }
 
-[[noreturn]] void supervise(char* const* argv, char* const* envp, const char* work_dir,
-                            const UserIdentity* user, int null_fd, int log_fd, int pid_pipe,
-                            const char* exit_path, const char* exit_tmp, bool reap_descendants) {
-  ::setsid();  // out of the daemon's session: its terminal and its process group signals do not reach us
-  if (reap_descendants) {
-    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-  }
-  ::dup2(null_fd, 0);
-  ::dup2(log_fd, 1);
-  ::dup2(log_fd, 2);
-  const pid_t task = ::fork();
-  if (task == 0) {
-    ::close_range(3, ~0U, 0);
-    exec_task(argv, envp, work_dir, user);
-  }
-  if (task > 0) {
-    ::setpgid(
-        task,
-        task);  // as the task does itself: whichever runs first, the group exists before anyone signals it
-  }
-  write_all(pid_pipe, reinterpret_cast<const char*>(&task), sizeof task);
-  // The supervisor never execs, so it still holds every descriptor of the daemon (its listening
-  // socket among them); close them so a restarted daemon can bind again.
-  ::close_range(3, ~0U, 0);
-  char buf[64];
-  std::size_t len = 0;
-  if (task < 0) {
-    len = format_status(buf, "exit", 127);
-  } else {
-    int status = 0;
-    while (::waitpid(task, &status, 0) < 0 && errno == EINTR) {
-    }
-    len = WIFSIGNALED(status) ? format_status(buf, "signal", WTERMSIG(status))
-                              : format_status(buf, "exit", WEXITSTATUS(status));
-    if (reap_descendants) {
-      kill_descendants();  // before the exit file: once it exists, nothing of the task runs
-    }
-  }
-  const int fd = ::open(exit_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd >= 0) {
-    write_all(fd, buf, len);
-    ::fsync(fd);
-    ::close(fd);
-    ::rename(exit_tmp, exit_path);
-  }
-  ::_exit(0);
-}
-
-std::vector<char*> c_strings(const std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (const auto& s : strings) {
-    out.push_back(const_cast<char*>(s.c_str()));
-  }
-  out.push_back(nullptr);
-  return out;
-}
-
-Error sys_error(const std::string& what) {
-  return make_error(ErrorKind::internal, "local executor: " + what + ": " + std::strerror(errno));
-}
+ private:
+  posix_spawnattr_t attr_;
+  posix_spawn_file_actions_t actions_;
+};
 
 }  // namespace
 
-Result<SupervisedTask> spawn_supervised(const TaskSpawn& spawn) {
+Result<SupervisedTask> spawn_supervised(const std::filesystem::path& supervisor, const TaskSpawn& spawn) {
   if (spawn.argv.empty() || spawn.argv[0].empty() || spawn.argv[0][0] != '/') {
     return make_error(ErrorKind::internal, "local executor: the task's program must be an absolute path");
   }
-  std::vector<char*> argv = c_strings(spawn.argv);
-  std::vector<char*> envp = c_strings(spawn.env);
-  const std::string work_dir = spawn.work_dir.string();
-  const std::string exit_path = spawn.exit_path.string();
-  const std::string exit_tmp = exit_path + ".tmp";
-
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const int log_fd = ::open(spawn.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  Fd null_fd = above_targets(Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
+  Fd log_fd =
+      above_targets(Fd(::open(spawn.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)));
+  Fd env_fd = above_targets(environment_file(spawn.env));
   int pipe_fds[2] = {-1, -1};
-  if (null_fd < 0 || log_fd < 0 || ::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    Error e = sys_error("cannot prepare " + spawn.log_path.string());
-    for (int fd : {null_fd, log_fd, pipe_fds[0], pipe_fds[1]}) {
-      if (fd >= 0) {
-        ::close(fd);
-      }
-    }
-    return e;
+  const bool piped = ::pipe2(pipe_fds, O_CLOEXEC) == 0;
+  Fd pid_in = above_targets(Fd(pipe_fds[0]));
+  Fd pid_out = above_targets(Fd(pipe_fds[1]));
+  if (!null_fd || !log_fd || !env_fd || !piped || !pid_in || !pid_out) {
+    return sys_error("cannot prepare " + spawn.log_path.string());
   }
   if (spawn.user) {
-    ::fchown(log_fd, spawn.user->uid, spawn.user->gid);
+    ::fchown(log_fd.get(), spawn.user->uid, spawn.user->gid);
   }
-  const pid_t supervisor = fork_clean();
-  if (supervisor == 0) {
-    ::close(pipe_fds[0]);
-    supervise(argv.data(), envp.data(), work_dir.c_str(), spawn.user ? &*spawn.user : nullptr, null_fd,
-              log_fd, pipe_fds[1], exit_path.c_str(), exit_tmp.c_str(), spawn.kill_descendants);
+
+  SpawnSetup setup;
+  // The supervisor starts with every signal at its default and none blocked, whatever the daemon's
+  // handlers and masks (what fork_clean() gives a forked child).
+  sigset_t all;
+  sigset_t none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  ::posix_spawnattr_setsigdefault(setup.attr(), &all);
+  ::posix_spawnattr_setsigmask(setup.attr(), &none);
+  ::posix_spawnattr_setflags(setup.attr(), POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  const std::pair<int, int> placements[] = {
+      {null_fd.get(), 0}, {log_fd.get(), 1}, {log_fd.get(), 2}, {pid_out.get(), 3}, {env_fd.get(), 4}};
+  for (const auto& [from, to] : placements) {
+    if (const int error = ::posix_spawn_file_actions_adddup2(setup.actions(), from, to); error != 0) {
+      return sys_error("posix_spawn_file_actions_adddup2", error);
+    }
   }
-  ::close(pipe_fds[1]);
-  ::close(null_fd);
-  ::close(log_fd);
-  if (supervisor < 0) {
-    ::close(pipe_fds[0]);
-    return sys_error("fork");
+
+  const std::vector<std::string> args = supervisor_argv(supervisor, spawn);
+  std::vector<char*> argv;
+  for (const auto& arg : args) {
+    argv.push_back(const_cast<char*>(arg.c_str()));
   }
+  argv.push_back(nullptr);
+  char* no_env[] = {nullptr};
+  pid_t pid = 0;
+  if (const int error =
+          ::posix_spawn(&pid, supervisor.c_str(), setup.actions(), setup.attr(), argv.data(), no_env);
+      error != 0) {
+    return sys_error("cannot start " + supervisor.string(), error);
+  }
+  pid_out.reset();  // the pipe ends when the supervisor closes its copy (or dies)
   pid_t task = -1;
   std::size_t got = 0;
   while (got < sizeof task) {
-    const ssize_t n = ::read(pipe_fds[0], reinterpret_cast<char*>(&task) + got, sizeof task - got);
+    const ssize_t n = ::read(pid_in.get(), reinterpret_cast<char*>(&task) + got, sizeof task - got);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -247,11 +164,13 @@ Result<SupervisedTask> spawn_supervised(const TaskSpawn& spawn) {
     }
     got += static_cast<std::size_t>(n);
   }
-  ::close(pipe_fds[0]);
   if (got != sizeof task || task <= 0) {
+    // It exits at once (bad arguments, or no task to wait for); reaped here, as nobody else knows it.
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
     return make_error(ErrorKind::internal, "local executor: the task supervisor could not start the task");
   }
-  return SupervisedTask{supervisor, task};
+  return SupervisedTask{pid, task};
 }
 
 std::optional<ExitStatus> read_exit_file(const std::filesystem::path& path) {

@@ -1,7 +1,8 @@
-// Starts a task that outlives the daemon: a small supervisor process (a fork of the daemon that never
-// execs) starts the task in its own process group, waits for it and writes its exit status to a file.
-// A daemon that crashes or restarts therefore loses nothing: the task keeps running, and its exit
-// status is on disk when the daemon looks again.
+// Starts a task that outlives the daemon: a small supervisor program (nbs-task-supervisor, installed
+// beside nbs-mcpd; task_supervisor_main.cpp), started with posix_spawn, starts the task in its own
+// process group, waits for it and writes its exit status to a file. A daemon that crashes or restarts
+// therefore loses nothing: the task keeps running, and its exit status is on disk when the daemon looks
+// again.
 #pragma once
 
 #include <filesystem>
@@ -33,7 +34,10 @@ struct SupervisedTask {
   pid_t task = 0;        // also the task's process group id
 };
 
-Result<SupervisedTask> spawn_supervised(const TaskSpawn& spawn);
+// Starts `supervisor` (the nbs-task-supervisor program) for `spawn` and waits until it reports the task's
+// pid. Safe to call from any thread of a multi-threaded process, without holding any lock: posix_spawn
+// neither copies the daemon's page tables nor runs any of its code in the child.
+Result<SupervisedTask> spawn_supervised(const std::filesystem::path& supervisor, const TaskSpawn& spawn);
 
 // The exit file's content: a code, or the signal that ended the task.
 std::optional<ExitStatus> read_exit_file(const std::filesystem::path& path);

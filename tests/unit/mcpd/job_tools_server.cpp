@@ -15,6 +15,7 @@ JobToolsServer::JobToolsServer()
   config.state_dir = dir_ / "state";
   config.cache_dir = dir_ / "cache";
   config.runner_path = "/bin/true";  // no job of these tests gets to run a phase
+  config.task_supervisor_path = "/bin/true";
   config.build_user.clear();
   auto service = BuildService::create(config, metrics_);
   if (!service) {

@@ -36,8 +36,12 @@ class OrchestratorHistoryTest : public ::testing::Test {
   }
 
   void boot(OrchestratorConfig config = {}) {
-    executor_ = std::move(*jobs::LocalExecutor::create(jobs::LocalExecutorConfig{
-        .state_dir = dir_, .runner_path = FAKE_RUNNER, .podman_path = FAKE_RUNNER, .poll_interval = 20ms}));
+    executor_ =
+        std::move(*jobs::LocalExecutor::create(jobs::LocalExecutorConfig{.state_dir = dir_,
+                                                                         .runner_path = FAKE_RUNNER,
+                                                                         .supervisor_path = TASK_SUPERVISOR,
+                                                                         .podman_path = FAKE_RUNNER,
+                                                                         .poll_interval = 20ms}));
     config.cache_dir = (dir_ / "cache").string();
     orchestrator_ = std::make_unique<Orchestrator>(*executor_, counting_, config);
     orchestrator_->start();
@@ -196,8 +200,12 @@ class GatedStore : public MemoryStore {
 TEST(OrchestratorHistoryLoad, UntilTheStoreIsReadHistoryIsUnavailableAndSaysWhy) {
   const fs::path dir = test_support::fresh_test_dir("nbs-history-load-test");
   GatedStore store;
-  auto executor = std::move(*jobs::LocalExecutor::create(jobs::LocalExecutorConfig{
-      .state_dir = dir, .runner_path = FAKE_RUNNER, .podman_path = FAKE_RUNNER, .poll_interval = 20ms}));
+  auto executor =
+      std::move(*jobs::LocalExecutor::create(jobs::LocalExecutorConfig{.state_dir = dir,
+                                                                       .runner_path = FAKE_RUNNER,
+                                                                       .supervisor_path = TASK_SUPERVISOR,
+                                                                       .podman_path = FAKE_RUNNER,
+                                                                       .poll_interval = 20ms}));
   OrchestratorConfig config;
   config.history_load_wait = 50ms;
   auto orchestrator = std::make_unique<Orchestrator>(*executor, store, config);

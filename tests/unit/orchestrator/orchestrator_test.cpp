@@ -34,8 +34,11 @@ class OrchestratorTest : public ::testing::Test {
 
   void boot() {
     store_ = *jobs::FileRecordStore::open(dir_ / "records");
-    executor_ = *jobs::LocalExecutor::create(jobs::LocalExecutorConfig{
-        .state_dir = dir_, .runner_path = FAKE_RUNNER, .podman_path = FAKE_RUNNER, .poll_interval = 20ms});
+    executor_ = *jobs::LocalExecutor::create(jobs::LocalExecutorConfig{.state_dir = dir_,
+                                                                       .runner_path = FAKE_RUNNER,
+                                                                       .supervisor_path = TASK_SUPERVISOR,
+                                                                       .podman_path = FAKE_RUNNER,
+                                                                       .poll_interval = 20ms});
     OrchestratorConfig config;
     config.cache_dir = (dir_ / "cache").string();
     config.stop_grace = 2s;
@@ -337,8 +340,11 @@ TEST_F(OrchestratorTest, WhatTheExecutorOrThePolicyRefusesIsAFieldErrorAtSubmit)
   // The local executor has no Vault; the daemon's policy (here: a stand-in) refuses this owner.
   shut_down();
   store_ = *jobs::FileRecordStore::open(dir_ / "records");
-  executor_ = *jobs::LocalExecutor::create(jobs::LocalExecutorConfig{
-      .state_dir = dir_, .runner_path = FAKE_RUNNER, .podman_path = FAKE_RUNNER, .poll_interval = 20ms});
+  executor_ = *jobs::LocalExecutor::create(jobs::LocalExecutorConfig{.state_dir = dir_,
+                                                                     .runner_path = FAKE_RUNNER,
+                                                                     .supervisor_path = TASK_SUPERVISOR,
+                                                                     .podman_path = FAKE_RUNNER,
+                                                                     .poll_interval = 20ms});
   OrchestratorConfig config;
   config.admit = [](const JobRequest& request, const std::string& principal) {
     return request.owner == principal ? std::vector<FieldError>{}

@@ -1,7 +1,9 @@
 #include "jobs/local/local_executor.hpp"
 
 #include <fstream>
+#include <future>
 #include <signal.h>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -31,11 +33,12 @@ class LocalExecutorTest : public ::testing::Test {
   }
 
   LocalExecutor& make(unsigned max_tasks = 4, std::chrono::milliseconds poll_interval = 20ms,
-                      std::vector<std::string> task_env = {}) {
+                      std::vector<std::string> task_env = {}, fs::path supervisor = TASK_SUPERVISOR) {
     executor_.reset();
     task_env.push_back("FAKE_PODMAN_LOG=" + podman_log().string());
     auto e = LocalExecutor::create(LocalExecutorConfig{.state_dir = dir_,
                                                        .runner_path = FAKE_RUNNER,
+                                                       .supervisor_path = std::move(supervisor),
                                                        .podman_path = FAKE_RUNNER,
                                                        .podman_args = {"--network", "host"},
                                                        .task_env = std::move(task_env),
@@ -81,6 +84,34 @@ class LocalExecutorTest : public ::testing::Test {
   }
 
   fs::path podman_log() const { return dir_ / "podman.log"; }
+
+  // A supervisor that holds every start at a gate: it says it entered (the file `entered`), waits for a
+  // line on the fifo `gate`, then runs nbs-task-supervisor. Only shell built-ins: it has no PATH.
+  fs::path gated_supervisor() const {
+    EXPECT_EQ(::mkfifo((dir_ / "gate").c_str(), 0600), 0);
+    const fs::path script = dir_ / "gated-supervisor";
+    std::ofstream(script) << "#!/bin/sh\n: > '" << (dir_ / "entered").string() << "'\nread line < '"
+                          << (dir_ / "gate").string() << "'\nexec '" << TASK_SUPERVISOR << "' \"$@\"\n";
+    fs::permissions(script, fs::perms::owner_all);
+    return script;
+  }
+
+  bool wait_for_file(const fs::path& path, std::chrono::milliseconds limit = 10s) const {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!fs::exists(path)) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return false;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return true;
+  }
+
+  // Lets the start held at the gate go on (the monitor waits for it, so every test opens the gate).
+  void open_gate() const {
+    fs::remove(dir_ / "entered");
+    std::ofstream(dir_ / "gate") << "go\n";
+  }
 
   // The podman commands (other than run) the executor has issued so far, one per line.
   std::string podman_calls() const {
@@ -165,6 +196,49 @@ TEST_F(LocalExecutorTest, StartingTwiceStartsOnce) {
   wait_for(launch.id, PhaseState::succeeded);
   const std::string log = whole_log(launch.id, "runner");
   EXPECT_EQ(log.find("phase_start"), log.rfind("phase_start")) << log;
+}
+
+TEST_F(LocalExecutorTest, AStartInProgressBlocksNeitherObserveNorLogsNorAnotherStart) {
+  auto& e = make(4, 20ms, {}, gated_supervisor());
+  const auto first = build_launch("jg1", R"({"lines": ["first"]})");
+  ASSERT_TRUE(e.start(first));
+  ASSERT_TRUE(wait_for_file(dir_ / "entered")) << "the monitor never started the task";
+  // The monitor is inside the start now; every call that needs the executor's lock answers meanwhile.
+  const auto second = build_launch("jg2", R"({"lines": ["second"]})");
+  auto calls = std::async(std::launch::async, [&] {
+    const auto seen = e.observe(first.id);
+    const auto log = e.read_log(first.id, "runner", LogOrigin::start, 0, 1024);
+    const auto started = e.start(second);
+    return seen && log && started ? seen->state : PhaseState::lost;
+  });
+  const bool answered = calls.wait_for(5s) == std::future_status::ready;
+  if (!answered) {
+    open_gate();  // the start ends, and with it the wait for the lock
+  }
+  EXPECT_TRUE(answered) << "observe, read_log or start waited for a task start";
+  EXPECT_EQ(calls.get(), PhaseState::pending);
+  if (answered) {
+    open_gate();
+  }
+  // The second start waits at the gate in its turn.
+  ASSERT_TRUE(wait_for_file(dir_ / "entered"));
+  open_gate();
+  wait_for(first.id, PhaseState::succeeded);
+  wait_for(second.id, PhaseState::succeeded);
+  EXPECT_NE(whole_log(second.id, "runner").find("second\n"), std::string::npos);
+}
+
+TEST_F(LocalExecutorTest, AStopDuringTheStartStopsTheTaskOnceItRuns) {
+  auto& e = make(4, 20ms, {}, gated_supervisor());
+  const auto launch = build_launch("jgs", R"({"sleep_ms": 30000})");
+  ASSERT_TRUE(e.start(launch));
+  ASSERT_TRUE(wait_for_file(dir_ / "entered"));
+  ASSERT_TRUE(e.stop(launch.id, 10s));
+  ASSERT_TRUE(e.start(launch));  // starting it again changes nothing: it exists
+  open_gate();
+  const auto o = wait_for(launch.id, PhaseState::failed);
+  ASSERT_EQ(o.tasks.size(), 1u);
+  EXPECT_EQ(o.tasks[0].message, "stopped (killed by signal 15 (Terminated))");
 }
 
 TEST_F(LocalExecutorTest, AFailingTaskReportsItsExitCode) {
