@@ -53,6 +53,13 @@ struct LocalExecutor::PhaseRun {
   std::optional<SystemTime> finished_at;
   std::string test_image;  // test phases: the image podman pulled, removed when the phase ends
   bool image_removal_started = false;
+
+  // Some task of the phase is still pending or running.
+  bool live() const {
+    return std::any_of(tasks.begin(), tasks.end(), [](const Task& t) {
+      return t.state == PhaseState::running || t.state == PhaseState::pending;
+    });
+  }
 };
 
 // A task the monitor is about to start: what poll_tasks() picked, prepared under the lock.
@@ -802,10 +809,8 @@ Status LocalExecutor::purge(const PhaseId& id) {
     if (it == phases_.end()) {
       return {};
     }
-    for (const auto& task : it->second->tasks) {
-      if (task.state == PhaseState::running || task.state == PhaseState::pending) {
-        return make_error(ErrorKind::conflict, "purge: " + id.name() + " is still running; stop it first");
-      }
+    if (it->second->live()) {
+      return make_error(ErrorKind::conflict, "purge: " + id.name() + " is still running; stop it first");
     }
     image = it->second->test_image;
   }
@@ -861,19 +866,13 @@ Result<std::vector<std::string>> LocalExecutor::sweep() {
   {
     std::lock_guard lock(mutex_);
     for (const auto& [name, phase] : phases_) {
-      any_live = any_live || std::any_of(phase->tasks.begin(), phase->tasks.end(), [](const Task& t) {
-                   return t.state == PhaseState::running || t.state == PhaseState::pending;
-                 });
+      any_live = any_live || phase->live();
     }
     std::istringstream lines(listed->out);
     std::string name, phase_name;
     while (lines >> name >> phase_name) {
       auto it = phases_.find(phase_name);
-      const bool live = it != phases_.end() &&
-                        std::any_of(it->second->tasks.begin(), it->second->tasks.end(), [](const Task& t) {
-                          return t.state == PhaseState::running || t.state == PhaseState::pending;
-                        });
-      if (!live) {
+      if (it == phases_.end() || !it->second->live()) {
         doomed.push_back(name);
       }
     }
