@@ -47,6 +47,19 @@ Result<json::object> fetch(const DaemonClient& client, const std::string& job_id
   return std::move(answer->get_object());
 }
 
+// The grep mode's parameters when --grep was given; false otherwise.
+bool add_grep_params(QueryParams& params, const LogsOptions& options) {
+  if (options.grep.empty()) {
+    return false;
+  }
+  params.emplace_back("mode", "grep");
+  params.emplace_back("pattern", options.grep);
+  if (options.context) {
+    params.emplace_back("context_lines", std::to_string(*options.context));
+  }
+  return true;
+}
+
 // A follow page: from `cursor` on (range mode, or grep mode with --grep).
 QueryParams follow_query(const LogsOptions& options, const std::string& cursor) {
   QueryParams params;
@@ -54,13 +67,7 @@ QueryParams follow_query(const LogsOptions& options, const std::string& cursor) 
   if (!options.task.empty()) {
     params.emplace_back("task", options.task);
   }
-  if (!options.grep.empty()) {
-    params.emplace_back("mode", "grep");
-    params.emplace_back("pattern", options.grep);
-    if (options.context) {
-      params.emplace_back("context_lines", std::to_string(*options.context));
-    }
-  } else {
+  if (!add_grep_params(params, options)) {
     params.emplace_back("mode", "range");
   }
   if (!cursor.empty()) {
@@ -166,13 +173,7 @@ QueryParams first_log_query(const LogsOptions& options) {
   if (!options.task.empty()) {
     params.emplace_back("task", options.task);
   }
-  if (!options.grep.empty()) {
-    params.emplace_back("mode", "grep");
-    params.emplace_back("pattern", options.grep);
-    if (options.context) {
-      params.emplace_back("context_lines", std::to_string(*options.context));
-    }
-  } else {
+  if (!add_grep_params(params, options)) {
     params.emplace_back("mode", "tail");
     if (options.tail) {
       params.emplace_back("tail_lines", std::to_string(*options.tail));
