@@ -208,11 +208,20 @@ bool is_tool_noise(std::string_view line) {
 }
 
 std::vector<std::string> pick_evidence(const std::vector<std::string>& lines) {
+  // Buildah prints this once per process that ended (the RUN shell and its runtime): said once.
+  static constexpr std::string_view k_exit_status = "subprocess exited with status ";
   std::vector<std::string> picked;
   std::size_t bytes = 0;
+  bool exit_status_seen = false;
   for (auto it = lines.rbegin(); it != lines.rend() && picked.size() < k_max_evidence_lines; ++it) {
     if (is_tool_noise(*it)) {
       continue;
+    }
+    if (it->starts_with(k_exit_status)) {
+      if (exit_status_seen) {
+        continue;
+      }
+      exit_status_seen = true;
     }
     const std::size_t room = k_max_evidence_bytes - bytes;
     if (room < 16) {

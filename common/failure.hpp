@@ -65,7 +65,7 @@ inline constexpr std::size_t k_max_evidence_lines = 20;
 inline constexpr std::size_t k_max_evidence_bytes = 1536;
 
 // The last lines of `lines` that are not noise, at most k_max_evidence_lines and k_max_evidence_bytes
-// (a longer line is cut), in their order.
+// (a longer line is cut), in their order; Buildah's "subprocess exited with status N" only once.
 std::vector<std::string> pick_evidence(const std::vector<std::string>& lines);
 // The same without a tool's final "Error: <text>" line when `summary` already quotes <text>: the summary
 // says it once (a long push error twice made a failing getStatus pass 2 KiB). Other lines stay, even if

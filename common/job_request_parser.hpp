@@ -25,7 +25,18 @@ Result<JobRequest> parse_job_request_yaml(std::string_view text);
 // Every field, defaults included; parse_job_request(to_json(r)) == r.
 boost::json::object to_json(const JobRequest& request);
 
-// The request's JSON Schema (draft 2020-12), for MCP inputSchema and the documentation.
-boost::json::object job_request_schema();
+// How much of the parser's rules a schema of the job request spells out.
+enum class SchemaDetail {
+  // Every rule: lengths, patterns, ranges, counts. For clients that validate before they send
+  // (GET /mcp/submitJob/schema, nbs-job-schema) and the documentation.
+  full,
+  // Types, enums, required fields, unknown fields refused and the structure, with short descriptions:
+  // submitJob's inputSchema, which every agent pays for in tokens before its first call. The parser
+  // still enforces the rules left out and names the field and the reason when one is broken.
+  advertised,
+};
+
+// The request's JSON Schema (draft 2020-12), generated from the one field definition.
+boost::json::object job_request_schema(SchemaDetail detail = SchemaDetail::full);
 
 }  // namespace nbs

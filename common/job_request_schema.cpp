@@ -1,7 +1,8 @@
 // JSON Schema (draft 2020-12) of the job request, generated from the field definitions. A shape that
 // several fields share (the resources of a phase, a duration) is defined once under "$defs", and the
-// fields refer to it with "$ref" beside their own description: the schema is also submitJob's
-// inputSchema, which every agent reads before its first call.
+// fields refer to it with "$ref" beside their own description. The advertised detail (submitJob's
+// inputSchema, which every agent reads before its first call) leaves out the limits the parser enforces
+// anyway; the full one keeps every rule for clients that validate first.
 #include "common/job_request_fields.hpp"
 #include "common/job_request_parser.hpp"
 
@@ -14,27 +15,45 @@ namespace {
 
 constexpr std::string_view k_duration_pattern = "^([0-9]+h)?([0-9]+m)?([0-9]+s)?$|^[0-9]+$";
 
-json::object string_schema(const StringRule& rule) {
-  json::object s{{"type", "string"}, {"maxLength", rule.max_length}};
-  if (!rule.description.empty()) {
-    s["description"] = rule.description;
+// Puts the schema's validation keywords on its nodes: all of them for SchemaDetail::full, only the
+// structural ones (type, enum, required, additionalProperties: false) for SchemaDetail::advertised.
+class Keywords {
+ public:
+  explicit Keywords(SchemaDetail detail) : detail_(detail) {}
+
+  // A limit the parser enforces anyway (length, pattern, range, count): left out of the advertised schema.
+  void limit(json::object& schema, std::string_view key, json::value value) const {
+    if (detail_ == SchemaDetail::full) {
+      schema[key] = std::move(value);
+    }
   }
-  if (!rule.pattern.empty()) {
-    s["pattern"] = rule.pattern;
+
+  json::object string_schema(const StringRule& rule) const {
+    json::object s{{"type", "string"}};
+    limit(s, "maxLength", rule.max_length);
+    if (!rule.description.empty()) {
+      s["description"] = rule.description;
+    }
+    if (!rule.pattern.empty()) {
+      limit(s, "pattern", json::string(rule.pattern));
+    }
+    return s;
   }
-  return s;
-}
+
+ private:
+  SchemaDetail detail_;
+};
 
 class SchemaVisitor {
  public:
   // `defs` collects the shared shapes of the whole schema, for this visitor and its children.
-  explicit SchemaVisitor(json::object& defs) : defs_(defs) {}
+  SchemaVisitor(json::object& defs, Keywords keywords) : defs_(defs), keywords_(keywords) {}
 
   void string(std::string_view name, const std::string& value, const StringRule& rule) {
-    json::object s = string_schema(rule);
+    json::object s = keywords_.string_schema(rule);
     if (rule.required) {
       required_.emplace_back(name);
-      s["minLength"] = 1;
+      keywords_.limit(s, "minLength", 1);
     } else if (!value.empty()) {
       s["default"] = value;
     }
@@ -51,26 +70,27 @@ class SchemaVisitor {
 
   template <class Int>
   void integer(std::string_view name, const Int&, const IntRule& rule) {
-    properties_[name] = {
-        {"type", "integer"}, {"description", rule.description}, {"minimum", rule.min}, {"maximum", rule.max}};
+    json::object s{{"type", "integer"}, {"description", rule.description}};
+    keywords_.limit(s, "minimum", rule.min);
+    keywords_.limit(s, "maximum", rule.max);
+    properties_[name] = std::move(s);
   }
 
   void duration(std::string_view name, std::chrono::seconds value, const DurationRule& rule) {
-    share("duration", {{"type", "string"},
-                       {"description", "e.g. 1h30m, 15m, 90s, or seconds."},
-                       {"pattern", k_duration_pattern}});
+    json::object shape{{"type", "string"}, {"description", "e.g. 1h30m, 15m, 90s, or seconds."}};
+    keywords_.limit(shape, "pattern", json::string(k_duration_pattern));
+    share("duration", std::move(shape));
     properties_[name] = {{"$ref", "#/$defs/duration"},
                          {"description", rule.description},
                          {"default", grammar::format_duration(value)}};
   }
 
   void string_list(std::string_view name, const std::vector<std::string>&, const ListRule& rule) {
-    json::object s{{"type", "array"},
-                   {"description", rule.description},
-                   {"items", string_schema(rule.item)},
-                   {"maxItems", rule.max_items}};
+    json::object s{
+        {"type", "array"}, {"description", rule.description}, {"items", keywords_.string_schema(rule.item)}};
+    keywords_.limit(s, "maxItems", rule.max_items);
     if (rule.unique) {
-      s["uniqueItems"] = true;
+      keywords_.limit(s, "uniqueItems", true);
     }
     properties_[name] = std::move(s);
   }
@@ -82,11 +102,12 @@ class SchemaVisitor {
   }
 
   void string_map(std::string_view name, const std::map<std::string, std::string>&, const MapRule& rule) {
-    properties_[name] = {{"type", "object"},
-                         {"description", rule.description},
-                         {"propertyNames", {{"pattern", rule.key_pattern}}},
-                         {"additionalProperties", string_schema(rule.value)},
-                         {"maxProperties", rule.max_entries}};
+    json::object s{{"type", "object"},
+                   {"description", rule.description},
+                   {"additionalProperties", keywords_.string_schema(rule.value)}};
+    keywords_.limit(s, "propertyNames", {{"pattern", rule.key_pattern}});
+    keywords_.limit(s, "maxProperties", rule.max_entries);
+    properties_[name] = std::move(s);
   }
 
   template <class T, class Describe>
@@ -102,10 +123,10 @@ class SchemaVisitor {
   template <class T, class Describe>
   void object_list(std::string_view name, std::vector<T>&, const ObjectRule& rule,
                    Describe&& describe_child) {
-    properties_[name] = {{"type", "array"},
-                         {"description", rule.description},
-                         {"items", child_schema<T>("", describe_child)},
-                         {"maxItems", rule.max_items}};
+    json::object s{
+        {"type", "array"}, {"description", rule.description}, {"items", child_schema<T>("", describe_child)}};
+    keywords_.limit(s, "maxItems", rule.max_items);
+    properties_[name] = std::move(s);
   }
 
   void removed(std::string_view, std::string_view) {}
@@ -125,7 +146,7 @@ class SchemaVisitor {
  private:
   template <class T, class Describe>
   json::object child_schema(std::string_view description, Describe& describe_child) {
-    SchemaVisitor child(defs_);
+    SchemaVisitor child(defs_, keywords_);
     T sample{};
     describe_child(child, sample);
     return child.as_object_schema(description);
@@ -154,15 +175,16 @@ class SchemaVisitor {
   }
 
   json::object& defs_;
+  Keywords keywords_;
   json::object properties_;
   json::array required_;
 };
 
 }  // namespace
 
-json::object job_request_schema() {
+json::object job_request_schema(SchemaDetail detail) {
   json::object defs;
-  SchemaVisitor visitor(defs);
+  SchemaVisitor visitor(defs, Keywords(detail));
   JobRequest defaults;
   LegacyAliases aliases;
   describe(visitor, defaults, aliases);

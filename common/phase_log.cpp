@@ -62,6 +62,9 @@ std::string to_json_line(const PhaseEvent& e) {
   if (e.kind == EventKind::step) {
     o["step"] = e.step;
     o["steps"] = e.steps;
+    if (!e.stage.empty()) {
+      o["stage"] = e.stage;
+    }
   }
   if (e.exit_code) {
     o["exit_code"] = *e.exit_code;
@@ -153,6 +156,7 @@ Result<PhaseEvent> parse_phase_event(std::string_view line) {
   r.string("digest", e.digest, false);
   r.string("class", e.failure_class, false);
   r.string("location", e.location, false);
+  r.string("stage", e.stage, false);
   if (auto seq = r.integer("seq"); seq && *seq >= 0) {
     e.seq = static_cast<std::uint64_t>(*seq);
   } else if (seq) {

@@ -28,6 +28,7 @@ struct PhaseEvent {
   std::string text;
   int step = 0;  // step events: "STEP step/steps"
   int steps = 0;
+  std::string stage;  // step events: the build stage's label ("builder", "2"); "" in a one-stage build
   std::optional<int> exit_code;             // error and phase_end events
   std::string digest;                       // result events
   std::optional<std::int64_t> duration_ms;  // phase_end events

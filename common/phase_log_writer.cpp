@@ -31,8 +31,12 @@ void PhaseLogWriter::line(LogStream stream, std::string_view text) {
   emit({.kind = EventKind::line, .stream = stream, .text = std::string(text)});
 }
 
-void PhaseLogWriter::step(int step, int steps, std::string_view text) {
-  emit({.kind = EventKind::step, .text = std::string(text), .step = step, .steps = steps});
+void PhaseLogWriter::step(int step, int steps, std::string_view text, std::string_view stage) {
+  emit({.kind = EventKind::step,
+        .text = std::string(text),
+        .step = step,
+        .steps = steps,
+        .stage = std::string(stage)});
 }
 
 void PhaseLogWriter::error(std::string_view text, std::optional<int> exit_code,

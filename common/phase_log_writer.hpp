@@ -28,7 +28,7 @@ class PhaseLogWriter {
 
   void phase_start(std::string_view text = {});
   void line(LogStream stream, std::string_view text);
-  void step(int step, int steps, std::string_view text);
+  void step(int step, int steps, std::string_view text, std::string_view stage = {});
   // `failure_class` and `location` tag the error that ends the phase (see common/failure.hpp).
   void error(std::string_view text, std::optional<int> exit_code = std::nullopt,
              std::string_view failure_class = {}, std::string_view location = {});

@@ -323,6 +323,10 @@ class Connection {
       case Route::rest_tool:
       case Route::rest_job:
         co_return co_await rest(req, route, principal, keep_alive);
+      case Route::rest_schema: {
+        RestResponse schema = rest_input_schema(services_.mcp.tools(), route.tool);
+        co_return co_await write(json_response(schema.status, schema.body, v, keep_alive));
+      }
       case Route::mcp:
         if (req.method() == http::verb::post) {
           co_return co_await mcp_post(req, principal, keep_alive);

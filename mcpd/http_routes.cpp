@@ -65,6 +65,7 @@ bool method_allowed(Route route, http::verb method, std::string& allow) {
     case Route::ready:
     case Route::metrics:
     case Route::rest_job:
+    case Route::rest_schema:
       allow = "GET";
       return method == http::verb::get;
     default:
@@ -109,6 +110,10 @@ RouteMatch match_route(std::string_view target, const ToolRegistry& tools) {
       m.route = Route::rest_tool;
       m.tool = segments[1];
       m.label = tools.find(m.tool) ? "/rest/" + m.tool : "/rest/unknown";
+    } else if (segments.size() == 3 && !segments[1].empty() && segments[2] == "schema") {
+      m.route = Route::rest_schema;
+      m.tool = segments[1];
+      m.label = "/rest/schema";
     } else if (segments.size() == 4 && segments[1] == "job" && !segments[2].empty() &&
                (segments[3] == "status" || segments[3] == "logs")) {
       m.route = Route::rest_job;

@@ -17,11 +17,11 @@ namespace http = boost::beast::http;
 using HttpRequest = http::request<http::string_body>;
 using HttpResponse = http::response<http::string_body>;
 
-enum class Route { mcp, health, ready, metrics, rest_tool, rest_job, well_known, not_found };
+enum class Route { mcp, health, ready, metrics, rest_tool, rest_job, rest_schema, well_known, not_found };
 
 struct RouteMatch {
   Route route = Route::not_found;
-  std::string tool;    // rest_tool: the tool name
+  std::string tool;    // rest_tool, rest_schema: the tool name
   std::string job_id;  // rest_job
   std::string action;  // rest_job: "status" or "logs"
   std::string label;   // bounded metrics label: "/mcp", "/health", "/rest/<tool>", "other", ...

@@ -135,6 +135,15 @@ Result<RestCall> rest_job_call(const ToolRegistry& tools, std::string_view job_i
   return RestCall{tool, std::move(arguments)};
 }
 
+RestResponse rest_input_schema(const ToolRegistry& tools, std::string_view tool_name) {
+  const Tool* tool = tools.find(tool_name);
+  if (tool == nullptr) {
+    return rest_error(
+        make_error(ErrorKind::not_found, "tool: no tool named '" + std::string(tool_name) + "'"));
+  }
+  return RestResponse{200, tool->full_input_schema.empty() ? tool->input_schema : tool->full_input_schema};
+}
+
 RestResponse rest_error(const Error& error) {
   return RestResponse{http_status(error.kind), error_body(error)};
 }

@@ -1,6 +1,7 @@
 // The REST mirror of the tools (kept from the original server): POST /mcp/<tool> and /json/<tool> with
 // a JSON object body, GET /mcp/job/<id>/status and /mcp/job/<id>/logs?... (same under /json/). Each
-// maps to the same tool handler as MCP tools/call; this file only maps requests and responses.
+// maps to the same tool handler as MCP tools/call; this file only maps requests and responses. And
+// GET /mcp/<tool>/schema, the tool's full input schema for clients that validate before they call.
 #pragma once
 
 #include <string_view>
@@ -32,6 +33,10 @@ Result<RestCall> rest_tool_call(const ToolRegistry& tools, std::string_view tool
 // "tail" is an alias of "tail_lines" and implies mode "tail" when the schema has a "mode" property.
 Result<RestCall> rest_job_call(const ToolRegistry& tools, std::string_view job_id, std::string_view action,
                                const boost::urls::params_view& query);
+
+// GET /<prefix>/<tool_name>/schema: 200 with the tool's full input schema (every rule its handler enforces;
+// tools/list may advertise a shorter one), 404 for an unknown tool.
+RestResponse rest_input_schema(const ToolRegistry& tools, std::string_view tool_name);
 
 // 200 with the structured result (or {"text": ...} without one), or the error status and error body.
 RestResponse rest_response(const Result<ToolResult>& outcome);

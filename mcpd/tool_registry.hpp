@@ -46,10 +46,13 @@ using ToolHandler = std::function<boost::asio::awaitable<Result<ToolResult>>(
 using RestMapping = std::function<Result<boost::json::object>(const boost::json::object& body)>;
 
 struct Tool {
-  std::string name;                   // ^[A-Za-z0-9_.-]{1,128}$, unique
-  std::string title;                  // optional
-  std::string description;            // written for a model: what it does, what to call next
-  boost::json::object input_schema;   // JSON Schema object with "type":"object"
+  std::string name;                  // ^[A-Za-z0-9_.-]{1,128}$, unique
+  std::string title;                 // optional
+  std::string description;           // written for a model: what it does, what to call next
+  boost::json::object input_schema;  // JSON Schema object with "type":"object"
+  // Every rule the handler enforces, for clients that validate before they call (GET /mcp/<tool>/schema),
+  // when input_schema leaves limits out to stay short; empty = input_schema is the whole story.
+  boost::json::object full_input_schema;
   boost::json::object output_schema;  // JSON Schema object with "type":"object"; empty = none
   ToolAnnotations annotations;
   ToolHandler handler;

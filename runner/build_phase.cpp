@@ -5,9 +5,11 @@
 #include <optional>
 #include <unistd.h>
 
+#include "common/grammar.hpp"
 #include "runner/build_user.hpp"
 #include "runner/buildah.hpp"
 #include "runner/buildah_output.hpp"
+#include "runner/dockerfile/finding.hpp"
 #include "runner/dockerfile/preflight.hpp"
 #include "runner/failure_classes.hpp"
 #include "runner/git_checkout.hpp"
@@ -170,6 +172,33 @@ PhaseOutcome preflight(const PhaseContext& ctx, const BuildahSetup& setup, const
   return {};
 }
 
+// A FROM whose image could not be pulled: Buildah's error is a long chain, the summary its short form.
+bool is_pull_failure(FailureClass c) {
+  return c == FailureClass::base_image_not_found || c == FailureClass::base_image_auth ||
+         c == FailureClass::registry_tls || c == FailureClass::registry_unreachable;
+}
+
+// "Dockerfile:12", the line of the step that ran last, when the preflight's plan knows it.
+std::string step_location(const std::string& dockerfile_path, const BuildOutputTracker& tracker) {
+  const auto& step = tracker.last_step();
+  return step && step->line > 0 ? dockerfile_path + ":" + std::to_string(step->line) : std::string();
+}
+
+// Why Buildah was stopped, in one line: "build_timeout of 30s reached during step 2 of 2 (RUN make)".
+std::string stop_message(StopCause cause, std::chrono::seconds build_timeout,
+                         const BuildOutputTracker& tracker) {
+  std::string message = cause == StopCause::deadline
+                            ? "build_timeout of " + grammar::format_duration(build_timeout) + " reached"
+                            : "the build was stopped on request";
+  if (const auto& step = tracker.last_step()) {
+    message += " during step " + std::to_string(step->overall_step) + " of " +
+               std::to_string(step->overall_steps) + " (" + dockerfile::clip(step->instruction) + ")";
+  } else {
+    message += " before the first step";
+  }
+  return message;
+}
+
 PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const BuildIdentity& identity,
                      const BuildPaths& paths, PhaseResult& result) {
   const auto& request = ctx.spec().request;
@@ -202,7 +231,7 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
       command,
       [&](LogStream stream, std::string_view line) {
         if (auto step = tracker.feed(stream, line)) {
-          ctx.log().step(step->overall_step, step->overall_steps, step_event_text(*step));
+          ctx.log().step(step->overall_step, step->overall_steps, step_event_text(*step), step->stage_label);
         }
         ctx.log().line(stream, line);
       },
@@ -211,9 +240,11 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
   result.cached_steps = tracker.cached_steps();
   if (!r)
     return ctx.fail(ExitCode::not_ready, FailureClass::internal, "buildah: " + r.error().message);
+  const std::string location = step_location(request.dockerfile_path, tracker);
   if (r->stopped != StopCause::none) {
+    // ctx.fail() gives it the class deadline or killed.
     return ctx.fail(ExitCode::build_failed, FailureClass::internal,
-                    "buildah bud stopped: " + r->status.describe());
+                    stop_message(r->stopped, request.build_timeout, tracker), std::nullopt, location);
   }
   if (!r->status.success()) {
     auto status = tracker.failed_exit_status();
@@ -222,11 +253,13 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
     const std::string excerpt = tracker.failure_excerpt();
     // Buildah's own last "Error: …" line says the most in one line; the step's lines follow it.
     std::string headline = buildah_error_line(excerpt);
+    const FailureClass failure_class = bud_failure_class(tracker.current_step(), excerpt);
     if (headline.empty()) {
       headline = "buildah bud failed (" + r->status.describe() + ")";
+    } else if (is_pull_failure(failure_class)) {
+      headline = registry_error_summary("FROM", headline);
     }
-    return ctx.fail(ExitCode::build_failed, bud_failure_class(tracker.current_step(), excerpt),
-                    headline + "\n" + excerpt, status);
+    return ctx.fail(ExitCode::build_failed, failure_class, headline + "\n" + excerpt, status, location);
   }
   std::ifstream iid(paths.iid_file);
   std::getline(iid, result.image_id);

@@ -94,9 +94,13 @@ std::optional<StepLine> BuildOutputTracker::feed(LogStream, std::string_view lin
       if (const auto* stage = plan_->find(step->stage)) {
         const bool show = stage->named || step->stages > 0;
         step->stage_label = show ? stage->label : "";
+        if (step->step <= static_cast<int>(stage->lines.size())) {
+          step->line = stage->lines[static_cast<std::size_t>(step->step - 1)];
+        }
       }
     }
     current_step_ = std::string(line);
+    last_step_ = step;
     step_lines_.clear();
     return step;
   }

@@ -25,6 +25,7 @@ struct StepLine {
   int overall_step = 0;
   int overall_steps = 0;
   std::string stage_label;
+  int line = 0;  // the step's line in the Dockerfile, from the plan; 0 when unknown
 };
 
 // The text of a step event: "[builder] RUN make"; without a label, Buildah's "[2/3] RUN make".
@@ -57,6 +58,8 @@ class BuildOutputTracker {
   std::string failure_excerpt() const;
   // The header of the step that ran last ("STEP 2/3: COPY app /app"), empty before the first.
   const std::string& current_step() const { return current_step_; }
+  // The step that ran last, as feed() returned it; nullopt before the first.
+  const std::optional<StepLine>& last_step() const { return last_step_; }
   // The RUN exit status from the error line, if Buildah printed one.
   std::optional<int> failed_exit_status() const { return failed_status_; }
 
@@ -65,6 +68,7 @@ class BuildOutputTracker {
   int cached_ = 0;
   int steps_seen_ = 0;
   std::string current_step_;
+  std::optional<StepLine> last_step_;
   std::deque<std::string> step_lines_;
   std::optional<int> failed_status_;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <vector>
 
 #include "common/text.hpp"
 
@@ -114,6 +115,29 @@ FailureClass registry_failure_class(const Error& error) {
   }
   const FailureClass from_text = registry_failure_class(error.message);
   return from_text == FailureClass::base_image_not_found ? FailureClass::internal : from_text;
+}
+
+std::string registry_error_summary(std::string_view what, std::string_view error) {
+  std::string out(what);
+  if (const auto at = error.find("docker://"); at != std::string_view::npos) {
+    std::string_view ref = error.substr(at + 9);
+    ref = ref.substr(0, std::min(ref.find(": "), ref.find('"')));
+    out.append(" ").append(ref);
+  }
+  std::vector<std::string_view> links;
+  for (std::size_t start = 0;;) {
+    const auto end = error.find(": ", start);
+    links.push_back(error.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) {
+      break;
+    }
+    start = end + 2;
+  }
+  out.append(": ");
+  if (links.size() >= 2 && links[links.size() - 2] != links.back()) {
+    out.append(links[links.size() - 2]).append(": ");
+  }
+  return out.append(links.back());
 }
 
 FailureClass bud_failure_class(std::string_view failing_step, std::string_view output) {

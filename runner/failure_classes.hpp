@@ -22,6 +22,12 @@ FailureClass registry_failure_class(std::string_view output);
 // An error of the registry client (registry-side publish), from its ErrorKind.
 FailureClass registry_failure_class(const Error& error);
 
+// One line for a registry error as Buildah prints it, a chain "context: context: cause": `what` ("FROM",
+// "push of"), the image of the chain's first docker:// reference, and the cause (the chain's last two
+// links, once when they repeat): "FROM 127.0.0.1:5000/nope:1: manifest unknown". The whole chain stays
+// in the log and the evidence.
+std::string registry_error_summary(std::string_view what, std::string_view error);
+
 // A failed `buildah bud`: `failing_step` is the header of the step that was running ("STEP 2/3: COPY
 // app.txt /app/", empty before the first), `output` the last lines Buildah printed.
 FailureClass bud_failure_class(std::string_view failing_step, std::string_view output);

@@ -68,8 +68,9 @@ Attempt push_once(const PhaseContext& ctx, const Command& command) {
   auto output = tail.text();
   const std::string headline = buildah_error_line(output);
   return {ExitCode::push_failed,
-          (headline.empty() ? "buildah push: " + r->status.describe() : "buildah push: " + headline) + "\n" +
-              output,
+          (headline.empty() ? "buildah push: " + r->status.describe()
+                            : registry_error_summary("buildah push of", headline)) +
+              "\n" + output,
           registry_failure_class(output)};
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes docs/job-config.md from the job request's JSON Schema, as `nbs-job-schema` prints it (the
-schema the daemon itself validates against and publishes as submitJob's inputSchema).
+full schema, every rule the daemon's validator enforces; submitJob's inputSchema is its short form).
 
   gen_job_config.py --schema-tool PATH --output docs/job-config.md    # rewrite the file
   gen_job_config.py --schema-tool PATH --check docs/job-config.md     # exit 1 with a diff if stale
@@ -29,6 +29,12 @@ unknown fields are errors, every error names its field (`test.commands[2]: …`)
 at once, and the defaults below are applied in one place. Numbers may also be given as strings of
 digits; durations as `1h30m`, `15m`, `90s` or a number of seconds. What each field's one-line
 description leaves out is in [agent-guide.md](agent-guide.md#the-job-fields-what-the-one-line-descriptions-leave-out).
+
+submitJob's `inputSchema` in `tools/list` is kept short: it has every field, type, enum, default and
+required field, and refuses unknown fields, but leaves out the limits in the rules column below
+(lengths, patterns, ranges, counts), which the validator enforces all the same. A client that
+validates before it sends gets the whole schema, every rule included, from `GET /mcp/submitJob/schema`
+(also `/json/submitJob/schema`) or `nbs-job-schema`.
 
 Required: {required}.
 

@@ -273,7 +273,11 @@ std::optional<BuildStep> Orchestrator::latest_build_step(const JobRecord& record
     const std::size_t from = start == std::string_view::npos ? 0 : start + 1;
     auto event = parse_phase_event(bytes.substr(from, end - from));
     if (event && event->kind == EventKind::step) {
-      return BuildStep{event->step, event->steps, event->text};
+      const std::string prefix = "[" + event->stage + "] ";
+      std::string instruction = !event->stage.empty() && event->text.starts_with(prefix)
+                                    ? event->text.substr(prefix.size())
+                                    : event->text;
+      return BuildStep{event->step, event->steps, event->text, event->stage, std::move(instruction)};
     }
     if (start == std::string_view::npos) {
       break;

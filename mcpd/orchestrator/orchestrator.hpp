@@ -68,7 +68,9 @@ struct OrchestratorConfig {
 struct BuildStep {
   int step = 0;
   int steps = 0;
-  std::string text;
+  std::string text;         // "[builder] RUN make"
+  std::string stage;        // "builder"; "" in a one-stage build
+  std::string instruction;  // "RUN make"
   bool operator==(const BuildStep&) const = default;
 };
 

@@ -73,7 +73,7 @@ class Transition {
  private:
   void pending() {
     if (next_.kill_requested) {
-      end(JobStatus::killed, std::nullopt, "killed before it started");
+      killed("", "killed by a killJob call before it started");
       tidy_up();
       return;
     }
@@ -98,8 +98,8 @@ class Transition {
     const Phase phase = next_.active_phase.value_or(Phase::build);
     if (next_.kill_requested) {
       act(ActionKind::stop_phase, phase, next_.attempt);
-      end(JobStatus::killed, std::nullopt,
-          "killed by request during the " + std::string(to_string(phase)) + " phase");
+      killed(std::string(to_string(phase)),
+             "killed by a killJob call during the " + std::string(to_string(phase)) + " phase");
       tidy_up();
       return;
     }
@@ -244,6 +244,12 @@ class Transition {
     end(JobStatus::failed, phase, std::move(error));
     decision_.explain_failure = phase;
     tidy_up();
+  }
+
+  // KILLED carries a failure object too (class killed), so an agent reads one shape for every end.
+  void killed(std::string phase, std::string why) {
+    next_.failure = Failure{.failure_class = FailureClass::killed, .phase = std::move(phase), .summary = why};
+    end(JobStatus::killed, std::nullopt, std::move(why));
   }
 
   void end(JobStatus status, std::optional<Phase> failed_phase, std::string error) {

@@ -107,7 +107,12 @@ json::object progress_json(Orchestrator& orchestrator, const JobRecord& r) {
   if (!step) {
     return {};
   }
-  return {{"step", step->step}, {"steps", step->steps}, {"text", step->text}};
+  json::object out{
+      {"step", step->step}, {"steps", step->steps}, {"text", step->text}, {"instruction", step->instruction}};
+  if (!step->stage.empty()) {
+    out["stage"] = step->stage;
+  }
+  return out;
 }
 
 Result<ToolResult> status_result(Orchestrator& orchestrator, const JobRecord& r) {
@@ -522,11 +527,12 @@ Tool submit_job(Orchestrator& o) {
       "publishes it. Answers a job_id at once: then call getStatus with wait_seconds=30 until SUCCEEDED, "
       "FAILED or KILLED (builds take 1-10 min). Every invalid field is reported at once. Guide: "
       "docs/agent-guide.md.";
-  t.input_schema = job_request_schema();
+  t.input_schema = job_request_schema(SchemaDetail::advertised);
   // The tool's description says what the schema's root description does.
   for (const char* key : {"$schema", "title", "description"}) {
     t.input_schema.erase(key);
   }
+  t.full_input_schema = job_request_schema(SchemaDetail::full);
   t.output_schema = {{"type", "object"},
                      {"properties",
                       {{"job_id", {{"type", "string"}}},

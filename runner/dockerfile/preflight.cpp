@@ -50,7 +50,7 @@ PreflightReport check_dockerfile(std::string_view text, const PreflightOptions& 
   auto graph = build_stage_graph(file, options.target);
   PreflightReport report;
   report.findings = Checker(file, graph, options, context).run();
-  report.plan = plan_steps(graph);
+  report.plan = plan_steps(file, graph);
   return report;
 }
 

@@ -14,7 +14,7 @@ const PlannedStage* StepPlan::find(int number) const {
   return nullptr;
 }
 
-StepPlan plan_steps(const StageGraph& graph) {
+StepPlan plan_steps(const Dockerfile& file, const StageGraph& graph) {
   StepPlan plan;
   if (!graph.target) {
     return plan;
@@ -26,7 +26,12 @@ StepPlan plan_steps(const StageGraph& graph) {
       continue;
     }
     const int steps = static_cast<int>(s.end - s.begin);
-    plan.stages.push_back({static_cast<int>(s.index) + 1, s.label(), !s.name.empty(), steps});
+    std::vector<int> lines;
+    for (std::size_t at = s.begin; at < s.end; ++at) {
+      lines.push_back(file.instructions[at].line);
+    }
+    plan.stages.push_back(
+        {static_cast<int>(s.index) + 1, s.label(), !s.name.empty(), steps, std::move(lines)});
     plan.total_steps += steps;
   }
   return plan;

@@ -16,6 +16,7 @@ struct PlannedStage {
   std::string label;
   bool named = false;
   int steps = 0;
+  std::vector<int> lines;  // the Dockerfile line of each step, the FROM first: a failing step's place
 };
 
 struct StepPlan {
@@ -27,6 +28,6 @@ struct StepPlan {
   const PlannedStage* find(int number) const;
 };
 
-StepPlan plan_steps(const StageGraph& graph);
+StepPlan plan_steps(const Dockerfile& file, const StageGraph& graph);
 
 }  // namespace nbs::runner::dockerfile

@@ -8,7 +8,9 @@ Besides the daemon fixture (daemon_test.py) it starts a stand-in registry answer
 (listed insecure, so the refusal is about credentials, not TLS) and a second real docker-registry that is
 NOT listed insecure (plain HTTP: a TLS failure). Private repositories are served by the test Git server
 under private/, which wants credentials the jobs do not have. Jobs that do not share an image name run
-at once. Prints a table (kind, class, bytes, evidence lines) and the figures BENCHMARKS.md quotes."""
+at once. Prints a table (kind, class, bytes, evidence lines) and the figures BENCHMARKS.md quotes; with
+NBS_CORPUS_ANSWERS=<file> it also writes every kind's whole getStatus answer there (JSON, by kind), the
+source of docs/agent-guide.md's examples."""
 import json
 import os
 import signal
@@ -73,8 +75,10 @@ class Kind:
     """One seeded failure: the repository it builds, the job's overrides, what getStatus must say."""
 
     def __init__(self, name, files=None, status="FAILED", klass=None, phase="build", marker=None,
-                 task=None, action=None, output=None, **job):
+                 task=None, action=None, output=None, summary=None, location=None, **job):
         self.name, self.files, self.status, self.klass = name, files, status, klass
+        # Words the summary must hold, and the failure's exact location.
+        self.summary, self.location = summary, location
         self.phase, self.marker, self.task, self.action, self.job = phase, marker, task, action, job
         # What a RUN step or test prints (`$((6*7))` in the command prints 42, so that the output is told
         # from the command's text); evidence must show it.
@@ -102,7 +106,7 @@ def kinds(f):
         Kind("base-image-auth", {"Dockerfile": f"FROM {base_auth}\nRUN true\n"}, klass="base_image_auth",
              marker=base_auth),
         Kind("build-step-failed", {"Dockerfile": HEAD + "RUN echo MARKER-step-r2d4-$((6*7)); exit 3\n"},
-             klass="build_step_failed", output="MARKER-step-r2d4-42"),
+             klass="build_step_failed", output="MARKER-step-r2d4-42", location="Dockerfile:3"),
         Kind("test-failed-entrypoint", {"Dockerfile": HEAD + 'ENTRYPOINT ["/bin/echo", "entry"]\n'},
              klass="test_failed", phase="test", task="cmd-0", output="MARKER-test-t6y8-42",
              test={"commands": ["echo MARKER-test-t6y8-$((6*7)) >&2; exit 4"]}),
@@ -115,9 +119,9 @@ def kinds(f):
         Kind("registry-tls", {"Dockerfile": HEAD + "RUN echo built\n"}, klass="registry_tls",
              phase=("build", "publish"), registry_url=f.tls_registry, marker=f.tls_registry),
         Kind("deadline", {"Dockerfile": slow.replace("{marker}", "MARKER-deadline-d1e5")}, klass="deadline",
-             output="MARKER-deadline-d1e5-42", build_timeout="30s"),
+             output="MARKER-deadline-d1e5-42", build_timeout="30s", summary="deadline|build_timeout"),
         Kind("killed", {"Dockerfile": slow.replace("{marker}", "MARKER-killed-k9l0")}, status="KILLED",
-             klass="killed", action="kill", output="MARKER-killed-k9l0-42"),
+             klass="killed", action="kill", output="MARKER-killed-k9l0-42", summary="killJob"),
         Kind("runner-sigkilled", {"Dockerfile": slow.replace("{marker}", "MARKER-sigkill-s3g7")},
              klass="internal", action="sigkill-runner", output="MARKER-sigkill-s3g7-42"),
     ]
@@ -163,8 +167,7 @@ def judge(f, kind, job_id):
             problems.append(f"{kind.name}: {message}")
 
     want(body["status"] == kind.status, f"status {body['status']}, expected {kind.status}")
-    # A killed job is not a failure: KILLED says it all, and a `failure` it carries must say killed.
-    klass = failure.get("class") or ("killed" if body["status"] == "KILLED" else None)
+    klass = failure.get("class")
     want(klass == kind.klass, f"class {klass}, expected {kind.klass}")
     phases = kind.phase if isinstance(kind.phase, tuple) else (kind.phase,)
     if kind.action != "kill":
@@ -174,6 +177,13 @@ def judge(f, kind, job_id):
     if kind.marker:
         text = (failure.get("summary") or "") + "\n" + "\n".join(evidence)
         want(kind.marker in text, f"{kind.marker!r} is in neither summary nor evidence")
+    if kind.summary:
+        want(any(w in (failure.get("summary") or "") for w in kind.summary.split("|")),
+             f"the summary says none of {kind.summary!r}")
+    if kind.location:
+        want(failure.get("location") == kind.location, f"location {failure.get('location')}, expected {kind.location}")
+    want("subprocess exited with status" not in "\n".join(evidence).replace(
+        "subprocess exited with status", "", 1), "Buildah's exit status line repeated in the evidence")
     if kind.output and not kind.action:
         want(any(kind.output in line for line in evidence), f"the output {kind.output!r} is not in the evidence")
     want(size <= MAX_STATUS_BYTES, f"getStatus is {size} bytes (> {MAX_STATUS_BYTES})")
@@ -188,7 +198,7 @@ def judge(f, kind, job_id):
         problems.append(f"{kind.name}: getStatus was {json.dumps(body)}")
     print(f"{kind.name}: {json.dumps(failure)}", flush=True)
     row = (kind.name, klass or "-", size, len(evidence), klass == kind.klass)
-    return row, problems
+    return row, problems, body
 
 
 def test_failure_corpus(f):
@@ -199,12 +209,15 @@ def test_failure_corpus(f):
     for kind, job_id in jobs:
         if kind.action:
             act(f, kind, job_id)
-    rows, problems = [], []
+    rows, problems, answers = [], [], {}
     for kind, job_id in jobs:
         f.wait_final(job_id, timeout=600)
-        row, found = judge(f, kind, job_id)
+        row, found, answers[kind.name] = judge(f, kind, job_id)
         rows.append(row)
         problems += found
+    if os.environ.get("NBS_CORPUS_ANSWERS"):
+        with open(os.environ["NBS_CORPUS_ANSWERS"], "w") as out:
+            json.dump(answers, out, indent=2)
     elapsed = time.time() - start
     print(f"{'kind':32} {'class':22} {'bytes':>5} {'evidence':>8}")
     for name, klass, size, lines, right in rows:

@@ -56,6 +56,16 @@ TEST(Evidence, DropsTheErrorLineTheSummaryAlreadyQuotes) {
   EXPECT_EQ(pick_evidence({"built", "done"}, "built and done"), (std::vector<std::string>{"built", "done"}));
 }
 
+// Buildah 1.28 prints "subprocess exited with status 3" twice for one failing RUN (the e2e failure
+// corpus); evidence says it once, where it last came.
+TEST(Evidence, SaysBuildahsExitStatusLineOnce) {
+  const std::vector<std::string> lines{"MARKER-42", "subprocess exited with status 3",
+                                       "subprocess exited with status 3", "after"};
+  EXPECT_EQ(pick_evidence(lines),
+            (std::vector<std::string>{"MARKER-42", "subprocess exited with status 3", "after"}));
+  EXPECT_EQ(pick_evidence({"a", "a"}), (std::vector<std::string>{"a", "a"})) << "the user's own lines stay";
+}
+
 TEST(Evidence, IsBoundedInLinesAndBytesAndCutsOnlyBetweenCharacters) {
   std::vector<std::string> many;
   for (int i = 0; i < 100; ++i) {

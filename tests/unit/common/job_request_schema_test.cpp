@@ -149,6 +149,52 @@ TEST(JobRequestSchemaTest, AcceptsExactlyWhatTheGoldenValidationKeywordsAccept) 
       << test_support::pretty_json(actual);
 }
 
+// The keywords SchemaDetail::advertised leaves to the parser.
+bool is_limit(std::string_view key) {
+  return key == "maxLength" || key == "minLength" || key == "pattern" || key == "maxItems" ||
+         key == "uniqueItems" || key == "maxProperties" || key == "propertyNames" || key == "minimum" ||
+         key == "maximum";
+}
+
+// `schema` (as validation_keywords() gives it) without its limits, at every depth; counts them.
+json::value without_limits(const json::value& node, std::size_t& dropped) {
+  if (!node.is_object()) {
+    return node;
+  }
+  json::object out;
+  for (const auto& kv : node.as_object()) {
+    if (is_limit(kv.key())) {
+      ++dropped;
+    } else if (kv.key() == "properties") {
+      json::object properties;
+      for (const auto& p : kv.value().as_object()) {
+        properties[p.key()] = without_limits(p.value(), dropped);
+      }
+      out[kv.key()] = std::move(properties);
+    } else if (kv.key() == "items" || kv.key() == "additionalProperties") {
+      out[kv.key()] = without_limits(kv.value(), dropped);
+    } else {
+      out[kv.key()] = kv.value();
+    }
+  }
+  return out;
+}
+
+// submitJob advertises the same fields, types, required fields and refusal of unknown fields as the
+// full schema, and nothing else is left out than the limits (which the parser still enforces).
+TEST(JobRequestSchemaTest, TheAdvertisedSchemaIsTheFullOneWithoutItsLimits) {
+  std::size_t dropped = 0;
+  const json::value full =
+      without_limits(validation_keywords(job_request_schema(SchemaDetail::full)), dropped);
+  EXPECT_GT(dropped, 50u);
+  std::size_t left = 0;
+  const json::value advertised =
+      without_limits(validation_keywords(job_request_schema(SchemaDetail::advertised)), left);
+  EXPECT_EQ(left, 0u) << test_support::pretty_json(
+      validation_keywords(job_request_schema(SchemaDetail::advertised)));
+  EXPECT_EQ(advertised, full) << test_support::pretty_json(advertised);
+}
+
 TEST(JobRequestSchemaTest, IsADraft202012ObjectSchemaWithTheRequiredFields) {
   const json::object schema = job_request_schema();
   EXPECT_EQ(schema.at("$schema"), "https://json-schema.org/draft/2020-12/schema");

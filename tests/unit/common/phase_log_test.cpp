@@ -25,7 +25,7 @@ TEST(PhaseLogTest, EveryKindRoundTripsThroughJson) {
   Captured out;
   auto w = out.writer(LogFormat::json);
   w.phase_start("fetching");
-  w.step(2, 5, "RUN make");
+  w.step(2, 5, "[builder] RUN make", "builder");
   w.line(LogStream::out, "compiling \"x\"\twith tabs");
   w.line(LogStream::err, "warning: ünïcode");
   w.error("RUN failed", 3);
@@ -45,6 +45,7 @@ TEST(PhaseLogTest, EveryKindRoundTripsThroughJson) {
   EXPECT_EQ(events[1].kind, EventKind::step);
   EXPECT_EQ(events[1].step, 2);
   EXPECT_EQ(events[1].steps, 5);
+  EXPECT_EQ(events[1].stage, "builder");
   EXPECT_EQ(events[2].stream, LogStream::out);
   EXPECT_EQ(events[2].text, "compiling \"x\"\twith tabs");
   EXPECT_EQ(events[3].stream, LogStream::err);

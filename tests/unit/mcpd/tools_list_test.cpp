@@ -13,13 +13,10 @@ namespace nbs::mcpd::testing {
 namespace {
 namespace json = boost::json;
 
-// Issue 15 asked for 8 KiB and 4 KiB; with schemas exactly as strict as the validator's rules they
-// cannot get there: submitJob's validation keywords alone (lengths, patterns, ranges, with the shared
-// $defs) take 3.7 KiB, and each outputSchema must also admit the error shape (~300 bytes) because SDK
-// clients validate isError results too. The budget holds the compact descriptions to what they are
-// (15.1 KiB and 7.2 KiB when written) with room for a few fields more.
-constexpr std::size_t k_max_tools_list_bytes = 16 * 1024;
-constexpr std::size_t k_max_submit_job_bytes = 7680;
+// Issue 15's budget. submitJob advertises the job request's structure without the limits the parser
+// enforces anyway (the full schema is GET /mcp/submitJob/schema).
+constexpr std::size_t k_max_tools_list_bytes = 8 * 1024;
+constexpr std::size_t k_max_submit_job_bytes = 4 * 1024;
 
 struct Answer {
   std::size_t body_bytes = 0;
@@ -65,19 +62,37 @@ TEST(ToolsList, TheAnswerStaysWithinItsByteBudget) {
   }
 }
 
-// The validation keywords are those of job_request_schema(), whose golden test pins what it accepts;
-// the tool only leaves out the root annotations its own description replaces.
+// The advertised job request schema (job_request_schema_test proves it is the full one without its
+// limits); the tool only leaves out the root annotations its own description replaces.
 TEST(ToolsList, SubmitJobAdvertisesTheJobRequestSchema) {
   JobToolsServer tools;
   ASSERT_NE(tools.server(), nullptr);
   const Answer answer = tools_list(tools.server()->port(), false);
-  json::object expected = job_request_schema();
+  json::object expected = job_request_schema(SchemaDetail::advertised);
   for (const char* key : {"$schema", "title", "description"}) {
     expected.erase(key);
   }
   ASSERT_FALSE(answer.tools.empty());
   EXPECT_EQ(answer.tools[0].at("name"), "submitJob");
   EXPECT_EQ(answer.tools[0].at("inputSchema"), json::value(expected));
+}
+
+// Clients that validate before they call get every rule the parser enforces from the REST mirror.
+TEST(ToolsList, TheFullJobRequestSchemaIsARestGetAway) {
+  JobToolsServer tools;
+  ASSERT_NE(tools.server(), nullptr);
+  auto get = [&](const std::string& path) {
+    return raw_exchange(tools.server()->port(),
+                        "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  };
+  for (const char* path : {"/mcp/submitJob/schema", "/json/submitJob/schema"}) {
+    const std::string response = get(path);
+    ASSERT_EQ(status_of(response), 200) << path << ": " << response.substr(0, 400);
+    EXPECT_EQ(json::parse(body_of(response)), json::value(job_request_schema(SchemaDetail::full))) << path;
+  }
+  const std::string unknown = get("/mcp/noSuchTool/schema");
+  EXPECT_EQ(status_of(unknown), 404) << unknown.substr(0, 400);
+  EXPECT_NE(body_of(unknown).find("noSuchTool"), std::string::npos) << body_of(unknown);
 }
 
 }  // namespace

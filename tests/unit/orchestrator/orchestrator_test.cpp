@@ -202,6 +202,28 @@ TEST_F(OrchestratorTest, BuildProgressIsTheLatestBuildahStepOfARunningBuild) {
   EXPECT_FALSE(orchestrator_->build_progress(done)) << "a finished job has no build progress";
 }
 
+// The step event's stage is a field of its own: the instruction without the "[stage] " of its text.
+TEST_F(OrchestratorTest, BuildProgressNamesTheStageAndTheInstruction) {
+  const JobRecord submitted = submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "3000",
+      "FAKE_BUILD_STEP": "4/9 [builder] RUN make", "FAKE_BUILD_STAGE": "builder"})"));
+  wait_for_status(submitted.id, JobStatus::building);
+  std::optional<BuildStep> step;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!step && std::chrono::steady_clock::now() < deadline) {
+    step = orchestrator_->build_progress(*orchestrator_->get(submitted.id));
+    if (!step) {
+      std::this_thread::sleep_for(100ms);  // the runner has not logged the step yet
+    }
+  }
+  ASSERT_TRUE(step);
+  EXPECT_EQ(step->step, 4);
+  EXPECT_EQ(step->steps, 9);
+  EXPECT_EQ(step->stage, "builder");
+  EXPECT_EQ(step->instruction, "RUN make");
+  EXPECT_EQ(step->text, "[builder] RUN make");
+  settle(submitted.id);
+}
+
 TEST_F(OrchestratorTest, ABuildFailureKeepsThePhaseAndTheFailingLines) {
   const JobRecord done = settle(submit(job(R"(, "build_args": {"FAKE_BUILD_EXIT": "3"})")).id);
   EXPECT_EQ(done.status, JobStatus::failed);
@@ -248,7 +270,7 @@ TEST_F(OrchestratorTest, KillDuringTheBuildStopsItAndEndsKilled) {
   EXPECT_TRUE(killed->kill_requested);
   const JobRecord done = settle(submitted.id);
   EXPECT_EQ(done.status, JobStatus::killed);
-  EXPECT_EQ(done.error, "killed by request during the build phase");
+  EXPECT_EQ(done.error, "killed by a killJob call during the build phase");
   auto build = orchestrator_->executor().observe({done.id, Phase::build, 1});
   EXPECT_EQ(build->state, jobs::PhaseState::failed);
   EXPECT_EQ(build->tasks[0].message, "stopped (killed by signal 15 (Terminated))");
@@ -269,7 +291,7 @@ TEST_F(OrchestratorTest, AKillRecordedByASecondDaemonEndsTheJobForBoth) {
   ASSERT_TRUE(second.kill(submitted.id));
   const JobRecord done = settle(submitted.id);
   EXPECT_EQ(done.status, JobStatus::killed);
-  EXPECT_EQ(done.error, "killed by request during the build phase");
+  EXPECT_EQ(done.error, "killed by a killJob call during the build phase");
   const auto events = events_for(submitted.id);
   EXPECT_EQ(std::count(events.begin(), events.end(), "job.failed"), 0)
       << "the first daemon recorded the stopped build as its own failure";

@@ -202,7 +202,12 @@ TEST(ReconcilerTest, CleanupWaitsUntilTheKilledPhaseHasStopped) {
   auto d = decide(r, seen(PhaseState::running), k_config);
   ASSERT_TRUE(d.record);
   EXPECT_EQ(d.record->status, JobStatus::killed);
-  EXPECT_EQ(d.record->error, "killed by request during the test phase");
+  EXPECT_EQ(d.record->error, "killed by a killJob call during the test phase");
+  // A failure object as for every other end, so an agent reads one shape: who stopped it, in which phase.
+  ASSERT_TRUE(d.record->failure);
+  EXPECT_EQ(d.record->failure->failure_class, FailureClass::killed);
+  EXPECT_EQ(d.record->failure->phase, "test");
+  EXPECT_EQ(d.record->failure->summary, "killed by a killJob call during the test phase");
   EXPECT_EQ(d.actions, (std::vector<Action>{{ActionKind::stop_phase, Phase::test, 1},
                                             {ActionKind::release_lock, Phase::build, 1}}));
   // Still running: no cleanup yet (it would delete the image under a running test).
@@ -218,6 +223,9 @@ TEST(ReconcilerTest, AKilledPendingJobEndsAtOnce) {
   auto d = decide(r, Observation{.now = k_now, .lock = LockState::other, .lock_holder = "x"}, k_config);
   ASSERT_TRUE(d.record);
   EXPECT_EQ(d.record->status, JobStatus::killed);
+  ASSERT_TRUE(d.record->failure);
+  EXPECT_EQ(d.record->failure->failure_class, FailureClass::killed);
+  EXPECT_EQ(d.record->failure->summary, "killed by a killJob call before it started");
   EXPECT_TRUE(d.record->settled);
   EXPECT_TRUE(d.actions.empty());
 }

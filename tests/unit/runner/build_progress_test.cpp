@@ -92,5 +92,22 @@ TEST(BuildProgressTest, StepsAreNumberedAcrossTheStagesBuildahBuilds) {
   EXPECT_EQ(feed_all(tracker), expected);
 }
 
+// The plan knows each step's Dockerfile line, whatever order Buildah builds the stages in: the failing
+// step's line is failure.location.
+TEST(BuildProgressTest, EachStepKnowsItsDockerfileLine) {
+  auto report = check_dockerfile(k_dockerfile, PreflightOptions{}, BuildContext{});
+  BuildOutputTracker tracker(report.plan);
+  std::vector<int> lines;
+  for (auto line : k_output) {
+    if (auto step = tracker.feed(LogStream::out, line)) {
+      lines.push_back(step->line);
+    }
+  }
+  EXPECT_EQ(lines, (std::vector<int>{1, 2, 5, 6, 7, 8, 3, 4, 11, 12, 13}));
+  ASSERT_TRUE(tracker.last_step());
+  EXPECT_EQ(tracker.last_step()->line, 13);
+  EXPECT_EQ(tracker.last_step()->instruction, "COPY --from=3 /d /d2");
+}
+
 }  // namespace
 }  // namespace nbs::runner

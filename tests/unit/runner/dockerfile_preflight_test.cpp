@@ -423,6 +423,9 @@ TEST(StepPlanTest, StepsOfTheStagesBuildahBuilds) {
   EXPECT_EQ(report.plan.stages[0].number, 2);
   EXPECT_EQ(report.plan.stages[0].label, "a");
   EXPECT_EQ(report.plan.stages[1].steps, 3);
+  // Each step's line, so that a failing step has a place (failure.location).
+  EXPECT_EQ(report.plan.stages[0].lines, (std::vector<int>{2, 3}));
+  EXPECT_EQ(report.plan.stages[1].lines, (std::vector<int>{4, 5, 6}));
   ASSERT_NE(report.plan.find(3), nullptr);
   EXPECT_EQ(report.plan.find(3)->label, "b");
   EXPECT_EQ(report.plan.find(0), nullptr);  // no "[i/k]" in a multi-stage plan

@@ -72,6 +72,27 @@ TEST(PushRetryTest, APlainHttpRegistryIsNotRetried) {
   EXPECT_FALSE(is_transient_registry_error("manifest sha256:4291aa… unknown to 127.0.0.1:5000"));
 }
 
+// A registry error is one chain of "context: context: cause"; the summary names the image and the
+// cause at the chain's end, not the blob digests and URLs of its middle.
+TEST(RegistryErrorSummary, TheImageAndTheCauseInOneShortLine) {
+  EXPECT_EQ(registry_error_summary("FROM", std::string(k_manifest_unknown).substr(7)),
+            "FROM 127.0.0.1:5000/nope:1: manifest unknown");
+  EXPECT_EQ(registry_error_summary("FROM", std::string(k_pull_unauthorized).substr(7)),
+            "FROM 127.0.0.1:5000/private/base:1: unauthorized: authentication required");
+  const std::string refused_push =
+      "pushing image \"localhost/nbs/j:build\" to \"docker://127.0.0.1:5000/corpus/a:j\": trying to reuse "
+      "blob sha256:5e91 at destination: checking whether a blob sha256:5e91 exists in "
+      "127.0.0.1:5000/corpus/a: unauthorized: authentication required";
+  EXPECT_EQ(registry_error_summary("push of", refused_push),
+            "push of 127.0.0.1:5000/corpus/a:j: unauthorized: authentication required");
+  // No docker:// reference: the cause alone after `what`.
+  EXPECT_EQ(registry_error_summary("push to 127.0.0.1:42911", std::string(k_plain_http)),
+            "push to 127.0.0.1:42911: http: server gave HTTP response to HTTPS client");
+  EXPECT_EQ(registry_error_summary("FROM", "dial tcp 127.0.0.1:1: connect: connection refused"),
+            "FROM: connect: connection refused");
+  EXPECT_EQ(registry_error_summary("FROM", "just one part"), "FROM: just one part");
+}
+
 TEST(GitFailureClass, FromTheErrorKind) {
   EXPECT_EQ(git_failure_class(make_error(ErrorKind::unauthorized, "fetch: authentication failed")),
             FailureClass::git_auth);

@@ -86,6 +86,9 @@ int main(int argc, char** argv) {
                          {"step", std::stoi(text.substr(0, slash))},
                          {"steps", std::stoi(text.substr(slash + 1, space - slash - 1))},
                          {"text", text.substr(space + 1)}};
+      if (const auto* stage = args.if_contains("FAKE_" + phase + "_STAGE")) {
+        event["stage"] = stage->as_string();
+      }
       fake["lines"] = json::array{json::value(json::serialize(event))};
     }
   }
