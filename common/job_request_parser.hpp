@@ -30,9 +30,10 @@ enum class SchemaDetail {
   // Every rule: lengths, patterns, ranges, counts. For clients that validate before they send
   // (GET /mcp/submitJob/schema, nbs-job-schema) and the documentation.
   full,
-  // Types, enums, required fields, unknown fields refused and the structure, with short descriptions:
-  // submitJob's inputSchema, which every agent pays for in tokens before its first call. The parser
-  // still enforces the rules left out and names the field and the reason when one is broken.
+  // Types, enums, defaults, required fields, unknown fields refused and the structure, with a line of
+  // description for each top-level field only and without the deprecated aliases: submitJob's
+  // inputSchema, which every agent pays for in tokens before its first call. The parser still enforces
+  // the rules left out (and reads the aliases) and names the field and the reason when one is broken.
   advertised,
 };
 

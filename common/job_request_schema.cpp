@@ -3,6 +3,8 @@
 // fields refer to it with "$ref" beside their own description. The advertised detail (submitJob's
 // inputSchema, which every agent reads before its first call) leaves out the limits the parser enforces
 // anyway; the full one keeps every rule for clients that validate first.
+#include <functional>
+
 #include "common/job_request_fields.hpp"
 #include "common/job_request_parser.hpp"
 
@@ -180,6 +182,41 @@ class SchemaVisitor {
   json::array required_;
 };
 
+// The advertised schema's prose: the top-level fields keep their one line, the fields of the nested
+// objects (test, resource_limits, the shared shapes) only their names and types (job-config.md has the
+// rest), and the deprecated aliases are not offered (the parser still reads them).
+void compact_annotations(json::object& schema) {
+  json::object& properties = schema["properties"].as_object();
+  for (auto it = properties.begin(); it != properties.end();) {
+    const json::value* deprecated = it->value().as_object().if_contains("deprecated");
+    it = deprecated != nullptr && deprecated->as_bool() ? properties.stable_erase(it) : it + 1;
+  }
+  std::function<void(json::object&)> drop_descriptions = [&](json::object& node) {
+    node.erase("description");
+    for (const char* key : {"properties", "$defs"}) {
+      if (auto* children = node.if_contains(key)) {
+        for (auto& child : children->as_object()) {
+          drop_descriptions(child.value().as_object());
+        }
+      }
+    }
+    if (auto* items = node.if_contains("items")) {
+      drop_descriptions(items->as_object());
+    }
+  };
+  for (auto& field : properties) {
+    json::object& shape = field.value().as_object();
+    if (auto* children = shape.if_contains("properties")) {
+      for (auto& child : children->as_object()) {
+        drop_descriptions(child.value().as_object());
+      }
+    }
+  }
+  for (auto& shape : schema["$defs"].as_object()) {
+    drop_descriptions(shape.value().as_object());
+  }
+}
+
 }  // namespace
 
 json::object job_request_schema(SchemaDetail detail) {
@@ -196,6 +233,9 @@ json::object job_request_schema(SchemaDetail detail) {
     out[kv.key()] = std::move(kv.value());
   }
   out["$defs"] = std::move(defs);
+  if (detail == SchemaDetail::advertised) {
+    compact_annotations(out);
+  }
   return out;
 }
 

@@ -523,10 +523,9 @@ Tool submit_job(Orchestrator& o) {
   t.name = "submitJob";
   t.title = "Build, test and publish a container image";
   t.description =
-      "Builds a Git ref into a container image with rootless Buildah, runs the tests inside it and "
-      "publishes it. Answers a job_id at once: then call getStatus with wait_seconds=30 until SUCCEEDED, "
-      "FAILED or KILLED (builds take 1-10 min). Every invalid field is reported at once. Guide: "
-      "docs/agent-guide.md.";
+      "Builds a Git ref into an image with rootless Buildah, tests it inside the image, publishes it. "
+      "Answers a job_id at once; then call getStatus with wait_seconds=30 until SUCCEEDED, FAILED or "
+      "KILLED. Limits and every rule: docs/job-config.md.";
   t.input_schema = job_request_schema(SchemaDetail::advertised);
   // The tool's description says what the schema's root description does.
   for (const char* key : {"$schema", "title", "description"}) {

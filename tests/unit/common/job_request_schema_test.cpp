@@ -181,12 +181,15 @@ json::value without_limits(const json::value& node, std::size_t& dropped) {
 }
 
 // submitJob advertises the same fields, types, required fields and refusal of unknown fields as the
-// full schema, and nothing else is left out than the limits (which the parser still enforces).
+// full schema, and nothing else is left out than the limits (which the parser still enforces) and the
+// deprecated aliases (which it still reads).
 TEST(JobRequestSchemaTest, TheAdvertisedSchemaIsTheFullOneWithoutItsLimits) {
   std::size_t dropped = 0;
-  const json::value full =
-      without_limits(validation_keywords(job_request_schema(SchemaDetail::full)), dropped);
+  json::value full = without_limits(validation_keywords(job_request_schema(SchemaDetail::full)), dropped);
   EXPECT_GT(dropped, 50u);
+  for (const char* alias : {"test_commands", "test_entry_point"}) {
+    EXPECT_TRUE(full.as_object()["properties"].as_object().erase(alias)) << alias;
+  }
   std::size_t left = 0;
   const json::value advertised =
       without_limits(validation_keywords(job_request_schema(SchemaDetail::advertised)), left);
