@@ -35,14 +35,15 @@ class DaemonFixture(harness.Fixture):
     """The runner fixture plus nbs-mcpd on the local executor."""
 
     executor = "local"
+    # Set before the runner fixture starts, so that stop() after a failed start has nothing to stop.
+    daemon = None
+    sim = None
 
     def start(self):
         super().start()
         self.mcpd = os.environ.get("NBS_MCPD")
         check(self.mcpd and os.access(self.mcpd, os.X_OK), "NBS_MCPD must name the nbs-mcpd binary")
         self.state = os.path.join(self.dir, "state")
-        self.daemon = None
-        self.sim = None
         if self.executor == "nomad":
             self.start_sim()
         self.start_daemon()
