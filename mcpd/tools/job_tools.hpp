@@ -3,8 +3,8 @@
 // validator uses); MCP, the REST mirror and stdio all reach the same handlers.
 #pragma once
 
+#include "mcpd/mcp/tool_registry.hpp"
 #include "mcpd/orchestrator/orchestrator.hpp"
-#include "mcpd/tool_registry.hpp"
 
 namespace nbs::mcpd {
 

@@ -26,7 +26,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
-#include "mcpd/mcp_server.hpp"
+#include "mcpd/mcp/mcp_server.hpp"
 #include "tests/unit/mcpd/fake_tools.hpp"
 
 namespace {

@@ -1,12 +1,12 @@
 // The connection caps without sockets: pool, per address (IPv6 by /64), per principal, the reserve for
 // health checks, and slots given back by tickets.
-#include "mcpd/connection_limits.hpp"
+#include "mcpd/http/connection_limits.hpp"
 
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "mcpd/client_key.hpp"
+#include "mcpd/mcp/client_key.hpp"
 
 namespace nbs::mcpd {
 namespace {

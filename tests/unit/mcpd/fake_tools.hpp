@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "mcpd/tool_registry.hpp"
+#include "mcpd/mcp/tool_registry.hpp"
 
 namespace nbs::mcpd::testing {
 

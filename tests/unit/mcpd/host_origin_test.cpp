@@ -1,7 +1,7 @@
 // The Host and Origin checks against DNS rebinding and cross-site requests: tables of hostile values
 // (prefix tricks, IPv4 shorthands, userinfo, paths, malformed ports...) that must be refused, and the
 // loopback and allow-listed values that must pass.
-#include "mcpd/host_origin.hpp"
+#include "mcpd/http/host_origin.hpp"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "mcpd/json_rpc.hpp"
+#include "mcpd/mcp/json_rpc.hpp"
 
 #include <gtest/gtest.h>
 

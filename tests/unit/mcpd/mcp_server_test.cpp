@@ -1,5 +1,5 @@
 // The protocol layer without HTTP: era routing, version negotiation, errors, sessions, tool results.
-#include "mcpd/mcp_server.hpp"
+#include "mcpd/mcp/mcp_server.hpp"
 
 #include <vector>
 

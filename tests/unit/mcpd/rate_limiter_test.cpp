@@ -1,14 +1,14 @@
 // The per-client rate limit on submitJob: the token bucket itself (with a fake clock), then one limiter
 // shared by MCP tools/call and the REST mirror: isError result over MCP, 429 + Retry-After over REST,
 // invalid submissions free, clients (addresses, principals) counted apart, stdio limited too.
-#include "mcpd/rate_limiter.hpp"
+#include "mcpd/mcp/rate_limiter.hpp"
 
 #include <unistd.h>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "mcpd/stdio_transport.hpp"
+#include "mcpd/mcp/stdio_transport.hpp"
 #include "tests/unit/mcpd/test_server.hpp"
 
 namespace nbs::mcpd::testing {

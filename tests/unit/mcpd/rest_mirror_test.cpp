@@ -1,5 +1,5 @@
 // The REST mirror: mapping of requests to the same tool handlers, error bodies and statuses.
-#include "mcpd/rest_mirror.hpp"
+#include "mcpd/http/rest_mirror.hpp"
 
 #include <boost/url/parse.hpp>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // MCP over stdio with pipes: newline framing, concurrent calls, oversized lines, EOF.
-#include "mcpd/stdio_transport.hpp"
+#include "mcpd/mcp/stdio_transport.hpp"
 
 #include <thread>
 #include <unistd.h>

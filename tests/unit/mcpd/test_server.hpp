@@ -12,8 +12,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include "mcpd/http_server.hpp"
-#include "mcpd/mcp_server.hpp"
+#include "mcpd/http/http_server.hpp"
+#include "mcpd/mcp/mcp_server.hpp"
 #include "tests/unit/mcpd/fake_tools.hpp"
 
 namespace nbs::mcpd::testing {
