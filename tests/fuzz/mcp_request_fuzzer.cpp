@@ -27,7 +27,7 @@
 #include <boost/json.hpp>
 
 #include "mcpd/mcp/mcp_server.hpp"
-#include "tests/unit/mcpd/fake_tools.hpp"
+#include "tests/unit/mcpd/testutil/fake_tools.hpp"
 
 namespace {
 namespace json = boost::json;

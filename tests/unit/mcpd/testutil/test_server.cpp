@@ -1,4 +1,4 @@
-#include "tests/unit/mcpd/test_server.hpp"
+#include "tests/unit/mcpd/testutil/test_server.hpp"
 
 #include <stdexcept>
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-#include "tests/unit/webhooks/receiver.hpp"
+#include "tests/unit/mcpd/webhooks/receiver.hpp"
 
 #include <algorithm>
 #include <cctype>

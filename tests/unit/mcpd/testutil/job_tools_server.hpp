@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "mcpd/build_service.hpp"
-#include "tests/unit/mcpd/test_server.hpp"
+#include "tests/unit/mcpd/testutil/test_server.hpp"
 
 namespace nbs::mcpd::testing {
 

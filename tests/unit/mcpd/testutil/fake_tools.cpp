@@ -1,4 +1,4 @@
-#include "tests/unit/mcpd/fake_tools.hpp"
+#include "tests/unit/mcpd/testutil/fake_tools.hpp"
 
 #include <stdexcept>
 

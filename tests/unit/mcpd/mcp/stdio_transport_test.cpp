@@ -7,7 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
-#include "tests/unit/mcpd/fake_tools.hpp"
+#include "tests/unit/mcpd/testutil/fake_tools.hpp"
 
 namespace nbs::mcpd {
 namespace {

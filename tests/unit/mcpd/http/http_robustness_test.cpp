@@ -9,7 +9,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "tests/unit/mcpd/test_server.hpp"
+#include "tests/unit/mcpd/testutil/test_server.hpp"
 
 namespace nbs::mcpd::testing {
 namespace {

@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 #include <openssl/hmac.h>
 
-#include "tests/unit/webhooks/receiver.hpp"
-#include "tests/unit/webhooks/testutil.hpp"
+#include "tests/unit/mcpd/webhooks/receiver.hpp"
+#include "tests/unit/mcpd/webhooks/testutil.hpp"
 
 namespace nbs::mcpd {
 namespace {

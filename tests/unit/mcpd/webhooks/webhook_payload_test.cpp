@@ -3,7 +3,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "tests/unit/webhooks/testutil.hpp"
+#include "tests/unit/mcpd/webhooks/testutil.hpp"
 
 namespace nbs::mcpd {
 namespace {

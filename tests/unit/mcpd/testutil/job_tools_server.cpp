@@ -1,4 +1,4 @@
-#include "tests/unit/mcpd/job_tools_server.hpp"
+#include "tests/unit/mcpd/testutil/job_tools_server.hpp"
 
 #include <random>
 #include <string>

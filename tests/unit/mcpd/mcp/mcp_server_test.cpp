@@ -8,7 +8,7 @@
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
-#include "tests/unit/mcpd/fake_tools.hpp"
+#include "tests/unit/mcpd/testutil/fake_tools.hpp"
 
 namespace nbs::mcpd {
 namespace {

@@ -4,7 +4,7 @@
 #include <boost/url/parse.hpp>
 #include <gtest/gtest.h>
 
-#include "tests/unit/mcpd/test_server.hpp"
+#include "tests/unit/mcpd/testutil/test_server.hpp"
 
 namespace nbs::mcpd::testing {
 namespace {

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "common/job_request_parser.hpp"
-#include "tests/unit/mcpd/job_tools_server.hpp"
+#include "tests/unit/mcpd/testutil/job_tools_server.hpp"
 
 namespace nbs::mcpd::testing {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "mcpd/http/http_server.hpp"
 #include "mcpd/mcp/mcp_server.hpp"
-#include "tests/unit/mcpd/fake_tools.hpp"
+#include "tests/unit/mcpd/testutil/fake_tools.hpp"
 
 namespace nbs::mcpd::testing {
 
