@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "mcpd/http/http_routes.hpp"
+#include "mcpd/http/mcp_http_handler.hpp"
 #include "mcpd/http/rest_mirror.hpp"
 #include "mcpd/http/sse.hpp"
 #include "mcpd/mcp/json_rpc.hpp"
@@ -87,32 +88,6 @@ asio::awaitable<JobOutcome> run_rest_call(RestCall call, CallInfo info,
 
 CallInfo rest_call_info(const std::string& principal, const std::string& peer) {
   return CallInfo{principal, Era::legacy, "rest", {}, std::nullopt, peer};
-}
-
-// Built outside the coroutine: GCC 12 miscompiles initializer lists of string literals in coroutines.
-HttpResponse ready_response(const Status& status, unsigned v, bool keep_alive) {
-  if (status) {
-    return json_response(200, json::object{{"status", "ready"}}, v, keep_alive);
-  }
-  return json_response(503, json::object{{"status", "unavailable"}, {"error", status.error().message}}, v,
-                       keep_alive);
-}
-
-std::optional<std::string> header_value(const HttpRequest& req, std::string_view name) {
-  auto it = req.find(name);
-  if (it == req.end()) {
-    return std::nullopt;
-  }
-  return std::string(it->value());
-}
-
-bool accepts_event_stream(const HttpRequest& req) {
-  return req[http::field::accept].find("text/event-stream") != std::string_view::npos;
-}
-
-bool is_modern_request(const HttpRequest& req) {
-  auto v = header_value(req, "MCP-Protocol-Version");
-  return v && is_modern_version(*v);
 }
 
 // Watches the socket for the peer closing it while a response is being prepared. A readable socket
@@ -238,7 +213,7 @@ class Connection {
       record(route.label);
       co_return false;
     }
-    if (auto refused = check_limits(route, principal, header.version())) {
+    if (auto refused = check_limits(control_.ticket.get(), route, principal, header.version())) {
       co_await write(std::move(*refused));
       record(route.label);
       co_return false;
@@ -276,38 +251,8 @@ class Connection {
 
   bool limited() const { return control_.ticket && control_.ticket->limited(); }
 
-  // A reserve connection answers only /health, /ready and /metrics; a full one counts against its
-  // principal.
-  std::optional<HttpResponse> check_limits(const RouteMatch& route, const std::string& principal,
-                                           unsigned version) {
-    if (!control_.ticket) {
-      return std::nullopt;
-    }
-    if (const auto& why = control_.ticket->limited()) {
-      if (route.route == Route::health || route.route == Route::ready || route.route == Route::metrics) {
-        return std::nullopt;
-      }
-      return limit_response(*why, route, version);
-    }
-    if (principal.empty()) {
-      return std::nullopt;
-    }
-    if (auto claimed = control_.ticket->claim(principal); !claimed) {
-      return limit_response(claimed.error(), route, version);
-    }
-    return std::nullopt;
-  }
-
   void record(const std::string& route) {
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    services_.metrics
-        .counter("nbs_http_requests_total", "HTTP requests by route and status code.", {"route", "code"})
-        .inc({route, std::to_string(last_status_)});
-    services_.metrics
-        .histogram("nbs_http_request_duration_seconds",
-                   "HTTP request duration (whole stream for SSE), by route.", {"route"},
-                   default_duration_buckets())
-        .observe({route}, seconds);
+    count_request(services_.metrics, route, last_status_, std::chrono::steady_clock::now() - started_);
   }
 
   asio::awaitable<bool> dispatch(HttpRequest& req, const RouteMatch& route, const std::string& principal,
@@ -324,13 +269,7 @@ class Connection {
       case Route::rest_job:
         co_return co_await rest(req, route, principal, keep_alive);
       case Route::mcp:
-        if (req.method() == http::verb::post) {
-          co_return co_await mcp_post(req, principal, keep_alive);
-        }
-        if (req.method() == http::verb::get) {
-          co_return co_await mcp_get(req, principal, keep_alive);
-        }
-        co_return co_await mcp_delete(req, principal, keep_alive);
+        co_return co_await mcp(req, principal, keep_alive);
       default:
         co_return co_await write(
             rest_error_response(make_error(ErrorKind::not_found, "path: no route"), v, keep_alive));
@@ -349,51 +288,32 @@ class Connection {
     co_return co_await write(ready_response(status, v, keep_alive));
   }
 
-  HttpResponse reply_response(const Reply& reply, unsigned v, bool keep_alive) {
-    HttpResponse res;
-    if (reply.body) {
-      res = json_response(static_cast<unsigned>(reply.http_status), *reply.body, v, keep_alive);
-    } else {
-      res = text_response(202, "", "application/json", v, keep_alive);
-      res.erase(http::field::content_type);
-    }
-    if (reply.session_id) {
-      res.set("Mcp-Session-Id", *reply.session_id);
-    }
-    return res;
-  }
-
-  Envelope envelope_of(const HttpRequest& req, const std::string& principal) {
-    Envelope env;
-    env.transport = Transport::http;
-    env.protocol_version_header = header_value(req, "MCP-Protocol-Version");
-    env.method_header = header_value(req, "Mcp-Method");
-    env.name_header = header_value(req, "Mcp-Name");
-    env.session_id = header_value(req, "Mcp-Session-Id");
-    env.principal = principal;
-    env.peer = peer_;
-    return env;
-  }
-
-  asio::awaitable<bool> mcp_post(HttpRequest& req, const std::string& principal, bool keep_alive) {
+  // /mcp: the handler decides (mcp_http_handler.hpp); this carries its plan out on the socket.
+  asio::awaitable<bool> mcp(HttpRequest& req, const std::string& principal, bool keep_alive) {
     unsigned v = req.version();
-    Envelope env = envelope_of(req, principal);
-    ParsedFrame frame = parse_frame(req.body());
-    if (frame.parse_error || frame.is_batch) {
-      Reply reply = co_await services_.mcp.handle_frame(req.body(), env, NotificationSink{}, nullptr);
+    McpPlan plan = plan_mcp_request(services_.mcp, req, principal, peer_, keep_alive);
+    if (auto* response = std::get_if<HttpResponse>(&plan)) {
+      co_return co_await write(std::move(*response));
+    }
+    if (auto* frame = std::get_if<McpRunFrame>(&plan)) {
+      Reply reply =
+          co_await services_.mcp.handle_frame(req.body(), frame->envelope, NotificationSink{}, nullptr);
       co_return co_await write(reply_response(reply, v, keep_alive));
     }
-    Prepared prepared = services_.mcp.prepare(frame.messages.front(), env);
-    if (auto* reply = std::get_if<Reply>(&prepared)) {
-      co_return co_await write(reply_response(*reply, v, keep_alive));
+    if (auto* stream = std::get_if<McpOpenStream>(&plan)) {
+      co_return co_await keep_alive_stream(*stream, v, keep_alive);
     }
-    auto call = std::move(std::get<PendingCall>(prepared));
-    bool sse = call.info.progress_token.has_value() && accepts_event_stream(req);
+    co_return co_await run_call(std::move(std::get<McpRunCall>(plan)), v, keep_alive);
+  }
+
+  // One tools/call, answered as JSON or, with a progress token and an SSE-accepting client, as a stream
+  // of its notifications then its result.
+  asio::awaitable<bool> run_call(McpRunCall run, unsigned v, bool keep_alive) {
     auto cancel = std::make_shared<Cancellation>();
     auto executor = co_await asio::this_coro::executor;
     auto channel = std::make_shared<CallChannel>(executor);
     NotificationSink sink;
-    if (sse) {
+    if (run.sse) {
       sink = [weak = std::weak_ptr(channel), executor](json::object notification) {
         asio::post(executor, [weak, text = to_wire(notification)]() mutable {
           if (auto ch = weak.lock()) {
@@ -404,12 +324,12 @@ class Connection {
       };
     }
     auto outcome =
-        co_await supervise(run_mcp_call(services_.mcp, std::move(call), std::move(sink), cancel), channel,
-                           cancel, sse ? std::optional<unsigned>(v) : std::nullopt, keep_alive);
+        co_await supervise(run_mcp_call(services_.mcp, std::move(run.call), std::move(sink), cancel), channel,
+                           cancel, run.sse ? std::optional<unsigned>(v) : std::nullopt, keep_alive);
     if (!outcome) {
       co_return false;
     }
-    if (sse) {
+    if (run.sse) {
       co_return co_await write_bytes(sse_message(outcome->body), true) && co_await write_last_chunk();
     }
     HttpResponse res =
@@ -470,26 +390,8 @@ class Connection {
     co_return std::move(channel->final);
   }
 
-  // Legacy GET /mcp: an SSE stream carrying only keep-alive comments (mcpd sends no unsolicited
-  // messages), for clients that expect one per session. Modern clients and requests without a
-  // session get 405.
-  asio::awaitable<bool> mcp_get(HttpRequest& req, const std::string& principal, bool keep_alive) {
-    unsigned v = req.version();
-    auto session_id = header_value(req, "Mcp-Session-Id");
-    if (is_modern_request(req) || !session_id) {
-      HttpResponse res = text_response(405, "", "text/plain", v, keep_alive);
-      res.set(http::field::allow, "POST, DELETE");
-      co_return co_await write(std::move(res));
-    }
-    if (!services_.mcp.sessions().touch(*session_id, principal)) {
-      co_return co_await write(
-          json_response(404, make_error_response(nullptr, rpc_code::k_session_not_found, "Session not found"),
-                        v, keep_alive));
-    }
-    if (!accepts_event_stream(req)) {
-      co_return co_await write(
-          text_response(406, "GET /mcp serves text/event-stream only\n", "text/plain", v, keep_alive));
-    }
+  // Legacy GET /mcp: keep-alive comments until the client leaves, the daemon stops or the session ends.
+  asio::awaitable<bool> keep_alive_stream(const McpOpenStream& stream, unsigned v, bool keep_alive) {
     if (!co_await write_sse_header(v, keep_alive, std::nullopt) ||
         !co_await write_bytes(sse_comment("stream open"), true)) {
       co_return false;
@@ -503,8 +405,7 @@ class Connection {
       channel->wake.expires_after(options_.heartbeat_interval);
       co_await channel->wake.async_wait(k_tuple);
       channel->watch.emit(asio::cancellation_type::terminal);
-      if (channel->disconnected || control_.stopping ||
-          !services_.mcp.sessions().touch(*session_id, principal)) {
+      if (channel->disconnected || control_.stopping || !mcp_stream_open(services_.mcp, stream)) {
         break;
       }
       if (!co_await write_bytes(sse_comment("keep-alive"), true)) {
@@ -516,32 +417,6 @@ class Connection {
     }
     co_await write_last_chunk();
     co_return false;
-  }
-
-  asio::awaitable<bool> mcp_delete(HttpRequest& req, const std::string& principal, bool keep_alive) {
-    unsigned v = req.version();
-    auto session_id = header_value(req, "Mcp-Session-Id");
-    if (is_modern_request(req)) {
-      HttpResponse res = text_response(405, "", "text/plain", v, keep_alive);
-      res.set(http::field::allow, "POST");
-      co_return co_await write(std::move(res));
-    }
-    if (!session_id) {
-      co_return co_await write(
-          json_response(400,
-                        make_error_response(nullptr, rpc_code::k_server_error,
-                                            "Bad Request: Mcp-Session-Id header is required"),
-                        v, keep_alive));
-    }
-    if (!services_.mcp.sessions().touch(*session_id, principal) ||
-        !services_.mcp.sessions().erase(*session_id)) {
-      co_return co_await write(
-          json_response(404, make_error_response(nullptr, rpc_code::k_session_not_found, "Session not found"),
-                        v, keep_alive));
-    }
-    HttpResponse res = text_response(200, "", "application/json", v, keep_alive);
-    res.erase(http::field::content_type);
-    co_return co_await write(std::move(res));
   }
 
   asio::awaitable<bool> rest(HttpRequest& req, const RouteMatch& route, const std::string& principal,

@@ -225,6 +225,47 @@ HttpResponse health_response(unsigned version, bool keep_alive) {
   return json_response(200, json::object{{"status", "ok"}, {"version", NBS_VERSION}}, version, keep_alive);
 }
 
+std::optional<HttpResponse> check_limits(ConnectionTicket* ticket, const RouteMatch& route,
+                                         const std::string& principal, unsigned version) {
+  if (ticket == nullptr) {
+    return std::nullopt;
+  }
+  if (const auto& why = ticket->limited()) {
+    if (route.route == Route::health || route.route == Route::ready || route.route == Route::metrics) {
+      return std::nullopt;
+    }
+    return limit_response(*why, route, version);
+  }
+  if (principal.empty()) {
+    return std::nullopt;
+  }
+  if (auto claimed = ticket->claim(principal); !claimed) {
+    return limit_response(claimed.error(), route, version);
+  }
+  return std::nullopt;
+}
+
+void count_request(MetricsRegistry& metrics, const std::string& route, unsigned status,
+                   std::chrono::steady_clock::duration took) {
+  metrics.counter("nbs_http_requests_total", "HTTP requests by route and status code.", {"route", "code"})
+      .inc({route, std::to_string(status)});
+  metrics
+      .histogram("nbs_http_request_duration_seconds",
+                 "HTTP request duration (whole stream for SSE), by route.", {"route"},
+                 default_duration_buckets())
+      .observe({route}, std::chrono::duration<double>(took).count());
+}
+
+// Built outside the connection's coroutine: GCC 12 miscompiles initializer lists of string literals in
+// coroutines.
+HttpResponse ready_response(const Status& status, unsigned version, bool keep_alive) {
+  if (status) {
+    return json_response(200, json::object{{"status", "ready"}}, version, keep_alive);
+  }
+  return json_response(503, json::object{{"status", "unavailable"}, {"error", status.error().message}},
+                       version, keep_alive);
+}
+
 HttpResponse metrics_response(const MetricsRegistry& metrics, unsigned version, bool keep_alive) {
   return text_response(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8", version,
                        keep_alive);

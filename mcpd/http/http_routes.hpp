@@ -2,12 +2,14 @@
 // Host, Origin, bearer token, Content-Length, method. Also the plain JSON responses of the small routes.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include <boost/beast/http.hpp>
 
+#include "mcpd/http/connection_limits.hpp"
 #include "mcpd/http/http_context.hpp"
 
 namespace nbs::mcpd {
@@ -37,6 +39,16 @@ std::optional<HttpResponse> check_header(const http::request_parser<http::string
                                          const RouteMatch& route, const HttpOptions& options,
                                          const HttpServices& services, std::string& principal);
 
+// The limits on a connection that has passed check_header (null `ticket`: none). A reserve connection
+// answers only /health, /ready and /metrics; a full one counts against its principal. Returns the
+// refusal to send (limit_response), or nullopt to go on.
+std::optional<HttpResponse> check_limits(ConnectionTicket* ticket, const RouteMatch& route,
+                                         const std::string& principal, unsigned version);
+
+// Counts a request in nbs_http_requests_total and its duration (the whole stream for SSE).
+void count_request(MetricsRegistry& metrics, const std::string& route, unsigned status,
+                   std::chrono::steady_clock::duration took);
+
 // A response with a JSON body and the usual headers.
 HttpResponse json_response(unsigned status, const boost::json::value& body, unsigned version,
                            bool keep_alive);
@@ -52,6 +64,8 @@ HttpResponse rest_error_response(const Error& error, unsigned version, bool keep
 
 // GET /health: {"status":"ok","version":...}.
 HttpResponse health_response(unsigned version, bool keep_alive);
+// GET /ready: {"status":"ready"}, or 503 {"status":"unavailable","error":...} when `status` failed.
+HttpResponse ready_response(const Status& status, unsigned version, bool keep_alive);
 // GET /metrics: the registry in Prometheus text format.
 HttpResponse metrics_response(const MetricsRegistry& metrics, unsigned version, bool keep_alive);
 
