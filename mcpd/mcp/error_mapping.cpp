@@ -27,16 +27,6 @@ int http_status(ErrorKind kind) {
   return 500;
 }
 
-int jsonrpc_code(ErrorKind kind) {
-  switch (kind) {
-    case ErrorKind::invalid_argument:
-    case ErrorKind::not_found:
-      return rpc_code::k_invalid_params;
-    default:
-      return rpc_code::k_internal_error;
-  }
-}
-
 // Messages may quote percent-decoded paths and query strings, which no JSON parser has checked.
 json::object error_body(const Error& error) {
   json::array details;

@@ -1,5 +1,5 @@
-// The one place where an nbs::ErrorKind becomes an HTTP status, a JSON-RPC code and a wire body
-// (REST error object, MCP isError tool result).
+// The one place where an nbs::ErrorKind becomes an HTTP status and a wire body (REST error object, MCP
+// isError tool result). A tool's error never becomes a JSON-RPC error code: MCP carries it as a result.
 #pragma once
 
 #include <boost/json.hpp>
@@ -11,9 +11,6 @@ namespace nbs::mcpd {
 // invalid_argument 400, unauthorized 401, not_found 404, conflict 409, rate_limited 429,
 // unavailable 503, timeout 504, internal 500.
 int http_status(ErrorKind kind);
-
-// invalid_argument/not_found -32602 (bad params), everything else -32603 (internal error).
-int jsonrpc_code(ErrorKind kind);
 
 // {"error": message, "code": kind, "details": [{"field","reason"}, ...]} — the REST error body and the
 // structuredContent of an isError tool result.
