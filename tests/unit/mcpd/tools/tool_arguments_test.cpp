@@ -25,8 +25,12 @@ Result<ToolResult> call(const Tool& tool, const json::object& arguments) {
 }
 
 bool refused_as_unknown(const Result<ToolResult>& outcome, const std::string& name) {
-  return !outcome &&
-         std::any_of(outcome.error().fields.begin(), outcome.error().fields.end(),
+  if (outcome) {
+    return false;
+  }
+  // boost::system::result::error() returns a copy: take one, so begin() and end() share their fields.
+  const Error error = outcome.error();
+  return std::any_of(error.fields.begin(), error.fields.end(),
                      [&](const FieldError& f) { return f.path == name && f.reason == "unknown argument"; });
 }
 
