@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "mcpd/http_context.hpp"
+#include "mcpd/http/http_context.hpp"
 
 namespace nbs::mcpd {
 

@@ -12,9 +12,11 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stop_token>
 #include <string>
 #include <thread>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
 
 #include "common/runner_spec.hpp"
@@ -23,9 +25,12 @@
 #include "mcpd/orchestrator/build_lock.hpp"
 #include "mcpd/orchestrator/job_history.hpp"
 #include "mcpd/orchestrator/job_record.hpp"
+#include "mcpd/orchestrator/log_query.hpp"
 #include "mcpd/orchestrator/reconciler.hpp"
 
 namespace nbs::mcpd {
+
+class LogSearchPool;
 
 struct OrchestratorConfig {
   ReconcileConfig reconcile;
@@ -133,6 +138,10 @@ class Orchestrator {
   Result<CleanupReport> cleanup_all();
 
   jobs::Executor& executor() { return executor_; }
+  // A page of a phase's log (getLogs): tail and range are read at once; a grep runs on `searches`, beside
+  // the caller's thread, until its time limit or `stop` (log_search_pool.hpp).
+  boost::asio::awaitable<Result<LogPage>> logs(jobs::PhaseId phase, LogQuery query, LogSearchPool& searches,
+                                               std::stop_token stop);
   Status ready();
 
  private:

@@ -11,7 +11,7 @@
 
 #include "jobs/local/file_record_store.hpp"
 #include "mcpd/tools/job_tools.hpp"
-#include "tests/unit/mcpd/test_server.hpp"
+#include "tests/unit/mcpd/testutil/test_server.hpp"
 #include "tests/unit/orchestrator/testutil.hpp"
 #include "tests/unit/testutil/test_dir.hpp"
 
