@@ -188,9 +188,9 @@ ConfigKey duration_key(std::string key, std::string flag, std::string help,
                        return d.error();
                      }
                      if (*d < min) {
-                       return make_error(ErrorKind::invalid_argument,
-                                         cat({key, ": must be at least ", show_duration(min), ", got '",
-                                              last(v), "'"}));
+                       return make_error(
+                           ErrorKind::invalid_argument,
+                           cat({key, ": must be at least ", show_duration(min), ", got '", last(v), "'"}));
                      }
                      c.*member = *d;
                      return {};
