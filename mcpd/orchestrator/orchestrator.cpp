@@ -817,6 +817,11 @@ void Orchestrator::history_loop() {
     if (!synced) {
       spdlog::warn("orchestrator: history: cannot list job records: {}", synced.error().message);
     } else if (!stopping()) {
+      // Jobs other replicas accepted are driven here too (check-and-set keeps the two in step), so a
+      // job goes on when its replica dies, whether or not anyone asks this one about it.
+      for (const auto& id : synced->unsettled) {
+        mark_dirty(id);
+      }
       for (const auto& why : synced->unreadable) {
         // Said once at start; a record that stays unreadable is read again at every resync.
         spdlog::log(loaded ? spdlog::level::debug : spdlog::level::warn, "orchestrator: history: {}", why);

@@ -199,6 +199,8 @@ TEST_F(JobHistoryTest, RetainDropsWhatTheListingLacksUnlessPutSinceTheMark) {
   EXPECT_TRUE(history_.contains(late.id));
 }
 
+// Job 1 failed but is not settled (its replica died before giving its lock back), job 3 still builds:
+// both are read at every sync and reported for this daemon to drive.
 TEST(JobHistorySync, ReadsWhatItLacksSkipsWhatItIsToldAndDropsWhatIsGone) {
   test_support::MemoryStore memory;
   test_support::CountingStore store(memory);
@@ -211,6 +213,7 @@ TEST(JobHistorySync, ReadsWhatItLacksSkipsWhatItIsToldAndDropsWhatIsGone) {
                                                       {"repo_url", "https://h/r.git"},
                                                       {"registry_url", "reg:5000"},
                                                       {"image_name", "app"}});
+    r.settled = n == 0 || n == 2;
     versions.push_back(*memory.put(record_key(r.id), boost::json::serialize(to_json(r)), 0));
   }
   const std::string ours = record(2, "", "", k_epoch).id;
@@ -221,9 +224,12 @@ TEST(JobHistorySync, ReadsWhatItLacksSkipsWhatItIsToldAndDropsWhatIsGone) {
   EXPECT_EQ(first->read, 3u);
   EXPECT_TRUE(first->unreadable.empty());
   EXPECT_EQ(history.size(), 2u) << "job 2 is skipped, job 3 is not finished";
+  const std::vector<std::string> unsettled{record(1, "", "", k_epoch).id, record(3, "", "", k_epoch).id};
+  EXPECT_EQ(first->unsettled, unsettled);
 
   auto again = sync_history(store, history, skip, never);
-  EXPECT_EQ(again->read, 1u) << "only the job that was not finished is read again";
+  EXPECT_EQ(again->read, 2u) << "only the jobs not settled are read again";
+  EXPECT_EQ(again->unsettled, unsettled);
 
   ASSERT_TRUE(memory.remove(record_key(record(0, "", "", k_epoch).id), versions[0]));
   ASSERT_TRUE(memory.put("jobs/broken", "{", 0));

@@ -46,12 +46,24 @@ class OrchestratorNomadTest : public ::testing::Test {
     boot();
   }
   void TearDown() override {
+    replica_.reset();
+    replica_executor_.reset();
+    replica_store_.reset();
     shut_down();
     sim_.reset();
     fs::remove_all(dir_);
   }
 
-  void boot() {
+  void boot() { boot_daemon(executor_, store_, orchestrator_, std::chrono::minutes(1)); }
+
+  // A second daemon on the same Nomad: the other replica, reading the store every `resync`.
+  void boot_replica(std::chrono::milliseconds resync) {
+    boot_daemon(replica_executor_, replica_store_, replica_, resync);
+  }
+
+  void boot_daemon(std::unique_ptr<jobs::NomadExecutor>& executor_out,
+                   std::unique_ptr<jobs::VariablesRecordStore>& store_out,
+                   std::unique_ptr<Orchestrator>& orchestrator_out, std::chrono::milliseconds resync) {
     const jobs::nomad::EnvMap env{{"NOMAD_ADDR", sim_->address()}};
     jobs::specs::NomadSpecConfig specs;
     specs.runner_driver = jobs::specs::RunnerDriver::raw_exec;
@@ -62,24 +74,26 @@ class OrchestratorNomadTest : public ::testing::Test {
     specs.kill_timeout = 2s;
     auto executor = jobs::NomadExecutor::from_env(env, specs);
     ASSERT_TRUE(executor) << executor.error().message;
-    executor_ = std::move(*executor);
+    executor_out = std::move(*executor);
     auto store = jobs::VariablesRecordStore::from_env(env);
     ASSERT_TRUE(store) << store.error().message;
-    store_ = std::move(*store);
+    store_out = std::move(*store);
     OrchestratorConfig config;
     config.cache_dir = (dir_ / "cache").string();
     config.stop_grace = 2s;
     // nomad-sim's job list wakes on job changes only, not when an allocation alone changes (Nomad's
     // does, through the job summary): a short idle look keeps the stop cases quick here.
     config.idle_check = idle_check_;
-    orchestrator_ = std::make_unique<Orchestrator>(*executor_, *store_, config, [this](const JobEvent& e) {
-      {
-        std::lock_guard guard(events_mutex_);
-        events_.push_back(e.record.id.substr(0, 4) + ":" + e.name);
-      }
-      events_changed_.notify_all();
-    });
-    orchestrator_->start();
+    config.history_resync = resync;
+    orchestrator_out =
+        std::make_unique<Orchestrator>(*executor_out, *store_out, config, [this](const JobEvent& e) {
+          {
+            std::lock_guard guard(events_mutex_);
+            events_.push_back(e.record.id.substr(0, 4) + ":" + e.name);
+          }
+          events_changed_.notify_all();
+        });
+    orchestrator_out->start();
   }
 
   void shut_down() {
@@ -162,6 +176,9 @@ class OrchestratorNomadTest : public ::testing::Test {
   std::unique_ptr<jobs::VariablesRecordStore> store_;
   std::unique_ptr<jobs::NomadExecutor> executor_;
   std::unique_ptr<Orchestrator> orchestrator_;
+  std::unique_ptr<jobs::VariablesRecordStore> replica_store_;
+  std::unique_ptr<jobs::NomadExecutor> replica_executor_;
+  std::unique_ptr<Orchestrator> replica_;
   std::mutex events_mutex_;
   std::vector<std::string> events_;
 };
@@ -244,6 +261,21 @@ TEST_F(OrchestratorNomadTest, ARestartedDaemonFinishesTheJobWithoutRunningAPhase
   const JobRecord done = settle(submitted.id);
   EXPECT_EQ(done.status, JobStatus::succeeded) << done.error;
   EXPECT_EQ(executor_->list(done.id)->size(), 3u) << "a phase ran twice";
+}
+
+// Two replicas on one Nomad: the job was submitted to the first, which dies mid-build (its threads stop,
+// the build goes on in Nomad). The second, started before the job existed and never asked about it,
+// finds it in the store within its resync period and finishes it, without starting a phase again.
+TEST_F(OrchestratorNomadTest, AReplicaFinishesTheJobsOfADeadOneWithoutBeingAskedAboutThem) {
+  boot_replica(200ms);
+  const JobRecord submitted =
+      submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "1500"}, "test": {"commands": ["x"]})"));
+  wait_for_status(submitted.id, JobStatus::building);
+  shut_down();
+  ASSERT_TRUE(wait_for_event(submitted.id, "job.completed", 30s)) << "the other replica did not take it over";
+  auto events = events_for(submitted.id);
+  EXPECT_EQ(std::count(events.begin(), events.end(), "job.completed"), 1);
+  EXPECT_EQ(replica_executor_->list(submitted.id)->size(), 3u) << "a phase ran twice";
 }
 
 // DESIGN.md: API calls per job grow with its events, not its duration. Everything the daemon asks
