@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/job_request_fields.hpp"
+#include "common/secret_masker.hpp"
 #include "common/yaml_to_json.hpp"
 
 namespace nbs {
@@ -416,6 +417,20 @@ void check_cross_fields(const JobRequest& r, std::vector<FieldError>& errors) {
   const auto failed = [&](std::string_view path) {
     return std::any_of(errors.begin(), errors.end(), [&](const FieldError& e) { return e.path == path; });
   };
+  const bool build_args_failed = std::any_of(errors.begin(), errors.end(), [](const FieldError& e) {
+    return e.path.starts_with("build_args");  // then the names are not known: no second error for each
+  });
+  for (std::size_t i = 0; i < r.secret_build_args.size() && !build_args_failed; ++i) {
+    const std::string path = "secret_build_args[" + std::to_string(i) + "]";
+    const auto arg = r.build_args.find(r.secret_build_args[i]);
+    if (arg == r.build_args.end()) {
+      errors.push_back({path, "names no key of build_args ('" + r.secret_build_args[i] + "')"});
+    } else if (arg->second.size() < SecretMasker::k_min_length) {
+      errors.push_back({path, "marks build_args." + arg->first + " secret, but its value is shorter than " +
+                                  std::to_string(SecretMasker::k_min_length) +
+                                  " characters: too short to mask in logs"});
+    }
+  }
   if (r.registry_url.empty() || failed("registry_url") || failed("image_name")) {
     return;
   }
