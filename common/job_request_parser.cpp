@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/job_request_fields.hpp"
+#include "common/secret_build_args.hpp"
 #include "common/secret_masker.hpp"
 #include "common/yaml_to_json.hpp"
 
@@ -413,10 +414,8 @@ void apply_aliases(const json::object& root, LegacyAliases& aliases, JobRequest&
   }
 }
 
-void check_cross_fields(const JobRequest& r, std::vector<FieldError>& errors) {
-  const auto failed = [&](std::string_view path) {
-    return std::any_of(errors.begin(), errors.end(), [&](const FieldError& e) { return e.path == path; });
-  };
+// Each secret build arg names a build arg whose value is long enough to mask.
+void check_secret_build_args(const JobRequest& r, std::vector<FieldError>& errors) {
   const bool build_args_failed = std::any_of(errors.begin(), errors.end(), [](const FieldError& e) {
     return e.path.starts_with("build_args");  // then the names are not known: no second error for each
   });
@@ -425,12 +424,19 @@ void check_cross_fields(const JobRequest& r, std::vector<FieldError>& errors) {
     const auto arg = r.build_args.find(r.secret_build_args[i]);
     if (arg == r.build_args.end()) {
       errors.push_back({path, "names no key of build_args ('" + r.secret_build_args[i] + "')"});
-    } else if (arg->second.size() < SecretMasker::k_min_length) {
+    } else if (arg->second.size() < SecretMasker::k_min_length && arg->second != k_masked_value) {
+      // (k_masked_value: what a stored job record holds in its place)
       errors.push_back({path, "marks build_args." + arg->first + " secret, but its value is shorter than " +
                                   std::to_string(SecretMasker::k_min_length) +
                                   " characters: too short to mask in logs"});
     }
   }
+}
+
+void check_cross_fields(const JobRequest& r, std::vector<FieldError>& errors) {
+  const auto failed = [&](std::string_view path) {
+    return std::any_of(errors.begin(), errors.end(), [&](const FieldError& e) { return e.path == path; });
+  };
   if (r.registry_url.empty() || failed("registry_url") || failed("image_name")) {
     return;
   }
@@ -455,6 +461,7 @@ Result<JobRequest> parse_job_request(const json::value& value) {
   describe(visitor, request, aliases);
   visitor.finish_object();
   apply_aliases(value.get_object(), aliases, request, errors);
+  check_secret_build_args(request, errors);
   check_cross_fields(request, errors);
   if (!errors.empty()) {
     return make_field_errors(std::move(errors));
