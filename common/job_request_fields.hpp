@@ -165,8 +165,8 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
                        StringRule{"", nullptr, 8192}, 64});
   v.string_list(
       "secret_build_args", r.secret_build_args,
-      ListRule{"Keys of build_args whose values are secret: *** in logs, status and records, and "
-               "off command lines. A RUN using one can still leave it in the image's layers and "
+      ListRule{"Keys of build_args whose values are secret: masked in logs, status and records, and "
+               "kept off command lines. A RUN using one can still leave it in the image's layers and "
                "history.",
                StringRule{"", grammar::secret_build_arg_name, 256, false, false, "^[A-Za-z_][A-Za-z0-9_]*$"},
                64, true});
