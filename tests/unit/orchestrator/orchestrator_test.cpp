@@ -154,7 +154,7 @@ TEST_F(OrchestratorTest, SecretBuildArgsReachOnlyTheBuildAndAreGoneWhenTheJobEnd
   fs::create_directories(copies);
   const JobRecord submitted =
       submit(job(R"(, "build_args": {"NPM_TOKEN": ")" + secret +
-                 R"(", "FAKE_BUILD_SLEEP_MS": "500", "FAKE_BUILD_SPEC_COPY": ")" +
+                 R"(", "FAKE_BUILD_SLEEP_MS": "1000", "FAKE_BUILD_SPEC_COPY": ")" +
                  (copies / "build.json").string() + R"(", "FAKE_PUBLISH_SPEC_COPY": ")" +
                  (copies / "publish.json").string() + R"("}, "secret_build_args": ["NPM_TOKEN"])"));
   EXPECT_EQ(submitted.request.build_args.at("NPM_TOKEN"), "***");
