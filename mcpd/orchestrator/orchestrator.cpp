@@ -9,6 +9,8 @@
 #include "common/job_id.hpp"
 #include "common/job_request_parser.hpp"
 #include "common/phase_log_reader.hpp"
+#include "common/secret_build_args.hpp"
+#include "mcpd/orchestrator/build_arg_secrets.hpp"
 
 namespace nbs::mcpd {
 
@@ -88,8 +90,13 @@ Result<JobRecord> Orchestrator::submit(const json::value& job_config, const std:
   record.token_id = token_id;
   record.times.job_start = now_utc();
   record.waiting_reason = k_queued;
+  // Secret build args are stored apart; the record (status, history, webhooks) shows *** instead.
+  if (auto kept = store_build_arg_secrets(store_, record.id, take_secret_build_args(record.request)); !kept) {
+    return kept.error();
+  }
   auto put = store_.put(record_key(record.id), json::serialize(to_json(record)), 0);
   if (!put) {
+    drop_build_arg_secrets(store_, record.id);
     return put.error();
   }
   remember(record, *put);
@@ -593,6 +600,11 @@ void Orchestrator::reconcile(const std::string& job_id) {
     remember(*decision.record, *put);
     record_changed(job_id);
     ended = is_terminal(decision.record->status);
+    if (ended) {
+      if (auto dropped = drop_build_arg_secrets(store_, job_id); !dropped) {
+        spdlog::warn("orchestrator: job {}: {}", job_id, dropped.error().message);
+      }
+    }
     state.record = std::move(*decision.record);
     state.index = *put;
   }
@@ -671,6 +683,12 @@ Result<std::string> Orchestrator::runner_spec(const JobRecord& record, Phase pha
   // The runner sends no webhooks: their secret and headers (an Authorization, say) stay off its disk.
   spec.request.webhook_secret.clear();
   spec.request.webhook_headers.clear();
+  // Only the build uses the secret build args; other phases see *** as the record does.
+  if (phase == Phase::build) {
+    if (auto loaded = load_build_arg_secrets(store_, record.id, spec.request); !loaded) {
+      return loaded.error();
+    }
+  }
   spec.temp_image = temp_image_reference(record.request, record.id);
   spec.final_images = final_image_references(record.request, record.id);
   spec.cache_dir = config_.cache_dir;
@@ -920,6 +938,7 @@ Result<Orchestrator::CleanupReport> Orchestrator::cleanup_all() {
     }
     auto record = parse_job_record((*stored)->value);
     if (record && record->settled && store_.remove(record_key(id), (*stored)->index)) {
+      drop_build_arg_secrets(store_, id);  // normally gone when the job ended
       history_.remove(id);
       std::lock_guard guard(mutex_);
       settled_.erase(id);

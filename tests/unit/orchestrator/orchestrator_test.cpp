@@ -3,6 +3,7 @@
 #include "mcpd/orchestrator/orchestrator.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <future>
 #include <thread>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 
 #include "jobs/local/file_record_store.hpp"
 #include "jobs/local/local_executor.hpp"
+#include "mcpd/orchestrator/build_arg_secrets.hpp"
 #include "tests/unit/testutil/test_dir.hpp"
 
 namespace nbs::mcpd {
@@ -20,6 +22,11 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
+
+std::string testing_read(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
 
 class OrchestratorTest : public ::testing::Test {
  protected:
@@ -128,6 +135,42 @@ TEST_F(OrchestratorTest, AJobWithTestsIsBuiltTestedAndPublished) {
                                       "publish.started", "publish.completed", "job.completed"}));
   EXPECT_TRUE(store_->list("locks/")->empty()) << "the build lock was not released";
   EXPECT_EQ(orchestrator_->executor().list(done.id)->size(), 3u);
+}
+
+// Every file under `dir` whose content holds `text`.
+std::vector<std::string> files_holding(const fs::path& dir, const std::string& text) {
+  std::vector<std::string> found;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.is_regular_file() && testing_read(entry.path()).find(text) != std::string::npos) {
+      found.push_back(fs::relative(entry.path(), dir).string());
+    }
+  }
+  return found;
+}
+
+TEST_F(OrchestratorTest, SecretBuildArgsReachOnlyTheBuildAndAreGoneWhenTheJobEnds) {
+  const std::string secret = "npm_s3cret-value-7";
+  const fs::path copies = dir_ / "copies";
+  fs::create_directories(copies);
+  const JobRecord submitted =
+      submit(job(R"(, "build_args": {"NPM_TOKEN": ")" + secret +
+                 R"(", "FAKE_BUILD_SLEEP_MS": "1000", "FAKE_BUILD_SPEC_COPY": ")" +
+                 (copies / "build.json").string() + R"(", "FAKE_PUBLISH_SPEC_COPY": ")" +
+                 (copies / "publish.json").string() + R"("}, "secret_build_args": ["NPM_TOKEN"])"));
+  EXPECT_EQ(submitted.request.build_args.at("NPM_TOKEN"), "***");
+  wait_for_status(submitted.id, JobStatus::building);
+  // While the job runs the value is kept apart from its record, in an owner-only file.
+  EXPECT_EQ(files_holding(dir_ / "records", secret),
+            (std::vector<std::string>{"secrets/" + submitted.id + ".rec"}));
+  const JobRecord done = settle(submitted.id);
+  EXPECT_EQ(done.status, JobStatus::succeeded) << done.error;
+  EXPECT_EQ(done.request.build_args.at("NPM_TOKEN"), "***");
+  EXPECT_NE(testing_read(copies / "build.json").find(secret), std::string::npos)
+      << "the build did not get it";
+  EXPECT_EQ(testing_read(copies / "publish.json").find(secret), std::string::npos);
+  fs::remove_all(copies);
+  EXPECT_FALSE(*store_->get(secrets_key(submitted.id)));
+  EXPECT_EQ(files_holding(dir_, secret), std::vector<std::string>{});
 }
 
 TEST_F(OrchestratorTest, ALongPollIsWokenByTheJobsNextRecordWrite) {
