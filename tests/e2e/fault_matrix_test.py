@@ -52,7 +52,7 @@ class FaultFixture(DaemonFixture):
         self.cases += 1
         marker = f"FAULT-{name}-{self.cases}-{int(time.time() * 1000) % 100000}"
         repo = f"fault-{name}-{self.cases}"
-        self.make_repo(repo, {"Dockerfile": HEAD + f"RUN echo {marker}-build && {run}\n"})
+        self.make_repo(repo, {"Dockerfile": HEAD + f"RUN echo {marker}-$((40+2)) && {run}\n"})
         config = self.job(repo, image_name=f"faults/{repo}")
         config.update(overrides)
         return config, marker
@@ -158,7 +158,9 @@ class FaultFixture(DaemonFixture):
     def check_end(self, job_id, marker, config, status, klass=None, phase=None, logs=("build",), timeout=300):
         """The case's end: status, class and phase; record and logs readable; nothing left running; no
         tag of a job that did not succeed."""
+        start = time.time()
         final = self.wait_final(job_id, timeout=timeout)
+        ended = time.time()
         context = f"{job_id}: {json.dumps(final)[:1500]}"
         check(final["status"] == status, f"expected {status}: {context}")
         failure = final.get("failure") or {}
@@ -180,6 +182,7 @@ class FaultFixture(DaemonFixture):
         while time.time() < end and self.leftovers(job_id, marker):
             time.sleep(1)
         left = self.leftovers(job_id, marker)
+        cleared = time.time()
         check(not left, f"left running after {job_id} ended {final['status']}: {left}")
         if status != "SUCCEEDED":
             tags = self.tags(config["image_name"])
@@ -189,8 +192,8 @@ class FaultFixture(DaemonFixture):
         # The record survives whatever happened to the daemon.
         again = self.status(job_id)
         check(again["status"] == status, f"the record changed after the end: {again}")
-        print(f"  {job_id}: {final['status']} {failure.get('class', '-')} {final.get('failed_phase') or '-'}",
-              flush=True)
+        print(f"  {job_id}: {final['status']} {failure.get('class', '-')} {final.get('failed_phase') or '-'}; "
+              f"ended after {ended - start:.1f} s, nothing left {cleared - ended:.1f} s later", flush=True)
         return final
 
 
@@ -198,23 +201,23 @@ class FaultFixture(DaemonFixture):
 def test_kill_in_build(f):
     config, marker = f.case_job("kill-build", "sleep 300", test={"commands": ["true"]})
     job_id = f.submit(config)
-    f.wait_log(job_id, "build", f"{marker}-build")
+    f.wait_log(job_id, "build", f"{marker}-42")
     f.kill_job(job_id)
     f.check_end(job_id, marker, config, "KILLED")
 
 
 def test_kill_in_test(f):
     config, marker = f.case_job("kill-test")
-    config["test"] = {"commands": [f"echo {marker}-test; sleep 300"]}
+    config["test"] = {"commands": [f"echo {marker}-$((50+1)); sleep 300"]}
     job_id = f.submit(config)
-    f.wait_log(job_id, "test", f"{marker}-test", task="cmd-0")
+    f.wait_log(job_id, "test", f"{marker}-51", task="cmd-0")
     f.kill_job(job_id)
     f.check_end(job_id, marker, config, "KILLED", logs=("build", "test"))
 
 
 def hold_publish(f, job_id, marker):
     """Freezes the registry once the test phase runs (its image pulled), then waits for PUBLISHING."""
-    f.wait_log(job_id, "test", f"{marker}-test", task="cmd-0")
+    f.wait_log(job_id, "test", f"{marker}-51", task="cmd-0")
     f.freeze_registry()
     try:
         f.wait_status(job_id, ("PUBLISHING",) + FINAL, timeout=120)
@@ -227,7 +230,7 @@ def hold_publish(f, job_id, marker):
 
 def test_kill_in_publish(f):
     config, marker = f.case_job("kill-publish")
-    config["test"] = {"commands": [f"echo {marker}-test; sleep 2"]}
+    config["test"] = {"commands": [f"echo {marker}-$((50+1)); sleep 2"]}
     job_id = f.submit(config)
     hold_publish(f, job_id, marker)
     try:
@@ -249,23 +252,23 @@ def restart_daemon_hard(f):
 def test_daemon_sigkill_in_build(f):
     config, marker = f.case_job("daemon-build", "sleep 6")
     job_id = f.submit(config)
-    f.wait_log(job_id, "build", f"{marker}-build")
+    f.wait_log(job_id, "build", f"{marker}-42")
     restart_daemon_hard(f)
     f.check_end(job_id, marker, config, "SUCCEEDED")
 
 
 def test_daemon_sigkill_in_test(f):
     config, marker = f.case_job("daemon-test")
-    config["test"] = {"commands": [f"echo {marker}-test; sleep 6"]}
+    config["test"] = {"commands": [f"echo {marker}-$((50+1)); sleep 6"]}
     job_id = f.submit(config)
-    f.wait_log(job_id, "test", f"{marker}-test", task="cmd-0")
+    f.wait_log(job_id, "test", f"{marker}-51", task="cmd-0")
     restart_daemon_hard(f)
     f.check_end(job_id, marker, config, "SUCCEEDED", logs=("build", "test"))
 
 
 def test_daemon_sigkill_in_publish(f):
     config, marker = f.case_job("daemon-publish")
-    config["test"] = {"commands": [f"echo {marker}-test; sleep 2"]}
+    config["test"] = {"commands": [f"echo {marker}-$((50+1)); sleep 2"]}
     job_id = f.submit(config)
     hold_publish(f, job_id, marker)
     try:
@@ -280,7 +283,7 @@ def test_daemon_sigkill_in_publish(f):
 def test_runner_sigkill_in_build(f):
     config, marker = f.case_job("runner-build", "sleep 300")
     job_id = f.submit(config)
-    f.wait_log(job_id, "build", f"{marker}-build")
+    f.wait_log(job_id, "build", f"{marker}-42")
     pids = f.runner_pids(job_id, "build")
     check(pids, f"no nbs-runner of {job_id}: {f.processes_of(job_id)}")
     for pid in pids:
@@ -293,9 +296,9 @@ def test_registry_down_in_publish(f):
     """The registry is stopped (connections refused) before publish begins and started again once the
     publish has met it down: the publish retries and the job succeeds."""
     config, marker = f.case_job("registry-publish")
-    config["test"] = {"commands": [f"echo {marker}-test; sleep 2"]}
+    config["test"] = {"commands": [f"echo {marker}-$((50+1)); sleep 2"]}
     job_id = f.submit(config)
-    f.wait_log(job_id, "test", f"{marker}-test", task="cmd-0")
+    f.wait_log(job_id, "test", f"{marker}-51", task="cmd-0")
     f.stop_registry()
     try:
         f.wait_status(job_id, ("PUBLISHING",) + FINAL, timeout=120)
@@ -308,7 +311,7 @@ def test_registry_down_in_publish(f):
 # --- a deadline ---
 def test_test_deadline(f):
     config, marker = f.case_job("deadline")
-    config["test"] = {"commands": [f"echo {marker}-test; sleep 300"], "timeout": "5s"}
+    config["test"] = {"commands": [f"echo {marker}-$((50+1)); sleep 300"], "timeout": "5s"}
     job_id = f.submit(config)
     f.check_end(job_id, marker, config, "FAILED", klass="deadline", phase="test", logs=("build", "test"))
 
@@ -317,7 +320,7 @@ def test_test_deadline(f):
 def test_nomad_500s_in_build(f):
     config, marker = f.case_job("nomad-500", "sleep 4")
     job_id = f.submit(config)
-    f.wait_log(job_id, "build", f"{marker}-build")
+    f.wait_log(job_id, "build", f"{marker}-42")
     f.sim_fault({"error_status": 500, "error_for": "8s"})
     f.check_end(job_id, marker, config, "SUCCEEDED")
 
@@ -327,7 +330,7 @@ def test_nomad_lost_allocation_in_build(f):
     attempt and the job succeeds; nothing of the lost attempt stays behind."""
     config, marker = f.case_job("nomad-lost", "sleep 6")
     job_id = f.submit(config)
-    f.wait_log(job_id, "build", f"{marker}-build")
+    f.wait_log(job_id, "build", f"{marker}-42")
     f.sim_fault({"lose_job": f"nbs-{job_id}-build"})
     f.check_end(job_id, marker, config, "SUCCEEDED")
 
