@@ -22,6 +22,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -43,15 +44,18 @@ class FaultFixture(DaemonFixture):
         super().start()
         self.reg_dir = os.path.join(self.dir, "reg")
         self.cases = 0
+        self.cases_lock = threading.Lock()
         return self
 
     # --- cases ---
     def case_job(self, name, run="true", **overrides):
         """A job of its own repository and image: a RUN step that runs `run` after printing the case's
         marker. Returns (config, marker)."""
-        self.cases += 1
-        marker = f"FAULT-{name}-{self.cases}-{int(time.time() * 1000) % 100000}"
-        repo = f"fault-{name}-{self.cases}"
+        with self.cases_lock:
+            self.cases += 1
+            number = self.cases
+        marker = f"FAULT-{name}-{number}-{int(time.time() * 1000) % 100000}"
+        repo = f"fault-{name}-{number}"
         self.make_repo(repo, {"Dockerfile": HEAD + f"RUN echo {marker}-$((40+2)) && {run}\n"})
         config = self.job(repo, image_name=f"faults/{repo}")
         config.update(overrides)
@@ -134,12 +138,18 @@ class FaultFixture(DaemonFixture):
         return found
 
     def runner_pids(self, job_id, phase):
-        """The nbs-runner processes of the job's phase."""
+        """The nbs-runner processes of the job's phase (not the runner's group guards, forks of it that
+        share its command line and are named nbs-group-guard)."""
         pids = []
         for line in self.processes_of(f"nbs-{job_id}-{phase}"):
             pid, cmdline = line.split(": ", 1)
             argv = cmdline.split(" ")
-            if argv[0].endswith("nbs-runner") and phase in argv:
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    comm = f.read().strip()
+            except OSError:
+                continue
+            if comm == "nbs-runner" and argv[0].endswith("nbs-runner") and phase in argv:
                 pids.append(int(pid))
         return pids
 
@@ -335,12 +345,40 @@ def test_nomad_lost_allocation_in_build(f):
     f.check_end(job_id, marker, config, "SUCCEEDED")
 
 
+def concurrently(*cases):
+    """One case that runs `cases` at once, each in its own thread (their faults touch only their own job):
+    fails naming every case that failed."""
+
+    def case(f):
+        failures = []
+
+        def run(c):
+            try:
+                c(f)
+                print(f"  ok {c.__name__}", flush=True)
+            except Exception as e:  # noqa: BLE001 - every failure is reported
+                failures.append(f"{c.__name__}: {e}")
+
+        threads = [threading.Thread(target=run, args=(c,)) for c in cases]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        check(not failures, "\n".join(failures))
+
+    case.__name__ = "+".join(c.__name__.removeprefix("test_") for c in cases)
+    return case
+
+
+# Faults that touch only their own job run at once; the registry and daemon faults touch every job and
+# run alone.
+ONE_JOB = [test_kill_in_build, test_kill_in_test, test_runner_sigkill_in_build, test_test_deadline]
+SHARED = [test_kill_in_publish, test_registry_down_in_publish, test_daemon_sigkill_in_build,
+          test_daemon_sigkill_in_test, test_daemon_sigkill_in_publish]
 CASES = {
-    "local": [test_kill_in_build, test_kill_in_test, test_kill_in_publish, test_runner_sigkill_in_build,
-              test_test_deadline, test_registry_down_in_publish, test_daemon_sigkill_in_build,
-              test_daemon_sigkill_in_test, test_daemon_sigkill_in_publish],
+    "local": [concurrently(*ONE_JOB)] + SHARED,
+    "nomad": [concurrently(*ONE_JOB, test_nomad_lost_allocation_in_build)] + SHARED + [test_nomad_500s_in_build],
 }
-CASES["nomad"] = CASES["local"] + [test_nomad_500s_in_build, test_nomad_lost_allocation_in_build]
 
 if __name__ == "__main__":
     FaultFixture.executor = sys.argv[sys.argv.index("--executor") + 1] if "--executor" in sys.argv else "local"

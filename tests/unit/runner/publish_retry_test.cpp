@@ -13,9 +13,8 @@ namespace {
 
 struct Context {
   explicit Context(int attempts) {
-    options.retry = {.attempts = attempts,
-                     .initial = std::chrono::milliseconds(1),
-                     .max = std::chrono::milliseconds(2)};
+    options.retry = {
+        .attempts = attempts, .initial = std::chrono::milliseconds(1), .max = std::chrono::milliseconds(2)};
   }
   RunnerSpec spec;
   std::vector<std::string> lines;
