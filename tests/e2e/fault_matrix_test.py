@@ -321,8 +321,10 @@ def test_registry_down_in_publish(f):
 # --- a deadline ---
 def test_test_deadline(f):
     config, marker = f.case_job("deadline")
-    config["test"] = {"commands": [f"echo {marker}-$((50+1)); sleep 300"], "timeout": "5s"}
+    # Long enough for the container to start and print on a loaded machine: its output must survive.
+    config["test"] = {"commands": [f"echo {marker}-$((50+1)); sleep 300"], "timeout": "30s"}
     job_id = f.submit(config)
+    f.wait_log(job_id, "test", f"{marker}-51", task="cmd-0")
     f.check_end(job_id, marker, config, "FAILED", klass="deadline", phase="test", logs=("build", "test"))
 
 
