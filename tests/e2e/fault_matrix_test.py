@@ -149,7 +149,7 @@ class FaultFixture(DaemonFixture):
                     comm = f.read().strip()
             except OSError:
                 continue
-            if comm == "nbs-runner" and argv[0].endswith("nbs-runner") and phase in argv:
+            if comm != "nbs-group-guard" and "nbs-runner" in os.path.basename(argv[0]) and phase in argv:
                 pids.append(int(pid))
         return pids
 
