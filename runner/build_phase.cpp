@@ -200,8 +200,11 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
   if (auto checked = preflight(ctx, setup, paths, plan); checked.code != ExitCode::ok) {
     return checked;
   }
-  Command command{
-      .argv = bud_argv(setup, options), .env = bud_env(setup, options), .run_as = identity.run_as};
+  // The RUN steps run under buildah's user-namespace helper: the tree goes if this runner is killed.
+  Command command{.argv = bud_argv(setup, options),
+                  .env = bud_env(setup, options),
+                  .run_as = identity.run_as,
+                  .group_ends_with_parent = true};
   ctx.log().line(LogStream::none, "$ " + format_argv(command.argv));
   BuildOutputTracker tracker = plan ? BuildOutputTracker(std::move(*plan)) : BuildOutputTracker();
   auto r = run_process(
