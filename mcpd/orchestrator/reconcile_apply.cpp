@@ -81,7 +81,7 @@ bool Orchestrator::write(const std::string& job_id, ActiveRecord& state, JobReco
   return true;
 }
 
-// Returns whether a phase was started.
+// True when a phase was started.
 bool Orchestrator::take_actions(const std::string& job_id, const Snapshot& snapshot,
                                 const std::vector<Action>& actions) {
   bool started = false;

@@ -102,6 +102,24 @@ class JobFixture : public ::testing::Test {
     });
   }
 
+  // What a build that failed at its `RUN make` step (build arg FAKE_BUILD_EXIT=3) records, whatever the
+  // executor: the class and place the runner tagged, and the step's own lines as evidence (not the
+  // runner's command line nor Buildah's STEP echo).
+  static void expect_failed_build_step(const mcpd::JobRecord& done) {
+    EXPECT_EQ(done.status, mcpd::JobStatus::failed);
+    EXPECT_EQ(done.failed_phase, Phase::build);
+    ASSERT_TRUE(done.failure);
+    EXPECT_EQ(done.failure->failure_class, FailureClass::build_step_failed);
+    EXPECT_EQ(done.failure->task, "runner");
+    EXPECT_EQ(done.failure->summary, "RUN make: exit status 3");
+    EXPECT_EQ(done.failure->location, "Dockerfile:3");
+    const auto& evidence = done.failure->evidence;
+    EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "make: *** [all] Error 3"), 1);
+    EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "STEP 1/1: RUN make"), 0);
+    EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "$ buildah bud --layers ."), 0);
+    EXPECT_EQ(done.excerpt, evidence);
+  }
+
   std::chrono::seconds settle_limit_{20};
   std::chrono::seconds status_limit_{10};
   std::unique_ptr<mcpd::Orchestrator> orchestrator_;

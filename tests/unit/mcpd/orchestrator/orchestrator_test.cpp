@@ -149,20 +149,8 @@ TEST_F(OrchestratorTest, BuildProgressIsTheLatestBuildahStepOfARunningBuild) {
 
 TEST_F(OrchestratorTest, ABuildFailureKeepsThePhaseAndTheFailingLines) {
   const JobRecord done = settle(submit(job(R"(, "build_args": {"FAKE_BUILD_EXIT": "3"})")).id);
-  EXPECT_EQ(done.status, JobStatus::failed);
-  EXPECT_EQ(done.failed_phase, Phase::build);
+  expect_failed_build_step(done);
   EXPECT_EQ(done.error, "the build phase failed: runner: exit code 3");
-  ASSERT_TRUE(done.failure);
-  EXPECT_EQ(done.failure->failure_class, FailureClass::build_step_failed);
-  EXPECT_EQ(done.failure->task, "runner");
-  EXPECT_EQ(done.failure->summary, "RUN make: exit status 3");
-  EXPECT_EQ(done.failure->location, "Dockerfile:3");
-  // The step's own output is evidence; the runner's command line and Buildah's STEP echo are not.
-  const auto& evidence = done.failure->evidence;
-  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "make: *** [all] Error 3"), 1);
-  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "STEP 1/1: RUN make"), 0);
-  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "$ buildah bud --layers ."), 0);
-  EXPECT_EQ(done.excerpt, evidence);
   EXPECT_EQ(events_for(done.id), (std::vector<std::string>{"build.started", "build.failed", "job.failed"}));
   EXPECT_TRUE(store_->list("locks/")->empty());
 }
