@@ -401,7 +401,7 @@ TEST_P(DecideTable, WritesTheStatusAndAsksForTheActionsOfItsRow) {
 }
 
 INSTANTIATE_TEST_SUITE_P(TransitionTable, DecideTable, ::testing::ValuesIn(rows()),
-                         [](const ::testing::TestParamInfo<Row>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<Row>& row) { return row.param.name; });
 
 TEST(DecideOnceReleased, WhenGivingTheLockBackIsAllThatIsLeftTheDecisionAfterItSettlesTheJob) {
   const Decision d = decide(in(JobStatus::building, Phase::build, false),
