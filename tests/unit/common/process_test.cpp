@@ -12,6 +12,7 @@
 
 #include "common/process_spawn.hpp"
 #include "tests/unit/runner/testutil.hpp"
+#include "tests/unit/testutil/wait.hpp"
 
 namespace nbs {
 namespace {
@@ -156,16 +157,28 @@ TEST(ProcessTest, ParentFdsWithoutCloexecDoNotLeak) {
 TEST(ProcessTest, DeadlineStopsTheWholeGroup) {
   testing::TempDir dir;
   auto marker = dir.path() / "grandchild-alive";
-  // The grandchild would write the marker after 1 s if the group stop missed it.
+  auto pid_file = dir.path() / "grandchild.pid";
+  // The grandchild says who it is, then would write the marker after 1 s if the group stop missed it.
   RunResult result;
   RunOptions o{.deadline = std::chrono::steady_clock::now() + 300ms, .kill_grace = 2000ms};
   auto start = std::chrono::steady_clock::now();
-  run_lines(sh("(sleep 1; touch " + marker.string() + ") & sleep 30"), &result, o);
+  run_lines(
+      sh("sh -c 'echo $$ > " + pid_file.string() + "; sleep 1; touch " + marker.string() + "' & sleep 30"),
+      &result, o);
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(result.stopped, StopCause::deadline);
   EXPECT_EQ(result.status.signal, SIGTERM);
   EXPECT_LT(took, 1500ms);
-  std::this_thread::sleep_for(1200ms);
+  pid_t grandchild = 0;
+  ASSERT_TRUE(
+      test_support::wait_until([&] { return static_cast<bool>(std::ifstream(pid_file) >> grandchild); }));
+  // Gone (or a zombie) soon after the stop; had the stop missed it, it would live on to write the marker.
+  EXPECT_TRUE(test_support::wait_until([&] {
+    std::ifstream stat("/proc/" + std::to_string(grandchild) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    const auto paren = text.rfind(')');
+    return !stat.good() || text.empty() || (paren != std::string::npos && text.substr(paren + 2, 1) == "Z");
+  }));
   EXPECT_FALSE(std::filesystem::exists(marker));
 }
 

@@ -10,6 +10,7 @@
 
 #include "tests/unit/mcpd/webhooks/receiver.hpp"
 #include "tests/unit/mcpd/webhooks/testutil.hpp"
+#include "tests/unit/testutil/wait.hpp"
 
 namespace nbs::mcpd {
 namespace {
@@ -200,7 +201,8 @@ TEST(WebhookSender, NoRetryOnClientError) {
   ASSERT_TRUE(failed);
   EXPECT_EQ(failed->attempts, 1);
   EXPECT_EQ(failed->http_status, 400);
-  std::this_thread::sleep_for(100ms);  // longer than any backoff of fast_options
+  // No second attempt for as long as any backoff of fast_options.
+  EXPECT_TRUE(test_support::stays_false([&] { return receiver.requests().size() > 1; }, 100ms));
   EXPECT_EQ(receiver.requests().size(), 1u);
   EXPECT_EQ(sender->counters().retried, 0u);
 }
@@ -275,7 +277,8 @@ TEST(WebhookSender, FlagsSuppressOutcomes) {
   sender->enqueue(quiet);
   sender->enqueue(make_event("job.completed", JobStatus::succeeded, "", "job-no-url"));
   ASSERT_TRUE(reports.wait_final(1));
-  std::this_thread::sleep_for(100ms);
+  // Nothing more is sent for as long as any backoff of fast_options.
+  EXPECT_TRUE(test_support::stays_false([&] { return receiver.requests().size() > 1; }, 100ms));
   const auto requests = receiver.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(json::parse(requests[0].body).at("job_id"), "job-bad");

@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "jobs/local/file_record_store.hpp"
-#include "tests/unit/orchestrator/record_stores.hpp"
+#include "tests/unit/mcpd/orchestrator/record_stores.hpp"
 #include "tests/unit/testutil/test_dir.hpp"
 
 namespace nbs::mcpd {

@@ -14,7 +14,9 @@
 #include "jobs/local/file_record_store.hpp"
 #include "jobs/local/local_executor.hpp"
 #include "mcpd/orchestrator/build_arg_secrets.hpp"
+#include "tests/unit/mcpd/orchestrator/job_fixture.hpp"
 #include "tests/unit/testutil/test_dir.hpp"
+#include "tests/unit/testutil/wait.hpp"
 
 namespace nbs::mcpd {
 namespace {
@@ -28,7 +30,7 @@ std::string testing_read(const fs::path& path) {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
-class OrchestratorTest : public ::testing::Test {
+class OrchestratorTest : public test_support::JobFixture {
  protected:
   void SetUp() override {
     dir_ = nbs::test_support::fresh_test_dir("nbs-orch-test");
@@ -39,20 +41,12 @@ class OrchestratorTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  void boot() {
+  void boot(OrchestratorConfig config = {}) {
     store_ = *jobs::FileRecordStore::open(dir_ / "records");
-    executor_ = *jobs::LocalExecutor::create(jobs::LocalExecutorConfig{.state_dir = dir_,
-                                                                       .runner_path = FAKE_RUNNER,
-                                                                       .supervisor_path = TASK_SUPERVISOR,
-                                                                       .podman_path = FAKE_RUNNER,
-                                                                       .poll_interval = 20ms});
-    OrchestratorConfig config;
+    executor_ = test_support::local_executor(dir_, FAKE_RUNNER, TASK_SUPERVISOR);
     config.cache_dir = (dir_ / "cache").string();
     config.stop_grace = 2s;
-    orchestrator_ = std::make_unique<Orchestrator>(*executor_, *store_, config, [this](const JobEvent& e) {
-      std::lock_guard guard(events_mutex_);
-      events_.push_back(e.record.id.substr(0, 4) + ":" + e.name);
-    });
+    orchestrator_ = std::make_unique<Orchestrator>(*executor_, *store_, config, event_sink());
     orchestrator_->start();
   }
 
@@ -62,56 +56,9 @@ class OrchestratorTest : public ::testing::Test {
     store_.reset();
   }
 
-  static json::value job(const std::string& extra = "", const std::string& image = "team/app") {
-    return json::parse(
-        R"({"owner": "t", "repo_url": "https://h/r.git", "registry_url": "reg:5000", "image_name": ")" +
-        image + "\"" + extra + "}");
-  }
-
-  JobRecord submit(const json::value& config) {
-    auto r = orchestrator_->submit(config);
-    EXPECT_TRUE(r) << (r ? "" : r.error().describe());
-    return *r;
-  }
-
-  // Follows the job with wait_for_change (as getStatus does) until it is settled.
-  JobRecord settle(const std::string& id, std::chrono::seconds limit = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    JobRecord seen = *orchestrator_->get(id);
-    while (!seen.settled && std::chrono::steady_clock::now() < deadline) {
-      seen = *orchestrator_->wait_for_change(id, seen, 1s);
-    }
-    EXPECT_TRUE(seen.settled) << id << " is " << to_string(seen.status) << ": " << seen.error;
-    return seen;
-  }
-
-  JobRecord wait_for_status(const std::string& id, JobStatus status, std::chrono::seconds limit = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    JobRecord seen = *orchestrator_->get(id);
-    while (seen.status != status && std::chrono::steady_clock::now() < deadline) {
-      seen = *orchestrator_->wait_for_change(id, seen, 500ms);
-    }
-    EXPECT_EQ(to_string(seen.status), to_string(status));
-    return seen;
-  }
-
-  std::vector<std::string> events_for(const std::string& id) {
-    std::lock_guard guard(events_mutex_);
-    std::vector<std::string> out;
-    for (const auto& e : events_) {
-      if (e.starts_with(id.substr(0, 4) + ":")) {
-        out.push_back(e.substr(5));
-      }
-    }
-    return out;
-  }
-
   fs::path dir_;
   std::unique_ptr<jobs::FileRecordStore> store_;
   std::unique_ptr<jobs::LocalExecutor> executor_;
-  std::unique_ptr<Orchestrator> orchestrator_;
-  std::mutex events_mutex_;
-  std::vector<std::string> events_;
 };
 
 TEST_F(OrchestratorTest, AJobWithTestsIsBuiltTestedAndPublished) {
@@ -231,12 +178,10 @@ TEST_F(OrchestratorTest, BuildProgressIsTheLatestBuildahStepOfARunningBuild) {
       submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "3000", "FAKE_BUILD_STEP": "2/5 RUN make"})"));
   const JobRecord building = wait_for_status(submitted.id, JobStatus::building);
   std::optional<BuildStep> step;
-  for (int i = 0; i < 50 && !step; ++i) {
-    step = orchestrator_->build_progress(*orchestrator_->get(submitted.id));
-    if (!step) {
-      std::this_thread::sleep_for(100ms);  // the runner has not logged the step yet
-    }
-  }
+  // Until the runner has logged the step.
+  nbs::test_support::wait_until(
+      [&] { return (step = orchestrator_->build_progress(*orchestrator_->get(submitted.id))).has_value(); },
+      5s, 100ms);
   ASSERT_TRUE(step) << "no step seen while " << to_string(building.status);
   EXPECT_EQ(step->step, 2);
   EXPECT_EQ(step->steps, 5);
@@ -247,20 +192,8 @@ TEST_F(OrchestratorTest, BuildProgressIsTheLatestBuildahStepOfARunningBuild) {
 
 TEST_F(OrchestratorTest, ABuildFailureKeepsThePhaseAndTheFailingLines) {
   const JobRecord done = settle(submit(job(R"(, "build_args": {"FAKE_BUILD_EXIT": "3"})")).id);
-  EXPECT_EQ(done.status, JobStatus::failed);
-  EXPECT_EQ(done.failed_phase, Phase::build);
+  expect_failed_build_step(done);
   EXPECT_EQ(done.error, "the build phase failed: runner: exit code 3");
-  ASSERT_TRUE(done.failure);
-  EXPECT_EQ(done.failure->failure_class, FailureClass::build_step_failed);
-  EXPECT_EQ(done.failure->task, "runner");
-  EXPECT_EQ(done.failure->summary, "RUN make: exit status 3");
-  EXPECT_EQ(done.failure->location, "Dockerfile:3");
-  // The step's own output is evidence; the runner's command line and Buildah's STEP echo are not.
-  const auto& evidence = done.failure->evidence;
-  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "make: *** [all] Error 3"), 1);
-  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "STEP 1/1: RUN make"), 0);
-  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "$ buildah bud --layers ."), 0);
-  EXPECT_EQ(done.excerpt, evidence);
   EXPECT_EQ(events_for(done.id), (std::vector<std::string>{"build.started", "build.failed", "job.failed"}));
   EXPECT_TRUE(store_->list("locks/")->empty());
 }
@@ -382,19 +315,12 @@ TEST_F(OrchestratorTest, AnInvalidRequestIsRefusedAndLeavesNothing) {
 TEST_F(OrchestratorTest, WhatTheExecutorOrThePolicyRefusesIsAFieldErrorAtSubmit) {
   // The local executor has no Vault; the daemon's policy (here: a stand-in) refuses this owner.
   shut_down();
-  store_ = *jobs::FileRecordStore::open(dir_ / "records");
-  executor_ = *jobs::LocalExecutor::create(jobs::LocalExecutorConfig{.state_dir = dir_,
-                                                                     .runner_path = FAKE_RUNNER,
-                                                                     .supervisor_path = TASK_SUPERVISOR,
-                                                                     .podman_path = FAKE_RUNNER,
-                                                                     .poll_interval = 20ms});
   OrchestratorConfig config;
   config.admit = [](const JobRequest& request, const std::string& principal) {
     return request.owner == principal ? std::vector<FieldError>{}
                                       : std::vector<FieldError>{{"owner", "must be " + principal}};
   };
-  orchestrator_ = std::make_unique<Orchestrator>(*executor_, *store_, config);
-  orchestrator_->start();
+  boot(config);
   auto r = orchestrator_->submit(
       job(R"(, "test": {"commands": ["true"], "vault_secrets": [{"path": "kv/data/x", "fields": {"k": "K"}}]})"),
       "alice");

@@ -11,9 +11,10 @@
 
 #include "jobs/local/file_record_store.hpp"
 #include "mcpd/tools/job_tools.hpp"
+#include "tests/unit/mcpd/orchestrator/testutil.hpp"
 #include "tests/unit/mcpd/testutil/test_server.hpp"
-#include "tests/unit/orchestrator/testutil.hpp"
 #include "tests/unit/testutil/test_dir.hpp"
+#include "tests/unit/testutil/wait.hpp"
 
 namespace nbs::mcpd::testing {
 namespace {
@@ -131,13 +132,9 @@ TEST_F(GetLogsToolTest, AClientThatGoesAwayStopsItsSearch) {
     ASSERT_TRUE(gate_.wait_for_waiting(1, 10s)) << "the search did not start";
   }  // the client disconnects while its search is held at its first read
   // The server has seen the disconnect once it has finished with the request (and counted it).
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (server_->metrics.render().find("nbs_http_requests_total{route=\"/mcp\"") == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);  // how often to look, not what the test waits for
-  }
-  EXPECT_NE(server_->metrics.render().find("nbs_http_requests_total{route=\"/mcp\""), std::string::npos)
-      << "the server did not notice the client going away";
+  EXPECT_TRUE(nbs::test_support::wait_until([&] {
+    return server_->metrics.render().find("nbs_http_requests_total{route=\"/mcp\"") != std::string::npos;
+  })) << "the server did not notice the client going away";
   gate_.open();
   server_->stop();  // returns once the search has ended
   EXPECT_EQ(executor_.reads, 1u) << "the search went on reading after its client went away";

@@ -12,8 +12,10 @@
 #include "common/job_request_parser.hpp"
 #include "jobs/local/local_executor.hpp"
 #include "mcpd/orchestrator/orchestrator.hpp"
-#include "tests/unit/orchestrator/record_stores.hpp"
+#include "tests/unit/mcpd/orchestrator/job_fixture.hpp"
+#include "tests/unit/mcpd/orchestrator/record_stores.hpp"
 #include "tests/unit/testutil/test_dir.hpp"
+#include "tests/unit/testutil/wait.hpp"
 
 namespace nbs::mcpd {
 namespace {
@@ -22,6 +24,7 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 using test_support::CountingStore;
+using test_support::local_executor;
 using test_support::MemoryStore;
 
 const SystemTime k_epoch = SystemTime(std::chrono::hours(500000));
@@ -36,12 +39,7 @@ class OrchestratorHistoryTest : public ::testing::Test {
   }
 
   void boot(OrchestratorConfig config = {}) {
-    executor_ =
-        std::move(*jobs::LocalExecutor::create(jobs::LocalExecutorConfig{.state_dir = dir_,
-                                                                         .runner_path = FAKE_RUNNER,
-                                                                         .supervisor_path = TASK_SUPERVISOR,
-                                                                         .podman_path = FAKE_RUNNER,
-                                                                         .poll_interval = 20ms}));
+    executor_ = local_executor(dir_, FAKE_RUNNER, TASK_SUPERVISOR);
     config.cache_dir = (dir_ / "cache").string();
     orchestrator_ = std::make_unique<Orchestrator>(*executor_, counting_, config);
     orchestrator_->start();
@@ -68,12 +66,14 @@ class OrchestratorHistoryTest : public ::testing::Test {
   // history() once the orchestrator's view has `total` jobs (it reads the store in the background).
   Orchestrator::HistoryPage history_of(std::size_t total, const std::string& owner = "",
                                        const std::string& token_id = "") {
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
     auto page = orchestrator_->history(owner, 100, 0, token_id);
-    while ((!page || page->total != total) && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(10ms);  // polled: the store is read on the orchestrator's own threads
-      page = orchestrator_->history(owner, 100, 0, token_id);
-    }
+    // Polled: the store is read on the orchestrator's own threads.
+    test_support::wait_until(
+        [&] {
+          page = orchestrator_->history(owner, 100, 0, token_id);
+          return page && page->total == total;
+        },
+        20s, 10ms);
     EXPECT_TRUE(page) << page.error().describe();
     EXPECT_EQ(page->total, total);
     return *page;

@@ -20,7 +20,9 @@
 #include "jobs/nomad_executor/variables_record_store.hpp"
 #include "mcpd/orchestrator/orchestrator.hpp"
 #include "tests/unit/jobs/nomad/sim_server.hpp"
+#include "tests/unit/mcpd/orchestrator/job_fixture.hpp"
 #include "tests/unit/testutil/test_dir.hpp"
+#include "tests/unit/testutil/wait.hpp"
 
 namespace nbs::mcpd {
 namespace {
@@ -29,8 +31,13 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-class OrchestratorNomadTest : public ::testing::Test {
+class OrchestratorNomadTest : public test_support::JobFixture {
  protected:
+  OrchestratorNomadTest() {
+    settle_limit_ = 60s;
+    status_limit_ = 20s;
+  }
+
   void SetUp() override {
     dir_ = nbs::test_support::fresh_test_dir("nbs-orch-nomad");
     fs::create_directories(dir_ / "cache");
@@ -85,14 +92,7 @@ class OrchestratorNomadTest : public ::testing::Test {
     // does, through the job summary): a short idle look keeps the stop cases quick here.
     config.idle_check = idle_check_;
     config.history_resync = resync;
-    orchestrator_out =
-        std::make_unique<Orchestrator>(*executor_out, *store_out, config, [this](const JobEvent& e) {
-          {
-            std::lock_guard guard(events_mutex_);
-            events_.push_back(e.record.id.substr(0, 4) + ":" + e.name);
-          }
-          events_changed_.notify_all();
-        });
+    orchestrator_out = std::make_unique<Orchestrator>(*executor_out, *store_out, config, event_sink());
     orchestrator_out->start();
   }
 
@@ -100,58 +100,6 @@ class OrchestratorNomadTest : public ::testing::Test {
     orchestrator_.reset();
     executor_.reset();
     store_.reset();
-  }
-
-  static json::value job(const std::string& extra = "") {
-    return json::parse(R"({"owner": "t", "repo_url": "https://h/r.git", "registry_url": "reg:5000",
-                           "image_name": "team/app")" +
-                       extra + "}");
-  }
-
-  JobRecord submit(const json::value& config) {
-    auto r = orchestrator_->submit(config);
-    EXPECT_TRUE(r) << (r ? "" : r.error().describe());
-    return *r;
-  }
-
-  JobRecord settle(const std::string& id, std::chrono::seconds limit = 60s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    JobRecord seen = *orchestrator_->get(id);
-    while (!seen.settled && std::chrono::steady_clock::now() < deadline) {
-      seen = *orchestrator_->wait_for_change(id, seen, 1s);
-    }
-    EXPECT_TRUE(seen.settled) << id << " is " << to_string(seen.status) << ": " << seen.error;
-    return seen;
-  }
-
-  JobRecord wait_for_status(const std::string& id, JobStatus status, std::chrono::seconds limit = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    JobRecord seen = *orchestrator_->get(id);
-    while (seen.status != status && std::chrono::steady_clock::now() < deadline) {
-      seen = *orchestrator_->wait_for_change(id, seen, 500ms);
-    }
-    EXPECT_EQ(to_string(seen.status), to_string(status));
-    return seen;
-  }
-
-  std::vector<std::string> events_for(const std::string& id) {
-    std::lock_guard guard(events_mutex_);
-    std::vector<std::string> out;
-    for (const auto& e : events_) {
-      if (e.starts_with(id.substr(0, 4) + ":")) {
-        out.push_back(e.substr(5));
-      }
-    }
-    return out;
-  }
-
-  // Waits for the job's last event without asking the orchestrator (whose getStatus long-poll reads
-  // the record store every second): what remains is the orchestrator's own traffic.
-  bool wait_for_event(const std::string& id, const std::string& name, std::chrono::seconds limit) {
-    std::unique_lock guard(events_mutex_);
-    return events_changed_.wait_for(guard, limit, [&] {
-      return std::find(events_.begin(), events_.end(), id.substr(0, 4) + ":" + name) != events_.end();
-    });
   }
 
   // /v1 requests nomad-sim has answered since the last reset (GET /sim/stats), and the reset.
@@ -170,17 +118,13 @@ class OrchestratorNomadTest : public ::testing::Test {
   }
 
   std::chrono::milliseconds idle_check_ = 2s;
-  std::condition_variable events_changed_;
   fs::path dir_;
   std::unique_ptr<jobs::nomad::testing::SimServer> sim_;
   std::unique_ptr<jobs::VariablesRecordStore> store_;
   std::unique_ptr<jobs::NomadExecutor> executor_;
-  std::unique_ptr<Orchestrator> orchestrator_;
   std::unique_ptr<jobs::VariablesRecordStore> replica_store_;
   std::unique_ptr<jobs::NomadExecutor> replica_executor_;
   std::unique_ptr<Orchestrator> replica_;
-  std::mutex events_mutex_;
-  std::vector<std::string> events_;
 };
 
 TEST_F(OrchestratorNomadTest, AJobWithTestsIsBuiltTestedAndPublishedAsNomadJobs) {
@@ -209,20 +153,8 @@ TEST_F(OrchestratorNomadTest, AJobWithTestsIsBuiltTestedAndPublishedAsNomadJobs)
 
 TEST_F(OrchestratorNomadTest, ABuildFailureKeepsThePhaseAndTheFailingLines) {
   const JobRecord done = settle(submit(job(R"(, "build_args": {"FAKE_BUILD_EXIT": "3"})")).id);
-  EXPECT_EQ(done.status, JobStatus::failed);
-  EXPECT_EQ(done.failed_phase, Phase::build);
+  expect_failed_build_step(done);
   EXPECT_EQ(done.error, "the build phase failed: task runner: exit code 3");
-  ASSERT_TRUE(done.failure);
-  EXPECT_EQ(done.failure->failure_class, FailureClass::build_step_failed);
-  EXPECT_EQ(done.failure->task, "runner");
-  EXPECT_EQ(done.failure->summary, "RUN make: exit status 3");
-  EXPECT_EQ(done.failure->location, "Dockerfile:3");
-  // The step's own output is evidence; the runner's command line and Buildah's STEP echo are not.
-  const auto& evidence = done.failure->evidence;
-  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "make: *** [all] Error 3"), 1);
-  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "STEP 1/1: RUN make"), 0);
-  EXPECT_EQ(std::count(evidence.begin(), evidence.end(), "$ buildah bud --layers ."), 0);
-  EXPECT_EQ(done.excerpt, evidence);
   EXPECT_TRUE(store_->list("locks/")->empty());
 }
 
@@ -292,7 +224,11 @@ TEST_F(OrchestratorNomadTest, NomadRequestsPerJobDoNotGrowWithTheBuildTime) {
         submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": ")" + std::to_string(build_ms) +
                    R"("}, "test": {"commands": ["make test"]})"));
     EXPECT_TRUE(wait_for_event(submitted.id, "job.completed", 60s));
-    std::this_thread::sleep_for(300ms);  // the settling writes after the last event
+    // The settling writes after the last event; a settled record is answered from memory (no request).
+    EXPECT_TRUE(nbs::test_support::wait_until([&] {
+      auto record = orchestrator_->get(submitted.id);
+      return record && record->settled;
+    }));
     return sim_stats();
   };
   const auto [short_total, short_routes] = measure(2000);

@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "common/job_request_parser.hpp"
-#include "tests/unit/orchestrator/record_stores.hpp"
+#include "tests/unit/mcpd/orchestrator/record_stores.hpp"
 
 namespace nbs::mcpd {
 namespace {

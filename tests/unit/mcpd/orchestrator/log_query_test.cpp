@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "tests/unit/orchestrator/testutil.hpp"
+#include "tests/unit/mcpd/orchestrator/testutil.hpp"
 
 namespace nbs::mcpd {
 namespace {
