@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "mcpd/orchestrator/build_arg_secrets.hpp"
 #include "mcpd/orchestrator/orchestrator.hpp"
 
 namespace nbs::mcpd {
@@ -38,6 +39,11 @@ void Orchestrator::history_loop() {
     if (!synced) {
       spdlog::warn("orchestrator: history: cannot list job records: {}", synced.error().message);
     } else if (!stopping()) {
+      // Jobs other replicas accepted are driven here too (check-and-set keeps the two in step), so a
+      // job goes on when its replica dies, whether or not anyone asks this one about it.
+      for (const auto& id : synced->unsettled) {
+        mark_dirty(id);
+      }
       for (const auto& why : synced->unreadable) {
         // Said once at start; a record that stays unreadable is read again at every resync.
         spdlog::log(loaded ? spdlog::level::debug : spdlog::level::warn, "orchestrator: history: {}", why);
@@ -136,6 +142,7 @@ Result<Orchestrator::CleanupReport> Orchestrator::cleanup_all() {
     }
     auto record = parse_job_record((*stored)->value);
     if (record && record->settled && store_.remove(record_key(id), (*stored)->index)) {
+      drop_build_arg_secrets(store_, id);  // normally gone when the job ended
       history_.remove(id);
       std::lock_guard guard(mutex_);
       settled_.erase(id);

@@ -33,7 +33,8 @@ struct OrchestratorConfig {
   std::string registry_auth_file;  // containers auth.json for the registries jobs push to
   std::size_t history_limit = 1000;
   // getHistory is answered from an index built from the store at start; it takes in what other replicas
-  // wrote or trimmed at least this often.
+  // wrote or trimmed at least this often, and the jobs they accepted, which this daemon then drives too
+  // (so a job goes on within this time when its replica dies).
   std::chrono::milliseconds history_resync{std::chrono::minutes(1)};
   // A getHistory call right after a start waits this long for the index before answering unavailable
   // (it blocks its thread meanwhile: short, and only until the index is read).

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "common/phase_log_reader.hpp"
+#include "mcpd/orchestrator/build_arg_secrets.hpp"
 
 namespace nbs::mcpd {
 
@@ -56,6 +57,12 @@ Result<std::string> PhaseActions::runner_spec(const JobRecord& record, Phase pha
   // The runner sends no webhooks: their secret and headers (an Authorization, say) stay off its disk.
   spec.request.webhook_secret.clear();
   spec.request.webhook_headers.clear();
+  // Only the build uses the secret build args; other phases see *** as the record does.
+  if (phase == Phase::build) {
+    if (auto loaded = load_build_arg_secrets(store_, record.id, spec.request); !loaded) {
+      return loaded.error();
+    }
+  }
   spec.temp_image = temp_image_reference(record.request, record.id);
   spec.final_images = final_image_references(record.request, record.id);
   spec.cache_dir = config_.cache_dir;

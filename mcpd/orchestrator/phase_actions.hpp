@@ -8,6 +8,7 @@
 
 #include "common/error.hpp"
 #include "jobs/executor.hpp"
+#include "jobs/record_store.hpp"
 #include "mcpd/orchestrator/build_lock.hpp"
 #include "mcpd/orchestrator/job_record.hpp"
 #include "mcpd/orchestrator/orchestrator_config.hpp"
@@ -25,8 +26,9 @@ LockTerms lock_terms(const JobRecord& record, const OrchestratorConfig& config);
 
 class PhaseActions {
  public:
-  PhaseActions(jobs::Executor& executor, BuildLock& lock, const OrchestratorConfig& config)
-      : executor_(executor), lock_(lock), config_(config) {}
+  PhaseActions(jobs::Executor& executor, jobs::RecordStore& store, BuildLock& lock,
+               const OrchestratorConfig& config)
+      : executor_(executor), store_(store), lock_(lock), config_(config) {}
 
   // Idempotent: a lock already taken by another, a phase already started count as done.
   Status act(const JobRecord& record, const Action& action, const LockTerms& lock);
@@ -39,6 +41,7 @@ class PhaseActions {
   Result<std::string> runner_spec(const JobRecord& record, Phase phase);
 
   jobs::Executor& executor_;
+  jobs::RecordStore& store_;  // the secret build args the build phase's spec gets back
   BuildLock& lock_;
   const OrchestratorConfig& config_;
 };

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "mcpd/orchestrator/build_arg_secrets.hpp"
 #include "mcpd/orchestrator/orchestrator.hpp"
 
 namespace nbs::mcpd {
@@ -45,6 +46,11 @@ void Orchestrator::apply(const std::string& job_id, Snapshot& snapshot, Decision
       return;
     }
     applied.ended = is_terminal(state.record.status);
+    if (applied.ended) {
+      if (auto dropped = drop_build_arg_secrets(store_, job_id); !dropped) {
+        spdlog::warn("orchestrator: job {}: {}", job_id, dropped.error().message);
+      }
+    }
   }
   applied.started = take_actions(job_id, snapshot, decision.actions);
   // A lock taken or given back changes what the next decision sees: decide again at once.
