@@ -248,6 +248,31 @@ Reason env_name(std::string_view s) {
   return std::nullopt;
 }
 
+Reason secret_build_arg_name(std::string_view s) {
+  if (auto reason = env_name(s)) {
+    return reason;
+  }
+  // What Buildah, its Go runtime and the containers libraries take from their environment, and what
+  // Buildah passes on into every RUN (proxies): a secret of that name would change the build.
+  constexpr std::string_view k_exact =
+      " PATH HOME TMPDIR LANG LANGUAGE TZ USER LOGNAME SHELL TERM GOGC GODEBUG GOMAXPROCS GOMEMLIMIT "
+      "GOTRACEBACK DOCKER_CONFIG SSH_AUTH_SOCK STORAGE_DRIVER STORAGE_OPTS REGISTRY_AUTH_FILE "
+      "BUILD_REGISTRY_SOURCES ";
+  static constexpr std::array<std::string_view, 5> k_prefixes{"_", "LC_", "XDG_", "BUILDAH_", "CONTAINERS_"};
+  std::string upper(s);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  const bool reserved =
+      k_exact.find(" " + upper + " ") != std::string_view::npos ||
+      std::any_of(k_prefixes.begin(), k_prefixes.end(), [&](auto p) { return upper.starts_with(p); }) ||
+      upper.ends_with("_PROXY");
+  if (reserved) {
+    return "names a variable Buildah reads from its own environment (it gets a secret value that way); "
+           "rename the build arg";
+  }
+  return std::nullopt;
+}
+
 Reason image_tag(std::string_view s) {
   auto ok = [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; };
   if (!all_of(s, 128, ok) || s[0] == '.' || s[0] == '-') {

@@ -32,6 +32,9 @@ Reason vault_path(std::string_view s);
 Reason vault_field(std::string_view s);
 // Environment variable and build argument names: [A-Za-z_][A-Za-z0-9_]{0,255}.
 Reason env_name(std::string_view s);
+// A secret build argument's name: an env_name Buildah does not read for itself, since the runner hands
+// the value to Buildah through its environment (`--build-arg NAME` without a value), never its argv.
+Reason secret_build_arg_name(std::string_view s);
 // OCI/distribution tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
 Reason image_tag(std::string_view s);
 // OCI/distribution repository path: components [a-z0-9]+(([._]|__|-+)[a-z0-9]+)* joined by '/'.

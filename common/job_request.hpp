@@ -80,6 +80,9 @@ struct JobRequest {
   std::string registry_url;             // host[:port][/path]
   std::string registry_credentials_path;
   std::map<std::string, std::string> build_args;
+  // Keys of build_args whose values are secret: masked as *** in logs, status and records, kept off
+  // command lines (secret_build_args.hpp).
+  std::vector<std::string> secret_build_args;
   std::string target;
   std::string platform;
   std::optional<TestConfig> test;

@@ -163,6 +163,13 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
   v.string_map("build_args", r.build_args,
                MapRule{"--build-arg NAME=value.", grammar::env_name, "^[A-Za-z_][A-Za-z0-9_]*$",
                        StringRule{"", nullptr, 8192}, 64});
+  v.string_list(
+      "secret_build_args", r.secret_build_args,
+      ListRule{"Keys of build_args whose values are secret: masked in logs, status and records, and "
+               "kept off command lines. A RUN using one can still leave it in the image's layers and "
+               "history.",
+               StringRule{"", grammar::secret_build_arg_name, 256, false, false, "^[A-Za-z_][A-Za-z0-9_]*$"},
+               64, true});
   v.string("target", r.target,
            StringRule{"Dockerfile stage to build.", grammar::build_target, 128, false, false,
                       "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"});

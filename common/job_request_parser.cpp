@@ -7,6 +7,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/job_request_fields.hpp"
+#include "common/secret_build_args.hpp"
+#include "common/secret_masker.hpp"
 #include "common/yaml_to_json.hpp"
 
 namespace nbs {
@@ -412,6 +414,25 @@ void apply_aliases(const json::object& root, LegacyAliases& aliases, JobRequest&
   }
 }
 
+// Each secret build arg names a build arg whose value is long enough to mask.
+void check_secret_build_args(const JobRequest& r, std::vector<FieldError>& errors) {
+  const bool build_args_failed = std::any_of(errors.begin(), errors.end(), [](const FieldError& e) {
+    return e.path.starts_with("build_args");  // then the names are not known: no second error for each
+  });
+  for (std::size_t i = 0; i < r.secret_build_args.size() && !build_args_failed; ++i) {
+    const std::string path = "secret_build_args[" + std::to_string(i) + "]";
+    const auto arg = r.build_args.find(r.secret_build_args[i]);
+    if (arg == r.build_args.end()) {
+      errors.push_back({path, "names no key of build_args ('" + r.secret_build_args[i] + "')"});
+    } else if (arg->second.size() < SecretMasker::k_min_length && arg->second != k_masked_value) {
+      // (k_masked_value: what a stored job record holds in its place)
+      errors.push_back({path, "marks build_args." + arg->first + " secret, but its value is shorter than " +
+                                  std::to_string(SecretMasker::k_min_length) +
+                                  " characters: too short to mask in logs"});
+    }
+  }
+}
+
 void check_cross_fields(const JobRequest& r, std::vector<FieldError>& errors) {
   const auto failed = [&](std::string_view path) {
     return std::any_of(errors.begin(), errors.end(), [&](const FieldError& e) { return e.path == path; });
@@ -440,6 +461,7 @@ Result<JobRequest> parse_job_request(const json::value& value) {
   describe(visitor, request, aliases);
   visitor.finish_object();
   apply_aliases(value.get_object(), aliases, request, errors);
+  check_secret_build_args(request, errors);
   check_cross_fields(request, errors);
   if (!errors.empty()) {
     return make_field_errors(std::move(errors));

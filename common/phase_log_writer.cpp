@@ -23,6 +23,11 @@ void PhaseLogWriter::add_secret(std::string_view secret) {
   masker_.add(secret);
 }
 
+std::string PhaseLogWriter::mask(std::string_view text) {
+  std::lock_guard lock(mutex_);
+  return masker_.mask(text);
+}
+
 void PhaseLogWriter::phase_start(std::string_view text) {
   emit({.kind = EventKind::phase_start, .text = std::string(text)});
 }

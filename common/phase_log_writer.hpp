@@ -25,6 +25,8 @@ class PhaseLogWriter {
   static Sink file_sink(std::FILE* out);
 
   void add_secret(std::string_view secret);
+  // `text` with every secret added so far masked, for what goes elsewhere than the log (a result file).
+  std::string mask(std::string_view text);
 
   void phase_start(std::string_view text = {});
   void line(LogStream stream, std::string_view text);

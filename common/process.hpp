@@ -38,6 +38,11 @@ struct Command {
   std::optional<std::vector<std::string>> env;
   std::string working_dir;             // empty: the parent's
   std::optional<UserIdentity> run_as;  // switches uid, gid and groups in the child (needs root)
+  // The child's process group is SIGKILLed once the command is over or this process dies, even by
+  // SIGKILL (a sentinel process in the group watches a pipe): for tools whose trees must not outlive
+  // us (buildah's user-namespace helper and RUN steps, podman), since the group is our child's own and
+  // a kill of our group or our process does not reach it.
+  bool group_ends_with_parent = false;
 };
 
 // How a child ended: an exit code, or the signal that killed it.

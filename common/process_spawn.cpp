@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sstream>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,8 +24,34 @@ struct ChildFailure {
   int error = 0;
 };
 
-constexpr const char* k_steps[] = {"setpgid",   "stdin",  "stdout", "stderr", "close_range",
-                                   "setgroups", "setgid", "setuid", "chdir",  "exec"};
+constexpr const char* k_steps[] = {"setpgid",   "sentinel", "stdin",  "stdout", "stderr", "close_range",
+                                   "setgroups", "setgid",   "setuid", "chdir",  "exec"};
+
+// The group sentinel (Command::group_ends_with_parent): a process left in the child's new group that
+// holds only the read end of a pipe whose write end the parent keeps. It reads end-of-file when the
+// parent closes it (the command is over) or dies, a SIGKILL included, and then SIGKILLs its whole group:
+// what the child forked (buildah's user-namespace helper and the RUN step under it) cannot outlive the
+// parent. It ignores the signals of an orderly stop so that it keeps watching during the stop's grace.
+// Named nbs-group-guard (ps, /proc/PID/comm): it is a fork of the parent and shares its command line.
+[[noreturn]] void sentinel_main(int guard_r) {
+  ::prctl(PR_SET_NAME, "nbs-group-guard", 0, 0, 0);
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE}) {
+    ::sigaction(sig, &ignore, nullptr);
+  }
+  if (guard_r > 0) {
+    ::syscall(SYS_close_range, 0U, static_cast<unsigned>(guard_r - 1), 0U);
+  }
+  ::syscall(SYS_close_range, static_cast<unsigned>(guard_r + 1), ~0U, 0U);
+  char byte;
+  ssize_t n;
+  do {
+    n = ::read(guard_r, &byte, 1);
+  } while (n > 0 || (n < 0 && errno == EINTR));
+  ::kill(0, SIGKILL);
+  ::_exit(0);
+}
 
 std::vector<char*> c_strings(const std::vector<std::string>& items) {
   std::vector<char*> out;
@@ -38,7 +65,7 @@ std::vector<char*> c_strings(const std::vector<std::string>& items) {
 
 // Runs in the child between fork and exec: only async-signal-safe calls from here on.
 [[noreturn]] void child_main(const char* path, char* const* argv, char* const* envp, const Command& command,
-                             int dev_null, int out_w, int err_w, int report_w) {
+                             int dev_null, int out_w, int err_w, int report_w, int guard_r) {
   int step = 0;
   auto fail = [&](int at) {
     ChildFailure f{at, errno};
@@ -48,6 +75,14 @@ std::vector<char*> c_strings(const std::vector<std::string>& items) {
   // A new group, so that a stop reaches the child's own children too (buildah forks runtimes).
   if (::setpgid(0, 0) != 0)
     fail(step);
+  ++step;
+  if (guard_r >= 0) {
+    const pid_t sentinel = ::fork();
+    if (sentinel < 0)
+      fail(step);
+    if (sentinel == 0)
+      sentinel_main(guard_r);
+  }
   ++step;
   if (::dup2(dev_null, 0) < 0)
     fail(step);
@@ -187,9 +222,13 @@ Result<SpawnedChild> spawn_child(const Command& command) {
     return make_error(ErrorKind::internal, std::string("process: /dev/null: ") + std::strerror(errno));
   }
   SpawnedChild child;
-  Fd out_w, err_w, report_r, report_w;
+  Fd out_w, err_w, report_r, report_w, guard_r;
   if (auto s = make_pipe(child.out, out_w); !s)
     return s.error();
+  if (command.group_ends_with_parent) {
+    if (auto s = make_pipe(guard_r, child.guard); !s)
+      return s.error();
+  }
   if (auto s = make_pipe(child.err, err_w); !s)
     return s.error();
   if (auto s = make_pipe(report_r, report_w); !s)
@@ -203,7 +242,7 @@ Result<SpawnedChild> spawn_child(const Command& command) {
   const pid_t pid = fork_clean();
   if (pid == 0) {
     child_main(path->c_str(), argv.data(), env_ptr, command, dev_null.get(), out_w.get(), err_w.get(),
-               report_w.get());
+               report_w.get(), guard_r.valid() ? guard_r.get() : -1);
   }
   const int fork_errno = errno;
   if (pid < 0) {
@@ -214,6 +253,7 @@ Result<SpawnedChild> spawn_child(const Command& command) {
   out_w.reset();
   err_w.reset();
   report_w.reset();
+  guard_r.reset();
 
   ChildFailure failure;
   ssize_t n;

@@ -14,6 +14,9 @@ struct SpawnedChild {
   pid_t pid = -1;  // also the id of its new process group
   Fd out;          // read ends, close-on-exec, non-blocking
   Fd err;
+  // With Command::group_ends_with_parent: the write end of the group sentinel's pipe; closing it (or this
+  // process dying) SIGKILLs what is left of the child's group.
+  Fd guard;
 };
 
 // fork(2) for a multi-threaded process with signal handlers: signals stay blocked across the fork and

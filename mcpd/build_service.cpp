@@ -316,6 +316,7 @@ Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config,
   orchestration.registries_conf = config.registries_conf;
   orchestration.registry_auth_file = config.registry_auth_file;
   orchestration.history_limit = config.history_limit;
+  orchestration.history_resync = config.replica_resync;
   SubmitPolicy policy{
       .webhook_targets = config.webhook_allow_private ? PrivateTargets::allow : PrivateTargets::refuse,
       .private_dirs = backend->private_dirs};

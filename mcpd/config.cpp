@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 
-#include "mcpd/host_origin.hpp"
+#include "mcpd/http/host_origin.hpp"
 // yaml-cpp 0.7's node headers trip GCC 12's -Wdangling-pointer false positive (clang has no such warning).
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "mcpd/http_context.hpp"
+#include "mcpd/http/http_context.hpp"
 
 namespace nbs::mcpd {
 
@@ -38,6 +38,8 @@ struct Config {
   std::string registry_auth_file;  // containers auth.json for the registries jobs push to
   std::size_t max_running_tasks = 0;  // local executor; 0: the number of cores
   std::size_t history_limit = 1000;
+  // How often the job records are read for what other replicas accepted, finished or trimmed.
+  std::chrono::milliseconds replica_resync{60'000};
   std::chrono::milliseconds placement_timeout{600'000};
   std::chrono::milliseconds stop_grace{30'000};  // a stopped phase gets SIGTERM, then SIGKILL after this
   // The Nomad executor's phase jobs (jobs/specs/spec_config.hpp says what each means).

@@ -173,18 +173,24 @@ ConfigKey size_key(std::string key, std::string flag, std::string help, std::siz
                    [member](const Config& c) { return std::to_string(c.*member); }};
 }
 
+// `min`: the shortest value that makes sense (a period of 0 would be a busy loop).
 ConfigKey duration_key(std::string key, std::string flag, std::string help,
-                       std::chrono::milliseconds Config::*member) {
+                       std::chrono::milliseconds Config::*member, std::chrono::milliseconds min = {}) {
   std::string env = env_name(key);
   return ConfigKey{key,
                    std::move(flag),
                    {env},
                    std::move(help),
                    ConfigKey::Kind::scalar,
-                   [key, member](Config& c, const std::vector<std::string>& v) -> Status {
+                   [key, member, min](Config& c, const std::vector<std::string>& v) -> Status {
                      auto d = parse_duration(key, last(v));
                      if (!d) {
                        return d.error();
+                     }
+                     if (*d < min) {
+                       return make_error(
+                           ErrorKind::invalid_argument,
+                           cat({key, ": must be at least ", show_duration(min), ", got '", last(v), "'"}));
                      }
                      c.*member = *d;
                      return {};
@@ -280,6 +286,10 @@ std::vector<ConfigKey> make_keys() {
   keys.push_back(size_key("history_limit", "--history-limit",
                           "finished jobs kept; cleanup all removes older ones", &Config::history_limit, 1,
                           10'000'000));
+  keys.push_back(duration_key("replica_resync", "--replica-resync",
+                              "how often the job records are read for jobs other replicas accepted "
+                              "(this one then drives them too) and for history",
+                              &Config::replica_resync, std::chrono::milliseconds(100)));
   keys.push_back(duration_key("placement_timeout", "--placement-timeout",
                               "a phase that has not started running after this long fails",
                               &Config::placement_timeout));

@@ -10,9 +10,9 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "mcpd/http_server.hpp"
-#include "mcpd/mcp_server.hpp"
-#include "mcpd/stdio_transport.hpp"
+#include "mcpd/http/http_server.hpp"
+#include "mcpd/mcp/mcp_server.hpp"
+#include "mcpd/mcp/stdio_transport.hpp"
 
 namespace nbs::mcpd {
 namespace asio = boost::asio;

@@ -9,10 +9,10 @@
 
 #include "common/error.hpp"
 #include "mcpd/config.hpp"
-#include "mcpd/http_context.hpp"
-#include "mcpd/mcp_results.hpp"
+#include "mcpd/http/http_context.hpp"
+#include "mcpd/mcp/mcp_results.hpp"
+#include "mcpd/mcp/tool_registry.hpp"
 #include "mcpd/metrics.hpp"
-#include "mcpd/tool_registry.hpp"
 
 namespace nbs::mcpd {
 

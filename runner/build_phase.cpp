@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/grammar.hpp"
+#include "common/secret_build_args.hpp"
 #include "runner/build_user.hpp"
 #include "runner/buildah.hpp"
 #include "runner/buildah_output.hpp"
@@ -210,6 +211,10 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
                      .iid_file = paths.iid_file,
                      .tag = "localhost/nbs/" + ctx.spec().job_id + ":build",
                      .no_cache = request.clear_cache};
+  options.secret_build_args = secret_build_arg_values(request);
+  for (const auto& [name, value] : options.secret_build_args) {
+    options.build_args.erase(name);
+  }
   if (!fs::is_regular_file(options.dockerfile)) {
     return ctx.fail(ExitCode::build_failed, FailureClass::dockerfile_syntax,
                     "dockerfile_path: " + request.dockerfile_path + " is not a file in the repository at " +
@@ -224,7 +229,11 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
   if (auto checked = preflight(ctx, setup, paths, plan); checked.code != ExitCode::ok) {
     return checked;
   }
-  Command command{.argv = bud_argv(setup, options), .env = buildah_env(setup), .run_as = identity.run_as};
+  // The RUN steps run under buildah's user-namespace helper: the tree goes if this runner is killed.
+  Command command{.argv = bud_argv(setup, options),
+                  .env = bud_env(setup, options),
+                  .run_as = identity.run_as,
+                  .group_ends_with_parent = true};
   ctx.log().line(LogStream::none, "$ " + format_argv(command.argv));
   BuildOutputTracker tracker = plan ? BuildOutputTracker(std::move(*plan)) : BuildOutputTracker();
   auto r = run_process(

@@ -23,6 +23,9 @@ std::vector<std::string> bud_argv(const BuildahSetup& setup, const BudOptions& o
   for (const auto& [key, value] : options.build_args) {
     argv.insert(argv.end(), {"--build-arg", key + "=" + value});
   }
+  for (const auto& [key, value] : options.secret_build_args) {
+    argv.insert(argv.end(), {"--build-arg", key});
+  }
   if (!options.target.empty())
     argv.insert(argv.end(), {"--target", options.target});
   if (!options.platform.empty())
@@ -53,6 +56,14 @@ std::vector<std::string> buildah_env(const BuildahSetup& setup) {
     env.push_back("TMPDIR=" + setup.tmp_dir);
   if (!setup.registries_conf.empty())
     env.push_back("CONTAINERS_REGISTRIES_CONF=" + setup.registries_conf);
+  return env;
+}
+
+std::vector<std::string> bud_env(const BuildahSetup& setup, const BudOptions& options) {
+  auto env = buildah_env(setup);
+  for (const auto& [key, value] : options.secret_build_args) {
+    env.push_back(key + "=" + value);  // the request's grammar keeps these names off Buildah's own
+  }
   return env;
 }
 

@@ -26,6 +26,9 @@ struct BudOptions {
   std::string dockerfile;  // --file
   std::string context;     // the context directory (last argument)
   std::map<std::string, std::string> build_args;
+  // Name → value: on the command line as `--build-arg NAME` only, the value in Buildah's environment
+  // (which `ps` does not show other users).
+  std::map<std::string, std::string> secret_build_args;
   std::string target;
   std::string platform;
   std::string iid_file;
@@ -36,8 +39,8 @@ struct BudOptions {
 // `buildah --root R --runroot RR --storage-driver D`.
 std::vector<std::string> buildah_base_argv(const BuildahSetup& setup);
 
-// `… bud --layers [--no-cache] --isolation chroot --file F [--build-arg K=V]… [--target T]
-//  [--platform P] --iidfile I -t TAG CONTEXT`.
+// `… bud --layers [--no-cache] --isolation chroot --file F [--build-arg K=V]… [--build-arg SECRET]…
+//  [--target T] [--platform P] --iidfile I -t TAG CONTEXT`.
 std::vector<std::string> bud_argv(const BuildahSetup& setup, const BudOptions& options);
 
 // `… push [--authfile A] --digestfile D IMAGE docker://DESTINATION`.
@@ -50,5 +53,8 @@ std::vector<std::string> version_argv(const BuildahSetup& setup);
 // The whole environment of a Buildah child: PATH, HOME, TMPDIR, LANG and, when set,
 // CONTAINERS_REGISTRIES_CONF. Nothing of the runner's own environment leaks in.
 std::vector<std::string> buildah_env(const BuildahSetup& setup);
+
+// buildah_env plus NAME=value of each secret build arg, which `--build-arg NAME` reads.
+std::vector<std::string> bud_env(const BuildahSetup& setup, const BudOptions& options);
 
 }  // namespace nbs::runner

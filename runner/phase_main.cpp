@@ -4,6 +4,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "common/secret_build_args.hpp"
+
 namespace nbs::runner {
 namespace {
 
@@ -32,6 +34,9 @@ std::string end_text(ExitCode code, const std::string& message) {
 ExitCode run_phase(const RunnerSpec& spec, PhaseLogWriter& log, const RunnerOptions& options,
                    const ProcessStop& stop, const PhaseBody& body) {
   auto start = std::chrono::steady_clock::now();
+  for (const auto& [name, value] : secret_build_arg_values(spec.request)) {
+    log.add_secret(value);  // in Buildah's output, a failing step's excerpt, any error that quotes it
+  }
   log.phase_start("nbs-runner " + std::string(to_string(spec.phase)) + " for " + spec.request.repo_url +
                   " at " + spec.request.git_ref);
   PhaseContext ctx(spec, log, stop, options);
@@ -47,7 +52,7 @@ ExitCode run_phase(const RunnerSpec& spec, PhaseLogWriter& log, const RunnerOpti
   }
   result.code = outcome.code;
   if (outcome.code != ExitCode::ok)
-    result.error = outcome.message;
+    result.error = log.mask(outcome.message);
   if (!spec.result_path.empty()) {
     if (auto s = write_result_file(spec.result_path, result); !s) {
       log.error(s.error().message);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "runner/failure_classes.hpp"
 #include "runner/registry/registry_session.hpp"
 
 namespace nbs::runner {
@@ -99,6 +98,23 @@ Result<std::unique_ptr<registry::RegistrySession>> open_session(const PhaseConte
 
 }  // namespace
 
+bool wait_to_retry(const PhaseContext& ctx, std::string_view what, const Error& error, int attempt,
+                   std::chrono::milliseconds& delay) {
+  const auto& policy = ctx.options().retry;
+  if (registry_failure_class(error) != FailureClass::registry_unreachable || attempt >= policy.attempts) {
+    return false;
+  }
+  ctx.log().line(LogStream::none,
+                 std::string(what) + ": " + error.message + "; transient registry error, retrying in " +
+                     std::to_string(delay.count()) + " ms (attempt " + std::to_string(attempt + 1) + "/" +
+                     std::to_string(policy.attempts) + ")");
+  if (!ctx.sleep_for(delay)) {
+    return false;
+  }
+  delay = std::min(delay * 2, policy.max);
+  return true;
+}
+
 Result<std::int64_t> image_size(RegistryClient& client, const ImageRef& ref, const Manifest& manifest) {
   auto manifests = image_manifests(client, ref, manifest);
   if (!manifests)
@@ -126,10 +142,12 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
     return ctx.fail(ExitCode::spec_invalid, FailureClass::internal,
                     (!src ? src.error() : dsts.error()).message);
 
-  auto top = client.get_manifest(*src);
+  auto top =
+      retry_registry_call(ctx, "publish: GET " + src->str(), [&] { return client.get_manifest(*src); });
   if (!top)
     return ctx.fail(ExitCode::publish_failed, registry_failure_class(top.error()), top.error().message);
-  auto manifests = image_manifests(client, *src, *top);
+  auto manifests = retry_registry_call(ctx, "publish: GET the manifests of " + src->str(),
+                                       [&] { return image_manifests(client, *src, *top); });
   if (!manifests)
     return ctx.fail(ExitCode::publish_failed, registry_failure_class(manifests.error()),
                     manifests.error().message);
@@ -151,13 +169,19 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
     CopyCounts counts;
     bool same_repository = dst.registry == src->registry && dst.repository == src->repository;
     if (!same_repository) {
-      if (auto s = copy_blobs(client, *src, dst, *manifests, counts); !s) {
-        return ctx.fail(ExitCode::publish_failed, registry_failure_class(s.error()),
-                        dst.str() + ": " + s.error().message);
+      auto copied = retry_registry_call(ctx, "publish: blobs for " + dst.str(), [&] {
+        counts = {};
+        return copy_blobs(client, *src, dst, *manifests, counts);
+      });
+      if (!copied) {
+        return ctx.fail(ExitCode::publish_failed, registry_failure_class(copied.error()),
+                        dst.str() + ": " + copied.error().message);
       }
       if (top->is_index()) {
         for (const auto& child : *manifests) {
-          if (auto put = client.put_manifest(dst, child.digest, child); !put) {
+          auto put = retry_registry_call(ctx, "publish: PUT " + child.digest,
+                                         [&] { return client.put_manifest(dst, child.digest, child); });
+          if (!put) {
             return ctx.fail(ExitCode::publish_failed, registry_failure_class(put.error()),
                             put.error().message);
           }
@@ -167,7 +191,8 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
     if (must_stop())
       return ctx.fail(ExitCode::publish_failed, FailureClass::killed,
                       "stopped before the manifest of " + dst.str());
-    auto digest = client.put_manifest(dst, dst.tag, *top);
+    auto digest = retry_registry_call(ctx, "publish: PUT " + dst.str(),
+                                      [&] { return client.put_manifest(dst, dst.tag, *top); });
     if (!digest)
       return ctx.fail(ExitCode::publish_failed, registry_failure_class(digest.error()),
                       digest.error().message);
@@ -182,7 +207,8 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
 
   // Only the tag goes, never the digest: a registry deletes a digest with every tag pointing at it, and
   // another job (an identical build, a fully cached one) may have published the same digest.
-  auto deleted = client.delete_tag(*src, ctx.spec().job_id);
+  auto deleted = retry_registry_call(ctx, "publish: DELETE " + src->str(),
+                                     [&] { return client.delete_tag(*src, ctx.spec().job_id); });
   if (!deleted) {
     ctx.log().line(LogStream::none, "publish: could not delete the temp image: " + deleted.error().message);
   } else {
@@ -206,7 +232,7 @@ PhaseOutcome run_cleanup_phase(const PhaseContext& ctx, PhaseResult& result) {
   auto src = ImageRef::parse(ctx.spec().temp_image);
   if (!src)
     return ctx.fail(ExitCode::spec_invalid, registry_failure_class(src.error()), src.error().message);
-  auto m = client.get_manifest(*src);
+  auto m = retry_registry_call(ctx, "cleanup: GET " + src->str(), [&] { return client.get_manifest(*src); });
   if (!m && m.error().kind == ErrorKind::not_found) {
     ctx.log().line(LogStream::none, "cleanup: " + src->str() + " is already gone");
     return {ExitCode::ok, "nothing to delete"};
@@ -217,7 +243,9 @@ PhaseOutcome run_cleanup_phase(const PhaseContext& ctx, PhaseResult& result) {
   // Only the tag goes, never the digest: deleting a digest takes every tag pointing at it along, and
   // other jobs may have published (or be testing) the very same image. The untagged manifest is left
   // to the registry's garbage collection.
-  if (auto s = client.delete_tag(*src, ctx.spec().job_id); !s) {
+  if (auto s = retry_registry_call(ctx, "cleanup: DELETE " + src->str(),
+                                   [&] { return client.delete_tag(*src, ctx.spec().job_id); });
+      !s) {
     return ctx.fail(ExitCode::cleanup_failed, registry_failure_class(s.error()), s.error().message);
   }
   ctx.log().line(LogStream::none, "cleanup: removed the tag " + src->str() + " (" + m->digest + ")");

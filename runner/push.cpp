@@ -93,7 +93,8 @@ PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup,
     std::string digest_file = digest_dir + "/digest-" + std::to_string(i);
     Command command{.argv = push_argv(setup, image, targets[i], digest_file),
                     .env = buildah_env(setup),
-                    .run_as = run_as};
+                    .run_as = run_as,
+                    .group_ends_with_parent = true};
     auto delay = policy.initial;
     Attempt attempt;
     for (int n = 1; n <= policy.attempts; ++n) {

@@ -83,7 +83,8 @@ PhaseOutcome run_tests(const PhaseContext& ctx, const RunJobOptions& run) {
     Command c{.argv = podman_test_argv(run.podman, root, run_root, spec.temp_image, command),
               .env = env,
               .working_dir = "/",
-              .run_as = identity->run_as};
+              .run_as = identity->run_as,
+              .group_ends_with_parent = true};
     ctx.log().line(LogStream::none, "$ " + format_argv(c.argv));
     auto options = ctx.run_options();
     if (!options.deadline || deadline < *options.deadline)

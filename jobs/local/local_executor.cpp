@@ -484,6 +484,9 @@ void LocalExecutor::settle(PhaseRun& phase, Task& task) {
   std::error_code ec;
   fs::remove(task.dir / "env", ec);
   fs::remove(task.dir / "process-env", ec);
+  // The runner read its spec at start; a build's holds the secret build args' values. A later attempt
+  // writes a spec of its own.
+  fs::remove(phase.dir / "spec.json", ec);
   if (!phase.test_image.empty() && task.name != "entry-point" && task.exit && task.exit->code == 127) {
     // 127 is also a shell's "command not found"; the runtime's own message tells the two apart.
     std::ifstream log(task.dir / "output.log", std::ios::binary);

@@ -69,7 +69,8 @@ class LocalExecutor : public Executor {
   void launch_unlocked(std::unique_lock<std::mutex>& lock, std::vector<Launch> launches);
   void record_launch(Task& task, const Result<SupervisedTask>& spawned);  // under mutex_
   std::vector<std::string> task_environment(const PhaseId& id) const;
-  void settle(PhaseRun& phase, Task& task);  // a task just ended: its env files go, its exit is explained
+  // A task just ended: its env files and the runner's spec go, its exit is explained.
+  void settle(PhaseRun& phase, Task& task);
   // Queues a podman command for a phase to run in the background, as the tasks run (it outlives the
   // daemon); the monitor starts it outside mutex_. Under mutex_.
   void run_podman(const PhaseRun& phase, const std::string& what, std::vector<std::string> argv);

@@ -29,6 +29,7 @@ struct Entry {
   std::string digest;
   std::string error;
   JobStatus status = JobStatus::succeeded;
+  bool settled = false;
   std::optional<SystemTime> job_start;
   std::optional<SystemTime> job_end;
   SystemTime end;             // job_end, or the epoch without one: the order
@@ -46,6 +47,7 @@ struct Entry {
         digest(r.digest),
         error(r.error),
         status(r.status),
+        settled(r.settled),
         job_start(r.times.job_start),
         job_end(r.times.job_end),
         end(r.times.job_end.value_or(SystemTime{})),
@@ -223,6 +225,13 @@ bool JobHistory::contains(const std::string& job_id) const {
   return entries_->container.get<by_id>().contains(job_id);
 }
 
+bool JobHistory::settled(const std::string& job_id) const {
+  std::shared_lock guard(mutex_);
+  const auto& ids = entries_->container.get<by_id>();
+  auto it = ids.find(job_id);
+  return it != ids.end() && it->settled;
+}
+
 std::size_t JobHistory::size() const {
   std::shared_lock guard(mutex_);
   return entries_->container.size();
@@ -275,9 +284,9 @@ Result<HistorySync> sync_history(jobs::RecordStore& store, JobHistory& history,
     }
     const std::string id = key.substr(prefix.size());
     listed.insert(id);
-    // A finished record no longer changes what history shows; one this daemon drives is handed in as
-    // it is written.
-    if (history.contains(id) || skip(id)) {
+    // A settled record no longer changes; one this daemon drives is handed in as it is written. A
+    // finished one not settled yet is read again: its replica may have died before settling it.
+    if (history.settled(id) || skip(id)) {
       continue;
     }
     auto stored = store.get(key);
@@ -294,6 +303,9 @@ Result<HistorySync> sync_history(jobs::RecordStore& store, JobHistory& history,
       continue;
     }
     history.put(*record, (*stored)->index);
+    if (!record->settled) {
+      report.unsettled.push_back(id);
+    }
   }
   history.retain(listed, mark);
   return report;

@@ -51,6 +51,8 @@ class JobHistory {
   // history trimming removes.
   std::vector<std::string> beyond(std::size_t keep) const;
   bool contains(const std::string& job_id) const;
+  // Whether the job's entry is of a settled record, which no longer changes.
+  bool settled(const std::string& job_id) const;
   std::size_t size() const;
 
   // Converging with the store: take mark() before listing its keys; retain() then drops the entries of
@@ -76,10 +78,13 @@ class JobHistory {
 struct HistorySync {
   std::size_t read = 0;                 // records read from the store
   std::vector<std::string> unreadable;  // keys whose records did not parse (or could not be read)
+  // Jobs read that are not settled: accepted by another replica (maybe one that died since), for this
+  // daemon to drive as well.
+  std::vector<std::string> unsettled;
 };
 
 // Brings `history` in line with `store`: reads the job records it lacks (all of them the first time;
-// after that, those another replica wrote and jobs not finished when last read), except those `skip`
+// after that, those another replica wrote and jobs not settled when last read), except those `skip`
 // says this daemon keeps current itself, then drops the entries of records gone from the store. Returns
 // early once `stop` says so. Errors: the store could not list its keys.
 Result<HistorySync> sync_history(jobs::RecordStore& store, JobHistory& history,

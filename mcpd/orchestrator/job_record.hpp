@@ -67,6 +67,10 @@ struct JobRecord {
 boost::json::object to_json(const JobRecord& record);
 Result<JobRecord> parse_job_record(std::string_view text);
 
+// A new job's waiting reason until its first decision: it has not yet seen its lock held by another
+// (such a job tries to take the lock at once, reconcile.cpp).
+inline constexpr std::string_view k_queued_reason = "queued";
+
 // The store key of a job's record, and of the lock that serialises builds of one image and branch.
 std::string record_key(std::string_view job_id);
 std::string lock_key(const JobRequest& request);

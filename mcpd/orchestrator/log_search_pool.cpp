@@ -6,6 +6,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "mcpd/orchestrator/orchestrator.hpp"
+
 namespace nbs::mcpd {
 namespace asio = boost::asio;
 
@@ -56,6 +58,16 @@ Result<LogPage> LogSearchPool::run(jobs::Executor& executor, const jobs::PhaseId
   } catch (const std::exception& e) {
     return make_error(ErrorKind::internal, std::string("getLogs: the search failed: ") + e.what());
   }
+}
+
+// Orchestrator::logs is here, beside the pool it hands greps to, so that orchestrator.cpp stays about
+// jobs and their states.
+asio::awaitable<Result<LogPage>> Orchestrator::logs(jobs::PhaseId phase, LogQuery query,
+                                                    LogSearchPool& searches, std::stop_token stop) {
+  if (query.mode != LogMode::grep) {
+    co_return read_logs(executor_, phase, query);
+  }
+  co_return co_await searches.search(executor_, std::move(phase), std::move(query), std::move(stop));
 }
 
 }  // namespace nbs::mcpd

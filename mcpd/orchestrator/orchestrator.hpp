@@ -1,7 +1,10 @@
 // The orchestrator: accepts jobs, and drives every job through build → tests → publish with one watch
-// thread that calls the reconciler (reconciler.hpp) whenever the executor reports a change, a request
-// records intent, or a deadline comes due. It keeps no job state of its own beyond a cache of which
-// jobs are still active: the record store and the executor are the truth.
+// thread that reconciles a job whenever the executor reports a change, a request records intent, or a
+// deadline comes due. It keeps no job state of its own beyond a cache of which jobs are still active:
+// the record store and the executor are the truth. Its members are defined by job: the API and the
+// record cache here (orchestrator.cpp), the watch threads (watch_loop.cpp), a reconcile's READ
+// (reconcile.cpp), DECIDE (reconciler.cpp) and APPLY (reconcile_apply.cpp, phase_actions.cpp), and
+// history and cleanup (history_cleanup.cpp).
 #pragma once
 
 #include <atomic>
@@ -12,67 +15,28 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stop_token>
 #include <string>
 #include <thread>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/value.hpp>
 
-#include "common/runner_spec.hpp"
 #include "jobs/executor.hpp"
 #include "jobs/record_store.hpp"
 #include "mcpd/orchestrator/build_lock.hpp"
+#include "mcpd/orchestrator/build_progress.hpp"
+#include "mcpd/orchestrator/change_notifier.hpp"
 #include "mcpd/orchestrator/job_history.hpp"
 #include "mcpd/orchestrator/job_record.hpp"
+#include "mcpd/orchestrator/log_query.hpp"
+#include "mcpd/orchestrator/orchestrator_config.hpp"
+#include "mcpd/orchestrator/phase_actions.hpp"
 #include "mcpd/orchestrator/reconciler.hpp"
 
 namespace nbs::mcpd {
 
-struct OrchestratorConfig {
-  ReconcileConfig reconcile;
-  std::chrono::seconds stop_grace{30};  // SIGTERM → SIGKILL for a stopped phase
-  std::chrono::seconds lock_margin{
-      std::chrono::minutes(10)};  // a lease lives this long past its phase deadline
-  std::chrono::milliseconds idle_check{std::chrono::seconds(15)};  // look at waiting jobs at least this often
-  // A running phase is looked at when the executor reports a change, at its deadlines, and at least this
-  // often (a safety net), so watching a job costs the same however long it runs.
-  std::chrono::milliseconds running_check{std::chrono::minutes(5)};
-  // What the runner needs on this executor.
-  std::string cache_dir;
-  StorageDriver storage_driver = StorageDriver::overlay;
-  std::string build_user;
-  std::string registries_conf;
-  std::string registry_auth_file;  // containers auth.json for the registries jobs push to
-  std::size_t history_limit = 1000;
-  // getHistory is answered from an index built from the store at start; it takes in what other replicas
-  // wrote or trimmed at least this often.
-  std::chrono::milliseconds history_resync{std::chrono::minutes(1)};
-  // A getHistory call right after a start waits this long for the index before answering unavailable
-  // (it blocks its thread meanwhile: short, and only until the index is read).
-  std::chrono::milliseconds history_load_wait{std::chrono::seconds(1)};
-  // Checked at submit after the request's own grammar and the executor's capabilities: field errors for
-  // what this daemon will not run for this caller (mcpd/submit_policy.hpp), e.g. a webhook into the
-  // daemon's own network. The second argument is the caller's principal ("" without tokens).
-  std::function<std::vector<FieldError>(const JobRequest&, const std::string&)> admit;
-  // A running build's latest Buildah step is read from its log at most this often, however many
-  // clients poll (on Nomad a log read is a request).
-  std::chrono::milliseconds progress_refresh{std::chrono::seconds(1)};
-  // While the step stays the same (a long RUN), the interval doubles up to this.
-  std::chrono::milliseconds progress_refresh_max{std::chrono::seconds(8)};
-  // Finished records no longer change: recently read ones are answered from memory for this long
-  // (bounded by how long another replica's history trimming may go unseen here).
-  std::size_t settled_cache_size = 256;
-  std::chrono::milliseconds settled_cache_ttl{std::chrono::seconds(30)};
-};
-
-// Where a running build is: Buildah's STEP n/m and its instruction.
-struct BuildStep {
-  int step = 0;
-  int steps = 0;
-  std::string text;         // "[builder] RUN make"
-  std::string stage;        // "builder"; "" in a one-stage build
-  std::string instruction;  // "RUN make"
-  bool operator==(const BuildStep&) const = default;
-};
+class LogSearchPool;
 
 // A status change, as webhooks and metrics see it.
 struct JobEvent {
@@ -135,6 +99,10 @@ class Orchestrator {
   Result<CleanupReport> cleanup_all();
 
   jobs::Executor& executor() { return executor_; }
+  // A page of a phase's log (getLogs): tail and range are read at once; a grep runs on `searches`, beside
+  // the caller's thread, until its time limit or `stop` (log_search_pool.hpp).
+  boost::asio::awaitable<Result<LogPage>> logs(jobs::PhaseId phase, LogQuery query, LogSearchPool& searches,
+                                               std::stop_token stop);
   Status ready();
 
  private:
@@ -143,45 +111,71 @@ class Orchestrator {
     std::uint64_t index = 0;                     // its version in the store, when known
     std::chrono::steady_clock::time_point seen;  // when it was last read from or written to the store
   };
+  // What a reconcile's READ step found: the record, what the lock and the executor report, the lock's terms.
+  struct Snapshot {
+    ActiveRecord known;
+    Observation observation;
+    LockTerms lock;
+  };
+  // What the APPLY step did, for when to look at the job again.
+  struct Applied {
+    bool again = false;    // a lock was taken or given back (or failed to be): decide again at once
+    bool started = false;  // a phase was started
+    bool ended = false;    // the job reached a final status
+  };
 
+  // watch_loop.cpp
   void watch_loop();
   void executor_watch_loop();
-  void history_loop();  // builds history_ from the store, then keeps it in line with other replicas
-  void reconcile(const std::string& job_id);
-  Result<Observation> observe(const JobRecord& record);
-  Status act(const JobRecord& record, const Action& action);
-  Result<std::string> runner_spec(const JobRecord& record, Phase phase);
-  // Fills record.failure (task, class, summary, location, evidence) from the failing task's log.
-  void explain_failure(JobRecord& record, Phase phase);
-  std::optional<BuildStep> latest_build_step(const JobRecord& record);
-  void publish_events(const JobRecord& before, const JobRecord& after);
   void mark_dirty(const std::string& job_id);
+  // Under mutex_: when to reconcile the job next, and the waiting jobs an ended one may free.
+  void schedule(const std::string& job_id, const JobRecord& current, const Observation& observation,
+                const std::vector<SystemTime>& deadlines, Applied applied);
+  // When to look at the job again without an executor report: at the safety-net cadence while a phase
+  // is under way, soon when it waits for a lock (or a phase could not start), and at the phase's deadlines.
+  std::chrono::steady_clock::time_point next_check(bool phase_underway,
+                                                   const std::vector<SystemTime>& deadlines) const;
+
+  // reconcile.cpp: READ → DECIDE (reconciler.hpp) → APPLY
+  void reconcile(const std::string& job_id);
+  std::optional<Snapshot> read(const std::string& job_id);
+  std::optional<ActiveRecord> load(const std::string& job_id);  // from the cache, else the store
+  Result<Observation> observe(const JobRecord& record, const LockTerms& lock);
+  Result<LockView> take_or_view_lock(const JobRecord& record, const LockTerms& lock, SystemTime now);
+
+  // reconcile_apply.cpp
+  void apply(const std::string& job_id, Snapshot& snapshot, Decision decision);
+  // Writes the decided record by check-and-set against the index it was read at; false when that
+  // failed (the next pass reads the record again).
+  bool write(const std::string& job_id, ActiveRecord& state, JobRecord next, std::optional<Phase> explain);
+  bool take_actions(const std::string& job_id, const Snapshot& snapshot, const std::vector<Action>& actions);
+  void publish_events(const JobRecord& before, const JobRecord& after);
+
+  // history_cleanup.cpp
+  void history_loop();  // builds history_ from the store, then keeps it in line with other replicas
+
+  // orchestrator.cpp: the record cache
   // Caches an active job's record with its store index (0: unknown), or a settled one for a while.
   void remember(const JobRecord& record, std::uint64_t index);
   // An active job's record as this daemon last read or wrote it, if its store index is known.
   std::optional<ActiveRecord> cached_record(const std::string& job_id);
-  void record_changed(const std::string& job_id);  // wakes the long-polls waiting on the job
-  void forget(const std::string& job_id);          // under mutex_: no longer active, nothing cached
+  void forget(const std::string& job_id);  // under mutex_: no longer active, nothing cached
   // Under mutex_: the next pass reads the job's record from the store, unless it was written since
   // `index`.
   void read_again(const std::string& job_id, std::uint64_t index);
-  // When to look at the job again without an executor report: at the safety-net cadence while a phase
-  // is under way, soon when it waits for a lock (or a phase could not start), and at the phase's deadlines.
-  std::chrono::steady_clock::time_point next_check(const JobRecord& record, bool phase_underway,
-                                                   bool phase_running) const;
-  Result<LockView> take_or_view_lock(const JobRecord& record, SystemTime now);
-  std::chrono::seconds lock_ttl(const JobRecord& record) const;
 
   jobs::Executor& executor_;
   jobs::RecordStore& store_;
   OrchestratorConfig config_;
   EventSink on_event_;
   BuildLock lock_;
+  PhaseActions actions_;
   JobHistory history_;
+  ChangeNotifier notifier_;
+  BuildProgress progress_;
 
   std::mutex mutex_;
-  std::condition_variable wake_;             // the watch loop sleeps on it
-  std::condition_variable records_changed_;  // getStatus long-polls sleep on it
+  std::condition_variable wake_;  // the watch loop sleeps on it
   std::set<std::string> dirty_;
   std::map<std::string, std::chrono::steady_clock::time_point> active_;  // job → when to look again
   std::map<std::string, ActiveRecord> cache_;  // the latest record of every active job
@@ -189,20 +183,7 @@ class Orchestrator {
     JobRecord record;
     std::chrono::steady_clock::time_point expires;
   };
-  std::map<std::string, SettledEntry> settled_;  // recently read finished records
-  struct ProgressEntry {
-    std::chrono::steady_clock::time_point read_at;
-    std::chrono::milliseconds interval{0};  // until the next read
-    std::optional<BuildStep> step;
-  };
-  std::map<std::string, ProgressEntry> progress_;  // running builds' latest steps
-  struct ChangeListener {
-    std::string job_id;
-    std::function<void()> wake;
-  };
-  std::uint64_t changes_ = 0;
-  std::uint64_t next_listener_ = 0;
-  std::map<std::uint64_t, ChangeListener> listeners_;
+  std::map<std::string, SettledEntry> settled_;      // recently read finished records
   std::map<std::string, std::string> start_errors_;  // job → why the executor refused its phase
   bool stopping_ = false;
   std::atomic<bool> executor_watcher_done_ = false;

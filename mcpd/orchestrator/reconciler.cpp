@@ -276,6 +276,16 @@ class Transition {
   }
 
   Decision finish() {
+    if (next_.active_phase && !is_terminal(next_.status)) {
+      const Phase phase = *next_.active_phase;
+      if (const auto started = next_.times.start_of(phase)) {
+        decision_.deadlines.push_back(*started + phase_timeout(next_, phase, config_) +
+                                      std::chrono::seconds(1));
+        if (!o_.active || o_.active->state != PhaseState::running) {
+          decision_.deadlines.push_back(*started + config_.placement_timeout + std::chrono::seconds(1));
+        }
+      }
+    }
     if (!(next_ == before_)) {
       decision_.record = std::move(next_);
     }
@@ -292,7 +302,14 @@ class Transition {
 }  // namespace
 
 Decision decide(const JobRecord& record, const Observation& observation, const ReconcileConfig& config) {
-  return Transition(record, observation, config).run();
+  Decision decision = Transition(record, observation, config).run();
+  if (decision.actions == std::vector<Action>{{ActionKind::release_lock, Phase::build}}) {
+    Observation released = observation;
+    released.lock = LockState::free;
+    released.lock_holder.clear();
+    decision.once_released = std::make_unique<Decision>(Transition(record, released, config).run());
+  }
+  return decision;
 }
 
 }  // namespace nbs::mcpd

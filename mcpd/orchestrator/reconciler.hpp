@@ -1,11 +1,12 @@
-// The one transition function of every job. Level-triggered: from the job's record and what the
-// executor and the lock report now, it computes the record to write and the actions to take. It has no
-// side effects and no memory, so a restarted daemon, or a second replica, continues where the last one
-// stopped. Only the watch loop (orchestrator.cpp) calls it; request handlers only read records or record
-// intent (a kill).
+// The one transition function of every job, the DECIDE step of a reconcile (reconcile.cpp reads,
+// reconcile_apply.cpp applies). Level-triggered: from the job's record and what the executor and the
+// lock report now, it computes the record to write and the actions to take. It has no side effects and
+// no memory, so a restarted daemon, or a second replica, continues where the last one stopped. Only the
+// watch loop calls it; request handlers only read records or record intent (a kill).
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,14 @@ struct Decision {
   std::optional<JobRecord> record;  // write this (check-and-set) before taking the actions
   std::vector<Action> actions;
   std::optional<Phase> explain_failure;  // the loop explains the failure from this phase's log
+  // When giving the lock back is all that is left to do: the decision once it is back. The lock's
+  // release is the one action whose outcome is known in advance, so the job is written once, settled,
+  // and never recorded settled while it holds its lock.
+  std::unique_ptr<Decision> once_released;
+  // The moments (a second past each deadline of the phase under way) at which this decision changes
+  // with no report from the executor: the phase's timeout and, until it is seen running, its
+  // placement timeout. Empty when no phase is under way.
+  std::vector<SystemTime> deadlines;
 };
 
 Decision decide(const JobRecord& record, const Observation& observation, const ReconcileConfig& config);

@@ -35,14 +35,15 @@ class DaemonFixture(harness.Fixture):
     """The runner fixture plus nbs-mcpd on the local executor."""
 
     executor = "local"
+    # Set before the runner fixture starts, so that stop() after a failed start has nothing to stop.
+    daemon = None
+    sim = None
 
     def start(self):
         super().start()
         self.mcpd = os.environ.get("NBS_MCPD")
         check(self.mcpd and os.access(self.mcpd, os.X_OK), "NBS_MCPD must name the nbs-mcpd binary")
         self.state = os.path.join(self.dir, "state")
-        self.daemon = None
-        self.sim = None
         if self.executor == "nomad":
             self.start_sim()
         self.start_daemon()
@@ -138,23 +139,33 @@ class DaemonFixture(harness.Fixture):
         check(not self.job_processes(job_id), f"processes of {job_id} left: {self.job_processes(job_id)}")
 
     def start_daemon(self):
-        self.port = int(harness.sh("python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); "
-                                   "print(s.getsockname()[1])"))
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(os.path.join(self.dir, "nbs-mcpd.log"), "a")
-        self.daemon = subprocess.Popen(
-            [self.mcpd, "--listen", f"127.0.0.1:{self.port}", *self.executor_flags(),
-             "--registries-conf", self.registries_conf, "--cache-dir", self.cache, "--log-level", "debug"],
-            stdout=self.log, stderr=subprocess.STDOUT)
+        self.daemon, self.url = self.spawn_daemon()
+
+    def spawn_daemon(self, log_name="nbs-mcpd.log", extra=()):
+        """Starts an nbs-mcpd with this fixture's executor and `extra` flags, logging to `log_name` in the
+        work dir; returns the process and its URL once it answers /ready."""
+        port = int(harness.sh("python3", "-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); "
+                              "print(s.getsockname()[1])"))
+        url = f"http://127.0.0.1:{port}"
+        log = open(os.path.join(self.dir, log_name), "a")
+        daemon = subprocess.Popen(
+            [self.mcpd, "--listen", f"127.0.0.1:{port}", *self.executor_flags(),
+             "--registries-conf", self.registries_conf, "--cache-dir", self.cache, "--log-level", "debug",
+             *extra],
+            stdout=log, stderr=subprocess.STDOUT)
+        log.close()  # the daemon holds its own copy
         end = time.time() + 15
-        while time.time() < end:
+        while time.time() < end and daemon.poll() is None:
             try:
-                with urllib.request.urlopen(self.url + "/ready", timeout=1) as resp:
+                with urllib.request.urlopen(url + "/ready", timeout=1) as resp:
                     if resp.status == 200:
-                        return
+                        return daemon, url
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.1)
-        raise harness.Failure("nbs-mcpd did not become ready: " + self.daemon_log())
+        daemon.kill()
+        daemon.wait()
+        with open(os.path.join(self.dir, log_name)) as f:
+            raise harness.Failure("nbs-mcpd did not become ready: " + f.read()[-4000:])
 
     def stop_daemon(self, sig=signal.SIGTERM):
         if self.daemon and self.daemon.poll() is None:
@@ -194,9 +205,9 @@ class DaemonFixture(harness.Fixture):
             return f.read()[-4000:]
 
     # --- REST ---
-    def call(self, method, path, body=None):
+    def call(self, method, path, body=None, url=None):
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method,
+        req = urllib.request.Request((url or self.url) + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
@@ -215,28 +226,28 @@ class DaemonFixture(harness.Fixture):
         config.update(overrides)
         return config
 
-    def submit(self, config):
-        status, body = self.call("POST", "/mcp/submitJob", {"job_config": config})
+    def submit(self, config, url=None):
+        status, body = self.call("POST", "/mcp/submitJob", {"job_config": config}, url)
         check(status == 200, f"submitJob answered {status}: {body}")
         return body["job_id"]
 
-    def status(self, job_id, wait=0):
-        status, body = self.call("GET", f"/mcp/job/{job_id}/status?wait_seconds={wait}")
+    def status(self, job_id, wait=0, url=None):
+        status, body = self.call("GET", f"/mcp/job/{job_id}/status?wait_seconds={wait}", url=url)
         check(status == 200, f"getStatus answered {status}: {body}")
         return body
 
-    def wait_final(self, job_id, timeout=600):
+    def wait_final(self, job_id, timeout=600, url=None):
         end = time.time() + timeout
         while time.time() < end:
-            body = self.status(job_id, wait=30)
+            body = self.status(job_id, wait=30, url=url)
             if body["status"] in ("SUCCEEDED", "FAILED", "KILLED"):
                 return body
         raise harness.Failure(f"job {job_id} did not finish in {timeout} s: {body}")
 
-    def wait_status(self, job_id, wanted, timeout=300):
+    def wait_status(self, job_id, wanted, timeout=300, url=None):
         end = time.time() + timeout
         while time.time() < end:
-            body = self.status(job_id, wait=5)
+            body = self.status(job_id, wait=5, url=url)
             if body["status"] in wanted:
                 return body
         raise harness.Failure(f"job {job_id} never reached {wanted}: {body}")

@@ -1,4 +1,4 @@
-// Fuzzes the Host and Origin parsers (mcpd/host_origin) with the input as a header value.
+// Fuzzes the Host and Origin parsers (mcpd/http/host_origin) with the input as a header value.
 // Checks: no crash; an accepted Host or Origin is canonical (lower case, addresses in their canonical
 // text form) and parses back to itself from its serialization; it is allowed by an allow-list holding
 // exactly itself; the default checks agree with is_loopback, which holds only for "localhost" and real
@@ -11,7 +11,7 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "mcpd/host_origin.hpp"
+#include "mcpd/http/host_origin.hpp"
 
 namespace {
 using namespace nbs::mcpd;

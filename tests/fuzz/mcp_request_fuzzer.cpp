@@ -26,8 +26,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
-#include "mcpd/mcp_server.hpp"
-#include "tests/unit/mcpd/fake_tools.hpp"
+#include "mcpd/mcp/mcp_server.hpp"
+#include "tests/unit/mcpd/testutil/fake_tools.hpp"
 
 namespace {
 namespace json = boost::json;

@@ -1,7 +1,7 @@
 // nbs-mcpd-fake: the real daemon (same config, transports and protocol layer) with the fake tools of
 // tests/unit/mcpd registered, for the official-SDK client tests. Test-only; never installed.
 #include "mcpd/daemon.hpp"
-#include "tests/unit/mcpd/fake_tools.hpp"
+#include "tests/unit/mcpd/testutil/fake_tools.hpp"
 
 int main(int argc, char** argv) {
   return nbs::mcpd::daemon_main(

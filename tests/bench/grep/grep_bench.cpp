@@ -7,7 +7,7 @@
 #include <re2/re2.h>
 
 #include "mcpd/orchestrator/log_query.hpp"
-#include "tests/unit/orchestrator/testutil.hpp"
+#include "tests/unit/mcpd/orchestrator/testutil.hpp"
 
 namespace {
 

@@ -143,6 +143,33 @@ const Case k_cases[] = {
     {"build_args shell chars kept verbatim", R"({"build_args": {"A": "$(id); `x` | y"}})", nullptr},
     {"build_args number value", R"({"build_args": {"PORT": 8080}})", nullptr},
     {"build_args not object", R"({"build_args": "A=1"})", "build_args"},
+    // secret build args: names of build_args, handed to Buildah through its environment
+    {"secret_build_args ok",
+     R"({"build_args": {"NPM_TOKEN": "t0ken", "A": "1"}, "secret_build_args": ["NPM_TOKEN"]})", nullptr},
+    {"secret_build_args as one string",
+     R"({"build_args": {"NPM_TOKEN": "t0ken"}, "secret_build_args": "NPM_TOKEN"})", "secret_build_args"},
+    {"secret_build_args names no build arg",
+     R"({"build_args": {"A": "12345"}, "secret_build_args": ["A", "B"]})", "secret_build_args[1]"},
+    {"secret_build_args without build_args", R"({"secret_build_args": ["NPM_TOKEN"]})",
+     "secret_build_args[0]"},
+    {"secret_build_args repeated", R"({"build_args": {"A": "12345"}, "secret_build_args": ["A", "A"]})",
+     "secret_build_args[1]"},
+    {"secret_build_args bad name", R"({"build_args": {"A": "12345"}, "secret_build_args": ["A-B"]})",
+     "secret_build_args[0]"},
+    {"secret_build_args value too short to mask",
+     R"({"build_args": {"PIN": "123"}, "secret_build_args": ["PIN"]})", "secret_build_args[0]"},
+    {"secret_build_args PATH", R"({"build_args": {"PATH": "/secret"}, "secret_build_args": ["PATH"]})",
+     "secret_build_args[0]"},
+    {"secret_build_args a proxy",
+     R"({"build_args": {"https_proxy": "http://u:p@x"}, "secret_build_args": ["https_proxy"]})",
+     "secret_build_args[0]"},
+    {"secret_build_args a Buildah setting",
+     R"({"build_args": {"BUILDAH_FORMAT": "docker"}, "secret_build_args": ["BUILDAH_FORMAT"]})",
+     "secret_build_args[0]"},
+    {"secret_build_args not a list", R"({"build_args": {"A": "12345"}, "secret_build_args": {"A": true}})",
+     "secret_build_args"},
+    {"secret_build_args with a bad build arg",
+     R"({"build_args": {"A-B": "12345"}, "secret_build_args": ["C"]})", "build_args[\"A-B\"]"},
     {"target with space", R"({"target": "a b"})", "target"},
     {"platform bad", R"({"platform": "amd64"})", "platform"},
     {"platform ok", R"({"platform": "linux/arm64/v8"})", nullptr},
@@ -320,6 +347,27 @@ TEST(JobRequestValidation, ReportsEveryErrorAtOnce) {
   EXPECT_EQ(paths(parsed.error()),
             (std::vector<std::string>{"owner", "repo_url", "image_tags[1]", "registry_url",
                                       "test.commands[0]", "test.timeout", "bogus"}));
+}
+
+TEST(JobRequestValidation, SecretBuildArgErrorsSayWhy) {
+  const std::string head = R"({"owner": "a", "repo_url": "https://h/r.git", "registry_url": "h/app", )";
+  auto parsed = parse_job_request_json(
+      head + R"("build_args": {"PIN": "123"}, "secret_build_args": ["PIN", "NPM_TOKEN"]})");
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().fields,
+            (std::vector<FieldError>{
+                {"secret_build_args[0]",
+                 "marks build_args.PIN secret, but its value is shorter than 4 characters: too short to mask "
+                 "in logs"},
+                {"secret_build_args[1]", "names no key of build_args ('NPM_TOKEN')"},
+            }));
+  parsed = parse_job_request_json(
+      head + R"("build_args": {"HTTP_PROXY": "http://p:3128"}, "secret_build_args": ["HTTP_PROXY"]})");
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error().fields,
+            (std::vector<FieldError>{{"secret_build_args[0]",
+                                      "names a variable Buildah reads from its own environment (it gets a "
+                                      "secret value that way); rename the build arg"}}));
 }
 
 TEST(JobRequestValidation, AppliesDefaultsOnce) {

@@ -1,7 +1,10 @@
 #include "common/process.hpp"
 
+#include <fstream>
+#include <functional>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -9,6 +12,7 @@
 
 #include "common/process_spawn.hpp"
 #include "tests/unit/runner/testutil.hpp"
+#include "tests/unit/testutil/wait.hpp"
 
 namespace nbs {
 namespace {
@@ -153,17 +157,99 @@ TEST(ProcessTest, ParentFdsWithoutCloexecDoNotLeak) {
 TEST(ProcessTest, DeadlineStopsTheWholeGroup) {
   testing::TempDir dir;
   auto marker = dir.path() / "grandchild-alive";
-  // The grandchild would write the marker after 1 s if the group stop missed it.
+  auto pid_file = dir.path() / "grandchild.pid";
+  // The grandchild says who it is, then would write the marker after 1 s if the group stop missed it.
   RunResult result;
   RunOptions o{.deadline = std::chrono::steady_clock::now() + 300ms, .kill_grace = 2000ms};
   auto start = std::chrono::steady_clock::now();
-  run_lines(sh("(sleep 1; touch " + marker.string() + ") & sleep 30"), &result, o);
+  run_lines(
+      sh("sh -c 'echo $$ > " + pid_file.string() + "; sleep 1; touch " + marker.string() + "' & sleep 30"),
+      &result, o);
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(result.stopped, StopCause::deadline);
   EXPECT_EQ(result.status.signal, SIGTERM);
   EXPECT_LT(took, 1500ms);
-  std::this_thread::sleep_for(1200ms);
+  pid_t grandchild = 0;
+  ASSERT_TRUE(
+      test_support::wait_until([&] { return static_cast<bool>(std::ifstream(pid_file) >> grandchild); }));
+  // Gone (or a zombie) soon after the stop; had the stop missed it, it would live on to write the marker.
+  EXPECT_TRUE(test_support::wait_until([&] {
+    std::ifstream stat("/proc/" + std::to_string(grandchild) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    const auto paren = text.rfind(')');
+    return !stat.good() || text.empty() || (paren != std::string::npos && text.substr(paren + 2, 1) == "Z");
+  }));
   EXPECT_FALSE(std::filesystem::exists(marker));
+}
+
+// Whether `pid` still runs (a zombie waiting for a reaper does not).
+bool running(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(stat, text)) {
+    return false;
+  }
+  const auto paren = text.rfind(')');
+  return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] != 'Z';
+}
+
+bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!condition() && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(10ms);
+  }
+  return condition();
+}
+
+pid_t read_pid(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  pid_t pid = -1;
+  in >> pid;
+  return pid;
+}
+
+// A runner SIGKILLed mid-build (by its node, an operator, a lost allocation) must not leave buildah's
+// tree behind: the group of a command that asked for it dies with the parent, grandchildren included.
+TEST(ProcessTest, GroupEndsWithAParentKilledBySigkill) {
+  testing::TempDir dir;
+  const auto pid_file = dir.path() / "grandchild.pid";
+  const pid_t parent = fork_clean();
+  ASSERT_GE(parent, 0);
+  if (parent == 0) {
+    Command c = sh("sleep 300 & echo $! > " + pid_file.string() + ".new && mv " + pid_file.string() +
+                   ".new " + pid_file.string() + "; wait");
+    c.group_ends_with_parent = true;
+    auto child = spawn_child(c);
+    while (child) {
+      ::pause();  // until the test SIGKILLs us, holding the child
+    }
+    ::_exit(1);
+  }
+  const bool started = wait_for([&] { return std::filesystem::exists(pid_file); }, 10s);
+  const pid_t grandchild = started ? read_pid(pid_file) : -1;
+  ::kill(parent, SIGKILL);
+  ::waitpid(parent, nullptr, 0);
+  ASSERT_TRUE(started) << "the command never started";
+  ASSERT_GT(grandchild, 0);
+  const bool gone = wait_for([&] { return !running(grandchild); }, 10s);
+  if (!gone) {
+    ::kill(grandchild, SIGKILL);
+  }
+  EXPECT_TRUE(gone) << "the grandchild " << grandchild << " outlived its SIGKILLed grandparent";
+}
+
+// The same group is gone once the command is over: nothing it left running in the background remains.
+TEST(ProcessTest, GroupEndsWithTheCommand) {
+  Command c = sh("sleep 300 & echo $!");
+  c.group_ends_with_parent = true;
+  auto lines = run_lines(c);
+  ASSERT_EQ(lines.size(), 1u);
+  const pid_t background = std::stoi(lines[0].text);
+  const bool gone = wait_for([&] { return !running(background); }, 10s);
+  if (!gone) {
+    ::kill(background, SIGKILL);
+  }
+  EXPECT_TRUE(gone) << "the background process " << background << " outlived its command";
 }
 
 TEST(ProcessTest, SigkillAfterGraceWhenTermIsIgnored) {

@@ -1,7 +1,8 @@
 // Stands in for nbs-runner (and podman) in the executor's and orchestrator's tests. As a runner it reads
 // its spec (`<phase> --spec FILE ...`) and acts out spec.fake: {"lines": [...], "sleep_ms": N, "exit": N,
 // "ignore_term": bool}, or the same from the request's build_args FAKE_<PHASE>_EXIT / FAKE_<PHASE>_SLEEP_MS
-// (and FAKE_<PHASE>_STEP "n/m text": one Buildah step event); "orphan_pid_file": PATH forks a child in
+// (and FAKE_<PHASE>_STEP "n/m text": one Buildah step event; FAKE_<PHASE>_SPEC_COPY: a file to copy the
+// spec to, as the phase got it); "orphan_pid_file": PATH forks a child in
 // its own process group that ignores SIGTERM and writes its pid there;
 // then writes {"digest": ...} to spec.result_path. As podman (first argument "run") it prints its
 // arguments, one per line, and exits 0, or 7 when the last argument contains "fail", or sleeps 30 s
@@ -77,6 +78,9 @@ int main(int argc, char** argv) {
     }
     if (const auto* sleep = args.if_contains("FAKE_" + phase + "_SLEEP_MS")) {
       fake["sleep_ms"] = std::stoi(std::string(sleep->as_string()));
+    }
+    if (const auto* copy = args.if_contains("FAKE_" + phase + "_SPEC_COPY")) {
+      std::ofstream(std::string(copy->as_string())) << text.str();
     }
     if (const auto* step = args.if_contains("FAKE_" + phase + "_STEP")) {  // "n/m instruction"
       const std::string text(step->as_string());

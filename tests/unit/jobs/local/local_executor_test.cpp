@@ -12,6 +12,7 @@
 
 #include "common/job_request_parser.hpp"
 #include "tests/unit/testutil/test_dir.hpp"
+#include "tests/unit/testutil/wait.hpp"
 
 namespace nbs::jobs {
 namespace {
@@ -26,10 +27,11 @@ class LocalExecutorTest : public ::testing::Test {
   void TearDown() override {
     executor_.reset();
     // Background podman calls (container and image removal) may still be writing their exit files.
-    std::error_code ec;
-    for (int i = 0; i < 500 && (fs::remove_all(dir_, ec), ec); ++i) {
-      std::this_thread::sleep_for(10ms);
-    }
+    test_support::wait_until([&] {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+      return !ec;
+    });
   }
 
   LocalExecutor& make(unsigned max_tasks = 4, std::chrono::milliseconds poll_interval = 20ms,
@@ -96,15 +98,8 @@ class LocalExecutorTest : public ::testing::Test {
     return script;
   }
 
-  bool wait_for_file(const fs::path& path, std::chrono::milliseconds limit = 10s) const {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!fs::exists(path)) {
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return false;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return true;
+  static bool wait_for_file(const fs::path& path, std::chrono::milliseconds limit = 10s) {
+    return test_support::wait_until([&] { return fs::exists(path); }, limit);
   }
 
   // Lets the start held at the gate go on (the monitor waits for it, so every test opens the gate).
@@ -121,14 +116,7 @@ class LocalExecutorTest : public ::testing::Test {
 
   // Waits until a podman call containing `text` was made (they run in the background).
   bool wait_for_podman_call(const std::string& text, std::chrono::milliseconds limit = 10s) const {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (podman_calls().find(text) != std::string::npos) {
-        return true;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
+    return test_support::wait_until([&] { return podman_calls().find(text) != std::string::npos; }, limit);
   }
 
   static PhaseLaunch test_launch(const std::string& job, std::vector<std::string> commands,
@@ -260,9 +248,8 @@ TEST_F(LocalExecutorTest, StopTerminatesThenKillsAfterTheGrace) {
   wait_for(polite.id, PhaseState::running);
   wait_for(stubborn.id, PhaseState::running);
   // The fake ignores SIGTERM only once it runs its code; its first line says it does.
-  for (int i = 0; i < 500 && whole_log(stubborn.id, "runner").find("phase_start") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
+  ASSERT_TRUE(test_support::wait_until(
+      [&] { return whole_log(stubborn.id, "runner").find("phase_start") != std::string::npos; }));
   ASSERT_TRUE(e.stop(polite.id, 10s));
   ASSERT_TRUE(e.stop(stubborn.id, 1s));
   auto o = wait_for(polite.id, PhaseState::failed, 5s);
@@ -279,9 +266,7 @@ TEST_F(LocalExecutorTest, AStoppedRunnerTakesWhatItStartedWithIt) {
   ASSERT_TRUE(e.start(launch));
   wait_for(launch.id, PhaseState::running);
   pid_t orphan = 0;
-  for (int i = 0; i < 500 && !(std::ifstream(pid_file) >> orphan); ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
+  test_support::wait_until([&] { return static_cast<bool>(std::ifstream(pid_file) >> orphan); });
   ASSERT_GT(orphan, 0);
   // The runner ignores SIGTERM and is SIGKILLed after the grace; its child, in another process group,
   // would be re-parented to init and run on.
@@ -366,9 +351,8 @@ TEST_F(LocalExecutorTest, TestEnvValuesStayOutOfArgvAndFilesGoWhenTheTaskEnds) {
   auto launch = test_launch("jenv", {"hang"}, false, R"({"TOKEN": "s3cret", "PEM": "line1\nline2"})");
   ASSERT_TRUE(e.start(launch));
   wait_for(launch.id, PhaseState::running);
-  for (int i = 0; i < 500 && whole_log(launch.id, "cmd-0").find("hang") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
+  ASSERT_TRUE(test_support::wait_until(
+      [&] { return whole_log(launch.id, "cmd-0").find("hang") != std::string::npos; }));
   const fs::path task = dir_ / "phases" / "nbs-jenv-test" / "tasks" / "cmd-0";
   std::ifstream env(task / "env");
   EXPECT_EQ(std::string((std::istreambuf_iterator<char>(env)), {}), "TOKEN=s3cret\n");

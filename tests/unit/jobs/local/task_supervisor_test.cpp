@@ -11,6 +11,7 @@
 
 #include "common/process_spawn.hpp"
 #include "tests/unit/testutil/test_dir.hpp"
+#include "tests/unit/testutil/wait.hpp"
 
 namespace nbs::jobs {
 namespace {
@@ -30,16 +31,9 @@ char process_state(pid_t pid) {
   return paren == std::string::npos || paren + 2 >= stat.size() ? '?' : stat[paren + 2];
 }
 
-// Waits for `path` to exist, checking every 10 ms until the deadline.
+// Waits for `path` to exist until the deadline.
 bool wait_for_file(const fs::path& path, std::chrono::milliseconds limit = 10s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!fs::exists(path)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
+  return test_support::wait_until([&] { return fs::exists(path); }, limit);
 }
 
 class TaskSupervisorTest : public ::testing::Test {
@@ -111,12 +105,8 @@ TEST_F(TaskSupervisorTest, ATaskOutlivesTheDaemonThatStartedItUnderAProgramOfIts
   EXPECT_FALSE(fs::exists(dir_ / "exit"));
 
   // Let it end: open the fifo once the task reads it (ENXIO until then).
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
   int fd = -1;
-  while ((fd = ::open(go.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(10ms);
-  }
+  test_support::wait_until([&] { return (fd = ::open(go.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0; });
   ASSERT_GE(fd, 0) << "the task never read its fifo";
   ASSERT_EQ(::write(fd, "\n", 1), 1);
   ::close(fd);

@@ -10,6 +10,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include "tests/unit/testutil/wait.hpp"
+
 extern char** environ;  // NOLINT: the simulator inherits the test's environment
 
 namespace nbs::jobs::nomad::testing {
@@ -49,32 +51,37 @@ std::unique_ptr<SimServer> SimServer::start(const std::vector<std::string>& extr
     return nullptr;
   }
   const auto addr_file = s->dir_ / "data" / "nomad-sim.addr";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream in(addr_file);
-    if (in && std::getline(in, s->host_port_) && !s->host_port_.empty()) {
-      return s;
-    }
-    int status = 0;
-    if (::waitpid(s->pid_, &status, WNOHANG) == s->pid_) {
-      s->pid_ = -1;
-      why = "nomad-sim exited at start; see " + log;
-      return nullptr;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  bool exited = false;
+  const bool listening = test_support::wait_until(
+      [&] {
+        std::ifstream in(addr_file);
+        if (in && std::getline(in, s->host_port_) && !s->host_port_.empty()) {
+          return true;
+        }
+        int status = 0;
+        exited = ::waitpid(s->pid_, &status, WNOHANG) == s->pid_;
+        return exited;
+      },
+      std::chrono::seconds(15), std::chrono::milliseconds(20));
+  if (exited) {
+    s->pid_ = -1;
+    why = "nomad-sim exited at start; see " + log;
+    return nullptr;
   }
-  why = "nomad-sim did not write " + addr_file.string() + " within 15 s";
-  return nullptr;
+  if (!listening) {
+    why = "nomad-sim did not write " + addr_file.string() + " within 15 s";
+    return nullptr;
+  }
+  return s;
 }
 
 SimServer::~SimServer() {
   if (pid_ > 0) {
     ::kill(pid_, SIGTERM);
     int status = 0;
-    for (int i = 0; i < 250 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (::waitpid(pid_, &status, WNOHANG) == 0) {
+    const bool ended = test_support::wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) != 0; },
+                                                std::chrono::seconds(5), std::chrono::milliseconds(20));
+    if (!ended) {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, &status, 0);
     }

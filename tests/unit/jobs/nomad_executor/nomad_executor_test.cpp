@@ -18,6 +18,7 @@
 #include "common/job_request_parser.hpp"
 #include "tests/unit/jobs/nomad/sim_server.hpp"
 #include "tests/unit/testutil/test_dir.hpp"
+#include "tests/unit/testutil/wait.hpp"
 
 namespace nbs::jobs {
 namespace {
@@ -249,10 +250,7 @@ TEST_F(NomadExecutorSim, ATestPhaseRunsOneTaskPerCommandAndTheEntryPoint) {
              return t.second.state == PhaseState::pending || t.second.state == PhaseState::running;
            });
   };
-  const auto deadline = Clock::now() + 10s;
-  while (!all_done() && Clock::now() < deadline) {
-    std::this_thread::sleep_for(50ms);
-  }
+  test_support::wait_until(all_done, 10s, 50ms);
   ASSERT_EQ(tasks.size(), 3u);
   EXPECT_EQ(tasks["cmd-0"].state, PhaseState::succeeded);
   EXPECT_EQ(tasks["cmd-1"].state, PhaseState::failed);
@@ -284,15 +282,13 @@ TEST_F(NomadExecutorSim, LogsOfA22MbLogAreReadByOffsetWithoutReadingTheWholeLog)
     expected += std::to_string(i) + "\n";
   }
   ASSERT_EQ(expected.size(), 22888896u);
-  const auto deadline = Clock::now() + 60s;
-  while (Clock::now() < deadline) {
-    auto probe = e.read_log(l.id, "runner", LogOrigin::end, 0, 1);
-    ASSERT_TRUE(probe) << probe.error().message;
-    if (probe->total_size == expected.size()) {
-      break;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
+  ASSERT_TRUE(test_support::wait_until(
+      [&] {
+        auto probe = e.read_log(l.id, "runner", LogOrigin::end, 0, 1);
+        EXPECT_TRUE(probe) << probe.error().message;
+        return probe && probe->total_size == expected.size();
+      },
+      60s, 100ms));
   // Windows at the start, across the 10 MiB rotation boundaries, and from the end.
   struct Window {
     LogOrigin origin;
@@ -457,10 +453,7 @@ TEST_F(NomadExecutorSim, WaitForChangeNamesAJobWhoseAllocationChanged) {
     }
     return PhaseState::absent;
   };
-  const auto deadline = Clock::now() + 10s;
-  while (Clock::now() < deadline && cmd0() != PhaseState::succeeded) {
-    std::this_thread::sleep_for(100ms);
-  }
+  test_support::wait_until([&] { return cmd0() == PhaseState::succeeded; }, 10s, 100ms);
   ASSERT_EQ(cmd0(), PhaseState::succeeded);
   EXPECT_EQ(e.observe(a.id)->state, PhaseState::running);
   const auto b = launch(k_job_b, Phase::build, R"({"sleep_ms": 60000})");

@@ -3,7 +3,8 @@
 in Nomad's OpenAPI document (components.schemas). The spec builder tests check each key they emit
 against this list, so a typo in a field name fails a test.
 
-Usage: extract_openapi_fields.py /work/shared/nomad/nomad-openapi-v1.yaml > golden/openapi_fields.txt
+Usage: extract_openapi_fields.py nomad-openapi-v1.yaml > golden/openapi_fields.txt
+(nomad-openapi-v1.yaml is Nomad's OpenAPI document, from the hashicorp/nomad-openapi repository.)
 """
 import sys
 

@@ -1,0 +1,27 @@
+// The values of a job's secret build args (`secret_build_args`): which they are, and taking them out of
+// a request and putting them back. The daemon keeps them apart from the job record (the record shows
+// k_masked_value instead) and hands them only to the build phase, whose runner masks them in every log
+// line and passes them to Buildah through its environment, never its command line.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/job_request.hpp"
+
+namespace nbs {
+
+// What a secret build arg's value reads as wherever it is shown or stored outside the build.
+inline constexpr std::string_view k_masked_value = "***";
+
+// Name → value of every build arg marked secret.
+std::map<std::string, std::string> secret_build_arg_values(const JobRequest& request);
+
+// Replaces each secret build arg's value with k_masked_value; returns the values it replaced.
+std::map<std::string, std::string> take_secret_build_args(JobRequest& request);
+
+// Puts taken values back; names the request does not mark secret are ignored.
+void restore_secret_build_args(JobRequest& request, const std::map<std::string, std::string>& values);
+
+}  // namespace nbs
