@@ -28,6 +28,10 @@ DOCKERFILE = ("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nARG NPM_TOKEN\nARG VISIBLE\n"
               "echo \"stderr has $NPM_TOKEN\" >&2 && exit 3\n")
 
 
+def setuid_id_map_helper(cmdline):
+    return cmdline.split(b"\0", 1)[0] in (b"/usr/bin/newuidmap", b"/usr/bin/newgidmap")
+
+
 class ProcessSampler:
     """Reads every process's command line (and, for processes of other users than the build user, its
     environment) until stopped; remembers each one holding the marker."""
@@ -57,8 +61,10 @@ class ProcessSampler:
                 if self.marker in cmdline:
                     self.found.append(f"cmdline of {pid}: {shown!r}")
                 # Buildah (the build user's) gets the value in its environment, which only that user and
-                # root can read; any other process holding it would be a leak.
-                if os.stat(f"/proc/{pid}").st_uid != self.build_uid:
+                # root can read; any other process holding it would be a leak. Except the setuid ID-map
+                # helpers Buildah runs to set up its user namespace: they inherit its environment, and
+                # a setuid process's environ is readable by root alone.
+                if os.stat(f"/proc/{pid}").st_uid != self.build_uid and not setuid_id_map_helper(cmdline):
                     with open(f"/proc/{pid}/environ", "rb") as f:
                         if self.marker in f.read():
                             self.found.append(f"environ of {pid}: {shown!r}")
