@@ -86,6 +86,7 @@ void read_credentials(const json::value* v, RunnerCredentials& c, std::vector<Fi
   r.string("git_username", c.git_username);
   r.absolute_path("git_ssh_key_file", c.git_ssh_key_file, false);
   r.absolute_path("registry_auth_file", c.registry_auth_file, false);
+  r.absolute_path("build_args_file", c.build_args_file, false);
   r.reject_unknown();
 }
 
@@ -214,6 +215,7 @@ json::object to_json(const RunnerSpec& spec) {
   put(creds, "git_username", spec.credentials.git_username);
   put(creds, "git_ssh_key_file", spec.credentials.git_ssh_key_file);
   put(creds, "registry_auth_file", spec.credentials.registry_auth_file);
+  put(creds, "build_args_file", spec.credentials.build_args_file);
   if (!creds.empty())
     o["credentials"] = std::move(creds);
   if (spec.deadline)

@@ -26,6 +26,7 @@ struct RunnerCredentials {
   std::string git_username;        // user for the token; empty: "x-access-token"
   std::string git_ssh_key_file;    // an SSH private key
   std::string registry_auth_file;  // a containers auth.json
+  std::string build_args_file;     // the secret build args' values (encode_secret_build_args)
 
   friend bool operator==(const RunnerCredentials&, const RunnerCredentials&) = default;
 };

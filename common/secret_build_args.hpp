@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/error.hpp"
 #include "common/job_request.hpp"
 
 namespace nbs {
@@ -23,5 +24,12 @@ std::map<std::string, std::string> take_secret_build_args(JobRequest& request);
 
 // Puts taken values back; names the request does not mark secret are ignored.
 void restore_secret_build_args(JobRequest& request, const std::map<std::string, std::string>& values);
+
+// The values as the Nomad executor hands them to a build task: base64 of a JSON object name → value,
+// kept in a Nomad Variable and written to the task's secrets dir by a template. Base64 because a
+// template copies the item verbatim into the file, and any byte of a value may follow.
+std::string encode_secret_build_args(const std::map<std::string, std::string>& values);
+// invalid_argument naming what is wrong when `text` is not what encode_secret_build_args wrote.
+Result<std::map<std::string, std::string>> decode_secret_build_args(std::string_view text);
 
 }  // namespace nbs

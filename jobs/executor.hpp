@@ -30,7 +30,7 @@ struct PhaseId {
 // Everything an executor needs to start one phase.
 struct PhaseLaunch {
   PhaseId id;
-  JobRequest request;                // validated
+  JobRequest request;                // validated; a build's holds the secret build args' values
   std::string runner_spec_json;      // build, publish, cleanup: the RunnerSpec handed to nbs-runner
   std::string test_image;            // test: the temporary image the tests run in
   std::chrono::seconds deadline{0};  // the executor stops the phase after this long (0: none)

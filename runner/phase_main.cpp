@@ -22,6 +22,33 @@ Result<std::string> read_spec_text(const std::string& path) {
   return s.str();
 }
 
+// On Nomad the secret build args reach the runner in a file of the task's secrets dir, not in the spec
+// (whose text Nomad keeps in the job definition for anyone who may read jobs).
+Status load_secret_build_args(RunnerSpec& spec) {
+  const std::string& path = spec.credentials.build_args_file;
+  if (path.empty()) {
+    return {};
+  }
+  const std::string field = "credentials.build_args_file";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return make_error(ErrorKind::invalid_argument, field + ": cannot read " + path);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto values = decode_secret_build_args(text.str());
+  if (!values) {
+    return make_error(ErrorKind::invalid_argument, field + ": " + values.error().message);
+  }
+  for (const auto& name : spec.request.secret_build_args) {
+    if (!values->contains(name)) {
+      return make_error(ErrorKind::invalid_argument, field + ": holds no value for " + name);
+    }
+  }
+  restore_secret_build_args(spec.request, *values);
+  return {};
+}
+
 std::string end_text(ExitCode code, const std::string& message) {
   std::string text(to_string(code));
   if (!message.empty())
@@ -71,6 +98,11 @@ ExitCode run_phase_from_spec(const PhaseRun& run, const RunnerOptions& options, 
                              const PhaseBody& body) {
   auto text = read_spec_text(run.spec_path);
   auto spec = text ? parse_runner_spec_json(*text) : Result<RunnerSpec>(text.error());
+  if (spec) {
+    if (auto loaded = load_secret_build_args(*spec); !loaded) {
+      spec = Result<RunnerSpec>(loaded.error());
+    }
+  }
   if (!spec) {
     PhaseLogWriter log(PhaseLogWriter::file_sink(run.out), "", run.phase_name, run.format);
     log.phase_start("nbs-runner " + run.phase_name);

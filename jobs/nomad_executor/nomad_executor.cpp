@@ -4,8 +4,10 @@
 #include <charconv>
 #include <set>
 
+#include "common/secret_build_args.hpp"
 #include "jobs/nomad/fs.hpp"
 #include "jobs/nomad/status.hpp"
+#include "jobs/nomad/variables.hpp"
 #include "jobs/nomad_executor/alloc_state.hpp"
 #include "jobs/specs/phase_specs.hpp"
 
@@ -159,11 +161,30 @@ Status NomadExecutor::start(const PhaseLaunch& launch) {
   if (!job) {
     return job.error();
   }
+  // The job's template reads its secret build args from here; written first, so it finds them.
+  const auto secrets_path = specs::build_args_variable(launch);
+  if (const auto& path = secrets_path) {
+    nomad::Variables variables(client_);
+    const nomad::Variable secrets{
+        .namespace_name = config_.specs.namespace_name,
+        .path = *path,
+        .items = {{std::string(specs::k_build_args_item),
+                   encode_secret_build_args(secret_build_arg_values(launch.request))}}};
+    if (auto written = variables.write(secrets, std::nullopt, write_options()); !written) {
+      return written.error();
+    }
+  }
   nomad::Jobs jobs(client_);
   auto registered = jobs.enforce_register(*job, 0, write_options());
   // A conflict: the job exists already, so this start is a repeat (a restarted daemon, a second replica).
   if (!registered) {
-    return registered.error().kind == ErrorKind::conflict ? Status{} : Status(registered.error());
+    if (registered.error().kind != ErrorKind::conflict) {
+      return registered.error();
+    }
+    if (secrets_path) {
+      memory_.remember_secrets(specs::nomad_job_id(launch.id));  // written again: the next look removes them
+    }
+    return {};
   }
   // A new job: nothing remembered of an earlier one with this id holds, and its groups are known.
   std::vector<std::string> groups;
@@ -173,6 +194,9 @@ Status NomadExecutor::start(const PhaseLaunch& launch) {
   const std::string name = specs::nomad_job_id(launch.id);
   memory_.forget(name);
   memory_.remember_groups(name, std::move(groups));
+  if (secrets_path) {
+    memory_.remember_secrets(name);
+  }
   return {};
 }
 
@@ -221,7 +245,65 @@ Result<PhaseObservation> NomadExecutor::observe(const PhaseId& id) {
     }
     snapshot.evaluations = std::move(evals->value);
   }
-  return nomad::observe_phase(snapshot);
+  auto observation = nomad::observe_phase(snapshot);
+  // A build task's template has rendered its secret build args by the time it runs, and a task that
+  // ended needs them no more: the Variable goes at the first look that sees either. (Those a restart
+  // forgot, sweep() finds.)
+  if (observation.state != PhaseState::absent && observation.state != PhaseState::pending &&
+      memory_.take_secrets(name)) {
+    if (auto removed = remove_build_args(id); !removed) {
+      memory_.remember_secrets(name);
+      return removed.error();
+    }
+  }
+  return observation;
+}
+
+Result<std::vector<std::string>> NomadExecutor::sweep() {
+  // A Variable of a phase that runs or ended is no longer read. One without a job is removed only once
+  // it is old: a start writes it just before it registers the job.
+  constexpr auto k_unregistered_age = std::chrono::hours(1);
+  const std::string prefix = std::string(specs::k_job_variables) + std::string(k_prefix);
+  nomad::Variables variables(client_);
+  auto q = query();
+  q.prefix = prefix;
+  auto listed = variables.list(q);
+  if (!listed) {
+    return listed.error();
+  }
+  std::vector<std::string> removed;
+  const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  for (const auto& variable : listed->value) {
+    auto id =
+        specs::parse_nomad_job_id(std::string_view(variable.path).substr(specs::k_job_variables.size()));
+    if (!id || id->phase != Phase::build) {
+      continue;
+    }
+    auto seen = observe(*id);
+    if (!seen) {
+      return seen.error();
+    }
+    const bool old = now_ns - variable.modify_time_ns >
+                     std::chrono::duration_cast<std::chrono::nanoseconds>(k_unregistered_age).count();
+    if (seen->state == PhaseState::pending || (seen->state == PhaseState::absent && !old)) {
+      continue;
+    }
+    if (auto gone = remove_build_args(*id); !gone) {
+      return gone.error();
+    }
+    removed.push_back("secret build args of " + specs::nomad_job_id(*id));
+  }
+  return removed;
+}
+
+Status NomadExecutor::remove_build_args(const PhaseId& id) {
+  if (id.phase != Phase::build) {
+    return {};
+  }
+  nomad::Variables variables(client_);
+  return variables.remove(specs::build_args_variable_path(id), std::nullopt, write_options());
 }
 
 // GET /v1/job/:id/allocations, remembering where each task runs (read_log, read_result).
@@ -498,7 +580,7 @@ Status NomadExecutor::stop(const PhaseId& id, std::chrono::seconds /*grace: see 
     return stopped.error();
   }
   memory_.forget(name);
-  return {};
+  return remove_build_args(id);
 }
 
 Result<std::vector<PhaseId>> NomadExecutor::list(const std::string& job_id) {
@@ -527,7 +609,7 @@ Status NomadExecutor::purge(const PhaseId& id) {
   if (!purged) {
     return purged.error();
   }
-  return {};
+  return remove_build_args(id);
 }
 
 Status NomadExecutor::ready() {

@@ -69,10 +69,14 @@ class NomadExecutor : public Executor {
   Status ready() override;
   // Nomad has Vault, devices and placement: every field of a request can be honoured.
   std::vector<FieldError> unsupported(const JobRequest&) const override { return {}; }
-  // A task's container stops with the task (the driver's job): nothing is left to sweep.
-  Result<std::vector<std::string>> sweep() override { return std::vector<std::string>{}; }
+  // A task's container stops with the task (the driver's job); what is left to sweep are the secret
+  // build args of phases a restarted daemon no longer remembered (see observe).
+  Result<std::vector<std::string>> sweep() override;
 
  private:
+  // The Variable of a build phase's secret build args (jobs/specs/phase_specs.hpp).
+  Status remove_build_args(const PhaseId& id);
+
   // What wait_for_change compares between two answers to tell which of our jobs changed: what an
   // observer acts on (a task ended, the job was stopped or is dead). Left out: the Queued, Starting and
   // Running counts, and the status and ModifyIndex that move with them, so a phase being placed and

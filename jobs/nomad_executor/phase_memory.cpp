@@ -1,6 +1,7 @@
 #include "jobs/nomad_executor/phase_memory.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace nbs::jobs::nomad {
 
@@ -86,6 +87,17 @@ void PhaseMemory::remember_result(const std::string& job, std::string text) {
   }
   std::lock_guard lock(mutex_);
   slot(job).result = std::move(text);
+}
+
+void PhaseMemory::remember_secrets(const std::string& job) {
+  std::lock_guard lock(mutex_);
+  slot(job).secrets = true;
+}
+
+bool PhaseMemory::take_secrets(const std::string& job) {
+  std::lock_guard lock(mutex_);
+  Entry* e = find(job);
+  return e != nullptr && std::exchange(e->secrets, false);
 }
 
 void PhaseMemory::forget(const std::string& job) {

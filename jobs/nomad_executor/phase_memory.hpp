@@ -53,6 +53,11 @@ class PhaseMemory {
   std::optional<std::string> result(const std::string& job);
   void remember_result(const std::string& job, std::string text);
 
+  // The phase's secret build args wait in its Variable: remembered at its start, taken (true once)
+  // when they are removed.
+  void remember_secrets(const std::string& job);
+  bool take_secrets(const std::string& job);
+
   void forget(const std::string& job);
   std::size_t size();
 
@@ -61,6 +66,7 @@ class PhaseMemory {
     std::optional<std::vector<std::string>> groups;
     std::map<std::string, TaskMemo> tasks;
     std::optional<std::string> result;
+    bool secrets = false;
     std::uint64_t used = 0;  // tick of the last use, for eviction
   };
 

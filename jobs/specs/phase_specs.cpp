@@ -31,6 +31,17 @@ std::string nomad_job_id(const PhaseId& id) {
   return out;
 }
 
+std::string build_args_variable_path(const PhaseId& id) {
+  return std::string(k_job_variables) + nomad_job_id(id);
+}
+
+std::optional<std::string> build_args_variable(const PhaseLaunch& launch) {
+  if (launch.id.phase != Phase::build || launch.request.secret_build_args.empty()) {
+    return std::nullopt;
+  }
+  return build_args_variable_path(launch.id);
+}
+
 std::optional<PhaseId> parse_nomad_job_id(std::string_view nomad_id) {
   constexpr std::string_view k_prefix = "nbs-";
   if (!nomad_id.starts_with(k_prefix) || nomad_id.find('/') != std::string_view::npos) {

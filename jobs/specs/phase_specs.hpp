@@ -16,6 +16,12 @@
 //  - registry_credentials_path: fields "username" and "password", rendered to secrets/auth.json for
 //    the runner, and for test tasks to secrets/registry.env for the driver's `auth`;
 //  - test.vault_secrets: each field into its environment variable (secrets/vault-<i>.env).
+//
+// Secret build args never enter a spec (the spec's text is part of the job, which every holder of
+// read-job can read): the build phase's values wait in the Nomad Variable nomad/jobs/<nomad job id>,
+// which only that job's workload identity and the daemon may read, and a template renders them to
+// secrets/build-args. The executor writes the variable before registering the job and removes it once
+// the task has started.
 #pragma once
 
 #include <optional>
@@ -34,6 +40,13 @@ std::string nomad_job_id(const PhaseId& id);
 // The inverse: nullopt for a name that is not of that form (another application's job, a dispatched
 // child "<parent>/dispatch-…", a phase we do not know).
 std::optional<PhaseId> parse_nomad_job_id(std::string_view nomad_id);
+
+// The Variable holding a build phase's secret build args, in item k_build_args_item
+// (encode_secret_build_args); nullopt when the phase has none.
+inline constexpr std::string_view k_build_args_item = "build_args";
+inline constexpr std::string_view k_job_variables = "nomad/jobs/";  // + Nomad job id: that job may read it
+std::optional<std::string> build_args_variable(const PhaseLaunch& launch);
+std::string build_args_variable_path(const PhaseId& id);
 
 // launch.runner_spec_json must be a JSON object (internal error otherwise).
 Result<nomad::Job> build_job_spec(const PhaseLaunch& launch, const NomadSpecConfig& config);

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "common/secret_build_args.hpp"
 #include "jobs/specs/phase_specs.hpp"
 
 namespace nbs::jobs::specs::parts {
@@ -38,6 +39,7 @@ std::string path_in(std::string_view dir_variable, std::string_view file) {
 
 const std::string k_git_token = "git-token";
 const std::string k_auth_json = "auth.json";
+const std::string k_build_args = "build-args";
 
 bool needs_git_token(const PhaseLaunch& launch) {
   return launch.id.phase == Phase::build && !launch.request.git_credentials_path.empty();
@@ -45,6 +47,24 @@ bool needs_git_token(const PhaseLaunch& launch) {
 
 bool needs_registry_auth(const PhaseLaunch& launch) {
   return !launch.request.registry_credentials_path.empty();
+}
+
+bool needs_build_args(const PhaseLaunch& launch) {
+  return build_args_variable(launch).has_value();
+}
+
+// Every phase's spec shows what the job record shows in place of a secret build arg's value.
+void mask_secret_build_args(json::object& spec, const JobRequest& request) {
+  auto* req = spec.if_contains("request");
+  auto* args = req != nullptr && req->is_object() ? req->as_object().if_contains("build_args") : nullptr;
+  if (args == nullptr || !args->is_object()) {
+    return;
+  }
+  for (const auto& name : request.secret_build_args) {
+    if (auto* value = args->as_object().if_contains(name); value != nullptr) {
+      *value = k_masked_value;
+    }
+  }
 }
 
 Result<std::string> spec_template_text(const PhaseLaunch& launch, const NomadSpecConfig& config) {
@@ -57,6 +77,7 @@ Result<std::string> spec_template_text(const PhaseLaunch& launch, const NomadSpe
   o.erase("result_path");
   o.erase("work_dir");
   o["cache_dir"] = config.cache_dir;
+  mask_secret_build_args(o, launch.request);
   json::object credentials;
   if (auto* c = o.if_contains("credentials"); c != nullptr && c->is_object()) {
     credentials = c->as_object();
@@ -64,12 +85,16 @@ Result<std::string> spec_template_text(const PhaseLaunch& launch, const NomadSpe
   o.erase("credentials");
   credentials.erase("git_token_file");
   credentials.erase("registry_auth_file");
+  credentials.erase("build_args_file");
   std::vector<std::pair<std::string, std::string>> files;
   if (needs_git_token(launch)) {
     files.emplace_back("git_token_file", path_in("NOMAD_SECRETS_DIR", k_git_token));
   }
   if (needs_registry_auth(launch)) {
     files.emplace_back("registry_auth_file", path_in("NOMAD_SECRETS_DIR", k_auth_json));
+  }
+  if (needs_build_args(launch)) {
+    files.emplace_back("build_args_file", path_in("NOMAD_SECRETS_DIR", k_build_args));
   }
   return with_raw_members(json::serialize(o),
                           {{"credentials", with_raw_members(json::serialize(credentials), files)},
@@ -205,6 +230,16 @@ Result<nomad::Task> runner_task(const PhaseLaunch& launch, const NomadSpecConfig
   }
   if (task.templates.size() > 1) {
     add_vault(task, config);
+  }
+  if (auto path = build_args_variable(launch)) {
+    nomad::Template t;
+    t.embedded_tmpl =
+        "{{ with nomadVar \"" + *path + "\" }}{{ ." + std::string(k_build_args_item) + " }}{{ end }}";
+    t.dest_path = "secrets/" + k_build_args;
+    t.change_mode = "noop";
+    t.perms = "0400";
+    t.err_missing_key = true;
+    task.templates.push_back(std::move(t));
   }
   // raw_exec cannot mount volumes; its cache_dir is the host path of the volume itself.
   if (with_cache && config.runner_driver != RunnerDriver::raw_exec) {

@@ -33,11 +33,17 @@ Status PhaseActions::act(const JobRecord& record, const Action& action, const Lo
       return executor_.stop(id, config_.stop_grace);
     case ActionKind::start_phase: {
       jobs::PhaseLaunch launch{.id = id, .request = record.request};
+      // Only the build gets the secret build args' values; other phases see *** as the record does.
+      if (action.phase == Phase::build) {
+        if (auto loaded = load_build_arg_secrets(store_, record.id, launch.request); !loaded) {
+          return loaded.error();
+        }
+      }
       launch.deadline = phase_timeout(record, action.phase, config_.reconcile);
       if (action.phase == Phase::test) {
         launch.test_image = temp_image_reference(record.request, record.id);
       } else {
-        auto spec = runner_spec(record, action.phase);
+        auto spec = runner_spec(record, launch.request, action.phase);
         if (!spec) {
           return spec.error();
         }
@@ -49,20 +55,15 @@ Status PhaseActions::act(const JobRecord& record, const Action& action, const Lo
   return {};
 }
 
-Result<std::string> PhaseActions::runner_spec(const JobRecord& record, Phase phase) {
+Result<std::string> PhaseActions::runner_spec(const JobRecord& record, const JobRequest& request,
+                                              Phase phase) {
   RunnerSpec spec;
   spec.job_id = record.id;
   spec.phase = phase;
-  spec.request = record.request;
+  spec.request = request;
   // The runner sends no webhooks: their secret and headers (an Authorization, say) stay off its disk.
   spec.request.webhook_secret.clear();
   spec.request.webhook_headers.clear();
-  // Only the build uses the secret build args; other phases see *** as the record does.
-  if (phase == Phase::build) {
-    if (auto loaded = load_build_arg_secrets(store_, record.id, spec.request); !loaded) {
-      return loaded.error();
-    }
-  }
   spec.temp_image = temp_image_reference(record.request, record.id);
   spec.final_images = final_image_references(record.request, record.id);
   spec.cache_dir = config_.cache_dir;

@@ -38,7 +38,8 @@ class PhaseActions {
   void explain_failure(JobRecord& record, Phase phase);
 
  private:
-  Result<std::string> runner_spec(const JobRecord& record, Phase phase);
+  // `request`: the record's, with the secret build args' values for a build.
+  Result<std::string> runner_spec(const JobRecord& record, const JobRequest& request, Phase phase);
 
   jobs::Executor& executor_;
   jobs::RecordStore& store_;  // the secret build args the build phase's spec gets back

@@ -1,5 +1,5 @@
-"""A build arg marked secret (`secret_build_args`) never shows its value: nbs-mcpd on the local executor
-builds a Dockerfile whose RUN echoes the secret to stdout and stderr, then fails. The value is a unique
+"""A build arg marked secret (`secret_build_args`) never shows its value: nbs-mcpd, on the local executor
+or on Nomad (nomad-sim, `--executor nomad`), builds a Dockerfile whose RUN echoes the secret to stdout and stderr, then fails. The value is a unique
 marker, and every place an operator or another user of the node could look is searched for it:
 
 - getLogs of the build phase (whole log, and a grep for the marker), getStatus (failure summary and
@@ -7,15 +7,22 @@ marker, and every place an operator or another user of the node could look is se
 - the process table (/proc/*/cmdline and /proc/*/environ of processes not run by the build user), sampled
   every 20 ms from submit until the job ends: Buildah's `--build-arg` argv is visible to every user;
 - every file under the daemon's state directory once the job has ended (records, phase specs, logs);
-- the daemon's own log.
+- the daemon's own log;
+- on Nomad: the build phase's job definition (readable by every holder of read-job), the simulated
+  cluster's whole data directory but the task's own secrets dir (where Nomad's template renders the
+  value for the runner, as it must), and the Variable that carried it, which must be gone.
 
-The RUN's output must show `***` where the value was, proving that Buildah did get the value (through its
-environment) and that the runner masked it."""
+The RUN's output must show `***` where the value was (the runner masked it) and the value's sha256, which
+proves that Buildah did get the real value (through its environment), not `***` itself."""
+import base64
+import hashlib
 import json
 import os
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -25,6 +32,7 @@ from harness import check  # noqa: E402
 
 DOCKERFILE = ("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nARG NPM_TOKEN\nARG VISIBLE\n"
               "RUN sleep 2 && echo \"token is $NPM_TOKEN, visible is $VISIBLE\" && "
+              "echo \"token digest $(printf %s \"$NPM_TOKEN\" | sha256sum)\" && "
               "echo \"stderr has $NPM_TOKEN\" >&2 && exit 3\n")
 
 
@@ -113,6 +121,9 @@ def test_secret_build_arg_is_masked_everywhere(f):
     # Buildah got the value (through its environment, not its argv) and the runner masked it.
     if "token is ***, visible is plain-value" not in text or "stderr has ***" not in text:
         problems.append(f"the RUN's output does not show the masked value: {text[-3000:]}")
+    # *** could also be the value itself: the digest the RUN printed proves it saw the real one.
+    if "token digest " + hashlib.sha256(marker.encode()).hexdigest() not in text:
+        problems.append(f"the RUN did not see the secret's value (its sha256 is not in the log): {text[-3000:]}")
     places = {
         "getLogs": text,
         "getLogs grep": json.dumps(f.logs(job_id, f"phase=build&mode=grep&pattern={marker}")),
@@ -131,8 +142,46 @@ def test_secret_build_arg_is_masked_everywhere(f):
     with open(os.path.join(f.dir, "nbs-mcpd.log")) as log:
         if marker in log.read():
             problems.append("the daemon's log shows the secret build arg")
+    if f.executor == "nomad":
+        problems += nomad_leaks(f, job_id, marker)
     check(not problems, "\n".join(problems))
 
+
+def nomad_leaks(f, job_id, marker):
+    problems = []
+    build_job = f"nbs-{job_id}-build"
+    with urllib.request.urlopen(f"{f.nomad_addr}/v1/job/{build_job}") as resp:
+        definition = resp.read().decode()
+    if marker in definition:
+        problems.append("the build phase's Nomad job definition holds the secret build arg")
+    if "nomadVar" not in definition:
+        problems.append("the build phase's job has no template reading the secrets variable")
+    try:
+        urllib.request.urlopen(f"{f.nomad_addr}/v1/var/nomad/jobs/{build_job}")
+        problems.append(f"the Variable nomad/jobs/{build_job} still exists after the job ended")
+    except urllib.error.HTTPError as e:
+        if e.code != 404:
+            problems.append(f"reading the Variable nomad/jobs/{build_job}: HTTP {e.code}")
+    # The runner's copy, rendered by the template into the task's secrets dir: it held the value (encoded),
+    # owner-only; everything else under the cluster's data directory must not.
+    data = os.path.join(f.dir, "nomad")
+    rendered = [os.path.join(base, name) for base, _, names in os.walk(data) for name in names
+                if name == "build-args" and os.path.basename(base) == "secrets"]
+    if len(rendered) != 1:
+        problems.append(f"expected one rendered secrets/build-args, found {rendered}")
+    else:
+        with open(rendered[0], "rb") as fh:
+            if marker.encode() not in base64.b64decode(fh.read().strip()):
+                problems.append("secrets/build-args does not hold the value")
+        if os.stat(rendered[0]).st_mode & 0o077:
+            problems.append(f"secrets/build-args is readable by others: {oct(os.stat(rendered[0]).st_mode)}")
+    problems += [f"{path} under nomad-sim's data directory holds the secret build arg"
+                 for path in files_holding(data, marker)]
+    with open(os.path.join(f.dir, "nomad-sim.log")) as log:
+        if marker in log.read():
+            problems.append("nomad-sim's log shows the secret build arg")
+    return problems
+
 if __name__ == "__main__":
-    DaemonFixture.executor = "local"
-    harness.main("e2e-secret-build-args", [test_secret_build_arg_is_masked_everywhere], fixture_class=DaemonFixture)
+    DaemonFixture.executor = sys.argv[sys.argv.index("--executor") + 1] if "--executor" in sys.argv else "local"
+    harness.main(f"e2e-secret-build-args-{DaemonFixture.executor}", [test_secret_build_arg_is_masked_everywhere], fixture_class=DaemonFixture)

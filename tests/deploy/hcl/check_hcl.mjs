@@ -116,9 +116,14 @@ const ns = one(parsed["nbs-mcpd-acl.hcl"]?.namespace?.default, 'namespace "defau
 for (const cap of ["submit-job", "read-job", "list-jobs", "read-logs", "read-fs"]) {
   check((ns.capabilities ?? []).includes(cap), `the daemon's ACL policy grants ${cap}`);
 }
-const varPath = one(one(ns.variables, "variables").path?.["nomad-build/*"], 'variables path "nomad-build/*"');
+const aclVariables = one(ns.variables, "variables");
+const varPath = one(aclVariables.path?.["nomad-build/*"], 'variables path "nomad-build/*"');
 for (const cap of ["write", "read", "list", "destroy"]) {
   check((varPath.capabilities ?? []).includes(cap), `the daemon may ${cap} the records under nomad-build/`);
+}
+const jobVars = one(aclVariables.path?.["nomad/jobs/nbs-*"], 'variables path "nomad/jobs/nbs-*"');
+for (const cap of ["write", "list", "destroy"]) {
+  check((jobVars.capabilities ?? []).includes(cap), `the daemon may ${cap} the phase jobs' secret build args`);
 }
 
 // --- Vault policy and role ---

@@ -38,5 +38,23 @@ TEST(SecretBuildArgsTest, RestoreSetsOnlyNamesMarkedSecret) {
   EXPECT_EQ(request.build_args.at("NPM_TOKEN"), "***");
 }
 
+TEST(SecretBuildArgsTest, EncodedValuesSurviveAnyByte) {
+  const std::map<std::string, std::string> values = {
+      {"NPM_TOKEN", "a\"quoted\" value\nwith {{ braces }} and \\ and \xc3\xa9"}, {"EMPTY_OK", ""}};
+  const std::string encoded = encode_secret_build_args(values);
+  // What a template writes is safe to embed anywhere: base64 only.
+  EXPECT_EQ(encoded.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="),
+            std::string::npos);
+  auto decoded = decode_secret_build_args(encoded + "\n");
+  ASSERT_TRUE(decoded) << decoded.error().message;
+  EXPECT_EQ(*decoded, values);
+}
+
+TEST(SecretBuildArgsTest, DecodeNamesWhatIsWrong) {
+  EXPECT_EQ(decode_secret_build_args("not base64!").error().message, "is not base64");
+  EXPECT_EQ(decode_secret_build_args("WzFd").error().message, "does not decode to a JSON object");  // [1]
+  EXPECT_EQ(decode_secret_build_args("eyJBIjoxfQ==").error().message, "the value of A is not a string");
+}
+
 }  // namespace
 }  // namespace nbs

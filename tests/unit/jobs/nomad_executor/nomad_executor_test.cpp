@@ -16,6 +16,7 @@
 
 #include "common/http_client.hpp"
 #include "common/job_request_parser.hpp"
+#include "common/secret_build_args.hpp"
 #include "tests/unit/jobs/nomad/sim_server.hpp"
 #include "tests/unit/testutil/test_dir.hpp"
 #include "tests/unit/testutil/wait.hpp"
@@ -211,6 +212,66 @@ TEST_F(NomadExecutorSim, ABuildRunsFromPendingToSucceededWithLogAndResult) {
   auto result = e.read_result(l.id);
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ(*result, R"({"digest":"sha256:feed","size":42})");
+}
+
+// Secret build args wait in the Variable nomad/jobs/<phase job> until the build task has started (its
+// template has rendered them by then), and stop and purge remove them too.
+TEST_F(NomadExecutorSim, SecretBuildArgsWaitInTheJobsVariableUntilTheTaskStarts) {
+  auto& e = make();
+  auto l = launch(k_job_a, Phase::build, R"({"sleep_ms": 1500})");
+  l.request.build_args = {{"NPM_TOKEN", "s3cr3t-value"}, {"MODE", "ci"}};
+  l.request.secret_build_args = {"NPM_TOKEN"};
+  auto http = BlockingHttpClient::create();
+  const std::string variable = sim_->address() + "/v1/var/nomad/jobs/" + l.id.name();
+  ASSERT_TRUE(e.start(l));
+  auto stored = (*http)->request({.url = variable});
+  ASSERT_TRUE(stored && stored->status == 200) << (stored ? stored->body : stored.error().message);
+  const auto items = json::parse(stored->body).at("Items").as_object();
+  auto values = decode_secret_build_args(items.at("build_args").as_string());
+  ASSERT_TRUE(values) << values.error().message;
+  EXPECT_EQ(*values, (std::map<std::string, std::string>{{"NPM_TOKEN", "s3cr3t-value"}}));
+
+  follow(l.id, PhaseState::running);
+  auto gone = (*http)->request({.url = variable});
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 404) << gone->body;
+
+  // Started and purged before anyone looked: purge removes them.
+  auto second = l;
+  second.id.job_id = k_job_b;
+  ASSERT_TRUE(e.start(second));
+  ASSERT_TRUE(e.purge(second.id));
+  auto purged = (*http)->request({.url = sim_->address() + "/v1/var/nomad/jobs/" + second.id.name()});
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(purged->status, 404) << purged->body;
+}
+
+// What a restart forgot, sweep removes: the Variable of a phase that ran, not the fresh one of a phase
+// about to be registered.
+TEST_F(NomadExecutorSim, SweepRemovesSecretBuildArgsARestartForgot) {
+  auto l = launch(k_job_a, Phase::build, R"({"sleep_ms": 300})");
+  l.request.build_args = {{"NPM_TOKEN", "s3cr3t-value"}};
+  l.request.secret_build_args = {"NPM_TOKEN"};
+  ASSERT_TRUE(make().start(l));
+  auto& restarted = make();  // remembers nothing of the start
+  follow(l.id, PhaseState::succeeded);
+  auto http = BlockingHttpClient::create();
+  const std::string variable = sim_->address() + "/v1/var/nomad/jobs/" + l.id.name();
+  auto left = (*http)->request({.url = variable});
+  ASSERT_TRUE(left);
+  ASSERT_EQ(left->status, 200) << "observe removed what it did not start: the test proves nothing";
+  auto fresh = (*http)->request({.method = "PUT",
+                                 .url = sim_->address() + "/v1/var/nomad/jobs/nbs-" + k_job_b + "-build",
+                                 .body = R"({"Items":{"build_args":"e30="}})"});
+  ASSERT_TRUE(fresh && fresh->status == 200);
+
+  auto swept = restarted.sweep();
+  ASSERT_TRUE(swept) << swept.error().message;
+  EXPECT_EQ(*swept, std::vector<std::string>{"secret build args of " + l.id.name()});
+  EXPECT_EQ((*http)->request({.url = variable})->status, 404);
+  EXPECT_EQ(
+      (*http)->request({.url = sim_->address() + "/v1/var/nomad/jobs/nbs-" + k_job_b + "-build"})->status,
+      200);
 }
 
 TEST_F(NomadExecutorSim, AFailingRunnerGivesItsExitCodeAndNoResult) {

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "common/job_request_parser.hpp"
+#include "common/runner_spec.hpp"
 #include "jobs/specs/phase_specs.hpp"
 #include "tests/unit/testutil/pretty_json.hpp"
 
@@ -223,6 +224,32 @@ TEST(SpecGolden, CleanupOnRawExecSecondAttempt) {
                                             "registry_url":"registry.example:5000/team/app"})"),
                      .runner_spec_json = runner_spec()};
   check_golden("cleanup_raw_exec", phase_job_spec(launch, c));
+}
+
+// The values of secret build args stay out of the job (its text is readable with read-job): the spec
+// shows *** and the runner reads them from secrets/build-args, rendered from the phase's Variable.
+TEST(SpecGolden, BuildWithSecretBuildArgs) {
+  PhaseLaunch launch{.id = {"j6", Phase::build, 1},
+                     .request = request(R"({"owner":"ana","repo_url":"https://git.example/app.git",
+                                            "registry_url":"registry.example:5000/team/app",
+                                            "build_args":{"NPM_TOKEN":"s3cr3t-value-j6","MODE":"ci"},
+                                            "secret_build_args":["NPM_TOKEN"]})")};
+  const RunnerSpec spec{.job_id = "j6",
+                        .phase = Phase::build,
+                        .request = launch.request,
+                        .cache_dir = "/tmp/c",
+                        .work_dir = "/tmp/w",
+                        .result_path = "/tmp/x"};
+  launch.runner_spec_json = json::serialize(to_json(spec));
+  ASSERT_NE(launch.runner_spec_json.find("s3cr3t-value-j6"), std::string::npos);
+  auto job = build_job_spec(launch, config());
+  check_golden("build_secret_build_args", job);
+  ASSERT_TRUE(job);
+  EXPECT_EQ(json::serialize(nomad::to_json(*job)).find("s3cr3t-value-j6"), std::string::npos);
+  EXPECT_EQ(build_args_variable(launch), "nomad/jobs/nbs-j6-build");
+  // Only the build phase gets them.
+  launch.id.phase = Phase::publish;
+  EXPECT_EQ(build_args_variable(launch), std::nullopt);
 }
 
 TEST(SpecKeys, ATypoIsCaught) {
