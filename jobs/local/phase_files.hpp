@@ -1,0 +1,33 @@
+// The files and processes of a local phase directory: files written whole and readable only by their
+// owner (a phase's files hold its request, secret build args and test env values), directories only the
+// owner may enter, and whether a task's process still lives.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "common/process.hpp"
+
+namespace nbs::jobs {
+
+// Written whole or not at all (a temporary file renamed), mode 0600, owned by `owner` when given.
+bool write_private_file(const std::filesystem::path& path, const std::string& content,
+                        const std::optional<UserIdentity>& owner = std::nullopt);
+
+// Created if absent, mode 0700, owned by `owner` when given.
+bool make_private_dir(const std::filesystem::path& dir, const std::optional<UserIdentity>& owner);
+
+std::optional<std::string> read_file(const std::filesystem::path& path);
+
+// A zombie counts as dead: without an init that reaps orphans (containers), killed tasks stay zombies.
+bool process_alive(pid_t pid);
+
+// The strings of a JSON array; anything else reads as none.
+std::vector<std::string> to_strings(const boost::json::value& v);
+
+}  // namespace nbs::jobs
