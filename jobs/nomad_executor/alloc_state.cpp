@@ -321,4 +321,15 @@ std::optional<SystemTime> parse_rfc3339(std::string_view text) {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(tp);
 }
 
+const Allocation* newest_with_task(const std::vector<Allocation>& allocs, std::string_view task) {
+  const Allocation* newest = nullptr;
+  for (const auto& a : allocs) {
+    if (a.task_states.contains(std::string(task)) &&
+        (newest == nullptr || a.create_index > newest->create_index)) {
+      newest = &a;
+    }
+  }
+  return newest;
+}
+
 }  // namespace nbs::jobs::nomad

@@ -16,6 +16,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "jobs/executor.hpp"
@@ -38,6 +39,12 @@ TaskObservation observe_task(const std::string& name, const TaskState& state);
 
 // "exit code 3, OOM killed", "Driver Failure: failed to pull image", …
 std::string describe_event(const TaskEvent& event);
+
+// The task that runs nbs-runner in the build, publish and cleanup jobs.
+inline constexpr std::string_view k_runner_task = "runner";
+
+// The newest allocation (rule 2) that has reported `task`; nullptr when none has.
+const Allocation* newest_with_task(const std::vector<Allocation>& allocs, std::string_view task);
 
 // Go time.Time in RFC 3339 (UTC "Z" or an offset, any fraction); nullopt for Go's zero time or bad text.
 std::optional<SystemTime> parse_rfc3339(std::string_view text);
