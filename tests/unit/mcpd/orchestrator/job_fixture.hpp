@@ -120,6 +120,20 @@ class JobFixture : public ::testing::Test {
     EXPECT_EQ(done.excerpt, evidence);
   }
 
+  // What a job whose second test command (`make fail`, which the fake podman fails with exit code 7)
+  // failed records, whatever the executor; the temporary image was removed all the same.
+  static void expect_failed_test(const mcpd::JobRecord& done) {
+    EXPECT_EQ(done.status, mcpd::JobStatus::failed);
+    EXPECT_EQ(done.failed_phase, Phase::test);
+    ASSERT_TRUE(done.failure);
+    EXPECT_EQ(done.failure->failure_class, FailureClass::test_failed);
+    EXPECT_EQ(done.failure->task, "cmd-1");
+    EXPECT_EQ(done.failure->summary, "test task cmd-1 (`make fail`) failed: exit code 7");
+    ASSERT_FALSE(done.failure->evidence.empty());
+    EXPECT_EQ(done.failure->evidence.back(), "make fail");
+    EXPECT_TRUE(done.temp_cleaned);
+  }
+
   std::chrono::seconds settle_limit_{20};
   std::chrono::seconds status_limit_{10};
   std::unique_ptr<mcpd::Orchestrator> orchestrator_;

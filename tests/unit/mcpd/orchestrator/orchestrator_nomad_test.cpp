@@ -160,15 +160,7 @@ TEST_F(OrchestratorNomadTest, ABuildFailureKeepsThePhaseAndTheFailingLines) {
 
 TEST_F(OrchestratorNomadTest, AFailingTestFailsTheJob) {
   const JobRecord done = settle(submit(job(R"(, "test": {"commands": ["true", "make fail"]})")).id);
-  EXPECT_EQ(done.status, JobStatus::failed);
-  EXPECT_EQ(done.failed_phase, Phase::test);
-  ASSERT_TRUE(done.failure);
-  EXPECT_EQ(done.failure->failure_class, FailureClass::test_failed);
-  EXPECT_EQ(done.failure->task, "cmd-1");
-  EXPECT_EQ(done.failure->summary, "test task cmd-1 (`make fail`) failed: exit code 7");
-  ASSERT_FALSE(done.failure->evidence.empty());
-  EXPECT_EQ(done.failure->evidence.back(), "make fail");
-  EXPECT_TRUE(done.temp_cleaned);
+  expect_failed_test(done);
 }
 
 TEST_F(OrchestratorNomadTest, KillDuringTheBuildStopsTheNomadJob) {

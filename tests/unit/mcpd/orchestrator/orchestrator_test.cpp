@@ -222,16 +222,8 @@ TEST_F(OrchestratorTest, ABuildFailureKeepsThePhaseAndTheFailingLines) {
 
 TEST_F(OrchestratorTest, AFailingTestFailsTheJobAndRemovesTheTempImage) {
   const JobRecord done = settle(submit(job(R"(, "test": {"commands": ["true", "make fail"]})")).id);
-  EXPECT_EQ(done.status, JobStatus::failed);
-  EXPECT_EQ(done.failed_phase, Phase::test);
+  expect_failed_test(done);
   EXPECT_EQ(done.error, "the test phase failed: cmd-1: exit code 7");
-  ASSERT_TRUE(done.failure);
-  EXPECT_EQ(done.failure->failure_class, FailureClass::test_failed);
-  EXPECT_EQ(done.failure->task, "cmd-1");
-  EXPECT_EQ(done.failure->summary, "test task cmd-1 (`make fail`) failed: exit code 7");
-  ASSERT_FALSE(done.failure->evidence.empty());
-  EXPECT_EQ(done.failure->evidence.back(), "make fail");
-  EXPECT_TRUE(done.temp_cleaned);
   EXPECT_TRUE(done.cleanup_error.empty()) << done.cleanup_error;
   EXPECT_EQ(orchestrator_->executor().observe({done.id, Phase::cleanup, 1})->state,
             jobs::PhaseState::succeeded);
