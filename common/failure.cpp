@@ -208,8 +208,9 @@ bool is_tool_noise(std::string_view line) {
 }
 
 std::vector<std::string> pick_evidence(const std::vector<std::string>& lines) {
-  // Buildah prints this once per process that ended (the RUN shell and its runtime): said once.
-  static constexpr std::string_view k_exit_status = "subprocess exited with status ";
+  // Buildah prints how a RUN's process ended ("… with status 3", "… on terminated") once per process
+  // (the RUN shell and its runtime): said once.
+  static constexpr std::string_view k_exit_status = "subprocess exited ";
   std::vector<std::string> picked;
   std::size_t bytes = 0;
   bool exit_status_seen = false;

@@ -64,6 +64,10 @@ TEST(Evidence, SaysBuildahsExitStatusLineOnce) {
   EXPECT_EQ(pick_evidence(lines),
             (std::vector<std::string>{"MARKER-42", "subprocess exited with status 3", "after"}));
   EXPECT_EQ(pick_evidence({"a", "a"}), (std::vector<std::string>{"a", "a"})) << "the user's own lines stay";
+  // A RUN stopped at its deadline: "on terminated", also twice.
+  EXPECT_EQ(
+      pick_evidence({"MARKER-42", "subprocess exited on terminated", "subprocess exited on terminated"}),
+      (std::vector<std::string>{"MARKER-42", "subprocess exited on terminated"}));
 }
 
 TEST(Evidence, IsBoundedInLinesAndBytesAndCutsOnlyBetweenCharacters) {
