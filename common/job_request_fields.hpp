@@ -135,39 +135,37 @@ void describe(V& v, TestConfig& t) {
 template <class V>
 void describe(V& v, JobRequest& r, LegacyAliases& a) {
   v.string("owner", r.owner,
-           StringRule{"Agent or team name; getHistory filters on it.", grammar::owner, 128, true, false,
+           StringRule{"Agent or team name.", grammar::owner, 128, true, false,
                       "^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$"});
   v.string("repo_url", r.repo_url,
-           StringRule{"Git URL (https, http, ssh, git, file or user@host:path), no credentials.",
-                      grammar::repo_url, 2048, true});
+           StringRule{"Git URL, no credentials in it.", grammar::repo_url, 2048, true});
   v.string("git_ref", r.git_ref, StringRule{"Branch, tag or commit (7-40 hex).", grammar::git_ref, 255});
   v.string("git_credentials_path", r.git_credentials_path,
            StringRule{"Vault path of the Git token or ssh key.", grammar::vault_path, 512});
   v.string("dockerfile_path", r.dockerfile_path,
-           StringRule{"Dockerfile path in the repository.", grammar::relative_path, 4096});
+           StringRule{"Path in the repository.", grammar::relative_path, 4096});
   v.string("dockerfile_context", r.dockerfile_context,
-           StringRule{"Build context directory in the repository.", grammar::relative_path, 4096});
+           StringRule{"Build context in the repository.", grammar::relative_path, 4096});
   v.string("image_name", r.image_name,
            StringRule{"Image path, e.g. team/app; not needed if registry_url has one.",
                       grammar::repository_path, 255, false, false,
                       "^[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*$"});
   v.string_list(
       "image_tags", r.image_tags,
-      ListRule{"Tags besides the job id (always the first tag).",
+      ListRule{"Tags besides the job id.",
                StringRule{"", grammar::image_tag, 128, false, false, "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"},
                32, true, true});
   v.string("registry_url", r.registry_url,
            StringRule{"Registry host[:port][/image path], no scheme.", grammar::registry_url, 512, true});
   v.string("registry_credentials_path", r.registry_credentials_path,
-           StringRule{"Vault path of the registry username and password.", grammar::vault_path, 512});
+           StringRule{"Vault path of the registry credentials.", grammar::vault_path, 512});
   v.string_map("build_args", r.build_args,
                MapRule{"--build-arg NAME=value.", grammar::env_name, "^[A-Za-z_][A-Za-z0-9_]*$",
                        StringRule{"", nullptr, 8192}, 64});
   v.string_list(
       "secret_build_args", r.secret_build_args,
-      ListRule{"Keys of build_args whose values are secret: masked in logs, status and records, and "
-               "kept off command lines. A RUN using one can still leave it in the image's layers and "
-               "history.",
+      ListRule{"build_args keys to mask in logs and keep off command lines (a RUN can still leave them in "
+               "the image).",
                StringRule{"", grammar::secret_build_arg_name, 256, false, false, "^[A-Za-z_][A-Za-z0-9_]*$"},
                64, true});
   v.string("target", r.target,
@@ -187,8 +185,8 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
            StringRule{"http(s) URL POSTed on every status change.", grammar::webhook_url, 2048});
   v.string("webhook_secret", r.webhook_secret,
            StringRule{"HMAC-SHA256 key of X-Webhook-Signature.", nullptr, 1024});
-  v.boolean("webhook_on_success", r.webhook_on_success, "Call the webhook on success.");
-  v.boolean("webhook_on_failure", r.webhook_on_failure, "Call the webhook on failure.");
+  v.boolean("webhook_on_success", r.webhook_on_success, "");  // the name says it all
+  v.boolean("webhook_on_failure", r.webhook_on_failure, "");
   v.string_map("webhook_headers", r.webhook_headers,
                MapRule{"Extra webhook HTTP headers.", grammar::webhook_header_name,
                        "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", StringRule{"", nullptr, 4096}, 32});

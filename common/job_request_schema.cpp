@@ -1,8 +1,9 @@
 // JSON Schema (draft 2020-12) of the job request, generated from the field definitions. A shape that
-// several fields share (the resources of a phase, a duration) is defined once under "$defs", and the
-// fields refer to it with "$ref" beside their own description. The advertised detail (submitJob's
-// inputSchema, which every agent reads before its first call) leaves out the limits the parser enforces
-// anyway; the full one keeps every rule for clients that validate first.
+// several fields share (the resources of a phase; a duration in the full detail, the string maps in the
+// advertised one) is defined once under "$defs", and the fields refer to it with "$ref" beside their own
+// description. The advertised detail (submitJob's inputSchema, which every agent reads before its first
+// call) leaves out the limits the parser enforces anyway; the full one keeps every rule for clients that
+// validate first.
 #include <functional>
 
 #include "common/job_request_fields.hpp"
@@ -29,6 +30,10 @@ class Keywords {
       schema[key] = std::move(value);
     }
   }
+
+  // Without the limits, what is worth a shared definition changes: every string map is the same object
+  // of strings, and a duration only a string.
+  bool has_limits() const { return detail_ == SchemaDetail::full; }
 
   json::object string_schema(const StringRule& rule) const {
     json::object s{{"type", "string"}};
@@ -63,7 +68,12 @@ class SchemaVisitor {
   }
 
   void boolean(std::string_view name, bool value, std::string_view description) {
-    properties_[name] = {{"type", "boolean"}, {"description", description}, {"default", value}};
+    json::object s{{"type", "boolean"}};
+    if (!description.empty()) {
+      s["description"] = description;
+    }
+    s["default"] = value;
+    properties_[name] = std::move(s);
   }
 
   void legacy_bool(std::string_view name, const std::optional<bool>&, std::string_view description) {
@@ -78,13 +88,19 @@ class SchemaVisitor {
     properties_[name] = std::move(s);
   }
 
+  // Without its pattern and description a duration is only a string, shorter than a reference.
   void duration(std::string_view name, std::chrono::seconds value, const DurationRule& rule) {
-    json::object shape{{"type", "string"}, {"description", "e.g. 1h30m, 15m, 90s, or seconds."}};
-    keywords_.limit(shape, "pattern", json::string(k_duration_pattern));
-    share("duration", std::move(shape));
-    properties_[name] = {{"$ref", "#/$defs/duration"},
-                         {"description", rule.description},
-                         {"default", grammar::format_duration(value)}};
+    json::object s;
+    if (keywords_.has_limits()) {
+      share("duration", {{"type", "string"},
+                         {"description", "e.g. 1h30m, 15m, 90s, or seconds."},
+                         {"pattern", k_duration_pattern}});
+      s = reference("duration", rule.description);
+    } else {
+      s = {{"type", "string"}, {"description", rule.description}};
+    }
+    s["default"] = grammar::format_duration(value);
+    properties_[name] = std::move(s);
   }
 
   void string_list(std::string_view name, const std::vector<std::string>&, const ListRule& rule) {
@@ -104,12 +120,19 @@ class SchemaVisitor {
   }
 
   void string_map(std::string_view name, const std::map<std::string, std::string>&, const MapRule& rule) {
-    json::object s{{"type", "object"},
-                   {"description", rule.description},
-                   {"additionalProperties", keywords_.string_schema(rule.value)}};
+    json::object s{{"type", "object"}};
+    if (keywords_.has_limits()) {
+      s["description"] = rule.description;
+    }
+    s["additionalProperties"] = keywords_.string_schema(rule.value);
     keywords_.limit(s, "propertyNames", {{"pattern", rule.key_pattern}});
     keywords_.limit(s, "maxProperties", rule.max_entries);
-    properties_[name] = std::move(s);
+    if (keywords_.has_limits()) {
+      properties_[name] = std::move(s);
+      return;
+    }
+    share("string_map", std::move(s));
+    properties_[name] = reference("string_map", rule.description);
   }
 
   template <class T, class Describe>
@@ -161,9 +184,14 @@ class SchemaVisitor {
       return child_schema<T>(rule.description, describe_child);
     }
     share(rule.shared_as, child_schema<T>("", describe_child));
-    json::object ref{{"$ref", "#/$defs/" + std::string(rule.shared_as)}};
-    if (!rule.description.empty()) {
-      ref["description"] = rule.description;
+    return reference(rule.shared_as, rule.description);
+  }
+
+  // {"$ref": "#/$defs/<name>"}, with the field's own description.
+  static json::object reference(std::string_view name, std::string_view description) {
+    json::object ref{{"$ref", "#/$defs/" + std::string(name)}};
+    if (!description.empty()) {
+      ref["description"] = description;
     }
     return ref;
   }

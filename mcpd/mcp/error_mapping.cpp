@@ -41,22 +41,20 @@ json::object forbidden_body(std::string_view message) {
   return json::object{{"error", valid_utf8(message)}, {"code", "forbidden"}, {"details", json::array()}};
 }
 
-json::object error_body_schema() {
-  return json::parse(R"({"type":"object","properties":{
-    "error":{"type":"string"},"code":{"type":"string"},
-    "details":{"type":"array","items":{"type":"object","properties":{
-      "field":{"type":"string"},"reason":{"type":"string"}},"required":["field","reason"]}}},
-    "required":["error","code","details"]})")
-      .as_object();
-}
-
 std::string error_text(const Error& error) {
-  std::string text = std::string(to_string(error.kind)) + ": " + error.message;
+  std::string lines;
+  std::string joined;  // what make_field_errors() makes the message of
   for (const auto& field : error.fields) {
-    text += '\n';
-    text += field.path.empty() ? field.reason : field.path + ": " + field.reason;
+    const std::string line = field.path.empty() ? field.reason : field.path + ": " + field.reason;
+    lines += '\n' + line;
+    joined += (joined.empty() ? "" : "; ") + line;
   }
-  return valid_utf8(text);
+  std::string text(to_string(error.kind));
+  // A message that only joins the field lines would say each of them twice.
+  if (error.fields.empty() || error.message != joined) {
+    text += ": " + error.message;
+  }
+  return valid_utf8(text + lines);
 }
 
 }  // namespace nbs::mcpd

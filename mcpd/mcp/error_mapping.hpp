@@ -12,18 +12,16 @@ namespace nbs::mcpd {
 // unavailable 503, timeout 504, internal 500.
 int http_status(ErrorKind kind);
 
-// {"error": message, "code": kind, "details": [{"field","reason"}, ...]} — the REST error body and the
-// structuredContent of an isError tool result.
+// {"error": message, "code": kind, "details": [{"field","reason"}, ...]} — the REST error body.
 boost::json::object error_body(const Error& error);
 
 // The REST body of a request refused for where it comes from (HTTP 403: its Host or Origin is not
 // allowed): error_body() with code "forbidden". No ErrorKind names it: no tool ever answers 403.
 boost::json::object forbidden_body(std::string_view message);
 
-// A JSON Schema for error_body().
-boost::json::object error_body_schema();
-
-// The text of an isError result: "<kind>: <message>" then one "<field>: <reason>" line per field.
+// The text of an isError result, all a client gets of the error: "<kind>: <message>" then one
+// "<field>: <reason>" line per field; just "<kind>" on the first line when the message only joins the
+// field lines (make_field_errors()).
 std::string error_text(const Error& error);
 
 }  // namespace nbs::mcpd

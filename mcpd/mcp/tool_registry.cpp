@@ -18,29 +18,26 @@ bool is_object_schema(const json::object& schema) {
   return it != schema.end() && it->value().is_string() && it->value().get_string() == "object";
 }
 
+// Only the hints that say something: a false readOnlyHint or idempotentHint is what their absence
+// means, and destructiveHint and idempotentHint mean nothing for a read-only tool (MCP 2025-03-26 on).
+// destructiveHint and openWorldHint default to true, so they are sent whatever their value: a client
+// that reads a missing hint as false is not misled either.
 json::object annotations_json(const ToolAnnotations& a) {
   json::object out;
-  auto put = [&out](const char* key, const std::optional<bool>& v) {
-    if (v) {
-      out[key] = *v;
+  const bool read_only = a.read_only_hint.value_or(false);
+  if (read_only) {
+    out["readOnlyHint"] = true;
+  } else {
+    if (a.destructive_hint) {
+      out["destructiveHint"] = *a.destructive_hint;
     }
-  };
-  put("readOnlyHint", a.read_only_hint);
-  put("destructiveHint", a.destructive_hint);
-  put("idempotentHint", a.idempotent_hint);
-  put("openWorldHint", a.open_world_hint);
-  return out;
-}
-
-// {"type":"object","anyOf":[<schema>, <error body schema>]}, keeping "$schema" at the root.
-json::object admit_error_shape(json::object schema) {
-  json::object out;
-  if (auto it = schema.find("$schema"); it != schema.end()) {
-    out["$schema"] = it->value();
-    schema.erase(it);
+    if (a.idempotent_hint.value_or(false)) {
+      out["idempotentHint"] = true;
+    }
   }
-  out["type"] = "object";
-  out["anyOf"] = json::array{std::move(schema), error_body_schema()};
+  if (a.open_world_hint) {
+    out["openWorldHint"] = *a.open_world_hint;
+  }
   return out;
 }
 
@@ -111,12 +108,11 @@ json::object describe_tool(const Tool& tool) {
   out["description"] = tool.description;
   out["inputSchema"] = tool.input_schema;
   if (!tool.output_schema.empty()) {
-    out["outputSchema"] = admit_error_shape(tool.output_schema);
+    out["outputSchema"] = tool.output_schema;
   }
+  // The title is not repeated as annotations.title, where only 2025-03-26 clients look for it: a
+  // display name, which a client without it takes from `name`.
   if (auto annotations = annotations_json(tool.annotations); !annotations.empty()) {
-    if (!tool.title.empty()) {
-      annotations["title"] = tool.title;
-    }
     out["annotations"] = std::move(annotations);
   }
   return out;
@@ -175,7 +171,6 @@ json::object call_tool_result(const Result<ToolResult>& outcome) {
     const Error& error = outcome.error();
     content.push_back(json::object{{"type", "text"}, {"text", error_text(error)}});
     out["content"] = std::move(content);
-    out["structuredContent"] = error_body(error);
     out["isError"] = true;
     return out;
   }

@@ -27,7 +27,7 @@ struct ToolResult {
   std::vector<boost::json::object> extra_content;  // more content blocks, e.g. resource_link
 };
 
-// Hints for clients (untrusted by them); unset hints are not sent.
+// Hints for clients (untrusted by them); unset hints, and those that only repeat a default, are not sent.
 struct ToolAnnotations {
   std::optional<bool> read_only_hint;
   std::optional<bool> destructive_hint;
@@ -79,8 +79,7 @@ class ToolRegistry {
   std::vector<Tool> tools_;
 };
 
-// The tools/list entry for a tool. The advertised outputSchema also admits the error shape of
-// tool_error_result(), because some clients validate structuredContent of isError results too.
+// The tools/list entry for a tool.
 boost::json::object describe_tool(const Tool& tool);
 
 // Runs the handler, turning an escaping exception into an internal Error. A tool under a rate limit
@@ -90,7 +89,9 @@ boost::asio::awaitable<Result<ToolResult>> invoke_tool(const Tool& tool, const b
                                                        ToolContext& ctx);
 
 // The CallToolResult for an outcome: success → structuredContent + text mirror; Error → isError result
-// whose text and structuredContent name every field of the Error.
+// whose text (error_text()) names every field of the Error. An error has no structuredContent: it would
+// have to match the tool's outputSchema (SDK v1 clients validate it on isError results too), and
+// admitting the error shape in every outputSchema cost each tools/list ~2 KB for what the text says.
 boost::json::object call_tool_result(const Result<ToolResult>& outcome);
 
 bool is_valid_tool_name(std::string_view name);

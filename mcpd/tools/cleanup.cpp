@@ -45,15 +45,11 @@ Result<ToolResult> cleanup_call(Orchestrator& o, const json::object& args, ToolC
 Tool cleanup_tool(Orchestrator& o) {
   Tool t;
   t.name = "cleanup";
-  t.title = "Remove a finished job's phases, or every orphan";
   t.description =
-      "With job_id: removes a finished job's phases and logs from the executor (its record stays). With "
-      "all=true: the same for every finished job and orphaned phase, then the records beyond the history "
-      "limit.";
+      "Removes a finished job's phases and logs from the executor, not its record; all=true: every finished "
+      "job's and orphaned phase, and the records beyond the history limit.";
   t.input_schema = {{"type", "object"},
-                    {"properties",
-                     {{"job_id", string_property("A finished job.")},
-                      {"all", {{"type", "boolean"}, {"description", "Remove every orphan instead."}}}}},
+                    {"properties", {{"job_id", {{"type", "string"}}}, {"all", {{"type", "boolean"}}}}},
                     {"additionalProperties", false}};
   t.output_schema = cleanup_output_schema();
   t.annotations = {

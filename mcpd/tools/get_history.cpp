@@ -71,15 +71,14 @@ Result<ToolResult> get_history_call(Orchestrator& o, const json::object& args, T
 Tool get_history_tool(Orchestrator& o) {
   Tool t;
   t.name = "getHistory";
-  t.title = "Finished jobs";
   t.description =
       "Lists finished jobs newest first, optionally only one owner's, with paging (limit, offset).";
-  t.input_schema = {{"type", "object"},
-                    {"properties",
-                     {{"owner", string_property("Only this owner's jobs.")},
-                      {"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}, {"default", 10}}},
-                      {"offset", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}}}},
-                    {"additionalProperties", false}};
+  set_input_schema(t, {{"type", "object"},
+                       {"properties",
+                        {{"owner", {{"type", "string"}}},
+                         {"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}, {"default", 10}}},
+                         {"offset", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}}}},
+                       {"additionalProperties", false}});
   t.output_schema = {{"type", "object"},
                      {"properties", {{"jobs", {{"type", "array"}}}, {"total", {{"type", "integer"}}}}},
                      {"required", json::array{"jobs", "total"}}};

@@ -88,38 +88,33 @@ ToolHandler logs_handler(Orchestrator& o, std::shared_ptr<LogSearchPool> searche
 Tool get_logs_tool(Orchestrator& o) {
   Tool t;
   t.name = "getLogs";
-  t.title = "Logs of a job's phase";
   t.description =
-      "Pages one phase's log (default: the failed or current phase). mode tail: the last tail_lines; range: "
-      "from cursor on (pass next_cursor back, also to follow a running phase); grep: lines matching pattern, "
-      "with context_lines (continue with next_cursor). Capped by max_bytes and the line limits; truncated "
-      "says so. Test phases have a task per command: cmd-0, cmd-1, ..., entry-point.";
+      "Pages one phase's log (default: the failed or current one). mode tail: the last tail_lines; range: "
+      "limit_lines from cursor; grep: lines matching pattern (RE2) with context_lines. Continue with "
+      "next_cursor, also to follow a running phase. Test tasks: cmd-0, cmd-1, ..., entry-point.";
   json::object props{
-      {"job_id", string_property("The job id.")},
+      {"job_id", {{"type", "string"}}},
       {"phase", {{"type", "string"}, {"enum", {"build", "test", "publish", "cleanup"}}}},
-      {"task", string_property("One task of the phase, e.g. cmd-1 (default: all).")},
+      {"task", {{"type", "string"}}},
       {"stream", {{"type", "string"}, {"enum", {"all", "stdout", "stderr"}}, {"default", "all"}}},
       {"mode", {{"type", "string"}, {"enum", {"tail", "range", "grep"}}, {"default", "tail"}}},
       {"tail_lines",
        {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_lines}, {"default", 200}}},
-      {"cursor", string_property("next_cursor of a previous answer.")},
+      {"cursor", {{"type", "string"}}},
       {"limit_lines",
        {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_lines}, {"default", 200}}},
-      {"pattern",
-       string_property("RE2 regular expression, at most 256 bytes: no backreferences or lookaround; (?i) "
-                       "ignores case.")},
+      {"pattern", {{"type", "string"}}},
       {"context_lines", {{"type", "integer"}, {"minimum", 0}, {"maximum", 10}, {"default", 0}}},
       {"max_bytes",
        {{"type", "integer"}, {"minimum", 0}, {"maximum", LogQuery::k_max_bytes}, {"default", 32768}}}};
-  t.input_schema = {{"type", "object"},
-                    {"properties", std::move(props)},
-                    {"required", json::array{"job_id"}},
-                    {"additionalProperties", false}};
+  set_input_schema(t, {{"type", "object"},
+                       {"properties", std::move(props)},
+                       {"required", json::array{"job_id"}},
+                       {"additionalProperties", false}});
   t.output_schema = {{"type", "object"},
                      {"properties",
                       {{"lines", {{"type", "array"}, {"items", {{"type", "string"}}}}},
                        {"next_cursor", {{"type", "string"}}},
-                       {"total_lines", {{"type", {"integer", "null"}}}},
                        {"truncated", {{"type", "boolean"}}}}},
                      {"required", json::array{"lines", "next_cursor", "truncated"}}};
   t.annotations = {

@@ -139,36 +139,22 @@ asio::awaitable<Result<ToolResult>> get_status_call(Orchestrator& o, const json:
 Tool get_status_tool(Orchestrator& o) {
   Tool t;
   t.name = "getStatus";
-  t.title = "Status of a job";
   t.description =
-      "A job's status (PENDING, BUILDING, TESTING, PUBLISHING, SUCCEEDED, FAILED, KILLED), phase and times; "
-      "on success the published images, on failure the failed phase, error and log excerpt; next_step says "
-      "what to do. wait_seconds waits for a change (or a new build step), sending progress notifications: "
-      "poll with 30 instead of sleeping.";
-  t.input_schema = job_id_schema();
-  t.input_schema["properties"].as_object()["wait_seconds"] = {
-      {"type", "integer"},
-      {"minimum", 0},
-      {"maximum", k_max_wait_seconds},
-      {"default", 0},
-      {"description", "Seconds to wait for a change before answering."}};
+      "A job's status, phase and times, its images on success, the cause of a failure, and next_step: what "
+      "to do. Poll with wait_seconds=30 (answers at a change, sending progress) instead of sleeping.";
+  json::object input = job_id_schema();
+  input["properties"].as_object()["wait_seconds"] = {
+      {"type", "integer"}, {"minimum", 0}, {"maximum", k_max_wait_seconds}, {"default", 0}};
+  set_input_schema(t, std::move(input));
+  // What every answer has; the rest of status_json() (failure, images, ...) is in the text block beside
+  // it and in docs/agent-guide.md, not in every tools/list.
   t.output_schema = {{"type", "object"},
                      {"properties",
                       {{"job_id", {{"type", "string"}}},
                        {"status", {{"type", "string"}}},
                        {"phase", {{"type", {"string", "null"}}}},
-                       {"excerpt", {{"type", "array"}, {"items", {{"type", "string"}}}}},
-                       {"failure",
-                        {{"type", "object"},
-                         {"properties",
-                          {{"class", {{"type", "string"}}},
-                           {"phase", {{"type", "string"}}},
-                           {"task", {{"type", "string"}}},
-                           {"summary", {{"type", "string"}}},
-                           {"location", {{"type", "string"}}},
-                           {"evidence", {{"type", "array"}, {"items", {{"type", "string"}}}}}}}}},
-                       {"images", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
-                     {"required", json::array{"job_id", "status"}}};
+                       {"next_step", {{"type", "string"}}}}},
+                     {"required", json::array{"job_id", "status", "phase", "next_step"}}};
   t.annotations = {
       .read_only_hint = true, .destructive_hint = false, .idempotent_hint = true, .open_world_hint = false};
   t.handler = with_declared_arguments(t.input_schema, [&o](const json::object& args, ToolContext& ctx) {

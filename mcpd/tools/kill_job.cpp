@@ -32,10 +32,9 @@ Result<ToolResult> kill_job_call(Orchestrator& o, const json::object& args, Tool
 Tool kill_job_tool(Orchestrator& o) {
   Tool t;
   t.name = "killJob";
-  t.title = "Stop a job";
   t.description =
-      "Stops a job: its running phase gets SIGTERM, the status becomes KILLED, the temporary image is "
-      "removed. A finished job is left as it is.";
+      "Stops a job: SIGTERM to its running phase, status KILLED, temporary image removed. A finished job "
+      "is left as it is.";
   t.input_schema = job_id_schema();
   t.output_schema = {{"type", "object"},
                      {"properties",

@@ -43,11 +43,9 @@ Result<json::object> job_config_of(const json::object& body) {
 Tool submit_job_tool(Orchestrator& o) {
   Tool t;
   t.name = "submitJob";
-  t.title = "Build, test and publish a container image";
   t.description =
-      "Builds a Git ref into an image with rootless Buildah, tests it inside the image, publishes it. "
-      "Answers a job_id at once; then call getStatus with wait_seconds=30 until SUCCEEDED, FAILED or "
-      "KILLED. Limits and every rule: docs/job-config.md.";
+      "Builds a Git ref into an image (rootless Buildah), tests it inside the image, publishes it. Answers "
+      "a job_id at once: call getStatus with wait_seconds=30 until SUCCEEDED, FAILED or KILLED.";
   t.input_schema = job_request_schema(SchemaDetail::advertised);
   // The tool's description says what the schema's root description does.
   for (const char* key : {"$schema", "title", "description"}) {

@@ -63,15 +63,21 @@ asio::awaitable<Result<ToolResult>> call_once_settled(Orchestrator& o, SyncCall 
 
 }  // namespace
 
-json::object string_property(std::string_view description) {
-  return {{"type", "string"}, {"description", description}};
-}
-
 json::object job_id_schema() {
   return {{"type", "object"},
-          {"properties", {{"job_id", string_property("The job id submitJob returned (a UUID).")}}},
+          {"properties", {{"job_id", {{"type", "string"}}}}},
           {"required", json::array{"job_id"}},
           {"additionalProperties", false}};
+}
+
+void set_input_schema(Tool& tool, json::object full) {
+  json::object advertised = full;
+  for (auto& property : advertised["properties"].as_object()) {
+    property.value().as_object().erase("minimum");
+    property.value().as_object().erase("maximum");
+  }
+  tool.input_schema = std::move(advertised);
+  tool.full_input_schema = std::move(full);
 }
 
 Result<std::string> required_string(const json::object& args, std::string_view key) {

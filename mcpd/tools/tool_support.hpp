@@ -20,11 +20,12 @@
 
 namespace nbs::mcpd::tools {
 
-// {"type":"string","description":...}
-boost::json::object string_property(std::string_view description);
-
-// The input schema of the tools that take only a job id.
+// The input schema of the tools that take only a job id (their descriptions say where it comes from).
 boost::json::object job_id_schema();
+
+// Sets the tool's input schema: `full` for GET /mcp/<tool>/schema, and for tools/list the same without
+// the ranges (minimum, maximum) the handler enforces anyway, naming the argument and its range.
+void set_input_schema(Tool& tool, boost::json::object full);
 
 // Reads a string argument; errors name it.
 Result<std::string> required_string(const boost::json::object& args, std::string_view key);

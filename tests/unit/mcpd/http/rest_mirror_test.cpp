@@ -90,8 +90,16 @@ TEST(RestMirror, McpAndRestReportTheSameFieldErrors) {
         R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"submitJob","arguments":)" +
         config + "}}";
     auto mcp = json::parse(body_of(raw_exchange(server.port(), post_mcp(call))));
-    EXPECT_EQ(json::parse(body_of(rest)), mcp.at("result").at("structuredContent")) << config;
     EXPECT_EQ(mcp.at("result").at("isError"), true);
+    // MCP says it in its text: the code, then one "field: reason" line per detail of the REST body.
+    const json::value body = json::parse(body_of(rest));
+    std::string expected(body.at("code").as_string());
+    for (const auto& detail : body.at("details").as_array()) {
+      expected += "\n" + std::string(detail.at("field").as_string()) + ": " +
+                  std::string(detail.at("reason").as_string());
+    }
+    EXPECT_FALSE(body.at("details").as_array().empty()) << config;
+    EXPECT_EQ(mcp.at("result").at("content").at(0).at("text"), json::value(expected)) << config;
   }
 }
 

@@ -181,9 +181,10 @@ TEST_F(McpServerTest, ToolsListIsPagedInRegistrationOrder) {
   ASSERT_EQ(tools.size(), 2u);
   EXPECT_EQ(tools[0].at("name"), "echo");
   EXPECT_EQ(tools[1].at("name"), "submitJob");
-  EXPECT_EQ(json::serialize(tools[0].at("annotations")), R"({"readOnlyHint":true,"title":"Echo"})");
-  // The advertised output schema also admits the isError structuredContent.
-  EXPECT_EQ(tools[0].at("outputSchema").at("anyOf").as_array().size(), 2u);
+  EXPECT_EQ(tools[0].at("title"), "Echo");
+  EXPECT_EQ(json::serialize(tools[0].at("annotations")), R"({"readOnlyHint":true})");
+  // The output schema as the tool declares it: isError results carry no structuredContent to admit.
+  EXPECT_EQ(tools[0].at("outputSchema"), json::value(tools_.find("echo")->output_schema));
   std::string cursor(result(first).at("nextCursor").as_string());
   auto last = legacy(R"({"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"cursor":"nbs-offset-4"}})");
   EXPECT_EQ(result(last).at("tools").as_array().size(), 1u);
@@ -194,6 +195,26 @@ TEST_F(McpServerTest, ToolsListIsPagedInRegistrationOrder) {
   auto modern_list = modern("tools/list", R"("cursor":")" + cursor + "\"");
   EXPECT_EQ(result(modern_list).at("tools").as_array()[0].at("name"), "getStatus");
   EXPECT_EQ(result(modern_list).at("ttlMs"), 3600000);
+}
+
+// A hint is sent when it says something: not a false readOnlyHint or idempotentHint (their defaults),
+// not destructiveHint or idempotentHint of a read-only tool (meaningless there); destructiveHint and
+// openWorldHint (true by default) whatever their value.
+TEST(ToolAnnotations, OnlyTheHintsThatSaySomethingAreSent) {
+  auto annotations = [](std::optional<bool> read_only, std::optional<bool> destructive,
+                        std::optional<bool> idempotent, std::optional<bool> open_world) {
+    Tool tool;
+    tool.name = "t";
+    tool.annotations = {read_only, destructive, idempotent, open_world};
+    json::object described = describe_tool(tool);
+    const json::value* a = described.if_contains("annotations");
+    return a == nullptr ? std::string("none") : json::serialize(*a);
+  };
+  EXPECT_EQ(annotations(false, false, false, true), R"({"destructiveHint":false,"openWorldHint":true})");
+  EXPECT_EQ(annotations(false, true, true, false),
+            R"({"destructiveHint":true,"idempotentHint":true,"openWorldHint":false})");
+  EXPECT_EQ(annotations(true, false, true, false), R"({"readOnlyHint":true,"openWorldHint":false})");
+  EXPECT_EQ(annotations(std::nullopt, std::nullopt, false, std::nullopt), "none");
 }
 
 TEST_F(McpServerTest, PromptsAndResourcesAreEmptyLists) {
@@ -209,22 +230,23 @@ TEST_F(McpServerTest, ToolFailuresAreIsErrorResultsNamingEveryField) {
       R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"submitJob","arguments":{"owner":"me"}}})");
   auto res = result(r);
   EXPECT_EQ(res.at("isError"), true);
-  EXPECT_EQ(
-      json::serialize(res.at("structuredContent")),
-      R"({"error":"repo_url: is required; image_name: is required; registry_url: is required",)"
-      R"("code":"invalid_argument","details":[{"field":"repo_url","reason":"is required"},)"
-      R"({"field":"image_name","reason":"is required"},{"field":"registry_url","reason":"is required"}]})");
+  // The text is the whole error, each field once; no structuredContent that the outputSchema would have
+  // to admit.
+  EXPECT_FALSE(res.contains("structuredContent")) << json::serialize(res);
+  EXPECT_EQ(res.at("content").as_array().size(), 1u);
   EXPECT_EQ(res.at("content").as_array()[0].at("text"),
-            "invalid_argument: repo_url: is required; image_name: is required; registry_url: is required\n"
-            "repo_url: is required\nimage_name: is required\nregistry_url: is required");
+            "invalid_argument\nrepo_url: is required\nimage_name: is required\nregistry_url: is required");
 
   auto missing = legacy(
       R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"getStatus","arguments":{"job_id":"missing"}}})");
-  EXPECT_EQ(result(missing).at("structuredContent").at("code"), "not_found");
+  EXPECT_EQ(result(missing).at("isError"), true);
+  EXPECT_TRUE(
+      std::string(result(missing).at("content").at(0).at("text").as_string()).starts_with("not_found: "))
+      << json::serialize(result(missing));
   auto thrown = legacy(
       R"({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"getStatus","arguments":{"job_id":"throw"}}})");
-  EXPECT_EQ(result(thrown).at("structuredContent").at("code"), "internal");
-  EXPECT_EQ(result(thrown).at("structuredContent").at("error"), "getStatus: boom");
+  EXPECT_EQ(result(thrown).at("content").at(0).at("text"), "internal: getStatus: boom");
+  EXPECT_FALSE(result(thrown).contains("structuredContent"));
 }
 
 TEST_F(McpServerTest, ProtocolErrorsStayJsonRpcErrors) {
