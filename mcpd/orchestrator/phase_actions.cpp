@@ -43,11 +43,7 @@ Status PhaseActions::act(const JobRecord& record, const Action& action, const Lo
       if (action.phase == Phase::test) {
         launch.test_image = temp_image_reference(record.request, record.id);
       } else {
-        auto spec = runner_spec(record, launch.request, action.phase);
-        if (!spec) {
-          return spec.error();
-        }
-        launch.runner_spec_json = std::move(*spec);
+        launch.runner_spec_json = runner_spec(launch);
       }
       return executor_.start(launch);
     }
@@ -55,20 +51,19 @@ Status PhaseActions::act(const JobRecord& record, const Action& action, const Lo
   return {};
 }
 
-Result<std::string> PhaseActions::runner_spec(const JobRecord& record, const JobRequest& request,
-                                              Phase phase) {
+std::string PhaseActions::runner_spec(const jobs::PhaseLaunch& launch) const {
   RunnerSpec spec;
-  spec.job_id = record.id;
-  spec.phase = phase;
-  spec.request = request;
+  spec.job_id = launch.id.job_id;
+  spec.phase = launch.id.phase;
+  spec.request = launch.request;
   // The runner sends no webhooks: their secret and headers (an Authorization, say) stay off its disk.
   spec.request.webhook_secret.clear();
   spec.request.webhook_headers.clear();
-  spec.temp_image = temp_image_reference(record.request, record.id);
-  spec.final_images = final_image_references(record.request, record.id);
+  spec.temp_image = temp_image_reference(launch.request, launch.id.job_id);
+  spec.final_images = final_image_references(launch.request, launch.id.job_id);
   spec.cache_dir = config_.cache_dir;
   spec.credentials.registry_auth_file = config_.registry_auth_file;
-  spec.deadline = now_utc() + phase_timeout(record, phase, config_.reconcile);
+  spec.deadline = now_utc() + launch.deadline;
   spec.storage_driver = config_.storage_driver;
   spec.build_user = config_.build_user;
   spec.registries_conf = config_.registries_conf;

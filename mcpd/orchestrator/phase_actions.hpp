@@ -38,8 +38,8 @@ class PhaseActions {
   void explain_failure(JobRecord& record, Phase phase);
 
  private:
-  // `request`: the record's, with the secret build args' values for a build.
-  Result<std::string> runner_spec(const JobRecord& record, const JobRequest& request, Phase phase);
+  // The RunnerSpec (JSON) of a build, publish or cleanup launch, its deadline counted from now.
+  std::string runner_spec(const jobs::PhaseLaunch& launch) const;
 
   jobs::Executor& executor_;
   jobs::RecordStore& store_;  // the secret build args the build phase's spec gets back

@@ -610,7 +610,8 @@ TEST_F(NomadExecutorSim, WatchingAJobCostsRequestsPerEventNotPerSecond) {
   // 4× longer, (almost) the same requests: the job list's blocking query may wake once or twice more
   // as the simulated client reports the task (a poll would cost one request per second more).
   EXPECT_LE(long_total, short_total + 3);
-  EXPECT_LE(count(long_requests, "GET /v1/jobs"), 5u);
+  // Fewer than one per second of the phase (a poll's count), wakes included: 4 to 6 seen under load.
+  EXPECT_LE(count(long_requests, "GET /v1/jobs"), 6u);
 }
 
 // The reconciler observes a phase on every change and on idle checks: once the job's groups are known
