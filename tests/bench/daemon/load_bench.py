@@ -445,12 +445,14 @@ def main(quick, args):
         health, rss = HealthSampler(args.port), RssSampler(daemon.pid)
         time.sleep(max(0.0, start - time.time()))
         served_before = served_within(daemon.url, SLOW)
+        health_before = served_within(daemon.url, 0.010)["/health"]
         cpu = CpuMeter(daemon.pid).start()
         health.start()
         rss.start()
         time.sleep(max(0.0, stop - time.time()))
         cores = cpu.stop()
         served_after = served_within(daemon.url, SLOW)
+        health_after = served_within(daemon.url, 0.010)["/health"]
         results = [out.get(timeout=args.wait_seconds + 180) for _ in procs]
         health.stopped.set()
         rss.stopped.set()
@@ -502,6 +504,8 @@ def main(quick, args):
         report.note(f"answered by nbs-mcpd within {SLOW * 1000:.0f} ms, by its own request-duration histogram "
                     "(route: share of the requests during the load; >= 99 % means a p99 within 50 ms; "
                     "long-polls wait by design): " + "; ".join(served))
+        health_calls, health_quick = (a - b for a, b in zip(health_after, health_before))
+        report.note(f"/health answered by nbs-mcpd within 10 ms: {health_quick} of {health_calls}")
         slow = collections.Counter(sec for r in results for sec in r["slow_seconds"])
         if slow:
             report.note(f"calls that do not wait slower than {SLOW * 1000:.0f} ms: {sum(slow.values())}; the busiest "
