@@ -23,8 +23,9 @@ using namespace nbs::runner;
 std::atomic<ProcessStop*> g_stop{nullptr};
 
 extern "C" void on_stop_signal(int) {
-  if (ProcessStop* stop = g_stop.load())
+  if (ProcessStop* stop = g_stop.load()) {
     stop->request();
+  }
 }
 
 void install_signal_handlers(ProcessStop& stop) {
@@ -39,10 +40,12 @@ void install_signal_handlers(ProcessStop& stop) {
 }
 
 LogFormat parse_format(const std::string& text, LogFormat tty_default) {
-  if (text == "json")
+  if (text == "json") {
     return LogFormat::json;
-  if (text == "text")
+  }
+  if (text == "text") {
     return LogFormat::text;
+  }
   return tty_default;
 }
 
