@@ -74,7 +74,7 @@ class WebhookSender {
   // Waits up to shutdown_grace for queued and running deliveries (a retry's wait is cut short), then
   // abandons the rest and returns. Only a DNS lookup in progress can hold it longer (the system
   // resolver cannot be interrupted).
-  ~WebhookSender();
+  ~WebhookSender();  // NOLINT(bugprone-exception-escape): see the definition
   WebhookSender(const WebhookSender&) = delete;
   WebhookSender& operator=(const WebhookSender&) = delete;
 
