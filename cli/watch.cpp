@@ -17,7 +17,7 @@ namespace {
 class Ticker {
  public:
   explicit Ticker(ProgressDisplay& display)
-      : thread_([this, &display](std::stop_token stop) {
+      : thread_([this, &display](const std::stop_token& stop) {
           std::unique_lock lock(mutex_);
           while (!cv_.wait_for(lock, stop, 1s, [] { return false; })) {
             if (stop.stop_requested()) {

@@ -11,8 +11,9 @@ namespace {
 
 Result<Fd> open_lock_file(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd)
+  if (!fd) {
     return make_error(ErrorKind::internal, path + ": " + std::strerror(errno));
+  }
   return fd;
 }
 
@@ -20,11 +21,13 @@ Result<Fd> open_lock_file(const std::string& path) {
 
 Result<FileLock> FileLock::try_acquire(const std::string& path) {
   auto fd = open_lock_file(path);
-  if (!fd)
+  if (!fd) {
     return fd.error();
+  }
   if (::flock(fd->get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK)
+    if (errno == EWOULDBLOCK) {
       return make_error(ErrorKind::conflict, path + ": locked by another process");
+    }
     return make_error(ErrorKind::internal, path + ": flock: " + std::strerror(errno));
   }
   return FileLock(std::move(*fd));
@@ -36,8 +39,9 @@ Result<FileLock> FileLock::acquire(const std::string& path, std::chrono::millise
   auto pause = std::chrono::milliseconds(10);
   while (true) {
     auto lock = try_acquire(path);
-    if (lock || lock.error().kind != ErrorKind::conflict)
+    if (lock || lock.error().kind != ErrorKind::conflict) {
       return lock;
+    }
     if (stop != nullptr && stop->requested()) {
       return make_error(ErrorKind::unavailable, path + ": stopped while waiting for the lock");
     }

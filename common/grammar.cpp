@@ -282,7 +282,7 @@ Reason image_tag(std::string_view s) {
 }
 
 Reason repository_path(std::string_view s) {
-  const Reason bad =
+  Reason bad =
       "must be lower-case path components of [a-z0-9] joined by '/', each separated inside by "
       "'.', '_', '__' or dashes (OCI distribution grammar)";
   if (s.empty() || s.size() > 255) {
@@ -320,7 +320,7 @@ Reason repository_path(std::string_view s) {
 }
 
 Reason registry_host(std::string_view s) {
-  const Reason bad = "must be a host name, IPv4 address or [IPv6] address, with an optional :port";
+  Reason bad = "must be a host name, IPv4 address or [IPv6] address, with an optional :port";
   if (s.empty() || s.size() > 255) {
     return bad;
   }
@@ -400,7 +400,7 @@ Reason build_target(std::string_view s) {
 }
 
 Reason platform(std::string_view s) {
-  const Reason bad = "must be os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8";
+  Reason bad = "must be os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8";
   const std::size_t first = s.find('/');
   if (first == std::string_view::npos || s.size() > 64) {
     return bad;
@@ -457,7 +457,7 @@ Reason webhook_header_name(std::string_view s) {
 }
 
 Reason constraint_attribute(std::string_view s) {
-  const Reason bad = "must be a Nomad attribute such as ${attr.kernel.name}, ${node.class} or ${meta.rack}";
+  Reason bad = "must be a Nomad attribute such as ${attr.kernel.name}, ${node.class} or ${meta.rack}";
   if (!s.starts_with("${") || !s.ends_with("}") || s.size() > 256) {
     return bad;
   }

@@ -32,17 +32,18 @@ namespace {
 Result<HttpResponse> wait_for(net::io_context& ioc, net::awaitable<Result<HttpResponse>> call) {
   std::promise<Result<HttpResponse>> promise;
   auto future = promise.get_future();
-  net::co_spawn(ioc, std::move(call), [&promise](std::exception_ptr error, Result<HttpResponse> result) {
-    if (error) {
-      try {
-        std::rethrow_exception(error);
-      } catch (const std::exception& ex) {
-        promise.set_value(make_error(ErrorKind::internal, std::string("http: ") + ex.what()));
-        return;
-      }
-    }
-    promise.set_value(std::move(result));
-  });
+  net::co_spawn(ioc, std::move(call),
+                [&promise](const std::exception_ptr& error, Result<HttpResponse> result) {
+                  if (error) {
+                    try {
+                      std::rethrow_exception(error);
+                    } catch (const std::exception& ex) {
+                      promise.set_value(make_error(ErrorKind::internal, std::string("http: ") + ex.what()));
+                      return;
+                    }
+                  }
+                  promise.set_value(std::move(result));
+                });
   return future.get();
 }
 

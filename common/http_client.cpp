@@ -116,7 +116,7 @@ namespace {
 using detail::Connection;
 using detail::HttpPool;
 
-constexpr std::size_t k_chunk_size = 64 * 1024;
+constexpr std::size_t k_chunk_size = std::size_t{64} * 1024;
 
 Error io_error(const beast::error_code& ec, std::string_view step, const HttpRequest& request) {
   const bool timed_out = ec == beast::error::timeout || ec == net::error::timed_out;

@@ -29,7 +29,7 @@ struct HttpTimeouts {
   std::chrono::milliseconds read{std::chrono::seconds(60)};     // the header, then each piece of the body
 };
 
-inline constexpr std::size_t k_default_max_body = 16 * 1024 * 1024;
+inline constexpr std::size_t k_default_max_body = std::size_t{16} * 1024 * 1024;
 
 struct HttpRequest {
   std::string method = "GET";

@@ -35,14 +35,16 @@ class LineSplitter {
   }
 
   void finish(const LineHandler& on_line) {
-    if (!pending_.empty())
+    if (!pending_.empty()) {
       flush(on_line);
+    }
   }
 
  private:
   void flush(const LineHandler& on_line) {
-    if (!pending_.empty() && pending_.back() == '\r')
+    if (!pending_.empty() && pending_.back() == '\r') {
       pending_.pop_back();
+    }
     on_line(stream_, pending_);
     pending_.clear();
   }
@@ -64,8 +66,9 @@ struct StopPlan {
 int poll_timeout_ms(TimePoint now, std::initializer_list<std::optional<TimePoint>> wakeups) {
   int timeout = 200;  // also a periodic check that the child has not exited with its pipes held open
   for (const auto& at : wakeups) {
-    if (!at)
+    if (!at) {
       continue;
+    }
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*at - now).count();
     timeout = static_cast<int>(std::clamp<long long>(ms + 1, 0, timeout));
   }
@@ -81,10 +84,12 @@ bool drain(Fd& fd, LineSplitter& splitter, const LineHandler& on_line) {
       splitter.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)), on_line);
       continue;
     }
-    if (n < 0 && errno == EINTR)
+    if (n < 0 && errno == EINTR) {
       continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       return true;
+    }
     splitter.finish(on_line);
     fd.reset();
     return false;
@@ -106,15 +111,18 @@ class Supervisor {
       update_stop(now);
       if (!status_) {
         status_ = wait_child(child_.pid, true);
-        if (status_)
+        if (status_) {
           reaped_at_ = now;
+        }
       }
       // A grandchild may keep the pipes open after the child is gone: stop listening soon after.
-      if (status_ && reaped_at_ && now - *reaped_at_ > std::chrono::seconds(2))
+      if (status_ && reaped_at_ && now - *reaped_at_ > std::chrono::seconds(2)) {
         break;
+      }
       if (!child_.out && !child_.err) {
-        if (!status_)
+        if (!status_) {
           status_ = wait_child_until_stopped();
+        }
         break;
       }
       poll_once(now);
@@ -135,13 +143,16 @@ class Supervisor {
     fds[n++] = pollfd{.fd = watch_stop ? options_.stop->fd() : -1, .events = POLLIN, .revents = 0};
     int timeout = poll_timeout_ms(now, {options_.deadline, plan_.term_at, plan_.kill_at});
     int r = ::poll(fds.data(), n, timeout);
-    if (r <= 0)
+    if (r <= 0) {
       return;  // timeout or EINTR: the loop re-checks the clock and the child
+    }
     // stdout before stderr within one wake-up; across wake-ups the order is the arrival order.
-    if (fds[0].revents != 0 && child_.out)
+    if (fds[0].revents != 0 && child_.out) {
       drain(child_.out, out_, on_line_);
-    if (fds[1].revents != 0 && child_.err)
+    }
+    if (fds[1].revents != 0 && child_.err) {
       drain(child_.err, err_, on_line_);
+    }
   }
 
   void update_stop(TimePoint now) {
@@ -157,8 +168,9 @@ class Supervisor {
                !plan_.term_sent) {
       plan_.term_at = now;  // the deadline cuts a delayed stop short
     }
-    if (status_)
+    if (status_) {
       return;  // reaped: the group id may be reused, send nothing
+    }
     if (plan_.term_at && !plan_.term_sent && now >= *plan_.term_at) {
       ::kill(-child_.pid, SIGTERM);
       plan_.term_sent = true;
@@ -173,8 +185,9 @@ class Supervisor {
   // Both pipes are closed but the child still runs: keep enforcing the stop plan while waiting.
   ExitStatus wait_child_until_stopped() {
     while (true) {
-      if (auto s = wait_child(child_.pid, true))
+      if (auto s = wait_child(child_.pid, true)) {
         return *s;
+      }
       auto now = SteadyClock::now();
       update_stop(now);
       int timeout = poll_timeout_ms(now, {options_.deadline, plan_.term_at, plan_.kill_at});
@@ -196,8 +209,9 @@ class Supervisor {
 };
 
 bool needs_quotes(std::string_view word) {
-  if (word.empty())
+  if (word.empty()) {
     return true;
+  }
   return std::any_of(word.begin(), word.end(), [](char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '"' || c == '\'' || c == '\\' || c == '$' || c == '`';
   });
@@ -206,8 +220,9 @@ bool needs_quotes(std::string_view word) {
 }  // namespace
 
 std::string ExitStatus::describe() const {
-  if (code)
+  if (code) {
     return "exit code " + std::to_string(*code);
+  }
   if (signal) {
     const char* name = ::strsignal(*signal);
     return "killed by signal " + std::to_string(*signal) + (name ? std::string(" (") + name + ")" : "");
@@ -217,8 +232,9 @@ std::string ExitStatus::describe() const {
 
 Result<RunResult> run_process(const Command& command, const LineHandler& on_line, const RunOptions& options) {
   auto child = spawn_child(command);
-  if (!child)
+  if (!child) {
     return child.error();
+  }
   Supervisor supervisor(std::move(*child), on_line, options);
   return supervisor.run();
 }
@@ -233,8 +249,9 @@ Result<Captured> capture_process(const Command& command, const RunOptions& optio
         target += '\n';
       },
       options);
-  if (!result)
+  if (!result) {
     return result.error();
+  }
   captured.status = result->status;
   return captured;
 }
@@ -243,8 +260,9 @@ std::string format_argv(const std::vector<std::string>& argv, const SecretMasker
   std::string out;
   for (const auto& raw : argv) {
     std::string word = masker != nullptr ? masker->mask(raw) : raw;
-    if (!out.empty())
+    if (!out.empty()) {
       out += ' ';
+    }
     if (!needs_quotes(word)) {
       out += word;
       continue;

@@ -65,7 +65,7 @@ struct RunOptions {
   // SIGTERM to the group, then SIGKILL after this grace.
   std::chrono::milliseconds kill_grace{10000};
   // Lines longer than this are delivered in pieces.
-  std::size_t max_line = 64 * 1024;
+  std::size_t max_line = std::size_t{64} * 1024;
 };
 
 struct RunResult {

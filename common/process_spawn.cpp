@@ -73,46 +73,57 @@ std::vector<char*> c_strings(const std::vector<std::string>& items) {
     ::_exit(127);
   };
   // A new group, so that a stop reaches the child's own children too (buildah forks runtimes).
-  if (::setpgid(0, 0) != 0)
+  if (::setpgid(0, 0) != 0) {
     fail(step);
+  }
   ++step;
   if (guard_r >= 0) {
     const pid_t sentinel = ::fork();
-    if (sentinel < 0)
+    if (sentinel < 0) {
       fail(step);
-    if (sentinel == 0)
+    }
+    if (sentinel == 0) {
       sentinel_main(guard_r);
+    }
   }
   ++step;
-  if (::dup2(dev_null, 0) < 0)
+  if (::dup2(dev_null, 0) < 0) {
     fail(step);
+  }
   ++step;
-  if (::dup2(out_w, 1) < 0)
+  if (::dup2(out_w, 1) < 0) {
     fail(step);
+  }
   ++step;
-  if (::dup2(err_w, 2) < 0)
+  if (::dup2(err_w, 2) < 0) {
     fail(step);
+  }
   ++step;
   // Whatever the parent left open without O_CLOEXEC must not reach the program.
-  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+  if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     fail(step);
+  }
   ++step;
   if (command.run_as) {
     const auto& u = *command.run_as;
-    if (::setgroups(u.groups.size(), u.groups.data()) != 0)
+    if (::setgroups(u.groups.size(), u.groups.data()) != 0) {
       fail(step);
+    }
     ++step;
-    if (::setgid(u.gid) != 0)
+    if (::setgid(u.gid) != 0) {
       fail(step);
+    }
     ++step;
-    if (::setuid(u.uid) != 0)
+    if (::setuid(u.uid) != 0) {
       fail(step);
+    }
     ++step;
   } else {
     step += 3;
   }
-  if (!command.working_dir.empty() && ::chdir(command.working_dir.c_str()) != 0)
+  if (!command.working_dir.empty() && ::chdir(command.working_dir.c_str()) != 0) {
     fail(step);
+  }
   ++step;
   ::execve(path, argv, envp);
   fail(step);
@@ -174,8 +185,9 @@ Result<std::string> find_program(const std::string& name,
   std::optional<std::string> path = env ? env_value(*env, "PATH") : std::nullopt;
   if (!env) {
     const char* p = std::getenv("PATH");
-    if (p != nullptr)
+    if (p != nullptr) {
       path = p;
+    }
   }
   std::istringstream dirs(path.value_or("/usr/local/bin:/usr/bin:/bin"));
   for (std::string dir; std::getline(dirs, dir, ':');) {
@@ -215,24 +227,29 @@ Result<SpawnedChild> spawn_child(const Command& command) {
     return make_error(ErrorKind::invalid_argument, "argv: empty command");
   }
   auto path = find_program(command.argv[0], command.env);
-  if (!path)
+  if (!path) {
     return path.error();
+  }
   Fd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!dev_null) {
     return make_error(ErrorKind::internal, std::string("process: /dev/null: ") + std::strerror(errno));
   }
   SpawnedChild child;
   Fd out_w, err_w, report_r, report_w, guard_r;
-  if (auto s = make_pipe(child.out, out_w); !s)
+  if (auto s = make_pipe(child.out, out_w); !s) {
     return s.error();
-  if (command.group_ends_with_parent) {
-    if (auto s = make_pipe(guard_r, child.guard); !s)
-      return s.error();
   }
-  if (auto s = make_pipe(child.err, err_w); !s)
+  if (command.group_ends_with_parent) {
+    if (auto s = make_pipe(guard_r, child.guard); !s) {
+      return s.error();
+    }
+  }
+  if (auto s = make_pipe(child.err, err_w); !s) {
     return s.error();
-  if (auto s = make_pipe(report_r, report_w); !s)
+  }
+  if (auto s = make_pipe(report_r, report_w); !s) {
     return s.error();
+  }
 
   // Everything the child touches is built before fork: it may not allocate afterwards.
   auto argv = c_strings(command.argv);

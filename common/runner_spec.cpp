@@ -21,32 +21,39 @@ class FieldReader {
   void string(std::string_view key, std::string& out, bool required = false) {
     const json::value* v = find(key);
     if (v == nullptr) {
-      if (required)
+      if (required) {
         fail(key, "is required");
+      }
       return;
     }
-    if (!v->is_string())
+    if (!v->is_string()) {
       return fail(key, "must be a string");
+    }
     out = std::string(v->as_string());
-    if (required && out.empty())
+    if (required && out.empty()) {
       fail(key, "must not be empty");
+    }
   }
 
   void absolute_path(std::string_view key, std::string& out, bool required) {
     string(key, out, required);
-    if (!out.empty() && out.front() != '/')
+    if (!out.empty() && out.front() != '/') {
       fail(key, "must be an absolute path");
+    }
   }
 
   void string_list(std::string_view key, std::vector<std::string>& out) {
     const json::value* v = find(key);
-    if (v == nullptr)
+    if (v == nullptr) {
       return;
-    if (!v->is_array())
+    }
+    if (!v->is_array()) {
       return fail(key, "must be an array of strings");
+    }
     for (const auto& item : v->as_array()) {
-      if (!item.is_string())
+      if (!item.is_string()) {
         return fail(key, "must be an array of strings");
+      }
       out.emplace_back(item.as_string());
     }
   }
@@ -58,8 +65,9 @@ class FieldReader {
 
   void reject_unknown() {
     for (const auto& [k, v] : o_) {
-      if (!seen_.contains(std::string(k)))
+      if (!seen_.contains(std::string(k))) {
         fail(k, "is not a known field");
+      }
     }
   }
 
@@ -75,8 +83,9 @@ class FieldReader {
 };
 
 void read_credentials(const json::value* v, RunnerCredentials& c, std::vector<FieldError>& errors) {
-  if (v == nullptr)
+  if (v == nullptr) {
     return;
+  }
   if (!v->is_object()) {
     errors.push_back({"credentials", "must be an object"});
     return;
@@ -97,10 +106,12 @@ void read_request(const json::value* v, RunnerSpec& spec, std::vector<FieldError
   }
   auto parsed = parse_job_request(*v);
   if (!parsed) {
-    if (parsed.error().fields.empty())
+    if (parsed.error().fields.empty()) {
       errors.push_back({"request", parsed.error().message});
-    for (const auto& f : parsed.error().fields)
+    }
+    for (const auto& f : parsed.error().fields) {
       errors.push_back({"request." + f.path, f.reason});
+    }
     return;
   }
   spec.request = std::move(*parsed);
@@ -125,23 +136,28 @@ void read_enums(FieldReader& r, RunnerSpec& spec) {
   r.string("deadline", deadline);
   if (!deadline.empty()) {
     spec.deadline = parse_utc(deadline);
-    if (!spec.deadline)
+    if (!spec.deadline) {
       r.fail("deadline", "must be UTC time like 2026-11-26T18:54:44.123Z");
+    }
   }
 }
 
 // Cross-field rules: what each phase needs.
 void check_phase_needs(FieldReader& r, const RunnerSpec& spec) {
   bool needs_temp = spec.phase != Phase::build || spec.request.has_tests();
-  if (needs_temp && spec.temp_image.empty())
+  if (needs_temp && spec.temp_image.empty()) {
     r.fail("temp_image", "is required for this phase");
-  if (spec.phase != Phase::cleanup && spec.final_images.empty())
+  }
+  if (spec.phase != Phase::cleanup && spec.final_images.empty()) {
     r.fail("final_images", "must not be empty");
+  }
   if (spec.phase == Phase::build) {
-    if (spec.cache_dir.empty())
+    if (spec.cache_dir.empty()) {
       r.fail("cache_dir", "is required for the build phase");
-    if (spec.work_dir.empty())
+    }
+    if (spec.work_dir.empty()) {
       r.fail("work_dir", "is required for the build phase");
+    }
   }
 }
 
@@ -152,14 +168,16 @@ std::string_view to_string(StorageDriver driver) {
 }
 
 std::vector<std::string> RunnerSpec::push_targets() const {
-  if (request.has_tests())
+  if (request.has_tests()) {
     return {temp_image};
+  }
   return final_images;
 }
 
 Result<RunnerSpec> parse_runner_spec(const json::value& value) {
-  if (!value.is_object())
+  if (!value.is_object()) {
     return make_error(ErrorKind::invalid_argument, "spec: must be a JSON object");
+  }
   std::vector<FieldError> errors;
   RunnerSpec spec;
   FieldReader r(value.as_object(), "", errors);
@@ -179,18 +197,21 @@ Result<RunnerSpec> parse_runner_spec(const json::value& value) {
   r.string("build_user", spec.build_user);
   r.absolute_path("registries_conf", spec.registries_conf, false);
   r.reject_unknown();
-  if (errors.empty())
+  if (errors.empty()) {
     check_phase_needs(r, spec);
-  if (!errors.empty())
+  }
+  if (!errors.empty()) {
     return make_field_errors(std::move(errors));
+  }
   return spec;
 }
 
 Result<RunnerSpec> parse_runner_spec_json(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
-  if (ec)
+  if (ec) {
     return make_error(ErrorKind::invalid_argument, "spec: not valid JSON: " + ec.message());
+  }
   return parse_runner_spec(v);
 }
 
@@ -200,12 +221,14 @@ json::object to_json(const RunnerSpec& spec) {
   o["job_id"] = spec.job_id;
   o["phase"] = to_string(spec.phase);
   o["request"] = to_json(spec.request);
-  if (!spec.temp_image.empty())
+  if (!spec.temp_image.empty()) {
     o["temp_image"] = spec.temp_image;
+  }
   o["final_images"] = json::array(spec.final_images.begin(), spec.final_images.end());
   auto put = [](json::object& obj, std::string_view key, const std::string& v) {
-    if (!v.empty())
+    if (!v.empty()) {
       obj[key] = v;
+    }
   };
   put(o, "cache_dir", spec.cache_dir);
   put(o, "work_dir", spec.work_dir);
@@ -216,10 +239,12 @@ json::object to_json(const RunnerSpec& spec) {
   put(creds, "git_ssh_key_file", spec.credentials.git_ssh_key_file);
   put(creds, "registry_auth_file", spec.credentials.registry_auth_file);
   put(creds, "build_args_file", spec.credentials.build_args_file);
-  if (!creds.empty())
+  if (!creds.empty()) {
     o["credentials"] = std::move(creds);
-  if (spec.deadline)
+  }
+  if (spec.deadline) {
     o["deadline"] = format_utc(*spec.deadline);
+  }
   o["storage_driver"] = to_string(spec.storage_driver);
   put(o, "build_user", spec.build_user);
   put(o, "registries_conf", spec.registries_conf);
@@ -233,8 +258,9 @@ std::string temp_image_reference(const JobRequest& request, std::string_view job
 std::vector<std::string> final_image_references(const JobRequest& request, std::string_view job_id) {
   auto target = image_target(request);
   std::vector<std::string> out;
-  for (const auto& tag : final_image_tags(request, job_id))
+  for (const auto& tag : final_image_tags(request, job_id)) {
     out.push_back(target.reference(tag));
+  }
   return out;
 }
 

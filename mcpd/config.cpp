@@ -80,7 +80,7 @@ Status apply_file(Config& config, const std::string& path) {
     const YAML::Node key_node = entry.first;
     const YAML::Node value = entry.second;
     std::string origin = path + ":" + std::to_string(key_node.Mark().line + 1);
-    std::string name = key_node.Scalar();
+    const std::string& name = key_node.Scalar();
     const ConfigKey* key = find_key(name);
     if (key == nullptr) {
       return make_error(ErrorKind::invalid_argument, origin + ": unknown key '" + name + "'");

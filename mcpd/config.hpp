@@ -57,8 +57,8 @@ struct Config {
   std::vector<std::string> allowed_hosts;
   std::string tls_cert;
   std::string tls_key;
-  std::size_t max_body_bytes = 4 * 1024 * 1024;
-  std::size_t header_limit_bytes = 16 * 1024;
+  std::size_t max_body_bytes = std::size_t{4} * 1024 * 1024;
+  std::size_t header_limit_bytes = std::size_t{16} * 1024;
   std::chrono::milliseconds header_timeout{15'000};
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds write_timeout{30'000};

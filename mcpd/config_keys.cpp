@@ -103,7 +103,7 @@ std::string show_list(const std::vector<std::string>& values) {
 
 ConfigKey string_key(std::string key, std::string flag, std::vector<std::string> envs, std::string help,
                      std::string Config::*member) {
-  return ConfigKey{key,
+  return ConfigKey{std::move(key),
                    std::move(flag),
                    std::move(envs),
                    std::move(help),
@@ -116,8 +116,8 @@ ConfigKey string_key(std::string key, std::string flag, std::vector<std::string>
 }
 
 // A string key whose value must be one of `choices`; the error lists them.
-ConfigKey choice_key(std::string key, std::string flag, std::string help, std::string Config::*member,
-                     std::vector<std::string> choices) {
+ConfigKey choice_key(const std::string& key, std::string flag, std::string help, std::string Config::*member,
+                     const std::vector<std::string>& choices) {
   std::string env = env_name(key);
   return ConfigKey{key,
                    std::move(flag),
@@ -142,7 +142,7 @@ ConfigKey choice_key(std::string key, std::string flag, std::string help, std::s
 
 ConfigKey list_key(std::string key, std::string flag, std::vector<std::string> envs, std::string help,
                    std::vector<std::string> Config::*member) {
-  return ConfigKey{key,
+  return ConfigKey{std::move(key),
                    std::move(flag),
                    std::move(envs),
                    std::move(help),
@@ -154,7 +154,7 @@ ConfigKey list_key(std::string key, std::string flag, std::vector<std::string> e
                    [member](const Config& c) { return show_list(c.*member); }};
 }
 
-ConfigKey size_key(std::string key, std::string flag, std::string help, std::size_t Config::*member,
+ConfigKey size_key(const std::string& key, std::string flag, std::string help, std::size_t Config::*member,
                    std::uint64_t min, std::uint64_t max) {
   std::string env = env_name(key);
   return ConfigKey{key,
@@ -174,7 +174,7 @@ ConfigKey size_key(std::string key, std::string flag, std::string help, std::siz
 }
 
 // `min`: the shortest value that makes sense (a period of 0 would be a busy loop).
-ConfigKey duration_key(std::string key, std::string flag, std::string help,
+ConfigKey duration_key(const std::string& key, std::string flag, std::string help,
                        std::chrono::milliseconds Config::*member, std::chrono::milliseconds min = {}) {
   std::string env = env_name(key);
   return ConfigKey{key,

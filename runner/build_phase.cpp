@@ -33,16 +33,19 @@ std::int64_t ms_since(SteadyClock::time_point start) {
 // Secrets from the credential files are masked in every event from here on.
 Result<GitCredentials> load_secrets(const PhaseContext& ctx) {
   auto git = load_git_credentials(ctx.spec().credentials);
-  if (!git)
+  if (!git) {
     return git.error();
+  }
   ctx.log().add_secret(git->token);
   ctx.log().add_secret(git->ssh_key);
   if (!ctx.spec().credentials.registry_auth_file.empty()) {
     auto auth = registry::AuthFile::load(ctx.spec().credentials.registry_auth_file);
-    if (!auth)
+    if (!auth) {
       return auth.error();
-    for (const auto& s : auth->secrets())
+    }
+    for (const auto& s : auth->secrets()) {
       ctx.log().add_secret(s);
+    }
   }
   return git;
 }
@@ -53,8 +56,9 @@ PhaseOutcome fetch_source(const PhaseContext& ctx, const GitCredentials& creds, 
   GitControl control{.credentials = &creds, .stop = &ctx.stop(), .deadline = ctx.deadline()};
   ctx.log().line(LogStream::none, "git: fetching " + request.repo_url + " into the mirror cache");
   auto sync = sync_mirror(ctx.spec().cache_dir, request.repo_url, request.git_ref, control);
-  if (!sync)
+  if (!sync) {
     return ctx.fail(ExitCode::git_failed, git_failure_class(sync.error()), sync.error().message);
+  }
   const auto& s = sync->stats;
   result.git_received_objects = s.received_objects;
   result.git_received_bytes = s.received_bytes;
@@ -68,8 +72,9 @@ PhaseOutcome fetch_source(const PhaseContext& ctx, const GitCredentials& creds, 
                       [&](const std::string& path, const std::string& url) {
                         ctx.log().line(LogStream::none, "git: submodule " + path + " from " + url);
                       });
-  if (!checkout)
+  if (!checkout) {
     return ctx.fail(ExitCode::git_failed, git_failure_class(checkout.error()), checkout.error().message);
+  }
   result.commit = sync->ref.commit;
   result.ref_kind = sync->ref.kind;
   ctx.log().line(LogStream::none,
@@ -82,15 +87,17 @@ Result<BuildahSetup> prepare_buildah(const PhaseContext& ctx, const BuildIdentit
   std::error_code ec;
   for (const auto& dir : {paths.storage, paths.run_root, paths.tmp}) {
     fs::create_directories(dir, ec);
-    if (ec)
+    if (ec) {
       return make_error(ErrorKind::internal, "cannot create " + dir + ": " + ec.message());
+    }
   }
   // The build user must own the graph root it writes and everything of this build; the checkout only
   // needs reading, but owning it costs nothing and keeps odd file modes from getting in the way.
   for (const auto& [path, recursive] :
        {std::pair{paths.storage, false}, std::pair{paths.buildah, true}, std::pair{paths.source, true}}) {
-    if (auto s = give_to_build_user(identity, path, recursive); !s)
+    if (auto s = give_to_build_user(identity, path, recursive); !s) {
       return s.error();
+    }
   }
   BuildahSetup setup{.program = ctx.options().buildah,
                      .storage_root = paths.storage,
@@ -104,11 +111,13 @@ Result<BuildahSetup> prepare_buildah(const PhaseContext& ctx, const BuildIdentit
     setup.auth_file = paths.buildah + "/auth.json";
     fs::copy_file(ctx.spec().credentials.registry_auth_file, setup.auth_file,
                   fs::copy_options::overwrite_existing, ec);
-    if (ec)
+    if (ec) {
       return make_error(ErrorKind::internal, "credentials.registry_auth_file: copy failed: " + ec.message());
+    }
     fs::permissions(setup.auth_file, fs::perms::owner_read | fs::perms::owner_write, ec);
-    if (auto s = give_to_build_user(identity, setup.auth_file, false); !s)
+    if (auto s = give_to_build_user(identity, setup.auth_file, false); !s) {
       return s.error();
+    }
   }
   return setup;
 }
@@ -247,8 +256,9 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
       ctx.run_options());
   result.steps = tracker.steps_seen();
   result.cached_steps = tracker.cached_steps();
-  if (!r)
+  if (!r) {
     return ctx.fail(ExitCode::not_ready, FailureClass::internal, "buildah: " + r.error().message);
+  }
   const std::string location = step_location(request.dockerfile_path, tracker);
   if (r->stopped != StopCause::none) {
     // ctx.fail() gives it the class deadline or killed.
@@ -257,8 +267,9 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
   }
   if (!r->status.success()) {
     auto status = tracker.failed_exit_status();
-    if (!status)
+    if (!status) {
       status = r->status.code;
+    }
     const std::string excerpt = tracker.failure_excerpt();
     // Buildah's own last "Error: …" line says the most in one line; the step's lines follow it.
     std::string headline = buildah_error_line(excerpt);
@@ -282,8 +293,9 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
 void record_size(const PhaseContext& ctx, PhaseResult& result) {
   auto session = registry::RegistrySession::open(ctx.spec());
   auto ref = registry::ImageRef::parse(result.tags.front());
-  if (!session || !ref)
+  if (!session || !ref) {
     return;
+  }
   auto& client = (*session)->client();
   auto manifest = client.get_manifest(*ref);
   auto size = manifest ? image_size(client, *ref, *manifest) : Result<std::int64_t>(manifest.error());
@@ -311,11 +323,13 @@ PhaseOutcome run_build_phase(const PhaseContext& ctx, PhaseResult& result) {
   auto total_start = SteadyClock::now();
   result.git_ref = spec.request.git_ref;
   auto creds = load_secrets(ctx);
-  if (!creds)
+  if (!creds) {
     return ctx.fail(ExitCode::spec_invalid, FailureClass::internal, creds.error().message);
+  }
   auto identity = choose_build_identity(spec.build_user, ctx.options().allow_root);
-  if (!identity)
+  if (!identity) {
     return ctx.fail(ExitCode::not_ready, FailureClass::internal, identity.error().message);
+  }
   auto paths = build_paths(spec);
   // A Nomad task inherits the client agent's HOME (often /root), which the task user cannot read;
   // Buildah then fails on its config lookup. It gets a home of its own in the work dir instead.
@@ -326,18 +340,21 @@ PhaseOutcome run_build_phase(const PhaseContext& ctx, PhaseResult& result) {
   }
 
   auto start = SteadyClock::now();
-  if (auto o = fetch_source(ctx, *creds, paths, result); o.code != ExitCode::ok)
+  if (auto o = fetch_source(ctx, *creds, paths, result); o.code != ExitCode::ok) {
     return o;
+  }
   result.timings_ms["git"] = ms_since(start);
 
   auto setup = prepare_buildah(ctx, *identity, paths);
-  if (!setup)
+  if (!setup) {
     return ctx.fail(ExitCode::internal, FailureClass::internal, setup.error().message);
+  }
   start = SteadyClock::now();
   auto built = run_bud(ctx, *setup, *identity, paths, result);
   result.timings_ms["build"] = ms_since(start);
-  if (built.code != ExitCode::ok)
+  if (built.code != ExitCode::ok) {
     return built;
+  }
 
   start = SteadyClock::now();
   auto pushed = push_image(ctx, *setup, identity->run_as, built.message, spec.push_targets(), paths.buildah);
@@ -345,8 +362,9 @@ PhaseOutcome run_build_phase(const PhaseContext& ctx, PhaseResult& result) {
   result.digest = pushed.digest;
   result.tags = pushed.pushed;
   result.timings_ms["total"] = ms_since(total_start);
-  if (pushed.code != ExitCode::ok)
+  if (pushed.code != ExitCode::ok) {
     return ctx.fail(pushed.code, pushed.failure_class, pushed.message);
+  }
   record_size(ctx, result);
   ctx.log().result(result.digest, "pushed " + std::to_string(result.tags.size()) + " tag(s)");
   return {ExitCode::ok, "pushed " + result.digest};

@@ -19,8 +19,9 @@ Result<BuildIdentity> choose_build_identity(const std::string& build_user, Allow
     return BuildIdentity{.home = "/root"};
   }
   auto user = lookup_user(build_user);
-  if (!user)
+  if (!user) {
     return make_error(ErrorKind::invalid_argument, "build_user: " + user.error().message);
+  }
   if (user->uid == 0 && allow_root == AllowRoot::no) {
     return make_error(ErrorKind::invalid_argument,
                       "build_user: " + build_user + " is root; pass --allow-root");
@@ -29,8 +30,9 @@ Result<BuildIdentity> choose_build_identity(const std::string& build_user, Allow
 }
 
 Status give_to_build_user(const BuildIdentity& identity, const std::string& path, bool recursive) {
-  if (!identity.run_as)
+  if (!identity.run_as) {
     return {};
+  }
   namespace fs = std::filesystem;
   auto own = [&](const fs::path& p) -> Status {
     if (::lchown(p.c_str(), identity.run_as->uid, identity.run_as->gid) != 0) {
@@ -39,18 +41,22 @@ Status give_to_build_user(const BuildIdentity& identity, const std::string& path
     }
     return {};
   };
-  if (auto s = own(path); !s)
+  if (auto s = own(path); !s) {
     return s;
-  if (!recursive)
+  }
+  if (!recursive) {
     return {};
+  }
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (auto s = own(it->path()); !s)
+    if (auto s = own(it->path()); !s) {
       return s;
+    }
   }
-  if (ec)
+  if (ec) {
     return make_error(ErrorKind::internal, "chown " + path + ": " + ec.message());
+  }
   return {};
 }
 

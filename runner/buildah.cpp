@@ -26,10 +26,12 @@ std::vector<std::string> bud_argv(const BuildahSetup& setup, const BudOptions& o
   for (const auto& [key, value] : options.secret_build_args) {
     argv.insert(argv.end(), {"--build-arg", key});
   }
-  if (!options.target.empty())
+  if (!options.target.empty()) {
     argv.insert(argv.end(), {"--target", options.target});
-  if (!options.platform.empty())
+  }
+  if (!options.platform.empty()) {
     argv.insert(argv.end(), {"--platform", options.platform});
+  }
   argv.insert(argv.end(), {"--iidfile", options.iid_file, "-t", options.tag, options.context});
   return argv;
 }
@@ -38,8 +40,9 @@ std::vector<std::string> push_argv(const BuildahSetup& setup, const std::string&
                                    const std::string& destination, const std::string& digest_file) {
   auto argv = buildah_base_argv(setup);
   argv.emplace_back("push");
-  if (!setup.auth_file.empty())
+  if (!setup.auth_file.empty()) {
     argv.insert(argv.end(), {"--authfile", setup.auth_file});
+  }
   argv.insert(argv.end(), {"--digestfile", digest_file, image, "docker://" + destination});
   return argv;
 }
@@ -52,10 +55,12 @@ std::vector<std::string> buildah_env(const BuildahSetup& setup) {
   std::vector<std::string> env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                                "HOME=" + (setup.home.empty() ? std::string("/nonexistent") : setup.home),
                                "LANG=C.UTF-8"};
-  if (!setup.tmp_dir.empty())
+  if (!setup.tmp_dir.empty()) {
     env.push_back("TMPDIR=" + setup.tmp_dir);
-  if (!setup.registries_conf.empty())
+  }
+  if (!setup.registries_conf.empty()) {
     env.push_back("CONTAINERS_REGISTRIES_CONF=" + setup.registries_conf);
+  }
   return env;
 }
 

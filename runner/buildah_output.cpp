@@ -9,21 +9,25 @@ namespace {
 // Reads "<int>/<int>" at the start of `text`, advancing it.
 bool read_fraction(std::string_view& text, int& a, int& b) {
   auto slash = text.find('/');
-  if (slash == std::string_view::npos)
+  if (slash == std::string_view::npos) {
     return false;
+  }
   auto r1 = std::from_chars(text.data(), text.data() + slash, a);
-  if (r1.ec != std::errc() || r1.ptr != text.data() + slash)
+  if (r1.ec != std::errc() || r1.ptr != text.data() + slash) {
     return false;
+  }
   auto r2 = std::from_chars(text.data() + slash + 1, text.data() + text.size(), b);
-  if (r2.ec != std::errc() || r2.ptr == text.data() + slash + 1)
+  if (r2.ec != std::errc() || r2.ptr == text.data() + slash + 1) {
     return false;
+  }
   text.remove_prefix(static_cast<std::size_t>(r2.ptr - text.data()));
   return a >= 1 && b >= a;
 }
 
 bool consume(std::string_view& text, std::string_view prefix) {
-  if (text.substr(0, prefix.size()) != prefix)
+  if (text.substr(0, prefix.size()) != prefix) {
     return false;
+  }
   text.remove_prefix(prefix.size());
   return true;
 }
@@ -33,8 +37,9 @@ bool consume(std::string_view& text, std::string_view prefix) {
 std::optional<StepLine> parse_step_line(std::string_view line) {
   StepLine s;
   if (consume(line, "[")) {
-    if (!read_fraction(line, s.stage, s.stages) || !consume(line, "] "))
+    if (!read_fraction(line, s.stage, s.stages) || !consume(line, "] ")) {
       return std::nullopt;
+    }
   }
   if (!consume(line, "STEP ") || !read_fraction(line, s.step, s.steps) || !consume(line, ":")) {
     return std::nullopt;
@@ -49,17 +54,20 @@ bool is_cache_hit(std::string_view line) {
 }
 
 std::optional<int> parse_failed_exit_status(std::string_view line) {
-  if (line.substr(0, 7) != "Error: ")
+  if (line.substr(0, 7) != "Error: ") {
     return std::nullopt;
+  }
   constexpr std::string_view k_marker = "exit status ";
   auto at = line.rfind(k_marker);
-  if (at == std::string_view::npos)
+  if (at == std::string_view::npos) {
     return std::nullopt;
+  }
   int status = 0;
   auto rest = line.substr(at + k_marker.size());
   auto r = std::from_chars(rest.data(), rest.data() + rest.size(), status);
-  if (r.ec != std::errc())
+  if (r.ec != std::errc()) {
     return std::nullopt;
+  }
   return status;
 }
 
@@ -104,21 +112,25 @@ std::optional<StepLine> BuildOutputTracker::feed(LogStream, std::string_view lin
     step_lines_.clear();
     return step;
   }
-  if (is_cache_hit(line))
+  if (is_cache_hit(line)) {
     ++cached_;
-  if (auto status = parse_failed_exit_status(line))
+  }
+  if (auto status = parse_failed_exit_status(line)) {
     failed_status_ = status;
+  }
   step_lines_.emplace_back(line);
-  if (step_lines_.size() > k_max_excerpt_lines)
+  if (step_lines_.size() > k_max_excerpt_lines) {
     step_lines_.pop_front();
+  }
   return std::nullopt;
 }
 
 std::string BuildOutputTracker::failure_excerpt() const {
   std::string out = current_step_;
   for (const auto& line : step_lines_) {
-    if (!out.empty())
+    if (!out.empty()) {
       out += '\n';
+    }
     out += line;
   }
   return out;

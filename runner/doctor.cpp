@@ -35,8 +35,9 @@ DoctorCheck tool_check(const std::string& name, const std::string& program, Chec
 }
 
 DoctorCheck subid_check(const std::string& file, const std::optional<UserIdentity>& user) {
-  if (!user)
+  if (!user) {
     return {file, CheckLevel::fail, "no build user", "create it: scripts/setup-build-user"};
+  }
   auto count = subordinate_range(read_text(file), user->name, user->uid);
   if (count < 65536) {
     return {file, CheckLevel::fail, "no range of at least 65536 ids for " + user->name,
@@ -82,8 +83,9 @@ DoctorCheck userns_check(const DoctorOptions& o, const std::optional<UserIdentit
   }
   std::istringstream lines(r->out);
   int n = 0;
-  for (std::string line; std::getline(lines, line);)
+  for (std::string line; std::getline(lines, line);) {
     n += line.empty() ? 0 : 1;
+  }
   if (n < 2 && user) {
     return {"user namespace", CheckLevel::fail, "only a single id is mapped: RUN steps will fail",
             "give the build user a subuid/subgid range and make newuidmap setuid"};
@@ -121,10 +123,13 @@ unsigned long subordinate_range(const std::string& file_text, const std::string&
   for (std::string line; std::getline(in, line);) {
     std::istringstream fields(line);
     std::string name, start, count;
-    if (!std::getline(fields, name, ':') || !std::getline(fields, start, ':') || !std::getline(fields, count))
+    if (!std::getline(fields, name, ':') || !std::getline(fields, start, ':') ||
+        !std::getline(fields, count)) {
       continue;
-    if (name != user && name != std::to_string(uid))
+    }
+    if (name != user && name != std::to_string(uid)) {
       continue;
+    }
     try {
       best = std::max(best, std::stoul(count));
     } catch (const std::exception&) {
@@ -173,8 +178,9 @@ std::string format_doctor_report(const std::vector<DoctorCheck>& checks) {
                       : c.level == CheckLevel::warn ? "[warn] "
                                                     : "[FAIL] ";
     out += tag + c.name + ": " + c.detail + "\n";
-    if (!c.fix.empty())
+    if (!c.fix.empty()) {
       out += "       fix: " + c.fix + "\n";
+    }
   }
   out += build_can_run(checks) ? "a build can run on this node\n" : "a build cannot run on this node\n";
   return out;
@@ -182,8 +188,9 @@ std::string format_doctor_report(const std::vector<DoctorCheck>& checks) {
 
 bool build_can_run(const std::vector<DoctorCheck>& checks) {
   for (const auto& c : checks) {
-    if (c.level == CheckLevel::fail)
+    if (c.level == CheckLevel::fail) {
       return false;
+    }
   }
   return true;
 }

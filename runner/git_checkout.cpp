@@ -73,8 +73,9 @@ Status update_submodules(git_repository* repo, SubmoduleWalk& walk, int depth) {
     if (int rc = git_submodule_open(sub.out(), sm.get()); rc != 0) {
       return git_failure("git submodule " + name, rc);
     }
-    if (auto s = update_submodules(sub.get(), walk, depth + 1); !s)
+    if (auto s = update_submodules(sub.get(), walk, depth + 1); !s) {
       return s;
+    }
   }
   return {};
 }
@@ -98,19 +99,22 @@ Result<CheckoutResult> checkout_commit(const std::string& mirror, const std::str
     std::ofstream alternates(fs::path(git_repository_path(created.get())) / "objects" / "info" /
                              "alternates");
     alternates << (fs::path(mirror) / "objects").string() << '\n';
-    if (!alternates)
+    if (!alternates) {
       return make_error(ErrorKind::internal, "git checkout: cannot write the alternates file");
+    }
   }
   // Reopened: a repository reads its alternates file when it opens.
   GitRepo repo;
   if (int rc = git_repository_open(repo.out(), dir.c_str()); rc != 0) {
     return git_failure("git checkout into " + dir, rc);
   }
-  if (auto s = checkout_tree(repo.get(), commit); !s)
+  if (auto s = checkout_tree(repo.get(), commit); !s) {
     return s.error();
+  }
   SubmoduleWalk walk{control, report};
-  if (auto s = update_submodules(repo.get(), walk, 0); !s)
+  if (auto s = update_submodules(repo.get(), walk, 0); !s) {
     return s.error();
+  }
   return CheckoutResult{.commit = commit, .submodules = walk.updated};
 }
 

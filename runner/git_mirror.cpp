@@ -26,8 +26,9 @@ std::string sha256_hex(std::string_view text) {
 
 // Opens the mirror, or (re)creates it when missing or unusable, e.g. after a crash during creation.
 Result<bool> open_or_create(const std::string& path, GitRepo& repo) {
-  if (fs::exists(path) && git_repository_open_bare(repo.out(), path.c_str()) == 0)
+  if (fs::exists(path) && git_repository_open_bare(repo.out(), path.c_str()) == 0) {
     return false;
+  }
   std::error_code ec;
   fs::remove_all(path, ec);
   git_repository_init_options init = GIT_REPOSITORY_INIT_OPTIONS_INIT;
@@ -85,8 +86,9 @@ Result<ResolvedRef> resolve_ref(git_repository* repo, const std::string& ref) {
     GitObject object;
     if (git_revparse_single(object.out(), repo, (prefix + ref).c_str()) == 0) {
       auto commit = peel_to_commit(object.get(), ref);
-      if (!commit)
+      if (!commit) {
         return commit.error();
+      }
       return ResolvedRef{kind, *commit};
     }
   }
@@ -98,8 +100,9 @@ Result<ResolvedRef> resolve_ref(git_repository* repo, const std::string& ref) {
     return make_error(kind, "git_ref: " + ref + why + " in the repository");
   }
   auto commit = peel_to_commit(object.get(), ref);
-  if (!commit)
+  if (!commit) {
     return commit.error();
+  }
   return ResolvedRef{"commit", *commit};
 }
 
@@ -109,23 +112,28 @@ Result<MirrorSync> sync_mirror(const std::string& cache_dir, const std::string& 
   MirrorSync sync{.path = mirror_path(cache_dir, repo_url)};
   std::error_code ec;
   fs::create_directories(fs::path(sync.path).parent_path(), ec);
-  if (ec)
+  if (ec) {
     return make_error(ErrorKind::internal, "cache_dir: cannot create " + sync.path + ": " + ec.message());
+  }
   auto lock = FileLock::acquire(sync.path + ".lock", lock_timeout, control.stop);
-  if (!lock)
+  if (!lock) {
     return lock.error();
+  }
   GitRepo repo;
   auto created = open_or_create(sync.path, repo);
-  if (!created)
+  if (!created) {
     return created.error();
+  }
   auto stats = fetch(repo.get(), repo_url, control);
-  if (!stats)
+  if (!stats) {
     return stats.error();
+  }
   sync.stats = *stats;
   sync.stats.created = *created;
   auto resolved = resolve_ref(repo.get(), ref);
-  if (!resolved)
+  if (!resolved) {
     return resolved.error();
+  }
   sync.ref = *resolved;
   return sync;
 }

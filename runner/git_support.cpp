@@ -15,8 +15,9 @@ constexpr std::string_view k_default_token_user = "x-access-token";
 
 Result<std::string> read_secret_file(const std::string& path, std::string_view field) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
+  if (!in) {
     return make_error(ErrorKind::invalid_argument, std::string(field) + ": cannot read " + path);
+  }
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
@@ -26,8 +27,9 @@ int acquire_credential(git_credential** out, const char* /*url*/, const char* us
                        unsigned int allowed, void* payload) {
   const auto* control = static_cast<const GitControl*>(payload);
   const GitCredentials* c = control->credentials;
-  if (c == nullptr)
+  if (c == nullptr) {
     return GIT_PASSTHROUGH;
+  }
   // libgit2 asks again after a rejected credential; giving up after a few keeps that from looping.
   if (++control->credential_attempts > 3) {
     git_error_set_str(GIT_ERROR_NET, "authentication failed with the configured credentials");
@@ -57,8 +59,9 @@ int sideband_progress(const char* /*text*/, int /*len*/, void* payload) {
 // HTTPS certificates keep libgit2's own verification. SSH host keys are accepted: libgit2 1.5 has no
 // known_hosts support (see runner/README.md).
 int check_certificate(git_cert* cert, int valid, const char* /*host*/, void* /*payload*/) {
-  if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2)
+  if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
     return 0;
+  }
   return valid != 0 ? 0 : GIT_PASSTHROUGH;
 }
 
@@ -69,8 +72,9 @@ Result<GitCredentials> load_git_credentials(const RunnerCredentials& files) {
   c.username = files.git_username.empty() ? std::string(k_default_token_user) : files.git_username;
   if (!files.git_token_file.empty()) {
     auto token = read_secret_file(files.git_token_file, "credentials.git_token_file");
-    if (!token)
+    if (!token) {
       return token.error();
+    }
     c.token = std::string(trim(*token));
     if (c.token.empty()) {
       return make_error(ErrorKind::invalid_argument, "credentials.git_token_file: the file is empty");
@@ -78,8 +82,9 @@ Result<GitCredentials> load_git_credentials(const RunnerCredentials& files) {
   }
   if (!files.git_ssh_key_file.empty()) {
     auto key = read_secret_file(files.git_ssh_key_file, "credentials.git_ssh_key_file");
-    if (!key)
+    if (!key) {
       return key.error();
+    }
     c.ssh_key_file = files.git_ssh_key_file;
     c.ssh_key = *key;
   }
@@ -87,8 +92,9 @@ Result<GitCredentials> load_git_credentials(const RunnerCredentials& files) {
 }
 
 bool GitControl::should_cancel() const {
-  if (stop != nullptr && stop->requested())
+  if (stop != nullptr && stop->requested()) {
     return true;
+  }
   return deadline && std::chrono::steady_clock::now() >= *deadline;
 }
 

@@ -66,8 +66,9 @@ struct GitHandle {
   GitHandle(const GitHandle&) = delete;
   GitHandle& operator=(const GitHandle&) = delete;
   ~GitHandle() {
-    if (ptr != nullptr)
+    if (ptr != nullptr) {
       Free(ptr);
+    }
   }
   T** out() { return &ptr; }
   T* get() const { return ptr; }

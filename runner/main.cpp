@@ -23,8 +23,9 @@ using namespace nbs::runner;
 std::atomic<ProcessStop*> g_stop{nullptr};
 
 extern "C" void on_stop_signal(int) {
-  if (ProcessStop* stop = g_stop.load())
+  if (ProcessStop* stop = g_stop.load()) {
     stop->request();
+  }
 }
 
 void install_signal_handlers(ProcessStop& stop) {
@@ -39,15 +40,20 @@ void install_signal_handlers(ProcessStop& stop) {
 }
 
 LogFormat parse_format(const std::string& text, LogFormat tty_default) {
-  if (text == "json")
+  if (text == "json") {
     return LogFormat::json;
-  if (text == "text")
+  }
+  if (text == "text") {
     return LogFormat::text;
+  }
   return tty_default;
 }
 
 }  // namespace
 
+// What can throw outside the try below is CLI11's set-up of the options (on a duplicate name: a bug that
+// every run shows) and std::bad_alloc; std::terminate is the right end for both.
+// NOLINTNEXTLINE(bugprone-exception-escape): only a bug or an exhausted heap throws outside the try
 int main(int argc, char** argv) {
   CLI::App app{"nbs-runner: runs a phase of a Nomad Build Service job (build, publish, cleanup)"};
   app.require_subcommand(1);

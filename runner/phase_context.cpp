@@ -20,10 +20,12 @@ bool PhaseContext::deadline_passed() const {
 }
 
 ExitCode PhaseContext::failure_code(ExitCode failure) const {
-  if (stop_requested())
+  if (stop_requested()) {
     return ExitCode::killed;
-  if (deadline_passed())
+  }
+  if (deadline_passed()) {
     return ExitCode::deadline;
+  }
   return failure;
 }
 
@@ -46,12 +48,14 @@ RunOptions PhaseContext::run_options(std::chrono::milliseconds stop_delay) const
 
 bool PhaseContext::sleep_for(std::chrono::milliseconds d) const {
   auto end = std::chrono::steady_clock::now() + d;
-  if (deadline_ && *deadline_ < end)
+  if (deadline_ && *deadline_ < end) {
     end = *deadline_;
+  }
   while (!stop_requested()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-    if (left.count() <= 0)
+    if (left.count() <= 0) {
       return !deadline_passed();
+    }
     pollfd p{.fd = stop_.fd(), .events = POLLIN, .revents = 0};
     ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 200)));
   }

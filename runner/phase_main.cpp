@@ -16,8 +16,9 @@ Result<std::string> read_spec_text(const std::string& path) {
     return s.str();
   }
   std::ifstream in(path, std::ios::binary);
-  if (!in)
+  if (!in) {
     return make_error(ErrorKind::invalid_argument, "--spec: cannot read " + path);
+  }
   s << in.rdbuf();
   return s.str();
 }
@@ -51,8 +52,9 @@ Status load_secret_build_args(RunnerSpec& spec) {
 
 std::string end_text(ExitCode code, const std::string& message) {
   std::string text(to_string(code));
-  if (!message.empty())
+  if (!message.empty()) {
     text += ": " + message;
+  }
   return text;
 }
 
@@ -78,13 +80,15 @@ ExitCode run_phase(const RunnerSpec& spec, PhaseLogWriter& log, const RunnerOpti
     log.error(outcome.message);
   }
   result.code = outcome.code;
-  if (outcome.code != ExitCode::ok)
+  if (outcome.code != ExitCode::ok) {
     result.error = log.mask(outcome.message);
+  }
   if (!spec.result_path.empty()) {
     if (auto s = write_result_file(spec.result_path, result); !s) {
       log.error(s.error().message);
-      if (outcome.code == ExitCode::ok)
+      if (outcome.code == ExitCode::ok) {
         outcome = {ExitCode::internal, s.error().message};
+      }
     }
   }
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);

@@ -21,19 +21,22 @@ struct CopyCounts {
 // The manifests whose blobs a copy needs: the image itself, or every platform manifest of an index.
 Result<std::vector<Manifest>> image_manifests(RegistryClient& client, const ImageRef& src,
                                               const Manifest& top) {
-  if (!top.is_index())
+  if (!top.is_index()) {
     return std::vector<Manifest>{top};
+  }
   auto children = top.children();
-  if (!children)
+  if (!children) {
     return children.error();
+  }
   std::vector<Manifest> out;
   for (const auto& child : *children) {
     ImageRef ref = src;
     ref.tag.clear();
     ref.digest = child.digest;
     auto m = client.get_manifest(ref);
-    if (!m)
+    if (!m) {
       return m.error();
+    }
     out.push_back(std::move(*m));
   }
   return out;
@@ -44,27 +47,31 @@ Status copy_blobs(RegistryClient& client, const ImageRef& src, const ImageRef& d
                   const std::vector<Manifest>& manifests, CopyCounts& counts) {
   for (const auto& m : manifests) {
     auto blobs = m.blobs();
-    if (!blobs)
+    if (!blobs) {
       return blobs.error();
+    }
     for (const auto& blob : *blobs) {
       auto present = client.has_blob(dst.registry, dst.repository, blob.digest);
-      if (!present)
+      if (!present) {
         return present.error();
+      }
       if (*present) {
         ++counts.present;
         continue;
       }
       if (dst.registry == src.registry) {
         auto mounted = client.mount_blob(dst.registry, dst.repository, src.repository, blob.digest);
-        if (!mounted)
+        if (!mounted) {
           return mounted.error();
+        }
         if (*mounted) {
           ++counts.mounted;
           continue;
         }
       }
-      if (auto s = client.copy_blob(src, dst, blob.digest); !s)
+      if (auto s = client.copy_blob(src, dst, blob.digest); !s) {
         return s;
+      }
       ++counts.copied;
     }
   }
@@ -75,8 +82,9 @@ Result<std::vector<ImageRef>> parse_refs(const std::vector<std::string>& refs) {
   std::vector<ImageRef> out;
   for (const auto& r : refs) {
     auto ref = ImageRef::parse(r);
-    if (!ref)
+    if (!ref) {
       return ref.error();
+    }
     out.push_back(*ref);
   }
   return out;
@@ -89,10 +97,12 @@ std::string counts_text(const CopyCounts& c) {
 
 Result<std::unique_ptr<registry::RegistrySession>> open_session(const PhaseContext& ctx) {
   auto session = registry::RegistrySession::open(ctx.spec());
-  if (!session)
+  if (!session) {
     return session.error();
-  for (const auto& s : (*session)->auth().secrets())
+  }
+  for (const auto& s : (*session)->auth().secrets()) {
     ctx.log().add_secret(s);
+  }
   return session;
 }
 
@@ -117,15 +127,18 @@ bool wait_to_retry(const PhaseContext& ctx, std::string_view what, const Error& 
 
 Result<std::int64_t> image_size(RegistryClient& client, const ImageRef& ref, const Manifest& manifest) {
   auto manifests = image_manifests(client, ref, manifest);
-  if (!manifests)
+  if (!manifests) {
     return manifests.error();
+  }
   std::int64_t size = 0;
   for (const auto& m : *manifests) {
     auto blobs = m.blobs();
-    if (!blobs)
+    if (!blobs) {
       return blobs.error();
-    for (const auto& b : *blobs)
+    }
+    for (const auto& b : *blobs) {
       size += b.size;
+    }
   }
   return size;
 }
@@ -133,32 +146,37 @@ Result<std::int64_t> image_size(RegistryClient& client, const ImageRef& ref, con
 PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
   auto start = SteadyClock::now();
   auto session = open_session(ctx);
-  if (!session)
+  if (!session) {
     return ctx.fail(ExitCode::spec_invalid, registry_failure_class(session.error()), session.error().message);
+  }
   auto& client = (*session)->client();
   auto src = ImageRef::parse(ctx.spec().temp_image);
   auto dsts = parse_refs(ctx.spec().final_images);
-  if (!src || !dsts)
+  if (!src || !dsts) {
     return ctx.fail(ExitCode::spec_invalid, FailureClass::internal,
                     (!src ? src.error() : dsts.error()).message);
+  }
 
   auto top =
       retry_registry_call(ctx, "publish: GET " + src->str(), [&] { return client.get_manifest(*src); });
-  if (!top)
+  if (!top) {
     return ctx.fail(ExitCode::publish_failed, registry_failure_class(top.error()), top.error().message);
+  }
   auto manifests = retry_registry_call(ctx, "publish: GET the manifests of " + src->str(),
                                        [&] { return image_manifests(client, *src, *top); });
-  if (!manifests)
+  if (!manifests) {
     return ctx.fail(ExitCode::publish_failed, registry_failure_class(manifests.error()),
                     manifests.error().message);
+  }
   ctx.log().line(LogStream::none, "publish: " + src->str() + " is " + top->media_type + " " + top->digest);
   result.digest = top->digest;
 
   // After SIGTERM the tag being published may finish within the grace; no further tag is started.
   std::optional<SteadyClock::time_point> stop_by;
   auto must_stop = [&] {
-    if (ctx.stop_requested() && !stop_by)
+    if (ctx.stop_requested() && !stop_by) {
       stop_by = SteadyClock::now() + ctx.options().push_stop_grace;
+    }
     return ctx.deadline_passed() || (stop_by && SteadyClock::now() >= *stop_by);
   };
   for (const auto& dst : *dsts) {
@@ -188,14 +206,16 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
         }
       }
     }
-    if (must_stop())
+    if (must_stop()) {
       return ctx.fail(ExitCode::publish_failed, FailureClass::killed,
                       "stopped before the manifest of " + dst.str());
+    }
     auto digest = retry_registry_call(ctx, "publish: PUT " + dst.str(),
                                       [&] { return client.put_manifest(dst, dst.tag, *top); });
-    if (!digest)
+    if (!digest) {
       return ctx.fail(ExitCode::publish_failed, registry_failure_class(digest.error()),
                       digest.error().message);
+    }
     if (*digest != top->digest) {
       return ctx.fail(ExitCode::publish_failed, FailureClass::internal,
                       dst.str() + ": the registry stored digest " + *digest + ", not " + top->digest);
@@ -214,31 +234,36 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
   } else {
     ctx.log().line(LogStream::none, "publish: deleted temp image " + src->str() + "@" + top->digest);
   }
-  if (auto size = image_size(client, *src, *top))
+  if (auto size = image_size(client, *src, *top)) {
     result.size = *size;
+  }
   result.timings_ms["publish"] = result.timings_ms["total"] =
       std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
   ctx.log().result(result.digest, "published " + std::to_string(result.tags.size()) + " tag(s)");
-  if (ctx.stop_requested())
+  if (ctx.stop_requested()) {
     return {ExitCode::killed, "stopped after publishing"};
+  }
   return {ExitCode::ok, "published " + result.digest};
 }
 
 PhaseOutcome run_cleanup_phase(const PhaseContext& ctx, PhaseResult& result) {
   auto session = open_session(ctx);
-  if (!session)
+  if (!session) {
     return ctx.fail(ExitCode::spec_invalid, registry_failure_class(session.error()), session.error().message);
+  }
   auto& client = (*session)->client();
   auto src = ImageRef::parse(ctx.spec().temp_image);
-  if (!src)
+  if (!src) {
     return ctx.fail(ExitCode::spec_invalid, registry_failure_class(src.error()), src.error().message);
+  }
   auto m = retry_registry_call(ctx, "cleanup: GET " + src->str(), [&] { return client.get_manifest(*src); });
   if (!m && m.error().kind == ErrorKind::not_found) {
     ctx.log().line(LogStream::none, "cleanup: " + src->str() + " is already gone");
     return {ExitCode::ok, "nothing to delete"};
   }
-  if (!m)
+  if (!m) {
     return ctx.fail(ExitCode::cleanup_failed, registry_failure_class(m.error()), m.error().message);
+  }
   result.digest = m->digest;
   // Only the tag goes, never the digest: deleting a digest takes every tag pointing at it along, and
   // other jobs may have published (or be testing) the very same image. The untagged manifest is left

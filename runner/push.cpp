@@ -19,8 +19,9 @@ std::string read_trimmed(const std::string& path) {
   std::ifstream in(path);
   std::string s;
   std::getline(in, s);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
     s.pop_back();
+  }
   return s;
 }
 
@@ -29,13 +30,15 @@ class Tail {
  public:
   void add(std::string_view line) {
     lines_.emplace_back(line);
-    if (lines_.size() > 20)
+    if (lines_.size() > 20) {
       lines_.pop_front();
+    }
   }
   std::string text() const {
     std::string out;
-    for (const auto& l : lines_)
+    for (const auto& l : lines_) {
       out += (out.empty() ? "" : "\n") + l;
+    }
     return out;
   }
 
@@ -58,13 +61,15 @@ Attempt push_once(const PhaseContext& ctx, const Command& command) {
         tail.add(line);
       },
       ctx.run_options(ctx.options().push_stop_grace));
-  if (!r)
+  if (!r) {
     return {ExitCode::push_failed, r.error().message, FailureClass::internal};
+  }
   if (r->stopped != StopCause::none && !r->status.success()) {
     return {r->stopped == StopCause::deadline ? ExitCode::deadline : ExitCode::killed, "push interrupted"};
   }
-  if (r->status.success())
+  if (r->status.success()) {
     return {};
+  }
   auto output = tail.text();
   const std::string headline = buildah_error_line(output);
   return {ExitCode::push_failed,
@@ -102,8 +107,9 @@ PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup,
       ctx.log().line(LogStream::none, "$ " + format_argv(command.argv));
       attempt = push_once(ctx, command);
       if (attempt.code == ExitCode::ok || attempt.failure_class != FailureClass::registry_unreachable ||
-          n == policy.attempts)
+          n == policy.attempts) {
         break;
+      }
       ctx.log().line(LogStream::none, "push: transient registry error, retrying in " +
                                           std::to_string(delay.count()) + " ms (attempt " +
                                           std::to_string(n + 1) + "/" + std::to_string(policy.attempts) +
@@ -130,8 +136,9 @@ PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup,
     outcome.pushed.push_back(targets[i]);
   }
   // A push that finished inside the stop grace still leaves the phase killed: later work is skipped.
-  if (ctx.stop_requested() || ctx.deadline_passed())
+  if (ctx.stop_requested() || ctx.deadline_passed()) {
     outcome.code = ctx.failure_code(ExitCode::push_failed);
+  }
   return outcome;
 }
 

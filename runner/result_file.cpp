@@ -21,8 +21,9 @@ std::optional<ExitCode> parse_code(std::string_view name) {
        {ExitCode::ok, ExitCode::usage, ExitCode::spec_invalid, ExitCode::git_failed, ExitCode::build_failed,
         ExitCode::push_failed, ExitCode::publish_failed, ExitCode::cleanup_failed, ExitCode::not_ready,
         ExitCode::test_failed, ExitCode::killed, ExitCode::deadline, ExitCode::internal}) {
-    if (to_string(code) == name)
+    if (to_string(code) == name) {
       return code;
+    }
   }
   return std::nullopt;
 }
@@ -46,28 +47,36 @@ json::object to_json(const PhaseResult& r) {
   o["status"] = r.code == ExitCode::ok ? "succeeded" : "failed";
   o["exit_code"] = to_int(r.code);
   o["reason"] = to_string(r.code);
-  if (!r.error.empty())
+  if (!r.error.empty()) {
     o["error"] = r.error;
-  if (!r.digest.empty())
+  }
+  if (!r.digest.empty()) {
     o["digest"] = r.digest;
-  if (!r.image_id.empty())
+  }
+  if (!r.image_id.empty()) {
     o["image_id"] = r.image_id;
-  if (r.size)
+  }
+  if (r.size) {
     o["size"] = *r.size;
+  }
   o["tags"] = json::array(r.tags.begin(), r.tags.end());
-  if (!r.commit.empty())
+  if (!r.commit.empty()) {
     o["commit"] = r.commit;
-  if (!r.git_ref.empty())
+  }
+  if (!r.git_ref.empty()) {
     o["git_ref"] = r.git_ref;
-  if (!r.ref_kind.empty())
+  }
+  if (!r.ref_kind.empty()) {
     o["ref_kind"] = r.ref_kind;
+  }
   o["steps"] = r.steps;
   o["cached_steps"] = r.cached_steps;
   o["git_received_objects"] = r.git_received_objects;
   o["git_received_bytes"] = r.git_received_bytes;
   json::object timings;
-  for (const auto& [k, v] : r.timings_ms)
+  for (const auto& [k, v] : r.timings_ms) {
     timings[k] = v;
+  }
   o["timings_ms"] = std::move(timings);
   return o;
 }
@@ -75,25 +84,29 @@ json::object to_json(const PhaseResult& r) {
 Result<PhaseResult> parse_phase_result(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
-  if (ec || !v.is_object())
+  if (ec || !v.is_object()) {
     return make_error(ErrorKind::invalid_argument, "result: not a JSON object");
+  }
   const auto& o = v.as_object();
   PhaseResult r;
   r.job_id = get_string(o, "job_id");
   r.phase = get_string(o, "phase");
   auto code = parse_code(get_string(o, "reason"));
-  if (!code)
+  if (!code) {
     return make_error(ErrorKind::invalid_argument, "result: reason: unknown exit reason");
+  }
   r.code = *code;
   r.error = get_string(o, "error");
   r.digest = get_string(o, "digest");
   r.image_id = get_string(o, "image_id");
-  if (o.contains("size"))
+  if (o.contains("size")) {
     r.size = get_int(o, "size");
+  }
   if (const auto* tags = o.if_contains("tags"); tags != nullptr && tags->is_array()) {
     for (const auto& t : tags->as_array()) {
-      if (t.is_string())
+      if (t.is_string()) {
         r.tags.emplace_back(t.as_string());
+      }
     }
   }
   r.commit = get_string(o, "commit");
@@ -108,8 +121,9 @@ Result<PhaseResult> parse_phase_result(std::string_view text) {
   }
   if (const auto* t = o.if_contains("timings_ms"); t != nullptr && t->is_object()) {
     for (const auto& [k, val] : t->as_object()) {
-      if (val.is_int64())
+      if (val.is_int64()) {
         r.timings_ms[std::string(k)] = val.as_int64();
+      }
     }
   }
   return r;
@@ -127,22 +141,27 @@ Status write_result_file(const std::string& path, const PhaseResult& result) {
   std::string body = json::serialize(to_json(result)) + "\n";
   {
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd)
+    if (!fd) {
       return fail("open");
+    }
     std::size_t done = 0;
     while (done < body.size()) {
       ssize_t n = ::write(fd.get(), body.data() + done, body.size() - done);
-      if (n < 0 && errno == EINTR)
+      if (n < 0 && errno == EINTR) {
         continue;
-      if (n < 0)
+      }
+      if (n < 0) {
         return fail("write");
+      }
       done += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd.get()) != 0)
+    if (::fsync(fd.get()) != 0) {
       return fail("fsync");
+    }
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
     return fail("rename");
+  }
   return {};
 }
 

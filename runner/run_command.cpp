@@ -21,13 +21,15 @@ namespace fs = std::filesystem;
 
 Result<JobRequest> read_job(const std::string& path) {
   std::ifstream in(path);
-  if (!in)
+  if (!in) {
     return make_error(ErrorKind::invalid_argument, path + ": cannot read the job file");
+  }
   std::ostringstream s;
   s << in.rdbuf();
   auto request = parse_job_request_yaml(s.str());  // JSON is YAML too
-  if (!request)
+  if (!request) {
     return make_error(ErrorKind::invalid_argument, path + ": " + request.error().describe());
+  }
   return request;
 }
 
@@ -64,20 +66,24 @@ RunnerSpec make_spec(const JobRequest& request, const std::string& job_id, Phase
 PhaseOutcome run_tests(const PhaseContext& ctx, const RunJobOptions& run) {
   const auto& spec = ctx.spec();
   auto identity = choose_build_identity(spec.build_user, ctx.options().allow_root);
-  if (!identity)
+  if (!identity) {
     return {ExitCode::not_ready, identity.error().message};
+  }
   std::string root = spec.cache_dir + "/podman", run_root = spec.work_dir + "/podman-run";
   for (const auto& dir : {root, run_root}) {
     fs::create_directories(dir);
-    if (auto s = give_to_build_user(*identity, dir, false); !s)
+    if (auto s = give_to_build_user(*identity, dir, false); !s) {
       return {ExitCode::internal, s.error().message};
+    }
   }
   std::vector<std::string> commands = spec.request.test->commands;
-  if (spec.request.test->entry_point)
+  if (spec.request.test->entry_point) {
     commands.emplace_back();
+  }
   std::vector<std::string> env{"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + identity->home};
-  if (!spec.registries_conf.empty())
+  if (!spec.registries_conf.empty()) {
     env.push_back("CONTAINERS_REGISTRIES_CONF=" + spec.registries_conf);
+  }
   auto deadline = std::chrono::steady_clock::now() + spec.request.test->timeout;
   for (const auto& command : commands) {
     Command c{.argv = podman_test_argv(run.podman, root, run_root, spec.temp_image, command),
@@ -87,12 +93,14 @@ PhaseOutcome run_tests(const PhaseContext& ctx, const RunJobOptions& run) {
               .group_ends_with_parent = true};
     ctx.log().line(LogStream::none, "$ " + format_argv(c.argv));
     auto options = ctx.run_options();
-    if (!options.deadline || deadline < *options.deadline)
+    if (!options.deadline || deadline < *options.deadline) {
       options.deadline = deadline;
+    }
     auto r = run_process(
         c, [&](LogStream s, std::string_view line) { ctx.log().line(s, line); }, options);
-    if (!r)
+    if (!r) {
       return {ExitCode::test_failed, r.error().message};
+    }
     std::string name = command.empty() ? "entry point" : "test `" + command + "`";
     if (r->stopped != StopCause::none || !r->status.success()) {
       ctx.log().error(name + " failed: " + r->status.describe(), r->status.code);
@@ -113,8 +121,9 @@ std::vector<std::string> podman_test_argv(const std::string& podman, const std::
   // runc and no private network: what works rootless on these nodes (crun fails on hybrid cgroups).
   std::vector<std::string> argv{podman, "--root",    root,   "--runroot", run_root, "run",
                                 "--rm", "--runtime", "runc", "--network", "host",   image};
-  if (!command.empty())
+  if (!command.empty()) {
     argv.insert(argv.end(), {"sh", "-c", command});
+  }
   return argv;
 }
 
@@ -132,8 +141,9 @@ ExitCode run_job_file(const RunJobOptions& run, const RunnerOptions& options, co
   auto build_spec = make_spec(*request, job_id, Phase::build, run, work);
   PhaseLogWriter build_log(sink, job_id, "build", run.format);
   auto code = run_phase(build_spec, build_log, options, stop, run_build_phase);
-  if (code != ExitCode::ok)
+  if (code != ExitCode::ok) {
     return code;
+  }
   if (request->has_tests()) {
     auto test_spec = make_spec(*request, job_id, Phase::test, run, work);
     PhaseLogWriter test_log(sink, job_id, "test", run.format);
@@ -144,8 +154,9 @@ ExitCode run_job_file(const RunJobOptions& run, const RunnerOptions& options, co
     PhaseLogWriter log(sink, job_id, std::string(to_string(phase)), run.format);
     auto next =
         run_phase(spec, log, options, stop, code == ExitCode::ok ? run_publish_phase : run_cleanup_phase);
-    if (code == ExitCode::ok)
+    if (code == ExitCode::ok) {
       code = next;
+    }
   }
   return code;
 }

@@ -249,8 +249,9 @@ Status LocalExecutor::purge(const PhaseId& id) {
   if (!image.empty()) {
     // Nothing of the phase may outlive its record: its containers and its image go first (podman runs
     // without the lock held).
-    for (auto argv : {remove_phase_containers_argv(config_.podman_path, id.name(), std::chrono::seconds(0)),
-                      remove_image_argv(config_.podman_path, image)}) {
+    for (const auto& argv :
+         {remove_phase_containers_argv(config_.podman_path, id.name(), std::chrono::seconds(0)),
+          remove_image_argv(config_.podman_path, image)}) {
       auto done = podman(argv);
       if (!done || !done->status.success()) {
         return make_error(

@@ -52,10 +52,12 @@ void LocalExecutor::launch_unlocked(std::unique_lock<std::mutex>& lock, std::vec
   helpers.swap(helper_queue_);
   lock.unlock();
   std::vector<Result<SupervisedTask>> started;
+  started.reserve(launches.size());
   for (const auto& launch : launches) {
     started.push_back(spawn_supervised(config_.supervisor_path, launch.spawn));
   }
   std::vector<Result<SupervisedTask>> helpers_started;
+  helpers_started.reserve(helpers.size());
   for (const auto& helper : helpers) {
     helpers_started.push_back(spawn_supervised(config_.supervisor_path, helper));
   }

@@ -140,6 +140,7 @@ Result<SupervisedTask> spawn_supervised(const std::filesystem::path& supervisor,
 
   const std::vector<std::string> args = supervisor_argv(supervisor, spawn);
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& arg : args) {
     argv.push_back(const_cast<char*>(arg.c_str()));
   }

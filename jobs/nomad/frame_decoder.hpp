@@ -42,7 +42,7 @@ class FrameDecoder {
 
   // `start_offset`: where in the first file the stream begins, when known (origin=start, offset=N).
   explicit FrameDecoder(OnFrame on_frame, std::uint64_t start_offset = 0,
-                        std::size_t max_frame_bytes = 1024 * 1024);
+                        std::size_t max_frame_bytes = std::size_t{1024} * 1024);
 
   // Consumes any piece of the body. Fails (internal) on bytes that are not frames, a frame over the
   // cap, or bad base64.

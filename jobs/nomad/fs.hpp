@@ -60,7 +60,7 @@ class Fs {
 
   // GET /v1/client/fs/cat/:alloc?path=…; at most `max_bytes` (a larger file is an error).
   Result<std::string> cat(std::string_view alloc_id, std::string_view path,
-                          std::size_t max_bytes = 1024 * 1024, const QueryOptions& query = {});
+                          std::size_t max_bytes = std::size_t{1024} * 1024, const QueryOptions& query = {});
 
   // GET /v1/client/fs/ls/:alloc?path=… (e.g. "alloc/logs": the log rotation files and their sizes).
   // A missing directory is invalid_argument, as Nomad answers 400.

@@ -12,8 +12,8 @@ namespace nbs::jobs::nomad {
 
 struct TailOptions {
   std::size_t lines = 100;
-  std::size_t initial_window = 64 * 1024;    // bytes read from the end at first
-  std::size_t max_window = 4 * 1024 * 1024;  // the window grows 4× per round up to this
+  std::size_t initial_window = std::size_t{64} * 1024;    // bytes read from the end at first
+  std::size_t max_window = std::size_t{4} * 1024 * 1024;  // the window grows 4× per round up to this
 };
 
 struct TailResult {

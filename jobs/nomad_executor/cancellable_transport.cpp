@@ -72,6 +72,7 @@ class EpochTransport final : public Transport {
 
 CancellableTransport::CancellableTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+// NOLINTNEXTLINE(bugprone-exception-escape): interrupt() throws only std::bad_alloc (see the header)
 CancellableTransport::~CancellableTransport() {
   interrupt();
 }
@@ -125,7 +126,7 @@ Result<HttpResponse> CancellableTransport::call(const HttpRequest& request, cons
     auto& signal = im.in_flight[id];
     signal = {epoch, std::make_unique<net::cancellation_signal>()};
     auto operation = sink != nullptr ? im.client->stream(request, *sink) : im.client->request(request);
-    auto done = [&im, &promise, id, epoch](std::exception_ptr error, Result<HttpResponse> result) {
+    auto done = [&im, &promise, id, epoch](const std::exception_ptr& error, Result<HttpResponse> result) {
       // Not erased here: this handler runs inside the signal's slot machinery.
       net::post(im.ioc, [&im, id] { im.in_flight.erase(id); });
       if (error) {

@@ -24,7 +24,8 @@ class CancellableTransport : public std::enable_shared_from_this<CancellableTran
  public:
   // With the TLS options of `config`; fails when a TLS file cannot be loaded.
   static Result<std::shared_ptr<CancellableTransport>> create(const Config& config);
-  ~CancellableTransport();
+  // interrupt() throws only std::bad_alloc (net::post), and a destructor out of memory ends the process.
+  ~CancellableTransport();  // NOLINT(bugprone-exception-escape): only std::bad_alloc, see above
   CancellableTransport(const CancellableTransport&) = delete;
   CancellableTransport& operator=(const CancellableTransport&) = delete;
 

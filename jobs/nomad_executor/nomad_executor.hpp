@@ -42,7 +42,7 @@ struct NomadExecutorConfig {
   nomad::Config nomad;           // where Nomad is (nomad::config_from_env)
   specs::NomadSpecConfig specs;  // what the phase jobs look like; an empty namespace or region there
                                  // takes the client's (NOMAD_NAMESPACE, NOMAD_REGION)
-  std::size_t max_result_bytes = 1024 * 1024;  // a larger result file is an error
+  std::size_t max_result_bytes = std::size_t{1024} * 1024;  // a larger result file is an error
 };
 
 class NomadExecutor : public Executor {

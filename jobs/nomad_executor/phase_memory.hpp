@@ -31,7 +31,8 @@ struct TaskMemo {
 class PhaseMemory {
  public:
   static constexpr std::size_t k_default_capacity = 1024;
-  static constexpr std::size_t k_max_result_bytes = 16 * 1024;  // larger result files are not kept
+  // Larger result files are not kept.
+  static constexpr std::size_t k_max_result_bytes = std::size_t{16} * 1024;
 
   explicit PhaseMemory(std::size_t capacity = k_default_capacity) : capacity_(capacity) {}
 

@@ -7,8 +7,9 @@
 namespace nbs::jobs {
 namespace {
 
-constexpr std::size_t k_max_path = 128;         // Nomad's variable path limit
-constexpr std::size_t k_max_items = 64 * 1024;  // Nomad's limit on the items' keys and values together
+constexpr std::size_t k_max_path = 128;  // Nomad's variable path limit
+// Nomad's limit on the items' keys and values together.
+constexpr std::size_t k_max_items = std::size_t{64} * 1024;
 
 // Nomad's path rule ^[a-zA-Z0-9-_~/]{1,128}$, and no empty segment (a key "a//b" or "/a" would name a
 // variable its list could not give back as the same key).

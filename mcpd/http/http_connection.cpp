@@ -319,7 +319,7 @@ class Connection {
     NotificationSink sink;
     if (run.sse) {
       sink = [weak = std::weak_ptr(channel), executor](json::object notification) {
-        asio::post(executor, [weak, text = to_wire(notification)]() mutable {
+        asio::post(executor, [weak, text = to_wire(std::move(notification))]() mutable {
           if (auto ch = weak.lock()) {
             ch->events.push_back(std::move(text));
             ch->wake.cancel();
@@ -349,7 +349,7 @@ class Connection {
                                                        std::shared_ptr<Cancellation> cancel,
                                                        std::optional<unsigned> sse_version, bool keep_alive) {
     auto executor = co_await asio::this_coro::executor;
-    asio::co_spawn(executor, std::move(job), [channel](std::exception_ptr e, JobOutcome outcome) {
+    asio::co_spawn(executor, std::move(job), [channel](const std::exception_ptr& e, JobOutcome outcome) {
       if (e) {
         outcome = JobOutcome{
             500, to_wire(make_error_response(nullptr, rpc_code::k_internal_error, "Internal error")),

@@ -20,8 +20,8 @@ namespace nbs::mcpd {
 struct HttpOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;  // 0: an ephemeral port (tests)
-  std::size_t max_body_bytes = 4 * 1024 * 1024;
-  std::size_t header_limit_bytes = 16 * 1024;
+  std::size_t max_body_bytes = std::size_t{4} * 1024 * 1024;
+  std::size_t header_limit_bytes = std::size_t{16} * 1024;
   std::chrono::milliseconds header_timeout{15'000};  // idle keep-alive and reading one request header
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds write_timeout{30'000};

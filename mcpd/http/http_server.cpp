@@ -111,7 +111,7 @@ void HttpServer::spawn_connection(tcp::socket socket) {
     connections_[id] = Entry{control, socket.get_executor()};
   }
   auto executor = socket.get_executor();
-  auto on_done = [this, id](std::exception_ptr) {
+  auto on_done = [this, id](const std::exception_ptr&) {
     std::lock_guard lock(mutex_);
     connections_.erase(id);
     if (stopping_ && connections_.empty()) {

@@ -61,7 +61,7 @@ struct McpOptions {
   // the requests left are not run but answered with an error (so one body cannot make the daemon build
   // an answer of any size).
   std::size_t max_batch = 32;
-  std::size_t max_batch_answer_bytes = 4 * 1024 * 1024;
+  std::size_t max_batch_answer_bytes = std::size_t{4} * 1024 * 1024;
 };
 
 class McpServer {

@@ -30,6 +30,7 @@ SessionStore::SessionStore(Clock::duration idle_ttl, std::size_t max_sessions,
       max_per_client_(std::max<std::size_t>(1, max_sessions_per_client)) {}
 
 // `id` by value: callers pass ids that live in the nodes this erases.
+// NOLINTNEXTLINE(performance-unnecessary-value-param): a reference could dangle, see above
 void SessionStore::erase_locked(std::string id) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) {
@@ -45,6 +46,8 @@ void SessionStore::erase_locked(std::string id) {
   sessions_.erase(it);
 }
 
+// `client` by value, as `id` above: create() passes a key of by_client_, whose node this may erase.
+// NOLINTNEXTLINE(performance-unnecessary-value-param): a reference could dangle, see above
 void SessionStore::evict_locked(std::string client) {
   auto it = by_client_.find(client);
   if (it != by_client_.end()) {

@@ -24,7 +24,7 @@ StdioTransport::StdioTransport(asio::io_context& io, McpServer& mcp, int in_fd, 
 
 void StdioTransport::start(std::function<void()> on_finished) {
   on_finished_ = std::move(on_finished);
-  asio::co_spawn(strand_, read_loop(), [](std::exception_ptr e) {
+  asio::co_spawn(strand_, read_loop(), [](const std::exception_ptr& e) {
     if (e) {
       try {
         std::rethrow_exception(e);
@@ -38,7 +38,7 @@ void StdioTransport::start(std::function<void()> on_finished) {
 asio::awaitable<void> StdioTransport::read_loop() {
   std::string pending;
   bool discarding = false;  // inside a line that exceeded the limit
-  std::vector<char> chunk(16 * 1024);
+  std::vector<char> chunk(std::size_t{16} * 1024);
   for (;;) {
     auto [ec, n] = co_await in_.async_read_some(asio::buffer(chunk), k_tuple);
     if (ec) {
@@ -102,7 +102,7 @@ asio::awaitable<void> StdioTransport::handle_line(std::string line) {
   envelope.transport = Transport::stdio;
   auto cancel = std::make_shared<Cancellation>();
   NotificationSink sink = [this](boost::json::object notification) {
-    asio::post(strand_, [this, text = to_wire(notification)]() mutable { send(std::move(text)); });
+    asio::post(strand_, [this, text = to_wire(std::move(notification))]() mutable { send(std::move(text)); });
   };
   Reply reply;
   try {

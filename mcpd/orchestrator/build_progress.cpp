@@ -10,7 +10,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 std::optional<BuildStep> latest_build_step(jobs::Executor& executor, const JobRecord& record) {
   auto chunk = executor.read_log({record.id, Phase::build, record.attempt}, "runner", jobs::LogOrigin::end, 0,
-                                 16 * 1024);
+                                 std::size_t{16} * 1024);
   if (!chunk) {
     return std::nullopt;
   }

@@ -13,11 +13,11 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::size_t k_chunk = 64 * 1024;
-constexpr std::size_t k_tail_read_limit = 4 * 1024 * 1024;
+constexpr std::size_t k_chunk = std::size_t{64} * 1024;
+constexpr std::size_t k_tail_read_limit = std::size_t{4} * 1024 * 1024;
 // Reading the clock costs more than matching a short line: the deadline is checked once this much
 // input has been matched since the last look (RE2's time is linear, so this bounds the time between).
-constexpr std::size_t k_deadline_check_bytes = 16 * 1024;
+constexpr std::size_t k_deadline_check_bytes = std::size_t{16} * 1024;
 
 struct Cursor {
   std::size_t task = 0;
@@ -436,7 +436,7 @@ Result<LogQuery> parse_log_query(const json::object& args, Phase default_phase) 
   q.tail_lines = bounded(args, "tail_lines", 200, LogQuery::k_max_lines, errors);
   q.limit_lines = bounded(args, "limit_lines", 200, LogQuery::k_max_lines, errors);
   q.context_lines = bounded(args, "context_lines", 0, 10, errors);
-  q.max_bytes = bounded(args, "max_bytes", 32 * 1024, LogQuery::k_max_bytes, errors);
+  q.max_bytes = bounded(args, "max_bytes", std::size_t{32} * 1024, LogQuery::k_max_bytes, errors);
   if (!errors.empty()) {
     return make_field_errors(std::move(errors));
   }

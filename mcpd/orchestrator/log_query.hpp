@@ -32,14 +32,14 @@ struct LogQuery {
   std::string cursor;   // from a previous page's next_cursor
   std::string pattern;  // RE2 syntax, case-sensitive unless it starts with (?i)
   std::size_t context_lines = 0;
-  std::size_t max_bytes = 32 * 1024;
+  std::size_t max_bytes = std::size_t{32} * 1024;
 
   static constexpr std::size_t k_max_lines = 2000;
-  static constexpr std::size_t k_max_bytes = 256 * 1024;
-  static constexpr std::size_t k_grep_scan_bytes = 8 * 1024 * 1024;  // per call
+  static constexpr std::size_t k_max_bytes = std::size_t{256} * 1024;
+  static constexpr std::size_t k_grep_scan_bytes = std::size_t{8} * 1024 * 1024;  // per call
   static constexpr std::size_t k_max_pattern_bytes = 256;
   // RE2's memory budget per search (its DFA cache; past it RE2 falls back to its slower NFA).
-  static constexpr std::int64_t k_pattern_memory = 8 * 1024 * 1024;
+  static constexpr std::int64_t k_pattern_memory = std::int64_t{8} * 1024 * 1024;
   // The largest compiled pattern a search accepts: the NFA's cost per byte grows with it (`\pL{100}`
   // compiles to over 100,000 instructions), and this keeps a line's match well under a second.
   static constexpr int k_max_pattern_program = 4096;

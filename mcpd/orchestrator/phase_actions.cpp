@@ -108,7 +108,7 @@ void PhaseActions::explain_failure(JobRecord& record, Phase phase) {
     failure.summary = "test task " + task->name + (command.empty() ? "" : " (`" + command + "`)") +
                       " failed" + (task->message.empty() ? "" : ": " + task->message);
   }
-  auto chunk = executor_.read_log(id, task->name, jobs::LogOrigin::end, 0, 64 * 1024);
+  auto chunk = executor_.read_log(id, task->name, jobs::LogOrigin::end, 0, std::size_t{64} * 1024);
   if (!chunk) {
     record.failure = std::move(failure);
     return;

@@ -78,7 +78,7 @@ asio::awaitable<Result<ToolResult>> get_logs_call(Orchestrator& o, LogSearchPool
 
 // The pool is shared by every copy of the handler and stops with the last of them.
 ToolHandler logs_handler(Orchestrator& o, std::shared_ptr<LogSearchPool> searches) {
-  return [&o, searches](const json::object& args, ToolContext& ctx) {
+  return [&o, searches = std::move(searches)](const json::object& args, ToolContext& ctx) {
     return get_logs_call(o, *searches, args, ctx);
   };
 }

@@ -197,7 +197,7 @@ void WebhookSender::Impl::pump() {
       queue.pop_front();
       running.insert(next);
     }
-    net::co_spawn(*io, deliver(next), [this, next](std::exception_ptr error) {
+    net::co_spawn(*io, deliver(next), [this, next](const std::exception_ptr& error) {
       if (error) {
         try {
           std::rethrow_exception(error);
@@ -439,6 +439,9 @@ Result<std::unique_ptr<WebhookSender>> WebhookSender::create(WebhookSenderOption
 
 WebhookSender::WebhookSender(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+// What shutdown() can throw is std::system_error (a mutex, the join) and std::bad_alloc: failures of the
+// process itself, for which std::terminate is the right end.
+// NOLINTNEXTLINE(bugprone-exception-escape): only the process's own failures throw, see above
 WebhookSender::~WebhookSender() {
   impl_->shutdown();
 }

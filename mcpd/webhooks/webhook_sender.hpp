@@ -56,9 +56,10 @@ struct WebhookSenderOptions {
   // The destructor lets running and queued deliveries finish for this long, then abandons them.
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(5)};
   PrivateTargets private_targets = PrivateTargets::refuse;
-  TlsOptions tls;                             // trust for https receivers; server_name is set per receiver
-  std::string user_agent;                     // empty: "nbs-mcpd/<version>"
-  std::size_t max_response_body = 64 * 1024;  // the answer is only logged; a larger one fails the attempt
+  TlsOptions tls;          // trust for https receivers; server_name is set per receiver
+  std::string user_agent;  // empty: "nbs-mcpd/<version>"
+  // The answer is only logged; a larger one fails the attempt.
+  std::size_t max_response_body = std::size_t{64} * 1024;
   // Called for every report: on the sender's thread, and for drops and abandoned deliveries on the
   // thread of enqueue() or of the destructor, so possibly from two threads at once. It must be
   // thread-safe, return quickly and not call back into the sender.
@@ -73,7 +74,7 @@ class WebhookSender {
   // Waits up to shutdown_grace for queued and running deliveries (a retry's wait is cut short), then
   // abandons the rest and returns. Only a DNS lookup in progress can hold it longer (the system
   // resolver cannot be interrupted).
-  ~WebhookSender();
+  ~WebhookSender();  // NOLINT(bugprone-exception-escape): see the definition
   WebhookSender(const WebhookSender&) = delete;
   WebhookSender& operator=(const WebhookSender&) = delete;
 

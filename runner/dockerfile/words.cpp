@@ -225,7 +225,7 @@ std::vector<std::string_view> split_words(std::string_view text, char escape) {
         break;
       }
       if (quote != 0) {
-        quote = c == quote ? 0 : quote;
+        quote = c == quote ? '\0' : quote;
       } else if (c == '\'' || c == '"') {
         quote = c;
       } else if (c == escape) {

@@ -14,8 +14,9 @@ namespace {
 namespace json = boost::json;
 
 Result<RegistryCredential> parse_entry(const json::value& v, const std::string& where) {
-  if (!v.is_object())
+  if (!v.is_object()) {
     return make_error(ErrorKind::invalid_argument, where + ": must be an object");
+  }
   RegistryCredential c;
   const auto& o = v.as_object();
   if (const auto* auth = o.if_contains("auth");
@@ -38,16 +39,19 @@ Result<RegistryCredential> parse_entry(const json::value& v, const std::string& 
 
 std::string normalise_auth_key(std::string_view key) {
   for (std::string_view scheme : {"https://", "http://"}) {
-    if (key.substr(0, scheme.size()) == scheme)
+    if (key.substr(0, scheme.size()) == scheme) {
       key.remove_prefix(scheme.size());
+    }
   }
   std::string out(key);
   for (std::string_view suffix : {"/v1/", "/v2/", "/v1", "/v2"}) {
-    if (out.size() > suffix.size() && out.ends_with(suffix))
+    if (out.size() > suffix.size() && out.ends_with(suffix)) {
       out.resize(out.size() - suffix.size());
+    }
   }
-  while (!out.empty() && out.back() == '/')
+  while (!out.empty() && out.back() == '/') {
     out.pop_back();
+  }
   return out;
 }
 
@@ -55,18 +59,22 @@ Result<AuthFile> AuthFile::parse(std::string_view text, std::string_view origin)
   std::string prefix(origin);
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
-  if (ec || !v.is_object())
+  if (ec || !v.is_object()) {
     return make_error(ErrorKind::invalid_argument, prefix + ": not a JSON object");
+  }
   AuthFile file;
   const auto* auths = v.as_object().if_contains("auths");
-  if (auths == nullptr)
+  if (auths == nullptr) {
     return file;
-  if (!auths->is_object())
+  }
+  if (!auths->is_object()) {
     return make_error(ErrorKind::invalid_argument, prefix + ": auths: must be an object");
+  }
   for (const auto& [key, entry] : auths->as_object()) {
     auto c = parse_entry(entry, prefix + ": auths." + std::string(key));
-    if (!c)
+    if (!c) {
       return c.error();
+    }
     if (const auto* auth = entry.as_object().if_contains("auth"); auth != nullptr && auth->is_string()) {
       file.encoded_.emplace_back(auth->as_string());
     }
@@ -77,8 +85,9 @@ Result<AuthFile> AuthFile::parse(std::string_view text, std::string_view origin)
 
 Result<AuthFile> AuthFile::load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
+  if (!in) {
     return make_error(ErrorKind::invalid_argument, "credentials.registry_auth_file: cannot read " + path);
+  }
   std::ostringstream s;
   s << in.rdbuf();
   return parse(s.str(), path);
@@ -86,15 +95,18 @@ Result<AuthFile> AuthFile::load(const std::string& path) {
 
 std::optional<RegistryCredential> AuthFile::find(std::string_view host, std::string_view repository) const {
   std::string path(host);
-  if (!repository.empty())
+  if (!repository.empty()) {
     path += "/" + std::string(repository);
+  }
   // Longest prefix on a path boundary first: host/a/b, host/a, host.
   while (true) {
-    if (auto it = entries_.find(path); it != entries_.end())
+    if (auto it = entries_.find(path); it != entries_.end()) {
       return it->second;
+    }
     auto slash = path.rfind('/');
-    if (slash == std::string::npos || path.size() <= host.size())
+    if (slash == std::string::npos || path.size() <= host.size()) {
       break;
+    }
     path.resize(slash);
   }
   return std::nullopt;
@@ -103,10 +115,12 @@ std::optional<RegistryCredential> AuthFile::find(std::string_view host, std::str
 std::vector<std::string> AuthFile::secrets() const {
   std::vector<std::string> out = encoded_;
   for (const auto& [key, c] : entries_) {
-    if (!c.password.empty())
+    if (!c.password.empty()) {
       out.push_back(c.password);
-    if (!c.identity_token.empty())
+    }
+    if (!c.identity_token.empty()) {
       out.push_back(c.identity_token);
+    }
   }
   return out;
 }

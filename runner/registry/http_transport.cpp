@@ -25,8 +25,9 @@ std::string header_value(const HttpResponse& response, std::string_view name) {
 
 Result<std::unique_ptr<HttpTransport>> make_http_transport() {
   auto client = BlockingHttpClient::create(HttpClientOptions{.user_agent = "nbs-runner"});
-  if (!client)
+  if (!client) {
     return client.error();
+  }
   return std::unique_ptr<HttpTransport>(new BlockingTransport(std::move(*client)));
 }
 

@@ -23,8 +23,9 @@ InsecureRegistries parse_registries_conf(std::string_view toml) {
   bool insecure = false;
   bool in_registry = false;
   auto flush = [&] {
-    if (in_registry && insecure && !location.empty())
+    if (in_registry && insecure && !location.empty()) {
       out.hosts.insert(location);
+    }
     location.clear();
     insecure = false;
   };
@@ -35,33 +36,39 @@ InsecureRegistries parse_registries_conf(std::string_view toml) {
         hash != std::string_view::npos && line.find('"') == std::string_view::npos) {
       line = trim(line.substr(0, hash));
     }
-    if (line.empty())
+    if (line.empty()) {
       continue;
+    }
     if (line.front() == '[') {
       flush();
       in_registry = line == "[[registry]]";
       continue;
     }
     auto eq = line.find('=');
-    if (!in_registry || eq == std::string_view::npos)
+    if (!in_registry || eq == std::string_view::npos) {
       continue;
+    }
     auto key = trim(line.substr(0, eq));
     auto value = trim(line.substr(eq + 1));
-    if (key == "location")
+    if (key == "location") {
       location = unquote(value);
-    if (key == "insecure")
+    }
+    if (key == "insecure") {
       insecure = value == "true";
+    }
   }
   flush();
   return out;
 }
 
 Result<InsecureRegistries> load_registries_conf(const std::string& path) {
-  if (path.empty())
+  if (path.empty()) {
     return InsecureRegistries{};
+  }
   std::ifstream in(path);
-  if (!in)
+  if (!in) {
     return make_error(ErrorKind::invalid_argument, "registries_conf: cannot read " + path);
+  }
   std::ostringstream s;
   s << in.rdbuf();
   return parse_registries_conf(s.str());

@@ -18,8 +18,9 @@ const char* const k_docker_list = "application/vnd.docker.distribution.manifest.
 
 std::string join(const std::vector<std::string>& items, char sep) {
   std::string out;
-  for (const auto& i : items)
+  for (const auto& i : items) {
     out += (out.empty() ? "" : std::string(1, sep)) + i;
+  }
   return out;
 }
 
@@ -70,8 +71,9 @@ Result<std::vector<Manifest::Descriptor>> descriptors(const std::string& body,
                                                       std::initializer_list<const char*> keys) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
-  if (ec || !v.is_object())
+  if (ec || !v.is_object()) {
     return make_error(ErrorKind::invalid_argument, "manifest: not a JSON object");
+  }
   std::vector<Manifest::Descriptor> out;
   auto read = [&](const json::value& d) -> Status {
     const auto* o = d.if_object();
@@ -80,21 +82,25 @@ Result<std::vector<Manifest::Descriptor>> descriptors(const std::string& body,
       return make_error(ErrorKind::invalid_argument, "manifest: descriptor without a digest");
     }
     Manifest::Descriptor desc{.digest = std::string(digest->as_string())};
-    if (const auto* mt = o->if_contains("mediaType"); mt != nullptr && mt->is_string())
+    if (const auto* mt = o->if_contains("mediaType"); mt != nullptr && mt->is_string()) {
       desc.media_type = mt->as_string();
-    if (const auto* size = o->if_contains("size"); size != nullptr && size->is_int64())
+    }
+    if (const auto* size = o->if_contains("size"); size != nullptr && size->is_int64()) {
       desc.size = size->as_int64();
+    }
     out.push_back(std::move(desc));
     return {};
   };
   for (const char* key : keys) {
     const auto* field = v.as_object().if_contains(key);
-    if (field == nullptr)
+    if (field == nullptr) {
       continue;
+    }
     if (field->is_array()) {
       for (const auto& d : field->as_array()) {
-        if (auto s = read(d); !s)
+        if (auto s = read(d); !s) {
           return s.error();
+        }
       }
     } else if (auto s = read(*field); !s) {
       return s.error();
@@ -124,15 +130,17 @@ Result<std::string> RegistryClient::authorize(HttpTransport& http, const std::st
                                               const std::string& header,
                                               const std::vector<std::string>& scopes) {
   auto challenge = parse_www_authenticate(header);
-  if (!challenge)
+  if (!challenge) {
     return make_error(ErrorKind::unauthorized, registry + ": 401 without a usable WWW-Authenticate");
+  }
   std::string repo = scopes.empty() ? "" : scopes.front().substr(11, scopes.front().rfind(':') - 11);
   auto credential = auth_.find(registry, repo);
   std::string basic =
       credential ? "Basic " + base64_encode(credential->username + ":" + credential->password) : "";
   if (challenge->scheme == "basic") {
-    if (!credential)
+    if (!credential) {
       return make_error(ErrorKind::unauthorized, registry + ": credentials required, none in the auth file");
+    }
     return basic;
   }
   if (challenge->scheme != "bearer" || challenge->param("realm").empty()) {
@@ -151,13 +159,16 @@ Result<std::string> RegistryClient::authorize(HttpTransport& http, const std::st
     sep = '&';
   }
   HttpRequest token_request{.url = url};
-  if (!basic.empty())
+  if (!basic.empty()) {
     token_request.headers.emplace_back("Authorization", basic);
+  }
   auto r = http.send(token_request);
-  if (!r)
+  if (!r) {
     return r.error();
-  if (r->status != 200)
+  }
+  if (r->status != 200) {
     return http_error(registry + ": token service", *r);
+  }
   boost::system::error_code ec;
   json::value v = json::parse(r->body, ec);
   const json::object* o = ec ? nullptr : v.if_object();
@@ -174,20 +185,24 @@ Result<std::string> RegistryClient::authorize(HttpTransport& http, const std::st
 Result<HttpResponse> RegistryClient::call(HttpTransport& http, const std::string& registry,
                                           const std::vector<std::string>& scopes, HttpRequest request,
                                           const BodySink* sink) {
-  if (request.url.rfind("http", 0) != 0)
+  if (request.url.rfind("http", 0) != 0) {
     request.url = base_url(registry) + request.url;
+  }
   std::string key = registry + " " + join(scopes, ' ');
   auto with_auth = [&](HttpRequest r) {
-    if (auto it = authorization_.find(key); it != authorization_.end())
+    if (auto it = authorization_.find(key); it != authorization_.end()) {
       r.headers.emplace_back("Authorization", it->second);
+    }
     return r;
   };
   auto r = http.send(with_auth(request), sink);
-  if (!r || r->status != 401)
+  if (!r || r->status != 401) {
     return r;
+  }
   auto authorization = authorize(http, registry, header_value(*r, "WWW-Authenticate"), scopes);
-  if (!authorization)
+  if (!authorization) {
     return authorization.error();
+  }
   authorization_[key] = *authorization;
   return http.send(with_auth(std::move(request)), sink);
 }
@@ -196,10 +211,12 @@ Result<Manifest> RegistryClient::get_manifest(const ImageRef& ref) {
   HttpRequest req{.url = "/v2/" + ref.repository + "/manifests/" + ref.reference(),
                   .headers = {{"Accept", k_manifest_accept}}};
   auto r = call(download_, ref.registry, {pull(ref.repository)}, req);
-  if (!r)
+  if (!r) {
     return r.error();
-  if (r->status != 200)
+  }
+  if (r->status != 200) {
     return http_error("manifest " + ref.str(), *r);
+  }
   Manifest m{
       .media_type = header_value(*r, "Content-Type"), .digest = sha256_digest(r->body), .body = r->body};
   if (auto d = header_value(*r, "Docker-Content-Digest"); !d.empty() && d != m.digest) {
@@ -217,12 +234,15 @@ Result<bool> RegistryClient::has_blob(const std::string& registry, const std::st
                                       const std::string& digest) {
   auto r = call(download_, registry, {pull(repository)},
                 {.method = "HEAD", .url = "/v2/" + repository + "/blobs/" + digest});
-  if (!r)
+  if (!r) {
     return r.error();
-  if (r->status == 200)
+  }
+  if (r->status == 200) {
     return true;
-  if (r->status == 404)
+  }
+  if (r->status == 404) {
     return false;
+  }
   return http_error("blob " + digest, *r);
 }
 
@@ -232,15 +252,18 @@ Result<bool> RegistryClient::mount_blob(const std::string& registry, const std::
       .method = "POST",
       .url = "/v2/" + to + "/blobs/uploads/?mount=" + url_encode(digest) + "&from=" + url_encode(from)};
   auto r = call(upload_, registry, {push(to), pull(from)}, req);
-  if (!r)
+  if (!r) {
     return r.error();
-  if (r->status == 201)
+  }
+  if (r->status == 201) {
     return true;
+  }
   if (r->status == 202) {
     // The registry declined and opened an upload instead; cancel it, the caller copies.
     auto location = header_value(*r, "Location");
-    if (!location.empty())
+    if (!location.empty()) {
       call(upload_, registry, {push(to)}, {.method = "DELETE", .url = location});
+    }
     return false;
   }
   return http_error("mount " + digest + " from " + from + " into " + to, *r);
@@ -249,17 +272,20 @@ Result<bool> RegistryClient::mount_blob(const std::string& registry, const std::
 Status RegistryClient::copy_blob(const ImageRef& from, const ImageRef& to, const std::string& digest) {
   auto start = call(upload_, to.registry, {push(to.repository)},
                     {.method = "POST", .url = "/v2/" + to.repository + "/blobs/uploads/"});
-  if (!start)
+  if (!start) {
     return start.error();
-  if (start->status != 202)
+  }
+  if (start->status != 202) {
     return http_error("upload to " + to.repository, *start);
+  }
   std::string location = header_value(*start, "Location");
   std::string pending;
   std::size_t offset = 0;
   // Sends what has accumulated as one PATCH, moving `location` on.
   auto flush = [&]() -> Status {
-    if (pending.empty())
+    if (pending.empty()) {
       return {};
+    }
     std::size_t size = pending.size();
     HttpRequest patch{
         .method = "PATCH",
@@ -268,14 +294,17 @@ Status RegistryClient::copy_blob(const ImageRef& from, const ImageRef& to, const
                     {"Content-Range", std::to_string(offset) + "-" + std::to_string(offset + size - 1)}},
         .body = std::move(pending)};
     auto r = call(upload_, to.registry, {push(to.repository)}, std::move(patch));
-    if (!r)
+    if (!r) {
       return r.error();
-    if (r->status != 202)
+    }
+    if (r->status != 202) {
       return http_error("upload chunk of " + digest, *r);
+    }
     offset += size;
     pending.clear();
-    if (auto next = header_value(*r, "Location"); !next.empty())
+    if (auto next = header_value(*r, "Location"); !next.empty()) {
       location = next;
+    }
     return {};
   };
   BodySink sink = [&](std::string_view chunk) -> Status {
@@ -284,17 +313,20 @@ Status RegistryClient::copy_blob(const ImageRef& from, const ImageRef& to, const
   };
   auto got = call(download_, from.registry, {pull(from.repository)},
                   {.url = "/v2/" + from.repository + "/blobs/" + digest}, &sink);
-  if (!got)
+  if (!got) {
     return got.error();
+  }
   if (got->status / 100 == 3) {
     // Storage behind a redirect (S3 and friends): no registry credentials go there.
     auto redirected = download_.send({.url = header_value(*got, "Location")}, &sink);
-    if (!redirected)
+    if (!redirected) {
       return redirected.error();
+    }
     got = redirected;
   }
-  if (got->status != 200)
+  if (got->status != 200) {
     return http_error("blob " + digest + " in " + from.repository, *got);
+  }
   std::string final_url =
       location + (location.find('?') == std::string::npos ? "?" : "&") + "digest=" + url_encode(digest);
   HttpRequest put{.method = "PUT",
@@ -302,10 +334,12 @@ Status RegistryClient::copy_blob(const ImageRef& from, const ImageRef& to, const
                   .headers = {{"Content-Type", "application/octet-stream"}},
                   .body = std::move(pending)};
   auto done = call(upload_, to.registry, {push(to.repository)}, std::move(put));
-  if (!done)
+  if (!done) {
     return done.error();
-  if (done->status != 201)
+  }
+  if (done->status != 201) {
     return http_error("finish upload of " + digest, *done);
+  }
   return {};
 }
 
@@ -316,10 +350,12 @@ Result<std::string> RegistryClient::put_manifest(const ImageRef& to, const std::
                   .headers = {{"Content-Type", manifest.media_type}},
                   .body = manifest.body};
   auto r = call(upload_, to.registry, {push(to.repository)}, req);
-  if (!r)
+  if (!r) {
     return r.error();
-  if (r->status != 201 && r->status != 200)
+  }
+  if (r->status != 201 && r->status != 200) {
     return http_error("manifest PUT " + to.registry + "/" + to.repository + ":" + reference, *r);
+  }
   auto digest = header_value(*r, "Docker-Content-Digest");
   return digest.empty() ? manifest.digest : digest;
 }
@@ -328,10 +364,12 @@ Status RegistryClient::delete_manifest(const std::string& registry, const std::s
                                        const std::string& digest) {
   auto r = call(upload_, registry, {"repository:" + repository + ":delete", push(repository)},
                 {.method = "DELETE", .url = "/v2/" + repository + "/manifests/" + digest});
-  if (!r)
+  if (!r) {
     return r.error();
-  if (r->status == 202 || r->status == 200 || r->status == 404)
+  }
+  if (r->status == 202 || r->status == 200 || r->status == 404) {
     return {};
+  }
   return http_error("delete " + repository + "@" + digest, *r);
 }
 
@@ -343,16 +381,20 @@ Result<std::string> RegistryClient::upload_blob(const std::string& registry, con
                                                 const std::string& data) {
   std::string digest = sha256_digest(data);
   auto present = has_blob(registry, repository, digest);
-  if (!present)
+  if (!present) {
     return present.error();
-  if (*present)
+  }
+  if (*present) {
     return digest;
+  }
   auto start = call(upload_, registry, {push(repository)},
                     {.method = "POST", .url = "/v2/" + repository + "/blobs/uploads/"});
-  if (!start)
+  if (!start) {
     return start.error();
-  if (start->status != 202)
+  }
+  if (start->status != 202) {
     return http_error("upload to " + repository, *start);
+  }
   std::string location = header_value(*start, "Location");
   location +=
       (location.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + url_encode(digest);
@@ -361,18 +403,21 @@ Result<std::string> RegistryClient::upload_blob(const std::string& registry, con
                     .url = location,
                     .headers = {{"Content-Type", "application/octet-stream"}},
                     .body = data});
-  if (!done)
+  if (!done) {
     return done.error();
-  if (done->status != 201)
+  }
+  if (done->status != 201) {
     return http_error("upload of " + digest, *done);
+  }
   return digest;
 }
 
 Status RegistryClient::delete_tag(const ImageRef& ref, const std::string& unique) {
   const std::string config = "{}";
   auto config_digest = upload_blob(ref.registry, ref.repository, config);
-  if (!config_digest)
+  if (!config_digest) {
     return config_digest.error();
+  }
   json::object manifest{{"schemaVersion", 2},
                         {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
                         {"config", json::object{{"mediaType", "application/vnd.oci.image.config.v1+json"},
@@ -384,8 +429,9 @@ Status RegistryClient::delete_tag(const ImageRef& ref, const std::string& unique
                      .body = json::serialize(manifest)};
   tombstone.digest = sha256_digest(tombstone.body);
   auto put = put_manifest(ref, ref.tag, tombstone);
-  if (!put)
+  if (!put) {
     return put.error();
+  }
   return delete_manifest(ref.registry, ref.repository, *put);
 }
 

@@ -65,7 +65,7 @@ class RegistryClient {
   Status delete_manifest(const std::string& registry, const std::string& repository,
                          const std::string& digest);
 
-  std::size_t chunk_size = 8 * 1024 * 1024;
+  std::size_t chunk_size = std::size_t{8} * 1024 * 1024;
 
  private:
   Result<HttpResponse> call(HttpTransport& http, const std::string& registry,

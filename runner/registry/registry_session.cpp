@@ -14,20 +14,24 @@ Result<std::unique_ptr<RegistrySession>> RegistrySession::open(const RunnerSpec&
   AuthFile auth;
   if (!spec.credentials.registry_auth_file.empty()) {
     auto loaded = AuthFile::load(spec.credentials.registry_auth_file);
-    if (!loaded)
+    if (!loaded) {
       return loaded.error();
+    }
     auth = std::move(*loaded);
   }
   auto insecure = load_registries_conf(spec.registries_conf);
-  if (!insecure)
+  if (!insecure) {
     return insecure.error();
+  }
   // Two clients: a blob being copied is read through one while the sink writes it through the other.
   auto download = make_http_transport();
-  if (!download)
+  if (!download) {
     return download.error();
+  }
   auto upload = make_http_transport();
-  if (!upload)
+  if (!upload) {
     return upload.error();
+  }
   return std::unique_ptr<RegistrySession>(
       new RegistrySession(std::move(*download), std::move(*upload), std::move(auth), std::move(*insecure)));
 }

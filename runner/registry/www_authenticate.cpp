@@ -8,8 +8,9 @@ namespace nbs::runner::registry {
 namespace {
 
 void skip_spaces(std::string_view& s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
     s.remove_prefix(1);
+  }
 }
 
 bool is_token_char(char c) {
@@ -19,8 +20,9 @@ bool is_token_char(char c) {
 
 std::string_view read_token(std::string_view& s) {
   std::size_t n = 0;
-  while (n < s.size() && is_token_char(s[n]))
+  while (n < s.size() && is_token_char(s[n])) {
     ++n;
+  }
   auto token = s.substr(0, n);
   s.remove_prefix(n);
   return token;
@@ -48,12 +50,14 @@ std::optional<Challenge> parse_www_authenticate(std::string_view header) {
   skip_spaces(header);
   Challenge c;
   c.scheme = lower(read_token(header));
-  if (c.scheme.empty())
+  if (c.scheme.empty()) {
     return std::nullopt;
+  }
   while (true) {
     skip_spaces(header);
-    if (header.empty())
+    if (header.empty()) {
       return c;
+    }
     auto name = read_token(header);
     skip_spaces(header);
     if (name.empty() || header.empty() || header.front() != '=') {
@@ -65,16 +69,18 @@ std::optional<Challenge> parse_www_authenticate(std::string_view header) {
     std::string value;
     if (!header.empty() && header.front() == '"') {
       auto quoted = read_quoted(header);
-      if (!quoted)
+      if (!quoted) {
         return std::nullopt;
+      }
       value = *quoted;
     } else {
       value = std::string(read_token(header));
     }
     c.params[lower(name)] = value;
     skip_spaces(header);
-    if (!header.empty() && header.front() == ',')
+    if (!header.empty() && header.front() == ',') {
       header.remove_prefix(1);
+    }
   }
 }
 

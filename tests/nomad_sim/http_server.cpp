@@ -164,7 +164,7 @@ awaitable<void> serve(Stream& stream, SimContext& ctx) {
   beast::flat_buffer buffer;
   for (;;) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
+    parser.body_limit(std::uint64_t{64} * 1024 * 1024);
     lowest(stream).expires_after(k_read_timeout);
     const auto read = co_await http::async_read(stream, buffer, parser, k_tuple);
     if (std::get<0>(read)) {

@@ -11,8 +11,8 @@ namespace nbs::nomad_sim {
 
 namespace {
 
-constexpr std::size_t k_frame_bytes = 48 * 1024;   // raw bytes per frame (64 KiB once base64)
-constexpr std::size_t k_poll_budget = 256 * 1024;  // bytes handed to the socket per poll
+constexpr std::size_t k_frame_bytes = std::size_t{48} * 1024;   // raw bytes per frame (64 KiB once base64)
+constexpr std::size_t k_poll_budget = std::size_t{256} * 1024;  // bytes handed to the socket per poll
 
 }  // namespace
 

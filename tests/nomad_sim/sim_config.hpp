@@ -19,7 +19,7 @@ struct SimConfig {
   std::string tls_key;
   std::string tls_ca;  // set: client certificates signed by it are required (mTLS)
   std::map<std::string, std::filesystem::path> host_volumes;
-  std::uint64_t log_max_bytes = 10 * 1024 * 1024;  // rotation size of task logs
+  std::uint64_t log_max_bytes = std::uint64_t{10} * 1024 * 1024;  // rotation size of task logs
   int log_max_files = 10;
   boost::json::object vault_secrets;  // secret path → its Data, for {{ with secret }}
   std::vector<std::string> namespaces{"default"};

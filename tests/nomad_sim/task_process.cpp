@@ -40,6 +40,7 @@ void close_pipe(Pipe& p) {
 
 std::vector<char*> c_strings(std::vector<std::string>& v) {
   std::vector<char*> out;
+  out.reserve(v.size() + 1);
   for (auto& s : v) {
     out.push_back(s.data());
   }

@@ -175,6 +175,9 @@ TaskRunner::Outcome TaskRunner::supervise(const ChildProcess& child, const Drive
       }
       p.revents = 0;
     }
+    // A lost allocation is killed at once, ahead of a requested kill; the forced kill after a requested
+    // one's timeout comes last. The same body, at two places in that order.
+    // NOLINTNEXTLINE(bugprone-branch-clone): the order of the three conditions matters, see above
     if (lost_ && !sigkilled) {
       ::kill(-child.pid, SIGKILL);
       sigkilled = true;

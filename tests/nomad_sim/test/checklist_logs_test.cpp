@@ -28,7 +28,7 @@ class Logs : public ::testing::Test {
     auto body = batch_job(job, argv);
     first_task(body)["LogConfig"] = json::object{{"MaxFiles", max_files}, {"MaxFileSizeMB", 1}};
     register_job(client_, body);
-    const std::string id = wait_first_alloc(client_, job);
+    std::string id = wait_first_alloc(client_, job);
     wait_alloc(client_, id, alloc_terminal);
     return id;
   }

@@ -315,7 +315,7 @@ TEST(ProtocolAcl, AclTokenRequiredElse403PermissionDenied) {
 
 TEST(ProtocolTls, Checklist12_TlsListener) {
   SimProcess scratch;
-  const auto dir = scratch.work_dir();
+  const auto& dir = scratch.work_dir();
   const std::string cert = (dir / "cert.pem").string();
   const std::string key = (dir / "key.pem").string();
   ASSERT_EQ(run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",

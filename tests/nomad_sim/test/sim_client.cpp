@@ -81,7 +81,7 @@ HttpResult SimClient::request(const std::string& method, const std::string& targ
     http::write(stream, make_request(method, target, body, address_, token_, headers));
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
-    parser.body_limit(256 * 1024 * 1024);
+    parser.body_limit(std::uint64_t{256} * 1024 * 1024);
     if (method == "HEAD") {
       parser.skip(true);
     }

@@ -72,6 +72,7 @@ TEST(Evidence, SaysBuildahsExitStatusLineOnce) {
 
 TEST(Evidence, IsBoundedInLinesAndBytesAndCutsOnlyBetweenCharacters) {
   std::vector<std::string> many;
+  many.reserve(100);
   for (int i = 0; i < 100; ++i) {
     many.push_back("line " + std::to_string(i));
   }

@@ -38,8 +38,9 @@ std::vector<Line> run_lines(const Command& c, RunResult* result = nullptr, const
       },
       o);
   EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-  if (r && result != nullptr)
+  if (r && result != nullptr) {
     *result = *r;
+  }
   return lines;
 }
 

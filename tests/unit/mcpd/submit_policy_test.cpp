@@ -17,6 +17,7 @@ JobRequest request(const std::string& extra) {
 
 std::vector<std::string> paths(const std::vector<FieldError>& errors) {
   std::vector<std::string> out;
+  out.reserve(errors.size());
   for (const auto& e : errors) {
     out.push_back(e.path + ": " + e.reason);
   }

@@ -145,8 +145,9 @@ TEST(StepParsingTest, TrackerCountsCacheHitsAndQuotesTheFailingStep) {
 TEST(StepParsingTest, ExcerptKeepsOnlyTheLastLines) {
   BuildOutputTracker t;
   t.feed(LogStream::out, "STEP 1/1: RUN noisy");
-  for (int i = 0; i < 100; ++i)
+  for (int i = 0; i < 100; ++i) {
     t.feed(LogStream::out, "line " + std::to_string(i));
+  }
   auto excerpt = t.failure_excerpt();
   EXPECT_EQ(excerpt.rfind("STEP 1/1: RUN noisy\nline 70\n", 0), 0u) << excerpt;
   EXPECT_TRUE(excerpt.ends_with("line 99"));

@@ -27,8 +27,9 @@ std::string git(const fs::path& dir, std::vector<std::string> args) {
   auto r = capture_process(Command{.argv = argv, .working_dir = dir.string()});
   EXPECT_TRUE(r && r->status.success()) << format_argv(argv) << ": " << (r ? r->err : r.error().message);
   std::string out = r ? r->out : "";
-  while (!out.empty() && out.back() == '\n')
+  while (!out.empty() && out.back() == '\n') {
     out.pop_back();
+  }
   return out;
 }
 

@@ -110,13 +110,15 @@ class FakeTransport : public HttpTransport {
 
   Result<HttpResponse> send(const HttpRequest& request, const BodySink* sink) override {
     sent.push_back(request);
-    if (answers.empty())
+    if (answers.empty()) {
       return make_error(ErrorKind::unavailable, "no scripted answer");
+    }
     auto r = answers.front();
     answers.pop_front();
     if (sink != nullptr && r.status / 100 == 2) {
-      if (auto s = (*sink)(r.body); !s)
+      if (auto s = (*sink)(r.body); !s) {
         return s.error();
+      }
       r.body.clear();
     }
     return r;
@@ -125,8 +127,9 @@ class FakeTransport : public HttpTransport {
 
 std::string auth_header(const HttpRequest& r) {
   for (const auto& [k, v] : r.headers) {
-    if (k == "Authorization")
+    if (k == "Authorization") {
       return v;
+    }
   }
   return "";
 }

@@ -54,6 +54,7 @@ TEST_F(FileRecordStoreTest, ConcurrentWritersNeverBothWin) {
   ASSERT_TRUE(store_->put("counter", "0", 0));
   std::vector<std::thread> threads;
   std::atomic<int> wins{0};
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 50; ++i) {

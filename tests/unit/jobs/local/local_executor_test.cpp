@@ -91,7 +91,7 @@ class LocalExecutorTest : public ::testing::Test {
   // line on the fifo `gate`, then runs nbs-task-supervisor. Only shell built-ins: it has no PATH.
   fs::path gated_supervisor() const {
     EXPECT_EQ(::mkfifo((dir_ / "gate").c_str(), 0600), 0);
-    const fs::path script = dir_ / "gated-supervisor";
+    fs::path script = dir_ / "gated-supervisor";
     std::ofstream(script) << "#!/bin/sh\n: > '" << (dir_ / "entered").string() << "'\nread line < '"
                           << (dir_ / "gate").string() << "'\nexec '" << TASK_SUPERVISOR << "' \"$@\"\n";
     fs::permissions(script, fs::perms::owner_all);
@@ -120,7 +120,7 @@ class LocalExecutorTest : public ::testing::Test {
   }
 
   static PhaseLaunch test_launch(const std::string& job, std::vector<std::string> commands,
-                                 bool entry_point = false, std::string env = R"({"A": "b c"})") {
+                                 bool entry_point = false, const std::string& env = R"({"A": "b c"})") {
     json::array list(commands.begin(), commands.end());
     auto request = parse_job_request_json(
         R"({"owner": "t", "repo_url": "https://h/r.git", "image_name": "r", "registry_url": "h:5000",

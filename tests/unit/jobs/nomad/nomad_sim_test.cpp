@@ -298,6 +298,7 @@ TEST(NomadSimless, BadTlsFilesAreReportedAtConnect) {
 // Runs a command from an argv vector and waits; true when it exits 0.
 bool run(std::vector<std::string> args) {
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) {
     argv.push_back(a.data());
   }

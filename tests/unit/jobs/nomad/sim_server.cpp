@@ -34,6 +34,7 @@ std::unique_ptr<SimServer> SimServer::start(const std::vector<std::string>& extr
     }
   }
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) {
     argv.push_back(a.data());
   }

@@ -359,7 +359,7 @@ TEST_F(NomadExecutorSim, LogsOfA22MbLogAreReadByOffsetWithoutReadingTheWholeLog)
     std::uint64_t end;
   };
   const std::uint64_t total = expected.size();
-  const std::uint64_t mib10 = 10 * 1024 * 1024;
+  const std::uint64_t mib10 = std::uint64_t{10} * 1024 * 1024;
   for (const auto& w :
        {Window{LogOrigin::start, 0, 12, 0, 12}, Window{LogOrigin::start, mib10 - 5, 10, mib10 - 5, mib10 + 5},
         Window{LogOrigin::start, 2 * mib10 - 3, 7, 2 * mib10 - 3, 2 * mib10 + 4},

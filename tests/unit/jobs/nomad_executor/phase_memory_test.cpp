@@ -7,7 +7,7 @@ namespace nbs::jobs::nomad {
 namespace {
 
 Allocation alloc(const std::string& id, std::uint64_t create_index,
-                 std::map<std::string, std::string> tasks) {
+                 const std::map<std::string, std::string>& tasks) {
   Allocation a;
   a.id = id;
   a.create_index = create_index;

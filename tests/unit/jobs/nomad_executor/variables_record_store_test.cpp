@@ -112,11 +112,11 @@ TEST_F(VariablesStoreSim, RejectsWhatNomadWouldRefuse) {
   EXPECT_FALSE(s.get("/jobs/a"));
   EXPECT_FALSE(s.get("jobs//a"));
   EXPECT_FALSE(s.get(std::string(200, 'k')));
-  auto big = s.put("jobs/big", std::string(64 * 1024, 'x'), 0);
+  auto big = s.put("jobs/big", std::string(std::size_t{64} * 1024, 'x'), 0);
   ASSERT_FALSE(big);
   EXPECT_EQ(big.error().message,
             "state store: jobs/big: a record of 65536 bytes is over Nomad's 64 KiB variable limit");
-  EXPECT_TRUE(s.put("jobs/fits", std::string(60 * 1024, 'x'), 0));
+  EXPECT_TRUE(s.put("jobs/fits", std::string(std::size_t{60} * 1024, 'x'), 0));
   auto bad_root = VariablesRecordStore::from_env({{"NOMAD_ADDR", sim_->address()}}, "no-slash");
   ASSERT_FALSE(bad_root);
   EXPECT_EQ(bad_root.error().kind, ErrorKind::invalid_argument);

@@ -56,6 +56,7 @@ std::string read_response(tcp::socket& socket) {
 std::vector<tcp::socket> hold_idle(asio::io_context& io, const std::string& source, unsigned short port,
                                    int count) {
   std::vector<tcp::socket> held;
+  held.reserve(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
     held.push_back(connect_from(io, source, port));
   }

@@ -135,10 +135,10 @@ TEST(HttpRobustness, ManySlowClientsAtOnceDoNotBlockOthers) {
 
 TEST(HttpRobustness, HugeBodyBeingSentDoesNotBlockOthers) {
   HttpOptions options;
-  options.max_body_bytes = 8 * 1024 * 1024;
+  options.max_body_bytes = std::size_t{8} * 1024 * 1024;
   TestServer server(options);
   // A 6 MB tools/call whose body arrives in pieces over about a second.
-  const std::string text(6 * 1024 * 1024, 'x');
+  const std::string text(std::size_t{6} * 1024 * 1024, 'x');
   const std::string request =
       post_mcp(R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo",)"
                R"("arguments":{"text":")" +
@@ -219,6 +219,7 @@ TEST(HttpRobustness, AnswersQuotingTheRequestStayValidJson) {
       "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://" + bad +
           "\r\nConnection: close\r\n"
           "Content-Length: 2\r\n\r\n{}",
+      // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one request, cut at the column limit
       "POST /mcp/%FF%C0 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nConnection: "
       "close\r\n"
       "Content-Length: 2\r\n\r\n{}",
@@ -247,7 +248,7 @@ TEST(HttpRobustness, AClientThatNeverReadsIsCutOffWithoutBlockingOthers) {
   const std::string one = "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
   std::string body =
       R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":")" +
-      std::string(1024 * 1024, 'y') + R"("}}})";
+      std::string(std::size_t{1024} * 1024, 'y') + R"("}}})";
   std::string request = one + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   std::atomic<bool> sender_done{false};
   std::thread sender([&] {

@@ -367,8 +367,8 @@ TEST(HttpSecurity, LongBatchesAreRefused) {
 // run but answered with an error that says so (so a client knows which to send again).
 TEST(HttpSecurity, BatchAnswersAreBounded) {
   TestServer server;
-  constexpr std::size_t k_answer_limit = 4 * 1024 * 1024;
-  const std::string text(100 * 1024, 'x');
+  constexpr std::size_t k_answer_limit = std::size_t{4} * 1024 * 1024;
+  const std::string text(std::size_t{100} * 1024, 'x');
   std::string batch = "[";
   for (int i = 0; i < 32; ++i) {
     batch += (i == 0 ? "" : ",") + std::string(R"({"jsonrpc":"2.0","id":)") + std::to_string(i) +
@@ -378,8 +378,8 @@ TEST(HttpSecurity, BatchAnswersAreBounded) {
   std::string response = raw_exchange(server.port(), post_mcp(batch));
   ASSERT_EQ(status_of(response), 200);
   const std::string body = body_of(response);
-  EXPECT_LT(body.size(),
-            k_answer_limit + 300 * 1024);  // the limit and at most the one answer that crossed it
+  EXPECT_LT(body.size(), k_answer_limit + std::size_t{300} *
+                                              1024);  // the limit and at most the one answer that crossed it
   const auto answers = boost::json::parse(body).as_array();
   ASSERT_EQ(answers.size(), 32u);
   const auto ran = static_cast<std::size_t>(server.state->calls.load());

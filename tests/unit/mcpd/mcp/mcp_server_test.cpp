@@ -390,6 +390,7 @@ TEST_F(McpServerTest, OneClientCannotEvictAnothersSessions) {
   const std::string alice = initialize("alice", "10.0.0.1");
   const std::string anonymous = initialize("", "10.0.0.2");
   std::vector<std::string> mallory;
+  mallory.reserve(300);
   for (int i = 0; i < 300; ++i) {
     mallory.push_back(initialize("mallory", "10.0.0.3"));
   }

@@ -14,7 +14,8 @@ namespace {
 namespace json = boost::json;
 
 // Feeds `input`, keeps stdin open for `linger`, then closes it (EOF) and collects stdout.
-std::vector<json::value> run_stdio(const std::string& input, std::shared_ptr<testing::FakeToolState> state,
+std::vector<json::value> run_stdio(const std::string& input,
+                                   const std::shared_ptr<testing::FakeToolState>& state,
                                    std::size_t max_line = 4096,
                                    std::chrono::milliseconds linger = std::chrono::milliseconds(0)) {
   int in[2];

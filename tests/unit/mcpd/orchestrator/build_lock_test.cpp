@@ -22,7 +22,7 @@ class BuildLockTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = nbs::test_support::fresh_test_dir("nbs-lock-test");
-    files_ = std::move(*jobs::FileRecordStore::open(dir_));
+    files_ = *jobs::FileRecordStore::open(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
 

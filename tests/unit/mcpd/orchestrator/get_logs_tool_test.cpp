@@ -27,7 +27,7 @@ class GetLogsToolTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = nbs::test_support::fresh_test_dir("nbs-getlogs-test");
-    store_ = std::move(*jobs::FileRecordStore::open(dir_ / "records"));
+    store_ = *jobs::FileRecordStore::open(dir_ / "records");
     // No start(): nothing runs the job; getLogs reads the executor's logs of its build phase.
     orchestrator_ = std::make_unique<Orchestrator>(executor_, *store_, OrchestratorConfig{});
     auto job = orchestrator_->submit(json::parse(
@@ -99,6 +99,7 @@ TEST_F(GetLogsToolTest, HealthAnswersWhileTwoBacktrackingGrepsRun) {
   executor_.before_read = [this](std::size_t) { gate_.pass(); };  // hold both searches mid-read
   serve();
   std::vector<std::future<std::string>> greps;
+  greps.reserve(2);
   for (int i = 0; i < 2; ++i) {
     greps.push_back(std::async(std::launch::async, [this] {
       return raw_exchange(server_->port(), grep_request("(.*a){12}x"), 60s);

@@ -35,7 +35,7 @@ class LogSearchPoolTest : public ::testing::Test {
                                                         std::stop_token stop = {}) {
     auto outcome = std::make_shared<std::optional<Result<LogPage>>>();
     asio::co_spawn(io_, pool.search(executor_, k_build, grep(pattern), std::move(stop)),
-                   [outcome](std::exception_ptr e, Result<LogPage> page) {
+                   [outcome](const std::exception_ptr& e, Result<LogPage> page) {
                      ASSERT_FALSE(e);
                      *outcome = std::move(page);
                    });

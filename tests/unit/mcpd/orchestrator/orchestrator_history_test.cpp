@@ -105,6 +105,7 @@ TEST_F(OrchestratorHistoryTest, AHistoryPageAsksTheStoreForNothingHoweverManyRec
 
 TEST_F(OrchestratorHistoryTest, CleanupAllTrimsTheOldestRecordsWhateverTheirToken) {
   std::vector<JobRecord> records;
+  records.reserve(5);
   for (int i = 0; i < 5; ++i) {
     records.push_back(finished("alice", i, i % 2 ? "tok-a" : "tok-b"));
   }
@@ -200,12 +201,11 @@ class GatedStore : public MemoryStore {
 TEST(OrchestratorHistoryLoad, UntilTheStoreIsReadHistoryIsUnavailableAndSaysWhy) {
   const fs::path dir = test_support::fresh_test_dir("nbs-history-load-test");
   GatedStore store;
-  auto executor =
-      std::move(*jobs::LocalExecutor::create(jobs::LocalExecutorConfig{.state_dir = dir,
-                                                                       .runner_path = FAKE_RUNNER,
-                                                                       .supervisor_path = TASK_SUPERVISOR,
-                                                                       .podman_path = FAKE_RUNNER,
-                                                                       .poll_interval = 20ms}));
+  auto executor = *jobs::LocalExecutor::create(jobs::LocalExecutorConfig{.state_dir = dir,
+                                                                         .runner_path = FAKE_RUNNER,
+                                                                         .supervisor_path = TASK_SUPERVISOR,
+                                                                         .podman_path = FAKE_RUNNER,
+                                                                         .poll_interval = 20ms});
   OrchestratorConfig config;
   config.history_load_wait = 50ms;
   auto orchestrator = std::make_unique<Orchestrator>(*executor, store, config);

@@ -122,7 +122,7 @@ ToolHandler bind(std::shared_ptr<FakeToolState> state) {
   return [state](const json::object& args, ToolContext& ctx) { return Fn(state, args, ctx); };
 }
 
-void must(Status status) {
+void must(const Status& status) {
   if (!status) {
     throw std::runtime_error(status.error().describe());
   }
@@ -130,7 +130,7 @@ void must(Status status) {
 
 }  // namespace
 
-void register_fake_tools(ToolRegistry& registry, std::shared_ptr<FakeToolState> state) {
+void register_fake_tools(ToolRegistry& registry, const std::shared_ptr<FakeToolState>& state) {
   Tool echo_tool;
   echo_tool.name = "echo";
   echo_tool.title = "Echo";

@@ -29,6 +29,6 @@ struct FakeToolState {
 //                                      cancelled}
 //  getLogs {job_id, phase, mode, tail_lines, cursor, ...} → {arguments: <what it got>}
 //  slow {ms}                          → waits ms (cancellable): {completed}
-void register_fake_tools(ToolRegistry& registry, std::shared_ptr<FakeToolState> state);
+void register_fake_tools(ToolRegistry& registry, const std::shared_ptr<FakeToolState>& state);
 
 }  // namespace nbs::mcpd::testing
