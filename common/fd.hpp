@@ -1,6 +1,8 @@
-// An owned file descriptor, closed when it goes out of scope (move-only).
+// An owned file descriptor, closed when it goes out of scope (move-only), and writing whole buffers.
 #pragma once
 
+#include <cerrno>
+#include <string_view>
 #include <unistd.h>
 #include <utility>
 
@@ -38,5 +40,20 @@ class Fd {
  private:
   int fd_ = -1;
 };
+
+// Writes all of `bytes` (retrying short writes and EINTR); false on any other error.
+inline bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return false;
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
 
 }  // namespace nbs

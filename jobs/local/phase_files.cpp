@@ -21,16 +21,8 @@ bool write_private_file(const fs::path& path, const std::string& content,
   if (!fd) {
     return false;
   }
-  std::string_view rest = content;
-  while (!rest.empty()) {
-    const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return false;
-    }
-    rest.remove_prefix(static_cast<std::size_t>(n));
+  if (!write_all(fd.get(), content)) {
+    return false;
   }
   if (owner && ::fchown(fd.get(), owner->uid, owner->gid) != 0) {
     return false;

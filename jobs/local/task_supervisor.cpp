@@ -40,16 +40,8 @@ Fd environment_file(const std::vector<std::string>& env) {
   for (const auto& entry : env) {
     all.append(entry).push_back('\0');
   }
-  std::string_view rest = all;
-  while (!rest.empty()) {
-    const ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return Fd();
-    }
-    rest.remove_prefix(static_cast<std::size_t>(n));
+  if (!write_all(fd.get(), all)) {
+    return Fd();
   }
   if (::lseek(fd.get(), 0, SEEK_SET) != 0) {
     return Fd();
