@@ -79,10 +79,13 @@ class DaemonFixture(harness.Fixture):
 
     def executor_flags(self):
         self.runner = os.path.abspath(self.runner)  # a path on the (simulated) node
+        # A short grace: the test containers that ignore SIGTERM (a PID 1 `sleep`) are killed after it, and
+        # every kill, deadline and failed-sibling case would otherwise wait the default 30 s for that.
+        grace = ["--stop-grace", "5s"]
         if self.executor == "local":
-            return ["--state-dir", self.state, "--runner", self.runner]
+            return ["--state-dir", self.state, "--runner", self.runner, *grace]
         return ["--nomad-addr", self.nomad_addr, "--nomad-runner-driver", "raw_exec",
-                "--nomad-runner-path", self.runner, "--nomad-test-driver", "podman", "--stop-grace", "5s"]
+                "--nomad-runner-path", self.runner, "--nomad-test-driver", "podman", *grace]
 
     def phase_exists(self, job_id, phase):
         if self.executor == "local":
@@ -245,12 +248,20 @@ class DaemonFixture(harness.Fixture):
         raise harness.Failure(f"job {job_id} did not finish in {timeout} s: {body}")
 
     def wait_status(self, job_id, wanted, timeout=300, url=None):
-        end = time.time() + timeout
-        while time.time() < end:
+        """Polls until the job is in one of `wanted`; a final status not wanted fails at once, with the
+        statuses seen and when (a missed window names itself) and the daemon's log."""
+        start = time.time()
+        seen = []
+        while time.time() < start + timeout:
             body = self.status(job_id, wait=5, url=url)
+            if not seen or seen[-1][1] != body["status"]:
+                seen.append((round(time.time() - start, 2), body["status"]))
             if body["status"] in wanted:
                 return body
-        raise harness.Failure(f"job {job_id} never reached {wanted}: {body}")
+            if body["status"] in ("SUCCEEDED", "FAILED", "KILLED"):
+                break
+        raise harness.Failure(f"job {job_id} never reached {wanted}; seen (s, status): {seen}\n{body}\n"
+                              f"{self.daemon_log()}")
 
     def sim_fault(self, fault):
         req = urllib.request.Request(self.nomad_addr + "/sim/faults", data=json.dumps(fault).encode(),
@@ -431,7 +442,7 @@ def test_kill_a_running_job(f):
 
 def test_daemon_restart_mid_job(f):
     config = f.job("tests-and-args", target="app", build_args={"BASE_IMAGE": f.base, "GREETING": "restart"},
-                   test={"commands": ["sleep 4 && echo slept"]})
+                   test={"commands": ["sleep 12 && echo slept"]})
     job_id = f.submit(config)
     f.wait_status(job_id, ("TESTING",))
     f.stop_daemon()
@@ -560,7 +571,7 @@ def test_nomad_errors_for_ten_seconds_mid_job(f):
     if f.executor != "nomad":
         return
     config = f.job("tests-and-args", target="app", build_args={"BASE_IMAGE": f.base, "GREETING": "outage"},
-                   test={"commands": ["sleep 2 && echo survived"]})
+                   test={"commands": ["sleep 5 && echo survived"]})
     job_id = f.submit(config)
     f.wait_status(job_id, ("TESTING",))
     f.sim_fault({"error_status": 500, "error_for": "10s"})

@@ -186,7 +186,14 @@ class Run:
 
 
 def main(name, cases, fixture_class=None):
-    """Runs every case against one fixture; exits 1 if any failed."""
+    """Runs every case against one fixture (only those named in NBS_CASES, comma-separated, when it is
+    set: for debugging one case by hand); exits 1 if any failed."""
+    if os.environ.get("NBS_CASES"):
+        wanted = set(os.environ["NBS_CASES"].split(","))
+        unknown = wanted - {c.__name__ for c in cases}
+        if unknown:
+            sys.exit(f"NBS_CASES names no case of this script: {sorted(unknown)}")
+        cases = [c for c in cases if c.__name__ in wanted]
     fixture = (fixture_class or Fixture)(name)
     failed = []
     try:
