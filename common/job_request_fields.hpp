@@ -133,6 +133,13 @@ void describe(V& v, TestConfig& t) {
 }
 
 template <class V>
+void describe(V& v, CacheConfig& c) {
+  v.string("registry_ref", c.registry_ref,
+           StringRule{"Repository host/path, no tag; default <registry>/<image>/cache.",
+                      grammar::cache_repository, 512});
+}
+
+template <class V>
 void describe(V& v, JobRequest& r, LegacyAliases& a) {
   v.string("owner", r.owner,
            StringRule{"Agent or team name.", grammar::owner, 128, true, false,
@@ -181,6 +188,8 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
            [](auto& pv, ResourceLimits& x) { describe(pv, x); });
   v.duration("build_timeout", r.build_timeout, DurationRule{"Build phase deadline."});
   v.boolean("clear_cache", r.clear_cache, "Build without the layer cache.");
+  v.object("cache", r.cache, ObjectRule{"Layer cache in a registry, shared by all nodes (--cache-from/to)."},
+           [](auto& pv, CacheConfig& x) { describe(pv, x); });
   v.string("webhook_url", r.webhook_url,
            StringRule{"http(s) URL POSTed on every status change.", grammar::webhook_url, 2048});
   v.string("webhook_secret", r.webhook_secret,

@@ -61,6 +61,10 @@ std::string PhaseActions::runner_spec(const jobs::PhaseLaunch& launch) const {
   spec.request.webhook_headers.clear();
   spec.temp_image = temp_image_reference(launch.request, launch.id.job_id);
   spec.final_images = final_image_references(launch.request, launch.id.job_id);
+  // Resolved here, at each start, so the runner on either executor needs no daemon setting.
+  if (auto cache = cache_repository(launch.request, config_.build_cache_repository); !cache.empty()) {
+    spec.request.cache = CacheConfig{std::move(cache)};
+  }
   spec.cache_dir = config_.cache_dir;
   spec.credentials.registry_auth_file = config_.registry_auth_file;
   spec.deadline = now_utc() + launch.deadline;

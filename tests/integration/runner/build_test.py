@@ -77,6 +77,44 @@ def test_clear_cache_runs_every_step_again(fx):
     check(hits == [] and second.result()["cached_steps"] == 0, f"clear_cache used the cache: {hits}")
 
 
+def test_registry_cache_feeds_a_cold_node(fx):
+    """Issue 16 item 2: node A builds and pushes its layers to the cache repository; node B (an empty
+    storage) rebuilds after a one-file change and takes the unchanged step's layer from the registry,
+    which Buildah's own lines show; node C, the same without a cache, runs every step."""
+    src = fx.make_repo("shared", {"Dockerfile": dockerfile(fx.base), "app.txt": "v1\n"})
+    cache_repo = f"{fx.registry}/it/shared/cache"
+
+    def build(node_cache, cache=None):
+        spec = fx.spec("shared", cache_dir=node_cache)
+        if cache is not None:
+            spec["request"]["cache"] = cache
+        run = fx.run("build", spec)
+        check(run.code == 0, run.describe())
+        return run
+
+    first = build(fx.node_cache(), {"registry_ref": cache_repo})
+    argv = [t for t in first.texts() if t.startswith("$ buildah") and " bud " in t]
+    check(argv and f"--cache-from {cache_repo} --cache-to {cache_repo}" in argv[0], f"bud argv: {argv}")
+    pushed = [t for t in first.texts() if t.startswith("--> Pushing cache " + cache_repo + ":")]
+    check(len(pushed) == 3, f"expected a cache push per RUN/COPY step, got {pushed}")
+    check(len(fx.tags(fx.registry, "it/shared/cache")) == 3, fx.tags(fx.registry, "it/shared/cache"))
+
+    fx.commit(src, {"app.txt": "v2\n"}, "one-file change")
+    fx.push(src, "main")
+    # `cache: {}` is the same repository: <registry>/<image path>/cache.
+    cold = build(fx.node_cache(), {})
+    pulled = [t for t in cold.texts() if t.startswith("--> Cache pulled from remote " + cache_repo + ":")]
+    check(len(pulled) == 1, f"the unchanged RUN should come from the registry cache: {cold.texts()}")
+    check(cold.result()["cached_steps"] == 1, cold.result())
+    check(any(t == "version=v2" for t in cold.texts()), "the changed file was not built")
+    check(any(t.startswith("--> Pushing cache " + cache_repo) for t in cold.texts()), "new layers not pushed")
+
+    control = build(fx.node_cache())
+    check(not any("Cache pulled" in t or "Using cache" in t for t in control.texts()),
+          "a cold node without the registry cache used a cache")
+    check(control.result()["cached_steps"] == 0, control.result())
+
+
 def test_checkout_of_branch_tags_and_shas(fx):
     df = f"FROM {fx.base}\nCOPY version.txt /v.txt\nRUN echo \"built=$(cat /v.txt)\"\n"
     src = fx.make_repo("refs", {"Dockerfile": df, "version.txt": "main-1\n"})
@@ -145,6 +183,7 @@ if __name__ == "__main__":
     main("build", [test_multi_step_build_pushes_and_digest_matches_registry,
                    test_second_build_fetches_only_new_objects_and_hits_the_cache,
                    test_clear_cache_runs_every_step_again,
+                   test_registry_cache_feeds_a_cold_node,
                    test_checkout_of_branch_tags_and_shas,
                    test_failing_run_step_reports_exit_code_and_lines,
                    test_invalid_spec_and_missing_ref,
