@@ -188,7 +188,7 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
            [](auto& pv, ResourceLimits& x) { describe(pv, x); });
   v.duration("build_timeout", r.build_timeout, DurationRule{"Build phase deadline."});
   v.boolean("clear_cache", r.clear_cache, "Build without the layer cache.");
-  v.object("cache", r.cache, ObjectRule{"Layer cache in a registry, shared by all nodes (--cache-from/to)."},
+  v.object("cache", r.cache, ObjectRule{"Registry layer cache for all nodes."},
            [](auto& pv, CacheConfig& x) { describe(pv, x); });
   v.string("webhook_url", r.webhook_url,
            StringRule{"http(s) URL POSTed on every status change.", grammar::webhook_url, 2048});

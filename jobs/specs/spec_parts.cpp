@@ -106,10 +106,20 @@ std::string git_token_body() {
   return "{{ if .Data.data.token }}{{ .Data.data.token }}{{ else }}{{ .Data.data.password }}{{ end }}";
 }
 
-// A containers auth.json for the registry of the request.
+// A containers auth.json for the registry of the request, and for the host of its layer cache when that
+// is another one (the daemon's build_cache_repository, which the daemon put into the request): Buildah
+// pushes the cache with the image's credentials.
 std::string auth_json_body(const JobRequest& request) {
-  return R"({"auths":{")" + image_target(request).registry +
-         R"(":{"auth":"{{ printf "%s:%s" .Data.data.username .Data.data.password | base64Encode }}"}}})";
+  const std::string entry =
+      R"({"auth":"{{ printf "%s:%s" .Data.data.username .Data.data.password | base64Encode }}"})";
+  const std::string registry = image_target(request).registry;
+  std::string body = R"({"auths":{")" + registry + R"(":)" + entry;
+  const std::string cache = cache_repository(request, "");
+  const std::string cache_host = cache.substr(0, cache.find('/'));
+  if (!cache.empty() && cache_host != registry) {
+    body += R"(,")" + cache_host + R"(":)" + entry;
+  }
+  return body + "}}";
 }
 
 json::object runner_config(const PhaseLaunch& launch, const NomadSpecConfig& config) {

@@ -39,6 +39,11 @@ Status PhaseActions::act(const JobRecord& record, const Action& action, const Lo
           return loaded.error();
         }
       }
+      // The layer cache's repository is resolved here, at each start, so that neither the runner nor the
+      // Nomad spec (its auth.json) needs the daemon's build_cache_repository.
+      if (auto cache = cache_repository(launch.request, config_.build_cache_repository); !cache.empty()) {
+        launch.request.cache = CacheConfig{std::move(cache)};
+      }
       launch.deadline = phase_timeout(record, action.phase, config_.reconcile);
       if (action.phase == Phase::test) {
         launch.test_image = temp_image_reference(record.request, record.id);
@@ -61,10 +66,6 @@ std::string PhaseActions::runner_spec(const jobs::PhaseLaunch& launch) const {
   spec.request.webhook_headers.clear();
   spec.temp_image = temp_image_reference(launch.request, launch.id.job_id);
   spec.final_images = final_image_references(launch.request, launch.id.job_id);
-  // Resolved here, at each start, so the runner on either executor needs no daemon setting.
-  if (auto cache = cache_repository(launch.request, config_.build_cache_repository); !cache.empty()) {
-    spec.request.cache = CacheConfig{std::move(cache)};
-  }
   spec.cache_dir = config_.cache_dir;
   spec.credentials.registry_auth_file = config_.registry_auth_file;
   spec.deadline = now_utc() + launch.deadline;
