@@ -135,7 +135,7 @@ void describe(V& v, TestConfig& t) {
 template <class V>
 void describe(V& v, CacheConfig& c) {
   v.string("registry_ref", c.registry_ref,
-           StringRule{"Repository host/path, no tag; default <registry>/<image>/cache.",
+           StringRule{"Repository host[:port]/path, no tag; default: the image repository + /cache.",
                       grammar::cache_repository, 512});
 }
 
@@ -188,8 +188,7 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
            [](auto& pv, ResourceLimits& x) { describe(pv, x); });
   v.duration("build_timeout", r.build_timeout, DurationRule{"Build phase deadline."});
   v.boolean("clear_cache", r.clear_cache, "Build without the layer cache.");
-  v.object("cache", r.cache, ObjectRule{"Registry layer cache for all nodes."},
-           [](auto& pv, CacheConfig& x) { describe(pv, x); });
+  v.object("cache", r.cache, ObjectRule{"Layer cache."}, [](auto& pv, CacheConfig& x) { describe(pv, x); });
   v.string("webhook_url", r.webhook_url,
            StringRule{"http(s) URL POSTed on every status change.", grammar::webhook_url, 2048});
   v.string("webhook_secret", r.webhook_secret,
