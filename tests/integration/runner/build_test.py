@@ -1,6 +1,13 @@
 """nbs-runner build against a real registry, a Git smart-HTTP server and rootless Buildah (issue 3)."""
+import base64
+import json
 import os
 import re
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
 
 from harness import check, git, main
 
@@ -22,7 +29,6 @@ def test_multi_step_build_pushes_and_digest_matches_registry(fx):
     with open(token_file, "w") as f:
         f.write(TOKEN + "\n")
     auth_file = os.path.join(fx.dir, "auth.json")
-    import base64
     with open(auth_file, "w") as f:
         f.write('{"auths":{"%s":{"auth":"%s"}}}' % (fx.registry, base64.b64encode(f"u:{PASSWORD}".encode()).decode()))
     spec = fx.spec("app", credentials={"git_token_file": token_file, "registry_auth_file": auth_file})
@@ -115,6 +121,84 @@ def test_registry_cache_feeds_a_cold_node(fx):
     check(control.result()["cached_steps"] == 0, control.result())
 
 
+def start_htpasswd_registry(fx, user, password):
+    """A docker-registry that wants Basic credentials (htpasswd), marked insecure in the fixture's
+    registries.conf. Returns (address, pid)."""
+    top = os.path.join(fx.dir, "authreg")
+    os.makedirs(top)
+    with open(os.path.join(top, "htpasswd"), "w") as f:
+        f.write(subprocess.run(["htpasswd", "-Bbn", user, password], check=True, capture_output=True,
+                               text=True).stdout)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    with open(os.path.join(top, "config.yml"), "w") as f:
+        f.write(f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {top}/storage\n"
+                f"auth:\n  htpasswd:\n    realm: nbs\n    path: {top}/htpasswd\n"
+                f"http:\n  addr: 127.0.0.1:{port}\n")
+    log = open(os.path.join(top, "registry.log"), "w")
+    proc = subprocess.Popen(["docker-registry", "serve", os.path.join(top, "config.yml")], stdout=log,
+                            stderr=subprocess.STDOUT)
+    address = f"127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://{address}/v2/", timeout=1)
+        except urllib.error.HTTPError as e:
+            if e.code == 401:
+                break
+        except OSError:
+            time.sleep(0.1)
+    with open(fx.registries_conf, "a") as f:
+        f.write(f'\n[[registry]]\nlocation = "{address}"\ninsecure = true\n')
+    return address, proc
+
+
+def test_registry_cache_uses_the_push_credentials(fx):
+    """The cache repository on a registry that wants credentials: Buildah reads and writes it with the
+    auth file the push uses (without `--authfile` on bud, the first cache push fails the build)."""
+    user, password = "cacher", "pw-Qz4nCache8Lr"
+    registry, proc = start_htpasswd_registry(fx, user, password)
+    try:
+        auth_file = os.path.join(fx.dir, "cache-auth.json")
+        with open(auth_file, "w") as f:
+            f.write('{"auths":{"%s":{"auth":"%s"}}}' % (registry, base64.b64encode(f"{user}:{password}".encode()).decode()))
+        src = fx.make_repo("private", {"Dockerfile": dockerfile(fx.base), "app.txt": "v1\n"})
+
+        def build():
+            spec = fx.spec("private", cache_dir=fx.node_cache(), credentials={"registry_auth_file": auth_file})
+            spec["request"]["registry_url"] = registry
+            spec["final_images"] = [ref.replace(fx.registry, registry, 1) for ref in spec["final_images"]]
+            spec["request"]["cache"] = {}
+            run = fx.run("build", spec)
+            check(run.code == 0, run.describe())
+            return run
+
+        first = build()
+        argv = [t for t in first.texts() if t.startswith("$ buildah") and " bud " in t]
+        check(argv and " --authfile " in argv[0], f"bud argv: {argv}")
+        check(len([t for t in first.texts() if t.startswith(f"--> Pushing cache {registry}/it/private/cache:")]) == 3,
+              first.describe())
+        req = urllib.request.Request(f"http://{registry}/v2/it/private/cache/tags/list")
+        try:
+            urllib.request.urlopen(req)
+            check(False, "the registry answered without credentials")
+        except urllib.error.HTTPError as e:
+            check(e.code == 401, f"expected 401 without credentials, got {e.code}")
+        req.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+        with urllib.request.urlopen(req) as resp:
+            check(len(json.load(resp)["tags"]) == 3, "the cache tags are missing")
+        fx.commit(src, {"app.txt": "v2\n"}, "one-file change")
+        fx.push(src, "main")
+        second = build()
+        pulled = [t for t in second.texts() if t.startswith(f"--> Cache pulled from remote {registry}/it/private/cache:")]
+        check(len(pulled) == 1, second.describe())
+        check(password not in second.stdout + second.stderr, "the password leaked into the output")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def test_checkout_of_branch_tags_and_shas(fx):
     df = f"FROM {fx.base}\nCOPY version.txt /v.txt\nRUN echo \"built=$(cat /v.txt)\"\n"
     src = fx.make_repo("refs", {"Dockerfile": df, "version.txt": "main-1\n"})
@@ -184,6 +268,7 @@ if __name__ == "__main__":
                    test_second_build_fetches_only_new_objects_and_hits_the_cache,
                    test_clear_cache_runs_every_step_again,
                    test_registry_cache_feeds_a_cold_node,
+                   test_registry_cache_uses_the_push_credentials,
                    test_checkout_of_branch_tags_and_shas,
                    test_failing_run_step_reports_exit_code_and_lines,
                    test_invalid_spec_and_missing_ref,
