@@ -120,6 +120,15 @@ def test_registry_cache_feeds_a_cold_node(fx):
           "a cold node without the registry cache used a cache")
     check(control.result()["cached_steps"] == 0, control.result())
 
+    # clear_cache reads nothing from the registry cache either, and still writes what it builds.
+    spec = fx.spec("shared", cache_dir=fx.node_cache())
+    spec["request"].update(cache={}, clear_cache=True)
+    cleared = fx.run("build", spec)
+    check(cleared.code == 0, cleared.describe())
+    check(not any("Cache pulled" in t or "Using cache" in t for t in cleared.texts()), "clear_cache read the cache")
+    check(len([t for t in cleared.texts() if t.startswith("--> Pushing cache " + cache_repo + ":")]) == 3,
+          cleared.describe())
+
 
 def start_htpasswd_registry(fx, user, password):
     """A docker-registry that wants Basic credentials (htpasswd), marked insecure in the fixture's
