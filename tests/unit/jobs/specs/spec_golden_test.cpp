@@ -274,6 +274,13 @@ TEST(SpecGolden, BuildWithRegistryCacheOnTheDaemonsCacheRegistry) {
   const std::string text = json::serialize(nomad::to_json(*job));
   EXPECT_NE(text.find(R"(\"registry_ref\":\"cache.example:5000/nbs/team/app\")"), std::string::npos) << text;
   EXPECT_NE(text.find(R"(\"cache.example:5000\":{\"auth\")"), std::string::npos) << text;
+  // Only the build pushes the cache: the publish task's credentials stay with the image's registry.
+  launch.id.phase = Phase::publish;
+  auto publish = publish_job_spec(launch, config());
+  ASSERT_TRUE(publish);
+  const std::string publish_text = json::serialize(nomad::to_json(*publish));
+  EXPECT_NE(publish_text.find(R"(\"registry.example:5000\":{\"auth\")"), std::string::npos) << publish_text;
+  EXPECT_EQ(publish_text.find(R"(\"cache.example:5000\":{\"auth\")"), std::string::npos) << publish_text;
 }
 
 TEST(SpecKeys, ATypoIsCaught) {
