@@ -6,6 +6,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include "common/image_labels.hpp"
 #include "common/text.hpp"
 
 namespace nbs::grammar {
@@ -410,6 +411,18 @@ Reason build_target(std::string_view s) {
   auto ok = [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; };
   if (!all_of(s, 128, ok) || !is_alnum(s[0])) {
     return "must be a stage name of letters, digits and _.- (at most 128), starting with a letter or digit";
+  }
+  return std::nullopt;
+}
+
+Reason label_key(std::string_view s) {
+  auto ok = [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-' || c == '/'; };
+  if (!all_of(s, 128, ok) || !is_alnum(s[0])) {
+    return "must be a label key of letters, digits and _.-/ (at most 128), starting with a letter or digit, "
+           "e.g. org.opencontainers.image.title";
+  }
+  if (is_provenance_label(s)) {
+    return "is set by the service from the job (repo_url, the commit built, the build time): remove it";
   }
   return std::nullopt;
 }

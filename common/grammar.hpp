@@ -47,6 +47,8 @@ Reason registry_url(std::string_view s);
 Reason cache_repository(std::string_view s);
 // A Dockerfile stage name: [A-Za-z0-9][A-Za-z0-9_.-]{0,127}.
 Reason build_target(std::string_view s);
+// An image label key: [A-Za-z0-9][A-Za-z0-9._/-]{0,127}, not one the service sets (image_labels.hpp).
+Reason label_key(std::string_view s);
 // os/arch[/variant], each [a-z0-9_]+.
 Reason platform(std::string_view s);
 // An http or https URL with a host and no credentials.

@@ -93,6 +93,8 @@ struct JobRequest {
   std::vector<std::string> secret_build_args;
   std::string target;
   std::string platform;
+  // Image labels (and manifest annotations) besides the provenance ones (image_labels.hpp).
+  std::map<std::string, std::string> labels;
   std::optional<TestConfig> test;
   ResourceLimits resource_limits;
   std::chrono::seconds build_timeout{std::chrono::minutes(30)};

@@ -154,9 +154,8 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
   v.string("dockerfile_context", r.dockerfile_context,
            StringRule{"Build context in the repository.", grammar::relative_path, 4096});
   v.string("image_name", r.image_name,
-           StringRule{"Image path, e.g. team/app; not needed if registry_url has one.",
-                      grammar::repository_path, 255, false, false,
-                      "^[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*$"});
+           StringRule{"Image path, e.g. team/app (or in registry_url).", grammar::repository_path, 255, false,
+                      false, "^[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*$"});
   v.string_list(
       "image_tags", r.image_tags,
       ListRule{"Tags besides the job id.",
@@ -171,8 +170,7 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
                        StringRule{"", nullptr, 8192}, 64});
   v.string_list(
       "secret_build_args", r.secret_build_args,
-      ListRule{"build_args keys to mask in logs and keep off command lines (a RUN can still leave them in "
-               "the image).",
+      ListRule{"build_args keys to keep secret: masked, off command lines.",
                StringRule{"", grammar::secret_build_arg_name, 256, false, false, "^[A-Za-z_][A-Za-z0-9_]*$"},
                64, true});
   v.string("target", r.target,
@@ -181,6 +179,9 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
   v.string("platform", r.platform,
            StringRule{"Target platform, e.g. linux/amd64.", grammar::platform, 64, false, false,
                       "^[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_]+)?$"});
+  v.string_map("labels", r.labels,
+               MapRule{"Image labels (and manifest annotations).", grammar::label_key,
+                       "^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$", StringRule{"", nullptr, 1024}, 64});
   v.object("test", r.test, ObjectRule{"Tests run in the image before it is published."},
            [](auto& pv, TestConfig& x) { describe(pv, x); });
   v.object("resource_limits", r.resource_limits,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/grammar.hpp"
+#include "common/image_labels.hpp"
 #include "common/secret_build_args.hpp"
 #include "runner/build_user.hpp"
 #include "runner/buildah.hpp"
@@ -217,6 +218,7 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
                      .build_args = request.build_args,
                      .target = request.target,
                      .platform = request.platform,
+                     .labels = image_labels(request, result.commit, now_utc()),
                      .iid_file = paths.iid_file,
                      .tag = "localhost/nbs/" + ctx.spec().job_id + ":build",
                      .no_cache = request.clear_cache,

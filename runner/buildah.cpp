@@ -41,6 +41,9 @@ std::vector<std::string> bud_argv(const BuildahSetup& setup, const BudOptions& o
   if (!options.platform.empty()) {
     argv.insert(argv.end(), {"--platform", options.platform});
   }
+  for (const auto& [key, value] : options.labels) {
+    argv.insert(argv.end(), {"--label", key + "=" + value, "--annotation", key + "=" + value});
+  }
   argv.insert(argv.end(), {"--iidfile", options.iid_file, "-t", options.tag, options.context});
   return argv;
 }

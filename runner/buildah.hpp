@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/runner_spec.hpp"
@@ -31,6 +32,8 @@ struct BudOptions {
   std::map<std::string, std::string> secret_build_args;
   std::string target;
   std::string platform;
+  // Each a `--label` (image config) and an `--annotation` (manifest): provenance and the job's labels.
+  std::vector<std::pair<std::string, std::string>> labels;
   std::string iid_file;
   std::string tag;        // -t
   bool no_cache = false;  // --no-cache: every step runs again (the job's clear_cache)
@@ -42,7 +45,8 @@ struct BudOptions {
 std::vector<std::string> buildah_base_argv(const BuildahSetup& setup);
 
 // `… bud --layers [--no-cache] [--cache-from R --cache-to R [--authfile A]] --isolation chroot --file F
-//  [--build-arg K=V]… [--build-arg SECRET]… [--target T] [--platform P] --iidfile I -t TAG CONTEXT`.
+//  [--build-arg K=V]… [--build-arg SECRET]… [--target T] [--platform P] [--label K=V --annotation K=V]…
+//  --iidfile I -t TAG CONTEXT`.
 std::vector<std::string> bud_argv(const BuildahSetup& setup, const BudOptions& options);
 
 // `… push [--authfile A] --digestfile D IMAGE docker://DESTINATION`.

@@ -92,6 +92,11 @@ std::string step_event_text(const StepLine& step) {
 
 std::optional<StepLine> BuildOutputTracker::feed(LogStream, std::string_view line) {
   if (auto step = parse_step_line(line)) {
+    const auto* planned = plan_ ? plan_->find(step->stage) : nullptr;
+    in_label_step_ = planned && step->step > planned->steps;
+    if (in_label_step_) {
+      return std::nullopt;
+    }
     ++steps_seen_;
     step->overall_step = step->step;
     step->overall_steps = step->steps;
@@ -99,20 +104,31 @@ std::optional<StepLine> BuildOutputTracker::feed(LogStream, std::string_view lin
       // Buildah prints each step's header once, whatever order it builds the stages in.
       step->overall_step = steps_seen_;
       step->overall_steps = std::max(plan_->total_steps, steps_seen_);
-      if (const auto* stage = plan_->find(step->stage)) {
-        const bool show = stage->named || step->stages > 0;
-        step->stage_label = show ? stage->label : "";
-        if (step->step <= static_cast<int>(stage->lines.size())) {
-          step->line = stage->lines[static_cast<std::size_t>(step->step - 1)];
+      if (planned) {
+        const bool show = planned->named || step->stages > 0;
+        step->stage_label = show ? planned->label : "";
+        if (step->step <= static_cast<int>(planned->lines.size())) {
+          step->line = planned->lines[static_cast<std::size_t>(step->step - 1)];
         }
       }
     }
     current_step_ = std::string(line);
+    if (planned && step->steps > planned->steps) {
+      // Buildah's m counts the LABEL steps it adds for --label: a failing step's header says what the
+      // Dockerfile has ("STEP 3/4", not "STEP 3/7").
+      const std::string counted =
+          "STEP " + std::to_string(step->step) + "/" + std::to_string(step->steps) + ":";
+      if (const auto at = current_step_.find(counted); at != std::string::npos) {
+        current_step_.replace(
+            at, counted.size(),
+            "STEP " + std::to_string(step->step) + "/" + std::to_string(planned->steps) + ":");
+      }
+    }
     last_step_ = step;
     step_lines_.clear();
     return step;
   }
-  if (is_cache_hit(line)) {
+  if (is_cache_hit(line) && !in_label_step_) {
     ++cached_;
   }
   if (auto status = parse_failed_exit_status(line)) {

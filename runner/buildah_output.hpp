@@ -1,7 +1,9 @@
 // Reads Buildah's output as it streams: `STEP n/m:` lines (`[i/k] STEP n/m:` in multi-stage builds)
 // become progress steps, `--> Using cache` lines are counted, and the lines of the current step are
 // kept so that a failure can quote them. With the preflight's step plan, each step also gets its
-// number across the whole build (Buildah counts per stage) and its stage's name.
+// number across the whole build (Buildah counts per stage) and its stage's name, and the LABEL steps
+// Buildah adds after the Dockerfile's own for `--label` (the image's provenance) are neither progress
+// nor steps of the build.
 #pragma once
 
 #include <deque>
@@ -69,6 +71,7 @@ class BuildOutputTracker {
   int steps_seen_ = 0;
   std::string current_step_;
   std::optional<StepLine> last_step_;
+  bool in_label_step_ = false;  // a step Buildah added for --label, not one of the Dockerfile
   std::deque<std::string> step_lines_;
   std::optional<int> failed_status_;
 };

@@ -378,7 +378,7 @@ def test_failing_build_reports_the_failing_step(f):
 
 def test_build_args_target_and_parallel_tests(f):
     config = f.job("tests-and-args", image_tags=["v1", "latest"], target="app",
-                   build_args={"BASE_IMAGE": f.base, "GREETING": "bonjour"},
+                   build_args={"BASE_IMAGE": f.base, "GREETING": "bonjour"}, labels={"team": "e2e"},
                    test={"env": {"EXPECTED": "bonjour"},
                          "commands": ["sh /check.sh", "test -s /greeting && echo greeting file present"]})
     job_id = f.submit(config)
@@ -397,6 +397,13 @@ def test_build_args_target_and_parallel_tests(f):
     check(any("greeting file present" in line for line in second["lines"]), second)
     times = body["times"]
     check(times["build_end"] <= times["test_start"] <= times["test_end"] <= times["publish_start"], times)
+    # Provenance and the job's labels survive the test phase and the registry-side publish.
+    labels, annotations = f.labels_and_annotations(refs[0])
+    for where, got in (("labels", labels), ("annotations", annotations)):
+        check(got.get("org.opencontainers.image.source") == config["repo_url"] and
+              got.get("org.opencontainers.image.revision") == body["commit"] and
+              times["job_start"] <= got.get("org.opencontainers.image.created", "") <= times["build_end"] and
+              got.get("team") == "e2e", f"{where}: {got}")
 
 
 def test_failing_test_command_names_the_task(f):

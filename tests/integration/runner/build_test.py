@@ -54,6 +54,29 @@ def test_multi_step_build_pushes_and_digest_matches_registry(fx):
     check(any("the token is *** and the password ***" in t for t in run.texts()), "masked line missing")
 
 
+def test_provenance_and_job_labels_reach_the_registry(fx):
+    """Every image says where it came from (source, revision, created) and carries the job's labels, in
+    its config and its manifest; the LABEL steps Buildah adds for them are not steps of the build."""
+    src = fx.make_repo("labelled", {"Dockerfile": dockerfile(fx.base), "app.txt": "v1\n"})
+    spec = fx.spec("labelled")
+    spec["request"]["labels"] = {"org.opencontainers.image.title": "labelled app", "team": "a=b; $(x)"}
+    before = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 1))
+    run = fx.run("build", spec)
+    check(run.code == 0, run.describe())
+    steps = [(e["step"], e["steps"]) for e in run.kind("step")]
+    check(steps == [(i, 4) for i in range(1, 5)], f"steps {steps}")
+    labels, annotations = fx.labels_and_annotations(spec["final_images"][0])
+    commit = git(src, "rev-parse", "HEAD")
+    for where, got in (("labels", labels), ("annotations", annotations)):
+        check(got.get("org.opencontainers.image.source") == spec["request"]["repo_url"], f"{where}: {got}")
+        check(got.get("org.opencontainers.image.revision") == commit, f"{where}: {got}")
+        created = got.get("org.opencontainers.image.created", "")
+        check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", created) and created >= before,
+              f"{where}: created {created!r} before {before}")
+        check(got.get("org.opencontainers.image.title") == "labelled app" and got.get("team") == "a=b; $(x)",
+              f"{where}: {got}")
+
+
 def test_second_build_fetches_only_new_objects_and_hits_the_cache(fx):
     src = fx.make_repo("cached", {"Dockerfile": dockerfile(fx.base), "app.txt": "v1\n"})
     first = fx.run("build", fx.spec("cached"))
@@ -274,6 +297,7 @@ def test_refuses_root_buildah_without_allow_root(fx):
 
 if __name__ == "__main__":
     main("build", [test_multi_step_build_pushes_and_digest_matches_registry,
+                   test_provenance_and_job_labels_reach_the_registry,
                    test_second_build_fetches_only_new_objects_and_hits_the_cache,
                    test_clear_cache_runs_every_step_again,
                    test_registry_cache_feeds_a_cold_node,

@@ -165,6 +165,17 @@ class Fixture:
         except urllib.error.HTTPError as e:
             return e.code, None, b""
 
+    def labels_and_annotations(self, ref):
+        """The image config's labels and the manifest's annotations of `host/repo:tag`."""
+        status, _, body = self.manifest(ref)
+        check(status == 200, f"{ref}: manifest answered {status}")
+        manifest = json.loads(body)
+        host, rest = ref.split("/", 1)
+        repo = rest.rsplit(":", 1)[0]
+        with urllib.request.urlopen(f"http://{host}/v2/{repo}/blobs/{manifest['config']['digest']}") as resp:
+            config = json.loads(resp.read())
+        return config.get("config", {}).get("Labels") or {}, manifest.get("annotations") or {}
+
     def blob_exists(self, host, repo, digest):
         req = urllib.request.Request(f"http://{host}/v2/{repo}/blobs/{digest}", method="HEAD")
         try:

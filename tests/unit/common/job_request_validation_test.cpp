@@ -173,6 +173,15 @@ const Case k_cases[] = {
     {"target with space", R"({"target": "a b"})", "target"},
     {"platform bad", R"({"platform": "amd64"})", "platform"},
     {"platform ok", R"({"platform": "linux/arm64/v8"})", nullptr},
+    // labels
+    {"labels ok", R"({"labels": {"org.opencontainers.image.title": "app", "team/owner": "builds"}})",
+     nullptr},
+    {"label key with space", R"({"labels": {"a b": "v"}})", "labels[\"a b\"]"},
+    {"label key with equals", R"({"labels": {"a=b": "v"}})", "labels[\"a=b\"]"},
+    {"label key set by the service", R"({"labels": {"org.opencontainers.image.revision": "abc"}})",
+     "labels[\"org.opencontainers.image.revision\"]"},
+    {"label value multi-line", R"({"labels": {"a": "x\ny"}})", "labels.a"},
+    {"label value an object", R"({"labels": {"a": {"b": "c"}}})", "labels.a"},
     // test block
     {"test not object", R"({"test": "make test"})", "test"},
     {"test command not string", R"({"test": {"commands": ["ok", 3]}})", "test.commands[1]"},

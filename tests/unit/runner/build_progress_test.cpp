@@ -109,5 +109,43 @@ TEST(BuildProgressTest, EachStepKnowsItsDockerfileLine) {
   EXPECT_EQ(tracker.last_step()->instruction, "COPY --from=3 /d /d2");
 }
 
+// `--label` makes Buildah add a LABEL step per label after the final stage's own steps (1.28.2, verbatim
+// but for the ids): they are the service's, so neither progress nor counted steps nor cache hits.
+TEST(BuildProgressTest, LabelStepsBuildahAddsAreNotStepsOfTheBuild) {
+  auto report = check_dockerfile("FROM scratch AS a\nCOPY a /a\nFROM scratch\nCOPY --from=a /a /a2\n",
+                                 PreflightOptions{}, BuildContext{});
+  ASSERT_EQ(report.plan.total_steps, 4);
+  BuildOutputTracker tracker(report.plan);
+  constexpr std::string_view output[] = {
+      "[1/2] STEP 1/2: FROM scratch AS a",
+      "[1/2] STEP 2/2: COPY a /a",
+      "--> Using cache 5a746359a034238160339ded9186266f5fbe4bb7a876d6671d75c143694b348c",
+      "[2/2] STEP 1/4: FROM scratch",
+      "[2/2] STEP 2/4: COPY --from=a /a /a2",
+      "--> 67314b523a2",
+      "[2/2] STEP 3/4: LABEL \"org.opencontainers.image.source\"=\"file:///x\"",
+      "--> Using cache 9489e9d073975a1b7d0c3c6ee1a3b8c0f8e66d2b9c1ea9e3f0f7c1b3a5d6e7f8",
+      "[2/2] STEP 4/4: LABEL \"team\"=\"a\"",
+      "[2/2] COMMIT t:three",
+  };
+  std::vector<Seen> seen;
+  for (auto line : output) {
+    if (auto step = tracker.feed(LogStream::out, line)) {
+      seen.push_back({step->overall_step, step->overall_steps, step_event_text(*step)});
+    }
+  }
+  const std::vector<Seen> expected{{1, 4, "[a] FROM scratch AS a"},
+                                   {2, 4, "[a] COPY a /a"},
+                                   {3, 4, "[1] FROM scratch"},
+                                   {4, 4, "[1] COPY --from=a /a /a2"}};
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(tracker.steps_seen(), 4);
+  EXPECT_EQ(tracker.cached_steps(), 1);
+  ASSERT_TRUE(tracker.last_step());
+  EXPECT_EQ(tracker.last_step()->instruction, "COPY --from=a /a /a2");
+  // A failing step's header counts the Dockerfile's steps, not Buildah's LABEL steps.
+  EXPECT_EQ(tracker.current_step(), "[2/2] STEP 2/2: COPY --from=a /a /a2");
+}
+
 }  // namespace
 }  // namespace nbs::runner

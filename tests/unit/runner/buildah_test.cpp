@@ -69,6 +69,33 @@ TEST(BuildahArgvTest, OptionalFlagsAreLeftOut) {
   EXPECT_EQ(argv, expected);
 }
 
+// Each label twice: in the image's config (what `podman inspect` shows) and in the manifest's annotations
+// (what registries and OCI tools read), the value as one argument whatever it holds.
+TEST(BuildahArgvTest, LabelsAreLabelsAndAnnotations) {
+  auto argv = bud_argv(
+      setup(), {.dockerfile = "D",
+                .context = "C",
+                .labels = {{"org.opencontainers.image.source", "https://h/r.git"}, {"team", "a b; $(x)"}},
+                .iid_file = "I",
+                .tag = "T"});
+  const std::vector<std::string> tail{"--label",
+                                      "org.opencontainers.image.source=https://h/r.git",
+                                      "--annotation",
+                                      "org.opencontainers.image.source=https://h/r.git",
+                                      "--label",
+                                      "team=a b; $(x)",
+                                      "--annotation",
+                                      "team=a b; $(x)",
+                                      "--iidfile",
+                                      "I",
+                                      "-t",
+                                      "T",
+                                      "C"};
+  ASSERT_GE(argv.size(), tail.size());
+  EXPECT_EQ(std::vector<std::string>(argv.end() - static_cast<std::ptrdiff_t>(tail.size()), argv.end()),
+            tail);
+}
+
 TEST(BuildahArgvTest, ClearCacheRunsEveryStepAgain) {
   auto argv =
       bud_argv(setup(), {.dockerfile = "D", .context = "C", .iid_file = "I", .tag = "T", .no_cache = true});
