@@ -188,8 +188,8 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
            ObjectRule{"Per phase; a phase's unset field takes the top-level one."},
            [](auto& pv, ResourceLimits& x) { describe(pv, x); });
   v.duration("build_timeout", r.build_timeout, DurationRule{"Build phase deadline."});
-  v.boolean("clear_cache", r.clear_cache, "Build without the layer cache.");
-  v.object("cache", r.cache, ObjectRule{"Layer cache."}, [](auto& pv, CacheConfig& x) { describe(pv, x); });
+  v.boolean("clear_cache", r.clear_cache, "Rebuild every step.");
+  v.object("cache", r.cache, ObjectRule{""}, [](auto& pv, CacheConfig& x) { describe(pv, x); });
   v.string("webhook_url", r.webhook_url,
            StringRule{"http(s) URL POSTed on every status change.", grammar::webhook_url, 2048});
   v.string("webhook_secret", r.webhook_secret,
