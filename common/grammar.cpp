@@ -6,6 +6,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include "common/build_secrets.hpp"
 #include "common/image_labels.hpp"
 #include "common/text.hpp"
 
@@ -411,6 +412,22 @@ Reason build_target(std::string_view s) {
   auto ok = [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; };
   if (!all_of(s, 128, ok) || !is_alnum(s[0])) {
     return "must be a stage name of letters, digits and _.- (at most 128), starting with a letter or digit";
+  }
+  return std::nullopt;
+}
+
+Reason build_secret_id(std::string_view s) {
+  auto ok = [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; };
+  if (!all_of(s, 64, ok) || !is_alnum(s[0])) {
+    return "must be an id of letters, digits and _.- (at most 64), starting with a letter or digit";
+  }
+  return std::nullopt;
+}
+
+Reason build_secret_source(std::string_view s) {
+  if (!parse_build_secret_source(s)) {
+    return "must be file:<name> (a file of the daemon's build secrets directory, local executor) or "
+           "vault:<path>#<field> (Nomad), e.g. vault:secret/data/ci/npm#token";
   }
   return std::nullopt;
 }

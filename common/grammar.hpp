@@ -47,6 +47,10 @@ Reason registry_url(std::string_view s);
 Reason cache_repository(std::string_view s);
 // A Dockerfile stage name: [A-Za-z0-9][A-Za-z0-9_.-]{0,127}.
 Reason build_target(std::string_view s);
+// A build secret's or SSH key's id: [A-Za-z0-9][A-Za-z0-9_.-]{0,63} (no '/': it names a file).
+Reason build_secret_id(std::string_view s);
+// "file:<name>" or "vault:<path>#<field>" (build_secrets.hpp).
+Reason build_secret_source(std::string_view s);
 // An image label key: [A-Za-z0-9][A-Za-z0-9._/-]{0,127}, not one the service sets (image_labels.hpp).
 Reason label_key(std::string_view s);
 // os/arch[/variant], each [a-z0-9_]+.

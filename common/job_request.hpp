@@ -54,6 +54,24 @@ struct Constraint {
   friend bool operator==(const Constraint&, const Constraint&) = default;
 };
 
+// A secret a RUN step mounts (`RUN --mount=type=secret,id=<id>`), or an SSH key a RUN step's agent
+// holds (`RUN --mount=type=ssh,id=<id>`): never in the image, a log or the job's record. `source` is
+// "file:<name>" (the local daemon's build_secrets_dir) or "vault:<path>#<field>" (Nomad), see
+// build_secrets.hpp.
+struct BuildSecret {
+  std::string id;
+  std::string source;
+
+  friend bool operator==(const BuildSecret&, const BuildSecret&) = default;
+};
+
+struct BuildConfig {
+  std::vector<BuildSecret> secrets;
+  std::vector<BuildSecret> ssh;
+
+  friend bool operator==(const BuildConfig&, const BuildConfig&) = default;
+};
+
 struct TestConfig {
   // Each runs as `/bin/sh -c <command>` in the built image with its ENTRYPOINT replaced (docs/tests.md).
   std::vector<std::string> commands;
@@ -95,6 +113,7 @@ struct JobRequest {
   std::string platform;
   // Image labels (and manifest annotations) besides the provenance ones (image_labels.hpp).
   std::map<std::string, std::string> labels;
+  BuildConfig build;
   std::optional<TestConfig> test;
   ResourceLimits resource_limits;
   std::chrono::seconds build_timeout{std::chrono::minutes(30)};

@@ -55,8 +55,8 @@ struct MapRule {
 struct ObjectRule {
   std::string_view description;
   std::size_t max_items = 0;  // lists of objects only
-  // The schema's name for the object's shape when several fields share it: it is defined once under
-  // "$defs" and each field refers to it.
+  // The schema's name for the object's shape (a list's item shape) when several fields share it: it is
+  // defined once under "$defs" and each field refers to it.
   std::string_view shared_as = {};
 };
 
@@ -109,6 +109,22 @@ void describe(V& v, Constraint& c) {
 }
 
 template <class V>
+void describe(V& v, BuildSecret& s) {
+  v.string("id", s.id,
+           StringRule{"", grammar::build_secret_id, 64, true, false, "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"});
+  v.string("source", s.source,
+           StringRule{"file:<name> or vault:<path>#<field>.", grammar::build_secret_source, 1024, true});
+}
+
+template <class V>
+void describe(V& v, BuildConfig& b) {
+  v.object_list("secrets", b.secrets, ObjectRule{"For RUN --mount=type=secret,id=<id>.", 16, "build_secret"},
+                [](auto& pv, BuildSecret& x) { describe(pv, x); });
+  v.object_list("ssh", b.ssh, ObjectRule{"SSH keys for RUN --mount=type=ssh,id=<id>.", 8, "build_secret"},
+                [](auto& pv, BuildSecret& x) { describe(pv, x); });
+}
+
+template <class V>
 void describe(V& v, TestConfig& t) {
   v.string_list("commands", t.commands,
                 ListRule{"Each run as /bin/sh -c in its own task (docs/tests.md).",
@@ -144,61 +160,62 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
   v.string("owner", r.owner,
            StringRule{"Agent or team name.", grammar::owner, 128, true, false,
                       "^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$"});
-  v.string("repo_url", r.repo_url,
-           StringRule{"Git URL, no credentials in it.", grammar::repo_url, 2048, true});
-  v.string("git_ref", r.git_ref, StringRule{"Branch, tag or commit (7-40 hex).", grammar::git_ref, 255});
+  v.string("repo_url", r.repo_url, StringRule{"Git URL (no credentials).", grammar::repo_url, 2048, true});
+  v.string("git_ref", r.git_ref, StringRule{"Branch, tag or commit.", grammar::git_ref, 255});
   v.string("git_credentials_path", r.git_credentials_path,
-           StringRule{"Vault path of the Git token or ssh key.", grammar::vault_path, 512});
+           StringRule{"Vault path of Git credentials.", grammar::vault_path, 512});
   v.string("dockerfile_path", r.dockerfile_path,
            StringRule{"Path in the repository.", grammar::relative_path, 4096});
   v.string("dockerfile_context", r.dockerfile_context,
            StringRule{"Build context in the repository.", grammar::relative_path, 4096});
   v.string("image_name", r.image_name,
-           StringRule{"Image path, e.g. team/app (or in registry_url).", grammar::repository_path, 255, false,
-                      false, "^[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*$"});
+           StringRule{"e.g. team/app.", grammar::repository_path, 255, false, false,
+                      "^[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*(/[a-z0-9]+(([._]|__|-+)[a-z0-9]+)*)*$"});
   v.string_list(
       "image_tags", r.image_tags,
       ListRule{"Tags besides the job id.",
                StringRule{"", grammar::image_tag, 128, false, false, "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"},
                32, true, true});
   v.string("registry_url", r.registry_url,
-           StringRule{"Registry host[:port][/image path], no scheme.", grammar::registry_url, 512, true});
+           StringRule{"host[:port][/image path].", grammar::registry_url, 512, true});
   v.string("registry_credentials_path", r.registry_credentials_path,
-           StringRule{"Vault path of the registry credentials.", grammar::vault_path, 512});
+           StringRule{"Vault path of registry credentials.", grammar::vault_path, 512});
   v.string_map("build_args", r.build_args,
                MapRule{"--build-arg NAME=value.", grammar::env_name, "^[A-Za-z_][A-Za-z0-9_]*$",
                        StringRule{"", nullptr, 8192}, 64});
   v.string_list(
       "secret_build_args", r.secret_build_args,
-      ListRule{"build_args keys to keep secret: masked, off command lines.",
+      ListRule{"build_args keys to mask.",
                StringRule{"", grammar::secret_build_arg_name, 256, false, false, "^[A-Za-z_][A-Za-z0-9_]*$"},
                64, true});
   v.string("target", r.target,
            StringRule{"Dockerfile stage to build.", grammar::build_target, 128, false, false,
                       "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"});
   v.string("platform", r.platform,
-           StringRule{"Target platform, e.g. linux/amd64.", grammar::platform, 64, false, false,
+           StringRule{"e.g. linux/amd64.", grammar::platform, 64, false, false,
                       "^[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_]+)?$"});
-  v.string_map("labels", r.labels,
-               MapRule{"Image labels (and manifest annotations).", grammar::label_key,
-                       "^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$", StringRule{"", nullptr, 1024}, 64});
-  v.object("test", r.test, ObjectRule{"Tests run in the image before it is published."},
+  v.string_map(
+      "labels", r.labels,
+      MapRule{"",  // the name says it all
+              grammar::label_key, "^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$", StringRule{"", nullptr, 1024}, 64});
+  v.object("build", r.build, ObjectRule{"RUN --mount secrets and SSH keys."},
+           [](auto& pv, BuildConfig& x) { describe(pv, x); });
+  v.object("test", r.test, ObjectRule{"Tests run in the image before publishing."},
            [](auto& pv, TestConfig& x) { describe(pv, x); });
-  v.object("resource_limits", r.resource_limits,
-           ObjectRule{"Per phase; a phase's unset field takes the top-level one."},
+  v.object("resource_limits", r.resource_limits, ObjectRule{"Per phase, or top-level for all."},
            [](auto& pv, ResourceLimits& x) { describe(pv, x); });
-  v.duration("build_timeout", r.build_timeout, DurationRule{"Build phase deadline."});
-  v.boolean("clear_cache", r.clear_cache, "Rebuild every step.");
+  v.duration("build_timeout", r.build_timeout, DurationRule{""});  // the name says it all
+  v.boolean("clear_cache", r.clear_cache, "");                     // the name says it all
   v.object("cache", r.cache, ObjectRule{""}, [](auto& pv, CacheConfig& x) { describe(pv, x); });
   v.string("webhook_url", r.webhook_url,
-           StringRule{"http(s) URL POSTed on every status change.", grammar::webhook_url, 2048});
-  v.string("webhook_secret", r.webhook_secret,
-           StringRule{"HMAC-SHA256 key of X-Webhook-Signature.", nullptr, 1024});
+           StringRule{"URL POSTed on status changes.", grammar::webhook_url, 2048});
+  v.string("webhook_secret", r.webhook_secret, StringRule{"HMAC key of X-Webhook-Signature.", nullptr, 1024});
   v.boolean("webhook_on_success", r.webhook_on_success, "");  // the name says it all
   v.boolean("webhook_on_failure", r.webhook_on_failure, "");
   v.string_map("webhook_headers", r.webhook_headers,
-               MapRule{"Extra webhook HTTP headers.", grammar::webhook_header_name,
-                       "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", StringRule{"", nullptr, 4096}, 32});
+               MapRule{"",  // the name says it all
+                       grammar::webhook_header_name, "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
+                       StringRule{"", nullptr, 4096}, 32});
   v.legacy_list("test_commands", a.test_commands,
                 ListRule{"Use test.commands.", StringRule{"", nullptr, 8192, false, true}, 64});
   v.legacy_bool("test_entry_point", a.test_entry_point, "Use test.entry_point.");

@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "common/build_secrets.hpp"
 #include "common/job_request_fields.hpp"
 #include "common/secret_build_args.hpp"
 #include "common/secret_masker.hpp"
@@ -433,6 +434,21 @@ void check_secret_build_args(const JobRequest& r, std::vector<FieldError>& error
   }
 }
 
+// Buildah takes one secret (one SSH key) per id: a second one of an id would silently win.
+void check_build_secret_ids(const JobRequest& r, std::vector<FieldError>& errors) {
+  const auto entries = build_secret_entries(r);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (entries[i].ssh == entries[j].ssh && !entries[i].secret->id.empty() &&
+          entries[i].secret->id == entries[j].secret->id) {
+        errors.push_back({entries[i].field + ".id",
+                          "repeats the id of " + entries[j].field + " ('" + entries[i].secret->id + "')"});
+        break;
+      }
+    }
+  }
+}
+
 void check_cross_fields(const JobRequest& r, std::vector<FieldError>& errors) {
   const auto failed = [&](std::string_view path) {
     return std::any_of(errors.begin(), errors.end(), [&](const FieldError& e) { return e.path == path; });
@@ -462,6 +478,7 @@ Result<JobRequest> parse_job_request(const json::value& value) {
   visitor.finish_object();
   apply_aliases(value.get_object(), aliases, request, errors);
   check_secret_build_args(request, errors);
+  check_build_secret_ids(request, errors);
   check_cross_fields(request, errors);
   if (!errors.empty()) {
     return make_field_errors(std::move(errors));

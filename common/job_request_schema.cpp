@@ -148,8 +148,12 @@ class SchemaVisitor {
   template <class T, class Describe>
   void object_list(std::string_view name, std::vector<T>&, const ObjectRule& rule,
                    Describe&& describe_child) {
-    json::object s{
-        {"type", "array"}, {"description", rule.description}, {"items", child_schema<T>("", describe_child)}};
+    json::object items = child_schema<T>("", describe_child);
+    if (!rule.shared_as.empty()) {
+      share(rule.shared_as, std::move(items));
+      items = reference(rule.shared_as, "");
+    }
+    json::object s{{"type", "array"}, {"description", rule.description}, {"items", std::move(items)}};
     keywords_.limit(s, "maxItems", rule.max_items);
     properties_[name] = std::move(s);
   }

@@ -96,6 +96,7 @@ void read_credentials(const json::value* v, RunnerCredentials& c, std::vector<Fi
   r.absolute_path("git_ssh_key_file", c.git_ssh_key_file, false);
   r.absolute_path("registry_auth_file", c.registry_auth_file, false);
   r.absolute_path("build_args_file", c.build_args_file, false);
+  r.absolute_path("build_secrets_dir", c.build_secrets_dir, false);
   r.reject_unknown();
 }
 
@@ -239,6 +240,7 @@ json::object to_json(const RunnerSpec& spec) {
   put(creds, "git_ssh_key_file", spec.credentials.git_ssh_key_file);
   put(creds, "registry_auth_file", spec.credentials.registry_auth_file);
   put(creds, "build_args_file", spec.credentials.build_args_file);
+  put(creds, "build_secrets_dir", spec.credentials.build_secrets_dir);
   if (!creds.empty()) {
     o["credentials"] = std::move(creds);
   }

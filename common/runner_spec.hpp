@@ -27,6 +27,7 @@ struct RunnerCredentials {
   std::string git_ssh_key_file;    // an SSH private key
   std::string registry_auth_file;  // a containers auth.json
   std::string build_args_file;     // the secret build args' values (encode_secret_build_args)
+  std::string build_secrets_dir;   // build.secrets and build.ssh files (BuildSecretEntry::file_name)
 
   friend bool operator==(const RunnerCredentials&, const RunnerCredentials&) = default;
 };

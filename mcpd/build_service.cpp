@@ -193,6 +193,12 @@ Result<Backend> open_local(const Config& config) {
   if (config.max_running_tasks > 0) {
     local.max_running_tasks = static_cast<unsigned>(config.max_running_tasks);
   }
+  if (!config.build_secrets_dir.empty()) {
+    local.build_secrets_dir = fs::absolute(config.build_secrets_dir);
+    if (!fs::is_directory(local.build_secrets_dir)) {
+      return config_error("build_secrets_dir", local.build_secrets_dir.string() + " is not a directory");
+    }
+  }
   auto executor = jobs::LocalExecutor::create(std::move(local));
   if (!executor) {
     return config_error("state_dir", executor.error().message);
@@ -247,6 +253,11 @@ Result<jobs::nomad::EnvMap> nomad_env(const Config& config) {
 }
 
 Result<Backend> open_nomad(const Config& config) {
+  if (!config.build_secrets_dir.empty()) {
+    return config_error(
+        "build_secrets_dir",
+        "is the local executor's; on Nomad, build secrets come from Vault (vault:<path>#<field>)");
+  }
   jobs::specs::NomadSpecConfig specs;
   specs.datacenters = config.nomad_datacenters;
   specs.node_pool = config.nomad_node_pool;

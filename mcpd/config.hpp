@@ -55,6 +55,8 @@ struct Config {
   std::string nomad_cache_volume = "nbs-cache";
   bool webhook_allow_private = false;         // let webhooks reach loopback and private addresses
   std::vector<std::string> allow_file_repos;  // file:// repositories only from under these; none by default
+  std::string
+      build_secrets_dir;  // local executor: the files build.secrets/build.ssh may name ("file:<name>")
   std::string token_file;
   std::vector<std::string> allowed_origins;
   std::vector<std::string> allowed_hosts;

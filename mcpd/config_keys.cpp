@@ -352,6 +352,11 @@ std::vector<ConfigKey> make_keys() {
   keys.push_back(list_key("allow_file_repos", "--allow-file-repos", {"NBS_ALLOW_FILE_REPOS"},
                           "directory whose file:// repositories jobs may build (repeatable; default: none)",
                           &Config::allow_file_repos));
+  keys.push_back(
+      string_key("build_secrets_dir", "--build-secrets-dir", {"NBS_BUILD_SECRETS_DIR"},
+                 "local executor: directory of the files jobs' build.secrets and build.ssh may name "
+                 "as file:<name> (default: none)",
+                 &Config::build_secrets_dir));
   keys.push_back(string_key("token_file", "--token-file", {"NBS_TOKEN_FILE"},
                             "file of bearer tokens ('<principal> <token>' per line); required off loopback",
                             &Config::token_file));

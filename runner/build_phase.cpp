@@ -8,6 +8,7 @@
 #include "common/grammar.hpp"
 #include "common/image_labels.hpp"
 #include "common/secret_build_args.hpp"
+#include "runner/build_secrets.hpp"
 #include "runner/build_user.hpp"
 #include "runner/buildah.hpp"
 #include "runner/buildah_output.hpp"
@@ -241,9 +242,21 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
   if (auto checked = preflight(ctx, setup, paths, plan); checked.code != ExitCode::ok) {
     return checked;
   }
+  // Outside the build context, and gone when this function returns, however the build ends.
+  auto secrets = StagedBuildSecrets::stage(
+      ctx.spec(), identity, (fs::path(ctx.spec().work_dir) / "build-secrets").string(), paths.tmp, ctx.log());
+  if (!secrets) {
+    return ctx.fail(ExitCode::build_failed, FailureClass::internal, secrets.error().message);
+  }
+  options.secrets = secrets->secrets();
+  options.ssh = secrets->ssh();
+  BuildahSetup bud_setup = setup;
+  if (!secrets->ssh_tmp_dir().empty()) {
+    bud_setup.tmp_dir = secrets->ssh_tmp_dir();
+  }
   // The RUN steps run under buildah's user-namespace helper: the tree goes if this runner is killed.
-  Command command{.argv = bud_argv(setup, options),
-                  .env = bud_env(setup, options),
+  Command command{.argv = bud_argv(bud_setup, options),
+                  .env = bud_env(bud_setup, options),
                   .run_as = identity.run_as,
                   .group_ends_with_parent = true};
   ctx.log().line(LogStream::none, "$ " + format_argv(command.argv));

@@ -44,6 +44,12 @@ std::vector<std::string> bud_argv(const BuildahSetup& setup, const BudOptions& o
   for (const auto& [key, value] : options.labels) {
     argv.insert(argv.end(), {"--label", key + "=" + value, "--annotation", key + "=" + value});
   }
+  for (const auto& [id, file] : options.secrets) {
+    argv.insert(argv.end(), {"--secret", "id=" + id + ",src=" + file});
+  }
+  for (const auto& [id, file] : options.ssh) {
+    argv.insert(argv.end(), {"--ssh", id + "=" + file});
+  }
   argv.insert(argv.end(), {"--iidfile", options.iid_file, "-t", options.tag, options.context});
   return argv;
 }

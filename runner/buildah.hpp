@@ -34,6 +34,8 @@ struct BudOptions {
   std::string platform;
   // Each a `--label` (image config) and an `--annotation` (manifest): provenance and the job's labels.
   std::vector<std::pair<std::string, std::string>> labels;
+  std::map<std::string, std::string> secrets;  // id → file: `--secret id=ID,src=FILE`
+  std::map<std::string, std::string> ssh;      // id → private key file: `--ssh ID=FILE`
   std::string iid_file;
   std::string tag;        // -t
   bool no_cache = false;  // --no-cache: every step runs again (the job's clear_cache)
@@ -46,6 +48,7 @@ std::vector<std::string> buildah_base_argv(const BuildahSetup& setup);
 
 // `… bud --layers [--no-cache] [--cache-from R --cache-to R [--authfile A]] --isolation chroot --file F
 //  [--build-arg K=V]… [--build-arg SECRET]… [--target T] [--platform P] [--label K=V --annotation K=V]…
+//  [--secret id=ID,src=F]… [--ssh ID=F]…
 //  --iidfile I -t TAG CONTEXT`.
 std::vector<std::string> bud_argv(const BuildahSetup& setup, const BudOptions& options);
 

@@ -27,6 +27,8 @@ struct LocalExecutorConfig {
   std::string build_user;                // tasks run as this user when the daemon is root; "" = as the daemon
   std::vector<std::string> podman_args;  // inserted after `podman run`, e.g. --runtime runc --network host
   std::vector<std::string> task_env;  // extra "NAME=value" for every task (e.g. CONTAINERS_REGISTRIES_CONF)
+  // The files a job's build.secrets and build.ssh may name ("file:<name>"); empty: none may.
+  std::filesystem::path build_secrets_dir;
   unsigned max_running_tasks = std::max(1u, std::thread::hardware_concurrency());
   std::chrono::milliseconds poll_interval{100};
 };

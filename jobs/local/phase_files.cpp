@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/build_secrets.hpp"
 #include "common/fd.hpp"
 
 namespace nbs::jobs {
@@ -48,6 +49,30 @@ std::optional<std::string> read_file(const fs::path& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+bool has_build_secrets(const JobRequest& request) {
+  return !request.build.secrets.empty() || !request.build.ssh.empty();
+}
+
+Status copy_build_secrets(const JobRequest& request, const fs::path& from, const fs::path& to,
+                          const std::optional<UserIdentity>& owner) {
+  if (!make_private_dir(to, owner)) {
+    return make_error(ErrorKind::unavailable, "local executor: cannot create " + to.string());
+  }
+  for (const auto& entry : build_secret_entries(request)) {
+    const auto source = parse_build_secret_source(entry.secret->source);
+    if (!source || source->kind != BuildSecretSource::Kind::file) {
+      return make_error(ErrorKind::invalid_argument,
+                        "local executor: " + entry.field + " is no file of the build secrets directory");
+    }
+    auto content = read_file(from / source->name);
+    if (!content || !write_private_file(to / entry.file_name(), *content, owner)) {
+      return make_error(ErrorKind::unavailable, "local executor: cannot copy " + entry.field + " from " +
+                                                    (from / source->name).string());
+    }
+  }
+  return {};
 }
 
 bool process_alive(pid_t pid) {

@@ -11,6 +11,8 @@
 
 #include <boost/json/value.hpp>
 
+#include "common/error.hpp"
+#include "common/job_request.hpp"
 #include "common/process.hpp"
 
 namespace nbs::jobs {
@@ -23,6 +25,17 @@ bool write_private_file(const std::filesystem::path& path, const std::string& co
 bool make_private_dir(const std::filesystem::path& dir, const std::optional<UserIdentity>& owner);
 
 std::optional<std::string> read_file(const std::filesystem::path& path);
+
+// The directory of a build phase holding copies of its build secrets for the runner; removed as soon as
+// the phase has ended.
+inline constexpr std::string_view k_build_secrets_dir = "build-secrets";
+
+bool has_build_secrets(const JobRequest& request);
+
+// Copies the file of each "file:<name>" source of request.build (under `from`) into `to`, named as the
+// runner looks for it (build_secrets.hpp), readable only by `owner`.
+Status copy_build_secrets(const JobRequest& request, const std::filesystem::path& from,
+                          const std::filesystem::path& to, const std::optional<UserIdentity>& owner);
 
 // A zombie counts as dead: without an init that reaps orphans (containers), killed tasks stay zombies.
 bool process_alive(pid_t pid);

@@ -46,6 +46,7 @@ struct LocalExecutor::PhaseRun {
   std::optional<SystemTime> finished_at;
   std::string test_image;  // test phases: the image podman pulled, removed when the phase ends
   bool image_removal_started = false;
+  bool build_secrets_removed = false;  // its build-secrets copies are gone (or there were none)
 
   // Some task of the phase is still pending or running.
   bool live() const {

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/build_secrets.hpp"
 #include "jobs/local/phase_files.hpp"
 #include "jobs/local/phase_run.hpp"
 #include "jobs/local/test_container.hpp"
@@ -134,6 +135,20 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
     }
     spec.as_object()["result_path"] = (phase->dir / "result.json").string();
     spec.as_object()["work_dir"] = work.string();
+    if (launch.id.phase == Phase::build && has_build_secrets(launch.request)) {
+      const fs::path secrets = phase->dir / k_build_secrets_dir;
+      if (auto copied = copy_build_secrets(launch.request, config_.build_secrets_dir, secrets, user_);
+          !copied) {
+        std::error_code ec;
+        fs::remove_all(phase->dir, ec);  // neither half a phase nor a copy of a secret stays
+        return copied.error();
+      }
+      json::value& credentials = spec.as_object()["credentials"];
+      if (!credentials.is_object()) {
+        credentials = json::object{};
+      }
+      credentials.as_object()["build_secrets_dir"] = secrets.string();
+    }
     if (!write_private_file(phase->dir / "spec.json", json::serialize(spec), user_)) {
       return make_error(ErrorKind::unavailable,
                         "local executor: cannot write " + (phase->dir / "spec.json").string());
@@ -176,6 +191,24 @@ std::vector<FieldError> LocalExecutor::unsupported(const JobRequest& request) co
   auto refuse = [&](std::string path, std::string reason) {
     out.push_back({std::move(path), std::move(reason)});
   };
+  for (const auto& entry : build_secret_entries(request)) {
+    const std::string path = entry.field + ".source";
+    const auto source = parse_build_secret_source(entry.secret->source);
+    if (!source) {
+      continue;  // the parser has named it
+    }
+    if (source->kind == BuildSecretSource::Kind::vault) {
+      refuse(path,
+             "is a Vault path, and the local executor has no Vault: use file:<name>, a file of the "
+             "daemon's build_secrets_dir");
+    } else if (config_.build_secrets_dir.empty()) {
+      refuse(path,
+             "names a file of the daemon's build secrets directory, and this daemon has none "
+             "(build_secrets_dir)");
+    } else if (!fs::is_regular_file(config_.build_secrets_dir / source->name)) {
+      refuse(path, "names no file of the daemon's build secrets directory ('" + source->name + "')");
+    }
+  }
   if (!request.git_credentials_path.empty()) {
     refuse(
         "git_credentials_path",

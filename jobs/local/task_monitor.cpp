@@ -221,6 +221,12 @@ bool LocalExecutor::poll_tasks(std::vector<Launch>* launches) {
     if (all_done && !phase->finished_at) {
       phase->finished_at = now_utc();
     }
+    if (all_done && !phase->build_secrets_removed) {
+      // The runner has read them (or never will): no copy of a secret outlives the phase's run.
+      std::error_code ec;
+      fs::remove_all(phase->dir / k_build_secrets_dir, ec);
+      phase->build_secrets_removed = !ec;
+    }
     if (all_done && !phase->test_image.empty() && !fs::exists(phase->dir / "image-removal.exit") &&
         !phase->image_removal_started) {
       // Only the name goes now; the layers, which another phase's pull may be sharing this moment, go

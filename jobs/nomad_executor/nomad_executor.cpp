@@ -7,6 +7,7 @@
 #include <charconv>
 #include <set>
 
+#include "common/build_secrets.hpp"
 #include "common/secret_build_args.hpp"
 #include "jobs/nomad/status.hpp"
 #include "jobs/nomad/variables.hpp"
@@ -426,6 +427,20 @@ Status NomadExecutor::ready() {
     return leader.error();
   }
   return {};
+}
+
+std::vector<FieldError> NomadExecutor::unsupported(const JobRequest& request) const {
+  std::vector<FieldError> out;
+  for (const auto& entry : build_secret_entries(request)) {
+    const auto source = parse_build_secret_source(entry.secret->source);
+    if (source && source->kind == BuildSecretSource::Kind::file) {
+      out.push_back(
+          {entry.field + ".source",
+           "is a file of a local daemon's build secrets directory; on Nomad a build secret comes from "
+           "Vault: vault:<path>#<field>"});
+    }
+  }
+  return out;
 }
 
 }  // namespace nbs::jobs

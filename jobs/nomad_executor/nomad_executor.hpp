@@ -68,7 +68,7 @@ class NomadExecutor : public Executor {
   Status purge(const PhaseId& id) override;
   Status ready() override;
   // Nomad has Vault, devices and placement: every field of a request can be honoured.
-  std::vector<FieldError> unsupported(const JobRequest&) const override { return {}; }
+  std::vector<FieldError> unsupported(const JobRequest& request) const override;
   // A task's container stops with the task (the driver's job); what is left to sweep are the secret
   // build args of phases a restarted daemon no longer remembered (see observe).
   Result<std::vector<std::string>> sweep() override;

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "common/build_secrets.hpp"
 #include "common/secret_build_args.hpp"
 #include "jobs/specs/phase_specs.hpp"
 
@@ -49,6 +50,10 @@ bool needs_registry_auth(const PhaseLaunch& launch) {
   return !launch.request.registry_credentials_path.empty();
 }
 
+bool needs_build_secrets(const PhaseLaunch& launch) {
+  return launch.id.phase == Phase::build && !build_secret_entries(launch.request).empty();
+}
+
 bool needs_build_args(const PhaseLaunch& launch) {
   return build_args_variable(launch).has_value();
 }
@@ -86,6 +91,7 @@ Result<std::string> spec_template_text(const PhaseLaunch& launch, const NomadSpe
   credentials.erase("git_token_file");
   credentials.erase("registry_auth_file");
   credentials.erase("build_args_file");
+  credentials.erase("build_secrets_dir");
   std::vector<std::pair<std::string, std::string>> files;
   if (needs_git_token(launch)) {
     files.emplace_back("git_token_file", path_in("NOMAD_SECRETS_DIR", k_git_token));
@@ -95,6 +101,9 @@ Result<std::string> spec_template_text(const PhaseLaunch& launch, const NomadSpe
   }
   if (needs_build_args(launch)) {
     files.emplace_back("build_args_file", path_in("NOMAD_SECRETS_DIR", k_build_args));
+  }
+  if (needs_build_secrets(launch)) {
+    files.emplace_back("build_secrets_dir", "\"" + env_action("NOMAD_SECRETS_DIR") + "\"");
   }
   return with_raw_members(json::serialize(o),
                           {{"credentials", with_raw_members(json::serialize(credentials), files)},
@@ -237,6 +246,17 @@ Result<nomad::Task> runner_task(const PhaseLaunch& launch, const NomadSpecConfig
     task.templates.push_back(secret_template(launch.request.registry_credentials_path,
                                              auth_json_body(launch.request, launch.id.phase),
                                              "secrets/" + k_auth_json, false));
+  }
+  if (needs_build_secrets(launch)) {
+    // Unsupported() has refused every other kind of source for Nomad.
+    for (const auto& entry : build_secret_entries(launch.request)) {
+      if (const auto source = parse_build_secret_source(entry.secret->source);
+          source && source->kind == BuildSecretSource::Kind::vault) {
+        task.templates.push_back(secret_template(source->path,
+                                                 "{{ index .Data.data \"" + source->field + "\" }}",
+                                                 "secrets/" + entry.file_name(), false));
+      }
+    }
   }
   if (task.templates.size() > 1) {
     add_vault(task, config);

@@ -44,8 +44,8 @@ Tool submit_job_tool(Orchestrator& o) {
   Tool t;
   t.name = "submitJob";
   t.description =
-      "Builds a Git ref into an image (rootless Buildah), tests it inside the image, publishes it. Answers "
-      "a job_id at once: call getStatus with wait_seconds=30 until SUCCEEDED, FAILED or KILLED.";
+      "Builds a Git ref into an image, tests it in the image, publishes it. Answers a job_id at once: call "
+      "getStatus with wait_seconds=30 until SUCCEEDED, FAILED or KILLED.";
   t.input_schema = job_request_schema(SchemaDetail::advertised);
   // The tool's description says what the schema's root description does.
   for (const char* key : {"$schema", "title", "description"}) {

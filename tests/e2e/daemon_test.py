@@ -67,7 +67,7 @@ class DaemonFixture(harness.Fixture):
         env = dict(os.environ, CONTAINERS_REGISTRIES_CONF=self.registries_conf)
         self.sim_log = open(os.path.join(self.dir, "nomad-sim.log"), "a")
         self.sim = subprocess.Popen([sim, "--listen", "127.0.0.1:0", "--data-dir", data,
-                                     "--host-volume", f"nbs-cache={self.cache}"],
+                                     "--host-volume", f"nbs-cache={self.cache}", *self.sim_flags()],
                                     stdout=self.sim_log, stderr=subprocess.STDOUT, env=env)
         addr_file = os.path.join(data, "nomad-sim.addr")
         end = time.time() + 15
@@ -76,6 +76,10 @@ class DaemonFixture(harness.Fixture):
         check(os.path.exists(addr_file), "nomad-sim did not start")
         with open(addr_file) as f:
             self.nomad_addr = "http://" + f.read().strip()
+
+    def sim_flags(self):
+        """More nomad-sim flags, for a fixture that needs them (e.g. --vault-secrets)."""
+        return []
 
     def executor_flags(self):
         self.runner = os.path.abspath(self.runner)  # a path on the (simulated) node

@@ -104,6 +104,29 @@ nbs::Result<json::value> evaluate(std::string_view expr, const json::value& ctx,
   if (!expr.empty() && expr.front() == '"' && expr.back() == '"' && expr.size() >= 2) {
     return json::value(std::string(expr.substr(1, expr.size() - 2)));
   }
+  // `index .Data.data "a-key"`: a key that a dotted path cannot name. Missing keys fail the template, as
+  // Nomad's error_on_missing_key does (the only way nbs-mcpd's templates use it).
+  if (expr.substr(0, 6) == "index ") {
+    const std::string_view args = trim(expr.substr(6));
+    const auto space = args.find(' ');
+    const std::string_view quoted = space == std::string_view::npos ? "" : trim(args.substr(space + 1));
+    if (quoted.size() < 2 || quoted.front() != '"' || quoted.back() != '"') {
+      return nbs::make_error(
+          nbs::ErrorKind::invalid_argument,
+          "template: index takes a value and a quoted key (nomad-sim): " + std::string(expr));
+    }
+    auto object = evaluate(args.substr(0, space), ctx, data);
+    if (!object) {
+      return object.error();
+    }
+    const std::string name(quoted.substr(1, quoted.size() - 2));
+    const json::value* value = object->is_object() ? object->get_object().if_contains(name) : nullptr;
+    if (value == nullptr) {
+      return nbs::make_error(nbs::ErrorKind::not_found,
+                             "template: map has no entry for key \"" + name + "\"");
+    }
+    return *value;
+  }
   if (!expr.empty() && expr.front() == '.') {
     json::value cur = ctx;
     std::string_view rest = expr.substr(1);

@@ -1,5 +1,6 @@
 """nbs-runner build against a real registry, a Git smart-HTTP server and rootless Buildah (issue 3)."""
 import base64
+import hashlib
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 
+import harness
 from harness import check, git, main
 
 TOKEN = "tok-Zq8v1R4nXw2Pc7Ls"
@@ -75,6 +77,46 @@ def test_provenance_and_job_labels_reach_the_registry(fx):
               f"{where}: created {created!r} before {before}")
         check(got.get("org.opencontainers.image.title") == "labelled app" and got.get("team") == "a=b; $(x)",
               f"{where}: {got}")
+
+
+def test_build_secret_and_ssh_key_reach_the_run_steps_and_nothing_else(fx):
+    """build.secrets and build.ssh: a RUN step reads the secret (its sha256 in the log proves the value) and
+    finds the SSH agent; the value is masked in the log and in no layer, no config, no result, and the
+    staged copies are gone after the build."""
+    value = "npm-token-" + os.urandom(8).hex()
+    fx.make_repo("secrets", {"Dockerfile": (
+        f"FROM {fx.base}\n"
+        "RUN --mount=type=secret,id=npmrc echo \"secret digest $(sha256sum < /run/secrets/npmrc)\" && "
+        "cat /run/secrets/npmrc && echo\n"
+        "RUN --mount=type=ssh,id=default test -S \"$SSH_AUTH_SOCK\" && echo ssh-agent-ok\n"
+        "RUN echo built > /built\n")})
+    given = os.path.join(fx.dir, "secrets-given")
+    os.makedirs(given, mode=0o700)
+    with open(os.path.join(given, "secret-npmrc"), "w") as f:
+        f.write(value)
+    harness.sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "nbs-test", "-f", os.path.join(given, "ssh-default"))
+    spec = fx.spec("secrets", credentials={"build_secrets_dir": given})
+    # As deep as a Nomad allocation's task directory: Buildah's SSH agent socket goes under the work dir's
+    # TMPDIR, and a unix socket path longer than 107 bytes cannot be bound.
+    spec["work_dir"] = os.path.join(spec["work_dir"], "allocs", "cc7aa8c1-6fe9-4633-889b-741aaaa7d80e", "runner",
+                                    "local", "work")
+    os.makedirs(spec["work_dir"], mode=0o755)
+    spec["request"]["build"] = {"secrets": [{"id": "npmrc", "source": "file:npmrc"}],
+                                "ssh": [{"id": "default", "source": "file:deploy-key"}]}
+    run = fx.run("build", spec)
+    check(run.code == 0, run.describe())
+    texts = run.texts()
+    digest = hashlib.sha256(value.encode()).hexdigest()
+    check(any(f"secret digest {digest}" in t for t in texts), f"the RUN did not read the secret: {texts[-20:]}")
+    check("***" in texts, f"the secret printed by cat is not masked: {texts[-20:]}")
+    check("ssh-agent-ok" in texts, f"the RUN found no SSH agent: {texts[-20:]}")
+    with open(spec["result_path"]) as f:
+        result_text = f.read()
+    for where, text in (("stdout", run.stdout), ("stderr", run.stderr), ("result", result_text)):
+        check(value not in text, f"the secret's value is in the runner's {where}")
+    for i, blob in enumerate(fx.image_blobs(spec["final_images"][0])):
+        check(value.encode() not in blob, f"the secret's value is in blob {i} of the image")
+    check(not os.path.exists(os.path.join(spec["work_dir"], "build-secrets")), "the staged copies outlived the build")
 
 
 def test_second_build_fetches_only_new_objects_and_hits_the_cache(fx):
@@ -305,6 +347,7 @@ def test_refuses_root_buildah_without_allow_root(fx):
 if __name__ == "__main__":
     main("build", [test_multi_step_build_pushes_and_digest_matches_registry,
                    test_provenance_and_job_labels_reach_the_registry,
+                   test_build_secret_and_ssh_key_reach_the_run_steps_and_nothing_else,
                    test_second_build_fetches_only_new_objects_and_hits_the_cache,
                    test_clear_cache_runs_every_step_again,
                    test_registry_cache_feeds_a_cold_node,

@@ -176,6 +176,21 @@ class Fixture:
             config = json.loads(resp.read())
         return config.get("config", {}).get("Labels") or {}, manifest.get("annotations") or {}
 
+    def image_blobs(self, ref):
+        """The bytes of the config and of every layer of `host/repo:tag`, layers decompressed."""
+        import gzip
+        status, _, body = self.manifest(ref)
+        check(status == 200, f"{ref}: manifest answered {status}")
+        manifest = json.loads(body)
+        host, rest = ref.split("/", 1)
+        repo = rest.rsplit(":", 1)[0]
+        blobs = []
+        for descriptor in [manifest["config"]] + manifest["layers"]:
+            with urllib.request.urlopen(f"http://{host}/v2/{repo}/blobs/{descriptor['digest']}") as resp:
+                data = resp.read()
+            blobs.append(gzip.decompress(data) if descriptor["mediaType"].endswith("gzip") else data)
+        return blobs
+
     def blob_exists(self, host, repo, digest):
         req = urllib.request.Request(f"http://{host}/v2/{repo}/blobs/{digest}", method="HEAD")
         try:

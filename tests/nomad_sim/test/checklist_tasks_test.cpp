@@ -148,12 +148,12 @@ TEST_F(Tasks, KillSignalIsHonoured) {
 TEST(TasksEnv, TaskEnvironmentTemplatesAndVaultSecrets) {
   SimProcess scratch;
   const auto secrets = scratch.work_dir() / "secrets.json";
-  std::ofstream(secrets) << R"({"kv/data/registry":{"data":{"password":"hunter2"}}})";
+  std::ofstream(secrets) << R"({"kv/data/registry":{"data":{"password":"hunter2","npm-token":"t0k"}}})";
   SimProcess sim({"--vault-secrets", secrets.string()});
   const SimClient client(sim.address());
   ASSERT_EQ(client.put("/v1/var/nomad/jobs/envjob", R"({"Items":{"k":"from-var"}})").status, 200u);
-  auto body =
-      batch_job("envjob", {"/bin/sh", "-c", "env | sort; cat local/a.txt secrets/b.txt secrets/c.txt"});
+  auto body = batch_job(
+      "envjob", {"/bin/sh", "-c", "env | sort; cat local/a.txt secrets/b.txt secrets/c.txt secrets/d.txt"});
   body["Job"].as_object()["Meta"] = json::object{{"owner", "me"}};
   json::object& task = first_task(body);
   task["Env"] = json::object{{"FOO", "bar-${NOMAD_JOB_ID}"}};
@@ -164,6 +164,11 @@ TEST(TasksEnv, TaskEnvironmentTemplatesAndVaultSecrets) {
       json::object{
           {"EmbeddedTmpl", "{{ with secret \"kv/data/registry\" }}c={{ .Data.data.password }}{{ end }}\n"},
           {"DestPath", "secrets/c.txt"}},
+      // A key no dotted path can name (build secrets' fields), read with `index`.
+      json::object{
+          {"EmbeddedTmpl",
+           "{{ with secret \"kv/data/registry\" }}d={{ index .Data.data \"npm-token\" }}{{ end }}\n"},
+          {"DestPath", "secrets/d.txt"}},
   };
   register_job(client, body);
   const std::string id = wait_first_alloc(client, "envjob");
@@ -176,7 +181,7 @@ TEST(TasksEnv, TaskEnvironmentTemplatesAndVaultSecrets) {
            "NOMAD_SECRETS_DIR=" + root + "/t/secrets", "NOMAD_JOB_ID=envjob", "NOMAD_JOB_NAME=envjob",
            "NOMAD_ALLOC_ID=" + id, "NOMAD_GROUP_NAME=g", "NOMAD_TASK_NAME=t", "NOMAD_NAMESPACE=default",
            "NOMAD_REGION=global", "NOMAD_DC=dc1", "NOMAD_META_owner=me", "FOO=bar-envjob", "a=bar-envjob",
-           "b=from-var", "c=hunter2"}) {
+           "b=from-var", "c=hunter2", "d=t0k"}) {
     EXPECT_NE(out.find(line + "\n"), std::string::npos) << "missing " << line << " in:\n" << out;
   }
 }

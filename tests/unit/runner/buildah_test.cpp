@@ -96,6 +96,24 @@ TEST(BuildahArgvTest, LabelsAreLabelsAndAnnotations) {
             tail);
 }
 
+// A secret and an SSH key are files Buildah reads; their values are never on the command line.
+TEST(BuildahArgvTest, SecretsAndSshKeysAreFilesBuildahReads) {
+  auto argv = bud_argv(setup(), {.dockerfile = "D",
+                                 .context = "C",
+                                 .secrets = {{"npmrc", "/w/build-secrets/secret-npmrc"}},
+                                 .ssh = {{"default", "/w/build-secrets/ssh-default"}},
+                                 .iid_file = "I",
+                                 .tag = "T"});
+  const std::vector<std::string> tail{"--secret",  "id=npmrc,src=/w/build-secrets/secret-npmrc",
+                                      "--ssh",     "default=/w/build-secrets/ssh-default",
+                                      "--iidfile", "I",
+                                      "-t",        "T",
+                                      "C"};
+  ASSERT_GE(argv.size(), tail.size());
+  EXPECT_EQ(std::vector<std::string>(argv.end() - static_cast<std::ptrdiff_t>(tail.size()), argv.end()),
+            tail);
+}
+
 TEST(BuildahArgvTest, ClearCacheRunsEveryStepAgain) {
   auto argv =
       bud_argv(setup(), {.dockerfile = "D", .context = "C", .iid_file = "I", .tag = "T", .no_cache = true});

@@ -44,6 +44,7 @@ class LocalExecutorTest : public ::testing::Test {
                                                        .podman_path = FAKE_RUNNER,
                                                        .podman_args = {"--network", "host"},
                                                        .task_env = std::move(task_env),
+                                                       .build_secrets_dir = build_secrets_dir_,
                                                        .max_running_tasks = max_tasks,
                                                        .poll_interval = poll_interval});
     EXPECT_TRUE(e) << e.error().message;
@@ -86,6 +87,8 @@ class LocalExecutorTest : public ::testing::Test {
   }
 
   fs::path podman_log() const { return dir_ / "podman.log"; }
+
+  fs::path build_secrets_dir_;  // the next make()'s build_secrets_dir
 
   // A supervisor that holds every start at a gate: it says it entered (the file `entered`), waits for a
   // line on the fifo `gate`, then runs nbs-task-supervisor. Only shell built-ins: it has no PATH.
@@ -474,6 +477,8 @@ TEST_F(LocalExecutorTest, RefusesWhatItCannotHonour) {
   auto request = parse_job_request_json(
       R"({"owner": "t", "repo_url": "https://h/r.git", "image_name": "r", "registry_url": "h:5000",
           "git_credentials_path": "secret/data/git", "registry_credentials_path": "secret/data/reg",
+          "build": {"secrets": [{"id": "npm", "source": "vault:secret/data/npm#token"}],
+                    "ssh": [{"id": "git", "source": "file:deploy-key"}]},
           "test": {"commands": ["true"], "gpu_count": 1, "env": {"PATH": "a\nb", "OK": "a\nb"},
                    "vault_secrets": [{"path": "secret/data/x", "fields": {"k": "K"}}],
                    "constraints": [{"attribute": "${attr.kernel.name}", "value": "linux"}]}})");
@@ -483,7 +488,8 @@ TEST_F(LocalExecutorTest, RefusesWhatItCannotHonour) {
     paths.push_back(f.path);
     EXPECT_FALSE(f.reason.empty());
   }
-  EXPECT_EQ(paths, (std::vector<std::string>{"git_credentials_path", "registry_credentials_path",
+  EXPECT_EQ(paths, (std::vector<std::string>{"build.secrets[0].source", "build.ssh[0].source",
+                                             "git_credentials_path", "registry_credentials_path",
                                              "test.vault_secrets", "test.gpu_count", "test.constraints",
                                              "test.env.PATH"}));
   // start() refuses it too (a record written before the daemon knew better).
@@ -492,6 +498,55 @@ TEST_F(LocalExecutorTest, RefusesWhatItCannotHonour) {
   ASSERT_FALSE(started);
   EXPECT_EQ(started.error().kind, ErrorKind::invalid_argument);
   EXPECT_FALSE(fs::exists(dir_ / "phases" / "nbs-jno-build"));
+}
+
+// The runner (the build user) cannot read the operator's secrets directory: the phase gets copies only
+// its owner may read, named as the runner looks for them, for as long as the phase runs.
+TEST_F(LocalExecutorTest, BuildSecretsAreCopiedForTheRunnerAndGoneOnceItEnds) {
+  build_secrets_dir_ = dir_ / "operator-secrets";
+  fs::create_directories(build_secrets_dir_);
+  std::ofstream(build_secrets_dir_ / "npmrc") << "//registry.npmjs.org/:_authToken=npm-s3cret\n";
+  std::ofstream(build_secrets_dir_ / "deploy-key") << "-----BEGIN OPENSSH PRIVATE KEY-----\nkey\n";
+  auto& e = make();
+  auto request = parse_job_request_json(
+      R"({"owner": "t", "repo_url": "https://h/r.git", "image_name": "r", "registry_url": "h:5000",
+          "build": {"secrets": [{"id": "npmrc", "source": "file:npmrc"}],
+                    "ssh": [{"id": "default", "source": "file:deploy-key"}]}})");
+  ASSERT_TRUE(request) << request.error().describe();
+  EXPECT_TRUE(e.unsupported(*request).empty());
+  const fs::path spec_copy = dir_ / "spec-as-given.json";
+  PhaseLaunch launch{.id = {"jsec", Phase::build},
+                     .request = *request,
+                     .runner_spec_json = R"({"job_id": "jsec", "fake": {"sleep_ms": 1500, "spec_copy": ")" +
+                                         spec_copy.string() + R"("}})"};
+  ASSERT_TRUE(e.start(launch));
+  ASSERT_TRUE(wait_for_file(spec_copy));
+  std::ifstream spec_in(spec_copy);
+  const std::string spec_text((std::istreambuf_iterator<char>(spec_in)), std::istreambuf_iterator<char>());
+  const json::value spec = json::parse(spec_text);
+  const fs::path copies(std::string(spec.at("credentials").at("build_secrets_dir").as_string()));
+  EXPECT_EQ(copies, dir_ / "phases" / "nbs-jsec-build" / "build-secrets");
+  std::ifstream secret(copies / "secret-npmrc");
+  std::string line;
+  std::getline(secret, line);
+  EXPECT_EQ(line, "//registry.npmjs.org/:_authToken=npm-s3cret");
+  EXPECT_TRUE(fs::exists(copies / "ssh-default"));
+  EXPECT_EQ(fs::status(copies / "secret-npmrc").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(spec_text.find("npm-s3cret"), std::string::npos) << "the value is in the spec";
+  wait_for(launch.id, PhaseState::succeeded);
+  EXPECT_TRUE(test_support::wait_until([&] { return !fs::exists(copies); }, 10s))
+      << copies << " outlived the phase";
+
+  // A name the directory does not have is refused at submit, naming the entry.
+  auto missing = parse_job_request_json(
+      R"({"owner": "t", "repo_url": "https://h/r.git", "image_name": "r", "registry_url": "h:5000",
+          "build": {"secrets": [{"id": "a", "source": "file:npmrc"}, {"id": "b", "source": "file:nope"}]}})");
+  ASSERT_TRUE(missing);
+  const auto refused = e.unsupported(*missing);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].path, "build.secrets[1].source");
+  EXPECT_NE(refused[0].reason.find("'nope'"), std::string::npos) << refused[0].reason;
 }
 
 TEST_F(LocalExecutorTest, LogsReadFromTheEndAndByOffset) {

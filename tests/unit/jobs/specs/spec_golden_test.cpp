@@ -283,6 +283,18 @@ TEST(SpecGolden, BuildWithRegistryCacheOnTheDaemonsCacheRegistry) {
   EXPECT_EQ(publish_text.find(R"(\"cache.example:5000\":{\"auth\")"), std::string::npos) << publish_text;
 }
 
+// Each build secret and SSH key is a Vault template into the task's secrets dir, which the runner spec
+// names; no value and no Vault path is in the spec itself beyond the request.
+TEST(SpecGolden, BuildWithBuildSecrets) {
+  PhaseLaunch launch{.id = {"j8", Phase::build, 1},
+                     .request = request(R"({"owner":"ana","repo_url":"https://git.example/app.git",
+                                            "registry_url":"registry.example:5000/team/app",
+                                            "build":{"secrets":[{"id":"npmrc","source":"vault:secret/data/ci/npm#npmrc"}],
+                                                     "ssh":[{"id":"default","source":"vault:secret/data/ci/git#private-key"}]}})"),
+                     .runner_spec_json = runner_spec()};
+  check_golden("build_build_secrets", build_job_spec(launch, config()));
+}
+
 TEST(SpecKeys, ATypoIsCaught) {
   std::vector<std::string> bad;
   check_keys(
