@@ -393,6 +393,21 @@ Reason registry_url(std::string_view s) {
   return std::nullopt;
 }
 
+Reason cache_repository(std::string_view s) {
+  const std::size_t slash = s.find('/');
+  const std::string_view path = slash == std::string_view::npos ? std::string_view() : s.substr(slash + 1);
+  if (path.find_first_of(":@") != std::string_view::npos) {
+    return "must be a repository without a tag or digest (Buildah tags each cached layer itself)";
+  }
+  if (auto r = registry_url(s)) {
+    return r;
+  }
+  if (path.empty()) {
+    return "must name a repository, host[:port]/path, e.g. registry.example.com/team/app/cache";
+  }
+  return std::nullopt;
+}
+
 Reason build_target(std::string_view s) {
   auto ok = [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; };
   if (!all_of(s, 128, ok) || !is_alnum(s[0])) {

@@ -43,6 +43,8 @@ Reason repository_path(std::string_view s);
 Reason registry_host(std::string_view s);
 // host[:port][/repository/path], no scheme.
 Reason registry_url(std::string_view s);
+// A repository for Buildah's layer cache: host[:port]/path, no scheme, tag or digest.
+Reason cache_repository(std::string_view s);
 // A Dockerfile stage name: [A-Za-z0-9][A-Za-z0-9_.-]{0,127}.
 Reason build_target(std::string_view s);
 // A build secret's or SSH key's id: [A-Za-z0-9][A-Za-z0-9_.-]{0,63} (no '/': it names a file).

@@ -56,6 +56,42 @@ std::vector<std::string> final_image_tags(const JobRequest& request, std::string
   return tags;
 }
 
+std::string cache_repository(const JobRequest& request, std::string_view prefix) {
+  if (request.cache && !request.cache->registry_ref.empty()) {
+    return request.cache->registry_ref;
+  }
+  if (!request.cache && prefix.empty()) {
+    return {};
+  }
+  const ImageTarget target = image_target(request);
+  if (!prefix.empty()) {
+    return std::string(prefix) + "/" + target.repository;
+  }
+  return target.registry + "/" + target.repository + "/cache";
+}
+
+std::optional<std::string> check_cache_place(const JobRequest& request, std::string_view prefix) {
+  if (!request.cache || request.cache->registry_ref.empty()) {
+    return std::nullopt;
+  }
+  const std::string& ref = request.cache->registry_ref;
+  const ImageTarget target = image_target(request);
+  const std::string own = target.registry + "/" + target.repository;
+  if (ref.starts_with(own + "/")) {
+    return std::nullopt;
+  }
+  std::string allowed = "'" + own + "/<name>'";
+  if (!prefix.empty()) {
+    const std::string shared = std::string(prefix) + "/" + target.repository;
+    if (ref == shared || ref.starts_with(shared + "/")) {
+      return std::nullopt;
+    }
+    allowed += " or '" + shared + "'";
+  }
+  return "must be under this job's image path: " + allowed +
+         " (a cache elsewhere could carry the build's layers off or feed another image's builds)";
+}
+
 ResolvedResources default_resources(Phase phase) {
   switch (phase) {
     case Phase::build:

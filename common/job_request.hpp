@@ -86,6 +86,14 @@ struct TestConfig {
   friend bool operator==(const TestConfig&, const TestConfig&) = default;
 };
 
+// `cache`: a registry repository Buildah reads layers from (--cache-from) and writes them to (--cache-to),
+// so that a build on a node whose own layer storage is cold still finds them.
+struct CacheConfig {
+  std::string registry_ref;  // host[:port]/path, no tag; empty: the default place (cache_repository)
+
+  friend bool operator==(const CacheConfig&, const CacheConfig&) = default;
+};
+
 struct JobRequest {
   std::string owner;
   std::string repo_url;
@@ -110,6 +118,7 @@ struct JobRequest {
   ResourceLimits resource_limits;
   std::chrono::seconds build_timeout{std::chrono::minutes(30)};
   bool clear_cache = false;
+  std::optional<CacheConfig> cache;  // absent: the daemon's build_cache_repository, if it has one
   std::string webhook_url;
   std::string webhook_secret;
   bool webhook_on_success = true;
@@ -135,6 +144,19 @@ ImageTarget image_target(const JobRequest& request);
 
 // The tags published: the job id first, then the user's tags (without a repeat of the id).
 std::vector<std::string> final_image_tags(const JobRequest& request, std::string_view job_id);
+
+// The repository a build uses as its shared layer cache, "" for none. `prefix` is the daemon's
+// build_cache_repository ("" when unset). An explicit cache.registry_ref wins; otherwise a job with
+// `cache` (or any job, when the daemon has a prefix) gets `<prefix>/<image path>`, or without a prefix
+// `<registry>/<image path>/cache`: always under the job's own image path, which the registry already
+// guards as the image's.
+std::string cache_repository(const JobRequest& request, std::string_view prefix);
+
+// Why cache.registry_ref is a place this job may not use, or nullopt. Allowed are the job's own image
+// path on its registry (`<registry>/<image path>/...`, not the image repository itself, whose tags the
+// cache's would mix with) and `<prefix>/<image path>[/...]`: another host could carry the build's layers
+// (its sources, its build args) off, and another image's cache could be poisoned by this job.
+std::optional<std::string> check_cache_place(const JobRequest& request, std::string_view prefix);
 
 struct ResolvedResources {
   int cpu = 0;

@@ -149,6 +149,13 @@ void describe(V& v, TestConfig& t) {
 }
 
 template <class V>
+void describe(V& v, CacheConfig& c) {
+  v.string("registry_ref", c.registry_ref,
+           StringRule{"Repository host[:port]/path, no tag; default: the image repository + /cache.",
+                      grammar::cache_repository, 512});
+}
+
+template <class V>
 void describe(V& v, JobRequest& r, LegacyAliases& a) {
   v.string("owner", r.owner,
            StringRule{"Agent or team name.", grammar::owner, 128, true, false,
@@ -199,6 +206,7 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
            [](auto& pv, ResourceLimits& x) { describe(pv, x); });
   v.duration("build_timeout", r.build_timeout, DurationRule{""});  // the name says it all
   v.boolean("clear_cache", r.clear_cache, "");                     // the name says it all
+  v.object("cache", r.cache, ObjectRule{""}, [](auto& pv, CacheConfig& x) { describe(pv, x); });
   v.string("webhook_url", r.webhook_url,
            StringRule{"URL POSTed on status changes.", grammar::webhook_url, 2048});
   v.string("webhook_secret", r.webhook_secret, StringRule{"HMAC key of X-Webhook-Signature.", nullptr, 1024});

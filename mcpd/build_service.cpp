@@ -326,11 +326,13 @@ Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config,
   orchestration.build_user = config.build_user;
   orchestration.registries_conf = config.registries_conf;
   orchestration.registry_auth_file = config.registry_auth_file;
+  orchestration.build_cache_repository = config.build_cache_repository;
   orchestration.history_limit = config.history_limit;
   orchestration.history_resync = config.replica_resync;
   SubmitPolicy policy{
       .webhook_targets = config.webhook_allow_private ? PrivateTargets::allow : PrivateTargets::refuse,
-      .private_dirs = backend->private_dirs};
+      .private_dirs = backend->private_dirs,
+      .build_cache_repository = config.build_cache_repository};
   for (const auto& dir : config.allow_file_repos) {
     policy.file_repo_roots.push_back(fs::absolute(dir));
   }

@@ -36,6 +36,9 @@ struct Config {
   std::string storage_driver = "overlay";
   std::string registries_conf;     // containers registries.conf for Buildah, podman and the registry client
   std::string registry_auth_file;  // containers auth.json for the registries jobs push to
+  // host[:port]/path: every job's shared layer cache is <this>/<image path> unless it names another
+  // place under its own image path; "": only jobs with `cache` get one.
+  std::string build_cache_repository;
   std::size_t max_running_tasks = 0;  // local executor; 0: the number of cores
   std::size_t history_limit = 1000;
   // How often the job records are read for what other replicas accepted, finished or trimmed.

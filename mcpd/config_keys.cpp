@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/grammar.hpp"
 #include "mcpd/config.hpp"
 
 namespace nbs::mcpd {
@@ -280,6 +281,23 @@ std::vector<ConfigKey> make_keys() {
   keys.push_back(string_key("registry_auth_file", "--registry-auth-file", {"NBS_REGISTRY_AUTH_FILE"},
                             "containers auth.json with credentials for the registries jobs push to",
                             &Config::registry_auth_file));
+  keys.push_back(ConfigKey{"build_cache_repository",
+                           "--build-cache-repository",
+                           {"NBS_BUILD_CACHE_REPOSITORY"},
+                           "host[:port]/path: every build's shared layer cache is <this>/<image path> "
+                           "(--cache-from/--cache-to); empty: only jobs with `cache` get one",
+                           ConfigKey::Kind::scalar,
+                           [](Config& c, const std::vector<std::string>& v) -> Status {
+                             const std::string value(last(v));
+                             if (auto reason =
+                                     value.empty() ? std::nullopt : grammar::cache_repository(value)) {
+                               return make_error(ErrorKind::invalid_argument,
+                                                 cat({"build_cache_repository: '", value, "' ", *reason}));
+                             }
+                             c.build_cache_repository = value;
+                             return {};
+                           },
+                           [](const Config& c) { return c.build_cache_repository; }});
   keys.push_back(size_key("max_running_tasks", "--max-running-tasks",
                           "local executor: tasks running at once, the rest wait (0: the number of cores)",
                           &Config::max_running_tasks, 0, 4096));

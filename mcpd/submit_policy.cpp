@@ -88,6 +88,9 @@ std::vector<FieldError> check_submit(const JobRequest& request, const std::strin
   if (auto reason = check_webhook(request.webhook_url, policy.webhook_targets)) {
     out.push_back({"webhook_url", *reason});
   }
+  if (auto reason = check_cache_place(request, policy.build_cache_repository)) {
+    out.push_back({"cache.registry_ref", *reason});
+  }
   if (!principal.empty() && request.owner != principal) {
     out.push_back(
         {"owner", "must be '" + principal +

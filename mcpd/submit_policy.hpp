@@ -20,6 +20,9 @@ struct SubmitPolicy {
   std::vector<std::filesystem::path> file_repo_roots;
   // Never a repository, whatever the roots say: the daemon's state and cache (other jobs' Git mirrors).
   std::vector<std::filesystem::path> private_dirs;
+  // The daemon's build_cache_repository: a job's cache.registry_ref may also lie under
+  // <this>/<image path>; "" allows only the job's own image path.
+  std::string build_cache_repository;
 };
 
 // One field error per rule `request` breaks for a caller with `principal` ("" when tokens are off).

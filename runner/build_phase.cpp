@@ -222,7 +222,8 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
                      .labels = image_labels(request, result.commit, now_utc()),
                      .iid_file = paths.iid_file,
                      .tag = "localhost/nbs/" + ctx.spec().job_id + ":build",
-                     .no_cache = request.clear_cache};
+                     .no_cache = request.clear_cache,
+                     .cache_repository = cache_repository(request, {})};
   options.secret_build_args = secret_build_arg_values(request);
   for (const auto& [name, value] : options.secret_build_args) {
     options.build_args.erase(name);

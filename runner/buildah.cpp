@@ -19,6 +19,15 @@ std::vector<std::string> bud_argv(const BuildahSetup& setup, const BudOptions& o
   if (options.no_cache) {
     argv.emplace_back("--no-cache");  // the layers it builds still go into the cache for later builds
   }
+  if (!options.cache_repository.empty()) {
+    // With --no-cache Buildah reads nothing from the cache but still pushes what it builds, which
+    // replaces a bad cache entry. The cache repository takes the push's credentials.
+    argv.insert(argv.end(),
+                {"--cache-from", options.cache_repository, "--cache-to", options.cache_repository});
+    if (!setup.auth_file.empty()) {
+      argv.insert(argv.end(), {"--authfile", setup.auth_file});
+    }
+  }
   argv.insert(argv.end(), {"--isolation", "chroot", "--file", options.dockerfile});
   for (const auto& [key, value] : options.build_args) {
     argv.insert(argv.end(), {"--build-arg", key + "=" + value});

@@ -39,13 +39,16 @@ struct BudOptions {
   std::string iid_file;
   std::string tag;        // -t
   bool no_cache = false;  // --no-cache: every step runs again (the job's clear_cache)
+  // --cache-from and --cache-to: the registry repository of the shared layer cache; "": none.
+  std::string cache_repository;
 };
 
 // `buildah --root R --runroot RR --storage-driver D`.
 std::vector<std::string> buildah_base_argv(const BuildahSetup& setup);
 
-// `… bud --layers [--no-cache] --isolation chroot --file F [--build-arg K=V]… [--build-arg SECRET]…
-//  [--target T] [--platform P] [--label K=V --annotation K=V]… [--secret id=ID,src=F]… [--ssh ID=F]…
+// `… bud --layers [--no-cache] [--cache-from R --cache-to R [--authfile A]] --isolation chroot --file F
+//  [--build-arg K=V]… [--build-arg SECRET]… [--target T] [--platform P] [--label K=V --annotation K=V]…
+//  [--secret id=ID,src=F]… [--ssh ID=F]…
 //  --iidfile I -t TAG CONTEXT`.
 std::vector<std::string> bud_argv(const BuildahSetup& setup, const BudOptions& options);
 

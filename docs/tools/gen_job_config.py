@@ -51,6 +51,15 @@ test:
     - ./run-tests.sh
     - app --version
 ```
+
+```yaml
+# A job whose layers are shared between nodes: on a node whose own layer storage is cold, Buildah takes
+# the unchanged layers from this repository (--cache-from) and pushes the ones it builds (--cache-to).
+# `cache: {{}}` means the same default; only a place under the job's own image path is accepted
+# (agent-guide.md, "Shared layer cache").
+cache:
+  registry_ref: registry.example.com:5000/team/app/cache
+```
 """
 
 

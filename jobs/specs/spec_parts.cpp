@@ -115,10 +115,20 @@ std::string git_token_body() {
   return "{{ if .Data.data.token }}{{ .Data.data.token }}{{ else }}{{ .Data.data.password }}{{ end }}";
 }
 
-// A containers auth.json for the registry of the request.
-std::string auth_json_body(const JobRequest& request) {
-  return R"({"auths":{")" + image_target(request).registry +
-         R"(":{"auth":"{{ printf "%s:%s" .Data.data.username .Data.data.password | base64Encode }}"}}})";
+// A containers auth.json for the registry of the request, and for a build also for the host of its layer
+// cache when that is another one (the daemon's build_cache_repository, which the daemon put into the
+// request): Buildah pushes the cache with the image's credentials.
+std::string auth_json_body(const JobRequest& request, Phase phase) {
+  const std::string entry =
+      R"({"auth":"{{ printf "%s:%s" .Data.data.username .Data.data.password | base64Encode }}"})";
+  const std::string registry = image_target(request).registry;
+  std::string body = R"({"auths":{")" + registry + R"(":)" + entry;
+  const std::string cache = phase == Phase::build ? cache_repository(request, "") : std::string();
+  const std::string cache_host = cache.substr(0, cache.find('/'));
+  if (!cache.empty() && cache_host != registry) {
+    body += R"(,")" + cache_host + R"(":)" + entry;
+  }
+  return body + "}}";
 }
 
 json::object runner_config(const PhaseLaunch& launch, const NomadSpecConfig& config) {
@@ -234,8 +244,8 @@ Result<nomad::Task> runner_task(const PhaseLaunch& launch, const NomadSpecConfig
   }
   if (needs_registry_auth(launch)) {
     task.templates.push_back(secret_template(launch.request.registry_credentials_path,
-                                             auth_json_body(launch.request), "secrets/" + k_auth_json,
-                                             false));
+                                             auth_json_body(launch.request, launch.id.phase),
+                                             "secrets/" + k_auth_json, false));
   }
   if (needs_build_secrets(launch)) {
     // Unsupported() has refused every other kind of source for Nomad.

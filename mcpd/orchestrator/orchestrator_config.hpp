@@ -30,7 +30,8 @@ struct OrchestratorConfig {
   StorageDriver storage_driver = StorageDriver::overlay;
   std::string build_user;
   std::string registries_conf;
-  std::string registry_auth_file;  // containers auth.json for the registries jobs push to
+  std::string registry_auth_file;      // containers auth.json for the registries jobs push to
+  std::string build_cache_repository;  // the default place of the shared layer cache (cache_repository)
   std::size_t history_limit = 1000;
   // getHistory is answered from an index built from the store at start; it takes in what other replicas
   // wrote or trimmed at least this often, and the jobs they accepted, which this daemon then drives too

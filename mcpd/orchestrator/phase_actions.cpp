@@ -39,6 +39,14 @@ Status PhaseActions::act(const JobRecord& record, const Action& action, const Lo
           return loaded.error();
         }
       }
+      // The layer cache's repository is resolved here, at each start of a build (the only phase that uses
+      // it), so that neither the runner nor the Nomad spec (its auth.json) needs build_cache_repository.
+      auto cache = action.phase == Phase::build
+                       ? cache_repository(launch.request, config_.build_cache_repository)
+                       : std::string();
+      if (!cache.empty()) {
+        launch.request.cache = CacheConfig{std::move(cache)};
+      }
       launch.deadline = phase_timeout(record, action.phase, config_.reconcile);
       if (action.phase == Phase::test) {
         launch.test_image = temp_image_reference(record.request, record.id);

@@ -323,6 +323,10 @@ def test_refuses_at_submit_what_cannot_be_honoured(f):
         ({"repo_url": "file://" + f.cache + "/git/x.git"}, "repo_url"),
         ({"repo_url": "file:///etc"}, "repo_url"),
         ({"repo_url": "ssh://-oProxyCommand=touch%20x/repo.git"}, "repo_url"),
+        # A layer cache on another host, or under another image's path (issue 16 item 2).
+        ({"cache": {"registry_ref": "evil.example.com/examples/hello-world/cache"}}, "cache.registry_ref"),
+        ({"cache": {"registry_ref": f"{f.registry}/examples/other/cache"}}, "cache.registry_ref"),
+        ({"cache": {"registry_ref": f"{f.registry}/examples/hello-world:cache"}}, "cache.registry_ref"),
     ]
     if f.executor == "local":
         cases += [
@@ -606,6 +610,53 @@ def test_a_lost_allocation_is_retried(f):
     f.check_clean(job_id, f"{f.registry}/examples/tests-and-args")
 
 
+def test_registry_cache_feeds_a_fresh_node(f):
+    """Issue 16 item 2: a build pushes its layers to the registry cache; on a node whose layer storage is
+    empty (the cache dir's storage wiped) the rebuild after a one-file change takes the unchanged step from
+    the registry. Then the daemon's default, build_cache_repository, for a job that does not ask."""
+    src = f.make_repo("shared-cache", {"Dockerfile": "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN echo deps > /deps\n"
+                                                     "COPY app.txt /app.txt\nRUN cat /app.txt\n",
+                                       "app.txt": "v1\n"})
+
+    def build(**overrides):
+        job_id = f.submit(f.job("shared-cache", **overrides))
+        body = f.wait_final(job_id)
+        check(body["status"] == "SUCCEEDED", body)
+        return job_id
+
+    def wipe_storage():  # the next build runs as on a node that has built nothing
+        subprocess.run(["runuser", "-u", "build", "--", "buildah", "unshare", "rm", "-rf",
+                        os.path.join(f.cache, "storage")], check=True, capture_output=True)
+
+    def pulled(job_id, repo):
+        lines = f.logs(job_id, "phase=build&mode=grep&pattern=Cache%20pulled%20from%20remote")["lines"]
+        return [line for line in lines if f"{f.registry}/{repo}:" in line]
+
+    build(cache={})
+    check(f.tags(f.registry, "examples/shared-cache/cache"), "no layer pushed to the cache repository")
+    wipe_storage()
+    f.commit(src, {"app.txt": "v2\n"}, "one-file change")
+    f.push(src, "main")
+    job_id = build(cache={"registry_ref": f"{f.registry}/examples/shared-cache/cache"})
+    check(len(pulled(job_id, "examples/shared-cache/cache")) == 1,
+          f"the unchanged RUN did not come from the registry: {f.logs(job_id, 'phase=build&tail=60')}")
+
+    f.stop_daemon()
+    f.daemon, f.url = f.spawn_daemon(extra=["--build-cache-repository", f"{f.registry}/nbs-cache"])
+    try:
+        build()
+        check(f.tags(f.registry, "nbs-cache/examples/shared-cache"), "the daemon's default cache got nothing")
+        wipe_storage()
+        f.commit(src, {"app.txt": "v3\n"}, "another one-file change")
+        f.push(src, "main")
+        job_id = build()
+        check(len(pulled(job_id, "nbs-cache/examples/shared-cache")) == 1,
+              f"the daemon's default cache was not read: {f.logs(job_id, 'phase=build&tail=60')}")
+    finally:
+        f.stop_daemon()
+        f.start_daemon()
+
+
 if __name__ == "__main__":
     DaemonFixture.executor = sys.argv[sys.argv.index("--executor") + 1] if "--executor" in sys.argv else "local"
     harness.main(f"e2e-{DaemonFixture.executor}", [
@@ -628,4 +679,5 @@ if __name__ == "__main__":
         test_daemon_sigkilled_mid_build,
         test_nomad_errors_for_ten_seconds_mid_job,
         test_a_lost_allocation_is_retried,
+        test_registry_cache_feeds_a_fresh_node,
     ], fixture_class=DaemonFixture)

@@ -4,7 +4,9 @@
   3. publish by registry-side copy (nbs-runner publish: mounts + manifest PUT) vs buildah pull + tag + push
      (what the old system did) of an image of >= 200 MB of random (incompressible) data, target <= 0.05;
   4. Git mirror fetch of one new commit (a one-file change) vs a fresh clone into a new mirror, of a
-     repository with >= 50 MB of packed history, target <= 0.10.
+     repository with >= 50 MB of packed history, target <= 0.10;
+  12. (issue 16) rebuild after a one-file change on a fresh node (empty cache dir) with the registry layer
+     cache vs the same without it, target <= 0.35; also printed against the warm node.
 The repository of 4 is generated deterministically with `git fast-import` (nested directories, hundreds of
 commits editing text files over time, random binary assets replaced now and then, then `git repack -adf` as
 a server would) and cached in $NBS_BENCH_CACHE (the CMake targets set <build>/tests/bench/runner/cache;
@@ -141,6 +143,59 @@ def bench_builds(fx, judge, runs):
         timings = {key: median([r["timings_ms"].get(key, 0) for r in results]) for key in results[0]["timings_ms"]}
         judge.note(f"{name}: steps {results[0]['steps']}, from the cache {results[0]['cached_steps']}; runner "
                    f"timings_ms (medians) {', '.join(f'{k} {v:.0f}' for k, v in timings.items())}")
+
+
+def bench_registry_cache(fx, judge, runs):
+    """Issue 16 item 2: a rebuild after a one-file change on a node that has built nothing yet (a fresh cache
+    dir, as when Nomad places the build elsewhere), with the registry layer cache (`cache`: --cache-from/-to)
+    against the same without it, and against the warm node that built the previous version."""
+    df = (f"FROM {fx.base}\nRUN head -c 20000000 /dev/urandom > /data.bin\nRUN sleep 5 && echo slow-step\n"
+          "COPY app.txt /app.txt\nRUN cat /app.txt\n")
+    src = fx.make_repo("shared", {"Dockerfile": df, "app.txt": "v1\n"})
+    times = {"seed": [], "registry": [], "none": [], "warm": []}
+    cached = {name: [] for name in times}
+    timings = {name: [] for name in times}
+
+    def node(name, i):
+        path = os.path.join(fx.dir, f"rc-{name}-{i}")
+        os.makedirs(path, mode=0o755)
+        return path
+
+    for i in range(runs):
+        # A repository per run, so that no run finds the layers of an earlier one.
+        cache = {"registry_ref": f"{fx.registry}/it/shared/cache-{i}"}
+        seed = fx.spec("shared", tags=())
+        seed["cache_dir"] = node("seed", i)
+        seed["request"]["cache"] = cache
+        times["seed"].append(timed(lambda: build(fx, seed)))
+        cached["seed"].append(read_result(seed)["cached_steps"])
+        timings["seed"].append(read_result(seed)["timings_ms"])
+        fx.commit(src, {"app.txt": f"v{i + 2}\n"}, "one-file change")
+        fx.push(src, "main")
+        # The warm node is the one that built the previous version, reading only its own storage (with the
+        # registry cache it would also find the layers the fresh node has just pushed).
+        warm = dict(seed, request={k: v for k, v in seed["request"].items() if k != "cache"})
+        specs = {"registry": fx.spec("shared", tags=()), "none": fx.spec("shared", tags=()), "warm": warm}
+        specs["registry"]["cache_dir"] = node("registry", i)
+        specs["registry"]["request"]["cache"] = cache
+        specs["none"]["cache_dir"] = node("none", i)
+        for name, spec in specs.items():
+            times[name].append(timed(lambda: build(fx, spec)))
+            cached[name].append(read_result(spec)["cached_steps"])
+            timings[name].append(read_result(spec)["timings_ms"])
+        for name in ("seed", "registry", "none"):
+            subprocess.run(["runuser", "-u", "build", "--", "buildah", "unshare", "rm", "-rf",
+                            os.path.join(fx.dir, f"rc-{name}-{i}", "storage")], capture_output=True)
+    judge.ratio("12. rebuild after a one-file change on a fresh node with the registry cache", median(times["registry"]),
+                "the same without it", median(times["none"]), 0.35)
+    judge.note(f"against the warm node: {median(times['registry']):.3f} s vs {median(times['warm']):.3f} s, ratio "
+               f"{median(times['registry']) / median(times['warm']):.3f}; warm vs no cache "
+               f"{median(times['warm']) / median(times['none']):.3f}")
+    for name, label in (("seed", "first build, pushing the cache"), ("registry", "fresh node + registry cache"),
+                        ("none", "fresh node, no cache"), ("warm", "warm node")):
+        judge.note(f"{label}: runs {', '.join(f'{t:.3f}' for t in times[name])} s, steps from the cache "
+                   f"{', '.join(str(c) for c in cached[name])} of 5; runner timings_ms (medians) "
+                   + ", ".join(f"{k} {median([t[k] for t in timings[name]]):.0f}" for k in timings[name][0]))
 
 
 def read_result(spec):
@@ -344,7 +399,10 @@ def bench_fetch(fx, judge, shape, runs):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small sizes, one run each (seconds)")
+    parser.add_argument("--only", choices=("publish", "builds", "cache", "fetch"), action="append",
+                        help="run only these measures (repeatable)")
     args = parser.parse_args()
+    wanted = set(args.only or ("publish", "builds", "cache", "fetch"))
     if args.quick:
         size_mb, runs, shape = 10, 1, HistoryShape(3, 2, 2, 8, 3, 30, 5, 20)
     else:  # ~300 directories of ~30 files, 600 commits, ~150 asset versions: ~60 MB packed
@@ -354,9 +412,14 @@ def main():
     fx = Fixture("bench")
     try:
         fx.start()
-        bench_publish(fx, judge, size_mb, runs)
-        bench_builds(fx, judge, runs)
-        bench_fetch(fx, judge, shape, runs)
+        if "publish" in wanted:
+            bench_publish(fx, judge, size_mb, runs)
+        if "builds" in wanted:
+            bench_builds(fx, judge, runs)
+        if "cache" in wanted:
+            bench_registry_cache(fx, judge, runs)
+        if "fetch" in wanted:
+            bench_fetch(fx, judge, shape, runs)
     finally:
         fx.stop()
     judge.finish()

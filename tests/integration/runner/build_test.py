@@ -1,8 +1,14 @@
 """nbs-runner build against a real registry, a Git smart-HTTP server and rootless Buildah (issue 3)."""
+import base64
 import hashlib
+import json
 import os
 import re
+import socket
+import subprocess
 import time
+import urllib.error
+import urllib.request
 
 import harness
 from harness import check, git, main
@@ -25,7 +31,6 @@ def test_multi_step_build_pushes_and_digest_matches_registry(fx):
     with open(token_file, "w") as f:
         f.write(TOKEN + "\n")
     auth_file = os.path.join(fx.dir, "auth.json")
-    import base64
     with open(auth_file, "w") as f:
         f.write('{"auths":{"%s":{"auth":"%s"}}}' % (fx.registry, base64.b64encode(f"u:{PASSWORD}".encode()).decode()))
     spec = fx.spec("app", credentials={"git_token_file": token_file, "registry_auth_file": auth_file})
@@ -143,6 +148,138 @@ def test_clear_cache_runs_every_step_again(fx):
     check(hits == [] and second.result()["cached_steps"] == 0, f"clear_cache used the cache: {hits}")
 
 
+# Buildah pushes a cache entry for each step it builds: the three of dockerfile() and the LABEL step it adds
+# for each provenance label (--label source, revision, created), whose values change with every commit or
+# build and so are never found again.
+CACHED_STEPS = 3 + 3
+
+
+def test_registry_cache_feeds_a_cold_node(fx):
+    """Issue 16 item 2: node A builds and pushes its layers to the cache repository; node B (an empty
+    storage) rebuilds after a one-file change and takes the unchanged step's layer from the registry,
+    which Buildah's own lines show; node C, the same without a cache, runs every step."""
+    src = fx.make_repo("shared", {"Dockerfile": dockerfile(fx.base), "app.txt": "v1\n"})
+    cache_repo = f"{fx.registry}/it/shared/cache"
+
+    def build(node_cache, cache=None):
+        spec = fx.spec("shared", cache_dir=node_cache)
+        if cache is not None:
+            spec["request"]["cache"] = cache
+        run = fx.run("build", spec)
+        check(run.code == 0, run.describe())
+        return run
+
+    first = build(fx.node_cache(), {"registry_ref": cache_repo})
+    argv = [t for t in first.texts() if t.startswith("$ buildah") and " bud " in t]
+    check(argv and f"--cache-from {cache_repo} --cache-to {cache_repo}" in argv[0], f"bud argv: {argv}")
+    pushed = [t for t in first.texts() if t.startswith("--> Pushing cache " + cache_repo + ":")]
+    check(len(pushed) == CACHED_STEPS, f"expected a cache push per RUN/COPY/LABEL step, got {pushed}")
+    check(len(fx.tags(fx.registry, "it/shared/cache")) == CACHED_STEPS, fx.tags(fx.registry, "it/shared/cache"))
+
+    fx.commit(src, {"app.txt": "v2\n"}, "one-file change")
+    fx.push(src, "main")
+    # `cache: {}` is the same repository: <registry>/<image path>/cache.
+    cold = build(fx.node_cache(), {})
+    pulled = [t for t in cold.texts() if t.startswith("--> Cache pulled from remote " + cache_repo + ":")]
+    check(len(pulled) == 1, f"the unchanged RUN should come from the registry cache: {cold.texts()}")
+    check(cold.result()["cached_steps"] == 1, cold.result())
+    check(any(t == "version=v2" for t in cold.texts()), "the changed file was not built")
+    check(any(t.startswith("--> Pushing cache " + cache_repo) for t in cold.texts()), "new layers not pushed")
+
+    control = build(fx.node_cache())
+    check(not any("Cache pulled" in t or "Using cache" in t for t in control.texts()),
+          "a cold node without the registry cache used a cache")
+    check(control.result()["cached_steps"] == 0, control.result())
+
+    # clear_cache reads nothing from the registry cache either, and still writes what it builds.
+    spec = fx.spec("shared", cache_dir=fx.node_cache())
+    spec["request"].update(cache={}, clear_cache=True)
+    cleared = fx.run("build", spec)
+    check(cleared.code == 0, cleared.describe())
+    check(not any("Cache pulled" in t or "Using cache" in t for t in cleared.texts()), "clear_cache read the cache")
+    check(len([t for t in cleared.texts() if t.startswith("--> Pushing cache " + cache_repo + ":")]) == CACHED_STEPS,
+          cleared.describe())
+
+
+def start_htpasswd_registry(fx, user, password):
+    """A docker-registry that wants Basic credentials (htpasswd), marked insecure in the fixture's
+    registries.conf. Returns (address, pid)."""
+    top = os.path.join(fx.dir, "authreg")
+    os.makedirs(top)
+    with open(os.path.join(top, "htpasswd"), "w") as f:
+        f.write(subprocess.run(["htpasswd", "-Bbn", user, password], check=True, capture_output=True,
+                               text=True).stdout)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    with open(os.path.join(top, "config.yml"), "w") as f:
+        f.write(f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {top}/storage\n"
+                f"auth:\n  htpasswd:\n    realm: nbs\n    path: {top}/htpasswd\n"
+                f"http:\n  addr: 127.0.0.1:{port}\n")
+    log = open(os.path.join(top, "registry.log"), "w")
+    proc = subprocess.Popen(["docker-registry", "serve", os.path.join(top, "config.yml")], stdout=log,
+                            stderr=subprocess.STDOUT)
+    address = f"127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://{address}/v2/", timeout=1)
+        except urllib.error.HTTPError as e:
+            if e.code == 401:
+                break
+        except OSError:
+            time.sleep(0.1)
+    with open(fx.registries_conf, "a") as f:
+        f.write(f'\n[[registry]]\nlocation = "{address}"\ninsecure = true\n')
+    return address, proc
+
+
+def test_registry_cache_uses_the_push_credentials(fx):
+    """The cache repository on a registry that wants credentials: Buildah reads and writes it with the
+    auth file the push uses (without `--authfile` on bud, the first cache push fails the build)."""
+    user, password = "cacher", "pw-Qz4nCache8Lr"
+    registry, proc = start_htpasswd_registry(fx, user, password)
+    try:
+        auth_file = os.path.join(fx.dir, "cache-auth.json")
+        with open(auth_file, "w") as f:
+            f.write('{"auths":{"%s":{"auth":"%s"}}}' % (registry, base64.b64encode(f"{user}:{password}".encode()).decode()))
+        src = fx.make_repo("private", {"Dockerfile": dockerfile(fx.base), "app.txt": "v1\n"})
+
+        def build():
+            spec = fx.spec("private", cache_dir=fx.node_cache(), credentials={"registry_auth_file": auth_file})
+            spec["request"]["registry_url"] = registry
+            spec["final_images"] = [ref.replace(fx.registry, registry, 1) for ref in spec["final_images"]]
+            spec["request"]["cache"] = {}
+            run = fx.run("build", spec)
+            check(run.code == 0, run.describe())
+            return run
+
+        first = build()
+        argv = [t for t in first.texts() if t.startswith("$ buildah") and " bud " in t]
+        check(argv and " --authfile " in argv[0], f"bud argv: {argv}")
+        check(len([t for t in first.texts() if t.startswith(f"--> Pushing cache {registry}/it/private/cache:")])
+              == CACHED_STEPS,
+              first.describe())
+        req = urllib.request.Request(f"http://{registry}/v2/it/private/cache/tags/list")
+        try:
+            urllib.request.urlopen(req)
+            check(False, "the registry answered without credentials")
+        except urllib.error.HTTPError as e:
+            check(e.code == 401, f"expected 401 without credentials, got {e.code}")
+        req.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+        with urllib.request.urlopen(req) as resp:
+            check(len(json.load(resp)["tags"]) == CACHED_STEPS, "the cache tags are missing")
+        fx.commit(src, {"app.txt": "v2\n"}, "one-file change")
+        fx.push(src, "main")
+        second = build()
+        pulled = [t for t in second.texts() if t.startswith(f"--> Cache pulled from remote {registry}/it/private/cache:")]
+        check(len(pulled) == 1, second.describe())
+        check(password not in second.stdout + second.stderr, "the password leaked into the output")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def test_checkout_of_branch_tags_and_shas(fx):
     df = f"FROM {fx.base}\nCOPY version.txt /v.txt\nRUN echo \"built=$(cat /v.txt)\"\n"
     src = fx.make_repo("refs", {"Dockerfile": df, "version.txt": "main-1\n"})
@@ -213,6 +350,8 @@ if __name__ == "__main__":
                    test_build_secret_and_ssh_key_reach_the_run_steps_and_nothing_else,
                    test_second_build_fetches_only_new_objects_and_hits_the_cache,
                    test_clear_cache_runs_every_step_again,
+                   test_registry_cache_feeds_a_cold_node,
+                   test_registry_cache_uses_the_push_credentials,
                    test_checkout_of_branch_tags_and_shas,
                    test_failing_run_step_reports_exit_code_and_lines,
                    test_invalid_spec_and_missing_ref,

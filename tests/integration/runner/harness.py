@@ -70,9 +70,26 @@ class Fixture:
         subprocess.run([os.path.join(LIB, "stop-git-server"), os.path.join(self.dir, "git")])
         subprocess.run([os.path.join(LIB, "stop-registry"), os.path.join(self.dir, "reg")])
         # Rootless overlay storage leaves files owned by sub-uids; buildah itself can remove them.
-        subprocess.run(["runuser", "-u", "build", "--", "buildah", "unshare", "rm", "-rf",
-                        os.path.join(self.cache, "storage")], capture_output=True)
+        for cache in [self.cache] + getattr(self, "node_caches", []):
+            subprocess.run(["runuser", "-u", "build", "--", "buildah", "unshare", "rm", "-rf",
+                            os.path.join(cache, "storage")], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def node_cache(self):
+        """A cache dir of its own (Git mirrors and Buildah storage): a node that has built nothing yet."""
+        self.node_caches = getattr(self, "node_caches", [])
+        cache = os.path.join(self.dir, f"node-cache-{len(self.node_caches) + 1}")
+        os.makedirs(cache, mode=0o755)
+        self.node_caches.append(cache)
+        return cache
+
+    def tags(self, host, repo):
+        """The tags of `repo` in the registry at `host` ([] when it has none)."""
+        try:
+            with urllib.request.urlopen(f"http://{host}/v2/{repo}/tags/list") as resp:
+                return json.load(resp).get("tags") or []
+        except urllib.error.HTTPError:
+            return []
 
     # --- Git ---
     def make_repo(self, name, files, branch="main"):

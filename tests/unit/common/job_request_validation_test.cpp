@@ -259,6 +259,21 @@ const Case k_cases[] = {
     {"build_timeout ok", R"({"build_timeout": "45m"})", nullptr},
     {"build_timeout zero", R"({"build_timeout": "0s"})", "build_timeout"},
     {"clear_cache string", R"({"clear_cache": "true"})", "clear_cache"},
+    // the shared layer cache (where it may live is the daemon's submit policy)
+    {"cache empty object", R"({"cache": {}})", nullptr},
+    {"cache ok", R"({"cache": {"registry_ref": "registry.example.com:5000/team/app/cache"}})", nullptr},
+    {"cache string", R"({"cache": "registry.example.com/team/app/cache"})", "cache"},
+    {"cache ref with tag", R"({"cache": {"registry_ref": "registry.example.com/team/app:cache"}})",
+     "cache.registry_ref"},
+    {"cache ref with digest", R"({"cache": {"registry_ref": "r.example.com/a@sha256:00"}})",
+     "cache.registry_ref"},
+    {"cache ref without path", R"({"cache": {"registry_ref": "registry.example.com:5000"}})",
+     "cache.registry_ref"},
+    {"cache ref with scheme", R"({"cache": {"registry_ref": "https://r.example.com/a/cache"}})",
+     "cache.registry_ref"},
+    {"cache ref upper case", R"({"cache": {"registry_ref": "r.example.com/Team/cache"}})",
+     "cache.registry_ref"},
+    {"cache unknown field", R"({"cache": {"mode": "max"}})", "cache.mode"},
     // webhooks
     {"webhook_url file scheme", R"({"webhook_url": "file:///etc/passwd"})", "webhook_url"},
     {"webhook_url relative", R"({"webhook_url": "/hook"})", "webhook_url"},
@@ -438,6 +453,45 @@ TEST(JobRequestValidation, RepositoryMayComeFromRegistryUrl) {
   ASSERT_TRUE(parsed);
   EXPECT_EQ(image_target(*parsed).registry, "r.example.com");
   EXPECT_EQ(image_target(*parsed).repository, "ns/app");
+}
+
+TEST(JobRequestValidation, CacheRepositoryDefaultsUnderTheImagePath) {
+  auto none = parse_job_request(valid_request());
+  ASSERT_TRUE(none);
+  EXPECT_EQ(cache_repository(*none, ""), "");
+  EXPECT_EQ(cache_repository(*none, "cache.example.com/nbs"), "cache.example.com/nbs/team/app");
+  auto on = parse_job_request(apply(valid_request(), R"({"cache": {}})"));
+  ASSERT_TRUE(on);
+  EXPECT_EQ(cache_repository(*on, ""), "registry.example.com:5000/team/app/cache");
+  EXPECT_EQ(cache_repository(*on, "cache.example.com/nbs"), "cache.example.com/nbs/team/app");
+  auto named = parse_job_request(
+      apply(valid_request(), R"({"cache": {"registry_ref": "registry.example.com:5000/team/app/c2"}})"));
+  ASSERT_TRUE(named);
+  EXPECT_EQ(cache_repository(*named, "cache.example.com/nbs"), "registry.example.com:5000/team/app/c2");
+}
+
+TEST(JobRequestValidation, CachePlaceIsTheJobsOwnImagePath) {
+  auto place = [](const std::string& ref, std::string_view prefix) {
+    const std::string patch = R"({"cache": {"registry_ref": ")" + ref + R"("}})";
+    auto parsed = parse_job_request(apply(valid_request(), patch.c_str()));
+    EXPECT_TRUE(parsed) << ref;
+    return parsed ? check_cache_place(*parsed, prefix) : std::optional<std::string>("unparsed");
+  };
+  EXPECT_EQ(place("registry.example.com:5000/team/app/cache", ""), std::nullopt);
+  EXPECT_EQ(place("registry.example.com:5000/team/app/x/y", ""), std::nullopt);
+  EXPECT_EQ(place("cache.example.com/nbs/team/app", "cache.example.com/nbs"), std::nullopt);
+  EXPECT_EQ(place("cache.example.com/nbs/team/app/more", "cache.example.com/nbs"), std::nullopt);
+  // Another host, another image's path, a name that only starts like the image's, the image itself.
+  for (const char* ref : {"evil.example.com/team/app/cache", "registry.example.com:5000/team/other/cache",
+                          "registry.example.com:5000/team/app2/cache", "registry.example.com:5000/team/app",
+                          "registry.example.com/team/app/cache", "cache.example.com/nbs/team/app"}) {
+    auto reason = place(ref, "");
+    ASSERT_TRUE(reason) << ref;
+    EXPECT_NE(reason->find("'registry.example.com:5000/team/app/<name>'"), std::string::npos) << *reason;
+  }
+  auto reason = place("cache.example.com/nbs/team/other", "cache.example.com/nbs");
+  ASSERT_TRUE(reason);
+  EXPECT_NE(reason->find("'cache.example.com/nbs/team/app'"), std::string::npos) << *reason;
 }
 
 TEST(JobRequestValidation, ResourcesResolvePhaseThenGlobalThenDefault) {

@@ -68,6 +68,18 @@ TEST(Config, ErrorsNameTheKeyAndTheOrigin) {
   EXPECT_TRUE(load({"--listen", "0.0.0.0:8080", "--stdio"}));
 }
 
+TEST(Config, BuildCacheRepositoryIsARepositoryWithoutTag) {
+  auto c = load({"--build-cache-repository", "cache.example.com:5000/nbs"});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->config.build_cache_repository, "cache.example.com:5000/nbs");
+  Env env{{{"NBS_BUILD_CACHE_REPOSITORY", "cache.example.com/nbs:latest"}}};
+  EXPECT_EQ(load({}, env).error().message,
+            "NBS_BUILD_CACHE_REPOSITORY: build_cache_repository: 'cache.example.com/nbs:latest' must be a "
+            "repository without a tag or digest (Buildah tags each cached layer itself)");
+  EXPECT_FALSE(load({"--build-cache-repository", "cache.example.com"}));
+  EXPECT_EQ(load({})->config.build_cache_repository, "");
+}
+
 TEST(Config, VersionHelpAndPrintConfig) {
   auto version = load({"--version"});
   EXPECT_EQ(*version->exit_code, 0);

@@ -69,6 +69,25 @@ TEST(SubmitPolicy, FileRepositoriesOnlyFromAllowedDirectoriesAndNeverTheCache) {
   EXPECT_TRUE(check_submit(request(""), "", SubmitPolicy{}).empty());
 }
 
+TEST(SubmitPolicy, ACacheOutsideTheJobsImagePathIsAFieldError) {
+  EXPECT_TRUE(check_submit(request(R"(, "cache": {})"), "", SubmitPolicy{}).empty());
+  EXPECT_TRUE(check_submit(request(R"(, "cache": {"registry_ref": "r.example.com:5000/a/cache"})"), "",
+                           SubmitPolicy{})
+                  .empty());
+  auto errors =
+      check_submit(request(R"(, "cache": {"registry_ref": "evil.example.com/a/cache"})"), "", SubmitPolicy{});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "cache.registry_ref");
+  EXPECT_NE(errors[0].reason.find("r.example.com:5000/a/<name>"), std::string::npos) << errors[0].reason;
+  // The daemon's cache registry, only under this job's image path.
+  SubmitPolicy shared{.build_cache_repository = "cache.example.com/nbs"};
+  EXPECT_TRUE(
+      check_submit(request(R"(, "cache": {"registry_ref": "cache.example.com/nbs/a"})"), "", shared).empty());
+  errors = check_submit(request(R"(, "cache": {"registry_ref": "cache.example.com/nbs/b"})"), "", shared);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "cache.registry_ref");
+}
+
 TEST(SubmitPolicy, AnAuthenticatedCallerSubmitsAsItself) {
   EXPECT_TRUE(check_submit(request(""), "alice", SubmitPolicy{}).empty());
   auto errors = check_submit(request(""), "mallory", SubmitPolicy{});

@@ -123,6 +123,36 @@ TEST(BuildahArgvTest, ClearCacheRunsEveryStepAgain) {
   EXPECT_EQ(*(bud + 2), "--no-cache");
 }
 
+TEST(BuildahArgvTest, RegistryCacheReadsAndWritesOneRepositoryWithThePushCredentials) {
+  auto s = setup();
+  auto argv = bud_argv(
+      s,
+      {.dockerfile = "D", .context = "C", .iid_file = "I", .tag = "T", .cache_repository = "r:5000/a/cache"});
+  const auto bud = std::find(argv.begin(), argv.end(), "bud");
+  ASSERT_NE(bud, argv.end());
+  const std::vector<std::string> flags(bud + 2, bud + 6);
+  EXPECT_EQ(flags,
+            (std::vector<std::string>{"--cache-from", "r:5000/a/cache", "--cache-to", "r:5000/a/cache"}));
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--authfile"), argv.end());
+  s.auth_file = "/work/auth.json";
+  argv = bud_argv(s, {.dockerfile = "D",
+                      .context = "C",
+                      .iid_file = "I",
+                      .tag = "T",
+                      .no_cache = true,
+                      .cache_repository = "r:5000/a/cache"});
+  const auto auth = std::find(argv.begin(), argv.end(), "--authfile");
+  ASSERT_NE(auth, argv.end());
+  EXPECT_EQ(*(auth + 1), "/work/auth.json");
+  // clear_cache still writes the cache (what it builds replaces the entries), it only reads none.
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "--no-cache"), argv.end());
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "--cache-to"), argv.end());
+  // Without a cache repository the push's auth file is not handed to bud.
+  argv = bud_argv(s, {.dockerfile = "D", .context = "C", .iid_file = "I", .tag = "T"});
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--authfile"), argv.end());
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--cache-from"), argv.end());
+}
+
 TEST(BuildahArgvTest, PushUsesDigestFileAndAuthFile) {
   auto s = setup();
   s.auth_file = "/work/auth.json";

@@ -264,6 +264,37 @@ TEST(SpecGolden, BuildWithBuildSecrets) {
   check_golden("build_build_secrets", build_job_spec(launch, config()));
 }
 
+// The shared layer cache reaches the runner on Nomad through the spec file, as the daemon resolved it
+// into the request (PhaseActions::act); on another host than the image's (the daemon's
+// build_cache_repository) the task's auth.json has the job's registry credentials for it too.
+TEST(SpecGolden, BuildWithRegistryCacheOnTheDaemonsCacheRegistry) {
+  PhaseLaunch launch{.id = {"j7", Phase::build, 1},
+                     .request = request(R"({"owner":"ana","repo_url":"https://git.example/app.git",
+                                            "registry_url":"registry.example:5000/team/app",
+                                            "registry_credentials_path":"secret/data/registry/push"})")};
+  launch.request.cache = CacheConfig{cache_repository(launch.request, "cache.example:5000/nbs")};
+  const RunnerSpec spec{.job_id = "j7",
+                        .phase = Phase::build,
+                        .request = launch.request,
+                        .cache_dir = "/tmp/c",
+                        .work_dir = "/tmp/w",
+                        .result_path = "/tmp/x"};
+  launch.runner_spec_json = json::serialize(to_json(spec));
+  auto job = build_job_spec(launch, config());
+  check_golden("build_registry_cache", job);
+  ASSERT_TRUE(job);
+  const std::string text = json::serialize(nomad::to_json(*job));
+  EXPECT_NE(text.find(R"(\"registry_ref\":\"cache.example:5000/nbs/team/app\")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(\"cache.example:5000\":{\"auth\")"), std::string::npos) << text;
+  // Only the build pushes the cache: the publish task's credentials stay with the image's registry.
+  launch.id.phase = Phase::publish;
+  auto publish = publish_job_spec(launch, config());
+  ASSERT_TRUE(publish);
+  const std::string publish_text = json::serialize(nomad::to_json(*publish));
+  EXPECT_NE(publish_text.find(R"(\"registry.example:5000\":{\"auth\")"), std::string::npos) << publish_text;
+  EXPECT_EQ(publish_text.find(R"(\"cache.example:5000\":{\"auth\")"), std::string::npos) << publish_text;
+}
+
 TEST(SpecKeys, ATypoIsCaught) {
   std::vector<std::string> bad;
   check_keys(

@@ -120,6 +120,20 @@ TEST_F(OrchestratorTest, SecretBuildArgsReachOnlyTheBuildAndAreGoneWhenTheJobEnd
   EXPECT_EQ(files_holding(dir_, secret), std::vector<std::string>{});
 }
 
+// The daemon's build_cache_repository reaches the runner as the resolved cache.registry_ref, under the
+// job's image path; the record keeps the request as it was submitted.
+TEST_F(OrchestratorTest, TheDaemonsBuildCacheRepositoryReachesTheRunnerSpec) {
+  shut_down();
+  boot(OrchestratorConfig{.build_cache_repository = "cache.example:5000/nbs"});
+  const fs::path copy = dir_ / "build-spec.json";
+  const JobRecord done =
+      settle(submit(job(R"(, "build_args": {"FAKE_BUILD_SPEC_COPY": ")" + copy.string() + R"("})")).id);
+  EXPECT_EQ(done.status, JobStatus::succeeded) << done.error;
+  EXPECT_FALSE(done.request.cache);
+  const json::value spec = json::parse(testing_read(copy));
+  EXPECT_EQ(spec.at("request").at("cache").at("registry_ref"), "cache.example:5000/nbs/team/app");
+}
+
 TEST_F(OrchestratorTest, ALongPollIsWokenByTheJobsNextRecordWrite) {
   const JobRecord submitted = submit(job(R"(, "build_args": {"FAKE_BUILD_SLEEP_MS": "1000"})"));
   const JobRecord building = wait_for_status(submitted.id, JobStatus::building);
