@@ -252,6 +252,18 @@ TEST(SpecGolden, BuildWithSecretBuildArgs) {
   EXPECT_EQ(build_args_variable(launch), std::nullopt);
 }
 
+// Each build secret and SSH key is a Vault template into the task's secrets dir, which the runner spec
+// names; no value and no Vault path is in the spec itself beyond the request.
+TEST(SpecGolden, BuildWithBuildSecrets) {
+  PhaseLaunch launch{.id = {"j8", Phase::build, 1},
+                     .request = request(R"({"owner":"ana","repo_url":"https://git.example/app.git",
+                                            "registry_url":"registry.example:5000/team/app",
+                                            "build":{"secrets":[{"id":"npmrc","source":"vault:secret/data/ci/npm#npmrc"}],
+                                                     "ssh":[{"id":"default","source":"vault:secret/data/ci/git#private-key"}]}})"),
+                     .runner_spec_json = runner_spec()};
+  check_golden("build_build_secrets", build_job_spec(launch, config()));
+}
+
 // The shared layer cache reaches the runner on Nomad through the spec file, as the daemon resolved it
 // into the request (PhaseActions::act); on another host than the image's (the daemon's
 // build_cache_repository) the task's auth.json has the job's registry credentials for it too.
@@ -281,18 +293,6 @@ TEST(SpecGolden, BuildWithRegistryCacheOnTheDaemonsCacheRegistry) {
   const std::string publish_text = json::serialize(nomad::to_json(*publish));
   EXPECT_NE(publish_text.find(R"(\"registry.example:5000\":{\"auth\")"), std::string::npos) << publish_text;
   EXPECT_EQ(publish_text.find(R"(\"cache.example:5000\":{\"auth\")"), std::string::npos) << publish_text;
-}
-
-// Each build secret and SSH key is a Vault template into the task's secrets dir, which the runner spec
-// names; no value and no Vault path is in the spec itself beyond the request.
-TEST(SpecGolden, BuildWithBuildSecrets) {
-  PhaseLaunch launch{.id = {"j8", Phase::build, 1},
-                     .request = request(R"({"owner":"ana","repo_url":"https://git.example/app.git",
-                                            "registry_url":"registry.example:5000/team/app",
-                                            "build":{"secrets":[{"id":"npmrc","source":"vault:secret/data/ci/npm#npmrc"}],
-                                                     "ssh":[{"id":"default","source":"vault:secret/data/ci/git#private-key"}]}})"),
-                     .runner_spec_json = runner_spec()};
-  check_golden("build_build_secrets", build_job_spec(launch, config()));
 }
 
 TEST(SpecKeys, ATypoIsCaught) {
