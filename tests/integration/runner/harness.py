@@ -1,6 +1,7 @@
 """Fixtures for the nbs-runner integration tests: a real docker-registry, a Git smart-HTTP server and a
 busybox base image (started through tests/integration/lib), Git repositories, specs, and running
 nbs-runner with its events parsed. Missing components make the test FAIL, never skip."""
+import gzip
 import json
 import os
 import shutil
@@ -165,31 +166,30 @@ class Fixture:
         except urllib.error.HTTPError as e:
             return e.code, None, b""
 
-    def labels_and_annotations(self, ref):
-        """The image config's labels and the manifest's annotations of `host/repo:tag`."""
+    def image(self, ref):
+        """(manifest, fetch) of `host/repo:tag`: its manifest as JSON, and a function reading a blob of it
+        by its descriptor (gzip layers decompressed)."""
         status, _, body = self.manifest(ref)
         check(status == 200, f"{ref}: manifest answered {status}")
-        manifest = json.loads(body)
         host, rest = ref.split("/", 1)
         repo = rest.rsplit(":", 1)[0]
-        with urllib.request.urlopen(f"http://{host}/v2/{repo}/blobs/{manifest['config']['digest']}") as resp:
-            config = json.loads(resp.read())
+
+        def fetch(descriptor):
+            with urllib.request.urlopen(f"http://{host}/v2/{repo}/blobs/{descriptor['digest']}") as resp:
+                data = resp.read()
+            return gzip.decompress(data) if descriptor["mediaType"].endswith("gzip") else data
+        return json.loads(body), fetch
+
+    def labels_and_annotations(self, ref):
+        """The image config's labels and the manifest's annotations of `host/repo:tag`."""
+        manifest, fetch = self.image(ref)
+        config = json.loads(fetch(manifest["config"]))
         return config.get("config", {}).get("Labels") or {}, manifest.get("annotations") or {}
 
     def image_blobs(self, ref):
         """The bytes of the config and of every layer of `host/repo:tag`, layers decompressed."""
-        import gzip
-        status, _, body = self.manifest(ref)
-        check(status == 200, f"{ref}: manifest answered {status}")
-        manifest = json.loads(body)
-        host, rest = ref.split("/", 1)
-        repo = rest.rsplit(":", 1)[0]
-        blobs = []
-        for descriptor in [manifest["config"]] + manifest["layers"]:
-            with urllib.request.urlopen(f"http://{host}/v2/{repo}/blobs/{descriptor['digest']}") as resp:
-                data = resp.read()
-            blobs.append(gzip.decompress(data) if descriptor["mediaType"].endswith("gzip") else data)
-        return blobs
+        manifest, fetch = self.image(ref)
+        return [fetch(descriptor) for descriptor in [manifest["config"]] + manifest["layers"]]
 
     def blob_exists(self, host, repo, digest):
         req = urllib.request.Request(f"http://{host}/v2/{repo}/blobs/{digest}", method="HEAD")
