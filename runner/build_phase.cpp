@@ -78,6 +78,7 @@ PhaseOutcome fetch_source(const PhaseContext& ctx, const GitCredentials& creds, 
     return ctx.fail(ExitCode::git_failed, git_failure_class(checkout.error()), checkout.error().message);
   }
   result.commit = sync->ref.commit;
+  result.committed = sync->ref.committed;
   result.ref_kind = sync->ref.kind;
   ctx.log().line(LogStream::none,
                  "git: checked out " + sync->ref.kind + " " + request.git_ref + " at " + sync->ref.commit);
@@ -219,7 +220,7 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
                      .build_args = request.build_args,
                      .target = request.target,
                      .platform = request.platform,
-                     .labels = image_labels(request, result.commit, now_utc()),
+                     .labels = image_labels(request, result.commit, result.committed.value_or(now_utc())),
                      .iid_file = paths.iid_file,
                      .tag = "localhost/nbs/" + ctx.spec().job_id + ":build",
                      .no_cache = request.clear_cache,
@@ -261,6 +262,7 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
                   .group_ends_with_parent = true};
   ctx.log().line(LogStream::none, "$ " + format_argv(command.argv));
   BuildOutputTracker tracker = plan ? BuildOutputTracker(std::move(*plan)) : BuildOutputTracker();
+  tracker.expect_label_steps(static_cast<int>(options.labels.size()));
   auto r = run_process(
       command,
       [&](LogStream stream, std::string_view line) {

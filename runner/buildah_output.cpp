@@ -93,10 +93,18 @@ std::string step_event_text(const StepLine& step) {
 std::optional<StepLine> BuildOutputTracker::feed(LogStream, std::string_view line) {
   if (auto step = parse_step_line(line)) {
     const auto* planned = plan_ ? plan_->find(step->stage) : nullptr;
-    in_label_step_ = planned && step->step > planned->steps;
+    // The Dockerfile's own steps of this stage: the plan's count, or without one Buildah's less the
+    // LABEL steps it appends to the last stage.
+    const bool last_stage = step->stages == 0 || step->stage == step->stages;
+    const int own_steps = planned      ? planned->steps
+                          : last_stage ? std::max(step->steps - label_steps_, 0)
+                                       : step->steps;
+    in_label_step_ = step->step > own_steps;
     if (in_label_step_) {
       return std::nullopt;
     }
+    const int buildah_steps = step->steps;
+    step->steps = own_steps;
     ++steps_seen_;
     step->overall_step = step->step;
     step->overall_steps = step->steps;
@@ -113,15 +121,14 @@ std::optional<StepLine> BuildOutputTracker::feed(LogStream, std::string_view lin
       }
     }
     current_step_ = std::string(line);
-    if (planned && step->steps > planned->steps) {
+    if (buildah_steps != own_steps) {
       // Buildah's m counts the LABEL steps it adds for --label: a failing step's header says what the
       // Dockerfile has ("STEP 3/4", not "STEP 3/7").
       const std::string counted =
-          "STEP " + std::to_string(step->step) + "/" + std::to_string(step->steps) + ":";
+          "STEP " + std::to_string(step->step) + "/" + std::to_string(buildah_steps) + ":";
       if (const auto at = current_step_.find(counted); at != std::string::npos) {
-        current_step_.replace(
-            at, counted.size(),
-            "STEP " + std::to_string(step->step) + "/" + std::to_string(planned->steps) + ":");
+        current_step_.replace(at, counted.size(),
+                              "STEP " + std::to_string(step->step) + "/" + std::to_string(own_steps) + ":");
       }
     }
     last_step_ = step;

@@ -54,6 +54,10 @@ class BuildOutputTracker {
   // Returns the step when `line` starts one.
   std::optional<StepLine> feed(LogStream stream, std::string_view line);
 
+  // How many `--label` the build passes: without a plan, Buildah's last stage counts that many LABEL
+  // steps of its own after the Dockerfile's.
+  void expect_label_steps(int count) { label_steps_ = count; }
+
   int cached_steps() const { return cached_; }
   int steps_seen() const { return steps_seen_; }
   // The failing step's header and its last lines (at most k_max_excerpt_lines), one per line.
@@ -72,6 +76,7 @@ class BuildOutputTracker {
   std::string current_step_;
   std::optional<StepLine> last_step_;
   bool in_label_step_ = false;  // a step Buildah added for --label, not one of the Dockerfile
+  int label_steps_ = 0;
   std::deque<std::string> step_lines_;
   std::optional<int> failed_status_;
 };

@@ -65,14 +65,16 @@ Result<FetchStats> fetch(git_repository* repo, const std::string& url, const Git
                         std::chrono::steady_clock::now() - start)};
 }
 
-Result<std::string> peel_to_commit(git_object* object, const std::string& ref) {
+Result<ResolvedRef> peel_to_commit(git_object* object, const std::string& ref, std::string kind) {
   GitObject commit;
   if (git_object_peel(commit.out(), object, GIT_OBJECT_COMMIT) != 0) {
     return make_error(ErrorKind::invalid_argument, "git_ref: " + ref + " does not name a commit");
   }
   char hex[GIT_OID_HEXSZ + 1];
   git_oid_tostr(hex, sizeof hex, git_object_id(commit.get()));
-  return std::string(hex);
+  // A peeled GIT_OBJECT_COMMIT is a git_commit (libgit2's objects share one layout).
+  const git_time_t seconds = git_commit_time(reinterpret_cast<const git_commit*>(commit.get()));
+  return ResolvedRef{std::move(kind), std::string(hex), SystemTime(std::chrono::seconds(seconds))};
 }
 
 }  // namespace
@@ -85,11 +87,7 @@ Result<ResolvedRef> resolve_ref(git_repository* repo, const std::string& ref) {
   for (const auto& [prefix, kind] : {std::pair{"refs/heads/", "branch"}, std::pair{"refs/tags/", "tag"}}) {
     GitObject object;
     if (git_revparse_single(object.out(), repo, (prefix + ref).c_str()) == 0) {
-      auto commit = peel_to_commit(object.get(), ref);
-      if (!commit) {
-        return commit.error();
-      }
-      return ResolvedRef{kind, *commit};
+      return peel_to_commit(object.get(), ref, kind);
     }
   }
   GitObject object;
@@ -99,11 +97,7 @@ Result<ResolvedRef> resolve_ref(git_repository* repo, const std::string& ref) {
         rc == GIT_EAMBIGUOUS ? " is an ambiguous commit prefix" : " is no branch, tag or commit";
     return make_error(kind, "git_ref: " + ref + why + " in the repository");
   }
-  auto commit = peel_to_commit(object.get(), ref);
-  if (!commit) {
-    return commit.error();
-  }
-  return ResolvedRef{"commit", *commit};
+  return peel_to_commit(object.get(), ref, "commit");
 }
 
 Result<MirrorSync> sync_mirror(const std::string& cache_dir, const std::string& repo_url,

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 
+#include "common/clock.hpp"
 #include "common/error.hpp"
 #include "runner/git_support.hpp"
 
@@ -25,7 +26,8 @@ struct FetchStats {
 // What the ref named: its kind ("branch", "tag", "commit") and the commit it peels to.
 struct ResolvedRef {
   std::string kind;
-  std::string commit;  // 40 hex
+  std::string commit;    // 40 hex
+  SystemTime committed;  // the committer's time: the image's created label (one commit, one image)
 };
 
 struct MirrorSync {

@@ -10,6 +10,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "common/clock.hpp"
 #include "common/error.hpp"
 #include "runner/exit_code.hpp"
 
@@ -32,6 +33,8 @@ struct PhaseResult {
   unsigned git_received_objects = 0;
   std::uint64_t git_received_bytes = 0;
   std::map<std::string, std::int64_t> timings_ms;  // git, build, push, publish, total
+  // The commit's time, for the image's created label; not in the result file.
+  std::optional<SystemTime> committed;
 
   friend bool operator==(const PhaseResult&, const PhaseResult&) = default;
 };

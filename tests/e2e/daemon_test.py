@@ -406,7 +406,7 @@ def test_build_args_target_and_parallel_tests(f):
     for where, got in (("labels", labels), ("annotations", annotations)):
         check(got.get("org.opencontainers.image.source") == config["repo_url"] and
               got.get("org.opencontainers.image.revision") == body["commit"] and
-              times["job_start"] <= got.get("org.opencontainers.image.created", "") <= times["build_end"] and
+              got.get("org.opencontainers.image.created") == f.commit_time(os.path.join(f.dir, "src-tests-and-args")) and
               got.get("team") == "e2e", f"{where}: {got}")
 
 

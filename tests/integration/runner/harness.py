@@ -93,6 +93,11 @@ class Fixture:
             return []
 
     # --- Git ---
+    def commit_time(self, src, rev="HEAD"):
+        """The committer's time of `rev` as the runner writes it: RFC 3339 UTC with milliseconds."""
+        seconds = int(git(src, "log", "-1", "--format=%ct", rev))
+        return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(seconds))
+
     def make_repo(self, name, files, branch="main"):
         """A source repository with one commit of `files`, served as <git_url>/<name>.git."""
         src = os.path.join(self.dir, "src-" + name)

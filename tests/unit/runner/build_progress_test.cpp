@@ -147,5 +147,28 @@ TEST(BuildProgressTest, LabelStepsBuildahAddsAreNotStepsOfTheBuild) {
   EXPECT_EQ(tracker.current_step(), "[2/2] STEP 2/2: COPY --from=a /a /a2");
 }
 
+// Without a plan (the preflight skipped a Dockerfile that links out of the repository) the tracker knows
+// how many LABEL steps the build adds, and Buildah appends them to the last stage.
+TEST(BuildProgressTest, WithoutAPlanTheLabelStepsAreStillNotSteps) {
+  BuildOutputTracker tracker;
+  tracker.expect_label_steps(2);
+  constexpr std::string_view output[] = {
+      "STEP 1/4: FROM scratch",
+      "STEP 2/4: COPY a.txt /a",
+      "STEP 3/4: LABEL \"org.opencontainers.image.source\"=\"file:///x\"",
+      "STEP 4/4: LABEL \"org.opencontainers.image.revision\"=\"66d46fb12c07583bc80cb91ba63a7d0160e4f562\"",
+      "COMMIT t",
+  };
+  std::vector<Seen> seen;
+  for (auto line : output) {
+    if (auto step = tracker.feed(LogStream::out, line)) {
+      seen.push_back({step->overall_step, step->overall_steps, step_event_text(*step)});
+    }
+  }
+  const std::vector<Seen> expected{{1, 2, "FROM scratch"}, {2, 2, "COPY a.txt /a"}};
+  EXPECT_EQ(seen, expected);
+  EXPECT_EQ(tracker.current_step(), "STEP 2/2: COPY a.txt /a");
+}
+
 }  // namespace
 }  // namespace nbs::runner
