@@ -261,17 +261,30 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
                   .run_as = identity.run_as,
                   .group_ends_with_parent = true};
   ctx.log().line(LogStream::none, "$ " + format_argv(command.argv));
-  BuildOutputTracker tracker = plan ? BuildOutputTracker(std::move(*plan)) : BuildOutputTracker();
-  tracker.expect_label_steps(static_cast<int>(options.labels.size()));
-  auto r = run_process(
-      command,
-      [&](LogStream stream, std::string_view line) {
-        if (auto step = tracker.feed(stream, line)) {
-          ctx.log().step(step->overall_step, step->overall_steps, step_event_text(*step), step->stage_label);
-        }
-        ctx.log().line(stream, line);
-      },
-      ctx.run_options());
+  auto run_bud_once = [&](BuildOutputTracker& tracker) {
+    tracker.expect_label_steps(static_cast<int>(options.labels.size()));
+    return run_process(
+        command,
+        [&](LogStream stream, std::string_view line) {
+          if (auto step = tracker.feed(stream, line)) {
+            ctx.log().step(step->overall_step, step->overall_steps, step_event_text(*step),
+                           step->stage_label);
+          }
+          ctx.log().line(stream, line);
+        },
+        ctx.run_options());
+  };
+  BuildOutputTracker tracker = plan ? BuildOutputTracker(*plan) : BuildOutputTracker();
+  auto r = run_bud_once(tracker);
+  if (r && r->stopped == StopCause::none && !r->status.success() &&
+      is_transient_buildah_failure(tracker.failure_excerpt())) {
+    // The node's trouble, not the Dockerfile's; the second run finds the steps before it in the cache.
+    ctx.log().line(LogStream::none, "build: Buildah failed on the node (" +
+                                        buildah_error_line(tracker.failure_excerpt()) +
+                                        "), running bud once more");
+    tracker = plan ? BuildOutputTracker(*plan) : BuildOutputTracker();
+    r = run_bud_once(tracker);
+  }
   result.steps = tracker.steps_seen();
   result.cached_steps = tracker.cached_steps();
   if (!r) {

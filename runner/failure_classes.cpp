@@ -179,4 +179,8 @@ FailureClass bud_failure_class(std::string_view failing_step, std::string_view o
   return FailureClass::build_step_failed;
 }
 
+bool is_transient_buildah_failure(std::string_view output) {
+  return output.find("sealing memfd copy: Device or resource busy") != std::string_view::npos;
+}
+
 }  // namespace nbs::runner

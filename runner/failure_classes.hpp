@@ -28,6 +28,10 @@ FailureClass registry_failure_class(const Error& error);
 // in the log and the evidence.
 std::string registry_error_summary(std::string_view what, std::string_view error);
 
+// Whether a failed `buildah bud`'s last lines show the node's transient trouble rather than the build's:
+// the kernel refusing (EBUSY) to seal the memfd copy of the binary a RUN step starts through.
+bool is_transient_buildah_failure(std::string_view output);
+
 // A failed `buildah bud`: `failing_step` is the header of the step that was running ("STEP 2/3: COPY
 // app.txt /app/", empty before the first), `output` the last lines Buildah printed.
 FailureClass bud_failure_class(std::string_view failing_step, std::string_view output);
