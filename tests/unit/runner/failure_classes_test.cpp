@@ -52,11 +52,13 @@ TEST(BudFailureClass, CopySourcesSyntaxAndSteps) {
 
 // Seen in e2e runs on this machine: the RUN's command never started. Buildah's output, verbatim.
 TEST(BudFailureClass, TheNodesTransientTroubleIsNotTheDockerfiles) {
-  EXPECT_TRUE(is_transient_buildah_failure("Close_Fd sealing memfd copy: Device or resource busy\n"
-                                           "subprocess exited with status 1\n"
-                                           "Error: building at STEP \"RUN cat /app.txt\": exit status 1"));
-  EXPECT_FALSE(is_transient_buildah_failure("cat: /app.txt: No such file or directory\n"
-                                            "Error: building at STEP \"RUN cat /app.txt\": exit status 1"));
+  EXPECT_TRUE(
+      is_transient_buildah_failure("Close_Fd sealing memfd copy: Device or resource busy\n"
+                                   "subprocess exited with status 1\n"
+                                   "Error: building at STEP \"RUN cat /app.txt\": exit status 1"));
+  EXPECT_FALSE(
+      is_transient_buildah_failure("cat: /app.txt: No such file or directory\n"
+                                   "Error: building at STEP \"RUN cat /app.txt\": exit status 1"));
 }
 
 TEST(RegistryFailureClass, TlsAuthAndUnreachable) {
