@@ -1,6 +1,8 @@
 // Overall step numbering across stages: the preflight's plan and Buildah's real output of a
 // multi-stage build (captured from Buildah 1.28.2 on Debian 12), which builds only the stages the
 // target uses, in an order of its own.
+#include <span>
+
 #include <gtest/gtest.h>
 
 #include "runner/buildah_output.hpp"
@@ -62,9 +64,10 @@ std::ostream& operator<<(std::ostream& out, const Seen& s) {
   return out << s.k << "/" << s.n << " " << s.text;
 }
 
-std::vector<Seen> feed_all(BuildOutputTracker& tracker) {
+// The step events the tracker makes of `output` (k_output by default).
+std::vector<Seen> feed_all(BuildOutputTracker& tracker, std::span<const std::string_view> output = k_output) {
   std::vector<Seen> seen;
-  for (auto line : k_output) {
+  for (auto line : output) {
     if (auto step = tracker.feed(LogStream::out, line)) {
       seen.push_back({step->overall_step, step->overall_steps, step_event_text(*step)});
     }
@@ -128,12 +131,7 @@ TEST(BuildProgressTest, LabelStepsBuildahAddsAreNotStepsOfTheBuild) {
       "[2/2] STEP 4/4: LABEL \"team\"=\"a\"",
       "[2/2] COMMIT t:three",
   };
-  std::vector<Seen> seen;
-  for (auto line : output) {
-    if (auto step = tracker.feed(LogStream::out, line)) {
-      seen.push_back({step->overall_step, step->overall_steps, step_event_text(*step)});
-    }
-  }
+  const std::vector<Seen> seen = feed_all(tracker, output);
   const std::vector<Seen> expected{{1, 4, "[a] FROM scratch AS a"},
                                    {2, 4, "[a] COPY a /a"},
                                    {3, 4, "[1] FROM scratch"},
@@ -159,12 +157,7 @@ TEST(BuildProgressTest, WithoutAPlanTheLabelStepsAreStillNotSteps) {
       "STEP 4/4: LABEL \"org.opencontainers.image.revision\"=\"66d46fb12c07583bc80cb91ba63a7d0160e4f562\"",
       "COMMIT t",
   };
-  std::vector<Seen> seen;
-  for (auto line : output) {
-    if (auto step = tracker.feed(LogStream::out, line)) {
-      seen.push_back({step->overall_step, step->overall_steps, step_event_text(*step)});
-    }
-  }
+  const std::vector<Seen> seen = feed_all(tracker, output);
   const std::vector<Seen> expected{{1, 2, "FROM scratch"}, {2, 2, "COPY a.txt /a"}};
   EXPECT_EQ(seen, expected);
   EXPECT_EQ(tracker.current_step(), "STEP 2/2: COPY a.txt /a");
