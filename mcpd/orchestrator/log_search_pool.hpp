@@ -23,7 +23,8 @@ class LogSearchPool {
   };
 
   explicit LogSearchPool(Limits limits);
-  // Stops every search (as if its caller had gone away) and waits for the workers.
+  // Stops every search (as if its caller had gone away) and waits for the workers. A worker holds its
+  // caller's executor until it ends: destroy the pool before the io_contexts of its callers.
   ~LogSearchPool();
   LogSearchPool(const LogSearchPool&) = delete;
   LogSearchPool& operator=(const LogSearchPool&) = delete;

@@ -10,6 +10,7 @@
 // "noshell". Other podman commands (ps, rm, rmi, stop, untag, image) append their arguments as one line to
 // $FAKE_PODMAN_LOG (when set); `ps` prints the lines of $FAKE_PODMAN_PS.
 #include <cctype>
+#include <cstdio>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -23,6 +24,17 @@
 #include <boost/json/src.hpp>
 
 namespace json = boost::json;
+
+namespace {
+
+// Tests read the copy as soon as it exists: write it whole under another name, then rename it into place.
+void write_spec_copy(const std::string& path, const std::string& text) {
+  const std::string partial = path + ".partial";
+  std::ofstream(partial) << text;
+  std::rename(partial.c_str(), path.c_str());
+}
+
+}  // namespace
 
 // A test tool: an exception it does not expect ends it in std::terminate, which prints the exception and
 // aborts, and the test that runs it fails on that.
@@ -70,7 +82,7 @@ int main(int argc, char** argv) {
   const json::object spec = json::parse(text.str()).as_object();
   json::object fake = spec.contains("fake") ? spec.at("fake").as_object() : json::object{};
   if (const auto* copy = fake.if_contains("spec_copy")) {  // the spec as the phase got it
-    std::ofstream(std::string(copy->as_string())) << text.str();
+    write_spec_copy(std::string(copy->as_string()), text.str());
   }
   std::string phase = argv[1];
   for (auto& c : phase) {
@@ -86,7 +98,7 @@ int main(int argc, char** argv) {
       fake["sleep_ms"] = std::stoi(std::string(sleep->as_string()));
     }
     if (const auto* copy = args.if_contains("FAKE_" + phase + "_SPEC_COPY")) {
-      std::ofstream(std::string(copy->as_string())) << text.str();
+      write_spec_copy(std::string(copy->as_string()), text.str());
     }
     if (const auto* step = args.if_contains("FAKE_" + phase + "_STEP")) {  // "n/m instruction"
       const std::string text(step->as_string());

@@ -22,6 +22,10 @@ namespace nbs::mcpd::testing {
 using ToolSetup = std::function<void(ToolRegistry& tools)>;
 
 class TestServer {
+  // First, so it is destroyed last: the tools' own threads (the log search pool's workers) hold its
+  // executors until they are joined, as in the daemon.
+  boost::asio::io_context io_;
+
  public:
   explicit TestServer(HttpOptions options = {}, std::optional<TokenStore> tokens = std::nullopt,
                       ReadinessCheck readiness = {}, const ToolSetup& setup = {});
@@ -41,7 +45,6 @@ class TestServer {
 
  private:
   std::optional<TokenStore> tokens_;
-  boost::asio::io_context io_;
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
   bool stopped_ = false;
