@@ -10,8 +10,8 @@
 // "noshell". Other podman commands (ps, rm, rmi, stop, untag, image) append their arguments as one line to
 // $FAKE_PODMAN_LOG (when set); `ps` prints the lines of $FAKE_PODMAN_PS.
 #include <cctype>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
