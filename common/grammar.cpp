@@ -445,25 +445,36 @@ Reason label_key(std::string_view s) {
 }
 
 Reason platform(std::string_view s) {
-  Reason bad = "must be os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8";
-  const std::size_t first = s.find('/');
-  if (first == std::string_view::npos || s.size() > 64) {
+  // Buildah builds Linux images only; the architectures and variants are those of the OCI image index
+  // specification (Go's GOARCH names), so that a typo is a field error, not a build that pulls nothing.
+  static constexpr std::array<std::string_view, 13> k_known{
+      "linux/amd64",    "linux/amd64/v2", "linux/amd64/v3", "linux/arm64", "linux/arm64/v8",
+      "linux/arm/v6",   "linux/arm/v7",   "linux/386",      "linux/ppc64le", "linux/s390x",
+      "linux/riscv64",  "linux/mips64le", "linux/arm"};
+  if (std::find(k_known.begin(), k_known.end(), s) != k_known.end()) {
+    return std::nullopt;
+  }
+  return "must be a Linux platform os/arch[/variant]: linux/amd64, linux/arm64, linux/arm/v7, linux/arm/v6, "
+         "linux/386, linux/ppc64le, linux/s390x, linux/riscv64 or linux/mips64le (variants amd64/v2, v3, "
+         "arm64/v8)";
+}
+
+Reason report_path(std::string_view s) {
+  Reason bad = "must be an absolute path in the test container, without '..', of at most 1024 characters, "
+               "e.g. /out/junit.xml";
+  if (single_line(s) || s.size() < 2 || s.size() > 1024 || s.front() != '/' ||
+      s.find('\0') != std::string_view::npos) {
     return bad;
   }
-  std::size_t parts = 0;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    std::size_t end = s.find('/', start);
-    if (end == std::string_view::npos) {
-      end = s.size();
-    }
-    if (!all_of(s.substr(start, end - start), 32, [](char c) { return is_lower_alnum(c) || c == '_'; })) {
+  for (std::size_t start = 1; start <= s.size();) {
+    const std::size_t end = std::min(s.find('/', start), s.size());
+    const std::string_view part = s.substr(start, end - start);
+    if (part == ".." || part == ".") {
       return bad;
     }
-    ++parts;
     start = end + 1;
   }
-  return parts <= 3 ? std::nullopt : bad;
+  return std::nullopt;
 }
 
 Reason webhook_url(std::string_view s) {

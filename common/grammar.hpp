@@ -53,8 +53,10 @@ Reason build_secret_id(std::string_view s);
 Reason build_secret_source(std::string_view s);
 // An image label key: [A-Za-z0-9][A-Za-z0-9._/-]{0,127}, not one the service sets (image_labels.hpp).
 Reason label_key(std::string_view s);
-// os/arch[/variant], each [a-z0-9_]+.
+// A Linux platform an OCI image index names: linux/amd64, linux/arm64, linux/arm/v7, ...
 Reason platform(std::string_view s);
+// A file a test task leaves behind for test.reports: absolute, no '.' or '..' component.
+Reason report_path(std::string_view s);
 // An http or https URL with a host and no credentials.
 Reason webhook_url(std::string_view s);
 // An HTTP header name (RFC 9110 token) that the service does not set itself.

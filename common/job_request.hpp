@@ -82,6 +82,9 @@ struct TestConfig {
   std::vector<VaultSecret> vault_secrets;
   int gpu_count = 0;
   std::vector<Constraint> constraints;
+  // Files each test task leaves in its container (absolute paths), collected after it ends, with bounds;
+  // JUnit XML is summarised in the job's status.
+  std::vector<std::string> reports;
 
   friend bool operator==(const TestConfig&, const TestConfig&) = default;
 };
@@ -92,6 +95,15 @@ struct CacheConfig {
   std::string registry_ref;  // host[:port]/path, no tag; empty: the default place (cache_repository)
 
   friend bool operator==(const CacheConfig&, const CacheConfig&) = default;
+};
+
+// `sign`: each published tag gets a simple signing signature (GPG) made with this key. `key_ref` is
+// "file:<name>" (the local daemon's build_secrets_dir) or "vault:<path>#<field>" (Nomad), as a build
+// secret's source: an ASCII-armoured or binary secret key without a passphrase.
+struct SignConfig {
+  std::string key_ref;
+
+  friend bool operator==(const SignConfig&, const SignConfig&) = default;
 };
 
 struct JobRequest {
@@ -110,7 +122,9 @@ struct JobRequest {
   // command lines (secret_build_args.hpp).
   std::vector<std::string> secret_build_args;
   std::string target;
-  std::string platform;
+  // One platform: a plain image built for it. Several: one image each, published as an OCI image index
+  // under every tag. Empty: the node's own platform.
+  std::vector<std::string> platforms;
   // Image labels (and manifest annotations) besides the provenance ones (image_labels.hpp).
   std::map<std::string, std::string> labels;
   BuildConfig build;
@@ -119,6 +133,7 @@ struct JobRequest {
   std::chrono::seconds build_timeout{std::chrono::minutes(30)};
   bool clear_cache = false;
   std::optional<CacheConfig> cache;  // absent: the daemon's build_cache_repository, if it has one
+  std::optional<SignConfig> sign;
   std::string webhook_url;
   std::string webhook_secret;
   bool webhook_on_success = true;

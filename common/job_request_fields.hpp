@@ -60,10 +60,11 @@ struct ObjectRule {
   std::string_view shared_as = {};
 };
 
-// Old field names still accepted on input and mapped onto `test` after parsing.
+// Old field names still accepted on input and mapped onto their fields after parsing.
 struct LegacyAliases {
   std::optional<std::vector<std::string>> test_commands;
   std::optional<bool> test_entry_point;
+  std::optional<std::string> platform;
 };
 
 inline constexpr IntRule k_cpu{"CPU in MHz.", 50, 256000};
@@ -118,9 +119,9 @@ void describe(V& v, BuildSecret& s) {
 
 template <class V>
 void describe(V& v, BuildConfig& b) {
-  v.object_list("secrets", b.secrets, ObjectRule{"For RUN --mount=type=secret,id=<id>.", 16, "build_secret"},
+  v.object_list("secrets", b.secrets, ObjectRule{"For RUN --mount=type=secret,id=<id>.", 16, "secret"},
                 [](auto& pv, BuildSecret& x) { describe(pv, x); });
-  v.object_list("ssh", b.ssh, ObjectRule{"SSH keys for RUN --mount=type=ssh,id=<id>.", 8, "build_secret"},
+  v.object_list("ssh", b.ssh, ObjectRule{"SSH keys for RUN --mount=type=ssh,id=<id>.", 8, "secret"},
                 [](auto& pv, BuildSecret& x) { describe(pv, x); });
 }
 
@@ -143,6 +144,9 @@ void describe(V& v, TestConfig& t) {
   v.integer("gpu_count", t.gpu_count, IntRule{"GPUs per test task.", 0, 16});
   v.object_list("constraints", t.constraints, ObjectRule{"Nomad placement of the test tasks.", 32},
                 [](auto& pv, Constraint& x) { describe(pv, x); });
+  v.string_list("reports", t.reports,
+                ListRule{"Files collected from each test task after it ends (JUnit XML is summarised).",
+                         StringRule{"", grammar::report_path, 1024}, 16, true});
   v.removed("vault_policies",
             "is no longer used: with Nomad workload identity the Vault role decides the policies; remove it");
   v.removed("gpu_required", "is replaced by test.gpu_count (e.g. 1)");
@@ -156,6 +160,13 @@ void describe(V& v, CacheConfig& c) {
 }
 
 template <class V>
+void describe(V& v, SignConfig& s) {
+  v.string("key_ref", s.key_ref,
+           StringRule{"GPG secret key: file:<name> or vault:<path>#<field>.", grammar::build_secret_source, 1024,
+                      true});
+}
+
+template <class V>
 void describe(V& v, JobRequest& r, LegacyAliases& a) {
   v.string("owner", r.owner,
            StringRule{"Agent or team name.", grammar::owner, 128, true, false,
@@ -163,9 +174,9 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
   v.string("repo_url", r.repo_url, StringRule{"Git URL (no credentials).", grammar::repo_url, 2048, true});
   v.string("git_ref", r.git_ref, StringRule{"Branch, tag or commit.", grammar::git_ref, 255});
   v.string("git_credentials_path", r.git_credentials_path,
-           StringRule{"Vault path of Git credentials.", grammar::vault_path, 512});
+           StringRule{"Vault path.", grammar::vault_path, 512});
   v.string("dockerfile_path", r.dockerfile_path,
-           StringRule{"Path in the repository.", grammar::relative_path, 4096});
+           StringRule{"", grammar::relative_path, 4096});  // the name and default say it all
   v.string("dockerfile_context", r.dockerfile_context,
            StringRule{"Build context in the repository.", grammar::relative_path, 4096});
   v.string("image_name", r.image_name,
@@ -179,7 +190,7 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
   v.string("registry_url", r.registry_url,
            StringRule{"host[:port][/image path].", grammar::registry_url, 512, true});
   v.string("registry_credentials_path", r.registry_credentials_path,
-           StringRule{"Vault path of registry credentials.", grammar::vault_path, 512});
+           StringRule{"Vault path.", grammar::vault_path, 512});
   v.string_map("build_args", r.build_args,
                MapRule{"--build-arg NAME=value.", grammar::env_name, "^[A-Za-z_][A-Za-z0-9_]*$",
                        StringRule{"", nullptr, 8192}, 64});
@@ -191,22 +202,24 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
   v.string("target", r.target,
            StringRule{"Dockerfile stage to build.", grammar::build_target, 128, false, false,
                       "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"});
-  v.string("platform", r.platform,
-           StringRule{"e.g. linux/amd64.", grammar::platform, 64, false, false,
-                      "^[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_]+)?$"});
+  v.string_list("platforms", r.platforms,
+                ListRule{"Several: an OCI index.",
+                         StringRule{"", grammar::platform, 64, false, false, "^linux/[a-z0-9]+(/v[0-9])?$"}, 8,
+                         true});
   v.string_map(
       "labels", r.labels,
       MapRule{"",  // the name says it all
               grammar::label_key, "^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$", StringRule{"", nullptr, 1024}, 64});
   v.object("build", r.build, ObjectRule{"RUN --mount secrets and SSH keys."},
            [](auto& pv, BuildConfig& x) { describe(pv, x); });
-  v.object("test", r.test, ObjectRule{"Tests run in the image before publishing."},
+  v.object("test", r.test, ObjectRule{"Run in the image before publishing."},
            [](auto& pv, TestConfig& x) { describe(pv, x); });
   v.object("resource_limits", r.resource_limits, ObjectRule{"Per phase, or top-level for all."},
            [](auto& pv, ResourceLimits& x) { describe(pv, x); });
   v.duration("build_timeout", r.build_timeout, DurationRule{""});  // the name says it all
   v.boolean("clear_cache", r.clear_cache, "");                     // the name says it all
   v.object("cache", r.cache, ObjectRule{""}, [](auto& pv, CacheConfig& x) { describe(pv, x); });
+  v.object("sign", r.sign, ObjectRule{""}, [](auto& pv, SignConfig& x) { describe(pv, x); });
   v.string("webhook_url", r.webhook_url,
            StringRule{"URL POSTed on status changes.", grammar::webhook_url, 2048});
   v.string("webhook_secret", r.webhook_secret, StringRule{"HMAC key of X-Webhook-Signature.", nullptr, 1024});
@@ -219,6 +232,8 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
   v.legacy_list("test_commands", a.test_commands,
                 ListRule{"Use test.commands.", StringRule{"", nullptr, 8192, false, true}, 64});
   v.legacy_bool("test_entry_point", a.test_entry_point, "Use test.entry_point.");
+  v.legacy_string("platform", a.platform,
+                  StringRule{"Use platforms.", grammar::platform, 64, false, false, "^linux/[a-z0-9]+(/v[0-9])?$"});
   v.removed("deploy_dir", "is a setting of the old command-line client, not of a job; remove it");
 }
 

@@ -20,6 +20,7 @@ class SerializeVisitor {
   }
   void boolean(std::string_view name, bool value, std::string_view) { out_[name] = value; }
   void legacy_bool(std::string_view, const std::optional<bool>&, std::string_view) {}
+  void legacy_string(std::string_view, const std::optional<std::string>&, const StringRule&) {}
   void integer(std::string_view name, const std::optional<int>& value, const IntRule&) {
     if (value) {
       out_[name] = *value;

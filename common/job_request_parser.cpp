@@ -85,6 +85,14 @@ class ParseVisitor {
     }
   }
 
+  void legacy_string(std::string_view name, std::optional<std::string>& out, const StringRule& rule) {
+    if (has(name)) {
+      std::string value;
+      string(name, value, rule);
+      out = std::move(value);
+    }
+  }
+
   void integer(std::string_view name, std::optional<int>& out, const IntRule& rule) {
     if (const json::value* v = lookup(name)) {
       out = read_integer(path(name), *v, rule);
@@ -390,7 +398,7 @@ class ParseVisitor {
   std::vector<FieldError>& errors_;
 };
 
-// Folds the deprecated flat fields into `test`; the two spellings may not both be given.
+// Folds the deprecated fields into their new places; the two spellings may not both be given.
 void apply_aliases(const json::object& root, LegacyAliases& aliases, JobRequest& r,
                    std::vector<FieldError>& errors) {
   auto conflicts = [&](std::string_view alias, std::string_view field) {
@@ -412,6 +420,13 @@ void apply_aliases(const json::object& root, LegacyAliases& aliases, JobRequest&
       r.test.emplace();
     }
     r.test->entry_point = *aliases.test_entry_point;
+  }
+  if (aliases.platform && !aliases.platform->empty()) {
+    if (root.contains("platforms")) {
+      errors.push_back({"platform", "conflicts with platforms; give only platforms"});
+    } else {
+      r.platforms = {std::move(*aliases.platform)};
+    }
   }
 }
 

@@ -1,9 +1,10 @@
 // JSON Schema (draft 2020-12) of the job request, generated from the field definitions. A shape that
-// several fields share (the resources of a phase; a duration in the full detail, the string maps in the
-// advertised one) is defined once under "$defs", and the fields refer to it with "$ref" beside their own
+// several fields share (the resources of a phase; a duration in the full detail, the string maps and
+// lists in the advertised one) is defined once under "$defs", and the fields refer to it with "$ref" beside their own
 // description. The advertised detail (submitJob's inputSchema, which every agent reads before its first
-// call) leaves out the limits the parser enforces anyway; the full one keeps every rule for clients that
-// validate first.
+// call) leaves out the limits the parser enforces anyway, and closes only the top-level object (an
+// unknown nested field is a field error naming it all the same); the full one keeps every rule for
+// clients that validate first.
 #include <functional>
 
 #include "common/job_request_fields.hpp"
@@ -19,7 +20,8 @@ namespace {
 constexpr std::string_view k_duration_pattern = "^([0-9]+h)?([0-9]+m)?([0-9]+s)?$|^[0-9]+$";
 
 // Puts the schema's validation keywords on its nodes: all of them for SchemaDetail::full, only the
-// structural ones (type, enum, required, additionalProperties: false) for SchemaDetail::advertised.
+// structural ones (type, enum, required; additionalProperties: false at the top) for
+// SchemaDetail::advertised.
 class Keywords {
  public:
   explicit Keywords(SchemaDetail detail) : detail_(detail) {}
@@ -80,9 +82,17 @@ class SchemaVisitor {
     properties_[name] = {{"type", "boolean"}, {"description", description}, {"deprecated", true}};
   }
 
+  void legacy_string(std::string_view name, const std::optional<std::string>&, const StringRule& rule) {
+    string(name, {}, rule);
+    properties_[name].as_object()["deprecated"] = true;
+  }
+
   template <class Int>
   void integer(std::string_view name, const Int&, const IntRule& rule) {
-    json::object s{{"type", "integer"}, {"description", rule.description}};
+    json::object s{{"type", "integer"}};
+    if (!rule.description.empty()) {
+      s["description"] = rule.description;
+    }
     keywords_.limit(s, "minimum", rule.min);
     keywords_.limit(s, "maximum", rule.max);
     properties_[name] = std::move(s);
@@ -97,13 +107,18 @@ class SchemaVisitor {
                          {"pattern", k_duration_pattern}});
       s = reference("duration", rule.description);
     } else {
-      s = {{"type", "string"}, {"description", rule.description}};
+      s = keywords_.string_schema(StringRule{rule.description});
     }
     s["default"] = grammar::format_duration(value);
     properties_[name] = std::move(s);
   }
 
   void string_list(std::string_view name, const std::vector<std::string>&, const ListRule& rule) {
+    if (!keywords_.has_limits()) {  // without limits every list is the same array of strings
+      share("strings", {{"type", "array"}, {"items", keywords_.string_schema(rule.item)}});
+      properties_[name] = reference("strings", rule.description);
+      return;
+    }
     json::object s{
         {"type", "array"}, {"description", rule.description}, {"items", keywords_.string_schema(rule.item)}};
     keywords_.limit(s, "maxItems", rule.max_items);
@@ -131,8 +146,8 @@ class SchemaVisitor {
       properties_[name] = std::move(s);
       return;
     }
-    share("string_map", std::move(s));
-    properties_[name] = reference("string_map", rule.description);
+    share("map", std::move(s));
+    properties_[name] = reference("map", rule.description);
   }
 
   template <class T, class Describe>
@@ -160,9 +175,12 @@ class SchemaVisitor {
 
   void removed(std::string_view, std::string_view) {}
 
-  json::object as_object_schema(std::string_view description) {
-    json::object s{
-        {"type", "object"}, {"properties", std::move(properties_)}, {"additionalProperties", false}};
+  // `nested`: the shape of a field, closed only in the full detail.
+  json::object as_object_schema(std::string_view description, bool nested) {
+    json::object s{{"type", "object"}, {"properties", std::move(properties_)}};
+    if (!nested || keywords_.has_limits()) {
+      s["additionalProperties"] = false;
+    }
     if (!description.empty()) {
       s["description"] = description;
     }
@@ -178,7 +196,7 @@ class SchemaVisitor {
     SchemaVisitor child(defs_, keywords_);
     T sample{};
     describe_child(child, sample);
-    return child.as_object_schema(description);
+    return child.as_object_schema(description, true);
   }
 
   // The object inline, or a reference to its shared shape with the field's own description.
@@ -259,7 +277,8 @@ json::object job_request_schema(SchemaDetail detail) {
   describe(visitor, defaults, aliases);
   json::object schema = visitor.as_object_schema(
       "A request to build a Git ref into a container image, test it inside the image, and publish it to a "
-      "registry. Unknown fields are rejected; integers may also be strings of digits.");
+      "registry. Unknown fields are rejected; integers may also be strings of digits.",
+      false);
   json::object out{{"$schema", "https://json-schema.org/draft/2020-12/schema"}, {"title", "JobRequest"}};
   for (auto& kv : schema) {
     out[kv.key()] = std::move(kv.value());

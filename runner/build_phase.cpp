@@ -219,7 +219,7 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
                      .context = (fs::path(paths.source) / request.dockerfile_context).string(),
                      .build_args = request.build_args,
                      .target = request.target,
-                     .platform = request.platform,
+                     .platform = request.platforms.empty() ? std::string() : request.platforms.front(),
                      .labels = image_labels(request, result.commit, result.committed.value_or(now_utc())),
                      .iid_file = paths.iid_file,
                      .tag = "localhost/nbs/" + ctx.spec().job_id + ":build",

@@ -46,8 +46,8 @@ Tool cleanup_tool(Orchestrator& o) {
   Tool t;
   t.name = "cleanup";
   t.description =
-      "Removes a finished job's phases and logs, not its record; all=true: every finished job's, orphaned "
-      "phases, and records beyond the history limit.";
+      "Removes a finished job's phases and logs (the record stays); all=true: every finished job's, orphans, "
+      "and records past the history limit.";
   t.input_schema = {{"type", "object"},
                     {"properties", {{"job_id", {{"type", "string"}}}, {"all", {{"type", "boolean"}}}}},
                     {"additionalProperties", false}};

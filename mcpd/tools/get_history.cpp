@@ -72,7 +72,7 @@ Tool get_history_tool(Orchestrator& o) {
   Tool t;
   t.name = "getHistory";
   t.description =
-      "Lists finished jobs newest first, optionally only one owner's, with paging (limit, offset).";
+      "Finished jobs, newest first, optionally one owner's, paged by limit and offset.";
   set_input_schema(t, {{"type", "object"},
                        {"properties",
                         {{"owner", {{"type", "string"}}},

@@ -89,9 +89,9 @@ Tool get_logs_tool(Orchestrator& o) {
   Tool t;
   t.name = "getLogs";
   t.description =
-      "Pages one phase's log (default: the failed or current one). mode tail: the last tail_lines; range: "
-      "limit_lines from cursor; grep: lines matching pattern (RE2) with context_lines. Continue with "
-      "next_cursor, also to follow a running phase. Test tasks: cmd-0, cmd-1, ..., entry-point.";
+      "Pages a phase's log (default: the failed or current one). mode tail: last tail_lines; range: "
+      "limit_lines from cursor; grep: lines matching pattern (RE2). Continue (or follow) with next_cursor. "
+      "Test tasks: cmd-0, cmd-1, ..., entry-point.";
   json::object props{
       {"job_id", {{"type", "string"}}},
       {"phase", {{"type", "string"}, {"enum", {"build", "test", "publish", "cleanup"}}}},

@@ -140,8 +140,8 @@ Tool get_status_tool(Orchestrator& o) {
   Tool t;
   t.name = "getStatus";
   t.description =
-      "A job's status, phase, times, images, failure cause and next_step (what to do). Poll with "
-      "wait_seconds=30 (answers at a change) instead of sleeping.";
+      "A job's status, phase, images, failure and next_step (what to do). Poll with wait_seconds=30 (it "
+      "answers at a change), never sleep.";
   json::object input = job_id_schema();
   input["properties"].as_object()["wait_seconds"] = {
       {"type", "integer"}, {"minimum", 0}, {"maximum", k_max_wait_seconds}, {"default", 0}};

@@ -33,8 +33,7 @@ Tool kill_job_tool(Orchestrator& o) {
   Tool t;
   t.name = "killJob";
   t.description =
-      "Stops a job: SIGTERM to its running phase, status KILLED, temporary image removed. A finished job "
-      "is left as it is.";
+      "Stops a running job (status KILLED) and removes its temporary image. A finished job stays as it is.";
   t.input_schema = job_id_schema();
   t.output_schema = {{"type", "object"},
                      {"properties",

@@ -33,7 +33,7 @@ Result<ToolResult> purge_failed_job_call(Orchestrator& o, const json::object& ar
 Tool purge_failed_job_tool(Orchestrator& o) {
   Tool t;
   t.name = "purgeFailedJob";
-  t.description = "Removes a FAILED or KILLED job's phases from the executor; its record stays in history.";
+  t.description = "Removes a FAILED or KILLED job's phases; its record stays in history.";
   t.input_schema = job_id_schema();
   t.output_schema = cleanup_output_schema();
   t.annotations = {
