@@ -448,9 +448,9 @@ Reason platform(std::string_view s) {
   // Buildah builds Linux images only; the architectures and variants are those of the OCI image index
   // specification (Go's GOARCH names), so that a typo is a field error, not a build that pulls nothing.
   static constexpr std::array<std::string_view, 13> k_known{
-      "linux/amd64",    "linux/amd64/v2", "linux/amd64/v3", "linux/arm64", "linux/arm64/v8",
-      "linux/arm/v6",   "linux/arm/v7",   "linux/386",      "linux/ppc64le", "linux/s390x",
-      "linux/riscv64",  "linux/mips64le", "linux/arm"};
+      "linux/amd64",   "linux/amd64/v2", "linux/amd64/v3", "linux/arm64",   "linux/arm64/v8",
+      "linux/arm/v6",  "linux/arm/v7",   "linux/386",      "linux/ppc64le", "linux/s390x",
+      "linux/riscv64", "linux/mips64le", "linux/arm"};
   if (std::find(k_known.begin(), k_known.end(), s) != k_known.end()) {
     return std::nullopt;
   }
@@ -460,8 +460,9 @@ Reason platform(std::string_view s) {
 }
 
 Reason report_path(std::string_view s) {
-  Reason bad = "must be an absolute path in the test container, without '..', of at most 1024 characters, "
-               "e.g. /out/junit.xml";
+  Reason bad =
+      "must be an absolute path in the test container, without '..', of at most 1024 characters, "
+      "e.g. /out/junit.xml";
   if (single_line(s) || s.size() < 2 || s.size() > 1024 || s.front() != '/' ||
       s.find('\0') != std::string_view::npos) {
     return bad;

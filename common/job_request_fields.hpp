@@ -162,8 +162,8 @@ void describe(V& v, CacheConfig& c) {
 template <class V>
 void describe(V& v, SignConfig& s) {
   v.string("key_ref", s.key_ref,
-           StringRule{"GPG secret key: file:<name> or vault:<path>#<field>.", grammar::build_secret_source, 1024,
-                      true});
+           StringRule{"GPG secret key: file:<name> or vault:<path>#<field>.", grammar::build_secret_source,
+                      1024, true});
 }
 
 template <class V>
@@ -202,10 +202,10 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
   v.string("target", r.target,
            StringRule{"Dockerfile stage to build.", grammar::build_target, 128, false, false,
                       "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"});
-  v.string_list("platforms", r.platforms,
-                ListRule{"Several: an OCI index.",
-                         StringRule{"", grammar::platform, 64, false, false, "^linux/[a-z0-9]+(/v[0-9])?$"}, 8,
-                         true});
+  v.string_list(
+      "platforms", r.platforms,
+      ListRule{"Several: an OCI index.",
+               StringRule{"", grammar::platform, 64, false, false, "^linux/[a-z0-9]+(/v[0-9])?$"}, 8, true});
   v.string_map(
       "labels", r.labels,
       MapRule{"",  // the name says it all
@@ -232,8 +232,9 @@ void describe(V& v, JobRequest& r, LegacyAliases& a) {
   v.legacy_list("test_commands", a.test_commands,
                 ListRule{"Use test.commands.", StringRule{"", nullptr, 8192, false, true}, 64});
   v.legacy_bool("test_entry_point", a.test_entry_point, "Use test.entry_point.");
-  v.legacy_string("platform", a.platform,
-                  StringRule{"Use platforms.", grammar::platform, 64, false, false, "^linux/[a-z0-9]+(/v[0-9])?$"});
+  v.legacy_string(
+      "platform", a.platform,
+      StringRule{"Use platforms.", grammar::platform, 64, false, false, "^linux/[a-z0-9]+(/v[0-9])?$"});
   v.removed("deploy_dir", "is a setting of the old command-line client, not of a job; remove it");
 }
 

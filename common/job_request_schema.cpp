@@ -1,8 +1,8 @@
 // JSON Schema (draft 2020-12) of the job request, generated from the field definitions. A shape that
 // several fields share (the resources of a phase; a duration in the full detail, the string maps and
-// lists in the advertised one) is defined once under "$defs", and the fields refer to it with "$ref" beside their own
-// description. The advertised detail (submitJob's inputSchema, which every agent reads before its first
-// call) leaves out the limits the parser enforces anyway, and closes only the top-level object (an
+// lists in the advertised one) is defined once under "$defs", and the fields refer to it with "$ref" beside
+// their own description. The advertised detail (submitJob's inputSchema, which every agent reads before its
+// first call) leaves out the limits the parser enforces anyway, and closes only the top-level object (an
 // unknown nested field is a field error naming it all the same); the full one keeps every rule for
 // clients that validate first.
 #include <functional>

@@ -71,8 +71,7 @@ Result<ToolResult> get_history_call(Orchestrator& o, const json::object& args, T
 Tool get_history_tool(Orchestrator& o) {
   Tool t;
   t.name = "getHistory";
-  t.description =
-      "Finished jobs, newest first, optionally one owner's, paged by limit and offset.";
+  t.description = "Finished jobs, newest first, optionally one owner's, paged by limit and offset.";
   set_input_schema(t, {{"type", "object"},
                        {"properties",
                         {{"owner", {{"type", "string"}}},

@@ -194,7 +194,8 @@ const Case k_cases[] = {
     // test reports
     {"reports ok", R"({"test": {"commands": ["true"], "reports": ["/out/junit.xml", "/out/coverage.txt"]}})",
      nullptr},
-    {"reports relative", R"({"test": {"commands": ["true"], "reports": ["out/junit.xml"]}})", "test.reports[0]"},
+    {"reports relative", R"({"test": {"commands": ["true"], "reports": ["out/junit.xml"]}})",
+     "test.reports[0]"},
     {"reports dot dot", R"({"test": {"commands": ["true"], "reports": ["/out/../etc/shadow"]}})",
      "test.reports[0]"},
     {"reports root", R"({"test": {"commands": ["true"], "reports": ["/"]}})", "test.reports[0]"},
