@@ -10,6 +10,8 @@ pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 find_package(spdlog 1.10 REQUIRED)
 find_package(yaml-cpp 0.7 REQUIRED)
 find_package(CLI11 2.1 REQUIRED)
+# JUnit XML test reports (jobs/junit.cpp): a maintained parser rather than a hand-written one.
+find_package(pugixml 1.13 REQUIRED)
 if(NBS_BUILD_TESTS)
   find_package(GTest 1.12 REQUIRED)
 endif()
@@ -25,4 +27,4 @@ target_compile_definitions(nbs_boost_net INTERFACE BOOST_ASIO_NO_DEPRECATED BOOS
 
 message(STATUS "nbs dependencies: Boost ${Boost_VERSION}, OpenSSL ${OPENSSL_VERSION}, libgit2 ${LIBGIT2_VERSION}, "
                "RE2, spdlog ${spdlog_VERSION}, yaml-cpp ${yaml-cpp_VERSION}, "
-               "CLI11 ${CLI11_VERSION}")
+               "CLI11 ${CLI11_VERSION}, pugixml ${pugixml_VERSION}")

@@ -39,3 +39,17 @@ std::string_view to_string(PhaseState state) {
 }
 
 }  // namespace nbs::jobs
+
+namespace nbs::jobs {
+
+// Only the local executor collects reports; the Nomad executor refuses test.reports at submit.
+Result<std::vector<ReportFile>> Executor::reports(const PhaseId&) {
+  return std::vector<ReportFile>{};
+}
+
+Result<LogChunk> Executor::read_report(const PhaseId& id, const std::string&, std::size_t, std::uint64_t,
+                                       std::size_t) {
+  return make_error(ErrorKind::not_found, "path: " + id.name() + " has no collected report");
+}
+
+}  // namespace nbs::jobs

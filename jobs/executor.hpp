@@ -71,6 +71,30 @@ struct LogChunk {
 
 enum class LogOrigin { start, end };
 
+// What a JUnit XML report says (jobs/junit.hpp parses it).
+struct JUnitSummary {
+  int tests = 0;
+  int failures = 0;
+  int errors = 0;
+  int skipped = 0;
+  std::string first_failure;  // "classname.name" of the first failing or erroring test case
+  std::string message;        // its failure's message (bounded)
+};
+
+// One report test.reports asked for, as collected from a test task after it ended.
+struct ReportFile {
+  std::string task;  // "cmd-0", …
+  std::string path;  // in the container
+  // "ok", "truncated" (only its first `kept` bytes were kept), "missing" (nothing at the path),
+  // "incomplete" (a cap was reached: entries under the path were left), "error" (message says why)
+  std::string status;
+  std::uint64_t size = 0;
+  std::uint64_t kept = 0;
+  std::string message;
+  std::optional<JUnitSummary> junit;  // the file is a JUnit XML report
+  std::size_t index = 0;              // read_report()'s handle within the task
+};
+
 // What changed since an index: the jobs whose phases changed, or everything when the executor cannot
 // tell (then the caller looks at all of its jobs).
 struct Changes {
@@ -110,6 +134,14 @@ class Executor {
   // stderr interleaved as the executor records it). From the end: the last `max_bytes`, minus `offset`.
   virtual Result<LogChunk> read_log(const PhaseId& id, const std::string& task, LogOrigin origin,
                                     std::uint64_t offset, std::size_t max_bytes) = 0;
+
+  // The reports collected from a test phase's tasks (test.reports): empty while none was collected, and
+  // on an executor that does not collect them.
+  virtual Result<std::vector<ReportFile>> reports(const PhaseId& id);
+
+  // Up to `max_bytes` of one collected report (ReportFile::index of `task`) from `offset`.
+  virtual Result<LogChunk> read_report(const PhaseId& id, const std::string& task, std::size_t index,
+                                       std::uint64_t offset, std::size_t max_bytes);
 
   // The result file nbs-runner wrote (JSON), once the phase succeeded.
   virtual Result<std::string> read_result(const PhaseId& id) = 0;

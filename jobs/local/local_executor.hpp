@@ -45,6 +45,9 @@ class LocalExecutor : public Executor {
   Result<LogChunk> read_log(const PhaseId& id, const std::string& task, LogOrigin origin,
                             std::uint64_t offset, std::size_t max_bytes) override;
   Result<std::string> read_result(const PhaseId& id) override;
+  Result<std::vector<ReportFile>> reports(const PhaseId& id) override;  // reports.cpp
+  Result<LogChunk> read_report(const PhaseId& id, const std::string& task, std::size_t index,
+                               std::uint64_t offset, std::size_t max_bytes) override;
   Status stop(const PhaseId& id, std::chrono::seconds grace) override;
   Result<std::vector<PhaseId>> list(const std::string& job_id) override;
   Status purge(const PhaseId& id) override;

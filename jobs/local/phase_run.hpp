@@ -35,6 +35,8 @@ struct LocalExecutor::Task {
   std::string launch_error;  // why it could not start (this process only; the log keeps it too)
   std::string diagnosis;     // what its exit means, when the exit code alone misleads (no /bin/sh)
   std::vector<std::string> process_env;  // test tasks: multi-line env values, named by `--env NAME`
+  std::vector<std::string> reports;      // test tasks: test.reports, copied out of `container` at the end
+  std::string container;
 };
 
 struct LocalExecutor::PhaseRun {

@@ -46,6 +46,10 @@ void LocalExecutor::recover() {
       Task task;
       task.name = json::value_to<std::string>(t.at("name"));
       task.argv = to_strings(t.at("argv"));
+      if (const json::value* reports = t.as_object().if_contains("reports")) {
+        task.reports = to_strings(*reports);
+        task.container = json::value_to<std::string>(t.at("container"));
+      }
       task.dir = phase->dir / "tasks" / task.name;
       task.stop_requested = fs::exists(task.dir / "stop");
       if (auto pids = read_file(task.dir / "pids")) {
@@ -90,16 +94,22 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
     phase->test_image = launch.test_image;
     auto add = [&](const std::string& task_name, const std::optional<std::string>& command) {
       const fs::path task_dir = phase->dir / "tasks" / task_name;
-      TestContainer container = test_container(TestContainerSpec{.podman = config_.podman_path,
-                                                                 .podman_args = config_.podman_args,
-                                                                 .phase = launch.id,
-                                                                 .task = task_name,
-                                                                 .state_dir = config_.state_dir.string(),
-                                                                 .image = launch.test_image,
-                                                                 .command = command,
-                                                                 .env = launch.request.test->env,
-                                                                 .env_file = task_dir / "env"});
+      TestContainer container =
+          test_container(TestContainerSpec{.podman = config_.podman_path,
+                                           .podman_args = config_.podman_args,
+                                           .phase = launch.id,
+                                           .task = task_name,
+                                           .state_dir = config_.state_dir.string(),
+                                           .image = launch.test_image,
+                                           .command = command,
+                                           .env = launch.request.test->env,
+                                           .env_file = task_dir / "env",
+                                           .keep = !launch.request.test->reports.empty()});
       Task task{.name = task_name, .argv = std::move(container.argv)};
+      if (!launch.request.test->reports.empty()) {
+        task.reports = launch.request.test->reports;
+        task.container = container.name;
+      }
       task.process_env = std::move(container.process_env);
       if (!container.env_file.empty() && (!make_private_dir(task_dir, user_) ||
                                           !write_private_file(task_dir / "env", container.env_file, user_))) {
@@ -164,8 +174,12 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
     task.dir = phase->dir / "tasks" / task.name;
     std::error_code ec;
     fs::create_directories(task.dir, ec);
-    tasks.push_back(
-        json::object{{"name", task.name}, {"argv", json::array(task.argv.begin(), task.argv.end())}});
+    json::object entry{{"name", task.name}, {"argv", json::array(task.argv.begin(), task.argv.end())}};
+    if (!task.reports.empty()) {
+      entry["reports"] = json::array(task.reports.begin(), task.reports.end());
+      entry["container"] = task.container;
+    }
+    tasks.push_back(std::move(entry));
   }
   phase->started_at = now_utc();
   json::object record{{"job_id", launch.id.job_id},

@@ -44,7 +44,11 @@ LocalExecutor::Launch LocalExecutor::prepare_launch(const PhaseRun& phase, std::
                                    .user = user_,
                                    // nbs-runner starts Buildah in groups of its own: a killed runner
                                    // must not leave them running.
-                                   .kill_descendants = phase.test_image.empty()}};
+                                   .kill_descendants = phase.test_image.empty(),
+                                   .reports = task.reports,
+                                   .container = task.container,
+                                   .reports_dir = task.dir / "reports",
+                                   .podman = config_.podman_path}};
 }
 
 void LocalExecutor::launch_unlocked(std::unique_lock<std::mutex>& lock, std::vector<Launch> launches) {

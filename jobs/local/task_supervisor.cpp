@@ -65,6 +65,13 @@ std::vector<std::string> supervisor_argv(const std::filesystem::path& supervisor
   if (spawn.kill_descendants) {
     argv.emplace_back("--kill-descendants");
   }
+  if (!spawn.reports.empty()) {
+    argv.insert(argv.end(), {"--podman", spawn.podman.string(), "--container", spawn.container,
+                             "--reports-dir", spawn.reports_dir.string()});
+    for (const auto& path : spawn.reports) {
+      argv.insert(argv.end(), {"--report", path});
+    }
+  }
   argv.emplace_back("--");
   argv.insert(argv.end(), spawn.argv.begin(), spawn.argv.end());
   return argv;

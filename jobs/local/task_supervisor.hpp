@@ -27,6 +27,12 @@ struct TaskSpawn {
   // the subreaper of the task's descendants, so children that left the task's process group (Buildah
   // under nbs-runner) come back to it instead of init when their parent dies.
   bool kill_descendants = false;
+  // A test task with test.reports: its container is kept after `podman run`, and the supervisor copies
+  // these paths out of it into `reports_dir`, then removes it (report_collect.hpp).
+  std::vector<std::string> reports;
+  std::string container;
+  std::filesystem::path reports_dir;
+  std::filesystem::path podman;
 };
 
 struct SupervisedTask {

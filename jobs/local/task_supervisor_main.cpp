@@ -7,6 +7,7 @@
 //
 //   nbs-task-supervisor --version
 //   nbs-task-supervisor --exit-file PATH --work-dir DIR [--user UID:GID[:G1,G2...]] [--kill-descendants]
+//                       [--podman PATH --container NAME --reports-dir DIR --report PATH...]
 //                       -- PROGRAM [ARG...]
 //
 // Descriptors: 0 reads /dev/null, 1 and 2 append to the task's log, 3 is a pipe that receives the task's
@@ -14,6 +15,8 @@
 // ("NAME=value" strings, each ended by a NUL byte; not on argv, which every user may read in /proc).
 // It starts with no signal blocked and every disposition at its default (the daemon asks posix_spawn
 // for that) and is single-threaded, so its own fork() needs none of fork_clean()'s care.
+// With --report (a test task that keeps its container), once the task ended it copies the reports out of
+// the container and removes it (report_collect.hpp) before it writes the exit file.
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -26,6 +29,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
+
+#include "jobs/local/report_collect.hpp"
 
 namespace {
 
@@ -55,6 +60,7 @@ struct Options {
   std::vector<gid_t> groups;
   bool kill_descendants = false;
   std::vector<char*> argv;  // the task's, null-terminated
+  nbs::jobs::ReportCollection reports;
 };
 
 template <class T>
@@ -106,6 +112,14 @@ std::string parse(int argc, char** argv, Options& options) {
       options.exit_path = argv[++i];
     } else if (arg == "--work-dir" && has_value) {
       options.work_dir = argv[++i];
+    } else if (arg == "--podman" && has_value) {
+      options.reports.podman = argv[++i];
+    } else if (arg == "--container" && has_value) {
+      options.reports.container = argv[++i];
+    } else if (arg == "--reports-dir" && has_value) {
+      options.reports.dir = argv[++i];
+    } else if (arg == "--report" && has_value) {
+      options.reports.paths.emplace_back(argv[++i]);
     } else if (arg == "--user" && has_value) {
       if (!parse_user(argv[++i], options)) {
         return "--user: expected UID:GID[:G1,G2...], got '" + std::string(argv[i]) + "'";
@@ -116,6 +130,10 @@ std::string parse(int argc, char** argv, Options& options) {
   }
   if (options.exit_path.empty() || options.work_dir.empty()) {
     return "--exit-file and --work-dir are required";
+  }
+  if (!options.reports.paths.empty() &&
+      (options.reports.podman.empty() || options.reports.container.empty() || options.reports.dir.empty())) {
+    return "--report needs --podman, --container and --reports-dir";
   }
   if (i >= argc || argv[i][0] != '/') {
     return "the task's program (after --) must be an absolute path";
@@ -265,6 +283,12 @@ int main(int argc, char** argv) {
                                       : "exit " + std::to_string(WEXITSTATUS(wait_status)) + "\n";
     if (options.kill_descendants) {
       kill_descendants();  // before the exit file: once it exists, nothing of the task runs
+    }
+    if (!options.reports.paths.empty()) {
+      nbs::jobs::collect_reports(options.reports, envp.data(), [&options] {
+        return !options.switch_user || (::setgroups(options.groups.size(), options.groups.data()) == 0 &&
+                                        ::setgid(options.gid) == 0 && ::setuid(options.uid) == 0);
+      });
     }
   }
   write_exit_file(options.exit_path, status);

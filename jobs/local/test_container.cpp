@@ -26,7 +26,11 @@ TestContainer test_container(const TestContainerSpec& spec) {
   TestContainer out;
   out.name = spec.phase.name() + "-" + spec.task;
   auto& a = out.argv;
-  a = {spec.podman.string(), "run", "--rm", "--pull=always"};
+  a = {spec.podman.string(), "run"};
+  if (!spec.keep) {
+    a.emplace_back("--rm");
+  }
+  a.emplace_back("--pull=always");
   a.insert(a.end(), spec.podman_args.begin(), spec.podman_args.end());
   a.insert(a.end(), {"--name", out.name, "--label", std::string(k_job_label) + "=" + spec.phase.job_id,
                      "--label", std::string(k_phase_label) + "=" + spec.phase.name(), "--label",

@@ -32,6 +32,9 @@ struct TestContainerSpec {
       command;  // run through /bin/sh -c with the ENTRYPOINT overridden; none: the image's own
   std::map<std::string, std::string> env;
   std::filesystem::path env_file;  // where the single-line values go (--env-file)
+  // Without --rm: the container stays after its test, for its reports to be copied out; the supervisor
+  // removes it then (report_collect.hpp), stop() and sweep() when it is stopped or left behind.
+  bool keep = false;
 };
 
 // A test task, ready to start: its argv never holds an env value (`ps` shows argv to every user).

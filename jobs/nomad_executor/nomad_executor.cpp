@@ -440,6 +440,13 @@ std::vector<FieldError> NomadExecutor::unsupported(const JobRequest& request) co
            "Vault: vault:<path>#<field>"});
     }
   }
+  // A Nomad test task cannot be `podman cp`'d; collecting reports there (through the alloc dir and the
+  // client fs API) is not built yet, and a job must not be accepted to run without what it asked for.
+  if (request.test && !request.test->reports.empty()) {
+    out.push_back({"test.reports",
+                   "is collected by the local executor only; this daemon runs jobs on Nomad, which does "
+                   "not collect test reports yet: leave it out (the test's log stays in getLogs)"});
+  }
   return out;
 }
 

@@ -115,7 +115,7 @@ RouteMatch match_route(std::string_view target, const ToolRegistry& tools) {
       m.tool = segments[1];
       m.label = "/rest/schema";
     } else if (segments.size() == 4 && segments[1] == "job" && !segments[2].empty() &&
-               (segments[3] == "status" || segments[3] == "logs")) {
+               (segments[3] == "status" || segments[3] == "logs" || segments[3] == "artifacts")) {
       m.route = Route::rest_job;
       m.job_id = segments[2];
       m.action = segments[3];

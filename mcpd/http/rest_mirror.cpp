@@ -95,7 +95,10 @@ Result<RestCall> rest_tool_call(const ToolRegistry& tools, std::string_view tool
 
 Result<RestCall> rest_job_call(const ToolRegistry& tools, std::string_view job_id, std::string_view action,
                                const boost::urls::params_view& query) {
-  std::string_view tool_name = action == "status" ? "getStatus" : action == "logs" ? "getLogs" : "";
+  std::string_view tool_name = action == "status"      ? "getStatus"
+                               : action == "logs"      ? "getLogs"
+                               : action == "artifacts" ? "getArtifacts"
+                                                       : "";
   if (tool_name.empty()) {
     return make_error(ErrorKind::not_found, "path: unknown job action '" + std::string(action) + "'");
   }

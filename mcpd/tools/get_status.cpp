@@ -1,6 +1,7 @@
 // getStatus: a job's status, phase, times and what to do next; with wait_seconds, a long poll that
 // sends progress notifications.
 #include "mcpd/tools/job_tools.hpp"
+#include "mcpd/tools/test_reports.hpp"
 #include "mcpd/tools/tool_support.hpp"
 
 namespace nbs::mcpd {
@@ -38,6 +39,11 @@ Result<ToolResult> status_result(Orchestrator& orchestrator, const JobRecord& r)
   json::object out = status_json(r);
   if (auto progress = progress_json(orchestrator, r); !progress.empty()) {
     out["progress"] = std::move(progress);
+  }
+  if (may_have_reports(r)) {
+    if (auto files = orchestrator.executor().reports(test_phase_of(r)); files && !files->empty()) {
+      out["reports"] = reports_summary_json(*files);
+    }
   }
   std::string text = "Job " + r.id + ": " + std::string(to_string(r.status));
   if (!r.error.empty()) {

@@ -1,6 +1,6 @@
-// The seven tools an agent calls — submitJob, getStatus, getLogs, killJob, cleanup, getHistory,
-// purgeFailedJob — over the orchestrator, one file each (its schema, call and Tool definition). Their
-// input schemas come from common/ (the same definition the validator uses); MCP, the REST mirror and
+// The eight tools an agent calls — submitJob, getStatus, getLogs, killJob, cleanup, getHistory,
+// purgeFailedJob, getArtifacts — over the orchestrator, one file each (its schema, call and Tool definition).
+// Their input schemas come from common/ (the same definition the validator uses); MCP, the REST mirror and
 // stdio all reach the same handlers.
 #pragma once
 
@@ -26,6 +26,7 @@ Tool kill_job_tool(Orchestrator& o);
 Tool cleanup_tool(Orchestrator& o);
 Tool get_history_tool(Orchestrator& o);
 Tool purge_failed_job_tool(Orchestrator& o);
+Tool get_artifacts_tool(Orchestrator& o);
 
 }  // namespace tools
 

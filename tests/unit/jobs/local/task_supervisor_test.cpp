@@ -176,5 +176,65 @@ TEST_F(TaskSupervisorTest, AMissingSupervisorOrARelativeProgramIsAnError) {
   EXPECT_NE(relative.error().message.find("absolute path"), std::string::npos);
 }
 
+// A fake podman for the report copying: `cp C:PATH -` tars PATH under $FAKE_ROOT (as podman's archive
+// names it: the last path element), or fails as podman does for a missing path; every call is logged.
+constexpr std::string_view k_fake_podman =
+    R"(#!/bin/sh
+echo "$*" >> "$FAKE_LOG"
+case "$1" in
+  cp)
+    src=${2#*:}
+    if [ -e "$FAKE_ROOT$src" ]; then
+      cd "$FAKE_ROOT$(dirname "$src")" &&
+    exec tar - cf -
+            "$(basename " $src ")" fi echo
+            "Error: \"$src\" could not be found on container c1: no such file or directory" >
+        &2 exit 125;
+;
+esac
+)";
+
+TEST_F(TaskSupervisorTest, CopiesTheReportsOutOfTheKeptContainerWithCapsThenRemovesIt) {
+  const fs::path root = dir_ / "container";
+  fs::create_directories(root / "out" / "dir");
+  std::ofstream(root / "out" / "junit.xml") << "<testsuite/>";
+  std::ofstream(root / "out" / "big.log") << std::string(1536 * 1024, 'b');  // over the 1 MiB cap
+  std::ofstream(root / "out" / "dir" / "a.txt") << "a";
+  const fs::path podman = dir_ / "podman";
+  std::ofstream(podman) << k_fake_podman;
+  fs::permissions(podman, fs::perms::owner_all);
+  TaskSpawn spawn = spawn_of({"/bin/sh", "-c", "exit 3"});
+  spawn.env.push_back("FAKE_LOG=" + (dir_ / "podman.log").string());
+  spawn.env.push_back("FAKE_ROOT=" + root.string());
+  spawn.reports = {"/out/junit.xml", "/out/nope.xml", "/out/big.log", "/out/dir"};
+  spawn.container = "c1";
+  spawn.reports_dir = dir_ / "reports";
+  spawn.podman = podman;
+
+  auto exit = run(spawn);
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 3);  // the test's own exit code, whatever the copying found
+  EXPECT_EQ(read_text(dir_ / "reports" / "manifest"),
+            "file\t0\t12\t12\t/out/junit.xml\n"
+            "missing\t/out/nope.xml\n"
+            "file\t1\t1572864\t1048576\t/out/big.log\n"
+            "file\t2\t1\t1\t/out/dir/a.txt\n");
+  EXPECT_EQ(read_text(dir_ / "reports" / "0"), "<testsuite/>");
+  EXPECT_EQ(fs::file_size(dir_ / "reports" / "1"), 1048576u);
+  EXPECT_EQ(fs::status(dir_ / "reports" / "1").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  const std::string calls = read_text(dir_ / "podman.log");
+  EXPECT_NE(calls.find("cp c1:/out/junit.xml -"), std::string::npos) << calls;
+  EXPECT_TRUE(calls.ends_with("rm --force --time 0 c1\n")) << calls;  // last, after every copy
+}
+
+TEST_F(TaskSupervisorTest, ReportsNeedTheContainerAndAReportsDir) {
+  TaskSpawn spawn = spawn_of({"/bin/true"});
+  spawn.reports = {"/out/junit.xml"};
+  spawn.podman = "/usr/bin/podman";
+  auto started = spawn_supervised(TASK_SUPERVISOR, spawn);
+  EXPECT_FALSE(started);
+}
+
 }  // namespace
 }  // namespace nbs::jobs
