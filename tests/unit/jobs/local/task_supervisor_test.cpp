@@ -178,21 +178,18 @@ TEST_F(TaskSupervisorTest, AMissingSupervisorOrARelativeProgramIsAnError) {
 
 // A fake podman for the report copying: `cp C:PATH -` tars PATH under $FAKE_ROOT (as podman's archive
 // names it: the last path element), or fails as podman does for a missing path; every call is logged.
-constexpr std::string_view k_fake_podman =
-    R"(#!/bin/sh
+constexpr std::string_view k_fake_podman = R"sh(#!/bin/sh
 echo "$*" >> "$FAKE_LOG"
 case "$1" in
   cp)
     src=${2#*:}
     if [ -e "$FAKE_ROOT$src" ]; then
-      cd "$FAKE_ROOT$(dirname "$src")" &&
-    exec tar - cf -
-            "$(basename " $src ")" fi echo
-            "Error: \"$src\" could not be found on container c1: no such file or directory" >
-        &2 exit 125;
-;
+      cd "$FAKE_ROOT$(dirname "$src")" && exec tar -cf - "$(basename "$src")"
+    fi
+    echo "Error: \"$src\" could not be found on container c1: no such file or directory" >&2
+    exit 125 ;;
 esac
-)";
+)sh";
 
 TEST_F(TaskSupervisorTest, CopiesTheReportsOutOfTheKeptContainerWithCapsThenRemovesIt) {
   const fs::path root = dir_ / "container";
