@@ -60,6 +60,17 @@ test:
 cache:
   registry_ref: registry.example.com:5000/team/app/cache
 ```
+
+```yaml
+# Test reports: after each test task ends, these files are copied out of its container (at most 1 MiB
+# each, 4 MiB per task; a missing one is listed as `missing`, never a failure by itself). getStatus
+# summarises the JUnit XML ones (tests, failures, the first failure); getArtifacts lists and pages them.
+# Local executor only for now: the Nomad executor refuses the field at submit.
+test:
+  commands:
+    - pytest --junitxml=/out/junit.xml
+  reports: [/out/junit.xml, /out/coverage.txt]
+```
 """
 
 

@@ -5,7 +5,7 @@
 // NBS_TEST_GIT_URL, NBS_TEST_REGISTRY, NBS_TEST_BASE_IMAGE.
 import assert from 'node:assert/strict';
 
-export const TOOL_NAMES = ['submitJob', 'getStatus', 'getLogs', 'killJob', 'cleanup', 'getHistory', 'purgeFailedJob'];
+export const TOOL_NAMES = ['submitJob', 'getStatus', 'getLogs', 'killJob', 'cleanup', 'getHistory', 'purgeFailedJob', 'getArtifacts'];
 const FINAL = new Set(['SUCCEEDED', 'FAILED', 'KILLED']);
 const JOB_FIELDS = ['owner', 'repo_url', 'git_ref', 'image_name', 'image_tags', 'registry_url', 'build_args', 'target',
   'dockerfile_path', 'test'];
