@@ -8,7 +8,8 @@
 // arguments, one per line, and exits 0, or 7 when the last argument contains "fail", or sleeps 30 s
 // when it contains "hang", or prints a runtime's "no /bin/sh" error and exits 127 when it contains
 // "noshell". Other podman commands (ps, rm, rmi, stop, untag, image) append their arguments as one line to
-// $FAKE_PODMAN_LOG (when set); `ps` prints the lines of $FAKE_PODMAN_PS.
+// $FAKE_PODMAN_LOG (when set); `ps` prints the lines of $FAKE_PODMAN_PS; `cp` (a test report) then
+// answers as podman does for a path the container does not have.
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -59,7 +60,7 @@ int main(int argc, char** argv) {
     return last.find("fail") != std::string::npos ? 7 : 0;
   }
   if (command == "ps" || command == "rm" || command == "rmi" || command == "stop" || command == "untag" ||
-      command == "image") {
+      command == "image" || command == "cp") {
     if (const char* log = std::getenv("FAKE_PODMAN_LOG")) {
       std::ofstream out(log, std::ios::app);
       for (int i = 1; i < argc; ++i) {
@@ -69,6 +70,12 @@ int main(int argc, char** argv) {
     }
     if (const char* listed = std::getenv("FAKE_PODMAN_PS"); listed && command == "ps") {
       std::cout << listed;
+    }
+    if (command == "cp" && argc > 2) {
+      const std::string source = argv[2];
+      std::cerr << "Error: \"" << source.substr(source.find(':') + 1)
+                << "\" could not be found on container: no such file or directory\n";
+      return 125;
     }
     return 0;
   }

@@ -445,7 +445,10 @@ TEST_F(LocalExecutorTest, PurgeRemovesContainersAndImageBeforeReportingSuccess) 
   auto launch = test_launch("jpurge", {"true"});
   ASSERT_TRUE(e.start(launch));
   wait_for(launch.id, PhaseState::succeeded);
-  ASSERT_TRUE(e.purge(launch.id));
+  {
+    auto purged = e.purge(launch.id);
+    ASSERT_TRUE(purged) << purged.error().message;
+  }
   const std::string calls = podman_calls();
   EXPECT_NE(calls.find("rm --force --time 0 --filter label=nbs.phase=nbs-jpurge-test"), std::string::npos)
       << calls;
@@ -566,6 +569,81 @@ TEST_F(LocalExecutorTest, LogsReadFromTheEndAndByOffset) {
   ASSERT_TRUE(e.purge(launch.id));
   EXPECT_EQ(e.observe(launch.id)->state, PhaseState::absent);
   EXPECT_FALSE(fs::exists(dir_ / "phases" / "nbs-j12-build"));
+}
+
+// test.reports keep the container after `podman run`; the supervisor tries each path (the fake podman
+// has none) and removes the container, before the task's end is seen.
+TEST_F(LocalExecutorTest, ATestWithReportsKeepsItsContainerForTheCopiesThenRemovesIt) {
+  auto& e = make();
+  PhaseLaunch launch = test_launch("jrep", {"exit 0"});
+  launch.request.test->reports = {"/out/junit.xml", "/out/log.txt"};
+  ASSERT_TRUE(e.start(launch));
+  wait_for(launch.id, PhaseState::succeeded);
+  const std::string calls = podman_calls();
+  EXPECT_NE(calls.find("cp nbs-jrep-test-cmd-0:/out/junit.xml -"), std::string::npos) << calls;
+  EXPECT_NE(calls.find("rm --force --time 0 nbs-jrep-test-cmd-0"), std::string::npos) << calls;
+  auto log = e.read_log(launch.id, "cmd-0", LogOrigin::start, 0, 65536);
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->bytes.find("--rm\n"), std::string::npos) << log->bytes;  // the fake prints its argv
+  auto reports = e.reports(launch.id);
+  ASSERT_TRUE(reports);
+  ASSERT_EQ(reports->size(), 2u);
+  EXPECT_EQ((*reports)[0].status, "missing");
+  EXPECT_EQ((*reports)[1].path, "/out/log.txt");
+
+  // Without reports, the container goes with `podman run --rm` as before.
+  ASSERT_TRUE(e.start(test_launch("jnorep", {"exit 0"})));
+  wait_for({"jnorep", Phase::test}, PhaseState::succeeded);
+  auto plain = e.read_log({"jnorep", Phase::test}, "cmd-0", LogOrigin::start, 0, 65536);
+  ASSERT_TRUE(plain);
+  EXPECT_NE(plain->bytes.find("--rm\n"), std::string::npos) << plain->bytes;
+}
+
+TEST_F(LocalExecutorTest, ReadsTheCollectedReportsAndSummarisesJUnitOnce) {
+  auto& e = make();
+  const PhaseId id{"jread", Phase::test};
+  const fs::path reports = dir_ / "phases" / id.name() / "tasks" / "cmd-1" / "reports";
+  fs::create_directories(reports);
+  std::ofstream(reports / "0")
+      << R"(<testsuite><testcase classname="a" name="b"><failure message="m"/></testcase>)"
+         R"(<testcase name="c"/></testsuite>)";
+  std::ofstream(reports / "1") << "text";
+  std::ofstream(reports / "manifest") << "file\t0\t90\t90\t/out/junit.xml\n"
+                                         "file\t1\t9000\t4\t/out/x.log\n"
+                                         "error\t/out/y\tpodman said no\n"
+                                         "incomplete\t/out/dir\n"
+                                         "garbage line\n";
+  auto files = e.reports(id);
+  ASSERT_TRUE(files);
+  ASSERT_EQ(files->size(), 4u);
+  const ReportFile& junit = (*files)[0];
+  EXPECT_EQ(junit.task, "cmd-1");
+  EXPECT_EQ(junit.status, "ok");
+  ASSERT_TRUE(junit.junit);
+  EXPECT_EQ(junit.junit->tests, 2);
+  EXPECT_EQ(junit.junit->failures, 1);
+  EXPECT_EQ(junit.junit->first_failure, "a.b");
+  EXPECT_TRUE(fs::exists(reports / "0.junit"));  // parsed once, then read from here
+  EXPECT_EQ((*files)[1].status, "truncated");
+  EXPECT_EQ((*files)[1].kept, 4u);
+  EXPECT_FALSE((*files)[1].junit);
+  EXPECT_EQ((*files)[2].status, "error");
+  EXPECT_EQ((*files)[2].message, "podman said no");
+  EXPECT_EQ((*files)[3].status, "incomplete");
+
+  auto again = e.reports(id);
+  ASSERT_TRUE(again && (*again)[0].junit);
+  EXPECT_EQ((*again)[0].junit->first_failure, "a.b");
+
+  auto chunk = e.read_report(id, "cmd-1", 1, 1, 2);
+  ASSERT_TRUE(chunk);
+  EXPECT_EQ(chunk->bytes, "ex");
+  EXPECT_EQ(chunk->total_size, 4u);
+  EXPECT_FALSE(e.read_report(id, "../cmd-1", 1, 0, 10));
+  EXPECT_FALSE(e.read_report(id, "cmd-1", 7, 0, 10));
+  auto none = e.reports({"nojob", Phase::test});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
 }
 
 }  // namespace
