@@ -49,7 +49,7 @@ TEST(ToolArguments, AnArgumentTheSchemaDoesNotDeclareIsRefusedByName) {
     EXPECT_TRUE(refused_as_unknown(outcome, "job_idd")) << tool.name << ": " << outcome.error().message;
     ++checked;
   }
-  EXPECT_EQ(checked, 6);
+  EXPECT_EQ(checked, 7);
 }
 
 TEST(ToolArguments, NoArgumentTheSchemaDeclaresIsRefusedAsUnknown) {
