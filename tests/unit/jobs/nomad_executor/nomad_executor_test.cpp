@@ -744,6 +744,20 @@ TEST_F(NomadExecutorSim, ReadyAsksForTheLeader) {
   EXPECT_EQ(down.error().kind, ErrorKind::unavailable);
 }
 
+// A Nomad test task cannot be `podman cp`'d and the alloc-dir copy is not built: the field is refused at
+// submit, named, never accepted and silently dropped.
+TEST_F(NomadExecutorSim, RefusesTestReportsItDoesNotCollect) {
+  auto& e = make();
+  auto request = parse_job_request_json(R"({"owner": "t", "repo_url": "https://h/r.git", "image_name": "r",
+      "registry_url": "h:5000", "test": {"commands": ["true"], "reports": ["/out/junit.xml"]}})");
+  ASSERT_TRUE(request) << request.error().describe();
+  const auto refused = e.unsupported(*request);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].path, "test.reports");
+  request->test->reports.clear();
+  EXPECT_TRUE(e.unsupported(*request).empty());
+}
+
 TEST(NomadExecutorConfig, FromEnvNamesTheBadVariable) {
   auto e = NomadExecutor::from_env({{"NOMAD_ADDR", "ftp://x"}}, {});
   ASSERT_FALSE(e);
