@@ -1,5 +1,7 @@
 #include "mcpd/tools/test_reports.hpp"
 
+#include "mcpd/mcp/json_rpc.hpp"
+
 namespace nbs::mcpd::tools {
 
 namespace json = boost::json;
@@ -60,14 +62,15 @@ json::object reports_summary_json(const std::vector<jobs::ReportFile>& files) {
     out["skipped"] = skipped;
   }
   if (first != nullptr) {
-    out["first_failure"] = first->junit->first_failure;
-    out["message"] = shortened(first->junit->message, k_status_message_bytes);
+    out["first_failure"] = valid_utf8(first->junit->first_failure);
+    out["message"] = valid_utf8(shortened(first->junit->message, k_status_message_bytes));
   }
   return out;
 }
 
 json::object report_file_json(const jobs::ReportFile& f) {
-  json::object out{{"task", f.task}, {"path", f.path}, {"status", f.status}};
+  // Paths come from the test's archive and messages from its report: any bytes at all.
+  json::object out{{"task", f.task}, {"path", valid_utf8(f.path)}, {"status", f.status}};
   if (f.status == "ok" || f.status == "truncated") {
     out["size"] = f.size;
   }
@@ -75,15 +78,15 @@ json::object report_file_json(const jobs::ReportFile& f) {
     out["kept"] = f.kept;
   }
   if (!f.message.empty()) {
-    out["message"] = f.message;
+    out["message"] = valid_utf8(f.message);
   }
   if (f.junit) {
     out["junit"] = {{"tests", f.junit->tests},
                     {"failures", f.junit->failures},
                     {"errors", f.junit->errors},
                     {"skipped", f.junit->skipped},
-                    {"first_failure", f.junit->first_failure},
-                    {"message", f.junit->message}};
+                    {"first_failure", valid_utf8(f.junit->first_failure)},
+                    {"message", valid_utf8(f.junit->message)}};
   }
   return out;
 }
