@@ -26,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE_ROOT = os.environ.get("NBS_TEST_CACHE", "/var/cache/nbs-test")
 BINARIES = ("nbs-mcpd", "nbs-runner", "nbs", "nbs-task-supervisor")
 # Runtime packages the binaries link (dpkg-shlibdeps) and the programs they start.
-REQUIRED_DEPENDS = ("libgit2-1.5", "libre2-9", "libboost-json1.81.0", "libboost-url1.81.0", "libyaml-cpp0.7", "libspdlog1.10-fmt9",
+REQUIRED_DEPENDS = ("libgit2-1.5", "libre2-9", "libpugixml1v5", "libboost-json1.81.0", "libboost-url1.81.0", "libyaml-cpp0.7", "libspdlog1.10-fmt9",
                     "libssl3", "libc6", "libstdc++6", "buildah", "podman", "uidmap", "runc")
 
 passes = 0
