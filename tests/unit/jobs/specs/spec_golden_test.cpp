@@ -264,6 +264,27 @@ TEST(SpecGolden, BuildWithBuildSecrets) {
   check_golden("build_build_secrets", build_job_spec(launch, config()));
 }
 
+// Several platforms are the runner's business (one bud, one manifest push): the job is an ordinary build
+// whose spec file carries the request's platforms, on any node (the runner fails a RUN it cannot emulate).
+TEST(SpecGolden, BuildForSeveralPlatforms) {
+  PhaseLaunch launch{.id = {"j9", Phase::build, 1},
+                     .request = request(R"({"owner":"ana","repo_url":"https://git.example/app.git",
+                                            "registry_url":"registry.example:5000/team/app",
+                                            "platforms":["linux/amd64","linux/arm64"]})")};
+  const RunnerSpec spec{.job_id = "j9",
+                        .phase = Phase::build,
+                        .request = launch.request,
+                        .cache_dir = "/tmp/c",
+                        .work_dir = "/tmp/w",
+                        .result_path = "/tmp/x"};
+  launch.runner_spec_json = json::serialize(to_json(spec));
+  auto job = build_job_spec(launch, config());
+  check_golden("build_platforms", job);
+  ASSERT_TRUE(job);
+  EXPECT_NE(json::serialize(nomad::to_json(*job)).find(R"(\"platforms\":[\"linux/amd64\",\"linux/arm64\"])"),
+            std::string::npos);
+}
+
 // The shared layer cache reaches the runner on Nomad through the spec file, as the daemon resolved it
 // into the request (PhaseActions::act); on another host than the image's (the daemon's
 // build_cache_repository) the task's auth.json has the job's registry credentials for it too.
