@@ -58,10 +58,18 @@ Child start(const std::vector<std::string>& args, char* const* envp, const std::
             bool capture_stdout) {
   int out[2] = {-1, -1};
   int err[2] = {-1, -1};
-  if ((capture_stdout && ::pipe2(out, O_CLOEXEC) != 0) || ::pipe2(err, O_CLOEXEC) != 0) {
+  if (capture_stdout && ::pipe2(out, O_CLOEXEC) != 0) {
+    return {};
+  }
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    if (capture_stdout) {
+      ::close(out[0]);
+      ::close(out[1]);
+    }
     return {};
   }
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& a : args) {
     argv.push_back(const_cast<char*>(a.c_str()));
   }

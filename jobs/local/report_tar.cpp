@@ -8,7 +8,7 @@ namespace {
 
 constexpr std::size_t k_block = 512;
 // A GNU long name or a pax header larger than this is not one podman writes for a report.
-constexpr std::size_t k_max_meta = 64 * 1024;
+constexpr std::size_t k_max_meta = std::size_t{64} * 1024;
 
 std::string_view field(std::string_view block, std::size_t offset, std::size_t length) {
   std::string_view f = block.substr(offset, length);

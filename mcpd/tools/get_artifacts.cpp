@@ -66,7 +66,7 @@ Result<ToolResult> list_answer(const JobRecord& record, const std::vector<jobs::
 // A page of one file's text. It ends on a UTF-8 character boundary, so that the next page starts on one.
 Result<ToolResult> page_answer(Orchestrator& o, const JobRecord& record, const jobs::ReportFile& file,
                                std::uint64_t offset) {
-  constexpr std::size_t k_page_bytes = 32 * 1024;
+  constexpr std::size_t k_page_bytes = std::size_t{32} * 1024;
   auto chunk = o.executor().read_report(test_phase_of(record), file.task, file.index, offset, k_page_bytes);
   if (!chunk) {
     return chunk.error();

@@ -195,7 +195,8 @@ TEST_F(TaskSupervisorTest, CopiesTheReportsOutOfTheKeptContainerWithCapsThenRemo
   const fs::path root = dir_ / "container";
   fs::create_directories(root / "out" / "dir");
   std::ofstream(root / "out" / "junit.xml") << "<testsuite/>";
-  std::ofstream(root / "out" / "big.log") << std::string(1536 * 1024, 'b');  // over the 1 MiB cap
+  std::ofstream(root / "out" / "big.log")
+      << std::string(std::size_t{1536} * 1024, 'b');  // over the 1 MiB cap
   std::ofstream(root / "out" / "dir" / "a.txt") << "a";
   const fs::path podman = dir_ / "podman";
   std::ofstream(podman) << k_fake_podman;
