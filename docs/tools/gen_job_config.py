@@ -60,6 +60,16 @@ test:
 cache:
   registry_ref: registry.example.com:5000/team/app/cache
 ```
+
+```yaml
+# A signed release: each published tag (team/app:<job id>, team/app:1.4.0) gets a GPG simple-signing
+# signature in the daemon's signature store, which skopeo/podman check against a policy.json `signedBy`
+# rule. The key is a build-secret-like source: file:<name> (local daemon) or vault:<path>#<field> (Nomad)
+# (agent-guide.md, "Signing"; operator-guide.md, "Signed images").
+image_tags: ["1.4.0"]
+sign:
+  key_ref: vault:secret/data/ci/signing#private-key
+```
 """
 
 
