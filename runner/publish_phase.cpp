@@ -1,6 +1,8 @@
 #include "runner/publish_phase.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "runner/image_signing.hpp"
 #include "runner/registry/registry_session.hpp"
@@ -107,7 +109,25 @@ Result<std::unique_ptr<registry::RegistrySession>> open_session(const PhaseConte
   return session;
 }
 
+// gpg never prints key material, but a key that found its way into a message would be masked anyway:
+// the whole file and each line of its armour.
+void mask_key(const PhaseContext& ctx, const std::string& key_file) {
+  std::ifstream in(key_file, std::ios::binary);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (content.empty() || content.size() > std::size_t{1} << 20) {
+    return;
+  }
+  ctx.log().add_secret(content);
+  std::istringstream lines(content);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() >= 20 && !line.starts_with("-----")) {
+      ctx.log().add_secret(line);
+    }
+  }
+}
+
 Result<ImageSigner> open_signer(const PhaseContext& ctx) {
+  mask_key(ctx, ctx.spec().credentials.signing_key_file);
   auto signer = ImageSigner::open(ctx.spec().credentials.signing_key_file, "/tmp", signature_creator(),
                                   ctx.run_options());
   if (signer) {

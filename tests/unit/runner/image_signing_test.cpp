@@ -44,7 +44,7 @@ TEST(ImageSigningTest, LookasideDirRefusesWhatCouldLeaveTheStore) {
   for (const std::string repo : {"../etc", "team/../../x", "/abs", "team//app", "Team/App", "team/app/", ""}) {
     EXPECT_FALSE(lookaside_dir("/srv/s", repo, k_digest)) << repo;
   }
-  for (const std::string digest : {"sha256:abc", "sha512:" + std::string(64, 'a'),
+  for (const std::string& digest : std::vector<std::string>{"sha256:abc", "sha512:" + std::string(64, 'a'),
                                    "sha256:" + std::string(63, 'a') + "/", "sha256:" + std::string(64, 'A')}) {
     EXPECT_FALSE(lookaside_dir("/srv/s", "team/app", digest)) << digest;
   }
