@@ -49,17 +49,18 @@ bool is_repository_path(std::string_view r) {
 // gpg with nothing of the caller's environment but PATH: GNUPGHOME points at the job's own keyring.
 Command gpg_command(std::vector<std::string> argv, const std::string& home) {
   const char* path = std::getenv("PATH");
-  return Command{.argv = std::move(argv),
-                 .env = std::vector<std::string>{std::string("PATH=") + (path != nullptr ? path : "/usr/bin:/bin"),
-                                                 "GNUPGHOME=" + home, "LANG=C"}};
+  return Command{
+      .argv = std::move(argv),
+      .env = std::vector<std::string>{std::string("PATH=") + (path != nullptr ? path : "/usr/bin:/bin"),
+                                      "GNUPGHOME=" + home, "LANG=C"}};
 }
 
-Result<Captured> run_gpg(const std::vector<std::string>& argv, const std::string& home, const RunOptions& options,
-                         std::string_view what) {
+Result<Captured> run_gpg(const std::vector<std::string>& argv, const std::string& home,
+                         const RunOptions& options, std::string_view what) {
   auto run = capture_process(gpg_command(argv, home), options);
   if (!run) {
-    return make_error(ErrorKind::unavailable, std::string(what) + ": cannot run " + argv.front() + ": " +
-                                                  run.error().message);
+    return make_error(ErrorKind::unavailable,
+                      std::string(what) + ": cannot run " + argv.front() + ": " + run.error().message);
   }
   if (!run->status.success()) {
     std::string err = run->err;
@@ -93,7 +94,8 @@ Result<fs::path> store_signature(const fs::path& dir, const std::string& signatu
     return make_error(ErrorKind::unavailable, "cannot create a file in " + dir.string());
   }
   // Consumers (skopeo, podman) read the store as other users: signatures are public.
-  const bool written = ::fchmod(fd.get(), 0644) == 0 && write_all(fd.get(), signature) && ::fsync(fd.get()) == 0;
+  const bool written =
+      ::fchmod(fd.get(), 0644) == 0 && write_all(fd.get(), signature) && ::fsync(fd.get()) == 0;
   fd = Fd();
   Result<fs::path> out = make_error(ErrorKind::unavailable, "cannot write a signature in " + dir.string());
   if (written) {
@@ -133,7 +135,8 @@ std::string signature_payload(std::string_view docker_reference, std::string_vie
 
 Result<fs::path> lookaside_dir(const fs::path& store, std::string_view repository, std::string_view digest) {
   if (!is_sha256_digest(digest)) {
-    return make_error(ErrorKind::invalid_argument, "signing: " + std::string(digest) + " is no sha256 digest");
+    return make_error(ErrorKind::invalid_argument,
+                      "signing: " + std::string(digest) + " is no sha256 digest");
   }
   if (!is_repository_path(repository)) {
     return make_error(ErrorKind::invalid_argument,
@@ -191,17 +194,16 @@ std::vector<std::string> gpg_sign_argv(const std::string& home, const std::strin
                                        const std::string& payload_file, const std::string& output_file) {
   // Loopback pinentry: a key with a passphrase fails at once instead of waiting for a pinentry that
   // nobody answers.
-  return {"gpg",         "--homedir", home,        "--batch",    "--no-tty", "--pinentry-mode",
-          "loopback",    "--yes",     "--local-user", fingerprint, "--output", output_file,
-          "--sign",      payload_file};
+  return {"gpg",   "--homedir",    home,        "--batch",  "--no-tty",  "--pinentry-mode", "loopback",
+          "--yes", "--local-user", fingerprint, "--output", output_file, "--sign",          payload_file};
 }
 
 std::vector<std::string> gpgconf_kill_argv(const std::string& home) {
   return {"gpgconf", "--homedir", home, "--kill", "all"};
 }
 
-Result<ImageSigner> ImageSigner::open(const std::string& key_file, const fs::path& parent, std::string creator,
-                                      const RunOptions& options) {
+Result<ImageSigner> ImageSigner::open(const std::string& key_file, const fs::path& parent,
+                                      std::string creator, const RunOptions& options) {
   std::string pattern = (parent / "nbs-gpg-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {  // mkdtemp makes it 0700
     return make_error(ErrorKind::unavailable, "signing: cannot create a directory in " + parent.string());
@@ -244,9 +246,9 @@ ImageSigner::~ImageSigner() {
   fs::remove_all(home_, ec);
 }
 
-Result<fs::path> ImageSigner::sign(const fs::path& store, std::string_view reference, std::string_view repository,
-                                   std::string_view digest, std::int64_t timestamp,
-                                   const RunOptions& options) const {
+Result<fs::path> ImageSigner::sign(const fs::path& store, std::string_view reference,
+                                   std::string_view repository, std::string_view digest,
+                                   std::int64_t timestamp, const RunOptions& options) const {
   auto dir = lookaside_dir(store, repository, digest);
   if (!dir) {
     return dir.error();
@@ -260,8 +262,8 @@ Result<fs::path> ImageSigner::sign(const fs::path& store, std::string_view refer
       return make_error(ErrorKind::unavailable, "signing: cannot write " + payload.string());
     }
   }
-  if (auto signed_run = run_gpg(gpg_sign_argv(home_, fingerprint_, payload.string(), signed_file.string()), home_,
-                                options, "signing " + std::string(reference));
+  if (auto signed_run = run_gpg(gpg_sign_argv(home_, fingerprint_, payload.string(), signed_file.string()),
+                                home_, options, "signing " + std::string(reference));
       !signed_run) {
     return signed_run.error();
   }
@@ -272,7 +274,8 @@ Result<fs::path> ImageSigner::sign(const fs::path& store, std::string_view refer
   std::error_code ec;
   fs::create_directories(*dir, ec);
   if (ec) {
-    return make_error(ErrorKind::unavailable, "signing: cannot create " + dir->string() + ": " + ec.message());
+    return make_error(ErrorKind::unavailable,
+                      "signing: cannot create " + dir->string() + ": " + ec.message());
   }
   return store_signature(*dir, *signature);
 }

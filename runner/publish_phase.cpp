@@ -157,7 +157,8 @@ Status sign_tag(const PhaseContext& ctx, const ImageSigner& signer, const ImageR
     if (!file) {
       return file.error();
     }
-    ctx.log().line(LogStream::none, "publish: signed " + dst.str() + " (" + digest + ") -> " + file->string());
+    ctx.log().line(LogStream::none,
+                   "publish: signed " + dst.str() + " (" + digest + ") -> " + file->string());
   }
   return {};
 }
@@ -279,7 +280,8 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
     // Signed before the tag exists, so that no verifier ever sees it unsigned.
     if (signer) {
       if (auto s = sign_tag(ctx, *signer, dst, *top, *manifests); !s) {
-        return ctx.fail(ctx.failure_code(ExitCode::publish_failed), FailureClass::internal, s.error().message);
+        return ctx.fail(ctx.failure_code(ExitCode::publish_failed), FailureClass::internal,
+                        s.error().message);
       }
     }
     auto digest = retry_registry_call(ctx, "publish: PUT " + dst.str(),

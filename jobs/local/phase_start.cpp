@@ -150,7 +150,8 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
       credentials.as_object()["build_secrets_dir"] = secrets.string();
     }
     if (launch.id.phase == Phase::publish && launch.request.sign) {
-      auto key = copy_signing_key(launch.request, config_.build_secrets_dir, phase->dir / k_build_secrets_dir, user_);
+      auto key = copy_signing_key(launch.request, config_.build_secrets_dir, phase->dir / k_build_secrets_dir,
+                                  user_);
       if (!key) {
         std::error_code ec;
         fs::remove_all(phase->dir, ec);  // neither half a phase nor a copy of the key stays
@@ -235,7 +236,8 @@ std::vector<FieldError> LocalExecutor::unsupported(const JobRequest& request) co
              "names a file of the daemon's build secrets directory, and this daemon has none "
              "(build_secrets_dir)");
     } else if (!fs::is_regular_file(config_.build_secrets_dir / source->name)) {
-      refuse("sign.key_ref", "names no file of the daemon's build secrets directory ('" + source->name + "')");
+      refuse("sign.key_ref",
+             "names no file of the daemon's build secrets directory ('" + source->name + "')");
     }
   }
   if (!request.git_credentials_path.empty()) {

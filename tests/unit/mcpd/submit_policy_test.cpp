@@ -91,9 +91,10 @@ TEST(SubmitPolicy, ACacheOutsideTheJobsImagePathIsAFieldError) {
 // Signatures need a store: a daemon without signature_store refuses `sign` at submit, naming it.
 TEST(SubmitPolicy, SigningNeedsTheDaemonsSignatureStore) {
   const auto signed_job = request(R"(, "sign": {"key_ref": "file:signing.asc"})");
-  EXPECT_EQ(paths(check_submit(signed_job, "", SubmitPolicy{})),
-            std::vector<std::string>{"sign: this daemon keeps no image signatures (its signature_store is not "
-                                     "set): leave sign out, or ask the operator to set signature_store"});
+  EXPECT_EQ(
+      paths(check_submit(signed_job, "", SubmitPolicy{})),
+      std::vector<std::string>{"sign: this daemon keeps no image signatures (its signature_store is not "
+                               "set): leave sign out, or ask the operator to set signature_store"});
   EXPECT_TRUE(check_submit(signed_job, "", SubmitPolicy{.signature_store = "/srv/sigstore"}).empty());
   EXPECT_TRUE(check_submit(request(""), "", SubmitPolicy{}).empty());
 }

@@ -20,7 +20,8 @@ using nbs::testing::TempDir;
 const std::string k_digest = "sha256:" + std::string(64, 'a');
 
 TEST(ImageSigningTest, PayloadHasTheFieldsContainersImageRequires) {
-  const auto v = json::parse(signature_payload("127.0.0.1:5000/team/app:v1", k_digest, "nbs-runner 1.2", 1765000000));
+  const auto v =
+      json::parse(signature_payload("127.0.0.1:5000/team/app:v1", k_digest, "nbs-runner 1.2", 1765000000));
   const auto& critical = v.at("critical").as_object();
   EXPECT_EQ(critical.size(), 3u);  // containers/image refuses unknown critical fields
   EXPECT_EQ(critical.at("type").as_string(), "atomic container signature");
@@ -41,11 +42,13 @@ TEST(ImageSigningTest, LookasideDirIsRepositoryAtDigestWithEquals) {
 }
 
 TEST(ImageSigningTest, LookasideDirRefusesWhatCouldLeaveTheStore) {
-  for (const std::string repo : {"../etc", "team/../../x", "/abs", "team//app", "Team/App", "team/app/", ""}) {
+  for (const std::string repo :
+       {"../etc", "team/../../x", "/abs", "team//app", "Team/App", "team/app/", ""}) {
     EXPECT_FALSE(lookaside_dir("/srv/s", repo, k_digest)) << repo;
   }
-  for (const std::string& digest : std::vector<std::string>{"sha256:abc", "sha512:" + std::string(64, 'a'),
-                                   "sha256:" + std::string(63, 'a') + "/", "sha256:" + std::string(64, 'A')}) {
+  for (const std::string& digest :
+       std::vector<std::string>{"sha256:abc", "sha512:" + std::string(64, 'a'),
+                                "sha256:" + std::string(63, 'a') + "/", "sha256:" + std::string(64, 'A')}) {
     EXPECT_FALSE(lookaside_dir("/srv/s", "team/app", digest)) << digest;
   }
 }
@@ -74,12 +77,13 @@ TEST(ImageSigningTest, FingerprintIsTheSecretKeysNotASubkeysOrAPublicOnes) {
 
 TEST(ImageSigningTest, GpgCommandsUseTheJobsHomeInBatchMode) {
   const auto sign = gpg_sign_argv("/tmp/h", "FPR", "/tmp/h/p", "/tmp/h/s");
-  const std::vector<std::string> want = {"gpg",      "--homedir", "/tmp/h", "--batch",    "--no-tty",
-                                         "--pinentry-mode", "loopback", "--yes", "--local-user", "FPR",
-                                         "--output", "/tmp/h/s",  "--sign", "/tmp/h/p"};
+  const std::vector<std::string> want = {
+      "gpg",   "--homedir",    "/tmp/h", "--batch",  "--no-tty", "--pinentry-mode", "loopback",
+      "--yes", "--local-user", "FPR",    "--output", "/tmp/h/s", "--sign",          "/tmp/h/p"};
   EXPECT_EQ(sign, want);
-  EXPECT_EQ(gpg_import_argv("/tmp/h", "/k"),
-            (std::vector<std::string>{"gpg", "--homedir", "/tmp/h", "--batch", "--no-tty", "--import", "/k"}));
+  EXPECT_EQ(
+      gpg_import_argv("/tmp/h", "/k"),
+      (std::vector<std::string>{"gpg", "--homedir", "/tmp/h", "--batch", "--no-tty", "--import", "/k"}));
   EXPECT_EQ(gpgconf_kill_argv("/tmp/h"),
             (std::vector<std::string>{"gpgconf", "--homedir", "/tmp/h", "--kill", "all"}));
 }
@@ -90,16 +94,18 @@ class GpgKey {
   explicit GpgKey(const TempDir& tmp) : home_(tmp.path() / "keyhome") {
     fs::create_directories(home_);
     fs::permissions(home_, fs::perms::owner_all, fs::perm_options::replace);
-    const auto params = tmp.write("params", "%no-protection\nKey-Type: RSA\nKey-Length: 2048\nKey-Usage: sign\n"
-                                            "Name-Real: NBS Unit Signer\nExpire-Date: 0\n%commit\n");
+    const auto params = tmp.write("params",
+                                  "%no-protection\nKey-Type: RSA\nKey-Length: 2048\nKey-Usage: sign\n"
+                                  "Name-Real: NBS Unit Signer\nExpire-Date: 0\n%commit\n");
     ok_ = run({"gpg", "--homedir", home_.string(), "--batch", "--gen-key", params.string()}).status.success();
     secret_ = tmp.path() / "secret.gpg";
     public_ = tmp.path() / "public.gpg";
     ok_ = ok_ && run({"gpg", "--homedir", home_.string(), "--batch", "--output", secret_.string(),
                       "--export-secret-keys"})
                      .status.success();
-    ok_ = ok_ && run({"gpg", "--homedir", home_.string(), "--batch", "--output", public_.string(), "--export"})
-                     .status.success();
+    ok_ =
+        ok_ && run({"gpg", "--homedir", home_.string(), "--batch", "--output", public_.string(), "--export"})
+                   .status.success();
   }
   ~GpgKey() { run(gpgconf_kill_argv(home_.string())); }
 
@@ -135,10 +141,11 @@ TEST(ImageSigningTest, SignsWithARealKeyIntoNumberedLookasideFiles) {
     const fs::path dir = store / ("team/app@sha256=" + std::string(64, 'a'));
     EXPECT_EQ(*first, dir / "signature-1");
     EXPECT_EQ(*second, dir / "signature-2");
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat(first->c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0644u);  // verifiers read the store as other users
-    EXPECT_EQ(std::count_if(fs::directory_iterator(dir), fs::directory_iterator(), [](const auto&) { return true; }),
+    EXPECT_EQ(std::count_if(fs::directory_iterator(dir), fs::directory_iterator(),
+                            [](const auto&) { return true; }),
               2);  // no temporary file left behind
 
     // The signature is a binary OpenPGP message whose content is the payload for v2, made by this key.

@@ -117,7 +117,8 @@ TEST(RunnerSpecTest, SigningNeedsTheTempImageAStoreAndAKey) {
   EXPECT_EQ(*back, s);
   json::object o = to_json(s);
   o["signature_store"] = "sigstore";
-  EXPECT_EQ(parse_runner_spec(o).error().fields.at(0), (FieldError{"signature_store", "must be an absolute path"}));
+  EXPECT_EQ(parse_runner_spec(o).error().fields.at(0),
+            (FieldError{"signature_store", "must be an absolute path"}));
 }
 
 }  // namespace

@@ -581,12 +581,16 @@ TEST_F(LocalExecutorTest, SigningKeyIsCopiedForPublishAndGoneOnceItEnds) {
   EXPECT_EQ(fs::status(key).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
   EXPECT_EQ(spec_text.find("sign-s3cret"), std::string::npos) << "the key is in the spec";
   wait_for(launch.id, PhaseState::succeeded);
-  EXPECT_TRUE(test_support::wait_until([&] { return !fs::exists(key); }, 10s)) << key << " outlived the phase";
+  EXPECT_TRUE(test_support::wait_until([&] { return !fs::exists(key); }, 10s))
+      << key << " outlived the phase";
 
-  for (const auto& [ref, why] : {std::pair{"file:nope", "'nope'"}, std::pair{"vault:secret/data/k#key", "Vault"}}) {
+  for (const auto& [ref, why] :
+       {std::pair{"file:nope", "'nope'"}, std::pair{"vault:secret/data/k#key", "Vault"}}) {
     auto bad = parse_job_request_json(
-        std::string(R"({"owner": "t", "repo_url": "https://h/r.git", "image_name": "r", "registry_url": "h:5000",
-          "sign": {"key_ref": ")") + ref + R"("}})");
+        std::string(
+            R"({"owner": "t", "repo_url": "https://h/r.git", "image_name": "r", "registry_url": "h:5000",
+          "sign": {"key_ref": ")") +
+        ref + R"("}})");
     ASSERT_TRUE(bad) << bad.error().describe();
     const auto refused = e.unsupported(*bad);
     ASSERT_EQ(refused.size(), 1u) << ref;

@@ -304,13 +304,14 @@ TEST(SpecGolden, PublishWithSigning) {
                                             "registry_url":"registry.example:5000/team/app",
                                             "image_tags":["v1"],
                                             "sign":{"key_ref":"vault:secret/data/ci/signing#private-key"}})")};
-  const RunnerSpec spec{.job_id = "j9",
-                        .phase = Phase::publish,
-                        .request = launch.request,
-                        .temp_image = "registry.example:5000/team/app:tmp-j9",
-                        .final_images = {"registry.example:5000/team/app:j9", "registry.example:5000/team/app:v1"},
-                        .result_path = "/tmp/x",
-                        .signature_store = "/srv/nbs/sigstore"};
+  const RunnerSpec spec{
+      .job_id = "j9",
+      .phase = Phase::publish,
+      .request = launch.request,
+      .temp_image = "registry.example:5000/team/app:tmp-j9",
+      .final_images = {"registry.example:5000/team/app:j9", "registry.example:5000/team/app:v1"},
+      .result_path = "/tmp/x",
+      .signature_store = "/srv/nbs/sigstore"};
   launch.runner_spec_json = json::serialize(to_json(spec));
   auto job = publish_job_spec(launch, config());
   check_golden("publish_signing", job);
@@ -319,11 +320,13 @@ TEST(SpecGolden, PublishWithSigning) {
   auto key = std::find_if(task.templates.begin(), task.templates.end(),
                           [](const nomad::Template& t) { return t.dest_path == "secrets/signing-key"; });
   ASSERT_NE(key, task.templates.end());
-  EXPECT_EQ(key->embedded_tmpl, R"({{ with secret "secret/data/ci/signing" }}{{ index .Data.data "private-key" }}{{ end }})");
+  EXPECT_EQ(key->embedded_tmpl,
+            R"({{ with secret "secret/data/ci/signing" }}{{ index .Data.data "private-key" }}{{ end }})");
   EXPECT_EQ(key->perms, "0400");
   EXPECT_TRUE(task.vault.has_value());
   EXPECT_NE(task.templates[0].embedded_tmpl.find(R"("signing_key_file":")"), std::string::npos);
-  EXPECT_NE(task.templates[0].embedded_tmpl.find(R"("signature_store":"/srv/nbs/sigstore")"), std::string::npos);
+  EXPECT_NE(task.templates[0].embedded_tmpl.find(R"("signature_store":"/srv/nbs/sigstore")"),
+            std::string::npos);
   // The build of the same job renders no key.
   launch.id.phase = Phase::build;
   auto build = build_job_spec(launch, config());

@@ -193,8 +193,8 @@ TEST(ReconcilerTest, ASignedBuildWithoutTestsIsPublishedAndRecordedAsSigned) {
   EXPECT_TRUE(failed.record->signed_images.empty());
   EXPECT_EQ(failed.record->cleanup_for, Phase::publish);
   // Unsigned jobs record no signed images.
-  auto plain = decide(in_phase(record(true), JobStatus::publishing, Phase::publish), seen(PhaseState::succeeded),
-                      k_config);
+  auto plain = decide(in_phase(record(true), JobStatus::publishing, Phase::publish),
+                      seen(PhaseState::succeeded), k_config);
   ASSERT_TRUE(plain.record);
   EXPECT_TRUE(plain.record->signed_images.empty());
 }
