@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import subprocess
+import urllib.request
 
 from harness import Fixture, check, main, sh
 
@@ -53,12 +54,12 @@ def verifier(fx, public_key, name):
     return policy, os.path.join(root, "regd")
 
 
-def skopeo_copy(fx, policy, regd, ref):
+def skopeo_copy(fx, policy, regd, ref, *flags):
     out = os.path.join(fx.dir, "out", ref.replace("/", "_").replace(":", "_"))
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     return subprocess.run(["skopeo", "--policy", policy, "--registries.d", regd, "copy", "--src-tls-verify=false",
-                           f"docker://{ref}", f"dir:{out}"], capture_output=True, text=True)
+                           *flags, f"docker://{ref}", f"dir:{out}"], capture_output=True, text=True)
 
 
 def signed_build(fx, repo, key_file, tags):
@@ -141,6 +142,39 @@ def test_publish_without_a_store_is_a_spec_error(fx):
     check(run.code == 2 and "signature_store" in run.describe(), run.describe())
 
 
+def put_manifest(fx, ref, media_type, body):
+    host, rest = ref.split("/", 1)
+    repo, tag = rest.rsplit(":", 1)
+    req = urllib.request.Request(f"http://{host}/v2/{repo}/manifests/{tag}", data=body, method="PUT",
+                                 headers={"Content-Type": media_type})
+    with urllib.request.urlopen(req) as resp:
+        check(resp.status == 201, f"PUT {ref}: {resp.status}")
+        return resp.headers.get("Docker-Content-Digest")
+
+
+def test_an_index_is_signed_with_each_platform_manifest(fx):
+    """A multi-platform image: a pull of one platform checks that platform's manifest, so it needs a
+    signature of its own beside the index's (as skopeo copy --sign-by makes them)."""
+    spec, child = signed_build(fx, "multi", fx.secret, ("v1",))
+    _, _, body = fx.manifest(spec["temp_image"])
+    media_type = json.loads(body).get("mediaType", "application/vnd.oci.image.manifest.v1+json")
+    index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                        "manifests": [{"mediaType": media_type, "digest": child, "size": len(body),
+                                       "platform": {"architecture": "amd64", "os": "linux"}}]}).encode()
+    index_digest = put_manifest(fx, spec["temp_image"], "application/vnd.oci.image.index.v1+json", index)
+    run = fx.run("publish", spec)
+    check(run.code == 0, run.describe())
+    check(run.result()["digest"] == index_digest, run.result())
+    for digest in (child, index_digest):
+        sig_dir = os.path.join(fx.store, "it", "multi@sha256=" + digest.split(":", 1)[1])
+        check(sorted(os.listdir(sig_dir)) == ["signature-1", "signature-2"], f"{digest}: {os.listdir(sig_dir)}")
+    policy, regd = verifier(fx, fx.public, "index")
+    for ref in spec["final_images"]:
+        for extra in ([], ["--all"]):
+            r = skopeo_copy(fx, policy, regd, ref, *extra)
+            check(r.returncode == 0, f"{ref} {extra} refused: {r.stderr}")
+
+
 class SigningFixture(Fixture):
     """The runner fixture plus two GPG keys and a signature store."""
 
@@ -163,6 +197,7 @@ class SigningFixture(Fixture):
 if __name__ == "__main__":
     main("signing", [test_every_published_tag_is_signed_and_verifies,
                      test_unsigned_image_and_wrong_key_are_refused,
+                     test_an_index_is_signed_with_each_platform_manifest,
                      test_a_key_that_cannot_sign_fails_publish_before_any_tag,
                      test_publish_without_a_store_is_a_spec_error],
          fixture_class=SigningFixture)
