@@ -62,6 +62,20 @@ def skopeo_copy(fx, policy, regd, ref, *flags):
                            *flags, f"docker://{ref}", f"dir:{out}"], capture_output=True, text=True)
 
 
+def podman_pull(fx, policy, regd, ref):
+    """podman pull under `policy`; podman has no registries.d flag: it reads $HOME/.config/containers/
+    registries.d, so HOME is a directory holding `regd` there. Storage is the fixture's own (vfs)."""
+    home = os.path.join(fx.dir, "podman-home")
+    conf = os.path.join(home, ".config", "containers")
+    shutil.rmtree(conf, ignore_errors=True)
+    os.makedirs(conf)
+    shutil.copytree(regd, os.path.join(conf, "registries.d"))
+    store = os.path.join(fx.dir, "podman")
+    return subprocess.run(["podman", "--root", os.path.join(store, "root"), "--runroot", os.path.join(store, "run"),
+                           "--storage-driver", "vfs", "pull", "--signature-policy", policy, "--tls-verify=false",
+                           f"docker://{ref}"], capture_output=True, text=True, env=dict(os.environ, HOME=home))
+
+
 def signed_build(fx, repo, key_file, tags):
     """Builds `repo` for a job with `sign`: build pushes only to the temp tag (publish signs)."""
     fx.make_repo(repo, {"Dockerfile": f"FROM {fx.base}\nRUN echo {repo} > /f\n"})
@@ -95,6 +109,11 @@ def test_every_published_tag_is_signed_and_verifies(fx):
     for ref in finals:  # (a) and (d): the job id tag and both user tags
         r = skopeo_copy(fx, policy, regd, ref)
         check(r.returncode == 0, f"{ref} refused: {r.stderr}")
+    r = podman_pull(fx, policy, regd, finals[1])
+    check(r.returncode == 0, f"podman refused {finals[1]}: {r.stderr}")
+    r = podman_pull(fx, policy, regd, fx.base)
+    check(r.returncode != 0 and "A signature was required, but no signature exists" in r.stderr,
+          f"podman did not refuse the unsigned base image: {r.returncode} {r.stderr}")
     # The key never shows: not in events, result file or the store's names.
     with open(fx.secret) as f:
         key_lines = [line for line in f.read().splitlines() if len(line) > 40]
@@ -179,7 +198,7 @@ class SigningFixture(Fixture):
     """The runner fixture plus two GPG keys and a signature store."""
 
     def start(self):
-        for tool in ("gpg", "gpgconf", "skopeo"):
+        for tool in ("gpg", "gpgconf", "skopeo", "podman"):
             check(shutil.which(tool), f"required tool missing: {tool}")
         super().start()
         self.keys = Keys(self.dir)
