@@ -139,6 +139,11 @@ std::string next_step_for(const Failure& f) {
       return "The " + f.phase + " phase ran out of time: make it faster or raise " +
              (f.phase == "test" ? "test.timeout" : "build_timeout") + " in the job, and submit again.";
     case FailureClass::placement:
+      if (f.phase == "build" && !f.location.empty()) {  // a RUN step of a platform the node cannot run
+        return "The node cannot run the RUN at " + f.location +
+               " for every platform asked for: drop the platforms it cannot run, COPY a prebuilt binary per "
+               "platform instead of RUN, or ask the operator for nodes with binfmt_misc/qemu-user emulation.";
+      }
       return "The cluster could not place the " + f.phase +
              " phase: lower its resources (cpu, memory, gpu) or "
              "ask the operator about capacity and constraints, then submit again.";

@@ -17,6 +17,7 @@
 #include "runner/failure_classes.hpp"
 #include "runner/git_checkout.hpp"
 #include "runner/git_mirror.hpp"
+#include "runner/multi_platform_build.hpp"
 #include "runner/publish_phase.hpp"
 #include "runner/push.hpp"
 #include "runner/registry/auth_file.hpp"
@@ -212,19 +213,31 @@ std::string stop_message(StopCause cause, std::chrono::seconds build_timeout,
   return message;
 }
 
+// What run_bud() leaves for the push: one image, or a manifest list and the images in it.
+struct BuiltImage {
+  PushSource source;
+  std::vector<std::string> list_images;
+};
+
 PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const BuildIdentity& identity,
-                     const BuildPaths& paths, PhaseResult& result) {
+                     const BuildPaths& paths, PhaseResult& result, BuiltImage& built) {
   const auto& request = ctx.spec().request;
   BudOptions options{.dockerfile = (fs::path(paths.source) / request.dockerfile_path).string(),
                      .context = (fs::path(paths.source) / request.dockerfile_context).string(),
                      .build_args = request.build_args,
                      .target = request.target,
-                     .platform = request.platforms.empty() ? std::string() : request.platforms.front(),
+                     .platforms = request.platforms,
                      .labels = image_labels(request, result.commit, result.committed.value_or(now_utc())),
                      .iid_file = paths.iid_file,
                      .tag = "localhost/nbs/" + ctx.spec().job_id + ":build",
                      .no_cache = request.clear_cache,
                      .cache_repository = cache_repository(request, {})};
+  if (builds_manifest_list(request)) {
+    options.manifest = manifest_list_name(ctx.spec().job_id);
+    ctx.log().line(LogStream::none, "build: " + std::to_string(request.platforms.size()) +
+                                        " platforms into the manifest list " + options.manifest +
+                                        ", every step run (no layer cache for a multi-platform build)");
+  }
   options.secret_build_args = secret_build_arg_values(request);
   for (const auto& [name, value] : options.secret_build_args) {
     options.build_args.erase(name);
@@ -242,6 +255,12 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
   std::optional<dockerfile::StepPlan> plan;
   if (auto checked = preflight(ctx, setup, paths, plan); checked.code != ExitCode::ok) {
     return checked;
+  }
+  const NodePlatforms node = node_platforms();
+  if (plan) {
+    if (auto checked = check_platforms(ctx, *plan, request.platforms, node); checked.code != ExitCode::ok) {
+      return checked;
+    }
   }
   // Outside the build context, and gone when this function returns, however the build ends.
   auto secrets = StagedBuildSecrets::stage(
@@ -261,12 +280,19 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
                   .run_as = identity.run_as,
                   .group_ends_with_parent = true};
   ctx.log().line(LogStream::none, "$ " + format_argv(command.argv));
+  PlatformOutput platform_output(request.platforms.empty() ? std::string() : request.platforms.front());
   auto run_bud_once = [&](BuildOutputTracker& tracker) {
     tracker.expect_label_steps(static_cast<int>(options.labels.size()));
     return run_process(
         command,
         [&](LogStream stream, std::string_view line) {
-          if (auto step = tracker.feed(stream, line)) {
+          const auto tracked =
+              options.manifest.empty() ? std::optional(line) : platform_output.for_tracker(line);
+          if (!tracked) {
+            ctx.log().line(stream, line);
+            return;
+          }
+          if (auto step = tracker.feed(stream, *tracked)) {
             ctx.log().step(step->overall_step, step->overall_steps, step_event_text(*step),
                            step->stage_label);
           }
@@ -305,6 +331,11 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
     // Buildah's own last "Error: …" line says the most in one line; the step's lines follow it.
     std::string headline = buildah_error_line(excerpt);
     const FailureClass failure_class = bud_failure_class(tracker.current_step(), excerpt);
+    if (const std::string foreign = foreign_binary_message(excerpt, request.platforms, node);
+        !foreign.empty()) {
+      return ctx.fail(ExitCode::build_failed, FailureClass::placement, foreign + "\n" + excerpt, status,
+                      location);
+    }
     if (headline.empty()) {
       headline = "buildah bud failed (" + r->status.describe() + ")";
     } else if (is_pull_failure(failure_class)) {
@@ -312,12 +343,20 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
     }
     return ctx.fail(ExitCode::build_failed, failure_class, headline + "\n" + excerpt, status, location);
   }
+  if (!options.manifest.empty()) {
+    built = {.source = {.name = options.manifest, .manifest_list = true},
+             .list_images = platform_output.image_ids()};
+    ctx.log().line(LogStream::none,
+                   "build: " + std::to_string(built.list_images.size()) + " images in " + options.manifest);
+    return {};
+  }
   std::ifstream iid(paths.iid_file);
   std::getline(iid, result.image_id);
   ctx.log().line(LogStream::none, "build: image " + result.image_id + ", " +
                                       std::to_string(result.cached_steps) + " of " +
                                       std::to_string(result.steps) + " steps from cache");
-  return {.code = ExitCode::ok, .message = options.tag};
+  built = {.source = {.name = options.tag}};
+  return {};
 }
 
 // The size in the registry (compressed layers and config); a failure here only costs the number.
@@ -381,20 +420,32 @@ PhaseOutcome run_build_phase(const PhaseContext& ctx, PhaseResult& result) {
     return ctx.fail(ExitCode::internal, FailureClass::internal, setup.error().message);
   }
   start = SteadyClock::now();
-  auto built = run_bud(ctx, *setup, *identity, paths, result);
+  BuiltImage built;
+  auto bud = run_bud(ctx, *setup, *identity, paths, result, built);
   result.timings_ms["build"] = ms_since(start);
-  if (built.code != ExitCode::ok) {
-    return built;
+  if (bud.code != ExitCode::ok) {
+    return bud;
   }
 
   start = SteadyClock::now();
-  auto pushed = push_image(ctx, *setup, identity->run_as, built.message, spec.push_targets(), paths.buildah);
+  auto pushed = push_image(ctx, *setup, identity->run_as, built.source, spec.push_targets(), paths.buildah);
   result.timings_ms["push"] = ms_since(start);
   result.digest = pushed.digest;
   result.tags = pushed.pushed;
+  if (built.source.manifest_list) {
+    remove_manifest_list(ctx, *setup, identity->run_as, built.source.name, built.list_images);
+  }
   result.timings_ms["total"] = ms_since(total_start);
   if (pushed.code != ExitCode::ok) {
     return ctx.fail(pushed.code, pushed.failure_class, pushed.message);
+  }
+  if (built.source.manifest_list) {
+    auto digests = read_platform_digests(ctx, result.tags.front());
+    if (!digests) {
+      return ctx.fail(ExitCode::push_failed, registry_failure_class(digests.error()),
+                      "reading back the pushed index: " + digests.error().message);
+    }
+    result.platform_digests = std::move(*digests);
   }
   record_size(ctx, result);
   ctx.log().result(result.digest, "pushed " + std::to_string(result.tags.size()) + " tag(s)");

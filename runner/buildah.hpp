@@ -31,7 +31,10 @@ struct BudOptions {
   // (which `ps` does not show other users).
   std::map<std::string, std::string> secret_build_args;
   std::string target;
-  std::string platform;
+  std::vector<std::string> platforms;  // --platform a,b; empty: the node's own
+  // With several platforms: the local manifest list the images go to (--manifest), instead of one
+  // image (--iidfile, -t) and the layer cache.
+  std::string manifest;
   // Each a `--label` (image config) and an `--annotation` (manifest): provenance and the job's labels.
   std::vector<std::pair<std::string, std::string>> labels;
   std::map<std::string, std::string> secrets;  // id → file: `--secret id=ID,src=FILE`
@@ -47,16 +50,28 @@ struct BudOptions {
 std::vector<std::string> buildah_base_argv(const BuildahSetup& setup);
 
 // `… bud --layers [--no-cache] [--cache-from R --cache-to R [--authfile A]] --isolation chroot --file F
-//  [--build-arg K=V]… [--build-arg SECRET]… [--target T] [--platform P] [--label K=V --annotation K=V]…
+//  [--build-arg K=V]… [--build-arg SECRET]… [--target T] [--platform P[,P]…] [--label K=V --annotation K=V]…
 //  [--secret id=ID,src=F]… [--ssh ID=F]…
-//  --iidfile I -t TAG CONTEXT`.
+//  --iidfile I -t TAG CONTEXT`; with a manifest, `… bud --isolation chroot … --manifest M CONTEXT`.
 std::vector<std::string> bud_argv(const BuildahSetup& setup, const BudOptions& options);
 
 // `… push [--authfile A] --digestfile D IMAGE docker://DESTINATION`.
 std::vector<std::string> push_argv(const BuildahSetup& setup, const std::string& image,
                                    const std::string& destination, const std::string& digest_file);
 
-// `… version` / `… rmi IMAGE`.
+// `… manifest push --all [--tls-verify=false] [--authfile A] --digestfile D LIST docker://DESTINATION`: the
+// list (an OCI index in the registry) and every image in it. Buildah 1.28's manifest push does not read
+// `insecure` from registries.conf (it tries HTTPS, fails, and still exits 0), so a plain-HTTP
+// destination needs `plain_http`.
+std::vector<std::string> manifest_push_argv(const BuildahSetup& setup, const std::string& list,
+                                            const std::string& destination, const std::string& digest_file,
+                                            bool plain_http);
+
+// `… manifest rm LIST` and `… rmi IMAGE…`: the local list and its images, once pushed.
+std::vector<std::string> manifest_rm_argv(const BuildahSetup& setup, const std::string& list);
+std::vector<std::string> rmi_argv(const BuildahSetup& setup, const std::vector<std::string>& images);
+
+// `… version`.
 std::vector<std::string> version_argv(const BuildahSetup& setup);
 
 // The whole environment of a Buildah child: PATH, HOME, TMPDIR, LANG and, when set,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/process.hpp"
+#include "runner/platforms.hpp"
 
 namespace nbs::runner {
 namespace {
@@ -168,6 +169,14 @@ std::vector<DoctorCheck> run_doctor(const DoctorOptions& o) {
   checks.push_back(userns_check(o, user));
   checks.push_back(cgroup_check());
   checks.push_back(fuse_check());
+  const NodePlatforms platforms = node_platforms();
+  checks.push_back({"platforms", CheckLevel::ok,
+                    platforms.describe() +
+                        (platforms.emulated.empty()
+                             ? "; no binfmt_misc/qemu-user entry, so RUN steps of other platforms cannot run "
+                               "(Dockerfiles without RUN build for any platform)"
+                             : "; Dockerfiles without RUN build for any platform"),
+                    ""});
   return checks;
 }
 

@@ -11,6 +11,8 @@
 #include "common/text.hpp"
 #include "runner/buildah_output.hpp"
 #include "runner/failure_classes.hpp"
+#include "runner/registry/image_ref.hpp"
+#include "runner/registry/registries_conf.hpp"
 
 namespace nbs::runner {
 namespace {
@@ -86,17 +88,25 @@ bool is_transient_registry_error(std::string_view output) {
 }
 
 PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup,
-                       const std::optional<UserIdentity>& run_as, const std::string& image,
+                       const std::optional<UserIdentity>& run_as, const PushSource& source,
                        const std::vector<std::string>& targets, const std::string& digest_dir) {
   PushOutcome outcome;
   const auto& policy = ctx.options().retry;
+  auto insecure = registry::load_registries_conf(setup.registries_conf);
+  if (!insecure) {
+    return {ExitCode::spec_invalid, insecure.error().message};
+  }
   for (std::size_t i = 0; i < targets.size(); ++i) {
     if (ctx.stop_requested() || ctx.deadline_passed()) {
       return {ctx.failure_code(ExitCode::push_failed), "stopped before pushing " + targets[i], outcome.digest,
               outcome.pushed};
     }
     std::string digest_file = digest_dir + "/digest-" + std::to_string(i);
-    Command command{.argv = push_argv(setup, image, targets[i], digest_file),
+    const auto target = registry::ImageRef::parse(targets[i]);
+    const bool plain_http = target && insecure->contains(target->registry);
+    Command command{.argv = source.manifest_list
+                                ? manifest_push_argv(setup, source.name, targets[i], digest_file, plain_http)
+                                : push_argv(setup, source.name, targets[i], digest_file),
                     .env = buildah_env(setup),
                     .run_as = run_as,
                     .group_ends_with_parent = true};

@@ -26,9 +26,15 @@ struct PushOutcome {
   FailureClass failure_class = FailureClass::internal;  // of a failed push
 };
 
-// Pushes `image` (a local name or id) to every target, in order, stopping at the first failure.
+// What push_image() sends: one image, or a local manifest list with all its images (an OCI index).
+struct PushSource {
+  std::string name;  // a local image name or id, or the list's name
+  bool manifest_list = false;
+};
+
+// Pushes `source` to every target, in order, stopping at the first failure.
 PushOutcome push_image(const PhaseContext& ctx, const BuildahSetup& setup,
-                       const std::optional<UserIdentity>& run_as, const std::string& image,
+                       const std::optional<UserIdentity>& run_as, const PushSource& source,
                        const std::vector<std::string>& targets, const std::string& digest_dir);
 
 }  // namespace nbs::runner

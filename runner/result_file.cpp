@@ -63,6 +63,13 @@ json::object to_json(const PhaseResult& r) {
   if (!r.signed_tags.empty()) {
     o["signed_tags"] = json::array(r.signed_tags.begin(), r.signed_tags.end());
   }
+  if (!r.platform_digests.empty()) {
+    json::object platforms;
+    for (const auto& [platform, digest] : r.platform_digests) {
+      platforms[platform] = digest;
+    }
+    o["platforms"] = std::move(platforms);
+  }
   if (!r.commit.empty()) {
     o["commit"] = r.commit;
   }
@@ -116,6 +123,13 @@ Result<PhaseResult> parse_phase_result(std::string_view text) {
     for (const auto& t : tags->as_array()) {
       if (t.is_string()) {
         r.signed_tags.emplace_back(t.as_string());
+      }
+    }
+  }
+  if (const auto* platforms = o.if_contains("platforms"); platforms != nullptr && platforms->is_object()) {
+    for (const auto& [platform, digest] : platforms->as_object()) {
+      if (digest.is_string()) {
+        r.platform_digests[std::string(platform)] = std::string(digest.as_string());
       }
     }
   }

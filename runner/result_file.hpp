@@ -20,13 +20,15 @@ struct PhaseResult {
   std::string job_id;
   std::string phase;
   ExitCode code = ExitCode::ok;
-  std::string error;                     // the failure message, with the failing lines when there are any
-  std::string digest;                    // manifest digest of the pushed or published image
-  std::string image_id;                  // buildah's image id (build)
-  std::optional<std::int64_t> size;      // bytes in the registry: config plus (compressed) layers
-  std::vector<std::string> tags;         // full references that now point at `digest`
+  std::string error;   // the failure message, with the failing lines when there are any
+  std::string digest;  // manifest digest of the pushed or published image (or index)
+  // Several platforms: platform ("linux/arm64") → the digest of its manifest in the index.
+  std::map<std::string, std::string> platform_digests;
+  std::string image_id;              // buildah's image id (build)
+  std::optional<std::int64_t> size;  // bytes in the registry: config plus (compressed) layers
+  std::vector<std::string> tags;     // full references that now point at `digest`
   std::vector<std::string> signed_tags;  // publish with sign: the tags whose signatures were stored
-  std::string commit;                    // the Git commit built
+  std::string commit;                // the Git commit built
   std::string git_ref;
   std::string ref_kind;  // branch, tag, commit
   int steps = 0;

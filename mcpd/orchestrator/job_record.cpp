@@ -139,10 +139,33 @@ json::object to_json(const JobRecord& r) {
   if (!r.signed_images.empty()) {
     o["signed_images"] = json::array(r.signed_images.begin(), r.signed_images.end());
   }
+  if (!r.platform_digests.empty()) {
+    o["platforms"] = platform_digests_json(r.platform_digests);
+  }
   if (r.failure) {
     o["failure"] = to_json(*r.failure);
   }
   return o;
+}
+
+json::object platform_digests_json(const std::map<std::string, std::string>& digests) {
+  json::object out;
+  for (const auto& [platform, digest] : digests) {
+    out[platform] = digest;
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_platform_digests(const json::value* value) {
+  std::map<std::string, std::string> out;
+  if (value != nullptr && value->is_object()) {
+    for (const auto& [platform, digest] : value->get_object()) {
+      if (digest.is_string()) {
+        out[std::string(platform)] = std::string(digest.get_string());
+      }
+    }
+  }
+  return out;
 }
 
 Result<JobRecord> parse_job_record(std::string_view text) {
@@ -189,6 +212,7 @@ Result<JobRecord> parse_job_record(std::string_view text) {
   if (const auto* s = o.if_contains("image_size"); s && (s->is_uint64() || s->is_int64())) {
     r.image_size = s->to_number<std::uint64_t>();
   }
+  r.platform_digests = parse_platform_digests(o.if_contains("platforms"));
   for (auto [key, member] :
        {std::pair{"kill_requested", &JobRecord::kill_requested},
         std::pair{"temp_cleaned", &JobRecord::temp_cleaned}, std::pair{"settled", &JobRecord::settled}}) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,7 +51,8 @@ struct JobRecord {
   std::string error;                 // FAILED or KILLED: one line saying why
   std::vector<std::string> excerpt;  // FAILED: the failure's evidence (kept for older clients)
   std::optional<Failure> failure;    // FAILED: why, as an agent acts on it
-  std::string digest;                // of the built image
+  std::string digest;                // of the built image (an index, with several platforms)
+  std::map<std::string, std::string> platform_digests;  // several platforms: platform → its manifest
   std::uint64_t image_size = 0;
   std::string commit;               // the commit that was built
   std::vector<std::string> images;  // SUCCEEDED: every published reference
@@ -69,6 +71,11 @@ struct JobRecord {
 
 boost::json::object to_json(const JobRecord& record);
 Result<JobRecord> parse_job_record(std::string_view text);
+
+// {"linux/amd64": "sha256:…", …}: a multi-platform build's digests, in the record, a build result and
+// getStatus alike; parsing skips what is not a string.
+boost::json::object platform_digests_json(const std::map<std::string, std::string>& digests);
+std::map<std::string, std::string> parse_platform_digests(const boost::json::value* value);
 
 // A new job's waiting reason until its first decision: it has not yet seen its lock held by another
 // (such a job tries to take the lock at once, reconcile.cpp).

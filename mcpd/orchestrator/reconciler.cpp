@@ -20,6 +20,7 @@ Result<BuildResult> parse_build_result(std::string_view text) {
   if (const auto* d = o.if_contains("digest"); d && d->is_string()) {
     r.digest = std::string(d->get_string());
   }
+  r.platform_digests = parse_platform_digests(o.if_contains("platforms"));
   for (const char* key : {"size", "size_bytes"}) {
     if (const auto* s = o.if_contains(key); s && (s->is_int64() || s->is_uint64())) {
       r.size = s->to_number<std::uint64_t>();
@@ -171,6 +172,7 @@ class Transition {
         return;
       }
       next_.digest = o_.result->digest;
+      next_.platform_digests = o_.result->platform_digests;
       next_.image_size = o_.result->size;
       next_.commit = o_.result->commit;
       if (next_.request.has_tests()) {

@@ -23,6 +23,7 @@ struct BuildResult {
   std::string digest;
   std::uint64_t size = 0;
   std::string commit;
+  std::map<std::string, std::string> platform_digests;  // several platforms
 };
 Result<BuildResult> parse_build_result(std::string_view json_text);
 

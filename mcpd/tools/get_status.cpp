@@ -192,6 +192,9 @@ json::object status_json(const JobRecord& r) {
     out["digest"] = r.digest;
     out["image_size"] = r.image_size;
   }
+  if (!r.platform_digests.empty()) {
+    out["platforms"] = platform_digests_json(r.platform_digests);
+  }
   if (!r.commit.empty()) {
     out["commit"] = r.commit;
   }

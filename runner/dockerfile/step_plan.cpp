@@ -14,6 +14,15 @@ const PlannedStage* StepPlan::find(int number) const {
   return nullptr;
 }
 
+int StepPlan::first_run_line() const {
+  for (const auto& s : stages) {
+    if (s.first_run_line > 0) {
+      return s.first_run_line;
+    }
+  }
+  return 0;
+}
+
 StepPlan plan_steps(const Dockerfile& file, const StageGraph& graph) {
   StepPlan plan;
   if (!graph.target) {
@@ -27,11 +36,16 @@ StepPlan plan_steps(const Dockerfile& file, const StageGraph& graph) {
     }
     const int steps = static_cast<int>(s.end - s.begin);
     std::vector<int> lines;
+    int first_run_line = 0;
     for (std::size_t at = s.begin; at < s.end; ++at) {
-      lines.push_back(file.instructions[at].line);
+      const auto& instruction = file.instructions[at];
+      lines.push_back(instruction.line);
+      if (first_run_line == 0 && instruction.keyword == "RUN") {
+        first_run_line = instruction.line;
+      }
     }
     plan.stages.push_back(
-        {static_cast<int>(s.index) + 1, s.label(), !s.name.empty(), steps, std::move(lines)});
+        {static_cast<int>(s.index) + 1, s.label(), !s.name.empty(), steps, std::move(lines), first_run_line});
     plan.total_steps += steps;
   }
   return plan;

@@ -17,6 +17,7 @@ struct PlannedStage {
   bool named = false;
   int steps = 0;
   std::vector<int> lines;  // the Dockerfile line of each step, the FROM first: a failing step's place
+  int first_run_line = 0;  // of its first RUN (0: none), which runs binaries of the target platform
 };
 
 struct StepPlan {
@@ -26,6 +27,8 @@ struct StepPlan {
 
   // The built stage with Buildah's number `number`; for output without "[i/k]", the only one.
   const PlannedStage* find(int number) const;
+  // The line of the first RUN of a built stage, in Dockerfile order; 0 when no built stage has one.
+  int first_run_line() const;
 };
 
 StepPlan plan_steps(const Dockerfile& file, const StageGraph& graph);

@@ -67,6 +67,19 @@ bool Manifest::is_index() const {
 
 namespace {
 
+// {"os": "linux", "architecture": "arm", "variant": "v7"} → "linux/arm/v7".
+std::string platform_text(const json::object& platform) {
+  auto field = [&](const char* key) {
+    const auto* v = platform.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  std::string out = field("os") + "/" + field("architecture");
+  if (const std::string variant = field("variant"); !variant.empty()) {
+    out += "/" + variant;
+  }
+  return out;
+}
+
 Result<std::vector<Manifest::Descriptor>> descriptors(const std::string& body,
                                                       std::initializer_list<const char*> keys) {
   boost::system::error_code ec;
@@ -87,6 +100,9 @@ Result<std::vector<Manifest::Descriptor>> descriptors(const std::string& body,
     }
     if (const auto* size = o->if_contains("size"); size != nullptr && size->is_int64()) {
       desc.size = size->as_int64();
+    }
+    if (const auto* platform = o->if_contains("platform"); platform != nullptr && platform->is_object()) {
+      desc.platform = platform_text(platform->as_object());
     }
     out.push_back(std::move(desc));
     return {};

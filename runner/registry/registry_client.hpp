@@ -29,6 +29,7 @@ struct Manifest {
     std::string media_type;
     std::string digest;
     std::int64_t size = 0;
+    std::string platform;  // an index entry's "os/arch[/variant]"; empty elsewhere
   };
   Result<std::vector<Descriptor>> blobs() const;     // image manifest: config first, then layers
   Result<std::vector<Descriptor>> children() const;  // index: the platform manifests

@@ -24,7 +24,7 @@ TEST(BuildahArgvTest, BudIsAnArgvWithEveryOption) {
                .context = "/w/src/.",
                .build_args = {{"B", "two words; $(rm -rf /)"}, {"A", "1"}},
                .target = "test",
-               .platform = "linux/arm64",
+               .platforms = {"linux/arm64"},
                .iid_file = "/w/iid",
                .tag = "localhost/nbs/j:build"};
   std::vector<std::string> expected{"buildah",
@@ -54,6 +54,62 @@ TEST(BuildahArgvTest, BudIsAnArgvWithEveryOption) {
                                     "localhost/nbs/j:build",
                                     "/w/src/."};
   EXPECT_EQ(bud_argv(setup(), o), expected);
+}
+
+// Several platforms go into a manifest list, every step run: Buildah's layer cache would hand the second
+// platform the first one's steps, and the shared cache needs --layers, so neither is asked for.
+TEST(BuildahArgvTest, SeveralPlatformsBuildAManifestListWithoutTheLayerCache) {
+  auto argv = bud_argv(setup(), {.dockerfile = "D",
+                                 .context = "C",
+                                 .platforms = {"linux/amd64", "linux/arm64"},
+                                 .manifest = "localhost/nbs/j:list",
+                                 .iid_file = "I",
+                                 .tag = "T",
+                                 .no_cache = true,
+                                 .cache_repository = "h/app/cache"});
+  std::vector<std::string> expected{"buildah",
+                                    "--root",
+                                    "/cache/storage",
+                                    "--runroot",
+                                    "/work/run",
+                                    "--storage-driver",
+                                    "overlay",
+                                    "bud",
+                                    "--isolation",
+                                    "chroot",
+                                    "--file",
+                                    "D",
+                                    "--platform",
+                                    "linux/amd64,linux/arm64",
+                                    "--manifest",
+                                    "localhost/nbs/j:list",
+                                    "C"};
+  EXPECT_EQ(argv, expected);
+  auto s = setup();
+  s.auth_file = "/secrets/auth.json";
+  std::vector<std::string> push{"buildah",
+                                "--root",
+                                "/cache/storage",
+                                "--runroot",
+                                "/work/run",
+                                "--storage-driver",
+                                "overlay",
+                                "manifest",
+                                "push",
+                                "--all",
+                                "--tls-verify=false",
+                                "--authfile",
+                                "/secrets/auth.json",
+                                "--digestfile",
+                                "/w/d",
+                                "localhost/nbs/j:list",
+                                "docker://h:5000/app:tmp-j"};
+  EXPECT_EQ(manifest_push_argv(s, "localhost/nbs/j:list", "h:5000/app:tmp-j", "/w/d", true), push);
+  push.erase(std::find(push.begin(), push.end(), "--tls-verify=false"));
+  EXPECT_EQ(manifest_push_argv(s, "localhost/nbs/j:list", "h:5000/app:tmp-j", "/w/d", false), push);
+  auto rm = manifest_rm_argv(s, "localhost/nbs/j:list");
+  EXPECT_EQ(std::vector<std::string>(rm.end() - 3, rm.end()),
+            (std::vector<std::string>{"manifest", "rm", "localhost/nbs/j:list"}));
 }
 
 TEST(BuildahArgvTest, OptionalFlagsAreLeftOut) {

@@ -429,6 +429,13 @@ TEST(StepPlanTest, StepsOfTheStagesBuildahBuilds) {
   ASSERT_NE(report.plan.find(3), nullptr);
   EXPECT_EQ(report.plan.find(3)->label, "b");
   EXPECT_EQ(report.plan.find(0), nullptr);  // no "[i/k]" in a multi-stage plan
+  // The RUN of a stage that is not built does not count: the platform check needs only the built ones.
+  EXPECT_EQ(report.plan.stages[0].first_run_line, 3);
+  EXPECT_EQ(report.plan.stages[1].first_run_line, 6);
+  EXPECT_EQ(report.plan.first_run_line(), 3);
+  auto without_run = check_dockerfile("FROM scratch AS a\nRUN x\nFROM scratch AS b\nCOPY y /y\n",
+                                      {.target = "b"}, BuildContext{});
+  EXPECT_EQ(without_run.plan.first_run_line(), 0) << "stage a is not built for target b";
 }
 
 }  // namespace

@@ -227,6 +227,28 @@ TEST(ExitCodeTest, TaxonomyIsStable) {
   EXPECT_EQ(to_string(ExitCode::deadline), "deadline");
 }
 
+// An index's entries name their platform (os/arch/variant): a multi-platform build reads its digests so.
+TEST(ManifestTest, AnIndexEntryCarriesItsPlatform) {
+  registry::Manifest index{
+      .media_type = "application/vnd.oci.image.index.v1+json",
+      .body = R"({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                   "manifests": [
+                     {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:a",
+                      "size": 499, "platform": {"architecture": "arm", "os": "linux", "variant": "v7"}},
+                     {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:b",
+                      "size": 499, "platform": {"architecture": "amd64", "os": "linux"}},
+                     {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:c",
+                      "size": 10}]})"};
+  ASSERT_TRUE(index.is_index());
+  auto children = index.children();
+  ASSERT_TRUE(children) << children.error().message;
+  ASSERT_EQ(children->size(), 3u);
+  EXPECT_EQ((*children)[0].platform, "linux/arm/v7");
+  EXPECT_EQ((*children)[1].platform, "linux/amd64");
+  EXPECT_EQ((*children)[1].digest, "sha256:b");
+  EXPECT_EQ((*children)[2].platform, "");
+}
+
 TEST(ResultFileTest, WritesAtomicallyAndReadsBack) {
   testing::TempDir dir;
   PhaseResult r{.job_id = "j",
@@ -234,6 +256,7 @@ TEST(ResultFileTest, WritesAtomicallyAndReadsBack) {
                 .code = ExitCode::build_failed,
                 .error = "RUN failed\nline",
                 .digest = "sha256:d",
+                .platform_digests = {{"linux/amd64", "sha256:a"}, {"linux/arm/v7", "sha256:b"}},
                 .size = 1234,
                 .tags = {"r/a:1"},
                 .commit = "abc",
