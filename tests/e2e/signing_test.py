@@ -74,7 +74,7 @@ class SigningFixture(DaemonFixture):
         subprocess.run(["gpgconf", "--kill", "all"], env=dict(os.environ, GNUPGHOME=self.gnupg), capture_output=True)
         shutil.rmtree(self.secrets, ignore_errors=True)
 
-    def verify(self, ref, public_key=None):
+    def verify(self, ref, public_key=None, global_flags=(), copy_flags=()):
         """skopeo copy of `ref` under a signedBy policy with our public key and the store as lookaside."""
         root = tempfile.mkdtemp(prefix="verify-", dir=self.dir)
         os.makedirs(os.path.join(root, "regd"))
@@ -86,8 +86,9 @@ class SigningFixture(DaemonFixture):
                                       "dir": {"": [{"type": "insecureAcceptAnything"}]}}}, f)
         with open(os.path.join(root, "regd", "default.yaml"), "w") as f:
             f.write(f"docker:\n  {self.registry}:\n    lookaside: file://{self.store}\n")
-        return subprocess.run(["skopeo", "--policy", policy, "--registries.d", os.path.join(root, "regd"), "copy",
-                               "--src-tls-verify=false", f"docker://{ref}", f"dir:{os.path.join(root, 'out')}"],
+        return subprocess.run(["skopeo", "--policy", policy, "--registries.d", os.path.join(root, "regd"),
+                               *global_flags, "copy", "--src-tls-verify=false", *copy_flags,
+                               f"docker://{ref}", f"dir:{os.path.join(root, 'out')}"],
                               capture_output=True, text=True)
 
 
@@ -128,6 +129,25 @@ def test_every_tag_of_a_signed_job_verifies_and_the_key_shows_nowhere(f):
     check(not problems, "\n".join(problems))
 
 
+def test_a_signed_two_platform_image_verifies_for_each_platform(f):
+    """Several platforms (an OCI index) with `sign` and no tests: the index and each platform's manifest
+    are signed for every tag, so a pull of either platform, or of all, verifies."""
+    f.make_repo("signed-multi", {"Dockerfile": "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY hello.txt /hello.txt\n",
+                                 "hello.txt": "hello, signed\n"})
+    job_id = f.submit(f.job("signed-multi", platforms=["linux/amd64", "linux/arm64"], image_tags=["v1"],
+                            sign={"key_ref": f.key_ref()}))
+    final = f.wait_final(job_id)
+    check(final["status"] == "SUCCEEDED", f"{final}\n{f.daemon_log()}")
+    check(final.get("signed_images") == final["images"] and len(final["images"]) == 2, final)
+    problems = []
+    for ref in final["images"]:
+        for global_flags, copy_flags in (((), ()), (("--override-arch", "arm64"), ()), ((), ("--all",))):
+            r = f.verify(ref, global_flags=global_flags, copy_flags=copy_flags)
+            if r.returncode != 0:
+                problems.append(f"{ref} {global_flags} {copy_flags} did not verify: {r.stderr}")
+    check(not problems, "\n".join(problems))
+
+
 def test_bad_key_refs_are_field_errors_at_submit(f):
     other = "vault:secret/data/ci/signing#private-key" if f.executor == "local" else "file:signing.asc"
     cases = [{"key_ref": "file:../signing.asc"}, {"key_ref": other}, {"key_ref": "/root/key.asc"}]
@@ -146,5 +166,6 @@ if __name__ == "__main__":
     SigningFixture.executor = sys.argv[sys.argv.index("--executor") + 1] if "--executor" in sys.argv else "local"
     harness.main(f"e2e-signing-{SigningFixture.executor}",
                  [test_bad_key_refs_are_field_errors_at_submit,
-                  test_every_tag_of_a_signed_job_verifies_and_the_key_shows_nowhere],
+                  test_every_tag_of_a_signed_job_verifies_and_the_key_shows_nowhere,
+                  test_a_signed_two_platform_image_verifies_for_each_platform],
                  fixture_class=SigningFixture)
