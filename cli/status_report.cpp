@@ -71,6 +71,14 @@ std::string format_summary(const json::object& answer, SystemTime now) {
     if (const std::string digest = string_at(answer, "digest"); !digest.empty()) {
       out += "  digest: " + digest + "\n";
     }
+    if (const auto* platforms = answer.if_contains("platforms");
+        platforms != nullptr && platforms->is_object()) {
+      for (const auto& [platform, digest] : platforms->get_object()) {  // an index: each platform's image
+        if (digest.is_string()) {
+          out += "    " + std::string(platform) + ": " + std::string(digest.get_string()) + "\n";
+        }
+      }
+    }
     return out;
   }
   if (view.status == "FAILED") {

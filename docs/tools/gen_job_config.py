@@ -31,8 +31,9 @@ digits; durations as `1h30m`, `15m`, `90s` or a number of seconds. What each fie
 description leaves out is in [agent-guide.md](agent-guide.md#the-job-fields-what-the-one-line-descriptions-leave-out).
 
 submitJob's `inputSchema` in `tools/list` is kept short: it has every field, type, enum, default and
-required field, and refuses unknown fields, but leaves out the limits in the rules column below
-(lengths, patterns, ranges, counts), which the validator enforces all the same. A client that
+required field, and refuses unknown top-level fields, but leaves out the limits in the rules column
+below (lengths, patterns, ranges, counts) and the refusal of unknown fields inside the nested objects,
+which the validator enforces all the same. A client that
 validates before it sends gets the whole schema, every rule included, from `GET /mcp/submitJob/schema`
 (also `/json/submitJob/schema`) or `nbs-job-schema`.
 
@@ -59,6 +60,14 @@ test:
 # (agent-guide.md, "Shared layer cache").
 cache:
   registry_ref: registry.example.com:5000/team/app/cache
+```
+
+```yaml
+# One image per platform, published as an OCI image index under every tag; getStatus reports the
+# index's digest and each platform's (`platforms`). RUN steps execute the target platform's binaries:
+# a node without binfmt_misc/qemu-user emulation builds only Dockerfiles whose RUN steps are for its
+# own platform, or that have none (COPY a prebuilt binary per platform, using ARG TARGETARCH).
+platforms: [linux/amd64, linux/arm64]
 ```
 
 ```yaml

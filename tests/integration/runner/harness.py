@@ -160,9 +160,9 @@ class Fixture:
 
     # --- Registry ---
     def manifest(self, ref, method="GET"):
-        """(status, digest, body) of the manifest behind `host/repo:tag`."""
+        """(status, digest, body) of the manifest behind `host/repo:tag` or `host/repo@digest`."""
         host, rest = ref.split("/", 1)
-        repo, tag = rest.rsplit(":", 1)
+        repo, tag = rest.split("@", 1) if "@" in rest else rest.rsplit(":", 1)
         req = urllib.request.Request(f"http://{host}/v2/{repo}/manifests/{tag}", method=method,
                                      headers={"Accept": ACCEPT})
         try:

@@ -128,6 +128,41 @@ def test_removing_a_temp_tag_keeps_other_tags_of_the_same_image(fx):
     check(status == 200 and got == digest, f"another job's tag of the same image went too: {status} {got}")
 
 
+def test_an_index_of_two_platforms_publishes_without_moving_a_layer(fx):
+    """Issue 16 item 3: a two-platform build pushes an OCI index and reports each platform's digest; the
+    publish to another repository mounts every blob, PUTs each platform's manifest by digest and the index
+    under each tag, unchanged, and cleanup of the temp tag leaves the published index whole."""
+    fx.make_repo("multi", {"Dockerfile": "FROM scratch\nARG TARGETARCH\nCOPY hello.txt /hello.txt\n"
+                                         "LABEL arch=$TARGETARCH\n",
+                           "hello.txt": "hello\n"})
+    spec = fx.spec("multi", tests=True)
+    spec["request"]["platforms"] = ["linux/amd64", "linux/arm64"]
+    build = fx.run("build", spec)
+    check(build.code == 0, build.describe())
+    built = build.result()
+    platforms = built.get("platforms") or {}
+    check(sorted(platforms) == ["linux/amd64", "linux/arm64"], built)
+    status, index_digest, body = fx.manifest(spec["temp_image"])
+    check(status == 200 and index_digest == built["digest"], f"{status} {index_digest} {built['digest']}")
+    index = json.loads(body)
+    check(index["mediaType"] == "application/vnd.oci.image.index.v1+json", index)
+    check({m["digest"] for m in index["manifests"]} == set(platforms.values()), f"{index} {platforms}")
+    finals = [f"{fx.registry}/it/multi-released:1.0", f"{fx.registry}/it/multi-released:stable"]
+    before = len(fx.registry_log())
+    run = fx.run("publish", publish_spec(spec, finals))
+    check(run.code == 0, run.describe())
+    log = fx.registry_log()[before:]
+    uploads = [u for u in blob_uploads(log) if "/v2/it/multi-released/" in u]
+    check(uploads == [], f"blob data was uploaded: {uploads}")
+    for ref in finals:
+        status, got, _ = fx.manifest(ref)
+        check(status == 200 and got == index_digest, f"{ref}: {status} {got} != {index_digest}")
+    for platform, digest in platforms.items():
+        status, got, _ = fx.manifest(f"{fx.registry}/it/multi-released@{digest}")
+        check(status == 200 and got == digest, f"{platform}: {status} {got}")
+    check(run.result()["digest"] == index_digest, run.result())
+
+
 def test_publish_of_a_missing_temp_image_fails(fx):
     build_spec = fx.spec("pub", tests=True)
     run = fx.run("publish", publish_spec(build_spec, [f"{fx.registry}/it/released:never"]))
@@ -141,4 +176,5 @@ if __name__ == "__main__":
                      test_publish_to_another_registry_streams_blobs,
                      test_cleanup_deletes_the_temp_image_once,
                      test_removing_a_temp_tag_keeps_other_tags_of_the_same_image,
+                     test_an_index_of_two_platforms_publishes_without_moving_a_layer,
                      test_publish_of_a_missing_temp_image_fails])

@@ -122,6 +122,15 @@ TEST(Summary, SucceededListsImagesAndDigest) {
             "  image:  reg:5000/team/app:j1\n"
             "  image:  reg:5000/team/app:v1\n"
             "  digest: sha256:feed\n");
+  auto index = answer;
+  index["platforms"] = {{"linux/amd64", "sha256:a"}, {"linux/arm64", "sha256:b"}};
+  EXPECT_EQ(format_summary(index, k_start),
+            "SUCCEEDED in 1m05s\n"
+            "  image:  reg:5000/team/app:j1\n"
+            "  image:  reg:5000/team/app:v1\n"
+            "  digest: sha256:feed\n"
+            "    linux/amd64: sha256:a\n"
+            "    linux/arm64: sha256:b\n");
 }
 
 TEST(Summary, FailedShowsPhaseErrorExcerptAndHint) {

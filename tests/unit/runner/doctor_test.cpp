@@ -1,7 +1,10 @@
 #include "runner/doctor.hpp"
 
+#include <sys/utsname.h>
+
 #include <gtest/gtest.h>
 
+#include "runner/platforms.hpp"
 #include "runner/run_command.hpp"
 
 namespace nbs::runner {
@@ -29,6 +32,18 @@ TEST(DoctorTest, ReportPrintsFixesAndVerdict) {
             "a build cannot run on this node\n");
   checks.erase(checks.begin() + 1);
   EXPECT_TRUE(build_can_run(checks));
+}
+
+// The last check says which platforms a job's `platforms` may ask of this node, its own first.
+TEST(DoctorTest, ListsThePlatformsTheNodeCanBuild) {
+  utsname u{};
+  ASSERT_EQ(::uname(&u), 0);
+  const auto checks = run_doctor({});
+  ASSERT_FALSE(checks.empty());
+  EXPECT_EQ(checks.back().name, "platforms");
+  EXPECT_EQ(checks.back().level, CheckLevel::ok);
+  EXPECT_TRUE(checks.back().detail.starts_with(platform_of_machine(u.machine) + " (native)"))
+      << checks.back().detail;
 }
 
 TEST(RunCommandTest, PodmanTestArgvRunsTheCommandWithShInsideTheImage) {

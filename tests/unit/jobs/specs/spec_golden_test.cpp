@@ -139,6 +139,17 @@ std::string runner_spec() {
          R"("result_path":"/tmp/x","work_dir":"/tmp/w","cache_dir":"/tmp/c"})";
 }
 
+// The runner spec the daemon writes for `launch`'s build (with its request), as the launch's spec file.
+void set_build_spec(PhaseLaunch& launch) {
+  const RunnerSpec spec{.job_id = launch.id.job_id,
+                        .phase = Phase::build,
+                        .request = launch.request,
+                        .cache_dir = "/tmp/c",
+                        .work_dir = "/tmp/w",
+                        .result_path = "/tmp/x"};
+  launch.runner_spec_json = json::serialize(to_json(spec));
+}
+
 void check_golden(const std::string& name, const Result<nomad::Job>& job) {
   ASSERT_TRUE(job) << job.error().message;
   const json::value body = json::object{{"Job", nomad::to_json(*job)}};
@@ -235,13 +246,7 @@ TEST(SpecGolden, BuildWithSecretBuildArgs) {
                                             "registry_url":"registry.example:5000/team/app",
                                             "build_args":{"NPM_TOKEN":"s3cr3t-value-j6","MODE":"ci"},
                                             "secret_build_args":["NPM_TOKEN"]})")};
-  const RunnerSpec spec{.job_id = "j6",
-                        .phase = Phase::build,
-                        .request = launch.request,
-                        .cache_dir = "/tmp/c",
-                        .work_dir = "/tmp/w",
-                        .result_path = "/tmp/x"};
-  launch.runner_spec_json = json::serialize(to_json(spec));
+  set_build_spec(launch);
   ASSERT_NE(launch.runner_spec_json.find("s3cr3t-value-j6"), std::string::npos);
   auto job = build_job_spec(launch, config());
   check_golden("build_secret_build_args", job);
@@ -265,6 +270,21 @@ TEST(SpecGolden, BuildWithBuildSecrets) {
   check_golden("build_build_secrets", build_job_spec(launch, config()));
 }
 
+// Several platforms are the runner's business (one bud, one manifest push): the job is an ordinary build
+// whose spec file carries the request's platforms, on any node (the runner fails a RUN it cannot emulate).
+TEST(SpecGolden, BuildForSeveralPlatforms) {
+  PhaseLaunch launch{.id = {"j9", Phase::build, 1},
+                     .request = request(R"({"owner":"ana","repo_url":"https://git.example/app.git",
+                                            "registry_url":"registry.example:5000/team/app",
+                                            "platforms":["linux/amd64","linux/arm64"]})")};
+  set_build_spec(launch);
+  auto job = build_job_spec(launch, config());
+  check_golden("build_platforms", job);
+  ASSERT_TRUE(job);
+  EXPECT_NE(json::serialize(nomad::to_json(*job)).find(R"(\"platforms\":[\"linux/amd64\",\"linux/arm64\"])"),
+            std::string::npos);
+}
+
 // The shared layer cache reaches the runner on Nomad through the spec file, as the daemon resolved it
 // into the request (PhaseActions::act); on another host than the image's (the daemon's
 // build_cache_repository) the task's auth.json has the job's registry credentials for it too.
@@ -274,13 +294,7 @@ TEST(SpecGolden, BuildWithRegistryCacheOnTheDaemonsCacheRegistry) {
                                             "registry_url":"registry.example:5000/team/app",
                                             "registry_credentials_path":"secret/data/registry/push"})")};
   launch.request.cache = CacheConfig{cache_repository(launch.request, "cache.example:5000/nbs")};
-  const RunnerSpec spec{.job_id = "j7",
-                        .phase = Phase::build,
-                        .request = launch.request,
-                        .cache_dir = "/tmp/c",
-                        .work_dir = "/tmp/w",
-                        .result_path = "/tmp/x"};
-  launch.runner_spec_json = json::serialize(to_json(spec));
+  set_build_spec(launch);
   auto job = build_job_spec(launch, config());
   check_golden("build_registry_cache", job);
   ASSERT_TRUE(job);

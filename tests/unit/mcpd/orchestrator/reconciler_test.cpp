@@ -3,10 +3,11 @@
 // the record written and the actions asked for.
 #include "mcpd/orchestrator/reconciler.hpp"
 
-#include <boost/json/serialize.hpp>
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "common/job_request_parser.hpp"
+#include "mcpd/tools/job_tools.hpp"
 
 namespace nbs::mcpd {
 namespace {
@@ -14,6 +15,7 @@ namespace {
 using jobs::PhaseObservation;
 using jobs::PhaseState;
 using namespace std::chrono_literals;
+namespace json = boost::json;
 
 const SystemTime k_now = *parse_utc("2026-11-26T12:00:00.000Z");
 
@@ -282,11 +284,31 @@ TEST(ReconcilerTest, APhaseTheExecutorRefusesFailsWithTheReason) {
             "the test phase could not start: test.vault_secrets: Vault secrets need the Nomad executor");
 }
 
+// A multi-platform build's result names each platform's manifest; the record keeps them for getStatus.
+TEST(ReconcilerTest, EachPlatformsDigestGoesFromTheBuildResultIntoTheRecord) {
+  auto result = parse_build_result(
+      R"({"digest": "sha256:index", "size": 10, "commit": "c0ffee",
+          "platforms": {"linux/amd64": "sha256:a", "linux/arm64": "sha256:b", "linux/bad": 7}})");
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(result->platform_digests,
+            (std::map<std::string, std::string>{{"linux/amd64", "sha256:a"}, {"linux/arm64", "sha256:b"}}));
+  auto o = seen(PhaseState::succeeded);
+  o.result = *result;
+  auto d = decide(in_phase(record(false), JobStatus::building, Phase::build), o, k_config);
+  ASSERT_TRUE(d.record);
+  EXPECT_EQ(d.record->digest, "sha256:index");
+  EXPECT_EQ(d.record->platform_digests, result->platform_digests);
+  const auto status = status_json(*d.record);
+  EXPECT_EQ(status.at("platforms"), (json::object{{"linux/amd64", "sha256:a"}, {"linux/arm64", "sha256:b"}}));
+  EXPECT_FALSE(status_json(record(false)).contains("platforms"));
+}
+
 TEST(ReconcilerTest, TheRecordSurvivesJson) {
   auto o = seen(PhaseState::failed, LockState::ours, "runner: exit code 3");
   auto d = decide(in_phase(record(true), JobStatus::building, Phase::build), o, k_config);
   ASSERT_TRUE(d.record);
   d.record->excerpt = {"STEP 2/3: RUN make", "make: *** [all] Error 3"};
+  d.record->platform_digests = {{"linux/amd64", "sha256:a"}, {"linux/arm/v7", "sha256:b"}};
   auto again = parse_job_record(boost::json::serialize(to_json(*d.record)));
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ(*again, *d.record);
