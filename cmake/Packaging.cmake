@@ -32,7 +32,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "buildah, podman, uidmap, runc, ca-certificates, passwd")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "skopeo, slirp4netns")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "skopeo, slirp4netns, gnupg")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${NBS_PACKAGE_FILES}/conffiles ${NBS_PACKAGE_FILES}/postinst ${NBS_PACKAGE_FILES}/prerm
     ${NBS_PACKAGE_FILES}/postrm)

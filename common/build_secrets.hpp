@@ -37,4 +37,8 @@ struct BuildSecretEntry {
 // build.secrets, then build.ssh.
 std::vector<BuildSecretEntry> build_secret_entries(const JobRequest& request);
 
+// The name of sign.key_ref's copy in a publish phase's secrets directory (the local executor's phase
+// copy, a Nomad task's secrets dir), which the spec's credentials.signing_key_file names.
+inline constexpr std::string_view k_signing_key_file = "signing-key";
+
 }  // namespace nbs

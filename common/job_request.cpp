@@ -31,6 +31,10 @@ bool JobRequest::has_tests() const {
   return test && (!test->commands.empty() || test->entry_point);
 }
 
+bool JobRequest::publishes_from_temp_image() const {
+  return has_tests() || sign.has_value();
+}
+
 std::string ImageTarget::reference(std::string_view tag) const {
   return registry + "/" + repository + ":" + std::string(tag);
 }

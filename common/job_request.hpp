@@ -142,6 +142,9 @@ struct JobRequest {
 
   // True when a test phase runs (at least one command, or the entry point).
   bool has_tests() const;
+  // True when build pushes to the temp image and a publish phase copies it to the final tags: with tests,
+  // and with `sign` (signatures are made at publish, one per final tag; the temp tag never gets one).
+  bool publishes_from_temp_image() const;
 
   friend bool operator==(const JobRequest&, const JobRequest&) = default;
 };

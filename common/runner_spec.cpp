@@ -97,6 +97,7 @@ void read_credentials(const json::value* v, RunnerCredentials& c, std::vector<Fi
   r.absolute_path("registry_auth_file", c.registry_auth_file, false);
   r.absolute_path("build_args_file", c.build_args_file, false);
   r.absolute_path("build_secrets_dir", c.build_secrets_dir, false);
+  r.absolute_path("signing_key_file", c.signing_key_file, false);
   r.reject_unknown();
 }
 
@@ -145,12 +146,20 @@ void read_enums(FieldReader& r, RunnerSpec& spec) {
 
 // Cross-field rules: what each phase needs.
 void check_phase_needs(FieldReader& r, const RunnerSpec& spec) {
-  bool needs_temp = spec.phase != Phase::build || spec.request.has_tests();
+  bool needs_temp = spec.phase != Phase::build || spec.request.publishes_from_temp_image();
   if (needs_temp && spec.temp_image.empty()) {
     r.fail("temp_image", "is required for this phase");
   }
   if (spec.phase != Phase::cleanup && spec.final_images.empty()) {
     r.fail("final_images", "must not be empty");
+  }
+  if (spec.phase == Phase::publish && spec.request.sign) {
+    if (spec.signature_store.empty()) {
+      r.fail("signature_store", "is required to publish a job with sign");
+    }
+    if (spec.credentials.signing_key_file.empty()) {
+      r.fail("credentials.signing_key_file", "is required to publish a job with sign");
+    }
   }
   if (spec.phase == Phase::build) {
     if (spec.cache_dir.empty()) {
@@ -169,7 +178,7 @@ std::string_view to_string(StorageDriver driver) {
 }
 
 std::vector<std::string> RunnerSpec::push_targets() const {
-  if (request.has_tests()) {
+  if (request.publishes_from_temp_image()) {
     return {temp_image};
   }
   return final_images;
@@ -197,6 +206,7 @@ Result<RunnerSpec> parse_runner_spec(const json::value& value) {
   read_credentials(r.find("credentials"), spec.credentials, errors);
   r.string("build_user", spec.build_user);
   r.absolute_path("registries_conf", spec.registries_conf, false);
+  r.absolute_path("signature_store", spec.signature_store, false);
   r.reject_unknown();
   if (errors.empty()) {
     check_phase_needs(r, spec);
@@ -241,6 +251,7 @@ json::object to_json(const RunnerSpec& spec) {
   put(creds, "registry_auth_file", spec.credentials.registry_auth_file);
   put(creds, "build_args_file", spec.credentials.build_args_file);
   put(creds, "build_secrets_dir", spec.credentials.build_secrets_dir);
+  put(creds, "signing_key_file", spec.credentials.signing_key_file);
   if (!creds.empty()) {
     o["credentials"] = std::move(creds);
   }
@@ -250,6 +261,7 @@ json::object to_json(const RunnerSpec& spec) {
   o["storage_driver"] = to_string(spec.storage_driver);
   put(o, "build_user", spec.build_user);
   put(o, "registries_conf", spec.registries_conf);
+  put(o, "signature_store", spec.signature_store);
   return o;
 }
 

@@ -28,6 +28,7 @@ struct RunnerCredentials {
   std::string registry_auth_file;  // a containers auth.json
   std::string build_args_file;     // the secret build args' values (encode_secret_build_args)
   std::string build_secrets_dir;   // build.secrets and build.ssh files (BuildSecretEntry::file_name)
+  std::string signing_key_file;    // publish with request.sign: the GPG secret key (sign.key_ref's value)
 
   friend bool operator==(const RunnerCredentials&, const RunnerCredentials&) = default;
 };
@@ -48,8 +49,11 @@ struct RunnerSpec {
   StorageDriver storage_driver = StorageDriver::overlay;
   std::string build_user;       // runs Buildah as this user when the runner is root
   std::string registries_conf;  // CONTAINERS_REGISTRIES_CONF for Buildah and the registry client
+  // publish with request.sign: the lookaside directory the signatures go to (what a registries.d
+  // `lookaside: file://<dir>` entry names for consumers)
+  std::string signature_store;
 
-  // Where build pushes: the temp image when a test phase follows, else every final image.
+  // Where build pushes: the temp image when a publish phase follows (tests, signing), else every final image.
   std::vector<std::string> push_targets() const;
 
   friend bool operator==(const RunnerSpec&, const RunnerSpec&) = default;

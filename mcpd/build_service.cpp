@@ -124,6 +124,9 @@ Status check_local_paths(const Config& config, const fs::path& state_dir, const 
   if (!config.registry_auth_file.empty()) {
     needs.push_back({"registry_auth_file", config.registry_auth_file, Access::read});
   }
+  if (!config.signature_store.empty()) {
+    needs.push_back({"signature_store", config.signature_store, Access::read_write});
+  }
   for (const auto& need : needs) {
     if (auto ok = check_access(need.path, need.access, user); !ok) {
       return config_error(need.key, ok.error().message);
@@ -299,6 +302,10 @@ Result<Backend> open_nomad(const Config& config) {
 }  // namespace
 
 Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config, MetricsRegistry& metrics) {
+  // The runner gets it as is, on this machine or on a Nomad client: relative would mean its own cwd.
+  if (!config.signature_store.empty() && !fs::path(config.signature_store).is_absolute()) {
+    return config_error("signature_store", "must be an absolute path");
+  }
   auto backend = config.nomad_addr.empty() ? open_local(config) : open_nomad(config);
   if (!backend) {
     return backend.error();
@@ -327,12 +334,14 @@ Result<std::unique_ptr<BuildService>> BuildService::create(const Config& config,
   orchestration.registries_conf = config.registries_conf;
   orchestration.registry_auth_file = config.registry_auth_file;
   orchestration.build_cache_repository = config.build_cache_repository;
+  orchestration.signature_store = config.signature_store;
   orchestration.history_limit = config.history_limit;
   orchestration.history_resync = config.replica_resync;
   SubmitPolicy policy{
       .webhook_targets = config.webhook_allow_private ? PrivateTargets::allow : PrivateTargets::refuse,
       .private_dirs = backend->private_dirs,
-      .build_cache_repository = config.build_cache_repository};
+      .build_cache_repository = config.build_cache_repository,
+      .signature_store = config.signature_store};
   for (const auto& dir : config.allow_file_repos) {
     policy.file_repo_roots.push_back(fs::absolute(dir));
   }

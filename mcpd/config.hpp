@@ -39,6 +39,9 @@ struct Config {
   // host[:port]/path: every job's shared layer cache is <this>/<image path> unless it names another
   // place under its own image path; "": only jobs with `cache` get one.
   std::string build_cache_repository;
+  // A directory: the lookaside store where publish writes the signatures of jobs with `sign` (consumers
+  // read it through registries.d); "": `sign` is refused at submit.
+  std::string signature_store;
   std::size_t max_running_tasks = 0;  // local executor; 0: the number of cores
   std::size_t history_limit = 1000;
   // How often the job records are read for what other replicas accepted, finished or trimmed.

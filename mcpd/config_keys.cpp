@@ -298,6 +298,10 @@ std::vector<ConfigKey> make_keys() {
                              return {};
                            },
                            [](const Config& c) { return c.build_cache_repository; }});
+  keys.push_back(string_key("signature_store", "--signature-store", {"NBS_SIGNATURE_STORE"},
+                            "directory where the signatures of jobs with `sign` go (a registries.d lookaside "
+                            "store; on Nomad the same path on every client); empty: `sign` is refused",
+                            &Config::signature_store));
   keys.push_back(size_key("max_running_tasks", "--max-running-tasks",
                           "local executor: tasks running at once, the rest wait (0: the number of cores)",
                           &Config::max_running_tasks, 0, 4096));

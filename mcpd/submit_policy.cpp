@@ -91,6 +91,11 @@ std::vector<FieldError> check_submit(const JobRequest& request, const std::strin
   if (auto reason = check_cache_place(request, policy.build_cache_repository)) {
     out.push_back({"cache.registry_ref", *reason});
   }
+  if (request.sign && policy.signature_store.empty()) {
+    out.push_back({"sign",
+                   "this daemon keeps no image signatures (its signature_store is not set): leave sign out, "
+                   "or ask the operator to set signature_store"});
+  }
   if (!principal.empty() && request.owner != principal) {
     out.push_back(
         {"owner", "must be '" + principal +

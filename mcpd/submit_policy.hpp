@@ -23,6 +23,8 @@ struct SubmitPolicy {
   // The daemon's build_cache_repository: a job's cache.registry_ref may also lie under
   // <this>/<image path>; "" allows only the job's own image path.
   std::string build_cache_repository;
+  // The daemon's signature_store: "" refuses jobs with `sign` (their signatures would have nowhere to go).
+  std::string signature_store;
 };
 
 // One field error per rule `request` breaks for a caller with `principal` ("" when tokens are off).

@@ -97,6 +97,9 @@ int main(int argc, char** argv) {
                   "registries.conf for Buildah, podman, publish");
   run->add_option("--auth-file", run_options.auth_file, "registry auth.json");
   run->add_option("--git-token-file", run_options.git_token_file, "Git token file");
+  run->add_option("--signing-key", run_options.signing_key_file, "a job with sign: the GPG secret key file");
+  run->add_option("--signature-store", run_options.signature_store,
+                  "a job with sign: the lookaside directory for signatures");
   run->add_option("--storage-driver", run_options.storage_driver, "overlay (default) or vfs")
       ->check(CLI::IsMember({"overlay", "vfs"}));
 

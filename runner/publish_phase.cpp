@@ -1,7 +1,10 @@
 #include "runner/publish_phase.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
+#include "runner/image_signing.hpp"
 #include "runner/registry/registry_session.hpp"
 
 namespace nbs::runner {
@@ -106,6 +109,60 @@ Result<std::unique_ptr<registry::RegistrySession>> open_session(const PhaseConte
   return session;
 }
 
+// gpg never prints key material, but a key that found its way into a message would be masked anyway:
+// the whole file and each line of its armour.
+void mask_key(const PhaseContext& ctx, const std::string& key_file) {
+  std::ifstream in(key_file, std::ios::binary);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (content.empty() || content.size() > std::size_t{1} << 20) {
+    return;
+  }
+  ctx.log().add_secret(content);
+  std::istringstream lines(content);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() >= 20 && !line.starts_with("-----")) {
+      ctx.log().add_secret(line);
+    }
+  }
+}
+
+Result<ImageSigner> open_signer(const PhaseContext& ctx) {
+  mask_key(ctx, ctx.spec().credentials.signing_key_file);
+  auto signer = ImageSigner::open(ctx.spec().credentials.signing_key_file, "/tmp", signature_creator(),
+                                  ctx.run_options());
+  if (signer) {
+    ctx.log().line(LogStream::none, "publish: signing with key " + signer->fingerprint() + " into " +
+                                        ctx.spec().signature_store);
+  }
+  return signer;
+}
+
+// One signature per manifest a verifier checks for `dst`: the image's, and for an index each platform
+// manifest's too (a pull of one platform checks that one), all with the tag's own identity.
+Status sign_tag(const PhaseContext& ctx, const ImageSigner& signer, const ImageRef& dst, const Manifest& top,
+                const std::vector<Manifest>& manifests) {
+  const auto timestamp =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  std::vector<std::string> digests;
+  if (top.is_index()) {
+    for (const auto& m : manifests) {
+      digests.push_back(m.digest);
+    }
+  }
+  digests.push_back(top.digest);
+  for (const auto& digest : digests) {
+    auto file = signer.sign(ctx.spec().signature_store, dst.str(), dst.repository, digest, timestamp,
+                            ctx.run_options());
+    if (!file) {
+      return file.error();
+    }
+    ctx.log().line(LogStream::none,
+                   "publish: signed " + dst.str() + " (" + digest + ") -> " + file->string());
+  }
+  return {};
+}
+
 }  // namespace
 
 bool wait_to_retry(const PhaseContext& ctx, std::string_view what, const Error& error, int attempt,
@@ -171,6 +228,16 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
   ctx.log().line(LogStream::none, "publish: " + src->str() + " is " + top->media_type + " " + top->digest);
   result.digest = top->digest;
 
+  std::optional<ImageSigner> signer;
+  if (ctx.spec().request.sign) {
+    auto opened = open_signer(ctx);
+    if (!opened) {
+      return ctx.fail(ctx.failure_code(ExitCode::publish_failed), FailureClass::internal,
+                      opened.error().message);
+    }
+    signer.emplace(std::move(*opened));
+  }
+
   // After SIGTERM the tag being published may finish within the grace; no further tag is started.
   std::optional<SteadyClock::time_point> stop_by;
   auto must_stop = [&] {
@@ -210,6 +277,13 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
       return ctx.fail(ExitCode::publish_failed, FailureClass::killed,
                       "stopped before the manifest of " + dst.str());
     }
+    // Signed before the tag exists, so that no verifier ever sees it unsigned.
+    if (signer) {
+      if (auto s = sign_tag(ctx, *signer, dst, *top, *manifests); !s) {
+        return ctx.fail(ctx.failure_code(ExitCode::publish_failed), FailureClass::internal,
+                        s.error().message);
+      }
+    }
     auto digest = retry_registry_call(ctx, "publish: PUT " + dst.str(),
                                       [&] { return client.put_manifest(dst, dst.tag, *top); });
     if (!digest) {
@@ -221,6 +295,9 @@ PhaseOutcome run_publish_phase(const PhaseContext& ctx, PhaseResult& result) {
                       dst.str() + ": the registry stored digest " + *digest + ", not " + top->digest);
     }
     result.tags.push_back(dst.str());
+    if (signer) {
+      result.signed_tags.push_back(dst.str());
+    }
     ctx.log().line(LogStream::none,
                    "publish: " + dst.str() + " -> " + *digest + " (" + counts_text(counts) + ")");
   }

@@ -60,6 +60,9 @@ json::object to_json(const PhaseResult& r) {
     o["size"] = *r.size;
   }
   o["tags"] = json::array(r.tags.begin(), r.tags.end());
+  if (!r.signed_tags.empty()) {
+    o["signed_tags"] = json::array(r.signed_tags.begin(), r.signed_tags.end());
+  }
   if (!r.platform_digests.empty()) {
     json::object platforms;
     for (const auto& [platform, digest] : r.platform_digests) {
@@ -113,6 +116,13 @@ Result<PhaseResult> parse_phase_result(std::string_view text) {
     for (const auto& t : tags->as_array()) {
       if (t.is_string()) {
         r.tags.emplace_back(t.as_string());
+      }
+    }
+  }
+  if (const auto* tags = o.if_contains("signed_tags"); tags != nullptr && tags->is_array()) {
+    for (const auto& t : tags->as_array()) {
+      if (t.is_string()) {
+        r.signed_tags.emplace_back(t.as_string());
       }
     }
   }

@@ -24,10 +24,11 @@ struct PhaseResult {
   std::string digest;  // manifest digest of the pushed or published image (or index)
   // Several platforms: platform ("linux/arm64") → the digest of its manifest in the index.
   std::map<std::string, std::string> platform_digests;
-  std::string image_id;              // buildah's image id (build)
-  std::optional<std::int64_t> size;  // bytes in the registry: config plus (compressed) layers
-  std::vector<std::string> tags;     // full references that now point at `digest`
-  std::string commit;                // the Git commit built
+  std::string image_id;                  // buildah's image id (build)
+  std::optional<std::int64_t> size;      // bytes in the registry: config plus (compressed) layers
+  std::vector<std::string> tags;         // full references that now point at `digest`
+  std::vector<std::string> signed_tags;  // publish with sign: the tags whose signatures were stored
+  std::string commit;                    // the Git commit built
   std::string git_ref;
   std::string ref_kind;  // branch, tag, commit
   int steps = 0;

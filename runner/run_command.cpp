@@ -58,6 +58,13 @@ RunnerSpec make_spec(const JobRequest& request, const std::string& job_id, Phase
                   .storage_driver = run.storage_driver == "vfs" ? StorageDriver::vfs : StorageDriver::overlay,
                   .build_user = ::geteuid() == 0 ? run.build_user : "",
                   .registries_conf = run.registries_conf};
+  if (request.sign) {
+    // The spec takes absolute paths only; on the command line relative ones are natural.
+    for (auto [from, to] : {std::pair{&run.signing_key_file, &spec.credentials.signing_key_file},
+                            std::pair{&run.signature_store, &spec.signature_store}}) {
+      *to = from->empty() ? std::string() : fs::absolute(*from).string();
+    }
+  }
   fs::create_directories(spec.work_dir);
   ::chmod(spec.work_dir.c_str(), 0755);
   return spec;
@@ -149,6 +156,9 @@ ExitCode run_job_file(const RunJobOptions& run, const RunnerOptions& options, co
     PhaseLogWriter test_log(sink, job_id, "test", run.format);
     code = run_phase(test_spec, test_log, options, stop,
                      [&](const PhaseContext& ctx, PhaseResult&) { return run_tests(ctx, run); });
+  }
+  // With tests or `sign` the build pushed to the temp image: publish (and sign) it, or clean it up.
+  if (request->publishes_from_temp_image()) {
     auto phase = code == ExitCode::ok ? Phase::publish : Phase::cleanup;
     auto spec = make_spec(*request, job_id, phase, run, work);
     PhaseLogWriter log(sink, job_id, std::string(to_string(phase)), run.format);

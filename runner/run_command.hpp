@@ -20,6 +20,8 @@ struct RunJobOptions {
   std::string git_token_file;
   std::string storage_driver = "overlay";
   std::string podman = "podman";
+  std::string signing_key_file;  // a job with `sign`: the GPG secret key, and where signatures go
+  std::string signature_store;
   LogFormat format = LogFormat::text;
 };
 

@@ -71,6 +71,16 @@ platforms: [linux/amd64, linux/arm64]
 ```
 
 ```yaml
+# A signed release: each published tag (team/app:<job id>, team/app:1.4.0) gets a GPG simple-signing
+# signature in the daemon's signature store, which skopeo/podman check against a policy.json `signedBy`
+# rule. The key is a build-secret-like source: file:<name> (local daemon) or vault:<path>#<field> (Nomad)
+# (agent-guide.md, "Signing"; operator-guide.md, "Signed images").
+image_tags: ["1.4.0"]
+sign:
+  key_ref: vault:secret/data/ci/signing#private-key
+```
+
+```yaml
 # Test reports: after each test task ends, these files are copied out of its container (at most 1 MiB
 # each, 4 MiB per task; a missing one is listed as `missing`, never a failure by itself). getStatus
 # summarises the JUnit XML ones (tests, failures, the first failure); getArtifacts lists and pages them.

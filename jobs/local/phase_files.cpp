@@ -75,6 +75,25 @@ Status copy_build_secrets(const JobRequest& request, const fs::path& from, const
   return {};
 }
 
+Result<fs::path> copy_signing_key(const JobRequest& request, const fs::path& from, const fs::path& to,
+                                  const std::optional<UserIdentity>& owner) {
+  const auto source = request.sign ? parse_build_secret_source(request.sign->key_ref) : std::nullopt;
+  if (!source || source->kind != BuildSecretSource::Kind::file) {
+    return make_error(ErrorKind::invalid_argument,
+                      "local executor: sign.key_ref is no file of the build secrets directory");
+  }
+  if (!make_private_dir(to, owner)) {
+    return make_error(ErrorKind::unavailable, "local executor: cannot create " + to.string());
+  }
+  const fs::path copy = to / k_signing_key_file;
+  auto content = read_file(from / source->name);
+  if (!content || !write_private_file(copy, *content, owner)) {
+    return make_error(ErrorKind::unavailable,
+                      "local executor: cannot copy sign.key_ref from " + (from / source->name).string());
+  }
+  return copy;
+}
+
 bool process_alive(pid_t pid) {
   if (pid <= 0) {
     return false;

@@ -26,8 +26,8 @@ bool make_private_dir(const std::filesystem::path& dir, const std::optional<User
 
 std::optional<std::string> read_file(const std::filesystem::path& path);
 
-// The directory of a build phase holding copies of its build secrets for the runner; removed as soon as
-// the phase has ended.
+// The directory of a build phase holding copies of its build secrets for the runner (and of a publish
+// phase holding the signing key); removed as soon as the phase has ended.
 inline constexpr std::string_view k_build_secrets_dir = "build-secrets";
 
 bool has_build_secrets(const JobRequest& request);
@@ -36,6 +36,12 @@ bool has_build_secrets(const JobRequest& request);
 // runner looks for it (build_secrets.hpp), readable only by `owner`.
 Status copy_build_secrets(const JobRequest& request, const std::filesystem::path& from,
                           const std::filesystem::path& to, const std::optional<UserIdentity>& owner);
+
+// Copies the file sign.key_ref names (a "file:<name>" under `from`) into `to` as k_signing_key_file,
+// readable only by `owner`; returns the copy's path.
+Result<std::filesystem::path> copy_signing_key(const JobRequest& request, const std::filesystem::path& from,
+                                               const std::filesystem::path& to,
+                                               const std::optional<UserIdentity>& owner);
 
 // A zombie counts as dead: without an init that reaps orphans (containers), killed tasks stay zombies.
 bool process_alive(pid_t pid);

@@ -159,6 +159,20 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
       }
       credentials.as_object()["build_secrets_dir"] = secrets.string();
     }
+    if (launch.id.phase == Phase::publish && launch.request.sign) {
+      auto key = copy_signing_key(launch.request, config_.build_secrets_dir, phase->dir / k_build_secrets_dir,
+                                  user_);
+      if (!key) {
+        std::error_code ec;
+        fs::remove_all(phase->dir, ec);  // neither half a phase nor a copy of the key stays
+        return key.error();
+      }
+      json::value& credentials = spec.as_object()["credentials"];
+      if (!credentials.is_object()) {
+        credentials = json::object{};
+      }
+      credentials.as_object()["signing_key_file"] = key->string();
+    }
     if (!write_private_file(phase->dir / "spec.json", json::serialize(spec), user_)) {
       return make_error(ErrorKind::unavailable,
                         "local executor: cannot write " + (phase->dir / "spec.json").string());
@@ -221,6 +235,23 @@ std::vector<FieldError> LocalExecutor::unsupported(const JobRequest& request) co
              "(build_secrets_dir)");
     } else if (!fs::is_regular_file(config_.build_secrets_dir / source->name)) {
       refuse(path, "names no file of the daemon's build secrets directory ('" + source->name + "')");
+    }
+  }
+  if (request.sign) {
+    const auto source = parse_build_secret_source(request.sign->key_ref);
+    if (!source) {
+      // the parser has named it
+    } else if (source->kind == BuildSecretSource::Kind::vault) {
+      refuse("sign.key_ref",
+             "is a Vault path, and the local executor has no Vault: use file:<name>, a file of the daemon's "
+             "build_secrets_dir");
+    } else if (config_.build_secrets_dir.empty()) {
+      refuse("sign.key_ref",
+             "names a file of the daemon's build secrets directory, and this daemon has none "
+             "(build_secrets_dir)");
+    } else if (!fs::is_regular_file(config_.build_secrets_dir / source->name)) {
+      refuse("sign.key_ref",
+             "names no file of the daemon's build secrets directory ('" + source->name + "')");
     }
   }
   if (!request.git_credentials_path.empty()) {

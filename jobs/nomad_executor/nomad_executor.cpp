@@ -440,6 +440,14 @@ std::vector<FieldError> NomadExecutor::unsupported(const JobRequest& request) co
            "Vault: vault:<path>#<field>"});
     }
   }
+  if (request.sign) {
+    const auto source = parse_build_secret_source(request.sign->key_ref);
+    if (source && source->kind == BuildSecretSource::Kind::file) {
+      out.push_back({"sign.key_ref",
+                     "is a file of a local daemon's build secrets directory; on Nomad the signing key comes "
+                     "from Vault: vault:<path>#<field>"});
+    }
+  }
   // A Nomad test task cannot be `podman cp`'d; collecting reports there (through the alloc dir and the
   // client fs API) is not built yet, and a job must not be accepted to run without what it asked for.
   if (request.test && !request.test->reports.empty()) {

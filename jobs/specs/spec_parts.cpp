@@ -54,6 +54,15 @@ bool needs_build_secrets(const PhaseLaunch& launch) {
   return launch.id.phase == Phase::build && !build_secret_entries(launch.request).empty();
 }
 
+// The key from Vault; unsupported() has refused a file: key_ref on Nomad.
+std::optional<BuildSecretSource> signing_key_source(const PhaseLaunch& launch) {
+  if (launch.id.phase != Phase::publish || !launch.request.sign) {
+    return std::nullopt;
+  }
+  auto source = parse_build_secret_source(launch.request.sign->key_ref);
+  return source && source->kind == BuildSecretSource::Kind::vault ? source : std::nullopt;
+}
+
 bool needs_build_args(const PhaseLaunch& launch) {
   return build_args_variable(launch).has_value();
 }
@@ -92,6 +101,7 @@ Result<std::string> spec_template_text(const PhaseLaunch& launch, const NomadSpe
   credentials.erase("registry_auth_file");
   credentials.erase("build_args_file");
   credentials.erase("build_secrets_dir");
+  credentials.erase("signing_key_file");
   std::vector<std::pair<std::string, std::string>> files;
   if (needs_git_token(launch)) {
     files.emplace_back("git_token_file", path_in("NOMAD_SECRETS_DIR", k_git_token));
@@ -104,6 +114,9 @@ Result<std::string> spec_template_text(const PhaseLaunch& launch, const NomadSpe
   }
   if (needs_build_secrets(launch)) {
     files.emplace_back("build_secrets_dir", "\"" + env_action("NOMAD_SECRETS_DIR") + "\"");
+  }
+  if (signing_key_source(launch)) {
+    files.emplace_back("signing_key_file", path_in("NOMAD_SECRETS_DIR", k_signing_key_file));
   }
   return with_raw_members(json::serialize(o),
                           {{"credentials", with_raw_members(json::serialize(credentials), files)},
@@ -257,6 +270,10 @@ Result<nomad::Task> runner_task(const PhaseLaunch& launch, const NomadSpecConfig
                                                  "secrets/" + entry.file_name(), false));
       }
     }
+  }
+  if (const auto key = signing_key_source(launch)) {
+    task.templates.push_back(secret_template(key->path, "{{ index .Data.data \"" + key->field + "\" }}",
+                                             "secrets/" + std::string(k_signing_key_file), false));
   }
   if (task.templates.size() > 1) {
     add_vault(task, config);

@@ -136,6 +136,9 @@ json::object to_json(const JobRecord& r) {
   if (!r.images.empty()) {
     o["images"] = json::array(r.images.begin(), r.images.end());
   }
+  if (!r.signed_images.empty()) {
+    o["signed_images"] = json::array(r.signed_images.begin(), r.signed_images.end());
+  }
   if (!r.platform_digests.empty()) {
     o["platforms"] = platform_digests_json(r.platform_digests);
   }
@@ -218,7 +221,8 @@ Result<JobRecord> parse_job_record(std::string_view text) {
     }
   }
   for (auto [key, member] :
-       {std::pair{"excerpt", &JobRecord::excerpt}, std::pair{"images", &JobRecord::images}}) {
+       {std::pair{"excerpt", &JobRecord::excerpt}, std::pair{"images", &JobRecord::images},
+        std::pair{"signed_images", &JobRecord::signed_images}}) {
     if (const auto* a = o.if_contains(key); a && a->is_array()) {
       for (const auto& line : a->get_array()) {
         if (line.is_string()) {

@@ -56,6 +56,9 @@ struct JobRecord {
   std::uint64_t image_size = 0;
   std::string commit;               // the commit that was built
   std::vector<std::string> images;  // SUCCEEDED: every published reference
+  // SUCCEEDED with `sign`: the references whose signatures are in the daemon's signature_store (all of
+  // images: publish fails unless every tag got one)
+  std::vector<std::string> signed_images;
   bool kill_requested = false;
   std::optional<Phase> cleanup_for;  // the temp image of this job needs removing (tests ran or were due)
   bool temp_cleaned = false;

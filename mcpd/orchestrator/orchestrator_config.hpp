@@ -32,6 +32,7 @@ struct OrchestratorConfig {
   std::string registries_conf;
   std::string registry_auth_file;      // containers auth.json for the registries jobs push to
   std::string build_cache_repository;  // the default place of the shared layer cache (cache_repository)
+  std::string signature_store;         // where publish stores the signatures of jobs with `sign`
   std::size_t history_limit = 1000;
   // getHistory is answered from an index built from the store at start; it takes in what other replicas
   // wrote or trimmed at least this often, and the jobs they accepted, which this daemon then drives too

@@ -75,6 +75,9 @@ std::string PhaseActions::runner_spec(const jobs::PhaseLaunch& launch) const {
   spec.storage_driver = config_.storage_driver;
   spec.build_user = config_.build_user;
   spec.registries_conf = config_.registries_conf;
+  if (launch.request.sign) {
+    spec.signature_store = config_.signature_store;
+  }
   return json::serialize(to_json(spec));
 }
 

@@ -180,12 +180,20 @@ class Transition {
         next_.status = JobStatus::testing;
         return;
       }
+      if (next_.request.publishes_from_temp_image()) {
+        start(Phase::publish);
+        next_.status = JobStatus::publishing;
+        return;
+      }
     } else if (phase == Phase::test) {
       start(Phase::publish);
       next_.status = JobStatus::publishing;
       return;
     }
     next_.images = final_image_references(next_);
+    if (next_.request.sign) {
+      next_.signed_images = next_.images;  // the publish phase succeeds only with every tag signed
+    }
     end(JobStatus::succeeded, std::nullopt, "");
     tidy_up();
   }
@@ -263,9 +271,10 @@ class Transition {
     if (failed_phase && !next_.times.end_of(*failed_phase)) {
       next_.times.end_of(*failed_phase) = o_.now;
     }
-    // A temporary image may exist once a build with tests has begun; the cleanup phase removes it
-    // (a missing image counts as removed).
-    if (status != JobStatus::succeeded && next_.request.has_tests() && next_.times.build_start) {
+    // A temporary image may exist once a build that pushes to it (tests, signing) has begun; the cleanup
+    // phase removes it (a missing image counts as removed).
+    if (status != JobStatus::succeeded && next_.request.publishes_from_temp_image() &&
+        next_.times.build_start) {
       next_.cleanup_for = next_.active_phase.value_or(Phase::build);
     }
   }

@@ -207,6 +207,9 @@ json::object status_json(const JobRecord& r) {
   if (!r.images.empty()) {
     out["images"] = json::array(r.images.begin(), r.images.end());
   }
+  if (!r.signed_images.empty()) {
+    out["signed_images"] = json::array(r.signed_images.begin(), r.signed_images.end());
+  }
   if (!r.cleanup_error.empty()) {
     out["cleanup_error"] = r.cleanup_error;
   }

@@ -327,6 +327,8 @@ def test_refuses_at_submit_what_cannot_be_honoured(f):
         ({"cache": {"registry_ref": "evil.example.com/examples/hello-world/cache"}}, "cache.registry_ref"),
         ({"cache": {"registry_ref": f"{f.registry}/examples/other/cache"}}, "cache.registry_ref"),
         ({"cache": {"registry_ref": f"{f.registry}/examples/hello-world:cache"}}, "cache.registry_ref"),
+        # Signing on a daemon without a signature store (issue 16 item 4): the reason names the setting.
+        ({"sign": {"key_ref": "vault:secret/data/ci/signing#key"}}, "signature_store"),
     ]
     if f.executor == "local":
         cases += [

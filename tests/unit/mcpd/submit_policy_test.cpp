@@ -88,6 +88,17 @@ TEST(SubmitPolicy, ACacheOutsideTheJobsImagePathIsAFieldError) {
   EXPECT_EQ(errors[0].path, "cache.registry_ref");
 }
 
+// Signatures need a store: a daemon without signature_store refuses `sign` at submit, naming it.
+TEST(SubmitPolicy, SigningNeedsTheDaemonsSignatureStore) {
+  const auto signed_job = request(R"(, "sign": {"key_ref": "file:signing.asc"})");
+  EXPECT_EQ(
+      paths(check_submit(signed_job, "", SubmitPolicy{})),
+      std::vector<std::string>{"sign: this daemon keeps no image signatures (its signature_store is not "
+                               "set): leave sign out, or ask the operator to set signature_store"});
+  EXPECT_TRUE(check_submit(signed_job, "", SubmitPolicy{.signature_store = "/srv/sigstore"}).empty());
+  EXPECT_TRUE(check_submit(request(""), "", SubmitPolicy{}).empty());
+}
+
 TEST(SubmitPolicy, AnAuthenticatedCallerSubmitsAsItself) {
   EXPECT_TRUE(check_submit(request(""), "alice", SubmitPolicy{}).empty());
   auto errors = check_submit(request(""), "mallory", SubmitPolicy{});

@@ -96,5 +96,30 @@ TEST(RunnerSpecTest, PhaseNeedsItsFields) {
   EXPECT_EQ(parse_runner_spec(o).error().fields.at(0), (FieldError{"version", "must be 1"}));
 }
 
+// A job with `sign` pushes to the temp image even without tests (publish signs each final tag), and its
+// publish needs the store and the key.
+TEST(RunnerSpecTest, SigningNeedsTheTempImageAStoreAndAKey) {
+  RunnerSpec s = sample_spec();
+  s.request = sample_request(false);
+  s.request.sign = SignConfig{"file:signing.asc"};
+  EXPECT_EQ(s.push_targets(), std::vector<std::string>{s.temp_image});
+  s.phase = Phase::publish;
+  auto missing = parse_runner_spec(to_json(s));
+  ASSERT_FALSE(missing);
+  std::vector<FieldError> expected{
+      {"signature_store", "is required to publish a job with sign"},
+      {"credentials.signing_key_file", "is required to publish a job with sign"}};
+  EXPECT_EQ(missing.error().fields, expected);
+  s.signature_store = "/srv/sigstore";
+  s.credentials.signing_key_file = "/secrets/signing-key";
+  auto back = parse_runner_spec(to_json(s));
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_EQ(*back, s);
+  json::object o = to_json(s);
+  o["signature_store"] = "sigstore";
+  EXPECT_EQ(parse_runner_spec(o).error().fields.at(0),
+            (FieldError{"signature_store", "must be an absolute path"}));
+}
+
 }  // namespace
 }  // namespace nbs

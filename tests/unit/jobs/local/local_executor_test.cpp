@@ -552,6 +552,56 @@ TEST_F(LocalExecutorTest, BuildSecretsAreCopiedForTheRunnerAndGoneOnceItEnds) {
   EXPECT_NE(refused[0].reason.find("'nope'"), std::string::npos) << refused[0].reason;
 }
 
+// sign.key_ref comes from the same directory as build secrets: the publish phase gets an owner-only copy
+// for the runner, named in the spec, removed when the phase ends; a name the directory lacks is refused.
+TEST_F(LocalExecutorTest, SigningKeyIsCopiedForPublishAndGoneOnceItEnds) {
+  build_secrets_dir_ = dir_ / "operator-secrets";
+  fs::create_directories(build_secrets_dir_);
+  std::ofstream(build_secrets_dir_ / "signing.asc") << "-----BEGIN PGP PRIVATE KEY BLOCK-----\nsign-s3cret\n";
+  auto& e = make();
+  auto request = parse_job_request_json(
+      R"({"owner": "t", "repo_url": "https://h/r.git", "image_name": "r", "registry_url": "h:5000",
+          "sign": {"key_ref": "file:signing.asc"}})");
+  ASSERT_TRUE(request) << request.error().describe();
+  EXPECT_TRUE(e.unsupported(*request).empty());
+  const fs::path spec_copy = dir_ / "spec-publish.json";
+  PhaseLaunch launch{.id = {"jsig", Phase::publish},
+                     .request = *request,
+                     .runner_spec_json = R"({"job_id": "jsig", "fake": {"sleep_ms": 1500, "spec_copy": ")" +
+                                         spec_copy.string() + R"("}})"};
+  ASSERT_TRUE(e.start(launch));
+  ASSERT_TRUE(wait_for_file(spec_copy));
+  std::ifstream spec_in(spec_copy);
+  const std::string spec_text((std::istreambuf_iterator<char>(spec_in)), std::istreambuf_iterator<char>());
+  const json::value spec = json::parse(spec_text);
+  const fs::path key(std::string(spec.at("credentials").at("signing_key_file").as_string()));
+  EXPECT_EQ(key, dir_ / "phases" / "nbs-jsig-publish" / "build-secrets" / "signing-key");
+  std::ifstream in(key);
+  std::string line;
+  std::getline(in, line);
+  std::getline(in, line);
+  EXPECT_EQ(line, "sign-s3cret");
+  EXPECT_EQ(fs::status(key).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(spec_text.find("sign-s3cret"), std::string::npos) << "the key is in the spec";
+  wait_for(launch.id, PhaseState::succeeded);
+  EXPECT_TRUE(test_support::wait_until([&] { return !fs::exists(key); }, 10s))
+      << key << " outlived the phase";
+
+  for (const auto& [ref, why] :
+       {std::pair{"file:nope", "'nope'"}, std::pair{"vault:secret/data/k#key", "Vault"}}) {
+    auto bad = parse_job_request_json(
+        std::string(
+            R"({"owner": "t", "repo_url": "https://h/r.git", "image_name": "r", "registry_url": "h:5000",
+          "sign": {"key_ref": ")") +
+        ref + R"("}})");
+    ASSERT_TRUE(bad) << bad.error().describe();
+    const auto refused = e.unsupported(*bad);
+    ASSERT_EQ(refused.size(), 1u) << ref;
+    EXPECT_EQ(refused[0].path, "sign.key_ref");
+    EXPECT_NE(refused[0].reason.find(why), std::string::npos) << refused[0].reason;
+  }
+}
+
 TEST_F(LocalExecutorTest, LogsReadFromTheEndAndByOffset) {
   auto& e = make();
   auto launch = build_launch("j12", R"({"lines": ["aaaa", "bbbb", "cccc"]})");

@@ -2,6 +2,7 @@
 // NBS_UPDATE_GOLDEN=1 rewrites them), and every key checked against the field names of Nomad's
 // OpenAPI document (golden/openapi_fields.txt, from extract_openapi_fields.py) plus the Nomad 1.10
 // fields that document lacks (ref/nomad-api.md §0, §3), and driver Config keys against ref §3.4.
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -307,6 +308,46 @@ TEST(SpecGolden, BuildWithRegistryCacheOnTheDaemonsCacheRegistry) {
   const std::string publish_text = json::serialize(nomad::to_json(*publish));
   EXPECT_NE(publish_text.find(R"(\"registry.example:5000\":{\"auth\")"), std::string::npos) << publish_text;
   EXPECT_EQ(publish_text.find(R"(\"cache.example:5000\":{\"auth\")"), std::string::npos) << publish_text;
+}
+
+// The signing key of a job with `sign` is a Vault template into the publish task's secrets dir, which the
+// runner spec names as credentials.signing_key_file; the store comes from the daemon. The build gets no key.
+TEST(SpecGolden, PublishWithSigning) {
+  PhaseLaunch launch{.id = {"j9", Phase::publish, 1},
+                     .request = request(R"({"owner":"ana","repo_url":"https://git.example/app.git",
+                                            "registry_url":"registry.example:5000/team/app",
+                                            "image_tags":["v1"],
+                                            "sign":{"key_ref":"vault:secret/data/ci/signing#private-key"}})")};
+  const RunnerSpec spec{
+      .job_id = "j9",
+      .phase = Phase::publish,
+      .request = launch.request,
+      .temp_image = "registry.example:5000/team/app:tmp-j9",
+      .final_images = {"registry.example:5000/team/app:j9", "registry.example:5000/team/app:v1"},
+      .result_path = "/tmp/x",
+      .signature_store = "/srv/nbs/sigstore"};
+  launch.runner_spec_json = json::serialize(to_json(spec));
+  auto job = publish_job_spec(launch, config());
+  check_golden("publish_signing", job);
+  ASSERT_TRUE(job);
+  const auto& task = job->task_groups[0].tasks[0];
+  auto key = std::find_if(task.templates.begin(), task.templates.end(),
+                          [](const nomad::Template& t) { return t.dest_path == "secrets/signing-key"; });
+  ASSERT_NE(key, task.templates.end());
+  EXPECT_EQ(key->embedded_tmpl,
+            R"({{ with secret "secret/data/ci/signing" }}{{ index .Data.data "private-key" }}{{ end }})");
+  EXPECT_EQ(key->perms, "0400");
+  EXPECT_TRUE(task.vault.has_value());
+  EXPECT_NE(task.templates[0].embedded_tmpl.find(R"("signing_key_file":")"), std::string::npos);
+  EXPECT_NE(task.templates[0].embedded_tmpl.find(R"("signature_store":"/srv/nbs/sigstore")"),
+            std::string::npos);
+  // The build of the same job renders no key.
+  launch.id.phase = Phase::build;
+  auto build = build_job_spec(launch, config());
+  ASSERT_TRUE(build);
+  const std::string build_text = json::serialize(nomad::to_json(*build));
+  EXPECT_EQ(build_text.find("secrets/signing-key"), std::string::npos) << build_text;
+  EXPECT_EQ(build_text.find("signing_key_file"), std::string::npos) << build_text;
 }
 
 TEST(SpecKeys, ATypoIsCaught) {

@@ -173,6 +173,34 @@ TEST(ReconcilerTest, PassingTestsLeadToPublishThenSuccess) {
   EXPECT_FALSE(done.record->cleanup_for);  // publish removed the temporary tag itself
 }
 
+// `sign` without tests: the build pushed to the temp image, publish copies and signs every tag, and the
+// record says which images are signed; a failed publish leaves the temp image to cleanup.
+TEST(ReconcilerTest, ASignedBuildWithoutTestsIsPublishedAndRecordedAsSigned) {
+  auto r = record(false);
+  r.request.sign = SignConfig{"file:signing.asc"};
+  auto o = seen(PhaseState::succeeded);
+  o.result = BuildResult{"sha256:abc", 1, ""};
+  auto d = decide(in_phase(r, JobStatus::building, Phase::build), o, k_config);
+  ASSERT_TRUE(d.record);
+  EXPECT_EQ(d.record->status, JobStatus::publishing);
+  EXPECT_EQ(d.actions, (std::vector<Action>{{ActionKind::start_phase, Phase::publish, 1}}));
+  auto done = decide(*d.record, seen(PhaseState::succeeded), k_config);
+  ASSERT_TRUE(done.record);
+  EXPECT_EQ(done.record->status, JobStatus::succeeded);
+  EXPECT_EQ(done.record->signed_images, done.record->images);
+  EXPECT_EQ(done.record->signed_images.size(), 2u);
+  auto failed = decide(*d.record, seen(PhaseState::failed, LockState::ours, "signing failed"), k_config);
+  ASSERT_TRUE(failed.record);
+  EXPECT_EQ(failed.record->status, JobStatus::failed);
+  EXPECT_TRUE(failed.record->signed_images.empty());
+  EXPECT_EQ(failed.record->cleanup_for, Phase::publish);
+  // Unsigned jobs record no signed images.
+  auto plain = decide(in_phase(record(true), JobStatus::publishing, Phase::publish),
+                      seen(PhaseState::succeeded), k_config);
+  ASSERT_TRUE(plain.record);
+  EXPECT_TRUE(plain.record->signed_images.empty());
+}
+
 TEST(ReconcilerTest, AFailingTestStopsTheOthersThenCleansTheTempImage) {
   auto d = decide(in_phase(record(true), JobStatus::testing, Phase::test),
                   seen(PhaseState::failed, LockState::ours, "cmd-0: exit code 2"), k_config);
