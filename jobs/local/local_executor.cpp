@@ -261,13 +261,24 @@ Status LocalExecutor::purge(const PhaseId& id) {
       }
     }
   }
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   auto it = phases_.find(id.name());
   if (it == phases_.end()) {
     return {};
   }
+  // A background podman command of the phase (the untag after its tests) writes its log into the
+  // directory: removing it meanwhile fails ("Directory not empty") or leaves a stray file.
+  const fs::path dir = it->second->dir;
+  if (!settle_helpers(lock, dir, std::chrono::seconds(30))) {
+    return make_error(ErrorKind::unavailable,
+                      "purge: " + id.name() + ": a podman command of the phase is still running; try again");
+  }
+  it = phases_.find(id.name());
+  if (it == phases_.end()) {
+    return {};
+  }
   std::error_code ec;
-  fs::remove_all(it->second->dir, ec);
+  fs::remove_all(dir, ec);
   if (ec) {
     return make_error(ErrorKind::unavailable,
                       "purge: cannot remove " + it->second->dir.string() + ": " + ec.message());

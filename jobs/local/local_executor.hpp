@@ -80,6 +80,10 @@ class LocalExecutor : public Executor {
   // daemon); the monitor starts it outside mutex_. Under mutex_.
   void run_podman(const PhaseRun& phase, const std::string& what, std::vector<std::string> argv);
   void reap_helpers();  // waits for the run_podman commands that ended
+  // Drops the phase's queued run_podman commands and waits (at most `limit`) for its running ones, which
+  // write their logs into the phase's directory. Under mutex_, held by `lock`.
+  bool settle_helpers(std::unique_lock<std::mutex>& lock, const std::filesystem::path& phase_dir,
+                      std::chrono::milliseconds limit);
   Result<Captured> podman(std::vector<std::string> argv) const;  // runs one to its end
   std::filesystem::path phase_dir(const PhaseId& id) const;
   PhaseObservation observe_locked(const PhaseRun& phase) const;
@@ -93,7 +97,11 @@ class LocalExecutor : public Executor {
   std::map<std::string, std::unique_ptr<PhaseRun>> phases_;   // by PhaseId::name()
   bool stopping_ = false;
   std::uint64_t interruptions_ = 0;
-  std::vector<pid_t> helpers_;           // supervisors of run_podman commands, not yet waited for
+  struct Helper {
+    pid_t pid = 0;  // 0 while the monitor starts it
+    std::filesystem::path phase_dir;
+  };
+  std::vector<Helper> helpers_;          // run_podman commands started (or starting), not yet waited for
   std::vector<TaskSpawn> helper_queue_;  // run_podman commands not started yet
   Fd monitor_wake_;                      // an eventfd: ends the monitor's sleep
   std::thread monitor_;

@@ -54,6 +54,9 @@ LocalExecutor::Launch LocalExecutor::prepare_launch(const PhaseRun& phase, std::
 void LocalExecutor::launch_unlocked(std::unique_lock<std::mutex>& lock, std::vector<Launch> launches) {
   std::vector<TaskSpawn> helpers;
   helpers.swap(helper_queue_);
+  for (const auto& helper : helpers) {
+    helpers_.push_back({0, helper.work_dir});  // seen by purge while they start
+  }
   lock.unlock();
   std::vector<Result<SupervisedTask>> started;
   started.reserve(launches.size());
@@ -75,13 +78,22 @@ void LocalExecutor::launch_unlocked(std::unique_lock<std::mutex>& lock, std::vec
     note_change(it->second->id.job_id);
   }
   for (std::size_t i = 0; i < helpers.size(); ++i) {
-    if (helpers_started[i]) {
-      helpers_.push_back(helpers_started[i]->supervisor);
-    } else {
+    // Entries starting for one phase are alike: any of them takes the pid (a purge may have reaped
+    // others meanwhile, so positions do not hold).
+    auto entry = std::find_if(helpers_.begin(), helpers_.end(), [&](const Helper& h) {
+      return h.pid == 0 && h.phase_dir == helpers[i].work_dir;
+    });
+    if (helpers_started[i] && entry != helpers_.end()) {
+      entry->pid = helpers_started[i]->supervisor;
+    } else if (entry != helpers_.end()) {
+      helpers_.erase(entry);
+    }
+    if (!helpers_started[i]) {
       std::ofstream(fs::path(helpers[i].log_path), std::ios::app)
           << "nbs: " << helpers_started[i].error().message << "\n";
     }
   }
+  changed_.notify_all();
 }
 
 void LocalExecutor::record_launch(Task& task, const Result<SupervisedTask>& spawned) {
@@ -141,7 +153,30 @@ void LocalExecutor::run_podman(const PhaseRun& phase, const std::string& what,
 }
 
 void LocalExecutor::reap_helpers() {
-  std::erase_if(helpers_, [](pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
+  const std::size_t before = helpers_.size();
+  std::erase_if(helpers_,
+                [](const Helper& h) { return h.pid != 0 && ::waitpid(h.pid, nullptr, WNOHANG) != 0; });
+  if (helpers_.size() != before) {
+    changed_.notify_all();
+  }
+}
+
+bool LocalExecutor::settle_helpers(std::unique_lock<std::mutex>& lock, const fs::path& phase_dir,
+                                   std::chrono::milliseconds limit) {
+  std::erase_if(helper_queue_, [&](const TaskSpawn& s) { return s.work_dir == phase_dir; });
+  const auto deadline = Clock::now() + limit;
+  for (;;) {
+    reap_helpers();
+    if (std::none_of(helpers_.begin(), helpers_.end(),
+                     [&](const Helper& h) { return h.phase_dir == phase_dir; })) {
+      return true;
+    }
+    if (Clock::now() >= deadline) {
+      return false;
+    }
+    // The monitor reaps them too (and notifies); the wait is short because a helper ends without one.
+    changed_.wait_for(lock, std::chrono::milliseconds(20));
+  }
 }
 
 void LocalExecutor::note_change(const std::string& job_id) {
