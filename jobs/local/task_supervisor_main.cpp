@@ -30,26 +30,15 @@
 #include <unistd.h>
 #include <vector>
 
+#include "common/fd.hpp"
 #include "jobs/local/report_collect.hpp"
 
 namespace {
+using nbs::write_all;
 
 constexpr int k_pid_fd = 3;
 constexpr int k_env_fd = 4;
 constexpr int k_cannot_start = 127;  // the exit code of a task that could not start, as a shell's
-
-void write_all(int fd, std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      return;
-    }
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
 
 struct Options {
   std::string exit_path;
