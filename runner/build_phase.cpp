@@ -256,7 +256,8 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
   if (auto checked = preflight(ctx, setup, paths, plan); checked.code != ExitCode::ok) {
     return checked;
   }
-  const NodePlatforms node = node_platforms();
+  // Only a job that names platforms asks what this node can run.
+  const NodePlatforms node = request.platforms.empty() ? NodePlatforms{} : node_platforms();
   if (plan) {
     if (auto checked = check_platforms(ctx, *plan, request.platforms, node); checked.code != ExitCode::ok) {
       return checked;
@@ -313,6 +314,11 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
   }
   result.steps = tracker.steps_seen();
   result.cached_steps = tracker.cached_steps();
+  if (!options.manifest.empty()) {
+    // Set before any failure return: a failed or stopped build's list and images are removed too.
+    built = {.source = {.name = options.manifest, .manifest_list = true},
+             .list_images = platform_output.image_ids()};
+  }
   if (!r) {
     return ctx.fail(ExitCode::not_ready, FailureClass::internal, "buildah: " + r.error().message);
   }
@@ -344,8 +350,6 @@ PhaseOutcome run_bud(const PhaseContext& ctx, const BuildahSetup& setup, const B
     return ctx.fail(ExitCode::build_failed, failure_class, headline + "\n" + excerpt, status, location);
   }
   if (!options.manifest.empty()) {
-    built = {.source = {.name = options.manifest, .manifest_list = true},
-             .list_images = platform_output.image_ids()};
     ctx.log().line(LogStream::none,
                    "build: " + std::to_string(built.list_images.size()) + " images in " + options.manifest);
     return {};
@@ -424,6 +428,9 @@ PhaseOutcome run_build_phase(const PhaseContext& ctx, PhaseResult& result) {
   auto bud = run_bud(ctx, *setup, *identity, paths, result, built);
   result.timings_ms["build"] = ms_since(start);
   if (bud.code != ExitCode::ok) {
+    if (built.source.manifest_list) {
+      remove_manifest_list(ctx, *setup, identity->run_as, built.source.name, built.list_images);
+    }
     return bud;
   }
 

@@ -60,7 +60,8 @@ PhaseOutcome check_platforms(const PhaseContext& ctx, const dockerfile::StepPlan
 
 std::string foreign_binary_message(std::string_view excerpt, const std::vector<std::string>& platforms,
                                    const NodePlatforms& node) {
-  if (excerpt.find("exec format error") == std::string_view::npos) {
+  // Without `platforms` the build is for the node's own platform: a foreign binary is the Dockerfile's.
+  if (platforms.empty() || excerpt.find("exec format error") == std::string_view::npos) {
     return {};
   }
   return "a RUN step executed a binary of another platform (exec format error): this node runs " +
@@ -118,9 +119,10 @@ void remove_manifest_list(const PhaseContext& ctx, const BuildahSetup& setup,
     Command command{
         .argv = std::move(argv), .env = buildah_env(setup), .run_as = run_as, .group_ends_with_parent = true};
     std::string output;
+    // Not stopped by the phase's stop or deadline: this also runs after a killed build, briefly.
     auto r = run_process(
         command, [&](LogStream, std::string_view line) { output += std::string(line) + "\n"; },
-        ctx.run_options());
+        RunOptions{.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10)});
     if (!r || !r->status.success()) {
       ctx.log().line(LogStream::none, "build: could not remove the local manifest list: " +
                                           (r ? r->status.describe() + ": " + output : r.error().message));

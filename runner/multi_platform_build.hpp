@@ -30,8 +30,8 @@ std::string manifest_list_name(std::string_view job_id);
 PhaseOutcome check_platforms(const PhaseContext& ctx, const dockerfile::StepPlan& plan,
                              const std::vector<std::string>& platforms, const NodePlatforms& node);
 
-// Buildah's message when a RUN executed a binary of another architecture, as one line for the agent;
-// empty when `excerpt` shows no such failure.
+// Buildah's message when a RUN executed a binary of another architecture while building `platforms`, as
+// one line for the agent; empty when `excerpt` shows no such failure or no platforms were asked for.
 std::string foreign_binary_message(std::string_view excerpt, const std::vector<std::string>& platforms,
                                    const NodePlatforms& node);
 
@@ -56,7 +56,7 @@ Result<std::map<std::string, std::string>> read_platform_digests(const PhaseCont
                                                                  const std::string& reference);
 
 // Removes the local list and the images in it (they were built without the layer cache, so nothing
-// reuses them); a failure is logged, never the build's.
+// reuses them), however the build ended; a failure is logged, never the build's.
 void remove_manifest_list(const PhaseContext& ctx, const BuildahSetup& setup,
                           const std::optional<UserIdentity>& run_as, const std::string& list,
                           const std::vector<std::string>& image_ids);

@@ -145,6 +145,13 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
     }
     spec.as_object()["result_path"] = (phase->dir / "result.json").string();
     spec.as_object()["work_dir"] = work.string();
+    auto set_credential = [&spec](const char* key, const std::string& value) {
+      json::value& credentials = spec.as_object()["credentials"];
+      if (!credentials.is_object()) {
+        credentials = json::object{};
+      }
+      credentials.as_object()[key] = value;
+    };
     if (launch.id.phase == Phase::build && has_build_secrets(launch.request)) {
       const fs::path secrets = phase->dir / k_build_secrets_dir;
       if (auto copied = copy_build_secrets(launch.request, config_.build_secrets_dir, secrets, user_);
@@ -153,11 +160,7 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
         fs::remove_all(phase->dir, ec);  // neither half a phase nor a copy of a secret stays
         return copied.error();
       }
-      json::value& credentials = spec.as_object()["credentials"];
-      if (!credentials.is_object()) {
-        credentials = json::object{};
-      }
-      credentials.as_object()["build_secrets_dir"] = secrets.string();
+      set_credential("build_secrets_dir", secrets.string());
     }
     if (launch.id.phase == Phase::publish && launch.request.sign) {
       auto key = copy_signing_key(launch.request, config_.build_secrets_dir, phase->dir / k_build_secrets_dir,
@@ -167,11 +170,7 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
         fs::remove_all(phase->dir, ec);  // neither half a phase nor a copy of the key stays
         return key.error();
       }
-      json::value& credentials = spec.as_object()["credentials"];
-      if (!credentials.is_object()) {
-        credentials = json::object{};
-      }
-      credentials.as_object()["signing_key_file"] = key->string();
+      set_credential("signing_key_file", key->string());
     }
     if (!write_private_file(phase->dir / "spec.json", json::serialize(spec), user_)) {
       return make_error(ErrorKind::unavailable,

@@ -233,6 +233,15 @@ class DaemonFixture(harness.Fixture):
         config.update(overrides)
         return config
 
+    def check_refused_at_submit(self, cases):
+        """Each (job config, field) is a 400 naming the field, and none of them leaves a record."""
+        _, before = self.call("POST", "/mcp/getHistory", {"limit": 100})
+        for config, field in cases:
+            status, body = self.call("POST", "/mcp/submitJob", {"job_config": config})
+            check(status == 400 and field in json.dumps(body), f"expected 400 naming {field}: {status} {body}")
+        _, after = self.call("POST", "/mcp/getHistory", {"limit": 100})
+        check(after["total"] == before["total"], "a refused job left a record")
+
     def submit(self, config, url=None):
         status, body = self.call("POST", "/mcp/submitJob", {"job_config": config}, url)
         check(status == 200, f"submitJob answered {status}: {body}")

@@ -82,6 +82,8 @@ TEST(Platforms, AForeignBinaryIsToldAsSuch) {
   EXPECT_NE(message.find("another platform"), std::string::npos) << message;
   EXPECT_NE(message.find("linux/amd64 (native)"), std::string::npos) << message;
   EXPECT_EQ(foreign_binary_message("exit status 1", {"linux/arm64"}, node), "");
+  EXPECT_EQ(foreign_binary_message("fork/exec /armbin: exec format error", {}, node), "")
+      << "without platforms a foreign binary is the Dockerfile's step failing";
 }
 
 }  // namespace

@@ -105,6 +105,20 @@ class LocalExecutorTest : public ::testing::Test {
     return test_support::wait_until([&] { return fs::exists(path); }, limit);
   }
 
+  // Starts `launch` with a fake runner that runs for 1.5 s and copies the spec it was given; returns
+  // that spec's text ("" when the start or the copy failed, which the test's own checks then show).
+  std::string start_and_read_spec(LocalExecutor& e, PhaseLaunch& launch) {
+    const fs::path spec_copy = dir_ / ("spec-of-" + launch.id.name() + ".json");
+    launch.runner_spec_json = R"({"job_id": ")" + launch.id.job_id +
+                              R"(", "fake": {"sleep_ms": 1500, "spec_copy": ")" + spec_copy.string() +
+                              R"("}})";
+    if (!e.start(launch) || !wait_for_file(spec_copy)) {
+      return {};
+    }
+    std::ifstream in(spec_copy);
+    return {(std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()};
+  }
+
   // Lets the start held at the gate go on (the monitor waits for it, so every test opens the gate).
   void open_gate() const {
     fs::remove(dir_ / "entered");
@@ -517,15 +531,9 @@ TEST_F(LocalExecutorTest, BuildSecretsAreCopiedForTheRunnerAndGoneOnceItEnds) {
                     "ssh": [{"id": "default", "source": "file:deploy-key"}]}})");
   ASSERT_TRUE(request) << request.error().describe();
   EXPECT_TRUE(e.unsupported(*request).empty());
-  const fs::path spec_copy = dir_ / "spec-as-given.json";
-  PhaseLaunch launch{.id = {"jsec", Phase::build},
-                     .request = *request,
-                     .runner_spec_json = R"({"job_id": "jsec", "fake": {"sleep_ms": 1500, "spec_copy": ")" +
-                                         spec_copy.string() + R"("}})"};
-  ASSERT_TRUE(e.start(launch));
-  ASSERT_TRUE(wait_for_file(spec_copy));
-  std::ifstream spec_in(spec_copy);
-  const std::string spec_text((std::istreambuf_iterator<char>(spec_in)), std::istreambuf_iterator<char>());
+  PhaseLaunch launch{.id = {"jsec", Phase::build}, .request = *request};
+  const std::string spec_text = start_and_read_spec(e, launch);
+  ASSERT_FALSE(spec_text.empty());
   const json::value spec = json::parse(spec_text);
   const fs::path copies(std::string(spec.at("credentials").at("build_secrets_dir").as_string()));
   EXPECT_EQ(copies, dir_ / "phases" / "nbs-jsec-build" / "build-secrets");
@@ -564,15 +572,9 @@ TEST_F(LocalExecutorTest, SigningKeyIsCopiedForPublishAndGoneOnceItEnds) {
           "sign": {"key_ref": "file:signing.asc"}})");
   ASSERT_TRUE(request) << request.error().describe();
   EXPECT_TRUE(e.unsupported(*request).empty());
-  const fs::path spec_copy = dir_ / "spec-publish.json";
-  PhaseLaunch launch{.id = {"jsig", Phase::publish},
-                     .request = *request,
-                     .runner_spec_json = R"({"job_id": "jsig", "fake": {"sleep_ms": 1500, "spec_copy": ")" +
-                                         spec_copy.string() + R"("}})"};
-  ASSERT_TRUE(e.start(launch));
-  ASSERT_TRUE(wait_for_file(spec_copy));
-  std::ifstream spec_in(spec_copy);
-  const std::string spec_text((std::istreambuf_iterator<char>(spec_in)), std::istreambuf_iterator<char>());
+  PhaseLaunch launch{.id = {"jsig", Phase::publish}, .request = *request};
+  const std::string spec_text = start_and_read_spec(e, launch);
+  ASSERT_FALSE(spec_text.empty());
   const json::value spec = json::parse(spec_text);
   const fs::path key(std::string(spec.at("credentials").at("signing_key_file").as_string()));
   EXPECT_EQ(key, dir_ / "phases" / "nbs-jsig-publish" / "build-secrets" / "signing-key");
