@@ -8,6 +8,9 @@ if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
 endif()
 
 option(NBS_BUILD_TESTS "Build the tests" ON)
+# OFF in the `ci` preset: CI builds and runs the unit tests once, in the sanitizer tree, and this tree then
+# builds only what that one cannot run (the tests against nomad-sim, integration, e2e, ...).
+option(NBS_BUILD_UNIT_TESTS "Build the unit tests that the sanitizer build also runs" ON)
 option(NBS_BUILD_BENCHMARKS "Build tests/bench (Google Benchmark)" ON)
 option(NBS_BUILD_FUZZERS "Build the libFuzzer targets (needs clang)" OFF)
 option(NBS_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)

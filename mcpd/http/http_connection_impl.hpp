@@ -1,3 +1,9 @@
+// The Connection class template that serves one HTTP/1.1 connection over a stream, included by
+// http_connection_plain.cpp and http_connection_tls.cpp: each instantiates it for its own stream type, so
+// the two (the heaviest code of the daemon to compile) build in parallel. Include it nowhere else: what
+// it declares is internal to those two files.
+#pragma once
+
 #include "mcpd/http/http_connection.hpp"
 
 #include <cerrno>
@@ -463,49 +469,5 @@ class Connection {
 };
 
 }  // namespace
-
-asio::awaitable<void> serve_plain(tcp::socket socket, std::shared_ptr<ConnectionControl> control,
-                                  const HttpOptions& options, HttpServices& services) {
-  beast::tcp_stream stream(std::move(socket));
-  control->close = [&stream] {
-    boost::system::error_code ignored;
-    stream.socket().close(ignored);
-  };
-  try {
-    Connection<beast::tcp_stream> connection(stream, *control, options, services);
-    co_await connection.run();
-  } catch (const std::exception& e) {
-    spdlog::warn("http connection: {}", e.what());
-  }
-  control->close = {};
-  control->ticket.reset();  // before the client can see the close and connect again
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-}
-
-asio::awaitable<void> serve_tls(tcp::socket socket, asio::ssl::context& tls,
-                                std::shared_ptr<ConnectionControl> control, const HttpOptions& options,
-                                HttpServices& services) {
-  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), tls);
-  control->close = [&stream] {
-    boost::system::error_code ignored;
-    beast::get_lowest_layer(stream).socket().close(ignored);
-  };
-  try {
-    beast::get_lowest_layer(stream).expires_after(options.header_timeout);
-    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, k_tuple);
-    if (!ec) {
-      Connection<beast::ssl_stream<beast::tcp_stream>> connection(stream, *control, options, services);
-      co_await connection.run();
-      control->ticket.reset();
-      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
-      co_await stream.async_shutdown(k_tuple);  // stream_truncated from the peer is normal
-    }
-  } catch (const std::exception& e) {
-    spdlog::warn("https connection: {}", e.what());
-  }
-  control->close = {};
-  control->ticket.reset();
-}
 
 }  // namespace nbs::mcpd
