@@ -4,8 +4,6 @@
 // it declares is internal to those two files.
 #pragma once
 
-#include "mcpd/http/http_connection.hpp"
-
 #include <cerrno>
 #include <deque>
 #include <sys/socket.h>
@@ -25,6 +23,7 @@
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include "mcpd/http/http_connection.hpp"
 #include "mcpd/http/http_routes.hpp"
 #include "mcpd/http/mcp_http_handler.hpp"
 #include "mcpd/http/rest_mirror.hpp"

@@ -1,7 +1,7 @@
 // MCP over Streamable HTTP (POST, GET and DELETE on /mcp) as decisions on a parsed request: the session
 // header checks, the protocol era (through McpServer::prepare), and whether the answer is a response now,
 // a call to run (as JSON or as an SSE stream) or a legacy keep-alive stream. No socket I/O: the
-// connection (http_connection.cpp) carries the decision out, so this layer is tested without a socket.
+// connection (http_connection_impl.hpp) carries the decision out, so this layer is tested without a socket.
 #pragma once
 
 #include <string>
