@@ -31,6 +31,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <sys/resource.h>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -585,6 +586,17 @@ void write_result(const Load& load, const HealthTally& health) {
   std::cout << json::serialize(out) << '\n';
 }
 
+// One descriptor per connection: raises the soft limit to the hard one when it is below what the load needs
+// (load_bench.py raises it before it starts the daemon and this client; a run by hand may not have).
+void raise_fd_limit(int connections) {
+  rlimit limit{};
+  const rlim_t needed = static_cast<rlim_t>(connections) + 64;
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < needed) {
+    limit.rlim_cur = std::min(needed, limit.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 // A coroutine's completion: what it threw (nothing is expected to), kept for main to report.
 auto catch_into(std::string& cause) {
   return [&cause](const std::exception_ptr& e) {
@@ -630,6 +642,7 @@ int run(int argc, char** argv) {
     std::cerr << "nbs-load-client: --builders and --seconds must be at least 1\n";
     return 2;
   }
+  raise_fd_limit(options.clients + options.builders + 1);
   const double wall_start = options.start_at > 0 ? options.start_at : wall_now() + 1;
   const Clock::time_point start =
       Clock::now() + std::chrono::duration_cast<Clock::duration>(
