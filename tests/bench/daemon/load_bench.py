@@ -8,9 +8,12 @@ Before the load, getHistory's cost is measured alone (one connection, one call a
 of real jobs, then with 10,000 (the 26 cloned into the record store while the daemon is stopped, then read
 back by its start), against a getStatus of a finished job measured the same way each time.
 
-The clients run in worker processes (asyncio, one connection each) and arrive over the load's first second;
-20 builders keep one build each running from before the load to its end, the first builds of different
-lengths so that builds end spread over time. One address may hold only max_connections_per_address (64)
+The clients, the builders and the /health sampler are nbs-load-client (load_client.cpp, C++ on one thread
+and event loop, the sampler on a thread of its own), so that they weigh little on the cores they share
+with the daemon; it gets the finished and logged job ids and a job template in a JSON file and gives back
+every call's time in one JSON document. The clients arrive over the load's first second; 20 builders keep
+one build each running from before the load to its end, the first builds of different lengths so that
+builds end spread over time. One address may hold only max_connections_per_address (64)
 connections: by default every client connects from 127.0.0.1 and the bench raises that cap (and
 max_connections) in a config file it hands nbs-mcpd (--config); --addresses N spreads the clients over N
 loopback source addresses, 127.0.0.2 upwards, within the default cap instead.
@@ -22,22 +25,21 @@ with 10,000 records within 1.5x its cost with 26.
 --quick: 100 clients for 10 s, 1,000 records, 5 builds, wait_seconds=2. --mix, --build-ms, --seconds and the
 other options change the load to find what costs (e.g. --mix submit=0 --build-ms 120000: almost no task starts)."""
 import argparse
-import asyncio
 import collections
 import http.client as httpclient
 import json
-import multiprocessing
 import os
 import random
 import resource
+import subprocess
 import sys
 import threading
 import time
 import urllib.request
 import uuid
 
-from benchlib import (FINAL, CpuMeter, Daemon, Report, WorkDir, binary, check, ensure_build_user, fake_job, http,
-                      median, percentile, proc_status_kb, run_main)
+from benchlib import (CpuMeter, Daemon, Report, WorkDir, binary, check, ensure_build_user, fake_job, http, median,
+                      percentile, proc_status_kb, run_main)
 
 MB = 1024  # kB
 MIX = [("status_wait", 70), ("status", 20), ("logs", 5), ("history", 4), ("submit", 1)]
@@ -50,190 +52,46 @@ DEFAULT_PER_ADDRESS = 64  # nbs-mcpd's max_connections_per_address
 SLOW = 0.050  # s: the p99 target of the calls that do not wait
 
 
-# --- One keep-alive HTTP/1.1 connection on asyncio streams (the standard library has no async client) ---
-class Connection:
-    def __init__(self, host, port, source):
-        self.host, self.port, self.source = host, port, source
-        self.reader = self.writer = None
-        self.opened = 0
+# --- The clients and the samplers ---
+class LoadClient:
+    """nbs-load-client (load_client.cpp): the clients, the builders and the /health sampler, started now
+    (its clients connect at once) for a load from `start` (time.time()) for args.seconds."""
 
-    async def open(self):
-        self.reader, self.writer = await asyncio.open_connection(
-            self.host, self.port, local_addr=(self.source, 0) if self.source else None, limit=1 << 20)
-        self.opened += 1
+    def __init__(self, args, work, port, sources, finished_ids, logged_ids, start):
+        inputs = os.path.join(work.path, "load-client.json")
+        with open(inputs, "w") as f:
+            # The template of every submit: the client sets git_ref, owner and the build's sleep.
+            json.dump({"finished_ids": finished_ids, "logged_ids": logged_ids,
+                       "job_config": fake_job("load", sleep_ms=0)}, f)
+        argv = [binary("NBS_LOAD_CLIENT"), "--port", str(port), "--clients", str(args.clients),
+                "--builders", str(args.builds), "--seconds", str(args.seconds),
+                "--wait-seconds", str(args.wait_seconds), "--build-ms", str(args.build_ms),
+                "--mix", ",".join(f"{kind}={weight}" for kind, weight in args.mix),
+                "--input", inputs, "--start-at", f"{start:.6f}"]
+        for source in sources:
+            argv += ["--source", source]
+        if args.health_on_load_loop:
+            argv.append("--health-on-load-loop")
+        self.log_path = os.path.join(work.path, "load-client.log")
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, text=True)
 
-    def close(self):
-        if self.writer:
-            self.writer.close()
-            self.writer = None
+    def result(self, timeout):
+        """Its JSON document, once its last calls (long-polls up to wait_seconds) have ended."""
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+            raise
+        with open(self.log_path) as f:
+            check(self.proc.returncode == 0, f"nbs-load-client exited {self.proc.returncode}: {f.read()[-2000:]}")
+        return json.loads(out)
 
-    async def request(self, method, path, body=None):
-        """(status, parsed JSON). Reopens the connection if the server closed it after the last answer."""
-        if self.writer is None:
-            await self.open()
-        data = json.dumps(body).encode() if body is not None else b""
-        self.writer.write(f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                          f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n".encode() + data)
-        line = await self.reader.readline()
-        if not line:
-            raise ConnectionError("connection closed before an answer")
-        status = int(line.split()[1])
-        length, close = None, False
-        while True:
-            header = await self.reader.readline()
-            if header in (b"\r\n", b""):
-                break
-            name, _, value = header.decode("latin-1").partition(":")
-            name, value = name.strip().lower(), value.strip()
-            if name == "content-length":
-                length = int(value)
-            elif name == "connection" and value.lower() == "close":
-                close = True
-        if length is None:
-            raise ConnectionError(f"answer {status} without Content-Length")
-        raw = await self.reader.readexactly(length)
-        if close:
-            self.close()
-        return status, json.loads(raw or b"null")
-
-
-# --- The clients (in worker processes) ---
-class Worker:
-    """Runs `clients` clients and `builders` builders against the daemon until `end`; returns samples."""
-
-    def __init__(self, args, index, clients, builders, first_builder, sources, finished_ids, logged_ids):
-        self.args, self.index = args, index
-        self.clients, self.builders, self.first_builder, self.sources = clients, builders, first_builder, sources
-        self.finished_ids, self.logged_ids = finished_ids, list(logged_ids)
-        self.running = {}  # builder → its current job
-        self.samples = {kind: [] for kind, _ in MIX}
-        self.errors = {kind: 0 for kind, _ in MIX}
-        self.error_texts = []
-        self.early_wakes = 0
-        self.slow_seconds = []  # when (s into the load) each call that does not wait took longer than SLOW
-        self.reconnects = 0
-        self.builds_done = 0
-        self.submitted = 0
-        self.random = random.Random(1000 + index)
-
-    def pool(self):
-        live = list(self.running.values())
-        return live + self.random.sample(self.finished_ids, min(len(self.finished_ids), 20))
-
-    async def call(self, conn, kind):
-        a = self.args
-        if kind in ("status_wait", "status"):
-            # An agent long-polls its running job (a finished one answers at once); plain looks go anywhere.
-            live = list(self.running.values())
-            job = self.random.choice(live if kind == "status_wait" and live else self.pool())
-            wait = a.wait_seconds if kind == "status_wait" else 0
-            status, body = await conn.request("GET", f"/mcp/job/{job}/status?wait_seconds={wait}")
-            ok = status == 200 and body.get("job_id") == job
-        elif kind == "logs":
-            job = self.random.choice(self.logged_ids)
-            status, body = await conn.request("GET", f"/mcp/job/{job}/logs?tail=20")
-            ok = status == 200 and isinstance(body, dict)
-        elif kind == "history":
-            query = {"limit": 20, "offset": self.random.choice([0, 0, 0, 20, 1000])}
-            if self.random.random() < 0.5:
-                query["owner"] = self.random.choice(OWNERS)
-            status, body = await conn.request("POST", "/mcp/getHistory", query)
-            ok = status == 200 and "total" in body
-        else:
-            self.submitted += 1
-            config = fake_job(f"load-{self.index}-{self.submitted}", sleep_ms=0, owner=self.random.choice(OWNERS))
-            status, body = await conn.request("POST", "/mcp/submitJob", {"job_config": config})
-            ok = status == 200 and "job_id" in body
-        return ok, status, body
-
-    async def client(self, n, start, end):
-        conn = Connection(self.args.host, self.args.port, self.sources[n % len(self.sources)])
-        await conn.open()
-        # Clients arrive over the first second, not all in the same millisecond.
-        await asyncio.sleep(max(0.0, start + self.random.random() - time.time()))
-        kinds, weights = zip(*self.args.mix)
-        while time.time() < end:
-            kind = self.random.choices(kinds, weights)[0]
-            began = time.perf_counter()
-            try:
-                ok, status, body = await asyncio.wait_for(self.call(conn, kind), self.args.wait_seconds + 30)
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as e:
-                ok, status, body = False, None, repr(e)
-                conn.close()
-            took = time.perf_counter() - began
-            self.samples[kind].append(took)
-            if took > SLOW and kind not in WAITING:
-                self.slow_seconds.append(int(time.time() - start))
-            if kind == "status_wait" and ok and took < self.args.wait_seconds - 0.5:
-                self.early_wakes += 1
-            if not ok:
-                self.errors[kind] += 1
-                if len(self.error_texts) < 5:
-                    self.error_texts.append(f"{kind}: {status} {str(body)[:200]}")
-        self.reconnects += conn.opened - 1
-        conn.close()
-
-    async def builder(self, n, end):
-        """Keeps one build running from before the load to its end: submit, follow it with long-polls until it
-        ends, again. The first build of builder k of `builds` lasts (k+1)/builds of build_ms, so that the
-        builds end (and new ones start) spread over time rather than all at once."""
-        conn = Connection(self.args.host, self.args.port, self.sources[n % len(self.sources)])
-        k = self.first_builder + n
-        sleep_ms = self.args.build_ms * (k + 1) // self.args.builds
-        while time.time() < end:
-            config = fake_job(f"build-{self.index}-{n}", sleep_ms=sleep_ms, owner=OWNERS[k % len(OWNERS)])
-            sleep_ms = self.args.build_ms
-            status, body = await conn.request("POST", "/mcp/submitJob", {"job_config": config})
-            check(status == 200, f"builder: submitJob answered {status}: {body}")
-            job = self.running[n] = body["job_id"]
-            while body.get("status") not in FINAL and time.time() < end:
-                status, body = await conn.request("GET", f"/mcp/job/{job}/status?wait_seconds={self.args.wait_seconds}")
-                check(status == 200, f"builder: getStatus answered {status}: {body}")
-            if body.get("status") in FINAL:
-                self.builds_done += 1
-                self.logged_ids.append(job)
-        conn.close()
-
-    async def run(self, start, end):
-        tasks = [self.builder(n, end) for n in range(self.builders)]
-        tasks += [self.client(n, start, end) for n in range(self.clients)]
-        await asyncio.gather(*tasks)
-        return {"samples": self.samples, "errors": self.errors, "error_texts": self.error_texts,
-                "early_wakes": self.early_wakes, "slow_seconds": self.slow_seconds, "reconnects": self.reconnects,
-                "builds_done": self.builds_done, "running": list(self.running.values())}
-
-
-def worker_main(worker, start, end, out):
-    try:
-        out.put(asyncio.run(worker.run(start, end)))
-    except Exception as e:  # noqa: BLE001 - reported by the parent
-        out.put({"failed": repr(e)})
-
-
-# --- Samplers in the main process ---
-class HealthSampler(threading.Thread):
-    """GET /health every 100 ms on its own keep-alive connection from 127.0.0.1."""
-
-    def __init__(self, port):
-        super().__init__(daemon=True)
-        self.port, self.samples, self.errors, self.stopped = port, [], [], threading.Event()
-
-    def run(self):
-        conn = httpclient.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        while not self.stopped.wait(0.1):
-            began = time.perf_counter()
-            try:
-                conn.request("GET", "/health")
-                resp = conn.getresponse()
-                resp.read()
-                if resp.status != 200:
-                    self.errors.append(f"status {resp.status}")
-            except (OSError, httpclient.HTTPException) as e:
-                self.errors.append(repr(e))
-                conn.close()
-                conn = httpclient.HTTPConnection("127.0.0.1", self.port, timeout=10)
-            self.samples.append((time.time(), time.perf_counter() - began))
-        conn.close()
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
 
 
 class RssSampler(threading.Thread):
@@ -305,17 +163,12 @@ def raise_fd_limit(needed):
     check(resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= needed, f"need {needed} file descriptors (ulimit -n)")
 
 
-def share_of(total, parts, part):
-    """Part `part` of `total` split into `parts` near-equal shares."""
-    return total // parts + (1 if part < total % parts else 0)
-
-
 # --- The measure ---
 def options(argv):
     """This measure's own options (run_main parses --quick); unset ones take the mode's defaults in main()."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
-    for name in ("clients", "seconds", "records", "builds", "build-ms", "wait-seconds", "workers", "calls"):
+    for name in ("clients", "seconds", "records", "builds", "build-ms", "wait-seconds", "calls"):
         parser.add_argument(f"--{name}", type=int)
     parser.add_argument("--mix", type=parse_mix, default=MIX,
                         help="weights of the calls, e.g. status_wait=70,status=20,logs=5,history=5,submit=0 "
@@ -324,6 +177,9 @@ def options(argv):
                         help="loopback source addresses 127.0.0.2 upwards, each within the daemon's default "
                              "max_connections_per_address; 0 (default): every client from 127.0.0.1, with that "
                              "cap raised in the daemon's config file")
+    parser.add_argument("--health-on-load-loop", action="store_true",
+                        help="nbs-load-client samples /health on the load's own thread and event loop rather "
+                             "than a thread of its own (to see what sharing the loop costs the samples)")
     return parser.parse_args(argv)
 
 
@@ -339,7 +195,7 @@ def parse_mix(text):
 
 def with_defaults(args, quick):
     defaults = {"clients": (100, 1000), "seconds": (10, 60), "records": (1000, 10000), "builds": (5, 20),
-                "build_ms": (5000, 5000), "wait_seconds": (2, 5), "workers": (2, 4), "calls": (50, 500)}
+                "build_ms": (5000, 5000), "wait_seconds": (2, 5), "calls": (50, 500)}
     for name, (small, full) in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
@@ -377,7 +233,7 @@ def main(quick, args):
     raise_fd_limit(args.clients + args.builds + 1024)
     report = Report(quick)
     work = WorkDir("load")
-    daemon = None
+    daemon = clients = None
     connections = args.clients + args.builds + 256
     caps = {"max_connections": connections}
     if args.addresses == 0:
@@ -428,57 +284,41 @@ def main(quick, args):
 
         # 3. The load.
         rss_before = proc_status_kb(daemon.pid, "VmRSS")
-        args.host, args.port = "127.0.0.1", int(daemon.url.rsplit(":", 1)[1])
-        finished_ids = cloned[:2000] + real
+        port = int(daemon.url.rsplit(":", 1)[1])
         start = time.time() + 1 + args.clients / 250  # every client connects first
         stop = start + args.seconds
-        out = multiprocessing.get_context("fork").Queue()
-        procs = []
-        for w in range(args.workers):
-            first_builder = sum(share_of(args.builds, args.workers, v) for v in range(w))
-            worker = Worker(args, w, share_of(args.clients, args.workers, w), share_of(args.builds, args.workers, w),
-                            first_builder, sources[w::args.workers] or sources, finished_ids, real)
-            procs.append(multiprocessing.get_context("fork").Process(target=worker_main,
-                                                                      args=(worker, start, stop, out)))
-        for p in procs:
-            p.start()
-        health, rss = HealthSampler(args.port), RssSampler(daemon.pid)
+        clients = LoadClient(args, work, port, sources, cloned[:2000] + real, real, start)
+        rss = RssSampler(daemon.pid)
         time.sleep(max(0.0, start - time.time()))
         served_before = served_within(daemon.url, SLOW)
         health_before = served_within(daemon.url, 0.010)["/health"]
         cpu = CpuMeter(daemon.pid).start()
-        health.start()
+        client_cpu = CpuMeter(clients.proc.pid).start()
         rss.start()
         time.sleep(max(0.0, stop - time.time()))
         cores = cpu.stop()
+        client_cores = client_cpu.stop()
         served_after = served_within(daemon.url, SLOW)
         health_after = served_within(daemon.url, 0.010)["/health"]
-        results = [out.get(timeout=args.wait_seconds + 180) for _ in procs]
-        health.stopped.set()
+        result = clients.result(timeout=args.wait_seconds + 180)
         rss.stopped.set()
-        for p in procs:
-            p.join(timeout=30)
-        health.join()
         rss.join()
-        failed = [r["failed"] for r in results if "failed" in r]
-        check(not failed, f"a worker failed: {failed}")
 
         # 4. Figures.
         load = os.getloadavg()[0]
-        report.note(f"{args.clients} clients ({args.workers} worker processes, connections from "
+        report.note(f"{args.clients} clients (nbs-load-client, connections from "
                     f"{len(sources)} source address(es)), {args.seconds} s, {args.records} records, "
                     f"{args.builds} builds of {args.build_ms / 1000:.0f} s kept running, long-poll "
                     f"wait_seconds={args.wait_seconds}; load average at the end {load:.2f}"
                     + ("" if args.mix == MIX else "; mix " + ", ".join(f"{k} {w}" for k, w in args.mix)))
-        samples = {kind: [s for r in results for s in r["samples"][kind]] for kind, _ in MIX}
-        errors = {kind: sum(r["errors"][kind] for r in results) for kind, _ in MIX}
+        samples, errors = result["samples"], result["errors"]
         total_errors = sum(errors.values())
         total_calls = sum(len(v) for v in samples.values())
         report.figure("calls", total_calls, f" ({total_calls / args.seconds:.0f}/s)")
         report.note(f"nbs-mcpd CPU {cores:.2f} cores, {cpu.cpu / max(1, total_calls) * 1000:.2f} ms per call "
-                    "(with the builds' process starts; the clients share the same cores)")
+                    f"(with the builds' process starts); nbs-load-client {client_cores:.2f} cores on the same ones")
         report.figure("errors", total_errors, "", target="== 0", ok=total_errors == 0)
-        for text in [t for r in results for t in r["error_texts"]][:5]:
+        for text in result["error_texts"]:
             report.note(text)
         for kind, weight in args.mix:
             if weight == 0:
@@ -486,7 +326,7 @@ def main(quick, args):
             label = LABELS[kind]
             if kind in WAITING:
                 report.figure(f"{label}: p99", percentile(samples[kind], 99) * 1000 if samples[kind] else 0, " ms")
-                report.note(f"{summary(samples[kind])}; {sum(r['early_wakes'] for r in results)} woken by a "
+                report.note(f"{summary(samples[kind])}; {result['early_wakes']} woken by a "
                             f"change before wait_seconds; errors {errors[kind]}")
                 continue
             check(samples[kind], f"no {label} calls were made")
@@ -506,21 +346,21 @@ def main(quick, args):
                     "long-polls wait by design): " + "; ".join(served))
         health_calls, health_quick = (a - b for a, b in zip(health_after, health_before))
         report.note(f"/health answered by nbs-mcpd within 10 ms: {health_quick} of {health_calls}")
-        slow = collections.Counter(sec for r in results for sec in r["slow_seconds"])
+        slow = collections.Counter({int(sec): n for sec, n in result["slow_seconds"].items()})
         if slow:
             report.note(f"calls that do not wait slower than {SLOW * 1000:.0f} ms: {sum(slow.values())}; the busiest "
                         "seconds into the load: " + ", ".join(f"{sec} s: {n}" for sec, n in slow.most_common(6)))
-        h = [s for _, s in health.samples]
+        health = result["health"]
+        h = [s for _, s in health["samples"]]
         check(h, "no /health samples")
         worst = max(h) * 1000
         report.figure("/health slowest of every 100 ms sample", worst, " ms", target="<= 10 ms",
-                      ok=worst <= 10 and not health.errors)
-        late = [(int(at - start), s * 1000) for at, s in health.samples if s > 0.010]
-        report.note(f"/health {summary(h)}; errors {len(health.errors)}; {len(late)} samples over 10 ms"
+                      ok=worst <= 10 and not health["errors"])
+        late = [(int(at - start), s * 1000) for at, s in health["samples"] if s > 0.010]
+        report.note(f"/health {summary(h)}; errors {len(health['errors'])}; {len(late)} samples over 10 ms"
                     + (" (s into the load: ms) " + ", ".join(f"{sec}: {ms:.0f}" for sec, ms in late[:12])
                        if late else ""))
-        builds = sum(r["builds_done"] for r in results)
-        report.note(f"{builds} builds ended during the load; reconnects {sum(r['reconnects'] for r in results)}")
+        report.note(f"{result['builds_done']} builds ended during the load; reconnects {result['reconnects']}")
         kb = [v for _, v in rss.samples]
         check(len(kb) >= 4, "too few RSS samples")
         third = max(1, min(20, len(kb) // 3))
@@ -532,9 +372,11 @@ def main(quick, args):
                     + " ".join(f"{v / MB:.0f}" for v in kb[::max(1, len(kb) // 12)]))
         history_after = history_total(daemon)
         report.note(f"history total after the load {history_after}")
-        for job_id in [j for r in results for j in r["running"]]:
+        for job_id in result["running"]:
             http("POST", daemon.url + "/mcp/killJob", {"job_id": job_id})
     finally:
+        if clients:
+            clients.stop()
         if daemon:
             daemon.stop()
         work.remove()
