@@ -4,8 +4,10 @@ The test image runs as USER 1000 and its test writes a JUnit report (2 tests, 1 
 a file over the 1 MiB per-file cap into /out, then exits 1; a fourth path does not exist. getStatus must
 summarise the JUnit counts and the first failure within the 2 KiB a failing answer may take, getArtifacts
 (MCP tool and its REST mirror) must list the four with their statuses and page the text, and no container
-of the job may be left, after the test ends and after a kill alike. On Nomad (`--executor nomad`) the
-field is refused at submit, naming it, as that executor does not collect reports."""
+of the job may be left, after the test ends and after a kill alike. The same answers on Nomad
+(`--executor nomad`, nomad-sim running the test in real podman), where the test task's wrapper copies
+the reports into the allocation directory and the executor reads them with the client fs API; there a
+job with reports and the entry-point test is refused at submit, naming test.reports."""
 import json
 import os
 import sys
@@ -86,10 +88,12 @@ def test_a_killed_test_leaves_no_container(f):
     check(status == 200 and isinstance(listed.get("files"), list), f"{status}: {listed}")
 
 
-def test_nomad_refuses_reports_at_submit(f):
-    status, body = f.call("POST", "/mcp/submitJob",
-                          {"job_config": f.job("reports", test={"commands": ["true"], "reports": REPORTS})})
-    check(status == 400 and "test.reports" in json.dumps(body), f"{status}: {body}")
+def test_nomad_refuses_reports_of_the_entry_point_test(f):
+    f.check_refused_at_submit([
+        (f.job("reports", test={"entry_point": True, "reports": REPORTS}), "test.reports"),
+        (f.job("reports", test={"commands": ["true"], "reports": ["/out/${NOMAD_TASK_NAME}.xml"]}),
+         "test.reports[0]"),
+    ])
 
 
 class ReportsFixture(DaemonFixture):
@@ -101,6 +105,7 @@ class ReportsFixture(DaemonFixture):
 
 if __name__ == "__main__":
     ReportsFixture.executor = sys.argv[sys.argv.index("--executor") + 1] if "--executor" in sys.argv else "local"
-    cases = ([test_reports_are_collected_summarised_and_paged, test_a_killed_test_leaves_no_container]
-             if ReportsFixture.executor == "local" else [test_nomad_refuses_reports_at_submit])
+    cases = [test_reports_are_collected_summarised_and_paged, test_a_killed_test_leaves_no_container]
+    if ReportsFixture.executor == "nomad":
+        cases.append(test_nomad_refuses_reports_of_the_entry_point_test)
     harness.main(f"e2e-test-reports-{ReportsFixture.executor}", cases, fixture_class=ReportsFixture)

@@ -744,18 +744,24 @@ TEST_F(NomadExecutorSim, ReadyAsksForTheLeader) {
   EXPECT_EQ(down.error().kind, ErrorKind::unavailable);
 }
 
-// A Nomad test task cannot be `podman cp`'d and the alloc-dir copy is not built: the field is refused at
-// submit, named, never accepted and silently dropped.
-TEST_F(NomadExecutorSim, RefusesTestReportsItDoesNotCollect) {
+// test.reports is collected from test.commands; the entry-point test has no shell of ours to copy them,
+// and a path with "${" would be read by Nomad as a variable: both refused at submit, named.
+TEST_F(NomadExecutorSim, RefusesTestReportsItCannotCollect) {
   auto& e = make();
   auto request = parse_job_request_json(R"({"owner": "t", "repo_url": "https://h/r.git", "image_name": "r",
       "registry_url": "h:5000", "test": {"commands": ["true"], "reports": ["/out/junit.xml"]}})");
   ASSERT_TRUE(request) << request.error().describe();
-  const auto refused = e.unsupported(*request);
+  EXPECT_TRUE(e.unsupported(*request).empty());
+  request->test->entry_point = true;
+  auto refused = e.unsupported(*request);
   ASSERT_EQ(refused.size(), 1u);
   EXPECT_EQ(refused[0].path, "test.reports");
-  request->test->reports.clear();
-  EXPECT_TRUE(e.unsupported(*request).empty());
+  EXPECT_NE(refused[0].reason.find("entry-point"), std::string::npos) << refused[0].reason;
+  request->test->entry_point = false;
+  request->test->reports.push_back("/out/${NOMAD_TASK_NAME}.xml");
+  refused = e.unsupported(*request);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].path, "test.reports[1]");
 }
 
 TEST(NomadExecutorConfig, FromEnvNamesTheBadVariable) {
