@@ -1,7 +1,8 @@
 """Test reports (`test.reports`, issue 16 item 5) through nbs-mcpd on the local executor, with real podman.
 
-The test image runs as USER 1000 and its test writes a JUnit report (2 tests, 1 failure), a text file and
-a file over the 1 MiB per-file cap into /out, then exits 1; a fourth path does not exist. getStatus must
+The test image runs as USER 1000 and its test writes a JUnit report (2 tests, 1 failure), a text file, a
+file over the 1 MiB per-file cap and one whose name holds quotes and $(...) into /out, then exits 1; two
+paths do not exist (one is what the odd name would create if anything ran it). getStatus must
 summarise the JUnit counts and the first failure within the 2 KiB a failing answer may take, getArtifacts
 (MCP tool and its REST mirror) must list the four with their statuses and page the text, and no container
 of the job may be left, after the test ends and after a kill alike. The same answers on Nomad
@@ -20,7 +21,7 @@ from harness import check  # noqa: E402
 
 DOCKERFILE = ("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n"
               "RUN mkdir -p /out && chown 1000:1000 /out\n"
-              "USER 1000\n")
+              "USER 1000\nWORKDIR /out\n")
 
 JUNIT = ('<testsuite name="app" tests="2" failures="1">'
          '<testcase classname="app" name="good"/>'
@@ -28,7 +29,10 @@ JUNIT = ('<testsuite name="app" tests="2" failures="1">'
          '</testsuite>')
 
 BIG = 1_200_000  # over the 1 MiB kept of one file
-REPORTS = ["/out/junit.xml", "/out/notes.txt", "/out/big.log", "/out/nope.xml"]
+# A name that a shell would expand: it must be copied as it is, and nothing in it run (/out/pwned, in the
+# WORKDIR, stays missing, and is asked for after it).
+ODD = "/out/odd 'name' $(touch pwned).txt"
+REPORTS = ["/out/junit.xml", "/out/notes.txt", "/out/big.log", "/out/nope.xml", ODD, "/out/pwned"]
 
 
 def report_job(f, command):
@@ -37,12 +41,13 @@ def report_job(f, command):
 
 def test_reports_are_collected_summarised_and_paged(f):
     command = (f"printf '%s' '{JUNIT}' > /out/junit.xml && echo 'plain text report' > /out/notes.txt && "
-               f"head -c {BIG} /dev/zero | tr '\\0' x > /out/big.log && id -u && exit 1")
+               f"head -c {BIG} /dev/zero | tr '\\0' x > /out/big.log && "
+               "echo odd > \"/out/odd 'name' \\$(touch pwned).txt\" && id -u && exit 1")
     job_id = f.submit(report_job(f, command))
     final = f.wait_final(job_id)
     check(final["status"] == "FAILED" and final.get("failed_phase") == "test", final)
     reports = final.get("reports")
-    check(reports == {"files": 4, "problems": 2, "tests": 2, "failures": 1, "errors": 0, "skipped": 0,
+    check(reports == {"files": 6, "problems": 3, "tests": 2, "failures": 1, "errors": 0, "skipped": 0,
                       "first_failure": "app.bad", "message": "boom"}, f"getStatus reports: {final}")
     size = len(json.dumps(final, separators=(",", ":")).encode())
     check(size <= 2048, f"getStatus of a failed test with reports is {size} bytes: {final}")
@@ -59,6 +64,8 @@ def test_reports_are_collected_summarised_and_paged(f):
     big = by_path["/out/big.log"]
     check(big["status"] == "truncated" and big["size"] == BIG and big["kept"] == 1 << 20, big)
     check(by_path["/out/nope.xml"]["status"] == "missing", listed)
+    check(by_path[ODD]["status"] == "ok" and by_path[ODD]["size"] == 4, listed)
+    check(by_path["/out/pwned"]["status"] == "missing", listed)
 
     status, page = f.call("POST", "/mcp/getArtifacts", {"job_id": job_id, "path": "/out/notes.txt"})
     check(status == 200 and page["text"] == "plain text report\n" and page["next_cursor"] == "", page)
