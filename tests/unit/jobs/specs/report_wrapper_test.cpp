@@ -47,6 +47,7 @@ class ReportWrapper : public ::testing::Test {
     const pid_t pid = ::fork();
     if (pid == 0) {
       std::vector<char*> argv;
+      argv.reserve(args.size() + 1);
       for (auto& a : args) {
         argv.push_back(a.data());
       }
