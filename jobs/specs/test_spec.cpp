@@ -97,6 +97,9 @@ nomad::Task test_task(const std::string& name, const std::optional<std::string>&
 // names; symlinks inside a tree stay links, which the executor does not read (the fs API would follow
 // them on the client). cp's error text, captured, is what getArtifacts shows for a path in error.
 // No "${name}" in the text: the client interpolates those in a driver's config (unknown names stay).
+// The command runs in the foreground, as without reports: in the background a non-interactive shell
+// would start it with SIGINT and SIGQUIT ignored, for good. So a stop's SIGTERM, which reaches only this
+// shell (PID 1, deaf to it), ends the task at the kill timeout with nothing copied.
 const std::string_view k_report_wrapper = R"(exec 2>&1
 /bin/sh -c "$1"
 status=$?

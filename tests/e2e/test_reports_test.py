@@ -8,7 +8,9 @@ summarise the JUnit counts and the first failure within the 2 KiB a failing answ
 of the job may be left, after the test ends and after a kill alike. The same answers on Nomad
 (`--executor nomad`, nomad-sim running the test in real podman), where the test task's wrapper copies
 the reports into the allocation directory and the executor reads them with the client fs API; there a
-job with reports and the entry-point test is refused at submit, naming test.reports."""
+job with reports and the entry-point test is refused at submit, naming test.reports. After a kill the
+local executor still has the copies; on Nomad the stop ends the task before its wrapper copies, and
+every path is listed as an error saying so."""
 import json
 import os
 import sys
@@ -93,6 +95,14 @@ def test_a_killed_test_leaves_no_container(f):
     f.check_nothing_left(job_id)
     status, listed = f.call("GET", f"/mcp/job/{job_id}/artifacts")
     check(status == 200 and isinstance(listed.get("files"), list), f"{status}: {listed}")
+    by_path = {x["path"]: x for x in listed["files"]}
+    if f.executor == "local":
+        # The supervisor copies out of the stopped container.
+        check(by_path.get("/out/notes.txt", {}).get("status") == "ok", listed)
+    else:
+        # The stop ends the task before its wrapper copies anything: every path says so.
+        check(sorted(by_path) == sorted(REPORTS) and
+              all(x["status"] == "error" and "stopped" in x["message"] for x in listed["files"]), listed)
 
 
 def test_nomad_refuses_reports_of_the_entry_point_test(f):
