@@ -1,10 +1,10 @@
-"""Test reports (`test.reports`, issue 16 item 5) through nbs-mcpd on the local executor, with real podman.
+"""Test reports (`test.reports`, issue 16 item 5) through nbs-mcpd on either executor, with real podman.
 
 The test image runs as USER 1000 and its test writes a JUnit report (2 tests, 1 failure), a text file, a
 file over the 1 MiB per-file cap and one whose name holds quotes and $(...) into /out, then exits 1; two
 paths do not exist (one is what the odd name would create if anything ran it). getStatus must
 summarise the JUnit counts and the first failure within the 2 KiB a failing answer may take, getArtifacts
-(MCP tool and its REST mirror) must list the four with their statuses and page the text, and no container
+(MCP tool and its REST mirror) must list the six with their statuses and page the text, and no container
 of the job may be left, after the test ends and after a kill alike. The same answers on Nomad
 (`--executor nomad`, nomad-sim running the test in real podman), where the test task's wrapper copies
 the reports into the allocation directory and the executor reads them with the client fs API; there a
