@@ -50,9 +50,8 @@ std::string trimmed(std::string text) {
 class Collector {
  public:
   Collector(nomad::Fs& fs, const nomad::QueryOptions& query, std::string task, std::string alloc_id)
-      : fs_(fs), query_(query) {
+      : fs_(fs), query_(query), task_(std::move(task)) {
     out_.alloc_id = std::move(alloc_id);
-    task_ = std::move(task);
   }
 
   Result<nomad::TaskReports> run(const std::vector<std::string>& paths) {
@@ -115,7 +114,6 @@ class Collector {
     auto visit = [&](std::vector<nomad::AllocFileInfo> entries, const std::string& alloc_dir,
                      const std::string& prefix) -> Status {
       std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.name > b.name; });
-      std::vector<Dir> dirs;
       // Files first, in name order (the reverse sort above is for the stack).
       for (auto it = entries.rbegin(); it != entries.rend() && !incomplete; ++it) {
         const std::string alloc_path = alloc_dir + "/" + it->name;
