@@ -42,7 +42,7 @@ std::string_view to_string(PhaseState state) {
 
 namespace nbs::jobs {
 
-// Only the local executor collects reports; the Nomad executor refuses test.reports at submit.
+// For an executor that collects no reports (both of ours do).
 Result<std::vector<ReportFile>> Executor::reports(const PhaseId&) {
   return std::vector<ReportFile>{};
 }

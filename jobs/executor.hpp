@@ -95,6 +95,11 @@ struct ReportFile {
   std::size_t index = 0;              // read_report()'s handle within the task
 };
 
+// ReportFile::message of the statuses that are the same on both executors.
+inline constexpr std::string_view k_report_missing_message = "nothing at this path in the container";
+inline constexpr std::string_view k_report_incomplete_message =
+    "a size cap was reached: files under this path were not collected";
+
 // What changed since an index: the jobs whose phases changed, or everything when the executor cannot
 // tell (then the caller looks at all of its jobs).
 struct Changes {

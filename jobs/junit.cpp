@@ -91,4 +91,16 @@ std::optional<JUnitSummary> parse_junit(std::string_view xml) {
   return out;
 }
 
+bool looks_like_junit(std::string_view path, std::string_view head) {
+  return path.ends_with(".xml") ||
+         head.substr(0, k_junit_sniff_bytes).find("<testsuite") != std::string_view::npos;
+}
+
+std::optional<JUnitSummary> junit_report(std::string_view path, std::string_view bytes) {
+  if (!looks_like_junit(path, bytes)) {
+    return std::nullopt;
+  }
+  return parse_junit(bytes);
+}
+
 }  // namespace nbs::jobs

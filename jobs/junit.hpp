@@ -18,4 +18,12 @@ inline constexpr std::size_t k_junit_message_bytes = 300;
 // off by a size cap is read as far as it goes.
 std::optional<JUnitSummary> parse_junit(std::string_view xml);
 
+// How many first bytes of a collected report junit_report() looks at when its name does not end in .xml.
+inline constexpr std::size_t k_junit_sniff_bytes = 256;
+// Whether a collected report is read as JUnit: its path ends in .xml, or its first bytes (`head`, of
+// k_junit_sniff_bytes) hold a <testsuite.
+bool looks_like_junit(std::string_view path, std::string_view head);
+// The summary of a collected report that looks like JUnit and parses as such, the same on both executors.
+std::optional<JUnitSummary> junit_report(std::string_view path, std::string_view bytes);
+
 }  // namespace nbs::jobs

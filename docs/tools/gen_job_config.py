@@ -84,7 +84,7 @@ sign:
 # Test reports: after each test task ends, these files are copied out of its container (at most 1 MiB
 # each, 4 MiB per task; a missing one is listed as `missing`, never a failure by itself). getStatus
 # summarises the JUnit XML ones (tests, failures, the first failure); getArtifacts lists and pages them.
-# Local executor only for now: the Nomad executor refuses the field at submit.
+# Both executors; on Nomad only from test.commands (a job with the entry-point test is refused).
 test:
   commands:
     - pytest --junitxml=/out/junit.xml

@@ -152,17 +152,6 @@ std::string trimmed(std::string text) {
 
 }  // namespace
 
-std::string report_entry_path(std::string_view requested, std::string_view entry) {
-  while (requested.size() > 1 && requested.back() == '/') {
-    requested.remove_suffix(1);
-  }
-  while (entry.starts_with("./")) {
-    entry.remove_prefix(2);
-  }
-  const std::string_view parent = requested.substr(0, requested.rfind('/'));
-  return std::string(parent) + "/" + std::string(entry);
-}
-
 void collect_reports(const ReportCollection& c, char* const* envp, const std::function<bool()>& become_user) {
   ::mkdir(c.dir.c_str(), 0700);
   std::string manifest;

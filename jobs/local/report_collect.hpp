@@ -33,8 +33,4 @@ struct ReportCollection {
 void collect_reports(const ReportCollection& collection, char* const* envp,
                      const std::function<bool()>& become_user);
 
-// The path a tar entry stands for: `requested` is what was asked of podman cp, `entry` a name in its
-// archive ("junit.xml" for /out/junit.xml; "out/a.txt" for /out).
-std::string report_entry_path(std::string_view requested, std::string_view entry);
-
 }  // namespace nbs::jobs

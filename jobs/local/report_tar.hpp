@@ -10,12 +10,14 @@
 #include <string_view>
 #include <vector>
 
+#include "jobs/report_files.hpp"
+
 namespace nbs::jobs {
 
 struct TarLimits {
-  std::uint64_t file_bytes = 1 << 20;   // kept of one file; the rest is counted, not kept
-  std::uint64_t total_bytes = 4 << 20;  // kept of every file together
-  std::size_t max_files = 64;
+  std::uint64_t file_bytes = k_report_file_bytes;    // kept of one file; the rest is counted, not kept
+  std::uint64_t total_bytes = k_report_total_bytes;  // kept of every file together
+  std::size_t max_files = k_report_max_files;
   // Read of the stream in all, skipped bytes included: past it the reader stops, so a huge file is not
   // streamed through to its end just to find the entries behind it.
   std::uint64_t stream_bytes = 64 << 20;

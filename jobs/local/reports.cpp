@@ -37,14 +37,11 @@ bool number(std::string_view text, T& out) {
 }
 
 bool looks_like_xml(const fs::path& stored, std::string_view path) {
-  if (path.ends_with(".xml")) {
-    return true;
-  }
   std::ifstream in(stored, std::ios::binary);
-  std::string head(256, '\0');
+  std::string head(k_junit_sniff_bytes, '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<std::size_t>(in.gcount()));
-  return head.find("<testsuite") != std::string::npos;
+  return looks_like_junit(path, head);
 }
 
 json::object junit_json(const JUnitSummary& j) {
@@ -111,8 +108,7 @@ std::vector<ReportFile> task_reports(const fs::path& task_dir, const std::string
     } else if ((f[0] == "missing" || f[0] == "incomplete") && f.size() == 2) {
       r.path = f[1];
       r.status = f[0];
-      r.message = f[0] == "missing" ? "nothing at this path in the container"
-                                    : "a size cap was reached: files under this path were not collected";
+      r.message = f[0] == "missing" ? k_report_missing_message : k_report_incomplete_message;
     } else if (f[0] == "error" && f.size() == 3) {
       r.path = f[1];
       r.status = "error";

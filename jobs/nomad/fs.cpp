@@ -1,5 +1,6 @@
 #include "jobs/nomad/fs.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "jobs/nomad/json_fields.hpp"
@@ -95,6 +96,24 @@ Result<std::string> Fs::cat(std::string_view alloc_id, std::string_view path, st
   };
   auto reply = client_.stream("/v1/client/fs/cat/" + escape_segment(alloc_id), query,
                               {{"path", std::string(path)}}, sink, client_.config().timeouts.read);
+  if (!reply) {
+    return reply.error();
+  }
+  return out;
+}
+
+Result<std::string> Fs::read_at(std::string_view alloc_id, std::string_view path, std::uint64_t offset,
+                                std::size_t limit, const QueryOptions& query) {
+  std::string out;
+  // The limit is Nomad's to apply; a server that sent more would not be trusted with the memory.
+  BodySink sink = [&](std::string_view chunk) -> Status {
+    out.append(chunk.substr(0, limit - std::min(limit, out.size())));
+    return {};
+  };
+  auto reply = client_.stream(
+      "/v1/client/fs/readat/" + escape_segment(alloc_id), query,
+      {{"path", std::string(path)}, {"offset", std::to_string(offset)}, {"limit", std::to_string(limit)}},
+      sink, client_.config().timeouts.read);
   if (!reply) {
     return reply.error();
   }

@@ -62,6 +62,11 @@ class Fs {
   Result<std::string> cat(std::string_view alloc_id, std::string_view path,
                           std::size_t max_bytes = std::size_t{1024} * 1024, const QueryOptions& query = {});
 
+  // GET /v1/client/fs/readat/:alloc?path=…&offset=…&limit=…: at most `limit` bytes from `offset` (fewer
+  // at the end of the file). A missing file is invalid_argument (Nomad's 400).
+  Result<std::string> read_at(std::string_view alloc_id, std::string_view path, std::uint64_t offset,
+                              std::size_t limit, const QueryOptions& query = {});
+
   // GET /v1/client/fs/ls/:alloc?path=… (e.g. "alloc/logs": the log rotation files and their sizes).
   // A missing directory is invalid_argument, as Nomad answers 400.
   Result<std::vector<AllocFileInfo>> ls(std::string_view alloc_id, std::string_view path,

@@ -448,12 +448,23 @@ std::vector<FieldError> NomadExecutor::unsupported(const JobRequest& request) co
                      "from Vault: vault:<path>#<field>"});
     }
   }
-  // A Nomad test task cannot be `podman cp`'d; collecting reports there (through the alloc dir and the
-  // client fs API) is not built yet, and a job must not be accepted to run without what it asked for.
+  // Reports are copied out by the shell that runs each test command (jobs/specs/test_spec.cpp); the
+  // entry-point test runs the image's own ENTRYPOINT, maybe with no shell at all, and a container's files
+  // cannot be read after it ended from anywhere else in the allocation.
   if (request.test && !request.test->reports.empty()) {
-    out.push_back({"test.reports",
-                   "is collected by the local executor only; this daemon runs jobs on Nomad, which does "
-                   "not collect test reports yet: leave it out (the test's log stays in getLogs)"});
+    if (request.test->entry_point) {
+      out.push_back({"test.reports",
+                     "cannot be collected from the entry-point test on Nomad (its image's own ENTRYPOINT "
+                     "runs, with no shell of ours to copy the files out after it): run the tests as "
+                     "test.commands, or leave test.reports out"});
+    }
+    // The client interpolates ${name} in a driver's config, where the paths go (no escape exists).
+    for (std::size_t i = 0; i < request.test->reports.size(); ++i) {
+      if (request.test->reports[i].find("${") != std::string::npos) {
+        out.push_back({"test.reports[" + std::to_string(i) + "]",
+                       "must not contain '${' on Nomad, which would read it as a variable"});
+      }
+    }
   }
   return out;
 }

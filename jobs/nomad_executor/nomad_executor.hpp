@@ -19,7 +19,7 @@
 // runs, a finished task's log size and a finished runner's result file are remembered (PhaseMemory), so
 // a repeated log read costs one or two requests and a repeated result read none.
 // ACL capabilities the token needs in the namespace: submit-job, read-job, list-jobs, read-logs,
-// read-fs (result file and log sizes).
+// read-fs (result file, log sizes, test reports).
 #pragma once
 
 #include <chrono>
@@ -62,6 +62,10 @@ class NomadExecutor : public Executor {
   void interrupt_waits() override;
   Result<LogChunk> read_log(const PhaseId& id, const std::string& task, LogOrigin origin,
                             std::uint64_t offset, std::size_t max_bytes) override;
+  // What each test task's wrapper copied of test.reports, read once the task is dead (phase_reports.cpp).
+  Result<std::vector<ReportFile>> reports(const PhaseId& id) override;
+  Result<LogChunk> read_report(const PhaseId& id, const std::string& task, std::size_t index,
+                               std::uint64_t offset, std::size_t max_bytes) override;
   Result<std::string> read_result(const PhaseId& id) override;
   Status stop(const PhaseId& id, std::chrono::seconds grace) override;
   Result<std::vector<PhaseId>> list(const std::string& job_id) override;

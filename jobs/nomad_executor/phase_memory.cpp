@@ -89,6 +89,21 @@ void PhaseMemory::remember_result(const std::string& job, std::string text) {
   slot(job).result = std::move(text);
 }
 
+std::optional<TaskReports> PhaseMemory::reports(const std::string& job, const std::string& task) {
+  std::lock_guard lock(mutex_);
+  const Entry* e = find(job);
+  if (e == nullptr) {
+    return std::nullopt;
+  }
+  const auto it = e->reports.find(task);
+  return it != e->reports.end() ? std::optional(it->second) : std::nullopt;
+}
+
+void PhaseMemory::remember_reports(const std::string& job, const std::string& task, TaskReports reports) {
+  std::lock_guard lock(mutex_);
+  slot(job).reports[task] = std::move(reports);
+}
+
 void PhaseMemory::remember_secrets(const std::string& job) {
   std::lock_guard lock(mutex_);
   slot(job).secrets = true;

@@ -17,9 +17,18 @@
 #include <string>
 #include <vector>
 
+#include "jobs/executor.hpp"
 #include "jobs/nomad/allocations.hpp"
 
 namespace nbs::jobs::nomad {
+
+// What was collected of a finished test task's reports (test.reports): final, as the task never runs
+// again. files[i].index is the index into alloc_paths of a file that was kept.
+struct TaskReports {
+  std::string alloc_id;
+  std::vector<ReportFile> files;
+  std::vector<std::string> alloc_paths;  // as the fs API addresses them
+};
 
 // A task's newest allocation as last seen.
 struct TaskMemo {
@@ -54,6 +63,10 @@ class PhaseMemory {
   std::optional<std::string> result(const std::string& job);
   void remember_result(const std::string& job, std::string text);
 
+  // A finished test task's reports, once read.
+  std::optional<TaskReports> reports(const std::string& job, const std::string& task);
+  void remember_reports(const std::string& job, const std::string& task, TaskReports reports);
+
   // The phase's secret build args wait in its Variable: remembered at its start, taken (true once)
   // when they are removed.
   void remember_secrets(const std::string& job);
@@ -67,6 +80,7 @@ class PhaseMemory {
     std::optional<std::vector<std::string>> groups;
     std::map<std::string, TaskMemo> tasks;
     std::optional<std::string> result;
+    std::map<std::string, TaskReports> reports;
     bool secrets = false;
     std::uint64_t used = 0;  // tick of the last use, for eviction
   };

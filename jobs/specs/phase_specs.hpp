@@ -4,7 +4,11 @@
 //
 // Names: job "nbs-<job id>-<phase>[-<attempt>]"; build, publish and cleanup have one group and task
 // "runner"; test has one group per task, "cmd-<i>" for test.commands[i] and "entry-point".
-// Meta on the job: nbs-job-id, nbs-phase, nbs-owner, nbs-attempt.
+// Meta on the job: nbs-job-id, nbs-phase, nbs-owner, nbs-attempt, and nbs-reports (below).
+//
+// test.reports: a test command's task runs k_report_wrapper instead of the command alone; it runs the
+// command, then copies each report path into k_reports_alloc_dir (layout below) and exits with the
+// command's status. The command and the paths are its positional arguments, never part of its text.
 //
 // Runner tasks get the runner spec as a template rendered to local/spec.json. Its paths that only
 // Nomad knows (result file, work dir, secret files) are filled in by the template from the task
@@ -47,6 +51,15 @@ inline constexpr std::string_view k_build_args_item = "build_args";
 inline constexpr std::string_view k_job_variables = "nomad/jobs/";  // + Nomad job id: that job may read it
 std::optional<std::string> build_args_variable(const PhaseLaunch& launch);
 std::string build_args_variable_path(const PhaseId& id);
+
+// The test reports' copies in the allocation directory (as the fs API addresses it), for the report
+// test.reports[n]: "<n>/<its base name>" (the file, or the directory's tree), or "<n>.missing" (nothing
+// at that path), or "<n>.error" (why it could not be copied: the text of cp's error).
+inline constexpr std::string_view k_reports_alloc_dir = "alloc/data/nbs-reports";
+// The job's meta key holding test.reports, as a JSON array.
+inline constexpr std::string_view k_reports_meta = "nbs-reports";
+// `/bin/sh -c k_report_wrapper nbs-test <command> <path>...`.
+extern const std::string_view k_report_wrapper;
 
 // launch.runner_spec_json must be a JSON object (internal error otherwise).
 Result<nomad::Job> build_job_spec(const PhaseLaunch& launch, const NomadSpecConfig& config);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <boost/json.hpp>
+
 #include "jobs/specs/phase_specs.hpp"
 #include "jobs/specs/spec_parts.hpp"
 
@@ -14,6 +16,9 @@ namespace json = boost::json;
 namespace {
 
 constexpr int k_avoid_build_node_weight = -50;
+
+// "nbs-test" is the wrapper's $0 (its own error messages start with it).
+constexpr std::string_view k_wrapper_name = "nbs-test";
 
 // `.Data.data.k` for identifiers, `index .Data.data "k"` for names with '-' or '.'.
 std::string secret_field(const std::string& field) {
@@ -60,7 +65,15 @@ nomad::Task test_task(const std::string& name, const std::optional<std::string>&
     // its arguments. stderr joins stdout, so the task's log (getLogs, the failure excerpt) holds both in
     // their order, as on the local executor. The command itself stays one argument, untouched.
     task.config["entrypoint"] = json::array{"/bin/sh", "-c"};
-    task.config["args"] = json::array{"exec 2>&1\n" + *command};
+    if (test.reports.empty()) {
+      task.config["args"] = json::array{"exec 2>&1\n" + *command};
+    } else {
+      json::array args{json::string(k_report_wrapper), json::string(k_wrapper_name), json::string(*command)};
+      for (const auto& path : test.reports) {
+        args.emplace_back(path);
+      }
+      task.config["args"] = std::move(args);
+    }
   }
   task.env = test.env;
   add_secrets(task, launch.request);
@@ -76,6 +89,44 @@ nomad::Task test_task(const std::string& name, const std::optional<std::string>&
 }
 
 }  // namespace
+
+// The copies go under alloc/data, not alloc/ itself: Nomad makes alloc/data (like logs and tmp) 0777
+// for tasks of any user, while alloc/ is 0755 and root's in current clients (client/allocdir Build),
+// and the image's USER is often not root. The docker and podman drivers mount the shared dir at /alloc
+// (NOMAD_ALLOC_DIR). `[ -f ]` and `[ -d ]` follow a symlinked path, and "$p/." copies the directory it
+// names; symlinks inside a tree stay links, which the executor does not read (the fs API would follow
+// them on the client). cp's error text, captured, is what getArtifacts shows for a path in error.
+// No "${name}" in the text: the client interpolates those in a driver's config (unknown names stay).
+// The command runs in the foreground, as without reports: in the background a non-interactive shell
+// would start it with SIGINT and SIGQUIT ignored, for good. So a stop's SIGTERM, which reaches only this
+// shell (PID 1, deaf to it), ends the task at the kill timeout with nothing copied.
+const std::string_view k_report_wrapper = R"(exec 2>&1
+/bin/sh -c "$1"
+status=$?
+shift
+d=/alloc/data/nbs-reports
+mkdir -p "$d" || exit "$status"
+copy() {
+  e=$(cp "$@" 2>&1) || printf '%s\n' "${e:-cp failed}" >"$d/$n.error"
+}
+n=0
+for p in "$@"; do
+  b=$p
+  while [ "${b%/}" != "$b" ]; do b=${b%/}; done
+  b=${b##*/}
+  if [ -d "$p" ]; then
+    mkdir -p "$d/$n/$b" && copy -R "$p/." "$d/$n/$b/"
+  elif [ -f "$p" ]; then
+    mkdir -p "$d/$n" && copy "$p" "$d/$n/$b"
+  elif [ -e "$p" ]; then
+    echo 'not a regular file or a directory' >"$d/$n.error"
+  else
+    : >"$d/$n.missing"
+  fi
+  n=$((n + 1))
+done
+exit "$status"
+)";
 
 Result<nomad::Job> test_job_spec(const PhaseLaunch& launch, const NomadSpecConfig& config,
                                  std::string_view build_node_id) {
@@ -97,6 +148,12 @@ Result<nomad::Job> test_job_spec(const PhaseLaunch& launch, const NomadSpecConfi
                                              .r_target = std::string(build_node_id),
                                              .operand = "=",
                                              .weight = k_avoid_build_node_weight});
+  }
+  if (!test.reports.empty()) {
+    // For the executor, which reads the copies after the tasks ended (a path left no copy when its
+    // task was stopped first).
+    job.meta[std::string(k_reports_meta)] =
+        json::serialize(json::array(test.reports.begin(), test.reports.end()));
   }
   auto add = [&](const std::string& name, const std::optional<std::string>& command) {
     nomad::TaskGroup group = parts::group(name, resources);

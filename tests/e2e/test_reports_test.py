@@ -1,11 +1,16 @@
-"""Test reports (`test.reports`, issue 16 item 5) through nbs-mcpd on the local executor, with real podman.
+"""Test reports (`test.reports`, issue 16 item 5) through nbs-mcpd on either executor, with real podman.
 
-The test image runs as USER 1000 and its test writes a JUnit report (2 tests, 1 failure), a text file and
-a file over the 1 MiB per-file cap into /out, then exits 1; a fourth path does not exist. getStatus must
+The test image runs as USER 1000 and its test writes a JUnit report (2 tests, 1 failure), a text file, a
+file over the 1 MiB per-file cap and one whose name holds quotes and $(...) into /out, then exits 1; two
+paths do not exist (one is what the odd name would create if anything ran it). getStatus must
 summarise the JUnit counts and the first failure within the 2 KiB a failing answer may take, getArtifacts
-(MCP tool and its REST mirror) must list the four with their statuses and page the text, and no container
-of the job may be left, after the test ends and after a kill alike. On Nomad (`--executor nomad`) the
-field is refused at submit, naming it, as that executor does not collect reports."""
+(MCP tool and its REST mirror) must list the six with their statuses and page the text, and no container
+of the job may be left, after the test ends and after a kill alike. The same answers on Nomad
+(`--executor nomad`, nomad-sim running the test in real podman), where the test task's wrapper copies
+the reports into the allocation directory and the executor reads them with the client fs API; there a
+job with reports and the entry-point test is refused at submit, naming test.reports. After a kill the
+local executor still has the copies; on Nomad the stop ends the task before its wrapper copies, and
+every path is listed as an error saying so."""
 import json
 import os
 import sys
@@ -18,7 +23,7 @@ from harness import check  # noqa: E402
 
 DOCKERFILE = ("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n"
               "RUN mkdir -p /out && chown 1000:1000 /out\n"
-              "USER 1000\n")
+              "USER 1000\nWORKDIR /out\n")
 
 JUNIT = ('<testsuite name="app" tests="2" failures="1">'
          '<testcase classname="app" name="good"/>'
@@ -26,7 +31,10 @@ JUNIT = ('<testsuite name="app" tests="2" failures="1">'
          '</testsuite>')
 
 BIG = 1_200_000  # over the 1 MiB kept of one file
-REPORTS = ["/out/junit.xml", "/out/notes.txt", "/out/big.log", "/out/nope.xml"]
+# A name that a shell would expand: it must be copied as it is, and nothing in it run (/out/pwned, in the
+# WORKDIR, stays missing, and is asked for after it).
+ODD = "/out/odd 'name' $(touch pwned).txt"
+REPORTS = ["/out/junit.xml", "/out/notes.txt", "/out/big.log", "/out/nope.xml", ODD, "/out/pwned"]
 
 
 def report_job(f, command):
@@ -35,12 +43,13 @@ def report_job(f, command):
 
 def test_reports_are_collected_summarised_and_paged(f):
     command = (f"printf '%s' '{JUNIT}' > /out/junit.xml && echo 'plain text report' > /out/notes.txt && "
-               f"head -c {BIG} /dev/zero | tr '\\0' x > /out/big.log && id -u && exit 1")
+               f"head -c {BIG} /dev/zero | tr '\\0' x > /out/big.log && "
+               "echo odd > \"/out/odd 'name' \\$(touch pwned).txt\" && id -u && exit 1")
     job_id = f.submit(report_job(f, command))
     final = f.wait_final(job_id)
     check(final["status"] == "FAILED" and final.get("failed_phase") == "test", final)
     reports = final.get("reports")
-    check(reports == {"files": 4, "problems": 2, "tests": 2, "failures": 1, "errors": 0, "skipped": 0,
+    check(reports == {"files": 6, "problems": 3, "tests": 2, "failures": 1, "errors": 0, "skipped": 0,
                       "first_failure": "app.bad", "message": "boom"}, f"getStatus reports: {final}")
     size = len(json.dumps(final, separators=(",", ":")).encode())
     check(size <= 2048, f"getStatus of a failed test with reports is {size} bytes: {final}")
@@ -57,6 +66,8 @@ def test_reports_are_collected_summarised_and_paged(f):
     big = by_path["/out/big.log"]
     check(big["status"] == "truncated" and big["size"] == BIG and big["kept"] == 1 << 20, big)
     check(by_path["/out/nope.xml"]["status"] == "missing", listed)
+    check(by_path[ODD]["status"] == "ok" and by_path[ODD]["size"] == 4, listed)
+    check(by_path["/out/pwned"]["status"] == "missing", listed)
 
     status, page = f.call("POST", "/mcp/getArtifacts", {"job_id": job_id, "path": "/out/notes.txt"})
     check(status == 200 and page["text"] == "plain text report\n" and page["next_cursor"] == "", page)
@@ -84,12 +95,22 @@ def test_a_killed_test_leaves_no_container(f):
     f.check_nothing_left(job_id)
     status, listed = f.call("GET", f"/mcp/job/{job_id}/artifacts")
     check(status == 200 and isinstance(listed.get("files"), list), f"{status}: {listed}")
+    by_path = {x["path"]: x for x in listed["files"]}
+    if f.executor == "local":
+        # The supervisor copies out of the stopped container.
+        check(by_path.get("/out/notes.txt", {}).get("status") == "ok", listed)
+    else:
+        # The stop ends the task before its wrapper copies anything: every path says so.
+        check(sorted(by_path) == sorted(REPORTS) and
+              all(x["status"] == "error" and "stopped" in x["message"] for x in listed["files"]), listed)
 
 
-def test_nomad_refuses_reports_at_submit(f):
-    status, body = f.call("POST", "/mcp/submitJob",
-                          {"job_config": f.job("reports", test={"commands": ["true"], "reports": REPORTS})})
-    check(status == 400 and "test.reports" in json.dumps(body), f"{status}: {body}")
+def test_nomad_refuses_reports_of_the_entry_point_test(f):
+    f.check_refused_at_submit([
+        (f.job("reports", test={"entry_point": True, "reports": REPORTS}), "test.reports"),
+        (f.job("reports", test={"commands": ["true"], "reports": ["/out/${NOMAD_TASK_NAME}.xml"]}),
+         "test.reports[0]"),
+    ])
 
 
 class ReportsFixture(DaemonFixture):
@@ -101,6 +122,7 @@ class ReportsFixture(DaemonFixture):
 
 if __name__ == "__main__":
     ReportsFixture.executor = sys.argv[sys.argv.index("--executor") + 1] if "--executor" in sys.argv else "local"
-    cases = ([test_reports_are_collected_summarised_and_paged, test_a_killed_test_leaves_no_container]
-             if ReportsFixture.executor == "local" else [test_nomad_refuses_reports_at_submit])
+    cases = [test_reports_are_collected_summarised_and_paged, test_a_killed_test_leaves_no_container]
+    if ReportsFixture.executor == "nomad":
+        cases.append(test_nomad_refuses_reports_of_the_entry_point_test)
     harness.main(f"e2e-test-reports-{ReportsFixture.executor}", cases, fixture_class=ReportsFixture)

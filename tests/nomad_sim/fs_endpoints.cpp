@@ -111,8 +111,9 @@ Reply logs(SimContext& ctx, const SimRequest& req, const std::string& alloc_id) 
   return r;
 }
 
+// Go's fs.FileMode.String(), as Nomad prints it: "d" directory, "L" symlink, "p" named pipe.
 std::string file_mode(const struct stat& st) {
-  std::string m = S_ISDIR(st.st_mode) ? "d" : "-";
+  std::string m = S_ISDIR(st.st_mode) ? "d" : S_ISLNK(st.st_mode) ? "L" : S_ISFIFO(st.st_mode) ? "p" : "-";
   const char* rwx = "rwxrwxrwx";
   for (int i = 0; i < 9; ++i) {
     m += (st.st_mode & (1 << (8 - i))) != 0 ? rwx[i] : '-';
@@ -161,8 +162,9 @@ Reply files(SimContext& ctx, const SimRequest& req, const std::string& op, const
     json::array out;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(full, ec)) {
+      // Nomad lists with os.ReadDir, whose entries are lstat'ed: a link is a link, not its target.
       struct stat est {};
-      if (::stat(e.path().c_str(), &est) == 0) {
+      if (::lstat(e.path().c_str(), &est) == 0) {
         out.push_back(file_info(e.path(), est));
       }
     }

@@ -1,12 +1,13 @@
 // The Nomad executor against tests/nomad_sim, which runs the phase jobs for real: raw_exec runs
 // tests/unit/testutil/fake_runner as nbs-runner, and a small script stands in for podman. Covers
 // idempotent start, phase states, logs by offset on a 22 MB log with bounded reading, the result file,
-// stop, list, purge, the blocking watch with its timeout and interruption, and how many API requests
-// watching a job costs.
+// stop, list, purge, the blocking watch with its timeout and interruption, test reports, and how many
+// API requests watching a job costs.
 #include "jobs/nomad_executor/nomad_executor.hpp"
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "common/http_client.hpp"
 #include "common/job_request_parser.hpp"
 #include "common/secret_build_args.hpp"
+#include "jobs/report_files.hpp"
 #include "tests/unit/jobs/nomad/sim_server.hpp"
 #include "tests/unit/testutil/test_dir.hpp"
 #include "tests/unit/testutil/wait.hpp"
@@ -744,18 +746,96 @@ TEST_F(NomadExecutorSim, ReadyAsksForTheLeader) {
   EXPECT_EQ(down.error().kind, ErrorKind::unavailable);
 }
 
-// A Nomad test task cannot be `podman cp`'d and the alloc-dir copy is not built: the field is refused at
-// submit, named, never accepted and silently dropped.
-TEST_F(NomadExecutorSim, RefusesTestReportsItDoesNotCollect) {
+// test.reports through the real wrapper and the fs API: a podman that runs the container's script on the
+// host, with the alloc dir where the simulator mounts it, so the report paths are host paths. The caps of
+// the local executor apply (1 MiB of a file, 64 files of a task: "incomplete" past it), a link inside a
+// directory is not read (it points at /etc/passwd), and the command's exit status is the task's.
+TEST_F(NomadExecutorSim, TestReportsAreReadFromTheAllocDirWithTheLocalCaps) {
+  write_script(dir_ / "podman",
+               "#!/bin/sh\nalloc=\nwhile [ $# -gt 0 ]; do\n  case \"$1\" in\n"
+               "    *:/alloc) alloc=${1%:/alloc};;\n    h:5000/tmp:*) shift; break;;\n  esac\n  shift\ndone\n"
+               "script=$(printf '%s\\n' \"$1\" | sed \"s#/alloc/data#$alloc/data#\")\nshift\n"
+               "exec /bin/sh -c \"$script\" \"$@\"\n");
+  auto& e = make();
+  const std::string out = (dir_ / "out").string();
+  const std::string command =
+      "mkdir -p " + out + "/many " + out +
+      "/tree/sub && printf '%s' '<testsuite>"
+      "<testcase classname=\"c\" name=\"n\"><failure message=\"m\"/></testcase></testsuite>' > " +
+      out + "/junit.xml && for i in $(seq 1 70); do echo $i > " + out +
+      "/many/f$i; done && head -c 1100000 "
+      "/dev/zero > " +
+      out + "/tree/big && echo s > " + out + "/tree/sub/small && ln -s /etc/passwd " + out +
+      "/tree/link && mkfifo " + out + "/fifo; exit 4";
+  json::object test{{"commands", json::array{json::string(command)}},
+                    {"reports", json::array{json::string(out + "/junit.xml"), json::string(out + "/tree"),
+                                            json::string(out + "/many"), json::string(out + "/nope"),
+                                            json::string(out + "/fifo")}}};
+  const auto l = launch(k_job_a, Phase::test, "{}", 1, json::serialize(test));
+  ASSERT_TRUE(e.start(l));
+  follow(l.id, PhaseState::failed);
+  const auto o = e.observe(l.id);
+  ASSERT_TRUE(o);
+  ASSERT_EQ(o->tasks.size(), 1u);
+  EXPECT_EQ(o->tasks[0].exit_code, 4);
+
+  auto files = e.reports(l.id);
+  ASSERT_TRUE(files) << files.error().message;
+  std::map<std::string, ReportFile> by_path;
+  std::size_t many = 0;
+  for (const auto& f : *files) {
+    EXPECT_EQ(f.task, "cmd-0");
+    many += f.path.starts_with(out + "/many/") ? 1 : 0;
+    by_path[f.path] = f;
+  }
+  const ReportFile& junit = by_path[out + "/junit.xml"];
+  EXPECT_EQ(junit.status, "ok");
+  ASSERT_TRUE(junit.junit);
+  EXPECT_EQ(junit.junit->tests, 1);
+  EXPECT_EQ(junit.junit->failures, 1);
+  EXPECT_EQ(junit.junit->first_failure, "c.n");
+  const ReportFile& big = by_path[out + "/tree/big"];
+  EXPECT_EQ(big.status, "truncated");
+  EXPECT_EQ(big.size, 1100000u);
+  EXPECT_EQ(big.kept, k_report_file_bytes);
+  EXPECT_EQ(by_path[out + "/tree/sub/small"].status, "ok");
+  EXPECT_EQ(by_path.count(out + "/tree/link"), 0u);
+  EXPECT_EQ(many, k_report_max_files - 3);  // junit.xml, big and small came first
+  EXPECT_EQ(by_path[out + "/many"].status, "incomplete");
+  EXPECT_EQ(by_path[out + "/nope"].status, "missing");
+  EXPECT_EQ(by_path[out + "/fifo"].status, "error");
+  EXPECT_EQ(by_path[out + "/fifo"].message, "not a regular file or a directory");
+
+  auto last = e.read_report(l.id, "cmd-0", big.index, big.kept - 10, 32768);
+  ASSERT_TRUE(last) << last.error().message;
+  EXPECT_EQ(last->bytes, std::string(10, '\0'));
+  EXPECT_EQ(last->total_size, big.kept);
+  auto small = e.read_report(l.id, "cmd-0", by_path[out + "/tree/sub/small"].index, 0, 100);
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->bytes, "s\n");
+  const auto before = stats().first;
+  ASSERT_TRUE(e.reports(l.id));  // read once: the second list asks nothing of Nomad
+  EXPECT_EQ(stats().first, before);
+}
+
+// test.reports is collected from test.commands; the entry-point test has no shell of ours to copy them,
+// and a path with "${" would be read by Nomad as a variable: both refused at submit, named.
+TEST_F(NomadExecutorSim, RefusesTestReportsItCannotCollect) {
   auto& e = make();
   auto request = parse_job_request_json(R"({"owner": "t", "repo_url": "https://h/r.git", "image_name": "r",
       "registry_url": "h:5000", "test": {"commands": ["true"], "reports": ["/out/junit.xml"]}})");
   ASSERT_TRUE(request) << request.error().describe();
-  const auto refused = e.unsupported(*request);
+  EXPECT_TRUE(e.unsupported(*request).empty());
+  request->test->entry_point = true;
+  auto refused = e.unsupported(*request);
   ASSERT_EQ(refused.size(), 1u);
   EXPECT_EQ(refused[0].path, "test.reports");
-  request->test->reports.clear();
-  EXPECT_TRUE(e.unsupported(*request).empty());
+  EXPECT_NE(refused[0].reason.find("entry-point"), std::string::npos) << refused[0].reason;
+  request->test->entry_point = false;
+  request->test->reports.push_back("/out/${NOMAD_TASK_NAME}.xml");
+  refused = e.unsupported(*request);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].path, "test.reports[1]");
 }
 
 TEST(NomadExecutorConfig, FromEnvNamesTheBadVariable) {

@@ -217,6 +217,16 @@ TEST(SpecGolden, TestPhaseWithEverything) {
   check_golden("test_everything", test_job_spec(launch, c, "node-123"));
 }
 
+TEST(SpecGolden, TestPhaseWithReportsOnDocker) {
+  PhaseLaunch launch{.id = {"j9", Phase::test, 1},
+                     .request = request(R"({"owner":"ana","repo_url":"https://git.example/app.git",
+                                            "registry_url":"registry.example:5000/team/app",
+                                            "test":{"commands":["pytest --junitxml=/out/junit.xml"],
+                                                    "reports":["/out/junit.xml","/out/logs/"]}})"),
+                     .test_image = "registry.example:5000/team/app:tmp-j9"};
+  check_golden("test_reports", test_job_spec(launch, config(), "node-123"));
+}
+
 TEST(SpecGolden, Publish) {
   PhaseLaunch launch{.id = {"j4", Phase::publish, 1},
                      .request = request(R"({"owner":"ana","repo_url":"https://git.example/app.git",
@@ -378,6 +388,38 @@ TEST(SpecStructure, UserTextNeverBecomesATemplateAction) {
   // The user's "{{" is plain text under these delimiters; only our actions carry \x01.
   EXPECT_NE(t.embedded_tmpl.find(R"("note":"{{ env \"HOME\" }}")"), std::string::npos);
   EXPECT_EQ(std::count(t.embedded_tmpl.begin(), t.embedded_tmpl.end(), '\x01'), 4);  // result_path, work_dir
+}
+
+// The test command and each report path are separate arguments of the fixed wrapper, byte for byte: the
+// shell reads them as "$1" and "$@", never as part of its script.
+TEST(SpecStructure, ReportPathsAreArgumentsOfAFixedWrapper) {
+  const std::string nasty = "/out/a b 'q' \"d\" $(touch pwned) `id` ;x";
+  json::array reports{"/out/junit.xml", json::string(nasty)};
+  json::object body = json::parse(R"({"owner":"ana","repo_url":"https://git.example/app.git",
+                                      "registry_url":"registry.example:5000/team/app",
+                                      "test":{"commands":["make test","exit 3"]}})")
+                          .as_object();
+  body["test"].as_object()["reports"] = reports;
+  PhaseLaunch launch{.id = {"j10", Phase::test, 1},
+                     .request = request(json::serialize(body)),
+                     .test_image = "registry.example:5000/team/app:tmp-j10"};
+  auto job = test_job_spec(launch, config());
+  ASSERT_TRUE(job) << job.error().message;
+  ASSERT_EQ(job->task_groups.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const json::object& c = job->task_groups[i].tasks[0].config;
+    EXPECT_EQ(c.at("entrypoint"), (json::array{"/bin/sh", "-c"}));
+    const json::array want{json::string(k_report_wrapper), "nbs-test", i == 0 ? "make test" : "exit 3",
+                           "/out/junit.xml", json::string(nasty)};
+    EXPECT_EQ(c.at("args"), want);
+  }
+  EXPECT_EQ(job->meta.at(std::string(k_reports_meta)), json::serialize(reports));
+  // Without reports, the command runs as before, in the script itself.
+  launch.request.test->reports.clear();
+  auto plain = test_job_spec(launch, config());
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->task_groups[0].tasks[0].config.at("args"), (json::array{"exec 2>&1\nmake test"}));
+  EXPECT_EQ(plain->meta.count(std::string(k_reports_meta)), 0u);
 }
 
 TEST(SpecStructure, RunnerSpecMustBeAnObject) {
