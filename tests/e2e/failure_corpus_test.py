@@ -152,7 +152,10 @@ def act(f, kind, job_id):
     pids = f.runner_pids(job_id)
     check(pids, f"no nbs-runner process of {job_id}: {f.job_processes(job_id)}")
     for pid in pids:
-        os.kill(pid, signal.SIGKILL)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # the runner's group guard (a fork with its command line) ended with the runner killed before it
 
 
 def judge(f, kind, job_id):
