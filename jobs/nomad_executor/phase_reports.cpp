@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/text.hpp"
 #include "jobs/junit.hpp"
 #include "jobs/nomad/fs.hpp"
 #include "jobs/nomad_executor/alloc_state.hpp"
@@ -37,13 +38,6 @@ std::vector<std::string> report_paths(const nomad::JobInfo& job) {
     }
   }
   return out;
-}
-
-std::string trimmed(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
-    text.pop_back();
-  }
-  return text;
 }
 
 // Collects one task's copies: `paths` are test.reports in order, so that copy n is of paths[n].
@@ -81,7 +75,8 @@ class Collector {
         if (!text && text.error().kind != ErrorKind::invalid_argument) {
           return text.error();
         }
-        add_status(paths[n], "error", text && !trimmed(*text).empty() ? trimmed(*text) : "cp failed");
+        const std::string message = text ? std::string(trim(*text)) : "";
+        add_status(paths[n], "error", message.empty() ? "cp failed" : message);
       } else if (!copied) {
         add_status(paths[n], "error",
                    "the test task left no copy of it: it was stopped first, or could not write to its "

@@ -70,8 +70,6 @@ class LoadClient:
                 "--input", inputs, "--start-at", f"{start:.6f}"]
         for source in sources:
             argv += ["--source", source]
-        if args.health_on_load_loop:
-            argv.append("--health-on-load-loop")
         self.log_path = os.path.join(work.path, "load-client.log")
         with open(self.log_path, "w") as log:
             self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, text=True)
@@ -177,9 +175,6 @@ def options(argv):
                         help="loopback source addresses 127.0.0.2 upwards, each within the daemon's default "
                              "max_connections_per_address; 0 (default): every client from 127.0.0.1, with that "
                              "cap raised in the daemon's config file")
-    parser.add_argument("--health-on-load-loop", action="store_true",
-                        help="nbs-load-client samples /health on the load's own thread and event loop rather "
-                             "than a thread of its own (to see what sharing the loop costs the samples)")
     return parser.parse_args(argv)
 
 

@@ -10,8 +10,7 @@
 //
 // Single-threaded: every client and builder is a coroutine on one io_context run by the main thread, so
 // the load takes one core at most. /health is sampled by a second thread with its own io_context (mostly
-// asleep), so that its timings do not wait behind a burst of the load's completions; --health-on-load-loop
-// puts it on the load's loop instead, to see the difference.
+// asleep), so that its timings do not wait behind a burst of the load's completions.
 //
 // Each call is timed from just before its request is written to its full body read (a reconnect after a
 // closed connection is not in it; a failed connect counts as an error with its own time). Input: --input,
@@ -81,7 +80,6 @@ struct Options {
   std::string input;
   double start_at = 0;  // s since the epoch; 0: one second from now
   std::uint64_t seed = 1000;
-  bool health_on_load_loop = false;
 };
 
 struct Input {
@@ -626,8 +624,6 @@ int run(int argc, char** argv) {
   app.add_option("--input", options.input, "JSON: finished_ids, logged_ids, job_config")->required();
   app.add_option("--start-at", options.start_at, "when the load starts, s since the epoch (default: in 1 s)");
   app.add_option("--seed", options.seed, "of the random choices");
-  app.add_flag("--health-on-load-loop", options.health_on_load_loop,
-               "sample /health on the load's thread and loop rather than a thread of its own");
   CLI11_PARSE(app, argc, argv);
 
   std::array<int, kind_count> weights{};
@@ -639,7 +635,8 @@ int run(int argc, char** argv) {
     return 2;
   }
   if (options.clients < 0 || options.builders < 1 || options.seconds < 1 || options.wait_seconds < 0) {
-    std::cerr << "nbs-load-client: --builders and --seconds must be at least 1\n";
+    std::cerr << "nbs-load-client: --clients and --wait-seconds must be at least 0, --builders and --seconds "
+                 "at least 1\n";
     return 2;
   }
   raise_fd_limit(options.clients + options.builders + 1);
@@ -662,8 +659,7 @@ int run(int argc, char** argv) {
   for (int n = 0; n < options.clients; ++n) {
     net::co_spawn(ioc, load.client(n), on_end);
   }
-  net::co_spawn(options.health_on_load_loop ? ioc : health_ioc, sample_health(options, start, stop, health),
-                catch_into(health_crashed));
+  net::co_spawn(health_ioc, sample_health(options, start, stop, health), catch_into(health_crashed));
   std::thread health_thread([&health_ioc] { health_ioc.run(); });
   ioc.run();
   if (!load.failure().empty()) {
