@@ -5,6 +5,8 @@
 
 #include <openssl/rand.h>
 
+#include "common/digest.hpp"
+
 namespace nbs {
 
 std::string new_job_id() {
@@ -15,15 +17,9 @@ std::string new_job_id() {
   }
   bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);  // version 4
   bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) {
-      out += '-';
-    }
-    out += k_hex[bytes[i] >> 4];
-    out += k_hex[bytes[i] & 0x0f];
+  std::string out = hex(bytes);
+  for (std::size_t at : {20, 16, 12, 8}) {  // 8-4-4-4-12
+    out.insert(at, 1, '-');
   }
   return out;
 }

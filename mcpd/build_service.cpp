@@ -187,6 +187,9 @@ Result<Backend> open_local(const Config& config) {
   // runc and the host network: what works for rootless podman on these nodes (crun fails on hybrid
   // cgroups, slirp4netns needs /dev/net/tun).
   local.podman_args = {"--runtime", "runc", "--network", "host"};
+  // The test images in a storage of this daemon's: another daemon's image prune cannot reach them.
+  local.podman_storage = cache_dir / "test-containers";
+  local.storage_driver = storage_driver(config.storage_driver);
   if (!config.registries_conf.empty()) {
     local.task_env.push_back("CONTAINERS_REGISTRIES_CONF=" + config.registries_conf);
   }

@@ -2,27 +2,13 @@
 
 #include <filesystem>
 
-#include <openssl/evp.h>
-
+#include "common/digest.hpp"
 #include "common/file_lock.hpp"
 
 namespace nbs::runner {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out += k_hex[digest[i] >> 4];
-    out += k_hex[digest[i] & 15];
-  }
-  return out;
-}
 
 // Opens the mirror, or (re)creates it when missing or unusable, e.g. after a crash during creation.
 Result<bool> open_or_create(const std::string& path, GitRepo& repo) {

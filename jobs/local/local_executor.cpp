@@ -45,6 +45,15 @@ Result<std::unique_ptr<LocalExecutor>> LocalExecutor::create(LocalExecutorConfig
     }
     executor->user_ = std::move(*user);
   }
+  executor->podman_.program = executor->config_.podman_path;
+  if (!executor->config_.podman_storage.empty()) {
+    auto storage = prepare_podman_storage(executor->config_.podman_storage, executor->config_.storage_driver,
+                                          executor->user_);
+    if (!storage) {
+      return storage.error();
+    }
+    executor->podman_.global_args = std::move(*storage);
+  }
   executor->recover();
   // Containers a killed daemon left behind: nothing would ever stop them.
   if (auto swept = executor->sweep(); !swept) {
@@ -215,8 +224,7 @@ Status LocalExecutor::stop(const PhaseId& id, std::chrono::seconds grace) {
   }
   if (stopping && !it->second->test_image.empty()) {
     // Stopping `podman run` leaves its container running: stop and remove the containers themselves.
-    run_podman(*it->second, "container-removal",
-               remove_phase_containers_argv(config_.podman_path, id.name(), grace));
+    run_podman(*it->second, "container-removal", remove_phase_containers_argv(podman_, id.name(), grace));
   }
   note_change(id.job_id);
   return {};
@@ -249,9 +257,8 @@ Status LocalExecutor::purge(const PhaseId& id) {
   if (!image.empty()) {
     // Nothing of the phase may outlive its record: its containers and its image go first (podman runs
     // without the lock held).
-    for (const auto& argv :
-         {remove_phase_containers_argv(config_.podman_path, id.name(), std::chrono::seconds(0)),
-          remove_image_argv(config_.podman_path, image)}) {
+    for (const auto& argv : {remove_phase_containers_argv(podman_, id.name(), std::chrono::seconds(0)),
+                             remove_image_argv(podman_, image)}) {
       auto done = podman(argv);
       if (!done || !done->status.success()) {
         return make_error(
@@ -297,7 +304,7 @@ Result<Captured> LocalExecutor::podman(std::vector<std::string> argv) const {
 }
 
 Result<std::vector<std::string>> LocalExecutor::sweep() {
-  auto listed = podman(list_containers_argv(config_.podman_path, config_.state_dir.string()));
+  auto listed = podman(list_containers_argv(podman_, config_.state_dir.string()));
   if (!listed) {
     return listed.error();
   }
@@ -323,7 +330,7 @@ Result<std::vector<std::string>> LocalExecutor::sweep() {
   }
   std::vector<std::string> removed_lines;
   if (!doomed.empty()) {
-    std::vector<std::string> argv{config_.podman_path.string(), "rm", "--force", "--ignore", "--time", "0"};
+    std::vector<std::string> argv = podman_.argv({"rm", "--force", "--ignore", "--time", "0"});
     argv.insert(argv.end(), doomed.begin(), doomed.end());
     auto removed = podman(std::move(argv));
     if (!removed) {
@@ -339,7 +346,7 @@ Result<std::vector<std::string>> LocalExecutor::sweep() {
   }
   // The layers of untagged test images, only while no pull of ours can be sharing them.
   if (!any_live) {
-    auto pruned = podman(prune_images_argv(config_.podman_path));
+    auto pruned = podman(prune_images_argv(podman_));
     if (pruned && pruned->status.success()) {
       std::istringstream ids(pruned->out);
       for (std::string id; ids >> id;) {

@@ -15,6 +15,7 @@
 
 #include "common/fd.hpp"
 #include "jobs/executor.hpp"
+#include "jobs/local/podman_storage.hpp"
 #include "jobs/local/task_supervisor.hpp"
 
 namespace nbs::jobs {
@@ -24,6 +25,10 @@ struct LocalExecutorConfig {
   std::filesystem::path runner_path;
   std::filesystem::path supervisor_path;  // nbs-task-supervisor (the daemon finds it beside itself)
   std::filesystem::path podman_path = "/usr/bin/podman";
+  // Where the test images and containers live (podman_storage.hpp), the daemon's own; empty: the build
+  // user's default storage.
+  std::filesystem::path podman_storage;
+  StorageDriver storage_driver = StorageDriver::overlay;
   std::string build_user;                // tasks run as this user when the daemon is root; "" = as the daemon
   std::vector<std::string> podman_args;  // inserted after `podman run`, e.g. --runtime runc --network host
   std::vector<std::string> task_env;  // extra "NAME=value" for every task (e.g. CONTAINERS_REGISTRIES_CONF)
@@ -90,6 +95,7 @@ class LocalExecutor : public Executor {
 
   LocalExecutorConfig config_;
   std::optional<UserIdentity> user_;
+  PodmanCommand podman_;  // config_.podman_path with the options that choose config_.podman_storage
   std::mutex mutex_;
   std::condition_variable changed_;
   std::uint64_t generation_ = 1;

@@ -95,7 +95,7 @@ Status LocalExecutor::start(const PhaseLaunch& launch) {
     auto add = [&](const std::string& task_name, const std::optional<std::string>& command) {
       const fs::path task_dir = phase->dir / "tasks" / task_name;
       TestContainer container =
-          test_container(TestContainerSpec{.podman = config_.podman_path,
+          test_container(TestContainerSpec{.podman = podman_,
                                            .podman_args = config_.podman_args,
                                            .phase = launch.id,
                                            .task = task_name,

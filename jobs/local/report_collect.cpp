@@ -153,13 +153,18 @@ std::string trimmed(std::string text) {
 }  // namespace
 
 void collect_reports(const ReportCollection& c, char* const* envp, const std::function<bool()>& become_user) {
+  const auto podman = [&](std::initializer_list<std::string> rest) {
+    std::vector<std::string> argv = c.podman;
+    argv.insert(argv.end(), rest.begin(), rest.end());
+    return argv;
+  };
   ::mkdir(c.dir.c_str(), 0700);
   std::string manifest;
   std::size_t index = 0;
   TarLimits left = c.limits;
   for (const auto& path : c.paths) {
     TarReader reader(left);
-    const Child child = start({c.podman, "cp", c.container + ":" + path, "-"}, envp, become_user, true);
+    const Child child = start(podman({"cp", c.container + ":" + path, "-"}), envp, become_user, true);
     if (child.pid < 0) {
       manifest += "error\t" + one_field(path) + "\tcannot start podman\n";
       continue;
@@ -192,7 +197,7 @@ void collect_reports(const ReportCollection& c, char* const* envp, const std::fu
     }
   }
   // The container stays after `podman run` only for the copies above.
-  const Child rm = start({c.podman, "rm", "--force", "--time", "0", c.container}, envp, become_user, false);
+  const Child rm = start(podman({"rm", "--force", "--time", "0", c.container}), envp, become_user, false);
   if (rm.pid >= 0) {
     finish(rm, nullptr, c.timeout);
   }

@@ -20,7 +20,7 @@
 namespace nbs::jobs {
 
 struct ReportCollection {
-  std::string podman;
+  std::vector<std::string> podman;  // the program, then its global options (the storage)
   std::string container;
   std::string dir;  // created (0700) if needed; the files and the manifest go there
   std::vector<std::string> paths;

@@ -48,7 +48,7 @@ LocalExecutor::Launch LocalExecutor::prepare_launch(const PhaseRun& phase, std::
                                    .reports = task.reports,
                                    .container = task.container,
                                    .reports_dir = task.dir / "reports",
-                                   .podman = config_.podman_path}};
+                                   .podman = podman_.argv({})}};
 }
 
 void LocalExecutor::launch_unlocked(std::unique_lock<std::mutex>& lock, std::vector<Launch> launches) {
@@ -271,7 +271,7 @@ bool LocalExecutor::poll_tasks(std::vector<Launch>* launches) {
       // Only the name goes now; the layers, which another phase's pull may be sharing this moment, go
       // when sweep() prunes with no phase running.
       phase->image_removal_started = true;
-      run_podman(*phase, "image-removal", untag_image_argv(config_.podman_path, phase->test_image));
+      run_podman(*phase, "image-removal", untag_image_argv(podman_, phase->test_image));
     }
     if (changed_here) {
       note_change(phase->id.job_id);

@@ -66,8 +66,10 @@ std::vector<std::string> supervisor_argv(const std::filesystem::path& supervisor
     argv.emplace_back("--kill-descendants");
   }
   if (!spawn.reports.empty()) {
-    argv.insert(argv.end(), {"--podman", spawn.podman.string(), "--container", spawn.container,
-                             "--reports-dir", spawn.reports_dir.string()});
+    for (const auto& word : spawn.podman) {
+      argv.insert(argv.end(), {"--podman", word});
+    }
+    argv.insert(argv.end(), {"--container", spawn.container, "--reports-dir", spawn.reports_dir.string()});
     for (const auto& path : spawn.reports) {
       argv.insert(argv.end(), {"--report", path});
     }

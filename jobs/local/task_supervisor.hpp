@@ -32,7 +32,7 @@ struct TaskSpawn {
   std::vector<std::string> reports;
   std::string container;
   std::filesystem::path reports_dir;
-  std::filesystem::path podman;
+  std::vector<std::string> podman;  // the program, then its global options
 };
 
 struct SupervisedTask {

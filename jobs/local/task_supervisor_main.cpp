@@ -7,7 +7,7 @@
 //
 //   nbs-task-supervisor --version
 //   nbs-task-supervisor --exit-file PATH --work-dir DIR [--user UID:GID[:G1,G2...]] [--kill-descendants]
-//                       [--podman PATH --container NAME --reports-dir DIR --report PATH...]
+//                       [--podman WORD... --container NAME --reports-dir DIR --report PATH...]
 //                       -- PROGRAM [ARG...]
 //
 // Descriptors: 0 reads /dev/null, 1 and 2 append to the task's log, 3 is a pipe that receives the task's
@@ -16,7 +16,8 @@
 // It starts with no signal blocked and every disposition at its default (the daemon asks posix_spawn
 // for that) and is single-threaded, so its own fork() needs none of fork_clean()'s care.
 // With --report (a test task that keeps its container), once the task ended it copies the reports out of
-// the container and removes it (report_collect.hpp) before it writes the exit file.
+// the container and removes it (report_collect.hpp) before it writes the exit file. --podman repeats: the
+// program, then the global options that choose the executor's storage.
 #include <cerrno>
 #include <charconv>
 #include <csignal>
@@ -102,7 +103,7 @@ std::string parse(int argc, char** argv, Options& options) {
     } else if (arg == "--work-dir" && has_value) {
       options.work_dir = argv[++i];
     } else if (arg == "--podman" && has_value) {
-      options.reports.podman = argv[++i];
+      options.reports.podman.emplace_back(argv[++i]);
     } else if (arg == "--container" && has_value) {
       options.reports.container = argv[++i];
     } else if (arg == "--reports-dir" && has_value) {

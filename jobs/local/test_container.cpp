@@ -26,7 +26,7 @@ TestContainer test_container(const TestContainerSpec& spec) {
   TestContainer out;
   out.name = spec.phase.name() + "-" + spec.task;
   auto& a = out.argv;
-  a = {spec.podman.string(), "run"};
+  a = spec.podman.argv({"run"});
   if (!spec.keep) {
     a.emplace_back("--rm");
   }
@@ -56,39 +56,28 @@ TestContainer test_container(const TestContainerSpec& spec) {
   return out;
 }
 
-std::vector<std::string> remove_phase_containers_argv(const std::filesystem::path& podman,
+std::vector<std::string> remove_phase_containers_argv(const PodmanCommand& podman,
                                                       const std::string& phase_name,
                                                       std::chrono::seconds grace) {
-  return {podman.string(),
-          "rm",
-          "--force",
-          "--time",
-          std::to_string(grace.count()),
-          "--filter",
-          "label=" + std::string(k_phase_label) + "=" + phase_name};
+  return podman.argv({"rm", "--force", "--time", std::to_string(grace.count()), "--filter",
+                      "label=" + std::string(k_phase_label) + "=" + phase_name});
 }
 
-std::vector<std::string> remove_image_argv(const std::filesystem::path& podman, const std::string& image) {
-  return {podman.string(), "rmi", "--force", "--ignore", image};
+std::vector<std::string> remove_image_argv(const PodmanCommand& podman, const std::string& image) {
+  return podman.argv({"rmi", "--force", "--ignore", image});
 }
 
-std::vector<std::string> untag_image_argv(const std::filesystem::path& podman, const std::string& image) {
-  return {podman.string(), "untag", image};
+std::vector<std::string> untag_image_argv(const PodmanCommand& podman, const std::string& image) {
+  return podman.argv({"untag", image});
 }
 
-std::vector<std::string> prune_images_argv(const std::filesystem::path& podman) {
-  return {podman.string(), "image", "prune", "--force"};
+std::vector<std::string> prune_images_argv(const PodmanCommand& podman) {
+  return podman.argv({"image", "prune", "--force"});
 }
 
-std::vector<std::string> list_containers_argv(const std::filesystem::path& podman,
-                                              const std::string& state_dir) {
-  return {podman.string(),
-          "ps",
-          "--all",
-          "--filter",
-          "label=" + std::string(k_state_label) + "=" + state_dir,
-          "--format",
-          "{{.Names}} {{index .Labels \"" + std::string(k_phase_label) + "\"}}"};
+std::vector<std::string> list_containers_argv(const PodmanCommand& podman, const std::string& state_dir) {
+  return podman.argv({"ps", "--all", "--filter", "label=" + std::string(k_state_label) + "=" + state_dir,
+                      "--format", "{{.Names}} {{index .Labels \"" + std::string(k_phase_label) + "\"}}"});
 }
 
 }  // namespace nbs::jobs

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "jobs/executor.hpp"
+#include "jobs/local/podman_storage.hpp"
 
 namespace nbs::jobs {
 
@@ -22,7 +23,7 @@ inline constexpr std::string_view k_phase_label = "nbs.phase";
 inline constexpr std::string_view k_state_label = "nbs.state";
 
 struct TestContainerSpec {
-  std::filesystem::path podman;
+  PodmanCommand podman;
   std::vector<std::string> podman_args;  // inserted after `podman run`
   PhaseId phase;
   std::string task;       // "cmd-0", …, "entry-point"
@@ -52,23 +53,22 @@ TestContainer test_container(const TestContainerSpec& spec);
 bool reserved_for_podman(std::string_view env_name);
 
 // Stops (SIGTERM, SIGKILL after `grace`) and removes every container of a phase.
-std::vector<std::string> remove_phase_containers_argv(const std::filesystem::path& podman,
+std::vector<std::string> remove_phase_containers_argv(const PodmanCommand& podman,
                                                       const std::string& phase_name,
                                                       std::chrono::seconds grace);
 
 // Removes a pulled test image and any container still using it.
-std::vector<std::string> remove_image_argv(const std::filesystem::path& podman, const std::string& image);
+std::vector<std::string> remove_image_argv(const PodmanCommand& podman, const std::string& image);
 
 // Takes the name off a pulled test image at its phase's end, leaving its layers: deleting layers while
 // another phase pulls an image that shares one makes that pull fail ("layer not known"), so they go in
 // prune_images_argv() once no phase runs.
-std::vector<std::string> untag_image_argv(const std::filesystem::path& podman, const std::string& image);
+std::vector<std::string> untag_image_argv(const PodmanCommand& podman, const std::string& image);
 
 // Removes the images no name and no container refers to any more (the untagged test images).
-std::vector<std::string> prune_images_argv(const std::filesystem::path& podman);
+std::vector<std::string> prune_images_argv(const PodmanCommand& podman);
 
 // Lists every container started for `state_dir`: one "<name> <phase name>" line each.
-std::vector<std::string> list_containers_argv(const std::filesystem::path& podman,
-                                              const std::string& state_dir);
+std::vector<std::string> list_containers_argv(const PodmanCommand& podman, const std::string& state_dir);
 
 }  // namespace nbs::jobs

@@ -6,6 +6,8 @@
 
 #include <openssl/rand.h>
 
+#include "common/digest.hpp"
+
 namespace nbs::mcpd {
 
 std::string random_hex_id() {
@@ -13,14 +15,7 @@ std::string random_hex_id() {
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
     throw std::runtime_error("session id: the random source failed");
   }
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(32);
-  for (unsigned char b : bytes) {
-    out += k_hex[b >> 4];
-    out += k_hex[b & 0x0f];
-  }
-  return out;
+  return hex(bytes);
 }
 
 SessionStore::SessionStore(Clock::duration idle_ttl, std::size_t max_sessions,

@@ -1,8 +1,8 @@
 #include "mcpd/orchestrator/job_record.hpp"
 
 #include <boost/json.hpp>
-#include <openssl/sha.h>
 
+#include "common/digest.hpp"
 #include "common/job_request_parser.hpp"
 
 namespace nbs::mcpd {
@@ -245,15 +245,7 @@ std::string lock_key(const JobRequest& request) {
   // One build at a time per registry, image and branch. Hashed: the parts may hold ':' and '/'.
   const ImageTarget target = image_target(request);
   const std::string identity = target.registry + "/" + target.repository + "@" + request.git_ref;
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(identity.data()), identity.size(), digest);
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out = "locks/";
-  for (int i = 0; i < 16; ++i) {
-    out += k_hex[digest[i] >> 4];
-    out += k_hex[digest[i] & 0x0f];
-  }
-  return out;
+  return "locks/" + sha256_hex(identity).substr(0, 32);
 }
 
 }  // namespace nbs::mcpd

@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/digest.hpp"
 #include "common/text.hpp"
 
 namespace nbs::mcpd {
@@ -21,14 +22,7 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
                 &length) == nullptr) {
     return {};
   }
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (std::size_t i = 0; i < length; ++i) {
-    out += k_hex[mac[i] >> 4];
-    out += k_hex[mac[i] & 0x0f];
-  }
-  return out;
+  return hex({mac.data(), length});
 }
 
 std::string webhook_signature(std::string_view secret, std::string_view body) {

@@ -2,9 +2,9 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <openssl/evp.h>
 
 #include "common/base64.hpp"
+#include "common/digest.hpp"
 #include "common/text.hpp"
 #include "runner/registry/www_authenticate.hpp"
 
@@ -49,16 +49,7 @@ const char* const k_manifest_accept =
     "application/vnd.docker.distribution.manifest.list.v2+json";
 
 std::string sha256_digest(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char k_hex[] = "0123456789abcdef";
-  std::string out = "sha256:";
-  for (unsigned int i = 0; i < length; ++i) {
-    out += k_hex[digest[i] >> 4];
-    out += k_hex[digest[i] & 15];
-  }
-  return out;
+  return "sha256:" + sha256_hex(data);
 }
 
 bool Manifest::is_index() const {

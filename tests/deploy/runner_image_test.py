@@ -85,7 +85,7 @@ class RunnerImageFixture(DaemonFixture):
 
     def remove_test_images(self, refs):
         for ref in refs:
-            subprocess.run(["runuser", "-u", "build", "--", "podman", "rmi", "-f", ref], capture_output=True)
+            subprocess.run(self.local_podman() + ["rmi", "-f", ref], capture_output=True)
 
 
 def phase_seconds(times):

@@ -97,11 +97,16 @@ class DaemonFixture(harness.Fixture):
         with urllib.request.urlopen(f"{self.nomad_addr}/v1/jobs?prefix=nbs-{job_id}-{phase}") as resp:
             return len(json.loads(resp.read())) > 0
 
+    def local_podman(self):
+        """podman as the build user on the local executor's storage of its own: the root is enough, podman
+        finds the run root and tmp dir the daemon gave it in that storage's database."""
+        return ["runuser", "-u", "build", "--", "podman", "--root", os.path.join(self.cache, "test-containers")]
+
     def test_containers(self, job_id):
         """What still runs of the job's test phase: podman containers (local), or allocations (Nomad)."""
         if self.executor == "local":
-            return subprocess.run(["runuser", "-u", "build", "--", "podman", "ps", "-q", "--filter",
-                                   f"name=nbs-{job_id}"], capture_output=True, text=True).stdout.strip()
+            return subprocess.run(self.local_podman() + ["ps", "-q", "--filter", f"name=nbs-{job_id}"],
+                                  capture_output=True, text=True).stdout.strip()
         try:
             with urllib.request.urlopen(f"{self.nomad_addr}/v1/job/nbs-{job_id}-test/allocations") as resp:
                 allocs = json.loads(resp.read())
@@ -114,7 +119,7 @@ class DaemonFixture(harness.Fixture):
         executor podman's as the build user, on Nomad the simulated node's (podman as root)."""
         label = f"nbs.job={job_id}" if job_id else "nbs.job"
         if self.executor == "local":
-            argv = ["runuser", "-u", "build", "--", "podman", "ps", "-a", "--filter", f"label={label}"]
+            argv = self.local_podman() + ["ps", "-a", "--filter", f"label={label}"]
         else:
             argv = ["podman", "--cgroup-manager", "cgroupfs", "--events-backend", "file", "ps", "-a",
                     "--filter", f"label={label}"]

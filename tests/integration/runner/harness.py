@@ -2,8 +2,10 @@
 busybox base image (started through tests/integration/lib), Git repositories, specs, and running
 nbs-runner with its events parsed. Missing components make the test FAIL, never skip."""
 import gzip
+import hashlib
 import json
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -70,10 +72,15 @@ class Fixture:
     def stop(self):
         subprocess.run([os.path.join(LIB, "stop-git-server"), os.path.join(self.dir, "git")])
         subprocess.run([os.path.join(LIB, "stop-registry"), os.path.join(self.dir, "reg")])
-        # Rootless overlay storage leaves files owned by sub-uids; buildah itself can remove them.
+        # Rootless overlay storage leaves files owned by sub-uids; buildah itself can remove them. The local
+        # executor's test containers have a storage of their own beside Buildah's, with its run dir in /tmp
+        # (jobs/local/podman_storage.hpp).
         for cache in [self.cache] + getattr(self, "node_caches", []):
+            own = os.path.join(cache, "test-containers")
+            run = "/tmp/nbs-podman-%d-%s" % (pwd.getpwnam("build").pw_uid,
+                                             hashlib.sha256(own.encode()).hexdigest()[:12])
             subprocess.run(["runuser", "-u", "build", "--", "buildah", "unshare", "rm", "-rf",
-                            os.path.join(cache, "storage")], capture_output=True)
+                            os.path.join(cache, "storage"), own, run], capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def node_cache(self):

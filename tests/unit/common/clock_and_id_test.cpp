@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/clock.hpp"
+#include "common/digest.hpp"
 #include "common/job_id.hpp"
 
 namespace nbs {
@@ -34,6 +35,15 @@ TEST(JobIdTest, IsAVersion4UuidAndUnique) {
   EXPECT_EQ(seen.size(), 1000u);
   EXPECT_FALSE(is_job_id("3F2B0000-0000-4000-8000-000000000000"));
   EXPECT_FALSE(is_job_id("not-a-uuid"));
+}
+
+TEST(DigestTest, HexAndSha256AsEveryToolPrintsThem) {
+  const unsigned char bytes[] = {0x00, 0x0f, 0xa5, 0xff};
+  EXPECT_EQ(hex(bytes), "000fa5ff");
+  EXPECT_EQ(hex({}), "");
+  // FIPS 180-2's test vectors.
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 }  // namespace

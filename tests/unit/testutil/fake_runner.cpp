@@ -9,7 +9,8 @@
 // when it contains "hang", or prints a runtime's "no /bin/sh" error and exits 127 when it contains
 // "noshell". Other podman commands (ps, rm, rmi, stop, untag, image) append their arguments as one line to
 // $FAKE_PODMAN_LOG (when set); `ps` prints the lines of $FAKE_PODMAN_PS; `cp` (a test report) then
-// answers as podman does for a path the container does not have.
+// answers as podman does for a path the container does not have. Podman's global options (each with its
+// value: --root DIR, --runroot DIR, ...) may come before the command, and are logged and printed too.
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -41,7 +42,11 @@ void write_spec_copy(const std::string& path, const std::string& text) {
 // aborts, and the test that runs it fails on that.
 // NOLINTNEXTLINE(bugprone-exception-escape): terminate is the right end for a test tool, see above
 int main(int argc, char** argv) {
-  const std::string command = argc > 1 ? argv[1] : "";
+  int at = 1;  // podman's command, after its global options
+  while (at + 1 < argc && std::string(argv[at]).starts_with("--")) {
+    at += 2;
+  }
+  const std::string command = argc > at ? argv[at] : "";
   if (command == "run") {
     for (int i = 1; i < argc; ++i) {
       std::cout << argv[i] << "\n";
@@ -71,8 +76,8 @@ int main(int argc, char** argv) {
     if (const char* listed = std::getenv("FAKE_PODMAN_PS"); listed && command == "ps") {
       std::cout << listed;
     }
-    if (command == "cp" && argc > 2) {
-      const std::string source = argv[2];
+    if (command == "cp" && argc > at + 1) {
+      const std::string source = argv[at + 1];
       std::cerr << "Error: \"" << source.substr(source.find(':') + 1)
                 << "\" could not be found on container: no such file or directory\n";
       return 125;

@@ -1,5 +1,6 @@
 #include "jobs/local/local_executor.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "common/digest.hpp"
 #include "common/job_request_parser.hpp"
 #include "tests/unit/testutil/test_dir.hpp"
 #include "tests/unit/testutil/wait.hpp"
@@ -26,6 +28,9 @@ class LocalExecutorTest : public ::testing::Test {
   void SetUp() override { dir_ = nbs::test_support::fresh_test_dir("nbs-executor-test"); }
   void TearDown() override {
     executor_.reset();
+    if (!podman_storage_.empty()) {
+      fs::remove_all(podman_boot_dir());
+    }
     // Background podman calls (container and image removal) may still be writing their exit files.
     test_support::wait_until([&] {
       std::error_code ec;
@@ -42,6 +47,7 @@ class LocalExecutorTest : public ::testing::Test {
                                                        .runner_path = FAKE_RUNNER,
                                                        .supervisor_path = std::move(supervisor),
                                                        .podman_path = FAKE_RUNNER,
+                                                       .podman_storage = podman_storage_,
                                                        .podman_args = {"--network", "host"},
                                                        .task_env = std::move(task_env),
                                                        .build_secrets_dir = build_secrets_dir_,
@@ -89,6 +95,13 @@ class LocalExecutorTest : public ::testing::Test {
   fs::path podman_log() const { return dir_ / "podman.log"; }
 
   fs::path build_secrets_dir_;  // the next make()'s build_secrets_dir
+  fs::path podman_storage_;     // the next make()'s podman_storage
+
+  // Where podman_storage_'s run root and tmp dir go (podman_storage.hpp); TearDown removes it.
+  fs::path podman_boot_dir() const {
+    return fs::path("/tmp") / ("nbs-podman-" + std::to_string(::geteuid()) + "-" +
+                               sha256_hex(podman_storage_.string()).substr(0, 12));
+  }
 
   // A supervisor that holds every start at a gate: it says it entered (the file `entered`), waits for a
   // line on the fifo `gate`, then runs nbs-task-supervisor. Only shell built-ins: it has no PATH.
@@ -452,6 +465,71 @@ TEST_F(LocalExecutorTest, AFinishedTestPhaseUntagsItsImageAndASweepWithNothingRu
   seen = podman_calls().size();
   ASSERT_TRUE(e.sweep());
   EXPECT_NE(podman_calls().find("image prune --force", seen), std::string::npos) << podman_calls();
+}
+
+// Two daemons sharing the build user: one's image prune must not reach the layers the other is pulling,
+// so each keeps its test images and containers in a storage of its own, and every podman command of the
+// executor (run, the background untag, the sweep) goes to it.
+TEST_F(LocalExecutorTest, TestContainersLiveInAPodmanStorageOfTheExecutorsOwn) {
+  podman_storage_ = dir_ / "test-containers";
+  auto& e = make();
+  const fs::path boot_dir = podman_boot_dir();
+  EXPECT_LE((boot_dir / "run").string().size(), 50u) << "podman refuses a longer run root";
+  const std::string global = "--root\n" + podman_storage_.string() + "\n--runroot\n" +
+                             (boot_dir / "run").string() + "\n--tmpdir\n" + (boot_dir / "tmp").string() +
+                             "\n--storage-driver\noverlay\n";
+  for (const fs::path& dir : {podman_storage_, boot_dir, boot_dir / "run", boot_dir / "tmp"}) {
+    EXPECT_EQ(fs::status(dir).permissions() & fs::perms::all, fs::perms::owner_all) << dir;
+  }
+  auto launch = test_launch("jown", {"true"});
+  ASSERT_TRUE(e.start(launch));
+  wait_for(launch.id, PhaseState::succeeded);
+  EXPECT_TRUE(whole_log(launch.id, "cmd-0").starts_with(global + "run\n")) << whole_log(launch.id, "cmd-0");
+  std::string one_line = global;
+  std::replace(one_line.begin(), one_line.end(), '\n', ' ');
+  EXPECT_TRUE(wait_for_podman_call(one_line + "untag h:5000/tmp:jown")) << podman_calls();
+  ASSERT_TRUE(e.sweep());
+  EXPECT_NE(podman_calls().find(one_line + "ps --all"), std::string::npos) << podman_calls();
+  EXPECT_NE(podman_calls().find(one_line + "image prune --force"), std::string::npos) << podman_calls();
+}
+
+// The run root and tmp dir describe the containers and mounts of one boot: a restart keeps them (a test
+// container may still run), a reboot empties them, or podman would take dead containers for running ones.
+TEST_F(LocalExecutorTest, ThePodmanRunStateIsKeptAcrossRestartsAndEmptiedAfterAReboot) {
+  podman_storage_ = dir_ / "test-containers";
+  make();
+  const fs::path boot_dir = podman_boot_dir();
+  const fs::path run_marker = boot_dir / "run" / "marker", tmp_marker = boot_dir / "tmp" / "alive";
+  const fs::path image_marker = podman_storage_ / "marker";
+  for (const auto& marker : {run_marker, tmp_marker, image_marker}) {
+    std::ofstream(marker) << "x";
+  }
+  make();  // a restart: the same boot
+  EXPECT_TRUE(fs::exists(run_marker));
+  EXPECT_TRUE(fs::exists(tmp_marker));
+  std::ofstream(boot_dir / "boot_id") << "00000000-0000-0000-0000-000000000000\n";
+  make();  // as after a reboot
+  EXPECT_FALSE(fs::exists(run_marker));
+  EXPECT_FALSE(fs::exists(tmp_marker));
+  EXPECT_TRUE(fs::exists(image_marker)) << "the images outlive a reboot";
+  EXPECT_TRUE(fs::is_directory(boot_dir / "run"));
+}
+
+// In /tmp, which every user may write: a directory someone else made there is refused, not used.
+TEST_F(LocalExecutorTest, APodmanRunDirThatIsNotTheExecutorsOwnIsRefused) {
+  podman_storage_ = dir_ / "test-containers";
+  const fs::path boot_dir = podman_boot_dir();
+  ASSERT_TRUE(fs::create_directory(boot_dir));
+  fs::permissions(boot_dir, fs::perms::owner_all | fs::perms::others_all);
+  auto e = LocalExecutor::create(LocalExecutorConfig{.state_dir = dir_,
+                                                     .runner_path = FAKE_RUNNER,
+                                                     .supervisor_path = TASK_SUPERVISOR,
+                                                     .podman_path = FAKE_RUNNER,
+                                                     .podman_storage = podman_storage_});
+  ASSERT_FALSE(e);
+  EXPECT_NE(e.error().message.find(boot_dir.string() + " belongs to uid"), std::string::npos)
+      << e.error().message;
+  EXPECT_NE(e.error().message.find("mode 0707"), std::string::npos) << e.error().message;
 }
 
 TEST_F(LocalExecutorTest, PurgeRemovesContainersAndImageBeforeReportingSuccess) {

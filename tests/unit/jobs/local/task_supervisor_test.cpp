@@ -178,8 +178,10 @@ TEST_F(TaskSupervisorTest, AMissingSupervisorOrARelativeProgramIsAnError) {
 
 // A fake podman for the report copying: `cp C:PATH -` tars PATH under $FAKE_ROOT (as podman's archive
 // names it: the last path element), or fails as podman does for a missing path; every call is logged.
+// It takes the storage's global options first, as the executor gives them.
 constexpr std::string_view k_fake_podman = R"sh(#!/bin/sh
 echo "$*" >> "$FAKE_LOG"
+[ "$1" = --root ] && shift 2
 case "$1" in
   cp)
     src=${2#*:}
@@ -207,7 +209,7 @@ TEST_F(TaskSupervisorTest, CopiesTheReportsOutOfTheKeptContainerWithCapsThenRemo
   spawn.reports = {"/out/junit.xml", "/out/nope.xml", "/out/big.log", "/out/dir"};
   spawn.container = "c1";
   spawn.reports_dir = dir_ / "reports";
-  spawn.podman = podman;
+  spawn.podman = {podman.string(), "--root", (dir_ / "storage").string()};
 
   auto exit = run(spawn);
   ASSERT_TRUE(exit);
@@ -222,14 +224,15 @@ TEST_F(TaskSupervisorTest, CopiesTheReportsOutOfTheKeptContainerWithCapsThenRemo
   EXPECT_EQ(fs::status(dir_ / "reports" / "1").permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
   const std::string calls = read_text(dir_ / "podman.log");
-  EXPECT_NE(calls.find("cp c1:/out/junit.xml -"), std::string::npos) << calls;
-  EXPECT_TRUE(calls.ends_with("rm --force --time 0 c1\n")) << calls;  // last, after every copy
+  const std::string global = "--root " + (dir_ / "storage").string() + " ";
+  EXPECT_NE(calls.find(global + "cp c1:/out/junit.xml -"), std::string::npos) << calls;
+  EXPECT_TRUE(calls.ends_with(global + "rm --force --time 0 c1\n")) << calls;  // last, after every copy
 }
 
 TEST_F(TaskSupervisorTest, ReportsNeedTheContainerAndAReportsDir) {
   TaskSpawn spawn = spawn_of({"/bin/true"});
   spawn.reports = {"/out/junit.xml"};
-  spawn.podman = "/usr/bin/podman";
+  spawn.podman = {"/usr/bin/podman"};
   auto started = spawn_supervised(TASK_SUPERVISOR, spawn);
   EXPECT_FALSE(started);
 }
