@@ -118,7 +118,9 @@ Result<std::optional<StoredRecord>> FileRecordStore::get(const std::string& key)
   if (!path) {
     return path.error();
   }
-  std::lock_guard guard(mutex_);
+  // No lock: a record is replaced by rename, so a reader opens the old file or the new one, whole. A
+  // reader waiting for the writers' lock would wait for their fsync, and readers are the daemon's I/O
+  // threads (getStatus of a finished job).
   return read(*path);
 }
 

@@ -27,7 +27,7 @@ class FileRecordStore : public RecordStore {
   Result<std::optional<StoredRecord>> read(const std::filesystem::path& path) const;
 
   std::filesystem::path dir_;
-  std::mutex mutex_;  // the file lock orders processes; this orders threads
+  std::mutex mutex_;  // the file lock orders writing processes; this orders writing threads
 };
 
 }  // namespace nbs::jobs

@@ -51,13 +51,14 @@ std::vector<std::string> PodmanCommand::argv(std::initializer_list<std::string> 
 Result<std::vector<std::string>> prepare_podman_storage(const fs::path& root, StorageDriver driver,
                                                         const std::optional<UserIdentity>& owner) {
   const uid_t uid = owner ? owner->uid : ::geteuid();
-  const fs::path boot_dir =
-      fs::path("/tmp") / ("nbs-podman-" + std::to_string(uid) + "-" + sha256_hex(root.string()).substr(0, 12));
+  const fs::path boot_dir = fs::path("/tmp") / ("nbs-podman-" + std::to_string(uid) + "-" +
+                                                sha256_hex(root.string()).substr(0, 12));
   const fs::path run = boot_dir / "run", tmp = boot_dir / "tmp", boot_file = boot_dir / "boot_id";
   if (!make_private_dir(root, owner)) {
     return storage_error("cannot create " + root.string());
   }
-  if (::mkdir(boot_dir.c_str(), 0700) == 0 && owner && ::chown(boot_dir.c_str(), owner->uid, owner->gid) != 0) {
+  if (::mkdir(boot_dir.c_str(), 0700) == 0 && owner &&
+      ::chown(boot_dir.c_str(), owner->uid, owner->gid) != 0) {
     return storage_error("cannot give " + boot_dir.string() + " to uid " + std::to_string(uid));
   }
   if (auto ours = check_private_dir(boot_dir, uid); !ours) {
@@ -81,8 +82,9 @@ Result<std::vector<std::string>> prepare_podman_storage(const fs::path& root, St
   if (!write_private_file(boot_file, boot + "\n", owner)) {
     return storage_error("cannot write " + boot_file.string());
   }
-  return std::vector<std::string>{"--root",  root.string(), "--runroot",       run.string(),
-                                  "--tmpdir", tmp.string(),  "--storage-driver", std::string(to_string(driver))};
+  return std::vector<std::string>{
+      "--root",   root.string(), "--runroot",        run.string(),
+      "--tmpdir", tmp.string(),  "--storage-driver", std::string(to_string(driver))};
 }
 
 }  // namespace nbs::jobs

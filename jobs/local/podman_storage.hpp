@@ -29,7 +29,8 @@ struct PodmanCommand {
 // refuses a run root longer than 50 characters; it is emptied when the machine has rebooted since it was
 // written, or podman would take dead containers for running ones. Podman records both paths in the
 // storage's database, so `podman --root ROOT ...` finds them again by hand.
-Result<std::vector<std::string>> prepare_podman_storage(const std::filesystem::path& root, StorageDriver driver,
+Result<std::vector<std::string>> prepare_podman_storage(const std::filesystem::path& root,
+                                                        StorageDriver driver,
                                                         const std::optional<UserIdentity>& owner);
 
 }  // namespace nbs::jobs

@@ -43,7 +43,7 @@ Tool kill_job_tool(Orchestrator& o) {
                      {"required", json::array{"job_id", "status"}}};
   t.annotations = {
       .read_only_hint = false, .destructive_hint = true, .idempotent_hint = true, .open_world_hint = false};
-  t.handler = with_declared_arguments(t.input_schema, sync_handler(o, kill_job_call));
+  t.handler = with_declared_arguments(t.input_schema, offloaded_handler(o, kill_job_call));
   return t;
 }
 

@@ -60,7 +60,7 @@ Tool submit_job_tool(Orchestrator& o) {
                      {"required", json::array{"job_id", "status"}}};
   t.annotations = {
       .read_only_hint = false, .destructive_hint = false, .idempotent_hint = false, .open_world_hint = true};
-  t.handler = sync_handler(o, submit_job_call);
+  t.handler = offloaded_handler(o, submit_job_call);
   t.rest_mapping = job_config_of;
   return t;
 }

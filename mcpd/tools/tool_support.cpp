@@ -1,6 +1,11 @@
 #include "mcpd/tools/tool_support.hpp"
 
 #include <algorithm>
+#include <memory>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 namespace nbs::mcpd::tools {
 
@@ -38,6 +43,17 @@ Status declared(const json::object& args, const std::vector<std::string>& names)
 // Asio awaitable frames inlined into std::function.)
 asio::awaitable<Result<ToolResult>> ready_result(Result<ToolResult> result) {
   co_return result;
+}
+
+asio::awaitable<Result<ToolResult>> run_call(Orchestrator& o, SyncCall call, const json::object& args,
+                                             ToolContext& ctx) {
+  co_return call(o, args, ctx);
+}
+
+// Resumes on the caller's executor once `pool` has run the call.
+asio::awaitable<Result<ToolResult>> call_offloaded(asio::thread_pool& pool, Orchestrator& o, SyncCall call,
+                                                   const json::object& args, ToolContext& ctx) {
+  co_return co_await asio::co_spawn(pool, run_call(o, call, args, ctx), asio::use_awaitable);
 }
 
 asio::awaitable<Result<ToolResult>> call_once_settled(Orchestrator& o, SyncCall call,
@@ -156,6 +172,14 @@ json::object cleanup_json(const Orchestrator::CleanupReport& report) {
 
 ToolHandler sync_handler(Orchestrator& o, SyncCall call) {
   return [&o, call](const json::object& args, ToolContext& ctx) { return ready_result(call(o, args, ctx)); };
+}
+
+ToolHandler offloaded_handler(Orchestrator& o, SyncCall call) {
+  // Two threads: a write waiting for the store's lock still lets the next one start.
+  auto pool = std::make_shared<asio::thread_pool>(2);
+  return [&o, call, pool](const json::object& args, ToolContext& ctx) {
+    return call_offloaded(*pool, o, call, args, ctx);
+  };
 }
 
 ToolHandler once_settled_handler(Orchestrator& o, SyncCall call) {

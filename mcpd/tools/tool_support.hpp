@@ -1,5 +1,6 @@
 // What several tools share: schema pieces, argument checks derived from a tool's input schema, the
-// answer to "what next", and the handlers of the tools that answer at once or once a job has settled.
+// answer to "what next", and the handlers of the tools that answer at once, off the I/O threads or once a
+// job has settled.
 #pragma once
 
 #include <string>
@@ -54,6 +55,11 @@ boost::json::object cleanup_output_schema();
 // A tool whose work runs synchronously: the coroutine only hands its answer back.
 using SyncCall = Result<ToolResult> (*)(Orchestrator&, const boost::json::object&, ToolContext&);
 ToolHandler sync_handler(Orchestrator& o, SyncCall call);
+
+// A tool whose work waits for the disk (submitJob and killJob write a record and wait for its fsync,
+// and for the store's other writers): it runs on threads of its own, never on an I/O thread, where it
+// would hold up every request queued behind it, /health's included.
+ToolHandler offloaded_handler(Orchestrator& o, SyncCall call);
 
 // cleanup and purgeFailedJob act on settled jobs. A job that has just finished is still removing its
 // temporary image for a moment: they wait for that (up to a minute, without blocking a thread) instead

@@ -21,7 +21,8 @@ Each call's time is taken by its client; the daemon's own time per route (its re
 read before and after the load) is reported beside it, since here the clients share the daemon's 2 cores.
 Targets (issue 13): 0 errors; p99 <= 50 ms for each call that does not wait; /health <= 10 ms throughout
 (its slowest sample); RSS bounded (its last 20 s no higher than 10 % above the 20 s before them); getHistory
-with 10,000 records within 1.5x its cost with 26.
+with 10,000 records within 1.5x its cost with 26, each measured against a getStatus of a finished job
+interleaved with it (the two daemons run a minute apart, and the machine's speed drifts in between).
 --quick: 100 clients for 10 s, 1,000 records, 5 builds, wait_seconds=2. --mix, --build-ms, --seconds and the
 other options change the load to find what costs (e.g. --mix submit=0 --build-ms 120000: almost no task starts)."""
 import argparse
@@ -271,11 +272,15 @@ def main(quick, args):
                     f"history of {args.records} records complete after {loaded:.2f} s")
         report.figure(f"getHistory with {BASE_RECORDS} records", small["history"] * 1000, " ms",
                       baseline=small["status"] * 1000, baseline_name="getStatus of a finished job")
-        report.figure(f"getHistory with {args.records} records", big["history"] * 1000, " ms",
-                      baseline=small["history"] * 1000, baseline_name=f"with {BASE_RECORDS}",
-                      target="ratio <= 1.5", ok=big["history"] <= 1.5 * small["history"])
-        report.note(f"getStatus of a finished job meanwhile {big['status'] * 1000:.3f} ms; getHistory / getStatus "
-                    f"{big['history'] / big['status']:.2f}")
+        # The two daemons run a minute apart and the machine's speed drifts between them (sub-millisecond
+        # medians moved by 0.9x-1.7x from run to run): each getHistory is measured against the getStatus
+        # of a finished job interleaved with it, whose cost does not depend on the number of records.
+        small_ratio, big_ratio = small["history"] / small["status"], big["history"] / big["status"]
+        report.figure(f"getHistory / getStatus with {args.records} records", big_ratio, "",
+                      baseline=small_ratio, baseline_name=f"with {BASE_RECORDS}",
+                      target="ratio <= 1.5", ok=big_ratio <= 1.5 * small_ratio)
+        report.note(f"getHistory with {args.records} records {big['history'] * 1000:.3f} ms, getStatus of a "
+                    f"finished job meanwhile {big['status'] * 1000:.3f} ms")
 
         # 3. The load.
         rss_before = proc_status_kb(daemon.pid, "VmRSS")

@@ -1,5 +1,7 @@
 #include "jobs/local/file_record_store.hpp"
 
+#include <atomic>
+#include <thread>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -70,6 +72,30 @@ TEST_F(FileRecordStoreTest, ConcurrentWritersNeverBothWin) {
     t.join();
   }
   EXPECT_EQ(std::stoi((*store_->get("counter"))->value), wins.load());
+}
+
+// Readers take no lock (they would wait for the writers' fsync): each read must still be one whole
+// version, its index matching its value, while a writer replaces the record as fast as it can.
+TEST_F(FileRecordStoreTest, AReaderSeesOneWholeVersionWhileTheRecordIsRewritten) {
+  const auto value_of = [](std::uint64_t index) {
+    return std::string(std::size_t{64} * 1024, static_cast<char>('a' + index % 26));
+  };
+  ASSERT_TRUE(store_->put("jobs/r", value_of(1), 0));
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (std::uint64_t index = 1; index < 60; ++index) {
+      ASSERT_TRUE(store_->put("jobs/r", value_of(index + 1), index));
+    }
+    done = true;
+  });
+  int reads = 0;
+  while (!done || reads == 0) {
+    auto got = store_->get("jobs/r");
+    ASSERT_TRUE(got && *got) << "a read failed or found no record mid-rewrite";
+    ASSERT_EQ((*got)->value, value_of((*got)->index)) << "read " << reads << " mixed two versions";
+    ++reads;
+  }
+  writer.join();
 }
 
 }  // namespace
