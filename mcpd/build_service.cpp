@@ -196,6 +196,7 @@ Result<Backend> open_local(const Config& config) {
   if (!config.registry_auth_file.empty()) {
     local.task_env.push_back("REGISTRY_AUTH_FILE=" + config.registry_auth_file);
   }
+  local.task_nice = static_cast<int>(config.task_nice);
   if (config.max_running_tasks > 0) {
     local.max_running_tasks = static_cast<unsigned>(config.max_running_tasks);
   }

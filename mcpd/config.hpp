@@ -43,6 +43,7 @@ struct Config {
   // read it through registries.d); "": `sign` is refused at submit.
   std::string signature_store;
   std::size_t max_running_tasks = 0;  // local executor; 0: the number of cores
+  std::size_t task_nice = 10;         // local executor: the tasks' niceness (0 to 19)
   std::size_t history_limit = 1000;
   // How often the job records are read for what other replicas accepted, finished or trimmed.
   std::chrono::milliseconds replica_resync{60'000};

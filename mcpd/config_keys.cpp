@@ -305,6 +305,10 @@ std::vector<ConfigKey> make_keys() {
   keys.push_back(size_key("max_running_tasks", "--max-running-tasks",
                           "local executor: tasks running at once, the rest wait (0: the number of cores)",
                           &Config::max_running_tasks, 0, 4096));
+  keys.push_back(size_key("task_nice", "--task-nice",
+                          "local executor: niceness of the tasks (builds, tests) so that the daemon keeps "
+                          "answering while they take the CPU; 0 to 19",
+                          &Config::task_nice, 0, 19));
   keys.push_back(size_key("history_limit", "--history-limit",
                           "finished jobs kept; cleanup all removes older ones", &Config::history_limit, 1,
                           10'000'000));

@@ -35,6 +35,7 @@ struct LocalExecutorConfig {
   // The files a job's build.secrets and build.ssh may name ("file:<name>"); empty: none may.
   std::filesystem::path build_secrets_dir;
   unsigned max_running_tasks = std::max(1u, std::thread::hardware_concurrency());
+  int task_nice = 0;  // every task and podman helper (TaskSpawn::nice)
   std::chrono::milliseconds poll_interval{100};
 };
 

@@ -45,6 +45,7 @@ LocalExecutor::Launch LocalExecutor::prepare_launch(const PhaseRun& phase, std::
                                    // nbs-runner starts Buildah in groups of its own: a killed runner
                                    // must not leave them running.
                                    .kill_descendants = phase.test_image.empty(),
+                                   .nice = config_.task_nice,
                                    .reports = task.reports,
                                    .container = task.container,
                                    .reports_dir = task.dir / "reports",
@@ -148,7 +149,8 @@ void LocalExecutor::run_podman(const PhaseRun& phase, const std::string& what,
                                     .work_dir = phase.dir,
                                     .log_path = phase.dir / (what + ".log"),
                                     .exit_path = phase.dir / (what + ".exit"),
-                                    .user = user_});
+                                    .user = user_,
+                                    .nice = config_.task_nice});
   wake_monitor();
 }
 

@@ -65,6 +65,9 @@ std::vector<std::string> supervisor_argv(const std::filesystem::path& supervisor
   if (spawn.kill_descendants) {
     argv.emplace_back("--kill-descendants");
   }
+  if (spawn.nice > 0) {
+    argv.insert(argv.end(), {"--nice", std::to_string(spawn.nice)});
+  }
   if (!spawn.reports.empty()) {
     for (const auto& word : spawn.podman) {
       argv.insert(argv.end(), {"--podman", word});

@@ -27,6 +27,9 @@ struct TaskSpawn {
   // the subreaper of the task's descendants, so children that left the task's process group (Buildah
   // under nbs-runner) come back to it instead of init when their parent dies.
   bool kill_descendants = false;
+  // Added to the task's niceness (0 to 19): on a machine that also serves the daemon's requests, the
+  // tasks yield the CPU to the daemon whenever both want it.
+  int nice = 0;
   // A test task with test.reports: its container is kept after `podman run`, and the supervisor copies
   // these paths out of it into `reports_dir`, then removes it (report_collect.hpp).
   std::vector<std::string> reports;

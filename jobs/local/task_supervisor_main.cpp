@@ -7,6 +7,7 @@
 //
 //   nbs-task-supervisor --version
 //   nbs-task-supervisor --exit-file PATH --work-dir DIR [--user UID:GID[:G1,G2...]] [--kill-descendants]
+//                       [--nice N]
 //                       [--podman WORD... --container NAME --reports-dir DIR --report PATH...]
 //                       -- PROGRAM [ARG...]
 //
@@ -27,6 +28,7 @@
 #include <string>
 #include <string_view>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -49,6 +51,7 @@ struct Options {
   gid_t gid = 0;
   std::vector<gid_t> groups;
   bool kill_descendants = false;
+  int nice = 0;             // added to the supervisor's own, and so the task's (setpriority)
   std::vector<char*> argv;  // the task's, null-terminated
   nbs::jobs::ReportCollection reports;
 };
@@ -98,6 +101,10 @@ std::string parse(int argc, char** argv, Options& options) {
     }
     if (arg == "--kill-descendants") {
       options.kill_descendants = true;
+    } else if (arg == "--nice" && has_value) {
+      if (!parse_number(std::string_view(argv[++i]), options.nice) || options.nice < 0 || options.nice > 19) {
+        return "--nice: expected 0 to 19, got '" + std::string(argv[i]) + "'";
+      }
     } else if (arg == "--exit-file" && has_value) {
       options.exit_path = argv[++i];
     } else if (arg == "--work-dir" && has_value) {
@@ -248,6 +255,10 @@ int main(int argc, char** argv) {
   if (const std::string wrong = parse(argc, argv, options); !wrong.empty()) {
     write_all(2, "nbs-task-supervisor: " + wrong + "\n");
     return 2;  // nothing written to the pid pipe: the daemon reports that the task could not start
+  }
+  // Before the fork: the task inherits it, and so does everything it starts (Buildah, podman).
+  if (options.nice > 0) {
+    ::setpriority(PRIO_PROCESS, 0, ::getpriority(PRIO_PROCESS, 0) + options.nice);
   }
   std::string env_storage;
   const std::vector<char*> envp = read_environment(env_storage);

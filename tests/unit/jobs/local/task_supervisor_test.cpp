@@ -1,7 +1,9 @@
 #include "jobs/local/task_supervisor.hpp"
 
+#include <algorithm>
 #include <fcntl.h>
 #include <fstream>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -227,6 +229,24 @@ TEST_F(TaskSupervisorTest, CopiesTheReportsOutOfTheKeptContainerWithCapsThenRemo
   const std::string global = "--root " + (dir_ / "storage").string() + " ";
   EXPECT_NE(calls.find(global + "cp c1:/out/junit.xml -"), std::string::npos) << calls;
   EXPECT_TRUE(calls.ends_with(global + "rm --force --time 0 c1\n")) << calls;  // last, after every copy
+}
+
+// The daemon shares the cores with its tasks: they run niced, and so does all they start.
+TEST_F(TaskSupervisorTest, ATaskRunsAtTheNicenessItWasGiven) {
+  TaskSpawn spawn = spawn_of({"/bin/sh", "-c", "nice; sh -c nice"});
+  spawn.nice = 7;
+  auto exit = run(spawn);
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->code, 0);
+  const int expected = std::min(19, ::getpriority(PRIO_PROCESS, 0) + 7);
+  EXPECT_EQ(read_text(dir_ / "output.log"),
+            std::to_string(expected) + "\n" + std::to_string(expected) + "\n");
+}
+
+TEST_F(TaskSupervisorTest, ANicenessOutsideZeroToNineteenIsRefused) {
+  TaskSpawn spawn = spawn_of({"/bin/true"});
+  spawn.nice = 20;
+  EXPECT_FALSE(spawn_supervised(TASK_SUPERVISOR, spawn));
 }
 
 TEST_F(TaskSupervisorTest, ReportsNeedTheContainerAndAReportsDir) {
