@@ -20,6 +20,7 @@ class JobToolsServer {
   JobToolsServer& operator=(const JobToolsServer&) = delete;
 
   TestServer* server() { return server_.get(); }
+  Orchestrator& orchestrator() { return service_->orchestrator(); }
   const std::filesystem::path& dir() const { return dir_; }
 
  private:

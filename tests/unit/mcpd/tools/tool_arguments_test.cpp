@@ -1,7 +1,10 @@
 // The arguments each real tool accepts are exactly the properties of its input schema: an argument the
 // schema does not declare is refused by name, and none it declares is refused as unknown. (submitJob is
-// checked by the job validator instead: validation_parity_test.)
+// checked by the job validator instead: validation_parity_test.) And where the calls that wait for the
+// disk run.
 #include <algorithm>
+#include <sstream>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -9,6 +12,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "mcpd/tools/tool_support.hpp"
 #include "tests/unit/mcpd/testutil/job_tools_server.hpp"
 
 namespace nbs::mcpd::testing {
@@ -66,6 +70,39 @@ TEST(ToolArguments, NoArgumentTheSchemaDeclaresIsRefusedAsUnknown) {
       EXPECT_FALSE(refused_as_unknown(outcome, name)) << tool.name << "." << name;
     }
   }
+}
+
+std::string this_thread_id() {
+  std::ostringstream id;
+  id << std::this_thread::get_id();
+  return id.str();
+}
+
+Result<ToolResult> answer_the_thread(Orchestrator&, const json::object&, ToolContext&) {
+  return ToolResult{json::value(), this_thread_id(), {}};
+}
+
+// The call's answer, and the thread the caller resumed on.
+asio::awaitable<std::pair<Result<ToolResult>, std::string>> call_noting_the_thread(const ToolHandler& handler,
+                                                                                   ToolContext& ctx) {
+  Result<ToolResult> result = co_await handler(json::object{}, ctx);
+  co_return std::pair{std::move(result), this_thread_id()};
+}
+
+// submitJob and killJob wait for a record's fsync: on an I/O thread they would hold up every request
+// queued behind them. Their calls run elsewhere, and the caller goes on where it was.
+TEST(ToolHandlers, AnOffloadedCallRunsOffTheCallersThreadAndTheCallerResumesOnIt) {
+  JobToolsServer fixture;
+  ASSERT_NE(fixture.server(), nullptr);
+  const ToolHandler handler = tools::offloaded_handler(fixture.orchestrator(), answer_the_thread);
+  asio::io_context io;
+  ToolContext ctx(CallInfo{}, NotificationSink{}, std::make_shared<Cancellation>());
+  auto future = asio::co_spawn(io, call_noting_the_thread(handler, ctx), asio::use_future);
+  io.run();
+  auto [result, resumed_on] = future.get();
+  ASSERT_TRUE(result);
+  EXPECT_NE(result->text, this_thread_id()) << "the call ran on the caller's thread";
+  EXPECT_EQ(resumed_on, this_thread_id());
 }
 
 }  // namespace
